@@ -1,1 +1,689 @@
-//! placeholder
+//! hadns configuration: a versioned, strict TOML file converted once into a
+//! validated [`Config`].
+//!
+//! ```text
+//!  file text ──toml + serde (unknown keys rejected)──► spec::FileSpec (with spans)
+//!            ──Config::from_spec (every value checked)──► Config
+//! ```
+//!
+//! Every error names the file, the line and the key (`zone[2].role`), so an
+//! operator can go straight to the mistake. Relative paths in the file are
+//! taken relative to the directory holding the file.
+
+mod spec;
+
+use std::collections::HashSet;
+use std::fmt;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use ipnet::IpNet;
+use toml::Spanned;
+use wire::tsig::Algorithm;
+use wire::Name;
+
+/// The only format version this build reads.
+pub const FORMAT_VERSION: i64 = 1;
+
+/// A configuration error: where, which key, and what is wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The file, when the configuration came from one.
+    pub file: Option<PathBuf>,
+    /// 1-based line, when known.
+    pub line: Option<usize>,
+    /// The key path, e.g. `zone[1].role`.
+    pub key: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let file = self.file.as_deref().map_or_else(|| "<config>".to_string(), |p| p.display().to_string());
+        match self.line {
+            Some(line) => write!(f, "{file}:{line}: ")?,
+            None => write!(f, "{file}: ")?,
+        }
+        if !self.key.is_empty() {
+            write!(f, "`{}`: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Whether a zone takes writes here or copies them from elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Authoritative source of the zone (zone file or store).
+    Primary,
+    /// Replicates from `primaries`.
+    Secondary,
+}
+
+/// How the SOA serial moves when a zone changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialPolicy {
+    /// Keep the serial the file says; a reload that changes content without
+    /// raising the serial is rejected.
+    Keep,
+    /// Add one to the serial on each change (RFC 1982 arithmetic).
+    Increment,
+    /// `YYYYMMDDnn`, never going backwards.
+    Date,
+    /// Like `Keep`, but when content changed and the serial did not, bump it.
+    Auto,
+}
+
+/// One element of an address match list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatchElement {
+    /// An address prefix (`10.0.0.0/8`, a bare address is a host prefix).
+    Prefix(IpNet),
+    /// A request signed with this TSIG key.
+    Key(Name),
+    /// A named `[[acl]]`.
+    Acl(String),
+    /// Everything.
+    Any,
+    /// Nothing.
+    None,
+}
+
+/// An address match list element with optional negation (BIND's `!`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchRule {
+    /// `!` in front: a match here means "no".
+    pub negated: bool,
+    /// What is matched.
+    pub element: MatchElement,
+}
+
+/// `[node]`.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Name of this node (NSID default, logs).
+    pub name: String,
+    /// Where the node keeps its state.
+    pub data_dir: PathBuf,
+}
+
+/// `[dns]`.
+#[derive(Clone, Debug)]
+pub struct DnsConfig {
+    /// UDP and TCP listen addresses.
+    pub listen: Vec<SocketAddr>,
+    /// CHAOS `version.bind` answer; `None` refuses.
+    pub version: Option<String>,
+    /// CHAOS `hostname.bind`/`id.server` answer; `None` refuses.
+    pub identity: Option<String>,
+    /// NSID payload; `None` sends none.
+    pub nsid: Option<Vec<u8>>,
+    /// EDNS UDP payload size we advertise and honour.
+    pub edns_udp_payload: u16,
+    /// UDP worker threads; 0 means one per CPU.
+    pub udp_workers: usize,
+    /// How long an idle TCP connection is kept (RFC 7766 §6.2.3).
+    pub tcp_idle_timeout: Duration,
+    /// Most TCP connections at once.
+    pub tcp_max_connections: usize,
+    /// Serve the built-in `localhost.` and loopback reverse zones.
+    pub builtin_zones: bool,
+}
+
+/// `[api]`.
+#[derive(Clone, Debug, Default)]
+pub struct ApiConfig {
+    /// HTTP listen address for the API and web UI.
+    pub listen: Option<SocketAddr>,
+}
+
+/// `[[key]]`: a TSIG key.
+#[derive(Clone, Debug)]
+pub struct KeyConfig {
+    /// Key name (as on the wire).
+    pub name: Name,
+    /// HMAC algorithm.
+    pub algorithm: Algorithm,
+    /// The shared secret.
+    pub secret: Vec<u8>,
+}
+
+/// `[[acl]]`.
+#[derive(Clone, Debug)]
+pub struct AclConfig {
+    /// Name used in match lists.
+    pub name: String,
+    /// The list.
+    pub rules: Vec<MatchRule>,
+}
+
+/// `[[view]]`.
+#[derive(Clone, Debug)]
+pub struct ViewConfig {
+    /// View name.
+    pub name: String,
+    /// Client address match list.
+    pub match_clients: Vec<MatchRule>,
+    /// TSIG keys that select this view.
+    pub match_keys: Vec<Name>,
+    /// Select by EDNS Client Subnet from trusted resolvers.
+    pub match_ecs: bool,
+    /// Resolvers whose ECS is believed.
+    pub ecs_trusted: Vec<MatchRule>,
+}
+
+/// `[[zone]]`.
+#[derive(Clone, Debug)]
+pub struct ZoneConfig {
+    /// The apex.
+    pub name: Name,
+    /// View the zone belongs to; `None` for the default view.
+    pub view: Option<String>,
+    /// Primary or secondary.
+    pub role: Role,
+    /// Zone file (primary); `None` keeps the zone in the store.
+    pub file: Option<PathBuf>,
+    /// NOTIFY targets.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Name>,
+    /// Who may transfer the zone.
+    pub allow_transfer: Vec<MatchRule>,
+    /// Who may send dynamic updates.
+    pub allow_update: Vec<MatchRule>,
+    /// Where a secondary transfers from, in order of preference.
+    pub primaries: Vec<SocketAddr>,
+    /// Key for SOA queries and transfers from the primaries.
+    pub primary_key: Option<Name>,
+    /// How the serial moves on change.
+    pub serial_policy: SerialPolicy,
+    /// Line of the `[[zone]]` table, for later error messages.
+    pub line: Option<usize>,
+}
+
+/// `[log]`.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Log every query.
+    pub queries: bool,
+    /// Query log file (relative paths are inside `data_dir`).
+    pub query_file: PathBuf,
+    /// Rotate the query log at this size.
+    pub max_size: u64,
+    /// Rotated files to keep.
+    pub keep: u32,
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    /// `[node]`.
+    pub node: NodeConfig,
+    /// `[dns]`.
+    pub dns: DnsConfig,
+    /// `[api]`.
+    pub api: ApiConfig,
+    /// `[[key]]`s.
+    pub keys: Vec<KeyConfig>,
+    /// `[[acl]]`s.
+    pub acls: Vec<AclConfig>,
+    /// `[[view]]`s, in match order.
+    pub views: Vec<ViewConfig>,
+    /// `[[zone]]`s.
+    pub zones: Vec<ZoneConfig>,
+    /// `[log]`.
+    pub log: LogConfig,
+}
+
+impl Default for Config {
+    /// The configuration with every default and no zones.
+    fn default() -> Config {
+        Config::parse("version = 1\n", None).unwrap_or_else(|e| panic!("built-in default config is valid: {e}"))
+    }
+}
+
+/// Default DNS listen address when none is configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5353";
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: Some(path.to_path_buf()),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        Config::parse(&text, Some(path))
+    }
+
+    /// Validates configuration text; `path` is used in errors and to resolve
+    /// relative paths.
+    pub fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
+        let checker = Checker { text, file: path.map(Path::to_path_buf) };
+        let spec: spec::FileSpec = {
+            let deserializer = toml::de::Deserializer::parse(text).map_err(|e| checker.toml_error(e, String::new()))?;
+            serde_path_to_error::deserialize(deserializer).map_err(|e| {
+                // Spans wrap values in a private struct whose field shows up
+                // in the path; drop it so the key reads as written.
+                let key = e.path().to_string().replace(".$__serde_spanned_private_value", "").replace("$__serde_spanned_private_value", "");
+                let key = if key == "." { String::new() } else { key };
+                checker.toml_error(e.into_inner(), key)
+            })?
+        };
+        checker.build(spec)
+    }
+
+    /// The key with this name.
+    pub fn key(&self, name: &Name) -> Option<&KeyConfig> {
+        self.keys.iter().find(|k| k.name == *name)
+    }
+}
+
+/// Turns spans into lines and checks values.
+struct Checker<'a> {
+    text: &'a str,
+    file: Option<PathBuf>,
+}
+
+impl Checker<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+    }
+
+    fn error(&self, span: Option<std::ops::Range<usize>>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        ConfigError {
+            file: self.file.clone(),
+            line: span.map(|s| self.line_of(s.start)),
+            key: key.into(),
+            message: message.into(),
+        }
+    }
+
+    fn at<T>(&self, spanned: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+        self.error(Some(spanned.span()), key, message)
+    }
+
+    fn toml_error(&self, e: toml::de::Error, key: String) -> ConfigError {
+        let message = e.message().trim_end().to_string();
+        self.error(e.span(), key, message)
+    }
+
+    fn path(&self, value: &str) -> PathBuf {
+        let p = PathBuf::from(value);
+        if p.is_absolute() {
+            return p;
+        }
+        match self.file.as_deref().and_then(Path::parent) {
+            Some(dir) if !dir.as_os_str().is_empty() => dir.join(p),
+            _ => p,
+        }
+    }
+
+    fn name(&self, value: &Spanned<String>, key: &str) -> Result<Name, ConfigError> {
+        Name::from_text(value.get_ref(), Some(&Name::root()))
+            .map_err(|e| self.at(value, key, format!("`{}` is not a domain name: {e}", value.get_ref())))
+    }
+
+    fn socket(&self, value: &Spanned<String>, key: &str, default_port: u16) -> Result<SocketAddr, ConfigError> {
+        let text = value.get_ref();
+        if let Ok(addr) = text.parse::<SocketAddr>() {
+            return Ok(addr);
+        }
+        if let Ok(ip) = text.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+            return Ok(SocketAddr::new(ip, default_port));
+        }
+        Err(self.at(value, key, format!("`{text}` is not an address (expected 192.0.2.1:53 or [2001:db8::1]:53)")))
+    }
+
+    fn int<T: TryFrom<i64>>(&self, value: &Spanned<i64>, key: &str, range: std::ops::RangeInclusive<i64>) -> Result<T, ConfigError> {
+        let v = *value.get_ref();
+        if !range.contains(&v) {
+            return Err(self.at(value, key, format!("{v} is out of range ({}..={})", range.start(), range.end())));
+        }
+        T::try_from(v).map_err(|_| self.at(value, key, format!("{v} is out of range")))
+    }
+
+    fn duration(&self, value: &Spanned<spec::Duration>, key: &str) -> Result<Duration, ConfigError> {
+        let seconds = match value.get_ref() {
+            spec::Duration::Seconds(s) if *s >= 0 => *s as u64,
+            spec::Duration::Seconds(s) => return Err(self.at(value, key, format!("{s} is negative"))),
+            spec::Duration::Text(t) => wire::Ttl::from_str(t)
+                .map_err(|_| self.at(value, key, format!("`{t}` is not a duration (expected seconds or units such as 10s, 5m, 1h)")))?
+                .0 as u64,
+        };
+        Ok(Duration::from_secs(seconds))
+    }
+
+    fn size(&self, value: &Spanned<spec::Size>, key: &str) -> Result<u64, ConfigError> {
+        match value.get_ref() {
+            spec::Size::Octets(n) if *n > 0 => Ok(*n as u64),
+            spec::Size::Octets(n) => Err(self.at(value, key, format!("{n} is not a positive size"))),
+            spec::Size::Text(t) => parse_size(t).ok_or_else(|| self.at(value, key, format!("`{t}` is not a size (expected e.g. 2MiB, 500KiB, 1GiB)"))),
+        }
+    }
+
+    fn match_list(&self, values: &[Spanned<String>], key: &str, acls: &HashSet<String>, keys: &HashSet<Name>) -> Result<Vec<MatchRule>, ConfigError> {
+        let mut rules = Vec::with_capacity(values.len());
+        for (i, value) in values.iter().enumerate() {
+            let key = format!("{key}[{i}]");
+            let rule = parse_match_rule(value.get_ref()).map_err(|m| self.at(value, &key, m))?;
+            match &rule.element {
+                MatchElement::Acl(name) if !acls.contains(name) => {
+                    return Err(self.at(value, &key, format!("no [[acl]] named `{name}`")));
+                }
+                MatchElement::Key(name) if !keys.contains(name) => {
+                    return Err(self.at(value, &key, format!("no [[key]] named `{name}`")));
+                }
+                _ => {}
+            }
+            rules.push(rule);
+        }
+        Ok(rules)
+    }
+
+    fn build(&self, spec: spec::FileSpec) -> Result<Config, ConfigError> {
+        match &spec.version {
+            Some(v) if *v.get_ref() == FORMAT_VERSION => {}
+            Some(v) => return Err(self.at(v, "version", format!("format version {} is not supported (this build reads version {FORMAT_VERSION})", v.get_ref()))),
+            None => return Err(self.error(None, "version", format!("missing; add `version = {FORMAT_VERSION}` at the top"))),
+        }
+
+        let node = NodeConfig {
+            name: match &spec.node.name {
+                Some(n) if n.get_ref().is_empty() => return Err(self.at(n, "node.name", "must not be empty")),
+                Some(n) => n.get_ref().clone(),
+                None => "hadns".to_string(),
+            },
+            data_dir: spec.node.data_dir.as_ref().map_or_else(|| self.path("hadns-data"), |d| self.path(d.get_ref())),
+        };
+
+        let dns_spec = &spec.dns;
+        let listen = match &dns_spec.listen {
+            None => vec![DEFAULT_LISTEN.parse().expect("valid default")],
+            Some(list) => {
+                let mut out = Vec::new();
+                for (i, v) in list.iter().enumerate() {
+                    out.push(self.socket(v, &format!("dns.listen[{i}]"), 53)?);
+                }
+                out
+            }
+        };
+        let hidden = |v: &Option<Spanned<String>>| -> Option<String> {
+            match v {
+                None => None,
+                Some(s) if s.get_ref().eq_ignore_ascii_case("none") => None,
+                Some(s) => Some(s.get_ref().clone()),
+            }
+        };
+        let dns = DnsConfig {
+            listen,
+            version: hidden(&dns_spec.version),
+            identity: hidden(&dns_spec.identity),
+            nsid: hidden(&dns_spec.nsid).map(String::into_bytes),
+            edns_udp_payload: match &dns_spec.edns_udp_payload {
+                Some(v) => self.int(v, "dns.edns_udp_payload", 512..=4096)?,
+                None => 1232,
+            },
+            udp_workers: match &dns_spec.udp_workers {
+                Some(v) => self.int(v, "dns.udp_workers", 0..=256)?,
+                None => 0,
+            },
+            tcp_idle_timeout: match &dns_spec.tcp_idle_timeout {
+                Some(v) => self.duration(v, "dns.tcp_idle_timeout")?,
+                None => Duration::from_secs(10),
+            },
+            tcp_max_connections: match &dns_spec.tcp_max_connections {
+                Some(v) => self.int(v, "dns.tcp_max_connections", 1..=1_000_000)?,
+                None => 1024,
+            },
+            builtin_zones: dns_spec.builtin_zones.unwrap_or(true),
+        };
+
+        let api = ApiConfig {
+            listen: match &spec.api.listen {
+                Some(v) => Some(self.socket(v, "api.listen", 8053)?),
+                None => None,
+            },
+        };
+
+        let mut keys = Vec::new();
+        let mut key_names = HashSet::new();
+        for (i, k) in spec.key.iter().enumerate() {
+            let k_ref = k.get_ref();
+            let prefix = format!("key[{i}]");
+            let name = self.name(&k_ref.name, &format!("{prefix}.name"))?;
+            if !key_names.insert(name.clone()) {
+                return Err(self.at(&k_ref.name, format!("{prefix}.name"), format!("key `{name}` is defined twice")));
+            }
+            let algorithm = k_ref
+                .algorithm
+                .get_ref()
+                .parse::<Algorithm>()
+                .map_err(|e| self.at(&k_ref.algorithm, format!("{prefix}.algorithm"), e.to_string()))?;
+            let (text, span_of) = match (&k_ref.secret, &k_ref.secret_file) {
+                (Some(s), None) => (s.get_ref().clone(), s),
+                (None, Some(f)) => {
+                    let path = self.path(f.get_ref());
+                    let text = std::fs::read_to_string(&path).map_err(|e| self.at(f, format!("{prefix}.secret_file"), format!("cannot read {}: {e}", path.display())))?;
+                    (secret_from_file(&text), f)
+                }
+                (Some(s), Some(_)) => return Err(self.at(s, &prefix, "give `secret` or `secret_file`, not both")),
+                (None, None) => return Err(self.at(k, &prefix, "needs `secret` or `secret_file`")),
+            };
+            let secret = wire::base64::decode(&text).map_err(|e| self.at(span_of, format!("{prefix}.secret"), format!("not base64: {e}")))?;
+            if secret.is_empty() {
+                return Err(self.at(span_of, format!("{prefix}.secret"), "the secret is empty"));
+            }
+            keys.push(KeyConfig { name, algorithm, secret });
+        }
+
+        let mut acl_names = HashSet::new();
+        for a in &spec.acl {
+            if !acl_names.insert(a.get_ref().name.get_ref().clone()) {
+                return Err(self.at(&a.get_ref().name, "acl.name", format!("acl `{}` is defined twice", a.get_ref().name.get_ref())));
+            }
+        }
+        let mut acls = Vec::new();
+        for (i, a) in spec.acl.iter().enumerate() {
+            let a = a.get_ref();
+            let rules = self.match_list(&a.addresses, &format!("acl[{i}].addresses"), &acl_names, &key_names)?;
+            acls.push(AclConfig { name: a.name.get_ref().clone(), rules });
+        }
+
+        let mut views = Vec::new();
+        let mut view_names = HashSet::new();
+        for (i, v) in spec.view.iter().enumerate() {
+            let v = v.get_ref();
+            let prefix = format!("view[{i}]");
+            if !view_names.insert(v.name.get_ref().clone()) {
+                return Err(self.at(&v.name, format!("{prefix}.name"), format!("view `{}` is defined twice", v.name.get_ref())));
+            }
+            let mut match_keys = Vec::new();
+            for (j, k) in v.match_keys.iter().enumerate() {
+                let name = self.name(k, &format!("{prefix}.match_keys[{j}]"))?;
+                if !key_names.contains(&name) {
+                    return Err(self.at(k, format!("{prefix}.match_keys[{j}]"), format!("no [[key]] named `{name}`")));
+                }
+                match_keys.push(name);
+            }
+            views.push(ViewConfig {
+                name: v.name.get_ref().clone(),
+                match_clients: self.match_list(&v.match_clients, &format!("{prefix}.match_clients"), &acl_names, &key_names)?,
+                match_keys,
+                match_ecs: v.match_ecs.unwrap_or(false),
+                ecs_trusted: self.match_list(&v.ecs_trusted, &format!("{prefix}.ecs_trusted"), &acl_names, &key_names)?,
+            });
+        }
+
+        let mut zones = Vec::new();
+        let mut zone_names: HashSet<(Name, Option<String>)> = HashSet::new();
+        for (i, z) in spec.zone.iter().enumerate() {
+            let line = Some(self.line_of(z.span().start));
+            let z = z.get_ref();
+            let prefix = format!("zone[{i}]");
+            let name = self.name(&z.name, &format!("{prefix}.name"))?;
+            let view = match &z.view {
+                Some(v) if !view_names.contains(v.get_ref()) => {
+                    return Err(self.at(v, format!("{prefix}.view"), format!("no [[view]] named `{}`", v.get_ref())));
+                }
+                Some(v) => Some(v.get_ref().clone()),
+                None => None,
+            };
+            if !zone_names.insert((name.clone(), view.clone())) {
+                return Err(self.at(&z.name, format!("{prefix}.name"), format!("zone `{name}` is defined twice in the same view")));
+            }
+            let role = match z.role.as_ref().map(|r| (r, r.get_ref().as_str())) {
+                None | Some((_, "primary")) | Some((_, "master")) => Role::Primary,
+                Some((_, "secondary")) | Some((_, "slave")) => Role::Secondary,
+                Some((r, other)) => return Err(self.at(r, format!("{prefix}.role"), format!("`{other}` is not a role (expected primary or secondary)"))),
+            };
+            let key_ref = |v: &Option<Spanned<String>>, key: &str| -> Result<Option<Name>, ConfigError> {
+                match v {
+                    None => Ok(None),
+                    Some(s) => {
+                        let n = self.name(s, key)?;
+                        if !key_names.contains(&n) {
+                            return Err(self.at(s, key, format!("no [[key]] named `{n}`")));
+                        }
+                        Ok(Some(n))
+                    }
+                }
+            };
+            let mut notify = Vec::new();
+            for (j, t) in z.notify.iter().enumerate() {
+                notify.push(self.socket(t, &format!("{prefix}.notify[{j}]"), 53)?);
+            }
+            let mut primaries = Vec::new();
+            for (j, t) in z.primaries.iter().enumerate() {
+                primaries.push(self.socket(t, &format!("{prefix}.primaries[{j}]"), 53)?);
+            }
+            if role == Role::Secondary && primaries.is_empty() {
+                return Err(self.error(line.map(|_| z.name.span()), format!("{prefix}.primaries"), "a secondary zone needs at least one primary"));
+            }
+            if role == Role::Secondary && z.file.is_some() {
+                return Err(self.at(z.file.as_ref().expect("checked"), format!("{prefix}.file"), "a secondary zone keeps its copy in data_dir; remove `file`"));
+            }
+            let serial_policy = match z.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {
+                None => {
+                    if z.file.is_some() {
+                        SerialPolicy::Keep
+                    } else {
+                        SerialPolicy::Increment
+                    }
+                }
+                Some((_, "keep")) => SerialPolicy::Keep,
+                Some((_, "increment")) => SerialPolicy::Increment,
+                Some((_, "date")) => SerialPolicy::Date,
+                Some((_, "auto")) => SerialPolicy::Auto,
+                Some((s, other)) => return Err(self.at(s, format!("{prefix}.serial_policy"), format!("`{other}` is not a serial policy (expected keep, increment, date or auto)"))),
+            };
+            zones.push(ZoneConfig {
+                name,
+                view,
+                role,
+                file: z.file.as_ref().map(|f| self.path(f.get_ref())),
+                notify,
+                notify_key: key_ref(&z.notify_key, &format!("{prefix}.notify_key"))?,
+                allow_transfer: self.match_list(&z.allow_transfer, &format!("{prefix}.allow_transfer"), &acl_names, &key_names)?,
+                allow_update: self.match_list(&z.allow_update, &format!("{prefix}.allow_update"), &acl_names, &key_names)?,
+                primaries,
+                primary_key: key_ref(&z.primary_key, &format!("{prefix}.primary_key"))?,
+                serial_policy,
+                line,
+            });
+        }
+
+        let log = LogConfig {
+            queries: spec.log.queries.unwrap_or(false),
+            query_file: spec.log.query_file.as_ref().map_or_else(|| PathBuf::from("query.log"), |f| PathBuf::from(f.get_ref())),
+            max_size: match &spec.log.max_size {
+                Some(v) => self.size(v, "log.max_size")?,
+                None => 2 * 1024 * 1024,
+            },
+            keep: match &spec.log.keep {
+                Some(v) => self.int(v, "log.keep", 0..=1000)?,
+                None => 3,
+            },
+        };
+
+        Ok(Config { source: self.file.clone(), node, dns, api, keys, acls, views, zones, log })
+    }
+}
+
+/// Reads a secret file: either bare base64 or a BIND `key { … secret "…"; }`
+/// clause (as `tsig-keygen` writes).
+fn secret_from_file(text: &str) -> String {
+    if let Some(start) = text.find("secret") {
+        let rest = &text[start + "secret".len()..];
+        if let Some(open) = rest.find('"') {
+            if let Some(close) = rest[open + 1..].find('"') {
+                return rest[open + 1..open + 1 + close].to_string();
+            }
+        }
+    }
+    text.trim().to_string()
+}
+
+/// Parses `2MiB`, `500KiB`, `1GiB`, `10MB`, or a plain number of octets.
+fn parse_size(text: &str) -> Option<u64> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().ok()?;
+    let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1000,
+        "kib" => 1024,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1024 * 1024,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1024 * 1024 * 1024,
+        _ => return None,
+    };
+    number.checked_mul(factor).filter(|&n| n > 0)
+}
+
+/// Parses one address match list element: `[!]` followed by a prefix, an
+/// address, `key NAME`, `any`, `none` or an ACL name.
+pub fn parse_match_rule(text: &str) -> Result<MatchRule, String> {
+    let trimmed = text.trim();
+    let (negated, body) = match trimmed.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, trimmed),
+    };
+    if body.is_empty() {
+        return Err("empty match element".to_string());
+    }
+    let element = if let Some(key) = body.strip_prefix("key ").or_else(|| body.strip_prefix("key\t")) {
+        let name = Name::from_text(key.trim(), Some(&Name::root())).map_err(|e| format!("`{}` is not a key name: {e}", key.trim()))?;
+        MatchElement::Key(name)
+    } else if body.eq_ignore_ascii_case("any") {
+        MatchElement::Any
+    } else if body.eq_ignore_ascii_case("none") {
+        MatchElement::None
+    } else if body.contains('/') {
+        let net: IpNet = body.parse().map_err(|_| format!("`{body}` is not an address prefix"))?;
+        if net.trunc() != net {
+            return Err(format!("`{body}` has host bits set (did you mean {}?)", net.trunc()));
+        }
+        MatchElement::Prefix(net)
+    } else if let Ok(ip) = body.parse::<IpAddr>() {
+        MatchElement::Prefix(IpNet::from(ip))
+    } else if body.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && body.chars().any(|c| c.is_ascii_alphabetic()) {
+        MatchElement::Acl(body.to_string())
+    } else {
+        return Err(format!("`{body}` is not an address, prefix, `key NAME`, `any`, `none` or ACL name"));
+    };
+    Ok(MatchRule { negated, element })
+}
+
+#[cfg(test)]
+mod tests;

@@ -10,11 +10,13 @@
 //! presentation formats; names, headers, requests and the writer are ours so
 //! the query path can run without allocating.
 
+pub mod base64;
 pub mod header;
 pub mod message;
 pub mod name;
 pub mod rdata;
 pub mod request;
+pub mod tsig;
 pub mod types;
 pub mod writer;
 

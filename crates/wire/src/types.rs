@@ -182,7 +182,8 @@ impl Opcode {
 }
 
 /// A response code, possibly extended by the OPT record (RFC 6891 §6.1.3).
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// The default is NOERROR.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub struct Rcode(pub u16);
 
 #[allow(missing_docs)] // IANA mnemonics.

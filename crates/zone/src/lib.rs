@@ -1,1 +1,20 @@
-//! placeholder
+//! Zone snapshots: immutable, indexed, with answers precompiled to wire form.
+//!
+//! ```text
+//!  Vec<Record> ──Zone::build──► Zone ─┬─ precompiled(qname, qtype) ──► Precompiled (bytes, pointer fix-ups)
+//!                                     └─ resolve(qname, qtype, opts) ──► Resolution ──encode──► Writer
+//! ```
+//!
+//! A snapshot never changes after it is built; a new version of a zone is a
+//! new snapshot, published by the server through `arc-swap`. Nothing here
+//! knows who asks (views and ACLs live in `answer`) and nothing does I/O.
+
+mod encode;
+mod precompiled;
+mod resolve;
+mod snapshot;
+
+pub use encode::Truncated;
+pub use precompiled::Precompiled;
+pub use resolve::{Item, Owner, QueryOptions, Resolution, Transport, MAX_CHAIN};
+pub use snapshot::{BuildOptions, NodeId, RrsetId, SoaFields, Zone, ZoneError};

@@ -1,0 +1,139 @@
+//! The configuration file as written (format version 1): plain serde types
+//! with spans, no validation beyond TOML types. [`crate::Config`] is built
+//! from these.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+/// The whole file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FileSpec {
+    pub version: Option<Spanned<i64>>,
+    #[serde(default)]
+    pub node: NodeSpec,
+    #[serde(default)]
+    pub dns: DnsSpec,
+    #[serde(default)]
+    pub api: ApiSpec,
+    #[serde(default)]
+    pub key: Vec<Spanned<KeySpec>>,
+    #[serde(default)]
+    pub acl: Vec<Spanned<AclSpec>>,
+    #[serde(default)]
+    pub view: Vec<Spanned<ViewSpec>>,
+    #[serde(default)]
+    pub zone: Vec<Spanned<ZoneSpec>>,
+    #[serde(default)]
+    pub log: LogSpec,
+}
+
+/// `[node]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NodeSpec {
+    pub name: Option<Spanned<String>>,
+    pub data_dir: Option<Spanned<String>>,
+}
+
+/// `[dns]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DnsSpec {
+    pub listen: Option<Vec<Spanned<String>>>,
+    pub version: Option<Spanned<String>>,
+    pub identity: Option<Spanned<String>>,
+    pub nsid: Option<Spanned<String>>,
+    pub edns_udp_payload: Option<Spanned<i64>>,
+    pub udp_workers: Option<Spanned<i64>>,
+    pub tcp_idle_timeout: Option<Spanned<Duration>>,
+    pub tcp_max_connections: Option<Spanned<i64>>,
+    pub builtin_zones: Option<bool>,
+}
+
+/// `[api]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ApiSpec {
+    pub listen: Option<Spanned<String>>,
+}
+
+/// `[[key]]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct KeySpec {
+    pub name: Spanned<String>,
+    pub algorithm: Spanned<String>,
+    pub secret: Option<Spanned<String>>,
+    pub secret_file: Option<Spanned<String>>,
+}
+
+/// `[[acl]]`: a named address match list.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct AclSpec {
+    pub name: Spanned<String>,
+    pub addresses: Vec<Spanned<String>>,
+}
+
+/// `[[view]]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ViewSpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub match_clients: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub match_keys: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub match_ecs: Option<bool>,
+    #[serde(default)]
+    pub ecs_trusted: Vec<Spanned<String>>,
+}
+
+/// `[[zone]]`.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ZoneSpec {
+    pub name: Spanned<String>,
+    pub view: Option<Spanned<String>>,
+    pub role: Option<Spanned<String>>,
+    pub file: Option<Spanned<String>>,
+    #[serde(default)]
+    pub notify: Vec<Spanned<String>>,
+    pub notify_key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub allow_transfer: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_update: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub primaries: Vec<Spanned<String>>,
+    pub primary_key: Option<Spanned<String>>,
+    pub serial_policy: Option<Spanned<String>>,
+}
+
+/// `[log]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct LogSpec {
+    pub queries: Option<bool>,
+    pub query_file: Option<Spanned<String>>,
+    pub max_size: Option<Spanned<Size>>,
+    pub keep: Option<Spanned<i64>>,
+}
+
+/// A duration: seconds as an integer, or a string with units (`"10s"`, `"5m"`).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub(crate) enum Duration {
+    Seconds(i64),
+    Text(String),
+}
+
+/// A size: octets as an integer, or a string with units (`"2MiB"`).
+#[derive(Deserialize, Debug, Clone)]
+#[serde(untagged)]
+pub(crate) enum Size {
+    Octets(i64),
+    Text(String),
+}

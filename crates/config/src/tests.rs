@@ -1,0 +1,165 @@
+use super::*;
+
+/// The example of DESIGN.md, which is the contract tools write against.
+const CONTRACT: &str = r#"version = 1
+
+[node]
+name = "ns1"
+data_dir = "/var/lib/hadns"
+
+[dns]
+listen = ["0.0.0.0:53", "[::]:53"]
+version = "none"
+
+[api]
+listen = "127.0.0.1:8053"
+
+[[key]]
+name = "xfr"
+algorithm = "hmac-sha256"
+secret = "c2VjcmV0c2VjcmV0c2VjcmV0"
+
+[[key]]
+name = "internal-xfr"
+algorithm = "hmac-md5"
+secret = "c2VjcmV0c2VjcmV0c2VjcmV0"
+
+[[key]]
+name = "ddns"
+algorithm = "hmac-sha512"
+secret = "c2VjcmV0c2VjcmV0c2VjcmV0"
+
+[[view]]
+name = "internal"
+match_clients = ["10.0.0.0/8", "!10.9.0.0/16"]
+match_keys = ["internal-xfr"]
+
+[[zone]]
+name = "example.com"
+view = "internal"
+role = "primary"
+file = "zones/example.com.zone"
+notify = ["192.0.2.2:53", "192.0.2.3:53"]
+notify_key = "xfr"
+allow_transfer = ["key xfr", "192.0.2.0/24"]
+allow_update = ["key ddns"]
+
+[[zone]]
+name = "example.net"
+role = "secondary"
+primaries = ["192.0.2.1:53"]
+primary_key = "xfr"
+
+[log]
+queries = false
+query_file = "query.log"
+max_size = "2MiB"
+keep = 3
+"#;
+
+fn error(text: &str) -> ConfigError {
+    Config::parse(text, Some(Path::new("/etc/hadns/hadns.toml"))).unwrap_err()
+}
+
+#[test]
+fn the_design_contract_parses() {
+    let config = Config::parse(CONTRACT, Some(Path::new("/etc/hadns/hadns.toml"))).unwrap();
+    assert_eq!(config.node.name, "ns1");
+    assert_eq!(config.dns.listen.len(), 2);
+    assert_eq!(config.dns.version, None);
+    assert_eq!(config.keys[1].algorithm, Algorithm::HmacMd5);
+    assert_eq!(config.views[0].match_clients[1], MatchRule { negated: true, element: MatchElement::Prefix("10.9.0.0/16".parse().unwrap()) });
+    let zone = &config.zones[0];
+    assert_eq!(zone.file.as_deref(), Some(Path::new("/etc/hadns/zones/example.com.zone")));
+    assert_eq!(zone.allow_transfer[0].element, MatchElement::Key("xfr.".parse().unwrap()));
+    assert_eq!(zone.line, Some(34));
+    assert_eq!(config.zones[1].role, Role::Secondary);
+    assert_eq!(config.log.max_size, 2 * 1024 * 1024);
+}
+
+#[test]
+fn defaults_fill_an_empty_file() {
+    let config = Config::parse("version = 1\n", None).unwrap();
+    assert_eq!(config.dns.listen, vec!["127.0.0.1:5353".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(config.dns.edns_udp_payload, 1232);
+    assert!(config.dns.builtin_zones);
+    assert_eq!(config.dns.tcp_idle_timeout, Duration::from_secs(10));
+}
+
+#[test]
+fn unknown_key_is_named_with_its_line() {
+    let e = error("version = 1\n[dns]\nlisten = [\"127.0.0.1:53\"]\nlistne = 3\n");
+    assert_eq!(e.line, Some(4));
+    assert!(e.message.contains("unknown field `listne`"), "{e}");
+    assert!(e.to_string().starts_with("/etc/hadns/hadns.toml:4: "), "{e}");
+}
+
+#[test]
+fn wrong_type_names_the_key_path() {
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\n[[zone]]\nname = 5\n");
+    assert_eq!(e.line, Some(5));
+    assert_eq!(e.key, "zone[1].name");
+}
+
+#[test]
+fn bad_values_are_refused_with_line_and_key() {
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nrole = \"master-of-puppets\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "zone[0].role"));
+    let e = error("version = 1\n[dns]\nlisten = [\"127.0.0.1:53\", \"localhost\"]\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(3), "dns.listen[1]"));
+    let e = error("version = 1\n[dns]\nedns_udp_payload = 70000\n");
+    assert_eq!(e.key, "dns.edns_udp_payload");
+    let e = error("version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha3\"\nsecret = \"aGk=\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "key[0].algorithm"));
+    let e = error("version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret = \"not base64!\"\n");
+    assert_eq!(e.key, "key[0].secret");
+    let e = error("version = 1\n[[acl]]\nname = \"lan\"\naddresses = [\"10.0.0.1/8\"]\n");
+    assert!(e.message.contains("host bits"), "{e}");
+}
+
+#[test]
+fn references_must_resolve() {
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nview = \"outside\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "zone[0].view"));
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nallow_transfer = [\"key missing\"]\n");
+    assert_eq!(e.key, "zone[0].allow_transfer[0]");
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nnotify_key = \"nokey\"\n");
+    assert_eq!(e.key, "zone[0].notify_key");
+    let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"nolist\"]\n");
+    assert!(e.message.contains("no [[acl]] named `nolist`"));
+}
+
+#[test]
+fn duplicates_and_missing_pieces_are_refused() {
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\n[[zone]]\nname = \"A.example.\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(5), "zone[1].name"));
+    let e = error("[dns]\n");
+    assert_eq!(e.key, "version");
+    let e = error("version = 2\n");
+    assert_eq!(e.line, Some(1));
+    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nrole = \"secondary\"\n");
+    assert_eq!(e.key, "zone[0].primaries");
+}
+
+#[test]
+fn toml_syntax_errors_have_a_line() {
+    let e = error("version = 1\n[dns\nlisten = 1\n");
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn secret_file_accepts_bind_key_clauses() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("k.key"), "key \"k\" {\n\talgorithm hmac-sha256;\n\tsecret \"aGVsbG8=\";\n};\n").unwrap();
+    let text = "version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret_file = \"k.key\"\n";
+    let config = Config::parse(text, Some(&dir.path().join("hadns.toml"))).unwrap();
+    assert_eq!(config.keys[0].secret, b"hello");
+}
+
+#[test]
+fn match_rules() {
+    assert_eq!(parse_match_rule("any").unwrap().element, MatchElement::Any);
+    assert_eq!(parse_match_rule("!192.0.2.1").unwrap(), MatchRule { negated: true, element: MatchElement::Prefix("192.0.2.1/32".parse().unwrap()) });
+    assert!(parse_match_rule("2001:db8::/129").is_err());
+    assert!(parse_match_rule("").is_err());
+}

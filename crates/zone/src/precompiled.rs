@@ -1,0 +1,294 @@
+//! Precompiled answers: the sections after the question, in final wire form,
+//! computed once when the snapshot is built.
+//!
+//! An answer is written behind a question whose name is the name it was
+//! compiled for (a node, the zone cut for referrals, the apex for negative
+//! answers). Its compression pointers then point either into that question
+//! or into the answer itself. At query time the real question name may be
+//! longer (a name below a cut, below the apex, or matching a wildcard) but
+//! always ends with the compiled name, so every pointer simply moves by the
+//! difference in length. The one exception is a pointer to the whole
+//! question name (offset 12) in an answer compiled for a wildcard: that
+//! owner is the synthesised name, which is the real question, so it stays.
+//!
+//! Stored form of one answer, in `Zone::answers`:
+//!
+//! ```text
+//! flags u8 | rcode u8 | compiled question length u8 | ANCOUNT u16 | NSCOUNT u16 | ARCOUNT u16
+//! | body length u16 | pointer count u16 | body … | pointer positions (u16 each, into body)
+//! ```
+
+use wire::header::HEADER_LEN;
+use wire::name::MAX_NAME_LEN;
+use wire::writer::Writer;
+use wire::{Class, Rcode, Rtype};
+
+use crate::resolve::{Found, Item, Owner, QueryOptions, Resolution, Transport};
+use crate::snapshot::{
+    NodeId, Zone, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD, FLAG_WILDCARD_CHILD, NO_ANSWER,
+};
+
+const FLAG_AUTHORITATIVE: u8 = 1;
+const FLAG_WILDCARD_QUESTION: u8 = 2;
+const HEADER: usize = 13;
+
+/// A precompiled answer borrowed from a snapshot.
+#[derive(Clone, Copy, Debug)]
+pub struct Precompiled<'z> {
+    bytes: &'z [u8],
+}
+
+impl<'z> Precompiled<'z> {
+    /// Whether AA is set (clear for referrals).
+    #[inline]
+    pub fn authoritative(&self) -> bool {
+        self.bytes[0] & FLAG_AUTHORITATIVE != 0
+    }
+
+    /// The RCODE.
+    #[inline]
+    pub fn rcode(&self) -> Rcode {
+        Rcode(self.bytes[1] as u16)
+    }
+
+    /// Record counts of the answer, authority and additional sections.
+    #[inline]
+    pub fn counts(&self) -> [u16; 3] {
+        [self.u16_at(3), self.u16_at(5), self.u16_at(7)]
+    }
+
+    /// Length of the sections in octets.
+    #[inline]
+    pub fn body_len(&self) -> usize {
+        self.u16_at(9) as usize
+    }
+
+    #[inline]
+    fn u16_at(&self, at: usize) -> u16 {
+        u16::from_be_bytes([self.bytes[at], self.bytes[at + 1]])
+    }
+
+    /// Appends the sections to `out`, which must hold exactly the header and
+    /// a question whose name is `question_len` octets long.
+    #[inline]
+    pub fn append_to(&self, out: &mut Vec<u8>, question_len: usize) {
+        let body_len = self.body_len();
+        let pointer_count = self.u16_at(11) as usize;
+        let body = &self.bytes[HEADER..HEADER + body_len];
+        let start = out.len();
+        out.extend_from_slice(body);
+        let compiled_len = self.bytes[2] as usize;
+        let delta = question_len.wrapping_sub(compiled_len) as u16;
+        if delta == 0 {
+            return;
+        }
+        let keep_question = self.bytes[0] & FLAG_WILDCARD_QUESTION != 0;
+        let pointers = &self.bytes[HEADER + body_len..HEADER + body_len + 2 * pointer_count];
+        for pair in pointers.chunks_exact(2) {
+            let at = start + u16::from_be_bytes([pair[0], pair[1]]) as usize;
+            let value = u16::from_be_bytes([out[at], out[at + 1]]);
+            let target = value & 0x3FFF;
+            if keep_question && target as usize == HEADER_LEN {
+                continue;
+            }
+            let moved = 0xC000 | (target.wrapping_add(delta) & 0x3FFF);
+            out[at..at + 2].copy_from_slice(&moved.to_be_bytes());
+        }
+    }
+}
+
+impl Zone {
+    /// The precompiled answer for `qname` (lower-case wire form, inside the
+    /// zone) and `qtype`, or `None` when the query needs the general path
+    /// (ANY, DNAME substitution, signed zones with DO, rare types on CNAME
+    /// owners, or answers that were not precompiled).
+    #[inline]
+    pub fn precompiled(&self, qname: &[u8], qtype: Rtype) -> Option<Precompiled<'_>> {
+        if qtype == Rtype::ANY || self.nxdomain_answer == NO_ANSWER {
+            return None;
+        }
+        let (id, exists) = match self.find(qname) {
+            Found::Exact(id) => (id, true),
+            Found::Encloser(id) => (id, false),
+        };
+        let node = &self.nodes[id as usize];
+        if node.flags & FLAG_OCCLUDED != 0 {
+            return self.referral_answer(node.occluder);
+        }
+        if node.flags & FLAG_CUT != 0 && !(exists && qtype == Rtype::DS) {
+            return self.referral_answer(id);
+        }
+        let source = if exists {
+            id
+        } else if node.flags & FLAG_DNAME != 0 {
+            return None;
+        } else if node.flags & FLAG_WILDCARD_CHILD != 0 {
+            let rel = self.relative_name(id);
+            let mut wildcard = [0u8; MAX_NAME_LEN];
+            wildcard[0] = 1;
+            wildcard[1] = b'*';
+            wildcard[2..2 + rel.len()].copy_from_slice(rel);
+            self.lookup_relative(&wildcard[..2 + rel.len()])?
+        } else {
+            return Some(self.answer_at(self.nxdomain_answer));
+        };
+        let node = &self.nodes[source as usize];
+        let entries = &self.answer_index[node.answers as usize..node.answers as usize + node.answers_len as usize];
+        for &(rtype, offset) in entries {
+            if rtype == qtype {
+                return Some(self.answer_at(offset));
+            }
+        }
+        match node.default_answer {
+            NO_ANSWER => None,
+            offset => Some(self.answer_at(offset)),
+        }
+    }
+
+    fn referral_answer(&self, cut: NodeId) -> Option<Precompiled<'_>> {
+        match self.nodes[cut as usize].default_answer {
+            NO_ANSWER => None,
+            offset => Some(self.answer_at(offset)),
+        }
+    }
+
+    #[inline]
+    fn answer_at(&self, offset: u32) -> Precompiled<'_> {
+        Precompiled { bytes: &self.answers[offset as usize..] }
+    }
+}
+
+/// Compiles the answers of every node. Signed zones are compiled too: the
+/// compiled answers are the DO=0 ones; DO=1 takes the general path.
+pub(crate) fn precompile(zone: &mut Zone) {
+    let mut compiler = Compiler::default();
+    let apex_len = zone.apex.wire_len();
+    let mut apex = [0u8; MAX_NAME_LEN];
+    apex[..apex_len].copy_from_slice(zone.apex.as_wire());
+
+    let mut negative = Resolution::default();
+    negative.clear();
+    negative.rcode = Rcode::NXDOMAIN;
+    if let Some(soa) = zone.find_rrset(0, Rtype::SOA) {
+        negative.authority.push(Item::Rrset { owner: Owner::Node(0), rrset: soa });
+    }
+    let Some(nxdomain) = compiler.compile(zone, &apex[..apex_len], false, &negative) else { return };
+    negative.rcode = Rcode::NOERROR;
+    let Some(nodata) = compiler.compile(zone, &apex[..apex_len], false, &negative) else { return };
+    let mut answers = Vec::new();
+    let nxdomain_answer = push_answer(&mut answers, &nxdomain);
+    let nodata_answer = push_answer(&mut answers, &nodata);
+
+    let mut answer_index = Vec::new();
+    let mut name = [0u8; MAX_NAME_LEN];
+    for id in 0..zone.nodes.len() as NodeId {
+        let node = zone.nodes[id as usize];
+        let start = answer_index.len() as u32;
+        let mut default_answer = NO_ANSWER;
+        if node.flags & FLAG_OCCLUDED == 0 {
+            let len = zone.full_name(id, &mut name);
+            let name = &name[..len];
+            let wildcard = node.flags & FLAG_WILDCARD != 0;
+            if node.flags & FLAG_CUT != 0 {
+                if let Some(referral) = compiler.resolve_and_compile(zone, name, Rtype::NS, wildcard) {
+                    default_answer = push_answer(&mut answers, &referral);
+                }
+                if let Some(ds) = compiler.resolve_and_compile(zone, name, Rtype::DS, wildcard) {
+                    answer_index.push((Rtype::DS, push_answer(&mut answers, &ds)));
+                }
+            } else {
+                let mut types: Vec<Rtype> = zone.node_rrsets(id).iter().map(|s| s.rtype).collect();
+                if node.flags & FLAG_CNAME != 0 {
+                    // Common types asked of CNAME owners; the rest take the
+                    // general path, which follows the chain for any type.
+                    for t in [Rtype::A, Rtype::AAAA] {
+                        if !types.contains(&t) {
+                            types.push(t);
+                        }
+                    }
+                } else {
+                    default_answer = nodata_answer;
+                }
+                for rtype in types {
+                    if let Some(compiled) = compiler.resolve_and_compile(zone, name, rtype, wildcard) {
+                        answer_index.push((rtype, push_answer(&mut answers, &compiled)));
+                    }
+                }
+            }
+        }
+        let count = answer_index.len() as u32 - start;
+        let node = &mut zone.nodes[id as usize];
+        node.answers = start;
+        node.answers_len = count as u16;
+        node.default_answer = default_answer;
+    }
+    answers.shrink_to_fit();
+    answer_index.shrink_to_fit();
+    zone.answers = answers;
+    zone.answer_index = answer_index;
+    zone.nxdomain_answer = nxdomain_answer;
+    zone.nodata_answer = nodata_answer;
+}
+
+fn push_answer(answers: &mut Vec<u8>, compiled: &[u8]) -> u32 {
+    let offset = answers.len() as u32;
+    answers.extend_from_slice(compiled);
+    offset
+}
+
+/// Reusable buffers for compiling.
+#[derive(Default)]
+struct Compiler {
+    message: Vec<u8>,
+    pointers: Vec<u16>,
+    resolution: Resolution,
+    out: Vec<u8>,
+}
+
+impl Compiler {
+    fn resolve_and_compile(&mut self, zone: &Zone, name: &[u8], qtype: Rtype, wildcard: bool) -> Option<Vec<u8>> {
+        let options = QueryOptions { dnssec_ok: false, transport: Transport::Tcp };
+        let mut resolution = std::mem::take(&mut self.resolution);
+        zone.resolve(name, qtype, options, &mut resolution);
+        let compiled = self.compile(zone, name, wildcard, &resolution);
+        self.resolution = resolution;
+        compiled
+    }
+
+    /// Encodes `resolution` behind the question `name`; `None` if it does
+    /// not fit a message or its pointers could not be relocated.
+    fn compile(&mut self, zone: &Zone, name: &[u8], wildcard: bool, resolution: &Resolution) -> Option<Vec<u8>> {
+        let mut writer = Writer::new(&mut self.message, u16::MAX as usize);
+        writer.log_pointers(&mut self.pointers);
+        writer.question(name, Rtype(0), Class::IN, !wildcard).ok()?;
+        zone.encode(resolution, &mut writer).ok()?;
+        let counts = writer.counts();
+        writer.finish(0, 0);
+        let body_start = HEADER_LEN + name.len() + 4;
+        let body = &self.message[body_start..];
+        if body.len() > u16::MAX as usize {
+            return None;
+        }
+        self.out.clear();
+        let mut flags = 0;
+        if resolution.authoritative {
+            flags |= FLAG_AUTHORITATIVE;
+        }
+        if wildcard {
+            flags |= FLAG_WILDCARD_QUESTION;
+        }
+        self.out.push(flags);
+        self.out.push(resolution.rcode.0 as u8);
+        self.out.push(name.len() as u8);
+        for count in counts {
+            self.out.extend_from_slice(&count.to_be_bytes());
+        }
+        self.out.extend_from_slice(&(body.len() as u16).to_be_bytes());
+        self.out.extend_from_slice(&(self.pointers.len() as u16).to_be_bytes());
+        self.out.extend_from_slice(body);
+        for &at in &self.pointers {
+            self.out.extend_from_slice(&((at as usize - body_start) as u16).to_be_bytes());
+        }
+        Some(self.out.clone())
+    }
+}

@@ -1,0 +1,518 @@
+//! The immutable zone snapshot and how it is built from records.
+//!
+//! Layout, chosen for the query path: every node (owner name or empty
+//! non-terminal) is a small fixed-size struct in one vector, in canonical
+//! order; its name lives in one shared arena as lower-case wire labels
+//! *relative to the apex*; one hash table maps those labels to the node.
+//! RRsets and their RDATA live in two more flat vectors. Precompiled answers
+//! ([`crate::precompiled`]) sit in a byte arena beside them. A lookup is one
+//! hash probe plus a few slice reads, and allocates nothing.
+
+use std::hash::BuildHasher;
+
+use hashbrown::HashTable;
+use wire::name::{self, MAX_NAME_LEN};
+use wire::rdata;
+use wire::{Class, Name, Record, Rtype, Serial};
+
+use crate::precompiled;
+
+/// Index of a node in [`Zone::nodes`].
+pub type NodeId = u32;
+/// Index of an RRset in the zone.
+pub type RrsetId = u32;
+
+/// Sentinel for "no node".
+pub(crate) const NO_NODE: NodeId = u32::MAX;
+
+/// Node flag: the node owns an NS RRset and is not the apex (a zone cut).
+pub(crate) const FLAG_CUT: u8 = 1;
+/// Node flag: the node owns a DNAME RRset.
+pub(crate) const FLAG_DNAME: u8 = 2;
+/// Node flag: a child named `*` exists (RFC 4592 source of synthesis).
+pub(crate) const FLAG_WILDCARD_CHILD: u8 = 4;
+/// Node flag: the node lies below a zone cut or a DNAME (`occluder`).
+pub(crate) const FLAG_OCCLUDED: u8 = 8;
+/// Node flag: the node's own first label is `*`.
+pub(crate) const FLAG_WILDCARD: u8 = 16;
+/// Node flag: the node owns a CNAME RRset.
+pub(crate) const FLAG_CNAME: u8 = 32;
+
+/// One owner name (or empty non-terminal) of the zone.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Node {
+    /// Offset of the relative lower-case name in `Zone::names`.
+    pub name: u32,
+    /// First RRset in `Zone::rrsets`.
+    pub rrsets: u32,
+    /// First entry in `Zone::answer_index`.
+    pub answers: u32,
+    /// Precompiled answer for every type without an entry; `u32::MAX` when
+    /// the node has none and queries must take the general path.
+    pub default_answer: u32,
+    /// The highest zone cut or DNAME owner above this node, when occluded.
+    pub occluder: NodeId,
+    /// Number of RRsets.
+    pub rrsets_len: u16,
+    /// Number of precompiled entries.
+    pub answers_len: u16,
+    /// Length of the relative name.
+    pub name_len: u8,
+    /// `FLAG_*` bits.
+    pub flags: u8,
+}
+
+/// One RRset.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Rrset {
+    /// Offset of the first RDATA in `Zone::rdata` (each is a u16 length then the octets).
+    pub rdata: u32,
+    /// TTL shared by the set.
+    pub ttl: u32,
+    /// Record type.
+    pub rtype: Rtype,
+    /// Number of records.
+    pub count: u16,
+}
+
+/// Why records could not become a zone.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ZoneError {
+    /// No SOA record at the apex.
+    #[error("zone {0} has no SOA record at its apex")]
+    NoSoa(Name),
+    /// More than one SOA record.
+    #[error("zone {0} has more than one SOA record")]
+    MultipleSoa(Name),
+    /// The SOA RDATA is malformed.
+    #[error("zone {0} has a malformed SOA record")]
+    BadSoa(Name),
+    /// A record's owner is not at or below the apex.
+    #[error("record {owner} is outside zone {apex}")]
+    OutOfZone {
+        /// The zone.
+        apex: Name,
+        /// The stray owner.
+        owner: Name,
+    },
+    /// A record of another class than the zone's.
+    #[error("record {owner} has class {class}, not IN")]
+    WrongClass {
+        /// Owner of the record.
+        owner: Name,
+        /// Its class.
+        class: Class,
+    },
+    /// A type that cannot be stored (OPT, TSIG, meta types).
+    #[error("record {owner} has type {rtype}, which cannot appear in a zone")]
+    MetaType {
+        /// Owner of the record.
+        owner: Name,
+        /// The type.
+        rtype: Rtype,
+    },
+    /// The zone is too large for the snapshot's 32-bit offsets.
+    #[error("zone {0} is too large")]
+    TooLarge(Name),
+}
+
+/// The SOA fields the query path needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SoaFields {
+    /// The zone serial.
+    pub serial: Serial,
+    /// Refresh interval (seconds).
+    pub refresh: u32,
+    /// Retry interval (seconds).
+    pub retry: u32,
+    /// Expire interval (seconds).
+    pub expire: u32,
+    /// MINIMUM: the negative caching TTL (RFC 2308 §4).
+    pub minimum: u32,
+    /// TTL of the SOA record itself.
+    pub ttl: u32,
+}
+
+/// How to build a snapshot.
+#[derive(Clone, Copy, Debug)]
+pub struct BuildOptions {
+    /// Precompile answers into wire form (the fast path). Off only for tools
+    /// that load a zone without serving it.
+    pub precompile: bool,
+}
+
+impl Default for BuildOptions {
+    fn default() -> BuildOptions {
+        BuildOptions { precompile: true }
+    }
+}
+
+/// An immutable, fully indexed zone.
+pub struct Zone {
+    pub(crate) apex: Name,
+    pub(crate) soa: SoaFields,
+    pub(crate) names: Vec<u8>,
+    pub(crate) nodes: Vec<Node>,
+    pub(crate) table: HashTable<NodeId>,
+    pub(crate) hasher: foldhash::fast::RandomState,
+    pub(crate) rrsets: Vec<Rrset>,
+    pub(crate) rdata: Vec<u8>,
+    pub(crate) answer_index: Vec<(Rtype, u32)>,
+    pub(crate) answers: Vec<u8>,
+    /// Precompiled NXDOMAIN (question = apex), when precompiled.
+    pub(crate) nxdomain_answer: u32,
+    /// Precompiled NODATA (question = apex), when precompiled.
+    pub(crate) nodata_answer: u32,
+    pub(crate) signed: bool,
+    pub(crate) record_count: usize,
+}
+
+/// Marker for "no precompiled answer".
+pub(crate) const NO_ANSWER: u32 = u32::MAX;
+
+impl Zone {
+    /// Builds a snapshot from the zone's records.
+    ///
+    /// Owners are lower-cased; exact duplicate records are merged; RRsets
+    /// whose records disagree on TTL take the smallest (RFC 2181 §5.2 makes
+    /// such sets an error; serving the smallest never over-caches).
+    pub fn build(apex: &Name, mut records: Vec<Record>, options: BuildOptions) -> Result<Zone, ZoneError> {
+        let apex = apex.to_lowercase();
+        let mut soa_count = 0;
+        for record in &mut records {
+            if !record.owner.is_subdomain_of(&apex) {
+                return Err(ZoneError::OutOfZone { apex, owner: record.owner.clone() });
+            }
+            if record.class != Class::IN {
+                return Err(ZoneError::WrongClass { owner: record.owner.clone(), class: record.class });
+            }
+            if record.rtype.is_meta() {
+                return Err(ZoneError::MetaType { owner: record.owner.clone(), rtype: record.rtype });
+            }
+            record.owner = record.owner.to_lowercase();
+            if record.rtype == Rtype::SOA {
+                if record.owner != apex {
+                    return Err(ZoneError::OutOfZone { apex, owner: record.owner.clone() });
+                }
+                soa_count += 1;
+            }
+        }
+        records.sort_by(|a, b| {
+            a.owner
+                .canonical_cmp(&b.owner)
+                .then(a.rtype.cmp(&b.rtype))
+                .then_with(|| a.rdata.cmp(&b.rdata))
+        });
+        records.dedup_by(|a, b| a.owner == b.owner && a.rtype == b.rtype && a.rdata == b.rdata);
+        if soa_count == 0 {
+            return Err(ZoneError::NoSoa(apex));
+        }
+        if records.iter().filter(|r| r.rtype == Rtype::SOA).count() > 1 {
+            return Err(ZoneError::MultipleSoa(apex));
+        }
+        let soa_record = records.iter().find(|r| r.rtype == Rtype::SOA).ok_or_else(|| ZoneError::NoSoa(apex.clone()))?;
+        let numbers = rdata::soa_numbers(&soa_record.rdata).ok_or_else(|| ZoneError::BadSoa(apex.clone()))?;
+        let soa = SoaFields {
+            serial: Serial(numbers[0]),
+            refresh: numbers[1],
+            retry: numbers[2],
+            expire: numbers[3],
+            minimum: numbers[4],
+            ttl: soa_record.ttl,
+        };
+
+        // Every owner plus every empty non-terminal between it and the apex,
+        // in canonical order (a parent always sorts before its children).
+        let mut owners: Vec<Name> = Vec::with_capacity(records.len());
+        for record in &records {
+            if owners.last() != Some(&record.owner) {
+                owners.push(record.owner.clone());
+            }
+        }
+        let mut all_names = owners.clone();
+        {
+            let mut seen: std::collections::HashSet<Name> = owners.iter().cloned().collect();
+            for owner in &owners {
+                let mut current = owner.parent();
+                while let Some(parent) = current {
+                    if parent.label_count() < apex.label_count() || !seen.insert(parent.clone()) {
+                        break;
+                    }
+                    current = parent.parent();
+                    all_names.push(parent);
+                }
+            }
+        }
+        all_names.sort_by(|a, b| a.canonical_cmp(b));
+        drop(owners);
+
+        let apex_len = apex.wire_len();
+        let mut zone = Zone {
+            apex: apex.clone(),
+            soa,
+            names: Vec::new(),
+            nodes: Vec::with_capacity(all_names.len()),
+            table: HashTable::with_capacity(all_names.len()),
+            hasher: foldhash::fast::RandomState::default(),
+            rrsets: Vec::new(),
+            rdata: Vec::new(),
+            answer_index: Vec::new(),
+            answers: Vec::new(),
+            nxdomain_answer: NO_ANSWER,
+            nodata_answer: NO_ANSWER,
+            signed: false,
+            record_count: records.len(),
+        };
+        let mut record_iter = records.into_iter().peekable();
+        for full in &all_names {
+            let rel = &full.as_wire()[..full.wire_len() - apex_len];
+            let name_offset = u32::try_from(zone.names.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?;
+            zone.names.extend_from_slice(rel);
+            let mut node = Node {
+                name: name_offset,
+                rrsets: zone.rrsets.len() as u32,
+                answers: 0,
+                default_answer: NO_ANSWER,
+                occluder: NO_NODE,
+                rrsets_len: 0,
+                answers_len: 0,
+                name_len: rel.len() as u8,
+                flags: if full.is_wildcard() { FLAG_WILDCARD } else { 0 },
+            };
+            while let Some(record) = record_iter.next_if(|r| r.owner == *full) {
+                let same_set = zone
+                    .rrsets
+                    .last_mut()
+                    .filter(|set| node.rrsets_len > 0 && set.rtype == record.rtype);
+                match same_set {
+                    Some(set) => {
+                        set.count += 1;
+                        set.ttl = set.ttl.min(record.ttl);
+                    }
+                    None => {
+                        zone.rrsets.push(Rrset {
+                            rdata: u32::try_from(zone.rdata.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?,
+                            ttl: record.ttl,
+                            rtype: record.rtype,
+                            count: 1,
+                        });
+                        node.rrsets_len += 1;
+                    }
+                }
+                zone.rdata.extend_from_slice(&(record.rdata.len() as u16).to_be_bytes());
+                zone.rdata.extend_from_slice(&record.rdata);
+                match record.rtype {
+                    Rtype::NS if node.name_len > 0 => node.flags |= FLAG_CUT,
+                    Rtype::DNAME => node.flags |= FLAG_DNAME,
+                    Rtype::CNAME => node.flags |= FLAG_CNAME,
+                    Rtype::RRSIG => zone.signed = true,
+                    _ => {}
+                }
+            }
+            let id = zone.nodes.len() as NodeId;
+            zone.nodes.push(node);
+            let hash = zone.hasher.hash_one(rel);
+            let Zone { nodes, names, hasher, table, .. } = &mut zone;
+            table.insert_unique(hash, id, |&other| hasher.hash_one(node_name(names, &nodes[other as usize])));
+        }
+        drop(all_names);
+
+        // Occlusion and wildcard flags: parents come first in canonical order,
+        // so one forward pass sees every parent finished.
+        for id in 0..zone.nodes.len() {
+            let node = zone.nodes[id];
+            if node.name_len == 0 {
+                continue;
+            }
+            let rel = node_name(&zone.names, &node);
+            let parent_rel = &rel[1 + rel[0] as usize..];
+            let Some(parent) = zone.lookup_relative(parent_rel) else { continue };
+            let parent_node = zone.nodes[parent as usize];
+            let occluder = if parent_node.flags & FLAG_OCCLUDED != 0 {
+                parent_node.occluder
+            } else if parent_node.flags & (FLAG_CUT | FLAG_DNAME) != 0 {
+                parent
+            } else {
+                NO_NODE
+            };
+            if occluder != NO_NODE {
+                zone.nodes[id].flags |= FLAG_OCCLUDED;
+                zone.nodes[id].occluder = occluder;
+            }
+            if node.flags & FLAG_WILDCARD != 0 {
+                zone.nodes[parent as usize].flags |= FLAG_WILDCARD_CHILD;
+            }
+        }
+        zone.names.shrink_to_fit();
+        zone.rrsets.shrink_to_fit();
+        zone.rdata.shrink_to_fit();
+        if options.precompile {
+            precompiled::precompile(&mut zone);
+        }
+        Ok(zone)
+    }
+
+    /// The apex, lower-cased.
+    pub fn apex(&self) -> &Name {
+        &self.apex
+    }
+
+    /// The SOA serial.
+    pub fn serial(&self) -> Serial {
+        self.soa.serial
+    }
+
+    /// The SOA timers and TTLs.
+    pub fn soa_fields(&self) -> SoaFields {
+        self.soa
+    }
+
+    /// Number of records after merging duplicates.
+    pub fn record_count(&self) -> usize {
+        self.record_count
+    }
+
+    /// Whether the zone carries RRSIG records (served with DO=1).
+    pub fn is_signed(&self) -> bool {
+        self.signed
+    }
+
+    /// Number of nodes, empty non-terminals included.
+    pub fn node_count(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Bytes held by the snapshot's arenas and tables (for metrics and
+    /// the memory benchmark; excludes allocator overhead).
+    pub fn heap_bytes(&self) -> usize {
+        self.names.capacity()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.table.capacity() * (std::mem::size_of::<NodeId>() + 1)
+            + self.rrsets.capacity() * std::mem::size_of::<Rrset>()
+            + self.rdata.capacity()
+            + self.answer_index.capacity() * std::mem::size_of::<(Rtype, u32)>()
+            + self.answers.capacity()
+    }
+
+    /// Finds the node whose relative lower-case name is `rel`.
+    #[inline]
+    pub(crate) fn lookup_relative(&self, rel: &[u8]) -> Option<NodeId> {
+        let hash = self.hasher.hash_one(rel);
+        self.table
+            .find(hash, |&id| node_name(&self.names, &self.nodes[id as usize]) == rel)
+            .copied()
+    }
+
+    /// The node's relative lower-case name.
+    #[inline]
+    pub(crate) fn relative_name(&self, id: NodeId) -> &[u8] {
+        node_name(&self.names, &self.nodes[id as usize])
+    }
+
+    /// Writes the node's full name into `out` and returns its length.
+    pub(crate) fn full_name(&self, id: NodeId, out: &mut [u8; MAX_NAME_LEN]) -> usize {
+        let rel = self.relative_name(id);
+        let apex = self.apex.as_wire();
+        out[..rel.len()].copy_from_slice(rel);
+        out[rel.len()..rel.len() + apex.len()].copy_from_slice(apex);
+        rel.len() + apex.len()
+    }
+
+    /// The RRsets of a node.
+    pub(crate) fn node_rrsets(&self, id: NodeId) -> &[Rrset] {
+        let node = &self.nodes[id as usize];
+        &self.rrsets[node.rrsets as usize..node.rrsets as usize + node.rrsets_len as usize]
+    }
+
+    /// The RRset of `rtype` at a node.
+    pub(crate) fn find_rrset(&self, id: NodeId, rtype: Rtype) -> Option<RrsetId> {
+        let node = &self.nodes[id as usize];
+        self.node_rrsets(id)
+            .iter()
+            .position(|set| set.rtype == rtype)
+            .map(|i| node.rrsets + i as u32)
+    }
+
+    /// The RDATA of each record in an RRset.
+    pub(crate) fn rdatas(&self, set: RrsetId) -> RdataIter<'_> {
+        let set = &self.rrsets[set as usize];
+        RdataIter { rdata: &self.rdata, pos: set.rdata as usize, left: set.count }
+    }
+
+    /// Iterates over every record of the zone in canonical order, SOA first
+    /// — the order an AXFR sends (RFC 5936 §2.2) minus the closing SOA.
+    pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
+        let soa_set = self.find_rrset(0, Rtype::SOA);
+        let soa = soa_set.into_iter().flat_map(move |set| self.records_of(0, set));
+        let rest = (0..self.nodes.len() as NodeId).flat_map(move |id| {
+            let first = self.nodes[id as usize].rrsets;
+            (0..self.nodes[id as usize].rrsets_len as u32)
+                .map(move |i| first + i)
+                .filter(move |&set| Some(set) != soa_set)
+                .flat_map(move |set| self.records_of(id, set))
+        });
+        soa.chain(rest)
+    }
+
+    fn records_of(&self, id: NodeId, set: RrsetId) -> impl Iterator<Item = Record> + '_ {
+        let mut buf = [0u8; MAX_NAME_LEN];
+        let len = self.full_name(id, &mut buf);
+        let owner = Name::from_wire(&buf[..len]).unwrap_or_else(|_| Name::root());
+        let info = self.rrsets[set as usize];
+        self.rdatas(set).map(move |rdata| Record {
+            owner: owner.clone(),
+            rtype: info.rtype,
+            class: Class::IN,
+            ttl: info.ttl,
+            rdata: rdata.to_vec(),
+        })
+    }
+
+    /// The SOA record.
+    pub fn soa_record(&self) -> Record {
+        self.records().next().unwrap_or_else(|| Record {
+            owner: self.apex.clone(),
+            rtype: Rtype::SOA,
+            class: Class::IN,
+            ttl: self.soa.ttl,
+            rdata: Vec::new(),
+        })
+    }
+
+    /// Whether `qname` (any case) is at or below the apex.
+    pub fn contains(&self, qname: &Name) -> bool {
+        qname.is_subdomain_of(&self.apex)
+    }
+
+    /// Whether the wire name (lower case) is at or below the apex.
+    pub(crate) fn contains_wire(&self, qname: &[u8]) -> bool {
+        name::is_subdomain_wire(qname, self.apex.as_wire())
+    }
+}
+
+#[inline]
+fn node_name<'a>(names: &'a [u8], node: &Node) -> &'a [u8] {
+    &names[node.name as usize..node.name as usize + node.name_len as usize]
+}
+
+/// Iterator over the RDATA of an RRset.
+pub(crate) struct RdataIter<'a> {
+    rdata: &'a [u8],
+    pos: usize,
+    left: u16,
+}
+
+impl<'a> Iterator for RdataIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        if self.left == 0 {
+            return None;
+        }
+        self.left -= 1;
+        let len = u16::from_be_bytes([self.rdata[self.pos], self.rdata[self.pos + 1]]) as usize;
+        let out = &self.rdata[self.pos + 2..self.pos + 2 + len];
+        self.pos += 2 + len;
+        Some(out)
+    }
+}
