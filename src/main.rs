@@ -1,1 +1,286 @@
-fn main() {}
+//! `hadns`: a high-availability authoritative DNS server.
+//!
+//! The binary is thin: it turns command lines and configuration into a
+//! [`serve::Plan`] and runs it, or runs one of the validators. The protocol
+//! lives in the library crates (`wire`, `zonefile`, `zone`, `answer`,
+//! `config`); see ARCHITECTURE.md for the map.
+
+mod serve;
+mod tcp;
+mod udp;
+mod zones;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use config::{Config, Role};
+use wire::Name;
+
+use crate::zones::{Source, ZoneSpec};
+
+/// High-availability authoritative DNS server.
+#[derive(Parser)]
+#[command(name = "hadns", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a node. With no options: serve the example zone example.test. on
+    /// 127.0.0.1:5353.
+    Serve(ServeArgs),
+    /// Zone file tools.
+    #[command(subcommand)]
+    Zone(ZoneCommand),
+    /// Configuration tools.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+}
+
+#[derive(clap::Args)]
+struct ServeArgs {
+    /// Configuration file (TOML, see docs/configuration.md).
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+    /// Serve a zone file: ORIGIN=FILE (repeatable). Added to the config's zones.
+    #[arg(long = "zone", value_name = "ORIGIN=FILE")]
+    zones: Vec<String>,
+    /// Listen address for UDP and TCP (repeatable); replaces the config's.
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    listen: Vec<SocketAddr>,
+    /// UDP worker threads per address (default: one per CPU).
+    #[arg(long)]
+    udp_workers: Option<usize>,
+    /// Do not serve the built-in localhost and loopback reverse zones.
+    #[arg(long)]
+    no_builtin_zones: bool,
+}
+
+#[derive(Subcommand)]
+enum ZoneCommand {
+    /// Check a zone file like named-checkzone: print every problem, exit 1
+    /// on errors; on success print the serial and record count.
+    Check {
+        /// The zone file.
+        file: PathBuf,
+        /// The zone's origin (apex).
+        #[arg(long, short = 'o')]
+        origin: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Check a configuration file like named-checkconf.
+    Check {
+        /// The configuration file.
+        file: PathBuf,
+        /// Also load and check every zone file it names.
+        #[arg(long, short = 'z')]
+        zones: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Serve(args) => serve_command(args),
+        Command::Zone(ZoneCommand::Check { file, origin }) => zone_check(&file, &origin),
+        Command::Config(ConfigCommand::Check { file, zones }) => config_check(&file, zones),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("hadns: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("HADNS_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(ansi)
+        .init();
+}
+
+fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let embedded_default = args.config.is_none() && args.zones.is_empty();
+    let config = match &args.config {
+        Some(path) => Config::load(path).map_err(anyhow::Error::msg)?,
+        None => Config::default(),
+    };
+    refuse_unbuilt_features(&config)?;
+    let mut zones = Vec::new();
+    for zone in &config.zones {
+        let Some(file) = &zone.file else {
+            bail!(
+                "zone {}: zones without `file` live in the store, which this build does not have yet",
+                zone.name
+            );
+        };
+        zones.push(ZoneSpec {
+            origin: zone.name.clone(),
+            source: Source::File(file.clone()),
+        });
+    }
+    for arg in &args.zones {
+        let (origin, file) = arg
+            .split_once('=')
+            .with_context(|| format!("--zone {arg}: expected ORIGIN=FILE"))?;
+        let origin = Name::from_text(origin, Some(&Name::root()))
+            .with_context(|| format!("--zone {arg}: bad origin"))?;
+        zones.push(ZoneSpec {
+            origin,
+            source: Source::File(PathBuf::from(file)),
+        });
+    }
+    if embedded_default {
+        zones.push(ZoneSpec {
+            origin: zones::EXAMPLE_ORIGIN.parse().expect("valid origin"),
+            source: Source::Embedded("example.test.zone", zones::EXAMPLE_ZONE),
+        });
+    }
+    if config.dns.builtin_zones && !args.no_builtin_zones {
+        for builtin in zones::builtin() {
+            if !zones.iter().any(|z| z.origin == builtin.origin) {
+                zones.push(builtin);
+            }
+        }
+    }
+    let listen = if args.listen.is_empty() {
+        config.dns.listen.clone()
+    } else {
+        args.listen.clone()
+    };
+    let settings = answer::Settings {
+        edns_udp_payload: config.dns.edns_udp_payload,
+        version: config.dns.version.clone(),
+        identity: config.dns.identity.clone(),
+        nsid: config.dns.nsid.clone(),
+    };
+    let plan = serve::Plan {
+        listen,
+        zones,
+        settings,
+        udp_workers: args.udp_workers.unwrap_or(config.dns.udp_workers),
+        tcp: tcp::Limits {
+            idle_timeout: config.dns.tcp_idle_timeout.max(Duration::from_millis(100)),
+            max_connections: config.dns.tcp_max_connections,
+        },
+    };
+    serve::run(plan)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses configuration this build accepts in its format but cannot act
+/// on yet, rather than silently ignoring it.
+fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
+    if !config.views.is_empty() {
+        bail!("[[view]] is not supported by this build yet");
+    }
+    for zone in &config.zones {
+        if zone.role == Role::Secondary {
+            bail!(
+                "zone {}: secondary zones are not supported by this build yet",
+                zone.name
+            );
+        }
+        if !zone.notify.is_empty()
+            || !zone.allow_transfer.is_empty()
+            || !zone.allow_update.is_empty()
+        {
+            bail!(
+                "zone {}: notify, allow_transfer and allow_update are not supported by this build yet",
+                zone.name
+            );
+        }
+    }
+    Ok(())
+}
+
+fn zone_check(file: &std::path::Path, origin: &str) -> anyhow::Result<ExitCode> {
+    let origin = Name::from_text(origin, Some(&Name::root()))
+        .with_context(|| format!("bad origin `{origin}`"))?;
+    let parsed = match zonefile::parse_file(file, &origin) {
+        Ok(parsed) => parsed,
+        Err(diagnostics) => {
+            for d in &diagnostics {
+                println!("{d}");
+            }
+            println!("zone {origin}/IN: not loaded due to errors");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let diagnostics = zonefile::check(&parsed);
+    for d in &diagnostics {
+        println!("{d}");
+    }
+    if diagnostics.iter().any(zonefile::Diagnostic::is_error) {
+        println!("zone {origin}/IN: not loaded due to errors");
+        return Ok(ExitCode::FAILURE);
+    }
+    let records = parsed.records.into_iter().map(|r| r.record).collect();
+    let zone = zone::Zone::build(&origin, records, zone::BuildOptions { precompile: false })?;
+    println!(
+        "zone {origin}/IN: loaded serial {}, {} records",
+        zone.serial(),
+        zone.record_count()
+    );
+    println!("OK");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn config_check(file: &std::path::Path, check_zones: bool) -> anyhow::Result<ExitCode> {
+    let config = match Config::load(file) {
+        Ok(config) => config,
+        Err(e) => {
+            println!("{e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    let mut ok = true;
+    if check_zones {
+        for zone in &config.zones {
+            let Some(path) = &zone.file else { continue };
+            let spec = ZoneSpec {
+                origin: zone.name.clone(),
+                source: Source::File(path.clone()),
+            };
+            match zones::load(&spec) {
+                Ok(loaded) => {
+                    for w in &loaded.warnings {
+                        println!("{w}");
+                    }
+                    println!(
+                        "zone {}/IN: loaded serial {}",
+                        zone.name,
+                        loaded.zone.serial()
+                    );
+                }
+                Err(e) => {
+                    println!("{e}");
+                    ok = false;
+                }
+            }
+        }
+    }
+    if ok {
+        println!("OK");
+        Ok(ExitCode::SUCCESS)
+    } else {
+        Ok(ExitCode::FAILURE)
+    }
+}

@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use ipnet::IpNet;
 use toml::Spanned;
-use wire::tsig::Algorithm;
 use wire::Name;
+use wire::tsig::Algorithm;
 
 /// The only format version this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -42,7 +42,10 @@ pub struct ConfigError {
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let file = self.file.as_deref().map_or_else(|| "<config>".to_string(), |p| p.display().to_string());
+        let file = self
+            .file
+            .as_deref()
+            .map_or_else(|| "<config>".to_string(), |p| p.display().to_string());
         match self.line {
             Some(line) => write!(f, "{file}:{line}: ")?,
             None => write!(f, "{file}: ")?,
@@ -245,7 +248,8 @@ pub struct Config {
 impl Default for Config {
     /// The configuration with every default and no zones.
     fn default() -> Config {
-        Config::parse("version = 1\n", None).unwrap_or_else(|e| panic!("built-in default config is valid: {e}"))
+        Config::parse("version = 1\n", None)
+            .unwrap_or_else(|e| panic!("built-in default config is valid: {e}"))
     }
 }
 
@@ -267,13 +271,21 @@ impl Config {
     /// Validates configuration text; `path` is used in errors and to resolve
     /// relative paths.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
-        let checker = Checker { text, file: path.map(Path::to_path_buf) };
+        let checker = Checker {
+            text,
+            file: path.map(Path::to_path_buf),
+        };
         let spec: spec::FileSpec = {
-            let deserializer = toml::de::Deserializer::parse(text).map_err(|e| checker.toml_error(e, String::new()))?;
+            let deserializer = toml::de::Deserializer::parse(text)
+                .map_err(|e| checker.toml_error(e, String::new()))?;
             serde_path_to_error::deserialize(deserializer).map_err(|e| {
                 // Spans wrap values in a private struct whose field shows up
                 // in the path; drop it so the key reads as written.
-                let key = e.path().to_string().replace(".$__serde_spanned_private_value", "").replace("$__serde_spanned_private_value", "");
+                let key = e
+                    .path()
+                    .to_string()
+                    .replace(".$__serde_spanned_private_value", "")
+                    .replace("$__serde_spanned_private_value", "");
                 let key = if key == "." { String::new() } else { key };
                 checker.toml_error(e.into_inner(), key)
             })?
@@ -295,10 +307,19 @@ struct Checker<'a> {
 
 impl Checker<'_> {
     fn line_of(&self, offset: usize) -> usize {
-        self.text.as_bytes()[..offset.min(self.text.len())].iter().filter(|&&b| b == b'\n').count() + 1
+        self.text.as_bytes()[..offset.min(self.text.len())]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count()
+            + 1
     }
 
-    fn error(&self, span: Option<std::ops::Range<usize>>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    fn error(
+        &self,
+        span: Option<std::ops::Range<usize>>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         ConfigError {
             file: self.file.clone(),
             line: span.map(|s| self.line_of(s.start)),
@@ -307,7 +328,12 @@ impl Checker<'_> {
         }
     }
 
-    fn at<T>(&self, spanned: &Spanned<T>, key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    fn at<T>(
+        &self,
+        spanned: &Spanned<T>,
+        key: impl Into<String>,
+        message: impl Into<String>,
+    ) -> ConfigError {
         self.error(Some(spanned.span()), key, message)
     }
 
@@ -328,30 +354,60 @@ impl Checker<'_> {
     }
 
     fn name(&self, value: &Spanned<String>, key: &str) -> Result<Name, ConfigError> {
-        Name::from_text(value.get_ref(), Some(&Name::root()))
-            .map_err(|e| self.at(value, key, format!("`{}` is not a domain name: {e}", value.get_ref())))
+        Name::from_text(value.get_ref(), Some(&Name::root())).map_err(|e| {
+            self.at(
+                value,
+                key,
+                format!("`{}` is not a domain name: {e}", value.get_ref()),
+            )
+        })
     }
 
-    fn socket(&self, value: &Spanned<String>, key: &str, default_port: u16) -> Result<SocketAddr, ConfigError> {
+    fn socket(
+        &self,
+        value: &Spanned<String>,
+        key: &str,
+        default_port: u16,
+    ) -> Result<SocketAddr, ConfigError> {
         let text = value.get_ref();
         if let Ok(addr) = text.parse::<SocketAddr>() {
             return Ok(addr);
         }
-        if let Ok(ip) = text.trim_matches(|c| c == '[' || c == ']').parse::<IpAddr>() {
+        if let Ok(ip) = text
+            .trim_matches(|c| c == '[' || c == ']')
+            .parse::<IpAddr>()
+        {
             return Ok(SocketAddr::new(ip, default_port));
         }
-        Err(self.at(value, key, format!("`{text}` is not an address (expected 192.0.2.1:53 or [2001:db8::1]:53)")))
+        Err(self.at(
+            value,
+            key,
+            format!("`{text}` is not an address (expected 192.0.2.1:53 or [2001:db8::1]:53)"),
+        ))
     }
 
-    fn int<T: TryFrom<i64>>(&self, value: &Spanned<i64>, key: &str, range: std::ops::RangeInclusive<i64>) -> Result<T, ConfigError> {
+    fn int<T: TryFrom<i64>>(
+        &self,
+        value: &Spanned<i64>,
+        key: &str,
+        range: std::ops::RangeInclusive<i64>,
+    ) -> Result<T, ConfigError> {
         let v = *value.get_ref();
         if !range.contains(&v) {
-            return Err(self.at(value, key, format!("{v} is out of range ({}..={})", range.start(), range.end())));
+            return Err(self.at(
+                value,
+                key,
+                format!("{v} is out of range ({}..={})", range.start(), range.end()),
+            ));
         }
         T::try_from(v).map_err(|_| self.at(value, key, format!("{v} is out of range")))
     }
 
-    fn duration(&self, value: &Spanned<spec::Duration>, key: &str) -> Result<Duration, ConfigError> {
+    fn duration(
+        &self,
+        value: &Spanned<spec::Duration>,
+        key: &str,
+    ) -> Result<Duration, ConfigError> {
         let seconds = match value.get_ref() {
             spec::Duration::Seconds(s) if *s >= 0 => *s as u64,
             spec::Duration::Seconds(s) => return Err(self.at(value, key, format!("{s} is negative"))),
@@ -365,12 +421,26 @@ impl Checker<'_> {
     fn size(&self, value: &Spanned<spec::Size>, key: &str) -> Result<u64, ConfigError> {
         match value.get_ref() {
             spec::Size::Octets(n) if *n > 0 => Ok(*n as u64),
-            spec::Size::Octets(n) => Err(self.at(value, key, format!("{n} is not a positive size"))),
-            spec::Size::Text(t) => parse_size(t).ok_or_else(|| self.at(value, key, format!("`{t}` is not a size (expected e.g. 2MiB, 500KiB, 1GiB)"))),
+            spec::Size::Octets(n) => {
+                Err(self.at(value, key, format!("{n} is not a positive size")))
+            }
+            spec::Size::Text(t) => parse_size(t).ok_or_else(|| {
+                self.at(
+                    value,
+                    key,
+                    format!("`{t}` is not a size (expected e.g. 2MiB, 500KiB, 1GiB)"),
+                )
+            }),
         }
     }
 
-    fn match_list(&self, values: &[Spanned<String>], key: &str, acls: &HashSet<String>, keys: &HashSet<Name>) -> Result<Vec<MatchRule>, ConfigError> {
+    fn match_list(
+        &self,
+        values: &[Spanned<String>],
+        key: &str,
+        acls: &HashSet<String>,
+        keys: &HashSet<Name>,
+    ) -> Result<Vec<MatchRule>, ConfigError> {
         let mut rules = Vec::with_capacity(values.len());
         for (i, value) in values.iter().enumerate() {
             let key = format!("{key}[{i}]");
@@ -398,11 +468,17 @@ impl Checker<'_> {
 
         let node = NodeConfig {
             name: match &spec.node.name {
-                Some(n) if n.get_ref().is_empty() => return Err(self.at(n, "node.name", "must not be empty")),
+                Some(n) if n.get_ref().is_empty() => {
+                    return Err(self.at(n, "node.name", "must not be empty"));
+                }
                 Some(n) => n.get_ref().clone(),
                 None => "hadns".to_string(),
             },
-            data_dir: spec.node.data_dir.as_ref().map_or_else(|| self.path("hadns-data"), |d| self.path(d.get_ref())),
+            data_dir: spec
+                .node
+                .data_dir
+                .as_ref()
+                .map_or_else(|| self.path("hadns-data"), |d| self.path(d.get_ref())),
         };
 
         let dns_spec = &spec.dns;
@@ -461,41 +537,81 @@ impl Checker<'_> {
             let prefix = format!("key[{i}]");
             let name = self.name(&k_ref.name, &format!("{prefix}.name"))?;
             if !key_names.insert(name.clone()) {
-                return Err(self.at(&k_ref.name, format!("{prefix}.name"), format!("key `{name}` is defined twice")));
+                return Err(self.at(
+                    &k_ref.name,
+                    format!("{prefix}.name"),
+                    format!("key `{name}` is defined twice"),
+                ));
             }
             let algorithm = k_ref
                 .algorithm
                 .get_ref()
                 .parse::<Algorithm>()
-                .map_err(|e| self.at(&k_ref.algorithm, format!("{prefix}.algorithm"), e.to_string()))?;
+                .map_err(|e| {
+                    self.at(
+                        &k_ref.algorithm,
+                        format!("{prefix}.algorithm"),
+                        e.to_string(),
+                    )
+                })?;
             let (text, span_of) = match (&k_ref.secret, &k_ref.secret_file) {
                 (Some(s), None) => (s.get_ref().clone(), s),
                 (None, Some(f)) => {
                     let path = self.path(f.get_ref());
-                    let text = std::fs::read_to_string(&path).map_err(|e| self.at(f, format!("{prefix}.secret_file"), format!("cannot read {}: {e}", path.display())))?;
+                    let text = std::fs::read_to_string(&path).map_err(|e| {
+                        self.at(
+                            f,
+                            format!("{prefix}.secret_file"),
+                            format!("cannot read {}: {e}", path.display()),
+                        )
+                    })?;
                     (secret_from_file(&text), f)
                 }
-                (Some(s), Some(_)) => return Err(self.at(s, &prefix, "give `secret` or `secret_file`, not both")),
+                (Some(s), Some(_)) => {
+                    return Err(self.at(s, &prefix, "give `secret` or `secret_file`, not both"));
+                }
                 (None, None) => return Err(self.at(k, &prefix, "needs `secret` or `secret_file`")),
             };
-            let secret = wire::base64::decode(&text).map_err(|e| self.at(span_of, format!("{prefix}.secret"), format!("not base64: {e}")))?;
+            let secret = wire::base64::decode(&text).map_err(|e| {
+                self.at(
+                    span_of,
+                    format!("{prefix}.secret"),
+                    format!("not base64: {e}"),
+                )
+            })?;
             if secret.is_empty() {
                 return Err(self.at(span_of, format!("{prefix}.secret"), "the secret is empty"));
             }
-            keys.push(KeyConfig { name, algorithm, secret });
+            keys.push(KeyConfig {
+                name,
+                algorithm,
+                secret,
+            });
         }
 
         let mut acl_names = HashSet::new();
         for a in &spec.acl {
             if !acl_names.insert(a.get_ref().name.get_ref().clone()) {
-                return Err(self.at(&a.get_ref().name, "acl.name", format!("acl `{}` is defined twice", a.get_ref().name.get_ref())));
+                return Err(self.at(
+                    &a.get_ref().name,
+                    "acl.name",
+                    format!("acl `{}` is defined twice", a.get_ref().name.get_ref()),
+                ));
             }
         }
         let mut acls = Vec::new();
         for (i, a) in spec.acl.iter().enumerate() {
             let a = a.get_ref();
-            let rules = self.match_list(&a.addresses, &format!("acl[{i}].addresses"), &acl_names, &key_names)?;
-            acls.push(AclConfig { name: a.name.get_ref().clone(), rules });
+            let rules = self.match_list(
+                &a.addresses,
+                &format!("acl[{i}].addresses"),
+                &acl_names,
+                &key_names,
+            )?;
+            acls.push(AclConfig {
+                name: a.name.get_ref().clone(),
+                rules,
+            });
         }
 
         let mut views = Vec::new();
@@ -504,22 +620,40 @@ impl Checker<'_> {
             let v = v.get_ref();
             let prefix = format!("view[{i}]");
             if !view_names.insert(v.name.get_ref().clone()) {
-                return Err(self.at(&v.name, format!("{prefix}.name"), format!("view `{}` is defined twice", v.name.get_ref())));
+                return Err(self.at(
+                    &v.name,
+                    format!("{prefix}.name"),
+                    format!("view `{}` is defined twice", v.name.get_ref()),
+                ));
             }
             let mut match_keys = Vec::new();
             for (j, k) in v.match_keys.iter().enumerate() {
                 let name = self.name(k, &format!("{prefix}.match_keys[{j}]"))?;
                 if !key_names.contains(&name) {
-                    return Err(self.at(k, format!("{prefix}.match_keys[{j}]"), format!("no [[key]] named `{name}`")));
+                    return Err(self.at(
+                        k,
+                        format!("{prefix}.match_keys[{j}]"),
+                        format!("no [[key]] named `{name}`"),
+                    ));
                 }
                 match_keys.push(name);
             }
             views.push(ViewConfig {
                 name: v.name.get_ref().clone(),
-                match_clients: self.match_list(&v.match_clients, &format!("{prefix}.match_clients"), &acl_names, &key_names)?,
+                match_clients: self.match_list(
+                    &v.match_clients,
+                    &format!("{prefix}.match_clients"),
+                    &acl_names,
+                    &key_names,
+                )?,
                 match_keys,
                 match_ecs: v.match_ecs.unwrap_or(false),
-                ecs_trusted: self.match_list(&v.ecs_trusted, &format!("{prefix}.ecs_trusted"), &acl_names, &key_names)?,
+                ecs_trusted: self.match_list(
+                    &v.ecs_trusted,
+                    &format!("{prefix}.ecs_trusted"),
+                    &acl_names,
+                    &key_names,
+                )?,
             });
         }
 
@@ -532,31 +666,46 @@ impl Checker<'_> {
             let name = self.name(&z.name, &format!("{prefix}.name"))?;
             let view = match &z.view {
                 Some(v) if !view_names.contains(v.get_ref()) => {
-                    return Err(self.at(v, format!("{prefix}.view"), format!("no [[view]] named `{}`", v.get_ref())));
+                    return Err(self.at(
+                        v,
+                        format!("{prefix}.view"),
+                        format!("no [[view]] named `{}`", v.get_ref()),
+                    ));
                 }
                 Some(v) => Some(v.get_ref().clone()),
                 None => None,
             };
             if !zone_names.insert((name.clone(), view.clone())) {
-                return Err(self.at(&z.name, format!("{prefix}.name"), format!("zone `{name}` is defined twice in the same view")));
+                return Err(self.at(
+                    &z.name,
+                    format!("{prefix}.name"),
+                    format!("zone `{name}` is defined twice in the same view"),
+                ));
             }
             let role = match z.role.as_ref().map(|r| (r, r.get_ref().as_str())) {
                 None | Some((_, "primary")) | Some((_, "master")) => Role::Primary,
                 Some((_, "secondary")) | Some((_, "slave")) => Role::Secondary,
-                Some((r, other)) => return Err(self.at(r, format!("{prefix}.role"), format!("`{other}` is not a role (expected primary or secondary)"))),
-            };
-            let key_ref = |v: &Option<Spanned<String>>, key: &str| -> Result<Option<Name>, ConfigError> {
-                match v {
-                    None => Ok(None),
-                    Some(s) => {
-                        let n = self.name(s, key)?;
-                        if !key_names.contains(&n) {
-                            return Err(self.at(s, key, format!("no [[key]] named `{n}`")));
-                        }
-                        Ok(Some(n))
-                    }
+                Some((r, other)) => {
+                    return Err(self.at(
+                        r,
+                        format!("{prefix}.role"),
+                        format!("`{other}` is not a role (expected primary or secondary)"),
+                    ));
                 }
             };
+            let key_ref =
+                |v: &Option<Spanned<String>>, key: &str| -> Result<Option<Name>, ConfigError> {
+                    match v {
+                        None => Ok(None),
+                        Some(s) => {
+                            let n = self.name(s, key)?;
+                            if !key_names.contains(&n) {
+                                return Err(self.at(s, key, format!("no [[key]] named `{n}`")));
+                            }
+                            Ok(Some(n))
+                        }
+                    }
+                };
             let mut notify = Vec::new();
             for (j, t) in z.notify.iter().enumerate() {
                 notify.push(self.socket(t, &format!("{prefix}.notify[{j}]"), 53)?);
@@ -566,10 +715,20 @@ impl Checker<'_> {
                 primaries.push(self.socket(t, &format!("{prefix}.primaries[{j}]"), 53)?);
             }
             if role == Role::Secondary && primaries.is_empty() {
-                return Err(self.error(line.map(|_| z.name.span()), format!("{prefix}.primaries"), "a secondary zone needs at least one primary"));
+                return Err(self.error(
+                    line.map(|_| z.name.span()),
+                    format!("{prefix}.primaries"),
+                    "a secondary zone needs at least one primary",
+                ));
             }
-            if role == Role::Secondary && z.file.is_some() {
-                return Err(self.at(z.file.as_ref().expect("checked"), format!("{prefix}.file"), "a secondary zone keeps its copy in data_dir; remove `file`"));
+            if role == Role::Secondary
+                && let Some(file) = &z.file
+            {
+                return Err(self.at(
+                    file,
+                    format!("{prefix}.file"),
+                    "a secondary zone keeps its copy in data_dir; remove `file`",
+                ));
             }
             let serial_policy = match z.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {
                 None => {
@@ -583,7 +742,13 @@ impl Checker<'_> {
                 Some((_, "increment")) => SerialPolicy::Increment,
                 Some((_, "date")) => SerialPolicy::Date,
                 Some((_, "auto")) => SerialPolicy::Auto,
-                Some((s, other)) => return Err(self.at(s, format!("{prefix}.serial_policy"), format!("`{other}` is not a serial policy (expected keep, increment, date or auto)"))),
+                Some((s, other)) => return Err(self.at(
+                    s,
+                    format!("{prefix}.serial_policy"),
+                    format!(
+                        "`{other}` is not a serial policy (expected keep, increment, date or auto)"
+                    ),
+                )),
             };
             zones.push(ZoneConfig {
                 name,
@@ -592,8 +757,18 @@ impl Checker<'_> {
                 file: z.file.as_ref().map(|f| self.path(f.get_ref())),
                 notify,
                 notify_key: key_ref(&z.notify_key, &format!("{prefix}.notify_key"))?,
-                allow_transfer: self.match_list(&z.allow_transfer, &format!("{prefix}.allow_transfer"), &acl_names, &key_names)?,
-                allow_update: self.match_list(&z.allow_update, &format!("{prefix}.allow_update"), &acl_names, &key_names)?,
+                allow_transfer: self.match_list(
+                    &z.allow_transfer,
+                    &format!("{prefix}.allow_transfer"),
+                    &acl_names,
+                    &key_names,
+                )?,
+                allow_update: self.match_list(
+                    &z.allow_update,
+                    &format!("{prefix}.allow_update"),
+                    &acl_names,
+                    &key_names,
+                )?,
                 primaries,
                 primary_key: key_ref(&z.primary_key, &format!("{prefix}.primary_key"))?,
                 serial_policy,
@@ -603,7 +778,10 @@ impl Checker<'_> {
 
         let log = LogConfig {
             queries: spec.log.queries.unwrap_or(false),
-            query_file: spec.log.query_file.as_ref().map_or_else(|| PathBuf::from("query.log"), |f| PathBuf::from(f.get_ref())),
+            query_file: spec.log.query_file.as_ref().map_or_else(
+                || PathBuf::from("query.log"),
+                |f| PathBuf::from(f.get_ref()),
+            ),
             max_size: match &spec.log.max_size {
                 Some(v) => self.size(v, "log.max_size")?,
                 None => 2 * 1024 * 1024,
@@ -614,7 +792,17 @@ impl Checker<'_> {
             },
         };
 
-        Ok(Config { source: self.file.clone(), node, dns, api, keys, acls, views, zones, log })
+        Ok(Config {
+            source: self.file.clone(),
+            node,
+            dns,
+            api,
+            keys,
+            acls,
+            views,
+            zones,
+            log,
+        })
     }
 }
 
@@ -623,10 +811,10 @@ impl Checker<'_> {
 fn secret_from_file(text: &str) -> String {
     if let Some(start) = text.find("secret") {
         let rest = &text[start + "secret".len()..];
-        if let Some(open) = rest.find('"') {
-            if let Some(close) = rest[open + 1..].find('"') {
-                return rest[open + 1..open + 1 + close].to_string();
-            }
+        if let Some(open) = rest.find('"')
+            && let Some(close) = rest[open + 1..].find('"')
+        {
+            return rest[open + 1..open + 1 + close].to_string();
         }
     }
     text.trim().to_string()
@@ -635,7 +823,9 @@ fn secret_from_file(text: &str) -> String {
 /// Parses `2MiB`, `500KiB`, `1GiB`, `10MB`, or a plain number of octets.
 fn parse_size(text: &str) -> Option<u64> {
     let text = text.trim();
-    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
     let (number, unit) = text.split_at(split);
     let number: u64 = number.parse().ok()?;
     let factor: u64 = match unit.trim().to_ascii_lowercase().as_str() {
@@ -662,25 +852,40 @@ pub fn parse_match_rule(text: &str) -> Result<MatchRule, String> {
     if body.is_empty() {
         return Err("empty match element".to_string());
     }
-    let element = if let Some(key) = body.strip_prefix("key ").or_else(|| body.strip_prefix("key\t")) {
-        let name = Name::from_text(key.trim(), Some(&Name::root())).map_err(|e| format!("`{}` is not a key name: {e}", key.trim()))?;
+    let element = if let Some(key) = body
+        .strip_prefix("key ")
+        .or_else(|| body.strip_prefix("key\t"))
+    {
+        let name = Name::from_text(key.trim(), Some(&Name::root()))
+            .map_err(|e| format!("`{}` is not a key name: {e}", key.trim()))?;
         MatchElement::Key(name)
     } else if body.eq_ignore_ascii_case("any") {
         MatchElement::Any
     } else if body.eq_ignore_ascii_case("none") {
         MatchElement::None
     } else if body.contains('/') {
-        let net: IpNet = body.parse().map_err(|_| format!("`{body}` is not an address prefix"))?;
+        let net: IpNet = body
+            .parse()
+            .map_err(|_| format!("`{body}` is not an address prefix"))?;
         if net.trunc() != net {
-            return Err(format!("`{body}` has host bits set (did you mean {}?)", net.trunc()));
+            return Err(format!(
+                "`{body}` has host bits set (did you mean {}?)",
+                net.trunc()
+            ));
         }
         MatchElement::Prefix(net)
     } else if let Ok(ip) = body.parse::<IpAddr>() {
         MatchElement::Prefix(IpNet::from(ip))
-    } else if body.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') && body.chars().any(|c| c.is_ascii_alphabetic()) {
+    } else if body
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && body.chars().any(|c| c.is_ascii_alphabetic())
+    {
         MatchElement::Acl(body.to_string())
     } else {
-        return Err(format!("`{body}` is not an address, prefix, `key NAME`, `any`, `none` or ACL name"));
+        return Err(format!(
+            "`{body}` is not an address, prefix, `key NAME`, `any`, `none` or ACL name"
+        ));
     };
     Ok(MatchRule { negated, element })
 }

@@ -68,10 +68,22 @@ fn the_design_contract_parses() {
     assert_eq!(config.dns.listen.len(), 2);
     assert_eq!(config.dns.version, None);
     assert_eq!(config.keys[1].algorithm, Algorithm::HmacMd5);
-    assert_eq!(config.views[0].match_clients[1], MatchRule { negated: true, element: MatchElement::Prefix("10.9.0.0/16".parse().unwrap()) });
+    assert_eq!(
+        config.views[0].match_clients[1],
+        MatchRule {
+            negated: true,
+            element: MatchElement::Prefix("10.9.0.0/16".parse().unwrap())
+        }
+    );
     let zone = &config.zones[0];
-    assert_eq!(zone.file.as_deref(), Some(Path::new("/etc/hadns/zones/example.com.zone")));
-    assert_eq!(zone.allow_transfer[0].element, MatchElement::Key("xfr.".parse().unwrap()));
+    assert_eq!(
+        zone.file.as_deref(),
+        Some(Path::new("/etc/hadns/zones/example.com.zone"))
+    );
+    assert_eq!(
+        zone.allow_transfer[0].element,
+        MatchElement::Key("xfr.".parse().unwrap())
+    );
     assert_eq!(zone.line, Some(34));
     assert_eq!(config.zones[1].role, Role::Secondary);
     assert_eq!(config.log.max_size, 2 * 1024 * 1024);
@@ -80,7 +92,10 @@ fn the_design_contract_parses() {
 #[test]
 fn defaults_fill_an_empty_file() {
     let config = Config::parse("version = 1\n", None).unwrap();
-    assert_eq!(config.dns.listen, vec!["127.0.0.1:5353".parse::<SocketAddr>().unwrap()]);
+    assert_eq!(
+        config.dns.listen,
+        vec!["127.0.0.1:5353".parse::<SocketAddr>().unwrap()]
+    );
     assert_eq!(config.dns.edns_udp_payload, 1232);
     assert!(config.dns.builtin_zones);
     assert_eq!(config.dns.tcp_idle_timeout, Duration::from_secs(10));
@@ -91,7 +106,10 @@ fn unknown_key_is_named_with_its_line() {
     let e = error("version = 1\n[dns]\nlisten = [\"127.0.0.1:53\"]\nlistne = 3\n");
     assert_eq!(e.line, Some(4));
     assert!(e.message.contains("unknown field `listne`"), "{e}");
-    assert!(e.to_string().starts_with("/etc/hadns/hadns.toml:4: "), "{e}");
+    assert!(
+        e.to_string().starts_with("/etc/hadns/hadns.toml:4: "),
+        "{e}"
+    );
 }
 
 #[test]
@@ -109,9 +127,12 @@ fn bad_values_are_refused_with_line_and_key() {
     assert_eq!((e.line, e.key.as_str()), (Some(3), "dns.listen[1]"));
     let e = error("version = 1\n[dns]\nedns_udp_payload = 70000\n");
     assert_eq!(e.key, "dns.edns_udp_payload");
-    let e = error("version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha3\"\nsecret = \"aGk=\"\n");
+    let e =
+        error("version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha3\"\nsecret = \"aGk=\"\n");
     assert_eq!((e.line, e.key.as_str()), (Some(4), "key[0].algorithm"));
-    let e = error("version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret = \"not base64!\"\n");
+    let e = error(
+        "version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret = \"not base64!\"\n",
+    );
     assert_eq!(e.key, "key[0].secret");
     let e = error("version = 1\n[[acl]]\nname = \"lan\"\naddresses = [\"10.0.0.1/8\"]\n");
     assert!(e.message.contains("host bits"), "{e}");
@@ -121,7 +142,8 @@ fn bad_values_are_refused_with_line_and_key() {
 fn references_must_resolve() {
     let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nview = \"outside\"\n");
     assert_eq!((e.line, e.key.as_str()), (Some(4), "zone[0].view"));
-    let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nallow_transfer = [\"key missing\"]\n");
+    let e =
+        error("version = 1\n[[zone]]\nname = \"a.example\"\nallow_transfer = [\"key missing\"]\n");
     assert_eq!(e.key, "zone[0].allow_transfer[0]");
     let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nnotify_key = \"nokey\"\n");
     assert_eq!(e.key, "zone[0].notify_key");
@@ -150,7 +172,11 @@ fn toml_syntax_errors_have_a_line() {
 #[test]
 fn secret_file_accepts_bind_key_clauses() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("k.key"), "key \"k\" {\n\talgorithm hmac-sha256;\n\tsecret \"aGVsbG8=\";\n};\n").unwrap();
+    std::fs::write(
+        dir.path().join("k.key"),
+        "key \"k\" {\n\talgorithm hmac-sha256;\n\tsecret \"aGVsbG8=\";\n};\n",
+    )
+    .unwrap();
     let text = "version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret_file = \"k.key\"\n";
     let config = Config::parse(text, Some(&dir.path().join("hadns.toml"))).unwrap();
     assert_eq!(config.keys[0].secret, b"hello");
@@ -159,7 +185,13 @@ fn secret_file_accepts_bind_key_clauses() {
 #[test]
 fn match_rules() {
     assert_eq!(parse_match_rule("any").unwrap().element, MatchElement::Any);
-    assert_eq!(parse_match_rule("!192.0.2.1").unwrap(), MatchRule { negated: true, element: MatchElement::Prefix("192.0.2.1/32".parse().unwrap()) });
+    assert_eq!(
+        parse_match_rule("!192.0.2.1").unwrap(),
+        MatchRule {
+            negated: true,
+            element: MatchElement::Prefix("192.0.2.1/32".parse().unwrap())
+        }
+    );
     assert!(parse_match_rule("2001:db8::/129").is_err());
     assert!(parse_match_rule("").is_err());
 }

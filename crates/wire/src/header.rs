@@ -113,7 +113,11 @@ mod tests {
 
     #[test]
     fn header_round_trip() {
-        let mut h = Header { id: 0xBEEF, qdcount: 1, ..Header::default() };
+        let mut h = Header {
+            id: 0xBEEF,
+            qdcount: 1,
+            ..Header::default()
+        };
         h.set_flag(flags::QR, true);
         h.set_flag(flags::AA, true);
         h.set_opcode(Opcode::NOTIFY);

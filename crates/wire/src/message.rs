@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use crate::header::{Header, HEADER_LEN};
+use crate::header::{HEADER_LEN, Header};
 use crate::name::{Name, NameError};
 use crate::rdata::{self, RdataError, RdataText};
 use crate::types::{Class, Rtype};
@@ -27,14 +27,25 @@ pub struct Record {
 impl Record {
     /// The RDATA in presentation format.
     pub fn rdata_text(&self) -> RdataText<'_> {
-        RdataText { rtype: self.rtype, rdata: &self.rdata }
+        RdataText {
+            rtype: self.rtype,
+            rdata: &self.rdata,
+        }
     }
 }
 
 impl fmt::Display for Record {
     /// Master-file form: `owner ttl class type rdata`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {} {} {} {}", self.owner, self.ttl, self.class, self.rtype, self.rdata_text())
+        write!(
+            f,
+            "{} {} {} {} {}",
+            self.owner,
+            self.ttl,
+            self.class,
+            self.rtype,
+            self.rdata_text()
+        )
     }
 }
 
@@ -129,7 +140,14 @@ impl Message {
         if additional.last().is_none_or(|r| r.rtype != Rtype::TSIG) {
             tsig_offset = None;
         }
-        Ok(Message { header, questions, answer, authority, additional, tsig_offset })
+        Ok(Message {
+            header,
+            questions,
+            answer,
+            authority,
+            additional,
+            tsig_offset,
+        })
     }
 
     /// The first question, if any.
@@ -162,7 +180,16 @@ pub fn parse_record(bytes: &[u8], pos: usize) -> Result<(Record, usize), Message
         return Err(MessageError::Truncated);
     }
     let rdata = rdata::decompress(bytes, rdata_start, rdlen, rtype)?;
-    Ok((Record { owner, rtype, class, ttl, rdata }, rdata_start + rdlen))
+    Ok((
+        Record {
+            owner,
+            rtype,
+            class,
+            ttl,
+            rdata,
+        },
+        rdata_start + rdlen,
+    ))
 }
 
 #[cfg(test)]
@@ -171,7 +198,13 @@ mod tests {
 
     #[test]
     fn trailing_octets_are_an_error() {
-        let mut msg = Header { id: 1, qdcount: 0, ..Header::default() }.to_bytes().to_vec();
+        let mut msg = Header {
+            id: 1,
+            qdcount: 0,
+            ..Header::default()
+        }
+        .to_bytes()
+        .to_vec();
         assert!(Message::parse(&msg).is_ok());
         msg.push(0);
         assert_eq!(Message::parse(&msg), Err(MessageError::TrailingData(1)));

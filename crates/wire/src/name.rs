@@ -60,7 +60,9 @@ pub struct Name {
 impl Name {
     /// The root name `.`.
     pub fn root() -> Name {
-        Name { wire: Box::new([0]) }
+        Name {
+            wire: Box::new([0]),
+        }
     }
 
     /// Takes an uncompressed wire-form name that must fill `wire` exactly.
@@ -80,14 +82,24 @@ impl Name {
     pub fn parse_compressed(message: &[u8], start: usize) -> Result<(Name, usize), NameError> {
         let mut out = [0u8; MAX_NAME_LEN];
         let (len, end) = read_compressed(message, start, &mut out)?;
-        Ok((Name { wire: out[..len].into() }, end))
+        Ok((
+            Name {
+                wire: out[..len].into(),
+            },
+            end,
+        ))
     }
 
     /// Reads an uncompressed name at `start` of `message` (where RFC 3597 or
     /// the protocol forbids compression) and returns it with the offset past it.
     pub fn parse_uncompressed(message: &[u8], start: usize) -> Result<(Name, usize), NameError> {
         let end = validate_uncompressed(message, start)?;
-        Ok((Name { wire: message[start..end].into() }, end))
+        Ok((
+            Name {
+                wire: message[start..end].into(),
+            },
+            end,
+        ))
     }
 
     /// Parses presentation format (RFC 1035 §5.1): `\X` and `\DDD` escapes,
@@ -184,7 +196,10 @@ impl Name {
 
     /// The labels from left to right, without the root label.
     pub fn labels(&self) -> Labels<'_> {
-        Labels { wire: &self.wire, pos: 0 }
+        Labels {
+            wire: &self.wire,
+            pos: 0,
+        }
     }
 
     /// The name with its first label removed; `None` for the root.
@@ -193,12 +208,16 @@ impl Name {
             return None;
         }
         let skip = 1 + self.wire[0] as usize;
-        Some(Name { wire: self.wire[skip..].into() })
+        Some(Name {
+            wire: self.wire[skip..].into(),
+        })
     }
 
     /// The suffix made of the last `count` labels (plus the root).
     pub fn suffix(&self, count: usize) -> Name {
-        Name { wire: suffix_wire(&self.wire, count).into() }
+        Name {
+            wire: suffix_wire(&self.wire, count).into(),
+        }
     }
 
     /// Whether `self` is `other` or lies below it (label-aligned, case-insensitive).
@@ -343,14 +362,16 @@ fn write_label(f: &mut fmt::Formatter<'_>, label: &[u8]) -> fmt::Result {
 
 /// Decodes the escape after a backslash; returns the octet and how many
 /// input bytes the escape used (not counting the backslash).
-pub(crate) fn unescape(rest: &[u8]) -> Result<(u8, usize), NameError> {
+pub fn unescape(rest: &[u8]) -> Result<(u8, usize), NameError> {
     match rest.first() {
         None => Err(NameError::BadEscape),
         Some(d) if d.is_ascii_digit() => {
             if rest.len() < 3 || !rest[1].is_ascii_digit() || !rest[2].is_ascii_digit() {
                 return Err(NameError::BadEscape);
             }
-            let value = (rest[0] - b'0') as u32 * 100 + (rest[1] - b'0') as u32 * 10 + (rest[2] - b'0') as u32;
+            let value = (rest[0] - b'0') as u32 * 100
+                + (rest[1] - b'0') as u32 * 10
+                + (rest[2] - b'0') as u32;
             if value > 255 {
                 return Err(NameError::BadEscape);
             }
@@ -595,16 +616,25 @@ mod tests {
     #[test]
     fn relative_names_take_the_origin() {
         let origin = n("example.com.");
-        assert_eq!(Name::from_text("www", Some(&origin)).unwrap(), n("www.example.com."));
+        assert_eq!(
+            Name::from_text("www", Some(&origin)).unwrap(),
+            n("www.example.com.")
+        );
         assert_eq!(Name::from_text("@", Some(&origin)).unwrap(), origin);
-        assert_eq!(Name::from_text("www", None), Err(NameError::RelativeWithoutOrigin));
+        assert_eq!(
+            Name::from_text("www", None),
+            Err(NameError::RelativeWithoutOrigin)
+        );
     }
 
     #[test]
     fn bad_text_is_rejected() {
         assert_eq!(Name::from_text("a..b.", None), Err(NameError::EmptyLabel));
         assert_eq!(Name::from_text(".a.", None), Err(NameError::EmptyLabel));
-        assert_eq!(Name::from_text(&format!("{}.", "a".repeat(64)), None), Err(NameError::LabelTooLong));
+        assert_eq!(
+            Name::from_text(&format!("{}.", "a".repeat(64)), None),
+            Err(NameError::LabelTooLong)
+        );
         let long = format!("{}.", vec!["a".repeat(63); 4].join("."));
         assert_eq!(Name::from_text(&long, None), Err(NameError::NameTooLong));
         assert_eq!(Name::from_text("a\\256.", None), Err(NameError::BadEscape));
@@ -636,7 +666,13 @@ mod tests {
         for pair in ordered.windows(2) {
             let a = Name::from_text(pair[0], None).unwrap();
             let b = Name::from_text(pair[1], None).unwrap();
-            assert_eq!(a.canonical_cmp(&b), Ordering::Less, "{} < {}", pair[0], pair[1]);
+            assert_eq!(
+                a.canonical_cmp(&b),
+                Ordering::Less,
+                "{} < {}",
+                pair[0],
+                pair[1]
+            );
         }
     }
 
@@ -652,10 +688,16 @@ mod tests {
         assert_eq!(end, msg.len());
         // A pointer to itself.
         let looping = [0xC0, 0];
-        assert_eq!(Name::parse_compressed(&looping, 0).unwrap_err(), NameError::BadPointer);
+        assert_eq!(
+            Name::parse_compressed(&looping, 0).unwrap_err(),
+            NameError::BadPointer
+        );
         // A forward pointer.
         let forward = [0xC0, 2, 0];
-        assert_eq!(Name::parse_compressed(&forward, 0).unwrap_err(), NameError::BadPointer);
+        assert_eq!(
+            Name::parse_compressed(&forward, 0).unwrap_err(),
+            NameError::BadPointer
+        );
         // Two pointers bouncing between each other.
         let bounce = [1, b'a', 0xC0, 4, 1, b'b', 0xC0, 0];
         assert!(Name::parse_compressed(&bounce, 4).is_err());
@@ -664,7 +706,9 @@ mod tests {
     #[test]
     fn dname_substitution() {
         let qname = n("a.b.old.example.");
-        let new = qname.replace_suffix(&n("old.example."), &n("new.test.")).unwrap();
+        let new = qname
+            .replace_suffix(&n("old.example."), &n("new.test."))
+            .unwrap();
         assert_eq!(new, n("a.b.new.test."));
     }
 

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::name::{self, NameError, MAX_NAME_LEN};
+use crate::name::{self, MAX_NAME_LEN, NameError};
 use crate::types::Rtype;
 
 /// One field of an RDATA layout.
@@ -44,7 +44,11 @@ pub fn decompression_layout(rtype: Rtype) -> Option<&'static [Field]> {
 /// Layout of types whose RDATA names we compress on output (RFC 3597 §4:
 /// only the types defined in RFC 1035).
 pub fn compression_layout(rtype: Rtype) -> Option<&'static [Field]> {
-    if rtype.rdata_compressible() { decompression_layout(rtype) } else { None }
+    if rtype.rdata_compressible() {
+        decompression_layout(rtype)
+    } else {
+        None
+    }
 }
 
 /// Why RDATA could not be read.
@@ -60,8 +64,16 @@ pub enum RdataError {
 
 /// Copies RDATA of `rdlen` octets at `start` of `message`, expanding any
 /// compressed names, so the result is self-contained.
-pub fn decompress(message: &[u8], start: usize, rdlen: usize, rtype: Rtype) -> Result<Vec<u8>, RdataError> {
-    let end = start.checked_add(rdlen).filter(|&e| e <= message.len()).ok_or(RdataError::Length)?;
+pub fn decompress(
+    message: &[u8],
+    start: usize,
+    rdlen: usize,
+    rtype: Rtype,
+) -> Result<Vec<u8>, RdataError> {
+    let end = start
+        .checked_add(rdlen)
+        .filter(|&e| e <= message.len())
+        .ok_or(RdataError::Length)?;
     let Some(layout) = decompression_layout(rtype) else {
         return Ok(message[start..end].to_vec());
     };
@@ -83,7 +95,10 @@ pub fn decompress(message: &[u8], start: usize, rdlen: usize, rtype: Rtype) -> R
                 pos += n;
             }
             CharStr => {
-                let len = *message.get(pos).filter(|_| pos < end).ok_or(RdataError::Length)? as usize;
+                let len = *message
+                    .get(pos)
+                    .filter(|_| pos < end)
+                    .ok_or(RdataError::Length)? as usize;
                 if pos + 1 + len > end {
                     return Err(RdataError::Length);
                 }
@@ -140,8 +155,12 @@ pub fn soa_numbers(rdata: &[u8]) -> Option<[u32; 5]> {
 
 /// Overwrites the serial in uncompressed SOA RDATA.
 pub fn set_soa_serial(rdata: &mut [u8], serial: u32) -> bool {
-    let Some(mname_end) = name::validate_uncompressed(rdata, 0).ok() else { return false };
-    let Some(rname_end) = name::validate_uncompressed(rdata, mname_end).ok() else { return false };
+    let Some(mname_end) = name::validate_uncompressed(rdata, 0).ok() else {
+        return false;
+    };
+    let Some(rname_end) = name::validate_uncompressed(rdata, mname_end).ok() else {
+        return false;
+    };
     if rdata.len() != rname_end + 20 {
         return false;
     }
@@ -172,7 +191,9 @@ impl fmt::Display for RdataText<'_> {
         let mut parser = Parser::from_ref(self.rdata);
         let parsed = ZoneRecordData::parse_rdata(DRtype::from_int(self.rtype.0), &mut parser);
         match parsed {
-            Ok(Some(ZoneRecordData::Unknown(_))) | Ok(None) | Err(_) => write_generic(f, self.rdata),
+            Ok(Some(ZoneRecordData::Unknown(_))) | Ok(None) | Err(_) => {
+                write_generic(f, self.rdata)
+            }
             Ok(Some(data)) if parser.remaining() == 0 => write!(f, "{data}"),
             Ok(Some(_)) => write_generic(f, self.rdata),
         }
@@ -218,8 +239,18 @@ mod tests {
         msg.extend_from_slice(&[0, 10, 4, b'm', b'a', b'i', b'l', 0xC0, 0]);
         let rdata = decompress(&msg, start, msg.len() - start, Rtype::MX).unwrap();
         assert_eq!(&rdata[..2], &[0, 10]);
-        assert_eq!(additional_target(Rtype::MX, &rdata).unwrap(), b"\x04mail\x07example\x00");
-        assert_eq!(RdataText { rtype: Rtype::MX, rdata: &rdata }.to_string(), "10 mail.example.");
+        assert_eq!(
+            additional_target(Rtype::MX, &rdata).unwrap(),
+            b"\x04mail\x07example\x00"
+        );
+        assert_eq!(
+            RdataText {
+                rtype: Rtype::MX,
+                rdata: &rdata
+            }
+            .to_string(),
+            "10 mail.example."
+        );
     }
 
     #[test]
@@ -230,7 +261,11 @@ mod tests {
 
     #[test]
     fn unknown_types_print_generically() {
-        let text = RdataText { rtype: Rtype(65534), rdata: &[10, 0, 0, 1] }.to_string();
+        let text = RdataText {
+            rtype: Rtype(65534),
+            rdata: &[10, 0, 0, 1],
+        }
+        .to_string();
         assert_eq!(text, "\\# 4 0a000001");
     }
 }

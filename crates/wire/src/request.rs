@@ -7,7 +7,7 @@
 //! it (RFC 9619 for the question count, RFC 6891 §6.1.1 for OPT, RFC 8945
 //! §5.1 for TSIG placement).
 
-use crate::header::{flags, Header, HEADER_LEN};
+use crate::header::{HEADER_LEN, Header, flags};
 use crate::name::{self, MAX_NAME_LEN};
 use crate::types::{Class, Opcode, Rtype};
 
@@ -170,9 +170,20 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
     if header.flag(flags::QR) {
         return Err(ParseFailure::Drop(Drop::Response));
     }
-    let malformed = |error, question_end, edns| ParseFailure::Malformed(Malformed { header, error, question_end, edns });
+    let malformed = |error, question_end, edns| {
+        ParseFailure::Malformed(Malformed {
+            header,
+            error,
+            question_end,
+            edns,
+        })
+    };
     if header.qdcount != 1 {
-        return Err(malformed(FormatError::QuestionCount(header.qdcount), None, None));
+        return Err(malformed(
+            FormatError::QuestionCount(header.qdcount),
+            None,
+            None,
+        ));
     }
     let qname_end = match name::validate_uncompressed(bytes, HEADER_LEN) {
         Ok(end) => end,
@@ -189,7 +200,10 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
     out.qname_lower[..qname_len].copy_from_slice(&bytes[HEADER_LEN..qname_end]);
     out.qname_lower[..qname_len].make_ascii_lowercase();
     out.qtype = Rtype(u16::from_be_bytes([bytes[qname_end], bytes[qname_end + 1]]));
-    out.qclass = Class(u16::from_be_bytes([bytes[qname_end + 2], bytes[qname_end + 3]]));
+    out.qclass = Class(u16::from_be_bytes([
+        bytes[qname_end + 2],
+        bytes[qname_end + 3],
+    ]));
     out.edns = None;
     out.tsig_offset = None;
     let question_end = Some(qname_end + 4);
@@ -199,11 +213,15 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
     let total = before_additional + header.arcount as usize;
     for index in 0..total {
         let start = pos;
-        let after_owner = name::skip_compressed(bytes, pos).map_err(|_| malformed(FormatError::BadRecord, question_end, out.edns))?;
+        let after_owner = name::skip_compressed(bytes, pos)
+            .map_err(|_| malformed(FormatError::BadRecord, question_end, out.edns))?;
         if after_owner + 10 > bytes.len() {
             return Err(malformed(FormatError::BadRecord, question_end, out.edns));
         }
-        let rtype = Rtype(u16::from_be_bytes([bytes[after_owner], bytes[after_owner + 1]]));
+        let rtype = Rtype(u16::from_be_bytes([
+            bytes[after_owner],
+            bytes[after_owner + 1],
+        ]));
         let rdlen = u16::from_be_bytes([bytes[after_owner + 8], bytes[after_owner + 9]]) as usize;
         let rdata_start = after_owner + 10;
         let end = rdata_start + rdlen;
@@ -270,7 +288,13 @@ fn parse_opt(fixed: &[u8], rdata: &[u8]) -> Option<EdnsRequest> {
     let udp_payload = u16::from_be_bytes([fixed[2], fixed[3]]);
     let version = fixed[5];
     let dnssec_ok = fixed[6] & 0x80 != 0;
-    let mut edns = EdnsRequest { udp_payload, version, dnssec_ok, nsid: false, client_subnet: None };
+    let mut edns = EdnsRequest {
+        udp_payload,
+        version,
+        dnssec_ok,
+        nsid: false,
+        client_subnet: None,
+    };
     let mut pos = 0;
     while pos < rdata.len() {
         if pos + 4 > rdata.len() {
@@ -315,7 +339,12 @@ pub fn parse_client_subnet(data: &[u8]) -> Option<ClientSubnet> {
     }
     let mut address = [0u8; 16];
     address[..address_bytes.len()].copy_from_slice(address_bytes);
-    Some(ClientSubnet { family, source_prefix, scope_prefix, address })
+    Some(ClientSubnet {
+        family,
+        source_prefix,
+        scope_prefix,
+        address,
+    })
 }
 
 /// Convenience for tests and tools: parse into a fresh request.
@@ -383,7 +412,10 @@ mod tests {
         let mut zero = query(b"\x00", 1);
         zero[5] = 0;
         assert_eq!(failure(&zero), FormatError::QuestionCount(0));
-        assert_eq!(failure(&query(b"\xC0\x0C", 1)), FormatError::QuestionName(name::NameError::UnexpectedPointer));
+        assert_eq!(
+            failure(&query(b"\xC0\x0C", 1)),
+            FormatError::QuestionName(name::NameError::UnexpectedPointer)
+        );
         let mut dup = query(b"\x00", 1);
         dup[11] = 2;
         dup.extend_from_slice(&opt(&[]));
@@ -397,7 +429,10 @@ mod tests {
         trailing.push(0);
         assert_eq!(failure(&trailing), FormatError::TrailingData);
         let long_label = [&[64u8][..], &[b'a'; 64], &[0]].concat();
-        assert!(matches!(failure(&query(&long_label, 1)), FormatError::QuestionName(_)));
+        assert!(matches!(
+            failure(&query(&long_label, 1)),
+            FormatError::QuestionName(_)
+        ));
     }
 
     #[test]

@@ -50,7 +50,10 @@ impl Algorithm {
     pub fn wire_name(self) -> Name {
         let text = match self {
             Algorithm::HmacMd5 => "hmac-md5.sig-alg.reg.int.",
-            other => return Name::from_text(&format!("{}.", other.short_name()), None).unwrap_or_else(|_| Name::root()),
+            other => {
+                return Name::from_text(&format!("{}.", other.short_name()), None)
+                    .unwrap_or_else(|_| Name::root());
+            }
         };
         Name::from_text(text, None).unwrap_or_else(|_| Name::root())
     }
@@ -69,7 +72,9 @@ impl fmt::Display for Algorithm {
 
 /// An algorithm name we do not implement.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown TSIG algorithm `{0}` (expected hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)")]
+#[error(
+    "unknown TSIG algorithm `{0}` (expected hmac-md5, hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512)"
+)]
 pub struct UnknownAlgorithm(pub String);
 
 impl FromStr for Algorithm {

@@ -99,10 +99,10 @@ impl FromStr for Rtype {
     type Err = UnknownRtype;
 
     fn from_str(s: &str) -> Result<Rtype, UnknownRtype> {
-        if let Some(num) = strip_prefix_ignore_case(s, "TYPE") {
-            if let Ok(v) = num.parse::<u16>() {
-                return Ok(Rtype(v));
-            }
+        if let Some(num) = strip_prefix_ignore_case(s, "TYPE")
+            && let Ok(v) = num.parse::<u16>()
+        {
+            return Ok(Rtype(v));
         }
         match iana::Rtype::from_mnemonic(s.to_ascii_uppercase().as_bytes()) {
             Some(t) => Ok(Rtype(t.to_int())),
@@ -112,7 +112,10 @@ impl FromStr for Rtype {
 }
 
 fn strip_prefix_ignore_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    if s.len() > prefix.len() && s.is_char_boundary(prefix.len()) && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
+    if s.len() > prefix.len()
+        && s.is_char_boundary(prefix.len())
+        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+    {
         Some(&s[prefix.len()..])
     } else {
         None
@@ -163,7 +166,11 @@ impl FromStr for Class {
             "HS" | "HESIOD" => Ok(Class::HS),
             "NONE" => Ok(Class::NONE),
             "ANY" => Ok(Class::ANY),
-            _ => upper.strip_prefix("CLASS").and_then(|n| n.parse().ok()).map(Class).ok_or(()),
+            _ => upper
+                .strip_prefix("CLASS")
+                .and_then(|n| n.parse().ok())
+                .map(Class)
+                .ok_or(()),
         }
     }
 }
@@ -305,6 +312,11 @@ impl FromStr for Ttl {
             };
             let v = current.take().ok_or_else(syntax)?;
             total += v * factor;
+            // Stop before many terms ("9999999999w9999999999w…") can
+            // overflow the sum; each term alone fits easily.
+            if total > Ttl::MAX.0 as u64 {
+                return Err(TtlError::TooLarge(s.to_string()));
+            }
             saw_unit = true;
         }
         if let Some(v) = current {
@@ -326,13 +338,17 @@ impl FromStr for Ttl {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Default)]
 pub struct Serial(pub u32);
 
-impl Serial {
+impl std::ops::Add<u32> for Serial {
+    type Output = Serial;
+
     /// Adds `n` (at most 2^31 − 1) with wrap-around (RFC 1982 §3.1).
-    pub fn add(self, n: u32) -> Serial {
+    fn add(self, n: u32) -> Serial {
         debug_assert!(n <= 0x7FFF_FFFF);
         Serial(self.0.wrapping_add(n))
     }
+}
 
+impl Serial {
     /// Whether `self` is newer than `other` in RFC 1982 terms.
     pub fn is_newer_than(self, other: Serial) -> bool {
         self.partial_cmp(&other) == Some(Ordering::Greater)
@@ -372,12 +388,26 @@ mod tests {
         assert_eq!("1h".parse::<Ttl>().unwrap(), Ttl(3600));
         assert_eq!("2w1d".parse::<Ttl>().unwrap(), Ttl(15 * 86_400));
         assert_eq!("1H30M".parse::<Ttl>().unwrap(), Ttl(5400));
-        assert_eq!("1d2h3m4s".parse::<Ttl>().unwrap(), Ttl(86_400 + 7200 + 180 + 4));
+        assert_eq!(
+            "1d2h3m4s".parse::<Ttl>().unwrap(),
+            Ttl(86_400 + 7200 + 180 + 4)
+        );
         assert!("h".parse::<Ttl>().is_err());
         assert!("1x".parse::<Ttl>().is_err());
         assert!("".parse::<Ttl>().is_err());
-        assert!(matches!("2147483648".parse::<Ttl>(), Err(TtlError::TooLarge(_))));
-        assert!(matches!("99999999999999".parse::<Ttl>(), Err(TtlError::TooLarge(_))));
+        assert!(matches!(
+            "2147483648".parse::<Ttl>(),
+            Err(TtlError::TooLarge(_))
+        ));
+        assert!(matches!(
+            "99999999999999".parse::<Ttl>(),
+            Err(TtlError::TooLarge(_))
+        ));
+        let many_terms = "42949672950w".repeat(6000);
+        assert!(matches!(
+            many_terms.parse::<Ttl>(),
+            Err(TtlError::TooLarge(_))
+        ));
     }
 
     #[test]
@@ -397,7 +427,7 @@ mod tests {
         assert!(!Serial(u32::MAX).is_newer_than(Serial(0)));
         assert_eq!(Serial(0).partial_cmp(&Serial(0x8000_0000)), None);
         assert!(Serial(0x7FFF_FFFF).is_newer_than(Serial(0)));
-        assert_eq!(Serial(u32::MAX).add(2), Serial(1));
+        assert_eq!(Serial(u32::MAX) + 2, Serial(1));
     }
 
     proptest::proptest! {
@@ -409,7 +439,7 @@ mod tests {
 
         #[test]
         fn adding_makes_newer(a: u32, n in 1u32..0x7FFF_FFFF) {
-            proptest::prop_assert!(Serial(a).add(n).is_newer_than(Serial(a)));
+            proptest::prop_assert!((Serial(a) + n).is_newer_than(Serial(a)));
         }
     }
 }

@@ -11,7 +11,7 @@
 //! compression pointer it emits, so the answer can later be relocated behind
 //! a question of a different length.
 
-use crate::header::{Header, HEADER_LEN};
+use crate::header::{HEADER_LEN, Header};
 use crate::name::MAX_NAME_LEN;
 use crate::rdata::{self, Field};
 use crate::types::{Class, Rtype};
@@ -132,7 +132,13 @@ impl<'a> Writer<'a> {
     /// `offer_whole_name` is false the full question name is not offered as
     /// a compression target (only its parents), which precompiled wildcard
     /// answers need because the real question differs from the wildcard.
-    pub fn question(&mut self, qname: &[u8], qtype: Rtype, qclass: Class, offer_whole_name: bool) -> Result<(), Full> {
+    pub fn question(
+        &mut self,
+        qname: &[u8],
+        qtype: Rtype,
+        qclass: Class,
+        offer_whole_name: bool,
+    ) -> Result<(), Full> {
         if self.buf.len() + qname.len() + 4 > self.limit {
             return Err(Full);
         }
@@ -193,7 +199,14 @@ impl<'a> Writer<'a> {
 
     /// Appends one record to the current section. RDATA names are
     /// compressed for the RFC 1035 types only (RFC 3597 §4).
-    pub fn record(&mut self, owner: Owner<'_>, rtype: Rtype, class: Class, ttl: u32, rdata: &[u8]) -> Result<(), Full> {
+    pub fn record(
+        &mut self,
+        owner: Owner<'_>,
+        rtype: Rtype,
+        class: Class,
+        ttl: u32,
+        rdata: &[u8],
+    ) -> Result<(), Full> {
         let mark = self.mark();
         let result = self.record_inner(owner, rtype, class, ttl, rdata);
         if result.is_err() {
@@ -202,7 +215,14 @@ impl<'a> Writer<'a> {
         result
     }
 
-    fn record_inner(&mut self, owner: Owner<'_>, rtype: Rtype, class: Class, ttl: u32, rdata: &[u8]) -> Result<(), Full> {
+    fn record_inner(
+        &mut self,
+        owner: Owner<'_>,
+        rtype: Rtype,
+        class: Class,
+        ttl: u32,
+        rdata: &[u8],
+    ) -> Result<(), Full> {
         match owner {
             Owner::Name(name) => self.name(name, true)?,
             Owner::Question => self.pointer(HEADER_LEN)?,
@@ -273,7 +293,14 @@ impl<'a> Writer<'a> {
 
     /// Appends an OPT pseudo-record (RFC 6891 §6.1.2) to the additional
     /// section. `options` is already-encoded option data.
-    pub fn opt(&mut self, udp_payload: u16, extended_rcode: u8, version: u8, dnssec_ok: bool, options: &[u8]) -> Result<(), Full> {
+    pub fn opt(
+        &mut self,
+        udp_payload: u16,
+        extended_rcode: u8,
+        version: u8,
+        dnssec_ok: bool,
+        options: &[u8],
+    ) -> Result<(), Full> {
         let needed = 11 + options.len();
         if self.buf.len() + needed > self.limit {
             return Err(Full);
@@ -285,7 +312,8 @@ impl<'a> Writer<'a> {
         self.buf.push(extended_rcode);
         self.buf.push(version);
         self.buf.extend_from_slice(&flags.to_be_bytes());
-        self.buf.extend_from_slice(&(options.len() as u16).to_be_bytes());
+        self.buf
+            .extend_from_slice(&(options.len() as u16).to_be_bytes());
         self.buf.extend_from_slice(options);
         self.counts[Section::Additional as usize] += 1;
         Ok(())
@@ -314,13 +342,18 @@ impl<'a> Writer<'a> {
     }
 
     fn reserve(&self, n: usize) -> Result<(), Full> {
-        if self.buf.len() + n > self.limit { Err(Full) } else { Ok(()) }
+        if self.buf.len() + n > self.limit {
+            Err(Full)
+        } else {
+            Ok(())
+        }
     }
 
     fn pointer(&mut self, target: usize) -> Result<(), Full> {
         self.reserve(2)?;
         let at = self.buf.len();
-        self.buf.extend_from_slice(&(0xC000u16 | target as u16).to_be_bytes());
+        self.buf
+            .extend_from_slice(&(0xC000u16 | target as u16).to_be_bytes());
         if let Some(log) = self.pointer_log.as_mut() {
             log.push(at as u16);
         }
@@ -421,29 +454,46 @@ mod tests {
     fn names_are_compressed_and_parse_back() {
         let mut buf = Vec::new();
         let mut w = Writer::new(&mut buf, 512);
-        w.question(&wire("www.example.com."), Rtype::MX, Class::IN, true).unwrap();
+        w.question(&wire("www.example.com."), Rtype::MX, Class::IN, true)
+            .unwrap();
         let mut mx = vec![0, 10];
         mx.extend_from_slice(&wire("mail.example.com."));
-        w.record(Owner::Question, Rtype::MX, Class::IN, 300, &mx).unwrap();
+        w.record(Owner::Question, Rtype::MX, Class::IN, 300, &mx)
+            .unwrap();
         w.set_section(Section::Additional);
-        w.record(Owner::Name(&wire("mail.example.com.")), Rtype::A, Class::IN, 300, &[192, 0, 2, 1]).unwrap();
+        w.record(
+            Owner::Name(&wire("mail.example.com.")),
+            Rtype::A,
+            Class::IN,
+            300,
+            &[192, 0, 2, 1],
+        )
+        .unwrap();
         let len = w.finish(7, 0x8400);
         // Question 17+4, MX: ptr 2 + 10 + (2 + "mail"+ptr = 7), A: ptr 2 + 10 + 4.
         assert_eq!(len, 12 + 21 + 21 + 16);
         let msg = Message::parse(&buf).unwrap();
         assert_eq!(msg.answer[0].owner, "www.example.com.".parse().unwrap());
         assert_eq!(msg.answer[0].rdata, mx);
-        assert_eq!(msg.additional[0].owner, "mail.example.com.".parse().unwrap());
+        assert_eq!(
+            msg.additional[0].owner,
+            "mail.example.com.".parse().unwrap()
+        );
     }
 
     #[test]
     fn a_record_that_does_not_fit_leaves_no_trace() {
         let mut buf = Vec::new();
         let mut w = Writer::new(&mut buf, 12 + 21 + 16 + 8);
-        w.question(&wire("www.example.com."), Rtype::A, Class::IN, true).unwrap();
-        w.record(Owner::Question, Rtype::A, Class::IN, 60, &[1, 2, 3, 4]).unwrap();
+        w.question(&wire("www.example.com."), Rtype::A, Class::IN, true)
+            .unwrap();
+        w.record(Owner::Question, Rtype::A, Class::IN, 60, &[1, 2, 3, 4])
+            .unwrap();
         let before = w.len();
-        assert_eq!(w.record(Owner::Question, Rtype::A, Class::IN, 60, &[1, 2, 3, 5]), Err(Full));
+        assert_eq!(
+            w.record(Owner::Question, Rtype::A, Class::IN, 60, &[1, 2, 3, 5]),
+            Err(Full)
+        );
         assert_eq!(w.len(), before);
         assert_eq!(w.counts(), [1, 0, 0]);
     }
@@ -452,10 +502,12 @@ mod tests {
     fn srv_targets_are_not_compressed() {
         let mut buf = Vec::new();
         let mut w = Writer::new(&mut buf, 512);
-        w.question(&wire("_sip._udp.example.com."), Rtype::SRV, Class::IN, true).unwrap();
+        w.question(&wire("_sip._udp.example.com."), Rtype::SRV, Class::IN, true)
+            .unwrap();
         let mut srv = vec![0, 1, 0, 2, 0x13, 0xc4];
         srv.extend_from_slice(&wire("example.com."));
-        w.record(Owner::Question, Rtype::SRV, Class::IN, 60, &srv).unwrap();
+        w.record(Owner::Question, Rtype::SRV, Class::IN, 60, &srv)
+            .unwrap();
         let len = w.finish(1, 0x8400);
         // The SRV target is written in full (13 octets), not as a pointer.
         assert_eq!(len, 12 + 27 + 2 + 10 + 6 + 13);
@@ -467,9 +519,11 @@ mod tests {
         let mut log = Vec::new();
         let mut w = Writer::new(&mut buf, 512);
         w.log_pointers(&mut log);
-        w.question(&wire("*.example.com."), Rtype::CNAME, Class::IN, false).unwrap();
+        w.question(&wire("*.example.com."), Rtype::CNAME, Class::IN, false)
+            .unwrap();
         let target = wire("*.example.com.");
-        w.record(Owner::Question, Rtype::CNAME, Class::IN, 60, &target).unwrap();
+        w.record(Owner::Question, Rtype::CNAME, Class::IN, 60, &target)
+            .unwrap();
         w.finish(1, 0);
         // Owner pointer at 31; the target compresses to "\001*" + pointer to
         // "example.com." at 14, never to offset 12.

@@ -12,22 +12,25 @@ use crate::snapshot::Zone;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Truncated;
 
-/// RDATA of the RFC 8482 §4.2 HINFO: CPU "RFC8482", OS "".
-const MINIMAL_ANY_HINFO: &[u8] = b"\x07RFC8482\x00";
-
 impl Zone {
     /// Writes the sections of `resolution` after the question already in
     /// `writer`. Additional records that do not fit are left out, except
     /// required glue; answer or authority records that do not fit give
     /// [`Truncated`] and the caller sends an empty, TC-flagged answer.
-    pub fn encode(&self, resolution: &Resolution, writer: &mut Writer<'_>) -> Result<(), Truncated> {
+    pub fn encode(
+        &self,
+        resolution: &Resolution,
+        writer: &mut Writer<'_>,
+    ) -> Result<(), Truncated> {
         writer.set_section(Section::Answer);
         for item in &resolution.answer {
-            self.write_item(item, resolution, writer).map_err(|_| Truncated)?;
+            self.write_item(item, resolution, writer)
+                .map_err(|_| Truncated)?;
         }
         writer.set_section(Section::Authority);
         for item in &resolution.authority {
-            self.write_item(item, resolution, writer).map_err(|_| Truncated)?;
+            self.write_item(item, resolution, writer)
+                .map_err(|_| Truncated)?;
         }
         writer.set_section(Section::Additional);
         for (item, required) in &resolution.additional {
@@ -42,7 +45,12 @@ impl Zone {
         Ok(())
     }
 
-    fn write_item(&self, item: &Item, resolution: &Resolution, writer: &mut Writer<'_>) -> Result<(), writer::Full> {
+    fn write_item(
+        &self,
+        item: &Item,
+        resolution: &Resolution,
+        writer: &mut Writer<'_>,
+    ) -> Result<(), writer::Full> {
         let mut name_buf = [0u8; MAX_NAME_LEN];
         match *item {
             Item::Rrset { owner, rrset } => {
@@ -52,7 +60,11 @@ impl Zone {
                     writer.record(owner, set.rtype, Class::IN, set.ttl, rdata)?;
                 }
             }
-            Item::Signatures { owner, rrset, covered } => {
+            Item::Signatures {
+                owner,
+                rrset,
+                covered,
+            } => {
                 let owner = self.owner(owner, resolution, &mut name_buf);
                 let set = self.rrsets[rrset as usize];
                 for rdata in self.rdatas(rrset) {
@@ -61,27 +73,38 @@ impl Zone {
                     }
                 }
             }
+            Item::NegativeSoa { rrset } => {
+                let owner = self.owner(Owner::Node(0), resolution, &mut name_buf);
+                let set = self.rrsets[rrset as usize];
+                let ttl = set.ttl.min(self.soa.minimum);
+                for rdata in self.rdatas(rrset) {
+                    writer.record(owner, Rtype::SOA, Class::IN, ttl, rdata)?;
+                }
+            }
             Item::SynthesizedCname { owner, ttl, target } => {
                 let owner = self.owner(owner, resolution, &mut name_buf);
                 let target = resolution.scratch_name(target.0, target.1);
                 writer.record(owner, Rtype::CNAME, Class::IN, ttl, target)?;
             }
-            Item::MinimalAny { owner, ttl } => {
-                let owner = self.owner(owner, resolution, &mut name_buf);
-                writer.record(owner, Rtype::HINFO, Class::IN, ttl, MINIMAL_ANY_HINFO)?;
-            }
         }
         Ok(())
     }
 
-    fn owner<'b>(&self, owner: Owner, resolution: &'b Resolution, buf: &'b mut [u8; MAX_NAME_LEN]) -> writer::Owner<'b> {
+    fn owner<'b>(
+        &self,
+        owner: Owner,
+        resolution: &'b Resolution,
+        buf: &'b mut [u8; MAX_NAME_LEN],
+    ) -> writer::Owner<'b> {
         match owner {
             Owner::Question => writer::Owner::Question,
             Owner::Node(id) => {
                 let len = self.full_name(id, buf);
                 writer::Owner::Name(&buf[..len])
             }
-            Owner::Scratch(offset, len) => writer::Owner::Name(resolution.scratch_name(offset, len)),
+            Owner::Scratch(offset, len) => {
+                writer::Owner::Name(resolution.scratch_name(offset, len))
+            }
         }
     }
 }

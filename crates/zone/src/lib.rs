@@ -16,5 +16,5 @@ mod snapshot;
 
 pub use encode::Truncated;
 pub use precompiled::Precompiled;
-pub use resolve::{Item, Owner, QueryOptions, Resolution, Transport, MAX_CHAIN};
+pub use resolve::{Item, MAX_CHAIN, Owner, QueryOptions, Resolution, Transport};
 pub use snapshot::{BuildOptions, NodeId, RrsetId, SoaFields, Zone, ZoneError};

@@ -23,9 +23,10 @@ use wire::name::MAX_NAME_LEN;
 use wire::writer::Writer;
 use wire::{Class, Rcode, Rtype};
 
-use crate::resolve::{Found, Item, Owner, QueryOptions, Resolution, Transport};
+use crate::resolve::{Found, QueryOptions, Resolution, Transport};
 use crate::snapshot::{
-    NodeId, Zone, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD, FLAG_WILDCARD_CHILD, NO_ANSWER,
+    FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD, FLAG_WILDCARD_CHILD, NO_ANSWER,
+    NodeId, Zone,
 };
 
 const FLAG_AUTHORITATIVE: u8 = 1;
@@ -133,7 +134,8 @@ impl Zone {
             return Some(self.answer_at(self.nxdomain_answer));
         };
         let node = &self.nodes[source as usize];
-        let entries = &self.answer_index[node.answers as usize..node.answers as usize + node.answers_len as usize];
+        let entries = &self.answer_index
+            [node.answers as usize..node.answers as usize + node.answers_len as usize];
         for &(rtype, offset) in entries {
             if rtype == qtype {
                 return Some(self.answer_at(offset));
@@ -154,7 +156,9 @@ impl Zone {
 
     #[inline]
     fn answer_at(&self, offset: u32) -> Precompiled<'_> {
-        Precompiled { bytes: &self.answers[offset as usize..] }
+        Precompiled {
+            bytes: &self.answers[offset as usize..],
+        }
     }
 }
 
@@ -169,12 +173,14 @@ pub(crate) fn precompile(zone: &mut Zone) {
     let mut negative = Resolution::default();
     negative.clear();
     negative.rcode = Rcode::NXDOMAIN;
-    if let Some(soa) = zone.find_rrset(0, Rtype::SOA) {
-        negative.authority.push(Item::Rrset { owner: Owner::Node(0), rrset: soa });
-    }
-    let Some(nxdomain) = compiler.compile(zone, &apex[..apex_len], false, &negative) else { return };
+    zone.push_soa(&mut negative.authority, false);
+    let Some(nxdomain) = compiler.compile(zone, &apex[..apex_len], false, &negative) else {
+        return;
+    };
     negative.rcode = Rcode::NOERROR;
-    let Some(nodata) = compiler.compile(zone, &apex[..apex_len], false, &negative) else { return };
+    let Some(nodata) = compiler.compile(zone, &apex[..apex_len], false, &negative) else {
+        return;
+    };
     let mut answers = Vec::new();
     let nxdomain_answer = push_answer(&mut answers, &nxdomain);
     let nodata_answer = push_answer(&mut answers, &nodata);
@@ -190,7 +196,9 @@ pub(crate) fn precompile(zone: &mut Zone) {
             let name = &name[..len];
             let wildcard = node.flags & FLAG_WILDCARD != 0;
             if node.flags & FLAG_CUT != 0 {
-                if let Some(referral) = compiler.resolve_and_compile(zone, name, Rtype::NS, wildcard) {
+                if let Some(referral) =
+                    compiler.resolve_and_compile(zone, name, Rtype::NS, wildcard)
+                {
                     default_answer = push_answer(&mut answers, &referral);
                 }
                 if let Some(ds) = compiler.resolve_and_compile(zone, name, Rtype::DS, wildcard) {
@@ -210,7 +218,9 @@ pub(crate) fn precompile(zone: &mut Zone) {
                     default_answer = nodata_answer;
                 }
                 for rtype in types {
-                    if let Some(compiled) = compiler.resolve_and_compile(zone, name, rtype, wildcard) {
+                    if let Some(compiled) =
+                        compiler.resolve_and_compile(zone, name, rtype, wildcard)
+                    {
                         answer_index.push((rtype, push_answer(&mut answers, &compiled)));
                     }
                 }
@@ -246,8 +256,17 @@ struct Compiler {
 }
 
 impl Compiler {
-    fn resolve_and_compile(&mut self, zone: &Zone, name: &[u8], qtype: Rtype, wildcard: bool) -> Option<Vec<u8>> {
-        let options = QueryOptions { dnssec_ok: false, transport: Transport::Tcp };
+    fn resolve_and_compile(
+        &mut self,
+        zone: &Zone,
+        name: &[u8],
+        qtype: Rtype,
+        wildcard: bool,
+    ) -> Option<Vec<u8>> {
+        let options = QueryOptions {
+            dnssec_ok: false,
+            transport: Transport::Tcp,
+        };
         let mut resolution = std::mem::take(&mut self.resolution);
         zone.resolve(name, qtype, options, &mut resolution);
         let compiled = self.compile(zone, name, wildcard, &resolution);
@@ -257,7 +276,13 @@ impl Compiler {
 
     /// Encodes `resolution` behind the question `name`; `None` if it does
     /// not fit a message or its pointers could not be relocated.
-    fn compile(&mut self, zone: &Zone, name: &[u8], wildcard: bool, resolution: &Resolution) -> Option<Vec<u8>> {
+    fn compile(
+        &mut self,
+        zone: &Zone,
+        name: &[u8],
+        wildcard: bool,
+        resolution: &Resolution,
+    ) -> Option<Vec<u8>> {
         let mut writer = Writer::new(&mut self.message, u16::MAX as usize);
         writer.log_pointers(&mut self.pointers);
         writer.question(name, Rtype(0), Class::IN, !wildcard).ok()?;
@@ -283,11 +308,14 @@ impl Compiler {
         for count in counts {
             self.out.extend_from_slice(&count.to_be_bytes());
         }
-        self.out.extend_from_slice(&(body.len() as u16).to_be_bytes());
-        self.out.extend_from_slice(&(self.pointers.len() as u16).to_be_bytes());
+        self.out
+            .extend_from_slice(&(body.len() as u16).to_be_bytes());
+        self.out
+            .extend_from_slice(&(self.pointers.len() as u16).to_be_bytes());
         self.out.extend_from_slice(body);
         for &at in &self.pointers {
-            self.out.extend_from_slice(&((at as usize - body_start) as u16).to_be_bytes());
+            self.out
+                .extend_from_slice(&((at as usize - body_start) as u16).to_be_bytes());
         }
         Some(self.out.clone())
     }

@@ -11,7 +11,7 @@ use wire::name::MAX_NAME_LEN;
 use wire::{Rcode, Rtype};
 
 use crate::snapshot::{
-    NodeId, RrsetId, Zone, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD_CHILD,
+    FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD_CHILD, NodeId, RrsetId, Zone,
 };
 
 /// Longest CNAME/DNAME chain followed inside a zone before giving up.
@@ -57,19 +57,18 @@ pub enum Item {
         /// Target: offset and length in [`Resolution::names`].
         target: (u16, u8),
     },
-    /// The synthetic HINFO of RFC 8482 §4.2 for ANY over UDP.
-    MinimalAny {
-        /// Owner to write.
-        owner: Owner,
-        /// TTL to give it.
-        ttl: u32,
+    /// The zone's SOA in a negative answer, its TTL lowered to the SOA
+    /// MINIMUM when that is smaller (RFC 2308 §3).
+    NegativeSoa {
+        /// The SOA RRset.
+        rrset: RrsetId,
     },
 }
 
 /// Whether the query came over a transport that can carry big answers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Transport {
-    /// UDP: ANY gets the minimal RFC 8482 answer.
+    /// UDP: ANY gets one RRset (RFC 8482).
     Udp,
     /// TCP (or a precompiled answer that never serves ANY).
     Tcp,
@@ -177,9 +176,9 @@ impl Zone {
             // which the parent side answers (RFC 4035 §3.1.4.1).
             let occluder = if node.flags & FLAG_OCCLUDED != 0 {
                 Some(node.occluder)
-            } else if node.flags & FLAG_CUT != 0 && !(exists && qtype == Rtype::DS) {
-                Some(id)
-            } else if !exists && node.flags & FLAG_DNAME != 0 {
+            } else if (node.flags & FLAG_CUT != 0 && !(exists && qtype == Rtype::DS))
+                || (!exists && node.flags & FLAG_DNAME != 0)
+            {
                 Some(id)
             } else {
                 None
@@ -191,12 +190,24 @@ impl Zone {
                     return;
                 }
                 // DNAME substitution.
-                let Some(dname_set) = self.find_rrset(occluder, Rtype::DNAME) else { return };
-                out.answer.push(Item::Rrset { owner: Owner::Node(occluder), rrset: dname_set });
+                let Some(dname_set) = self.find_rrset(occluder, Rtype::DNAME) else {
+                    return;
+                };
+                out.answer.push(Item::Rrset {
+                    owner: Owner::Node(occluder),
+                    rrset: dname_set,
+                });
                 if dnssec {
-                    self.push_signatures(&mut out.answer, occluder, Owner::Node(occluder), Rtype::DNAME);
+                    self.push_signatures(
+                        &mut out.answer,
+                        occluder,
+                        Owner::Node(occluder),
+                        Rtype::DNAME,
+                    );
                 }
-                let Some(target) = self.rdatas(dname_set).next() else { return };
+                let Some(target) = self.rdatas(dname_set).next() else {
+                    return;
+                };
                 let owner_len = self.relative_name(occluder).len() + self.apex.wire_len();
                 let prefix_len = current_len - owner_len;
                 let new_len = prefix_len + target.len();
@@ -210,12 +221,18 @@ impl Zone {
                 let offset = out.names.len() as u16;
                 out.names.extend_from_slice(&next[..new_len]);
                 let ttl = self.rrsets[dname_set as usize].ttl;
-                out.answer.push(Item::SynthesizedCname { owner, ttl, target: (offset, new_len as u8) });
+                out.answer.push(Item::SynthesizedCname {
+                    owner,
+                    ttl,
+                    target: (offset, new_len as u8),
+                });
                 next[..new_len].make_ascii_lowercase();
                 current[..new_len].copy_from_slice(&next[..new_len]);
                 current_len = new_len;
                 owner = Owner::Scratch(offset, new_len as u8);
-                if !self.contains_wire(&current[..current_len]) {
+                // The synthesised CNAME answers a CNAME question itself, as a
+                // real CNAME would; other types follow it inside the zone.
+                if qtype == Rtype::CNAME || !self.contains_wire(&current[..current_len]) {
                     return;
                 }
                 continue;
@@ -255,7 +272,10 @@ impl Zone {
                 return;
             }
             if let Some(set) = self.find_rrset(source, qtype) {
-                out.answer.push(Item::Rrset { owner: source_owner, rrset: set });
+                out.answer.push(Item::Rrset {
+                    owner: source_owner,
+                    rrset: set,
+                });
                 if dnssec && qtype != Rtype::RRSIG {
                     self.push_signatures(&mut out.answer, source, source_owner, qtype);
                 }
@@ -264,12 +284,19 @@ impl Zone {
             }
             let source_node = self.nodes[source as usize];
             if source_node.flags & FLAG_CNAME != 0 && qtype != Rtype::CNAME {
-                let Some(cname) = self.find_rrset(source, Rtype::CNAME) else { return };
-                out.answer.push(Item::Rrset { owner: source_owner, rrset: cname });
+                let Some(cname) = self.find_rrset(source, Rtype::CNAME) else {
+                    return;
+                };
+                out.answer.push(Item::Rrset {
+                    owner: source_owner,
+                    rrset: cname,
+                });
                 if dnssec {
                     self.push_signatures(&mut out.answer, source, source_owner, Rtype::CNAME);
                 }
-                let Some(target) = self.rdatas(cname).next() else { return };
+                let Some(target) = self.rdatas(cname).next() else {
+                    return;
+                };
                 if target.len() > MAX_NAME_LEN {
                     return;
                 }
@@ -298,9 +325,10 @@ impl Zone {
         self.push_soa(&mut out.authority, dnssec);
     }
 
-    fn push_soa(&self, section: &mut Vec<Item>, dnssec: bool) {
+    /// The SOA of a negative answer (NXDOMAIN or NODATA).
+    pub(crate) fn push_soa(&self, section: &mut Vec<Item>, dnssec: bool) {
         if let Some(set) = self.find_rrset(0, Rtype::SOA) {
-            section.push(Item::Rrset { owner: Owner::Node(0), rrset: set });
+            section.push(Item::NegativeSoa { rrset: set });
             if dnssec {
                 self.push_signatures(section, 0, Owner::Node(0), Rtype::SOA);
             }
@@ -309,16 +337,25 @@ impl Zone {
 
     fn push_nsec(&self, section: &mut Vec<Item>, id: NodeId) {
         if let Some(set) = self.find_rrset(id, Rtype::NSEC) {
-            section.push(Item::Rrset { owner: Owner::Node(id), rrset: set });
+            section.push(Item::Rrset {
+                owner: Owner::Node(id),
+                rrset: set,
+            });
             self.push_signatures(section, id, Owner::Node(id), Rtype::NSEC);
         }
     }
 
     fn push_signatures(&self, section: &mut Vec<Item>, id: NodeId, owner: Owner, covered: Rtype) {
         if let Some(set) = self.find_rrset(id, Rtype::RRSIG) {
-            let any = self.rdatas(set).any(|r| wire::rdata::rrsig_type_covered(r) == Some(covered));
+            let any = self
+                .rdatas(set)
+                .any(|r| wire::rdata::rrsig_type_covered(r) == Some(covered));
             if any {
-                section.push(Item::Signatures { owner, rrset: set, covered });
+                section.push(Item::Signatures {
+                    owner,
+                    rrset: set,
+                    covered,
+                });
             }
         }
     }
@@ -326,15 +363,23 @@ impl Zone {
     /// A referral from the cut `cut` (RFC 1034 §4.3.2 step 3b): its NS set in
     /// authority, AA clear, glue in additional.
     fn referral(&self, cut: NodeId, dnssec: bool, out: &mut Resolution) {
-        let Some(ns) = self.find_rrset(cut, Rtype::NS) else { return };
+        let Some(ns) = self.find_rrset(cut, Rtype::NS) else {
+            return;
+        };
         if out.answer.is_empty() {
             out.authoritative = false;
         }
-        out.authority.push(Item::Rrset { owner: Owner::Node(cut), rrset: ns });
+        out.authority.push(Item::Rrset {
+            owner: Owner::Node(cut),
+            rrset: ns,
+        });
         if dnssec {
             match self.find_rrset(cut, Rtype::DS) {
                 Some(ds) => {
-                    out.authority.push(Item::Rrset { owner: Owner::Node(cut), rrset: ds });
+                    out.authority.push(Item::Rrset {
+                        owner: Owner::Node(cut),
+                        rrset: ds,
+                    });
                     self.push_signatures(&mut out.authority, cut, Owner::Node(cut), Rtype::DS);
                 }
                 None => self.push_nsec(&mut out.authority, cut),
@@ -374,11 +419,19 @@ impl Zone {
     /// Adds A and AAAA of `target` if it is a node of this zone. Glue below a
     /// cut is used only when `allow_glue` (NS targets); it is `required` for
     /// referrals (RFC 9471 in-domain glue).
-    fn push_target_addresses(&self, target: &[u8], allow_glue: bool, required: bool, out: &mut Resolution) {
+    fn push_target_addresses(
+        &self,
+        target: &[u8],
+        allow_glue: bool,
+        required: bool,
+        out: &mut Resolution,
+    ) {
         if !self.contains_wire(target) {
             return;
         }
-        let Found::Exact(id) = self.find(target) else { return };
+        let Found::Exact(id) = self.find(target) else {
+            return;
+        };
         let node = self.nodes[id as usize];
         let is_glue = node.flags & FLAG_OCCLUDED != 0;
         if is_glue && !allow_glue {
@@ -387,7 +440,10 @@ impl Zone {
         let required = required && is_glue;
         for rtype in [Rtype::A, Rtype::AAAA] {
             if let Some(set) = self.find_rrset(id, rtype) {
-                let item = Item::Rrset { owner: Owner::Node(id), rrset: set };
+                let item = Item::Rrset {
+                    owner: Owner::Node(id),
+                    rrset: set,
+                };
                 if !out.additional.iter().any(|(i, _)| *i == item) {
                     out.additional.push((item, required));
                 }
@@ -395,24 +451,36 @@ impl Zone {
         }
     }
 
-    /// ANY (RFC 8482): over UDP one synthetic HINFO, over TCP every RRset.
+    /// ANY (RFC 8482 §4.1): over UDP one RRset, the one with the lowest
+    /// type (as Knot picks); over TCP every RRset. RRSIG only with DO.
     fn any(&self, id: NodeId, owner: Owner, options: QueryOptions, out: &mut Resolution) {
-        let sets = self.node_rrsets(id);
-        if sets.is_empty() {
-            self.push_soa(&mut out.authority, false);
-            return;
-        }
-        if options.transport == Transport::Udp {
-            let ttl = sets.iter().map(|s| s.ttl).min().unwrap_or(self.soa.minimum);
-            out.answer.push(Item::MinimalAny { owner, ttl });
-            return;
-        }
+        let with_signatures = options.dnssec_ok && self.signed;
         let first = self.nodes[id as usize].rrsets;
-        for (i, set) in sets.iter().enumerate() {
-            if set.rtype == Rtype::RRSIG && !(options.dnssec_ok && self.signed) {
-                continue;
+        let mut sets = self
+            .node_rrsets(id)
+            .iter()
+            .enumerate()
+            .filter(|(_, set)| set.rtype != Rtype::RRSIG || with_signatures)
+            .map(|(i, set)| (first + i as u32, set.rtype));
+        if options.transport == Transport::Udp {
+            match sets.next() {
+                Some((rrset, rtype)) => {
+                    out.answer.push(Item::Rrset { owner, rrset });
+                    if with_signatures {
+                        self.push_signatures(&mut out.answer, id, owner, rtype);
+                    }
+                }
+                None => self.push_soa(&mut out.authority, false),
             }
-            out.answer.push(Item::Rrset { owner, rrset: first + i as u32 });
+            return;
+        }
+        let mut any = false;
+        for (rrset, _) in sets {
+            out.answer.push(Item::Rrset { owner, rrset });
+            any = true;
+        }
+        if !any {
+            self.push_soa(&mut out.authority, false);
         }
     }
 }

@@ -176,23 +176,39 @@ impl Zone {
     /// Owners are lower-cased; exact duplicate records are merged; RRsets
     /// whose records disagree on TTL take the smallest (RFC 2181 §5.2 makes
     /// such sets an error; serving the smallest never over-caches).
-    pub fn build(apex: &Name, mut records: Vec<Record>, options: BuildOptions) -> Result<Zone, ZoneError> {
+    pub fn build(
+        apex: &Name,
+        mut records: Vec<Record>,
+        options: BuildOptions,
+    ) -> Result<Zone, ZoneError> {
         let apex = apex.to_lowercase();
         let mut soa_count = 0;
         for record in &mut records {
             if !record.owner.is_subdomain_of(&apex) {
-                return Err(ZoneError::OutOfZone { apex, owner: record.owner.clone() });
+                return Err(ZoneError::OutOfZone {
+                    apex,
+                    owner: record.owner.clone(),
+                });
             }
             if record.class != Class::IN {
-                return Err(ZoneError::WrongClass { owner: record.owner.clone(), class: record.class });
+                return Err(ZoneError::WrongClass {
+                    owner: record.owner.clone(),
+                    class: record.class,
+                });
             }
             if record.rtype.is_meta() {
-                return Err(ZoneError::MetaType { owner: record.owner.clone(), rtype: record.rtype });
+                return Err(ZoneError::MetaType {
+                    owner: record.owner.clone(),
+                    rtype: record.rtype,
+                });
             }
             record.owner = record.owner.to_lowercase();
             if record.rtype == Rtype::SOA {
                 if record.owner != apex {
-                    return Err(ZoneError::OutOfZone { apex, owner: record.owner.clone() });
+                    return Err(ZoneError::OutOfZone {
+                        apex,
+                        owner: record.owner.clone(),
+                    });
                 }
                 soa_count += 1;
             }
@@ -210,8 +226,12 @@ impl Zone {
         if records.iter().filter(|r| r.rtype == Rtype::SOA).count() > 1 {
             return Err(ZoneError::MultipleSoa(apex));
         }
-        let soa_record = records.iter().find(|r| r.rtype == Rtype::SOA).ok_or_else(|| ZoneError::NoSoa(apex.clone()))?;
-        let numbers = rdata::soa_numbers(&soa_record.rdata).ok_or_else(|| ZoneError::BadSoa(apex.clone()))?;
+        let soa_record = records
+            .iter()
+            .find(|r| r.rtype == Rtype::SOA)
+            .ok_or_else(|| ZoneError::NoSoa(apex.clone()))?;
+        let numbers =
+            rdata::soa_numbers(&soa_record.rdata).ok_or_else(|| ZoneError::BadSoa(apex.clone()))?;
         let soa = SoaFields {
             serial: Serial(numbers[0]),
             refresh: numbers[1],
@@ -266,7 +286,8 @@ impl Zone {
         let mut record_iter = records.into_iter().peekable();
         for full in &all_names {
             let rel = &full.as_wire()[..full.wire_len() - apex_len];
-            let name_offset = u32::try_from(zone.names.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?;
+            let name_offset =
+                u32::try_from(zone.names.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?;
             zone.names.extend_from_slice(rel);
             let mut node = Node {
                 name: name_offset,
@@ -291,7 +312,8 @@ impl Zone {
                     }
                     None => {
                         zone.rrsets.push(Rrset {
-                            rdata: u32::try_from(zone.rdata.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?,
+                            rdata: u32::try_from(zone.rdata.len())
+                                .map_err(|_| ZoneError::TooLarge(apex.clone()))?,
                             ttl: record.ttl,
                             rtype: record.rtype,
                             count: 1,
@@ -299,7 +321,8 @@ impl Zone {
                         node.rrsets_len += 1;
                     }
                 }
-                zone.rdata.extend_from_slice(&(record.rdata.len() as u16).to_be_bytes());
+                zone.rdata
+                    .extend_from_slice(&(record.rdata.len() as u16).to_be_bytes());
                 zone.rdata.extend_from_slice(&record.rdata);
                 match record.rtype {
                     Rtype::NS if node.name_len > 0 => node.flags |= FLAG_CUT,
@@ -312,8 +335,16 @@ impl Zone {
             let id = zone.nodes.len() as NodeId;
             zone.nodes.push(node);
             let hash = zone.hasher.hash_one(rel);
-            let Zone { nodes, names, hasher, table, .. } = &mut zone;
-            table.insert_unique(hash, id, |&other| hasher.hash_one(node_name(names, &nodes[other as usize])));
+            let Zone {
+                nodes,
+                names,
+                hasher,
+                table,
+                ..
+            } = &mut zone;
+            table.insert_unique(hash, id, |&other| {
+                hasher.hash_one(node_name(names, &nodes[other as usize]))
+            });
         }
         drop(all_names);
 
@@ -326,7 +357,9 @@ impl Zone {
             }
             let rel = node_name(&zone.names, &node);
             let parent_rel = &rel[1 + rel[0] as usize..];
-            let Some(parent) = zone.lookup_relative(parent_rel) else { continue };
+            let Some(parent) = zone.lookup_relative(parent_rel) else {
+                continue;
+            };
             let parent_node = zone.nodes[parent as usize];
             let occluder = if parent_node.flags & FLAG_OCCLUDED != 0 {
                 parent_node.occluder
@@ -399,7 +432,9 @@ impl Zone {
     pub(crate) fn lookup_relative(&self, rel: &[u8]) -> Option<NodeId> {
         let hash = self.hasher.hash_one(rel);
         self.table
-            .find(hash, |&id| node_name(&self.names, &self.nodes[id as usize]) == rel)
+            .find(hash, |&id| {
+                node_name(&self.names, &self.nodes[id as usize]) == rel
+            })
             .copied()
     }
 
@@ -436,14 +471,20 @@ impl Zone {
     /// The RDATA of each record in an RRset.
     pub(crate) fn rdatas(&self, set: RrsetId) -> RdataIter<'_> {
         let set = &self.rrsets[set as usize];
-        RdataIter { rdata: &self.rdata, pos: set.rdata as usize, left: set.count }
+        RdataIter {
+            rdata: &self.rdata,
+            pos: set.rdata as usize,
+            left: set.count,
+        }
     }
 
     /// Iterates over every record of the zone in canonical order, SOA first
     /// — the order an AXFR sends (RFC 5936 §2.2) minus the closing SOA.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
         let soa_set = self.find_rrset(0, Rtype::SOA);
-        let soa = soa_set.into_iter().flat_map(move |set| self.records_of(0, set));
+        let soa = soa_set
+            .into_iter()
+            .flat_map(move |set| self.records_of(0, set));
         let rest = (0..self.nodes.len() as NodeId).flat_map(move |id| {
             let first = self.nodes[id as usize].rrsets;
             (0..self.nodes[id as usize].rrsets_len as u32)

@@ -1,1 +1,116 @@
-//! placeholder
+//! RFC 1035 master files with BIND's extensions, read into records, and
+//! named-checkzone-style checks of the result.
+//!
+//! ```text
+//!   bytes ──► lexer ──► entries (tokens, escapes kept, file:line)
+//!                          │
+//!                          ├─ $ORIGIN $TTL $INCLUDE $GENERATE ──► loader state
+//!                          │     ($INCLUDE and $GENERATE feed entries back in)
+//!                          ▼
+//!              owner · TTL · class · type   (defaults: RFC 1035 §5.1, RFC 2308)
+//!                          │ RDATA tokens
+//!                          ▼
+//!                  TokenScanner (our domain::base::scan::Scanner)
+//!                          │
+//!                          ▼
+//!              domain ZoneRecordData::scan ──► compose ──► wire RDATA
+//!                          │
+//!                          ▼
+//!              ZoneFile { origin, records with file:line } ──► check() ──► diagnostics
+//! ```
+//!
+//! Input is read as bytes, never as `str`: octets outside ASCII are allowed
+//! in quoted strings and names and reach the RDATA as they are (names see
+//! them as `\DDD`). Nothing here panics on any input; errors are collected
+//! (up to [`MAX_ERRORS`]) with the `file:line` of the token at fault, so a
+//! command like `hadns zone check` can print them all.
+//!
+//! Supported syntax: `$ORIGIN`, `$TTL` (with units like `1h30m`),
+//! `$INCLUDE file [origin]` (relative to the including file's directory,
+//! origin and owner restored afterwards, loops and depth > 16 refused),
+//! BIND's `$GENERATE` (see [`generate`](crate#generate)), TTL and class in
+//! either order, class IN only, types by mnemonic or `TYPEnnn`, and RDATA in
+//! `domain`'s presentation formats or RFC 3597's `\# LENGTH HEX`.
+//!
+//! # `$GENERATE`
+//!
+//! `$GENERATE start-stop[/step] lhs [ttl] [class] type rhs…` creates one
+//! record per value. In `lhs` and every `rhs` token, `$` is the value and
+//! `${offset[,width[,base]]}` the value plus `offset`, zero-padded to
+//! `width`, in base `d`, `o`, `x`, `X`, or `n`/`N` (nibbles, least
+//! significant first, dot-separated, as BIND writes them). `$$` and `\$`
+//! are a literal `$`. A single quoted `rhs` is expanded and split into
+//! tokens again, as BIND does; at most 65,536 values per directive.
+
+mod check;
+mod diagnostic;
+mod generate;
+mod lexer;
+mod load;
+mod scanner;
+
+use std::path::Path;
+
+use wire::{Name, Record};
+
+pub use check::check;
+pub use diagnostic::{Diagnostic, Location, Problem, Severity};
+pub use generate::MAX_ITERATIONS as MAX_GENERATE_ITERATIONS;
+pub use lexer::{LexError, MAX_TOKEN_LEN};
+pub use load::{MAX_ERRORS, MAX_INCLUDE_DEPTH};
+pub use scanner::{RdataSyntaxError, parse_rdata};
+
+/// A record and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcedRecord {
+    /// The record, class IN, RDATA uncompressed.
+    pub record: Record,
+    /// The file and line of the entry it came from (for `$GENERATE`, the
+    /// directive's line).
+    pub location: Location,
+}
+
+/// The records of a zone file, in file order, exact duplicates dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ZoneFile {
+    /// The origin the file was read with; [`check`] treats it as the apex.
+    pub origin: Name,
+    /// The records, in the order they were read (`$INCLUDE`d files in
+    /// place). A record equal to an earlier one in owner, type and RDATA is
+    /// dropped, as BIND and Knot do, whatever its TTL.
+    pub records: Vec<SourcedRecord>,
+}
+
+/// Reads the zone file at `path` with initial origin `origin`.
+///
+/// Returns every error found (up to [`MAX_ERRORS`]) if there is any.
+/// `$INCLUDE` paths are relative to the directory of the file naming them.
+pub fn parse_file(path: &Path, origin: &Name) -> Result<ZoneFile, Vec<Diagnostic>> {
+    let mut loader = load::Loader::new(origin);
+    match std::fs::read(path) {
+        Ok(bytes) => loader.load_top(path, &bytes),
+        Err(error) => loader.cannot_read(path, error),
+    }
+    loader.finish()
+}
+
+/// Reads zone file text; `name_for_errors` names it in diagnostics and its
+/// directory is where relative `$INCLUDE` paths are looked up.
+pub fn parse_str(
+    text: &str,
+    origin: &Name,
+    name_for_errors: &Path,
+) -> Result<ZoneFile, Vec<Diagnostic>> {
+    parse_bytes(text.as_bytes(), origin, name_for_errors)
+}
+
+/// Like [`parse_str`], for contents that need not be UTF-8.
+pub fn parse_bytes(
+    bytes: &[u8],
+    origin: &Name,
+    name_for_errors: &Path,
+) -> Result<ZoneFile, Vec<Diagnostic>> {
+    let mut loader = load::Loader::new(origin);
+    loader.load_top(name_for_errors, bytes);
+    loader.finish()
+}

@@ -20,10 +20,22 @@ fn records(text: &str) -> Vec<Record> {
         let args = &fields[3..];
         let name = |s: &str| s.parse::<Name>().unwrap().as_wire().to_vec();
         let rdata = match rtype {
-            Rtype::A => args[0].parse::<std::net::Ipv4Addr>().unwrap().octets().to_vec(),
-            Rtype::AAAA => args[0].parse::<std::net::Ipv6Addr>().unwrap().octets().to_vec(),
+            Rtype::A => args[0]
+                .parse::<std::net::Ipv4Addr>()
+                .unwrap()
+                .octets()
+                .to_vec(),
+            Rtype::AAAA => args[0]
+                .parse::<std::net::Ipv6Addr>()
+                .unwrap()
+                .octets()
+                .to_vec(),
             Rtype::NS | Rtype::CNAME | Rtype::DNAME | Rtype::PTR => name(args[0]),
-            Rtype::MX => [&args[0].parse::<u16>().unwrap().to_be_bytes()[..], &name(args[1])].concat(),
+            Rtype::MX => [
+                &args[0].parse::<u16>().unwrap().to_be_bytes()[..],
+                &name(args[1]),
+            ]
+            .concat(),
             Rtype::SRV => {
                 let mut v = Vec::new();
                 for n in &args[..3] {
@@ -43,7 +55,13 @@ fn records(text: &str) -> Vec<Record> {
             }
             other => panic!("test helper does not know {other}"),
         };
-        out.push(Record { owner, rtype, class: Class::IN, ttl, rdata });
+        out.push(Record {
+            owner,
+            rtype,
+            class: Class::IN,
+            ttl,
+            rdata,
+        });
     }
     out
 }
@@ -77,18 +95,38 @@ _sip._tcp.example. 60 SRV 0 5 5060 mail.example.
 ";
 
 fn zone() -> Zone {
-    Zone::build(&"example.".parse().unwrap(), records(ZONE), BuildOptions::default()).unwrap()
+    Zone::build(
+        &"example.".parse().unwrap(),
+        records(ZONE),
+        BuildOptions::default(),
+    )
+    .unwrap()
 }
 
 fn lower(name: &str) -> Vec<u8> {
-    name.parse::<Name>().unwrap().to_lowercase().as_wire().to_vec()
+    name.parse::<Name>()
+        .unwrap()
+        .to_lowercase()
+        .as_wire()
+        .to_vec()
 }
 
-const UDP: QueryOptions = QueryOptions { dnssec_ok: false, transport: Transport::Udp };
-const TCP: QueryOptions = QueryOptions { dnssec_ok: false, transport: Transport::Tcp };
+const UDP: QueryOptions = QueryOptions {
+    dnssec_ok: false,
+    transport: Transport::Udp,
+};
+const TCP: QueryOptions = QueryOptions {
+    dnssec_ok: false,
+    transport: Transport::Tcp,
+};
 
 /// Encodes the general-path answer to a full message and parses it back.
-fn general(zone: &Zone, qname: &str, qtype: Rtype, options: QueryOptions) -> (Message, bool, Rcode) {
+fn general(
+    zone: &Zone,
+    qname: &str,
+    qtype: Rtype,
+    options: QueryOptions,
+) -> (Message, bool, Rcode) {
     let mut resolution = Resolution::default();
     let name = lower(qname);
     zone.resolve(&name, qtype, options, &mut resolution);
@@ -97,7 +135,11 @@ fn general(zone: &Zone, qname: &str, qtype: Rtype, options: QueryOptions) -> (Me
     writer.question(&name, qtype, Class::IN, true).unwrap();
     zone.encode(&resolution, &mut writer).unwrap();
     writer.finish(1, 0x8000);
-    (Message::parse(&buf).unwrap(), resolution.authoritative, resolution.rcode)
+    (
+        Message::parse(&buf).unwrap(),
+        resolution.authoritative,
+        resolution.rcode,
+    )
 }
 
 /// The precompiled answer behind the question, parsed back.
@@ -119,7 +161,11 @@ fn fast(zone: &Zone, qname: &str, qtype: Rtype) -> Option<(Message, bool, Rcode)
     buf.extend_from_slice(&qtype.0.to_be_bytes());
     buf.extend_from_slice(&1u16.to_be_bytes());
     answer.append_to(&mut buf, name.len());
-    Some((Message::parse(&buf).unwrap(), answer.authoritative(), answer.rcode()))
+    Some((
+        Message::parse(&buf).unwrap(),
+        answer.authoritative(),
+        answer.rcode(),
+    ))
 }
 
 fn texts(records: &[Record]) -> Vec<String> {
@@ -133,7 +179,13 @@ fn exact_match_answers_with_the_rrset_only() {
     let (msg, aa, rcode) = general(&zone(), "www.example.", Rtype::A, UDP);
     assert!(aa);
     assert_eq!(rcode, Rcode::NOERROR);
-    assert_eq!(texts(&msg.answer), ["www.example. 300 IN A 192.0.2.3", "www.example. 300 IN A 192.0.2.4"]);
+    assert_eq!(
+        texts(&msg.answer),
+        [
+            "www.example. 300 IN A 192.0.2.3",
+            "www.example. 300 IN A 192.0.2.4"
+        ]
+    );
     assert!(msg.authority.is_empty() && msg.additional.is_empty());
 }
 
@@ -156,14 +208,21 @@ fn missing_name_is_nxdomain_with_soa() {
     let (msg, aa, rcode) = general(&zone(), "nope.example.", Rtype::A, UDP);
     assert!(aa);
     assert_eq!(rcode, Rcode::NXDOMAIN);
-    assert_eq!(texts(&msg.authority), ["example. 3600 IN SOA ns1.example. host.example. 2024010101 7200 3600 1209600 300"]);
+    assert_eq!(
+        texts(&msg.authority),
+        ["example. 300 IN SOA ns1.example. host.example. 2024010101 7200 3600 1209600 300"],
+        "TTL = min(SOA TTL, MINIMUM)"
+    );
 }
 
 #[test]
 fn wildcard_synthesises_the_question_name() {
     let (msg, aa, _) = general(&zone(), "Foo.Bar.wild.example.", Rtype::A, UDP);
     assert!(aa);
-    assert_eq!(texts(&msg.answer), ["foo.bar.wild.example. 60 IN A 192.0.2.9"]);
+    assert_eq!(
+        texts(&msg.answer),
+        ["foo.bar.wild.example. 60 IN A 192.0.2.9"]
+    );
     // An existing sibling blocks nothing; the existing name answers itself.
     let (msg, _, _) = general(&zone(), "sub.wild.example.", Rtype::A, UDP);
     assert_eq!(texts(&msg.answer), ["sub.wild.example. 60 IN A 192.0.2.10"]);
@@ -215,8 +274,17 @@ fn delegation_gives_a_referral_with_glue() {
         assert!(!aa, "{qname}: referral must not be authoritative");
         assert_eq!(rcode, Rcode::NOERROR);
         assert!(msg.answer.is_empty());
-        assert_eq!(texts(&msg.authority), ["sub.example. 3600 IN NS ns.other.", "sub.example. 3600 IN NS ns.sub.example."]);
-        assert_eq!(texts(&msg.additional), ["ns.sub.example. 3600 IN A 192.0.2.53"]);
+        assert_eq!(
+            texts(&msg.authority),
+            [
+                "sub.example. 3600 IN NS ns.other.",
+                "sub.example. 3600 IN NS ns.sub.example."
+            ]
+        );
+        assert_eq!(
+            texts(&msg.additional),
+            ["ns.sub.example. 3600 IN A 192.0.2.53"]
+        );
     }
     // DS at the cut belongs to the parent: authoritative NODATA.
     let (msg, aa, _) = general(&zone(), "sub.example.", Rtype::DS, UDP);
@@ -246,7 +314,12 @@ fn dname_synthesises_a_cname_and_follows_it() {
 fn dname_result_too_long_is_yxdomain() {
     let long_target = format!("{}.example.", vec!["a".repeat(60); 3].join("."));
     let text = format!("{ZONE}\nlong.example. 60 DNAME {long_target}\n");
-    let zone = Zone::build(&"example.".parse().unwrap(), records(&text), BuildOptions::default()).unwrap();
+    let zone = Zone::build(
+        &"example.".parse().unwrap(),
+        records(&text),
+        BuildOptions::default(),
+    )
+    .unwrap();
     let qname = format!("{}.{}.long.example.", "b".repeat(60), "c".repeat(10));
     let (_, _, rcode) = general(&zone, &qname, Rtype::A, UDP);
     assert_eq!(rcode, Rcode::YXDOMAIN);
@@ -255,7 +328,13 @@ fn dname_result_too_long_is_yxdomain() {
 #[test]
 fn mx_and_srv_targets_get_addresses() {
     let (msg, _, _) = general(&zone(), "example.", Rtype::MX, UDP);
-    assert_eq!(texts(&msg.additional), ["mail.example. 3600 IN A 192.0.2.2", "mail.example. 3600 IN AAAA 2001:db8::2"]);
+    assert_eq!(
+        texts(&msg.additional),
+        [
+            "mail.example. 3600 IN A 192.0.2.2",
+            "mail.example. 3600 IN AAAA 2001:db8::2"
+        ]
+    );
     let (msg, _, _) = general(&zone(), "_sip._tcp.example.", Rtype::SRV, UDP);
     assert_eq!(msg.additional.len(), 2);
     let (msg, _, _) = general(&zone(), "example.", Rtype::NS, UDP);
@@ -263,9 +342,19 @@ fn mx_and_srv_targets_get_addresses() {
 }
 
 #[test]
-fn any_is_minimal_over_udp_and_complete_over_tcp() {
+fn any_is_one_rrset_over_udp_and_complete_over_tcp() {
     let (msg, _, _) = general(&zone(), "mail.example.", Rtype::ANY, UDP);
-    assert_eq!(texts(&msg.answer), ["mail.example. 3600 IN HINFO \"RFC8482\" \"\""]);
+    assert_eq!(
+        texts(&msg.answer),
+        ["mail.example. 3600 IN A 192.0.2.2"],
+        "one RRset, the lowest type"
+    );
+    let (msg, _, _) = general(&zone(), "c1.example.", Rtype::ANY, UDP);
+    assert_eq!(
+        texts(&msg.answer),
+        ["c1.example. 60 IN CNAME c2.example."],
+        "ANY does not follow a CNAME"
+    );
     let (msg, _, _) = general(&zone(), "mail.example.", Rtype::ANY, TCP);
     assert_eq!(msg.answer.len(), 2);
 }
@@ -275,15 +364,48 @@ fn any_is_minimal_over_udp_and_complete_over_tcp() {
 fn precompiled_answers_equal_general_answers() {
     let zone = zone();
     let names = [
-        "example.", "www.example.", "WWW.Example.", "ns1.example.", "mail.example.", "a.b.c.example.", "b.c.example.",
-        "c.example.", "nope.example.", "x.y.nope.example.", "q.wild.example.", "a.b.wild.example.", "sub.wild.example.",
-        "x.sub.wild.example.", "c1.example.", "c2.example.", "out.example.", "loop1.example.", "dangling.example.",
-        "towild.example.", "sub.example.", "x.sub.example.", "ns.sub.example.", "d.example.", "x.d.example.",
-        "www.target.example.", "_sip._tcp.example.", "*.wild.example.",
+        "example.",
+        "www.example.",
+        "WWW.Example.",
+        "ns1.example.",
+        "mail.example.",
+        "a.b.c.example.",
+        "b.c.example.",
+        "c.example.",
+        "nope.example.",
+        "x.y.nope.example.",
+        "q.wild.example.",
+        "a.b.wild.example.",
+        "sub.wild.example.",
+        "x.sub.wild.example.",
+        "c1.example.",
+        "c2.example.",
+        "out.example.",
+        "loop1.example.",
+        "dangling.example.",
+        "towild.example.",
+        "sub.example.",
+        "x.sub.example.",
+        "ns.sub.example.",
+        "d.example.",
+        "x.d.example.",
+        "www.target.example.",
+        "_sip._tcp.example.",
+        "*.wild.example.",
     ];
     let types = [
-        Rtype::A, Rtype::AAAA, Rtype::NS, Rtype::MX, Rtype::SOA, Rtype::TXT, Rtype::CNAME, Rtype::DS, Rtype::SRV,
-        Rtype::DNAME, Rtype::PTR, Rtype(65000),
+        Rtype::A,
+        Rtype::AAAA,
+        Rtype::NS,
+        Rtype::MX,
+        Rtype::SOA,
+        Rtype::TXT,
+        Rtype::CNAME,
+        Rtype::DS,
+        Rtype::SRV,
+        Rtype::DNAME,
+        Rtype::PTR,
+        Rtype(65000),
     ];
     let mut compared = 0;
     for name in names {
@@ -294,13 +416,24 @@ fn precompiled_answers_equal_general_answers() {
                 assert_eq!(quick_aa, slow_aa, "{name} {qtype}");
                 assert_eq!(quick_rcode, slow_rcode, "{name} {qtype}");
                 assert_eq!(texts(&quick.answer), texts(&slow.answer), "{name} {qtype}");
-                assert_eq!(texts(&quick.authority), texts(&slow.authority), "{name} {qtype}");
-                assert_eq!(texts(&quick.additional), texts(&slow.additional), "{name} {qtype}");
+                assert_eq!(
+                    texts(&quick.authority),
+                    texts(&slow.authority),
+                    "{name} {qtype}"
+                );
+                assert_eq!(
+                    texts(&quick.additional),
+                    texts(&slow.additional),
+                    "{name} {qtype}"
+                );
             }
         }
     }
     // Most of these must be served precompiled, or the fast path is dead code.
-    assert!(compared > names.len() * types.len() * 2 / 3, "only {compared} precompiled");
+    assert!(
+        compared > names.len() * types.len() * 2 / 3,
+        "only {compared} precompiled"
+    );
 }
 
 #[test]
@@ -314,8 +447,16 @@ fn records_come_back_soa_first() {
 
 #[test]
 fn zone_without_soa_is_refused() {
-    let err = Zone::build(&"example.".parse().unwrap(), records("www.example. 60 A 192.0.2.1"), BuildOptions::default());
+    let err = Zone::build(
+        &"example.".parse().unwrap(),
+        records("www.example. 60 A 192.0.2.1"),
+        BuildOptions::default(),
+    );
     assert!(matches!(err, Err(crate::ZoneError::NoSoa(_))));
-    let err = Zone::build(&"example.".parse().unwrap(), records(&format!("{ZONE}\nwww.other. 60 A 192.0.2.1")), BuildOptions::default());
+    let err = Zone::build(
+        &"example.".parse().unwrap(),
+        records(&format!("{ZONE}\nwww.other. 60 A 192.0.2.1")),
+        BuildOptions::default(),
+    );
     assert!(matches!(err, Err(crate::ZoneError::OutOfZone { .. })));
 }

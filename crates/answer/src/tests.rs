@@ -1,0 +1,480 @@
+//! Behaviour of `respond` at the protocol edges: malformed requests, EDNS,
+//! truncation, CHAOS, opcodes and classes.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use wire::{Message, Name, Rcode, Rtype};
+use zone::{BuildOptions, Transport, Zone};
+
+use super::*;
+
+const ZONE: &str = r#"$ORIGIN example.test.
+$TTL 3600
+@ SOA ns1 hostmaster 2024010101 7200 3600 1209600 300
+@ NS ns1
+ns1 A 192.0.2.1
+www A 192.0.2.10
+big TXT "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "1123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "2123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "3123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "4123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+big TXT "5123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+"#;
+
+fn served(settings: Settings) -> Served {
+    let origin: Name = "example.test.".parse().unwrap();
+    let file = zonefile::parse_str(ZONE, &origin, Path::new("test.zone")).unwrap();
+    let zone = Zone::build(
+        &origin,
+        file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap();
+    let mut catalog = Catalog::new();
+    catalog.insert(Arc::new(zone));
+    Served { catalog, settings }
+}
+
+fn client(transport: Transport) -> Client {
+    Client {
+        address: "127.0.0.1:5300".parse::<SocketAddr>().unwrap(),
+        transport,
+    }
+}
+
+/// Builds a query: header bits, name, type, class, optional OPT record.
+fn query(
+    bits: u16,
+    qname: &str,
+    qtype: Rtype,
+    class: u16,
+    opt: Option<(u16, u8, bool, &[u8])>,
+) -> Vec<u8> {
+    let mut m = vec![0xAB, 0xCD];
+    m.extend_from_slice(&bits.to_be_bytes());
+    m.extend_from_slice(&[0, 1, 0, 0, 0, 0, 0, u8::from(opt.is_some())]);
+    m.extend_from_slice(Name::from_text(qname, None).unwrap().as_wire());
+    m.extend_from_slice(&qtype.0.to_be_bytes());
+    m.extend_from_slice(&class.to_be_bytes());
+    if let Some((size, version, dnssec_ok, options)) = opt {
+        m.push(0);
+        m.extend_from_slice(&41u16.to_be_bytes());
+        m.extend_from_slice(&size.to_be_bytes());
+        m.push(0);
+        m.push(version);
+        m.extend_from_slice(&(if dnssec_ok { 0x8000u16 } else { 0 }).to_be_bytes());
+        m.extend_from_slice(&(options.len() as u16).to_be_bytes());
+        m.extend_from_slice(options);
+    }
+    m
+}
+
+fn ask(served: &Served, bytes: &[u8], transport: Transport) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    match respond(
+        served,
+        bytes,
+        &client(transport),
+        &mut Scratch::default(),
+        &mut out,
+    ) {
+        Outcome::Reply => Some(out),
+        Outcome::Drop => None,
+    }
+}
+
+fn ask_parsed(served: &Served, bytes: &[u8], transport: Transport) -> Message {
+    Message::parse(&ask(served, bytes, transport).expect("a reply")).expect("a well-formed reply")
+}
+
+#[test]
+fn answer_echoes_id_flags_and_question_case() {
+    let s = served(Settings::default());
+    let q = query(0x0100 | 0x0010, "WwW.ExAmPlE.TeSt.", Rtype::A, 1, None);
+    let reply = ask(&s, &q, Transport::Udp).unwrap();
+    assert_eq!(&reply[..2], &[0xAB, 0xCD]);
+    // QR, AA, RD and CD set; RA clear.
+    assert_eq!(
+        u16::from_be_bytes([reply[2], reply[3]]),
+        0x8000 | 0x0400 | 0x0100 | 0x0010
+    );
+    assert_eq!(
+        &reply[12..12 + 22],
+        &q[12..12 + 22],
+        "question echoed with its case (RFC 4343)"
+    );
+    let msg = Message::parse(&reply).unwrap();
+    assert_eq!(
+        msg.answer[0].to_string(),
+        "WwW.ExAmPlE.TeSt. 3600 IN A 192.0.2.10"
+    );
+}
+
+#[test]
+fn names_outside_every_zone_are_refused() {
+    let s = served(Settings::default());
+    let msg = ask_parsed(
+        &s,
+        &query(0, "www.example.org.", Rtype::A, 1, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::REFUSED);
+    assert!(!msg.header.flag(flags::AA));
+    assert_eq!(msg.questions.len(), 1);
+}
+
+#[test]
+fn malformed_requests_get_formerr_or_nothing() {
+    let s = served(Settings::default());
+    let good = query(0, "www.example.test.", Rtype::A, 1, None);
+    // Too short for a header: nothing to answer with.
+    assert!(ask(&s, &good[..11], Transport::Udp).is_none());
+    // A response must never be answered.
+    let mut response = good.clone();
+    response[2] |= 0x80;
+    assert!(ask(&s, &response, Transport::Udp).is_none());
+
+    let formerr = |bytes: &[u8]| {
+        let msg = ask_parsed(&s, bytes, Transport::Udp);
+        assert_eq!(msg.rcode(), Rcode::FORMERR, "{bytes:02x?}");
+        assert!(msg.answer.is_empty());
+        msg
+    };
+    let mut no_question = good.clone();
+    no_question[5] = 0;
+    assert!(formerr(&no_question).questions.is_empty());
+    let mut two_questions = good.clone();
+    two_questions[5] = 2;
+    two_questions.extend_from_slice(&good[12..]);
+    formerr(&two_questions);
+    // Compression pointer loop in the question.
+    let mut looped = good[..12].to_vec();
+    looped.extend_from_slice(&[0xC0, 12, 0, 1, 0, 1]);
+    formerr(&looped);
+    // Label of 64 octets.
+    let mut long_label = good[..12].to_vec();
+    long_label.push(64);
+    long_label.extend_from_slice(&[b'a'; 64]);
+    long_label.extend_from_slice(&[0, 0, 1, 0, 1]);
+    formerr(&long_label);
+    // Name of 257 octets (four 63-octet labels).
+    let mut long_name = good[..12].to_vec();
+    for _ in 0..4 {
+        long_name.push(63);
+        long_name.extend_from_slice(&[b'a'; 63]);
+    }
+    long_name.extend_from_slice(&[0, 0, 1, 0, 1]);
+    formerr(&long_name);
+    // Garbage after the question.
+    let mut trailing = good.clone();
+    trailing.extend_from_slice(b"junk");
+    let msg = formerr(&trailing);
+    assert_eq!(msg.questions.len(), 1, "a well-formed question is echoed");
+    // Truncated question.
+    formerr(&good[..good.len() - 2]);
+    // Two OPT records.
+    let mut two_opts = query(
+        0,
+        "www.example.test.",
+        Rtype::A,
+        1,
+        Some((1232, 0, false, &[])),
+    );
+    two_opts[11] = 2;
+    two_opts.extend_from_slice(&[0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, 0]);
+    formerr(&two_opts);
+    // OPT whose options overrun its RDATA.
+    formerr(&query(
+        0,
+        "www.example.test.",
+        Rtype::A,
+        1,
+        Some((1232, 0, false, &[0, 3, 0, 9])),
+    ));
+}
+
+#[test]
+fn edns_is_echoed_with_our_payload_size_and_do_bit() {
+    let s = served(Settings::default());
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((4096, 0, true, &[0, 99, 0, 1, 7])),
+        ),
+        Transport::Udp,
+    );
+    let opt = msg.opt().expect("OPT echoed");
+    assert_eq!(opt.class.0, 1232);
+    assert_eq!(opt.ttl & 0x8000, 0x8000, "DO copied (RFC 3225)");
+    assert!(opt.rdata.is_empty(), "unknown options are not echoed");
+    let msg = ask_parsed(
+        &s,
+        &query(0, "www.example.test.", Rtype::A, 1, None),
+        Transport::Udp,
+    );
+    assert!(msg.opt().is_none(), "no OPT without EDNS in the request");
+}
+
+#[test]
+fn edns_version_above_zero_is_badvers() {
+    let s = served(Settings::default());
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((1232, 1, false, &[])),
+        ),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::BADVERS);
+    assert_eq!(
+        (msg.opt().unwrap().ttl >> 16) & 0xFF,
+        0,
+        "we answer with version 0"
+    );
+    assert!(msg.answer.is_empty());
+}
+
+#[test]
+fn nsid_is_sent_only_when_asked_and_configured() {
+    let settings = Settings {
+        nsid: Some(b"ns1".to_vec()),
+        ..Settings::default()
+    };
+    let s = served(settings);
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((1232, 0, false, &[0, 3, 0, 0])),
+        ),
+        Transport::Udp,
+    );
+    assert_eq!(msg.opt().unwrap().rdata, [0, 3, 0, 3, b'n', b's', b'1']);
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((1232, 0, false, &[])),
+        ),
+        Transport::Udp,
+    );
+    assert!(msg.opt().unwrap().rdata.is_empty());
+    let quiet = served(Settings::default());
+    let msg = ask_parsed(
+        &quiet,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((1232, 0, false, &[0, 3, 0, 0])),
+        ),
+        Transport::Udp,
+    );
+    assert!(msg.opt().unwrap().rdata.is_empty());
+}
+
+#[test]
+fn oversized_answers_are_truncated_over_udp_and_whole_over_tcp() {
+    let s = served(Settings::default());
+    let q = query(0, "big.example.test.", Rtype::TXT, 1, None);
+    let reply = ask(&s, &q, Transport::Udp).unwrap();
+    assert!(reply.len() <= 512);
+    let msg = Message::parse(&reply).unwrap();
+    assert!(msg.header.flag(flags::TC));
+    assert!(msg.answer.is_empty(), "no partial RRset (RFC 2181 §9)");
+    let msg = ask_parsed(&s, &q, Transport::Tcp);
+    assert!(!msg.header.flag(flags::TC));
+    assert_eq!(msg.answer.len(), 6);
+    // With EDNS and a big enough buffer it fits over UDP.
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "big.example.test.",
+            Rtype::TXT,
+            1,
+            Some((1232, 0, false, &[])),
+        ),
+        Transport::Udp,
+    );
+    assert!(!msg.header.flag(flags::TC));
+    assert_eq!(msg.answer.len(), 6);
+    // A client advertising less than 512 still gets 512 (RFC 6891 §6.2.5).
+    let reply = ask(
+        &s,
+        &query(
+            0,
+            "big.example.test.",
+            Rtype::TXT,
+            1,
+            Some((100, 0, false, &[])),
+        ),
+        Transport::Udp,
+    )
+    .unwrap();
+    assert!(reply.len() <= 512 && Message::parse(&reply).unwrap().header.flag(flags::TC));
+}
+
+#[test]
+fn unknown_opcodes_are_notimp() {
+    let s = served(Settings::default());
+    for opcode in [1u16, 2, 3, 4, 5, 6, 15] {
+        let msg = ask_parsed(
+            &s,
+            &query(opcode << 11, "www.example.test.", Rtype::SOA, 1, None),
+            Transport::Udp,
+        );
+        assert_eq!(msg.rcode(), Rcode::NOTIMP, "opcode {opcode}");
+        assert_eq!(msg.header.opcode().0 as u16, opcode, "opcode echoed");
+    }
+}
+
+#[test]
+fn meta_types_and_other_classes() {
+    let s = served(Settings::default());
+    let rcode = |qtype: Rtype, class: u16, transport: Transport| {
+        ask_parsed(
+            &s,
+            &query(0, "www.example.test.", qtype, class, None),
+            transport,
+        )
+        .rcode()
+    };
+    assert_eq!(rcode(Rtype::AXFR, 1, Transport::Udp), Rcode::FORMERR);
+    assert_eq!(rcode(Rtype::AXFR, 1, Transport::Tcp), Rcode::REFUSED);
+    assert_eq!(rcode(Rtype::OPT, 1, Transport::Udp), Rcode::FORMERR);
+    assert_eq!(rcode(Rtype::TSIG, 1, Transport::Udp), Rcode::FORMERR);
+    assert_eq!(rcode(Rtype::MAILA, 1, Transport::Udp), Rcode::NOTIMP);
+    assert_eq!(rcode(Rtype::A, 4, Transport::Udp), Rcode::REFUSED);
+    assert_eq!(rcode(Rtype::A, 255, Transport::Udp), Rcode::REFUSED);
+}
+
+#[test]
+fn chaos_identification_follows_the_settings() {
+    let hidden = served(Settings::default());
+    let msg = ask_parsed(
+        &hidden,
+        &query(0, "version.bind.", Rtype::TXT, 3, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::REFUSED);
+    let open = served(Settings {
+        version: Some("hadns 1".into()),
+        identity: Some("ns1".into()),
+        ..Settings::default()
+    });
+    let msg = ask_parsed(
+        &open,
+        &query(0, "VERSION.BIND.", Rtype::TXT, 3, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::NOERROR);
+    assert_eq!(
+        msg.answer[0].to_string(),
+        "VERSION.BIND. 0 CH TXT \"hadns 1\""
+    );
+    let msg = ask_parsed(
+        &open,
+        &query(0, "id.server.", Rtype::TXT, 3, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.answer[0].rdata, b"\x03ns1");
+    let msg = ask_parsed(
+        &open,
+        &query(0, "authors.bind.", Rtype::TXT, 3, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::REFUSED);
+}
+
+#[test]
+fn ds_at_a_child_apex_is_answered_by_the_parent() {
+    let origin: Name = "sub.example.test.".parse().unwrap();
+    let child =
+        "$ORIGIN sub.example.test.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\nns1 A 192.0.2.7\n";
+    let parent_text = format!(
+        "{ZONE}\nsub NS ns1.sub\nns1.sub A 192.0.2.7\nsub DS 12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+    );
+    let mut s = served(Settings::default());
+    let parent_file = zonefile::parse_str(
+        &parent_text,
+        &"example.test.".parse().unwrap(),
+        Path::new("p.zone"),
+    )
+    .unwrap();
+    let parent = Zone::build(
+        &"example.test.".parse().unwrap(),
+        parent_file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap();
+    let child_file = zonefile::parse_str(child, &origin, Path::new("c.zone")).unwrap();
+    let child = Zone::build(
+        &origin,
+        child_file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap();
+    s.catalog.insert(Arc::new(parent));
+    s.catalog.insert(Arc::new(child));
+    let msg = ask_parsed(
+        &s,
+        &query(0, "sub.example.test.", Rtype::DS, 1, None),
+        Transport::Udp,
+    );
+    assert_eq!(msg.answer.len(), 1);
+    assert_eq!(msg.answer[0].rtype, Rtype::DS);
+    // Other types at the child apex come from the child, authoritatively.
+    let msg = ask_parsed(
+        &s,
+        &query(0, "sub.example.test.", Rtype::NS, 1, None),
+        Transport::Udp,
+    );
+    assert!(msg.header.flag(flags::AA));
+    assert_eq!(msg.answer.len(), 1);
+}
+
+proptest::proptest! {
+    /// Nothing received from the network may panic, and every reply parses.
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..600)) {
+        let s = served(Settings::default());
+        for transport in [Transport::Udp, Transport::Tcp] {
+            if let Some(reply) = ask(&s, &bytes, transport) {
+                proptest::prop_assert!(reply.len() >= 12);
+                proptest::prop_assert!(Message::parse(&reply).is_ok(), "reply does not parse: {:02x?}", reply);
+            }
+        }
+    }
+
+    /// Mutations of a valid query: the same, with more realistic inputs.
+    #[test]
+    fn mutated_queries_never_panic(position in 0usize..40, value: u8, cut in 0usize..40) {
+        let s = served(Settings::default());
+        let mut q = query(0x0100, "www.example.test.", Rtype::A, 1, Some((1232, 0, true, &[0, 3, 0, 0])));
+        let len = q.len();
+        q[position % len] = value;
+        q.truncate(len - cut.min(len));
+        if let Some(reply) = ask(&s, &q, Transport::Udp) {
+            proptest::prop_assert!(Message::parse(&reply).is_ok());
+        }
+    }
+}

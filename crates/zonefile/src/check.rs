@@ -1,0 +1,470 @@
+//! Semantic checks of a parsed zone, after named-checkzone.
+//!
+//! The records are sorted once by owner (and type), so every check is a walk
+//! over groups of one name or a binary search for a target: the cost is
+//! O(n log n) in the number of records.
+
+use std::collections::HashSet;
+
+use wire::{Name, Rtype};
+
+use crate::diagnostic::{Diagnostic, Problem};
+use crate::{SourcedRecord, ZoneFile};
+
+/// Types allowed beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5 for RRSIG
+/// and NSEC; KEY from RFC 2535). DNAME has its own error.
+const ALLOWED_BESIDE_CNAME: [Rtype; 5] = [
+    Rtype::CNAME,
+    Rtype::RRSIG,
+    Rtype::NSEC,
+    Rtype::KEY,
+    Rtype::DNAME,
+];
+
+/// Checks `zone` as named-checkzone would and returns its findings in file
+/// order, zone-wide ones (no SOA, no apex NS) first.
+///
+/// Errors: no SOA, several SOAs, a SOA off the apex, no NS at the apex,
+/// out-of-zone owners, CNAME beside other data or twice, CNAME at the apex,
+/// CNAME with DNAME, several DNAMEs, in-zone NS targets that are CNAMEs or
+/// lack address records (missing glue below a zone cut).
+/// Warnings: rrsets with differing TTLs, data occluded by a zone cut or a
+/// DNAME, MX and SRV targets that are CNAMEs.
+pub fn check(zone: &ZoneFile) -> Vec<Diagnostic> {
+    let mut checker = Checker {
+        zone,
+        findings: Vec::new(),
+    };
+    checker.run();
+    let mut findings = checker.findings;
+    findings.sort_by_key(|(index, _)| *index);
+    findings
+        .into_iter()
+        .map(|(_, diagnostic)| diagnostic)
+        .collect()
+}
+
+/// The zone under check and what has been found so far.
+struct Checker<'z> {
+    zone: &'z ZoneFile,
+    /// Each finding with the index of its record (`None` sorts first).
+    findings: Vec<(Option<usize>, Diagnostic)>,
+}
+
+/// The in-zone records sorted by owner, then type, then file order, split
+/// into one group per owner name.
+struct Index<'z> {
+    records: &'z [SourcedRecord],
+    /// Lower-cased wire owners of all records, end to end, so that sorting
+    /// and searching compare plain byte slices.
+    owners: Vec<u8>,
+    /// Where each record's lower-cased owner sits in `owners`.
+    spans: Vec<(usize, usize)>,
+    /// Record indices in sorted order.
+    order: Vec<usize>,
+    /// `order[start..end]` for each owner name, in sorted order.
+    groups: Vec<(usize, usize)>,
+}
+
+/// The type an rrset is keyed on: RRSIGs form one rrset per covered type
+/// as far as TTLs go (RFC 4034 §3).
+fn rrset_key(record: &wire::Record) -> (Rtype, Rtype) {
+    let covered = match record.rtype {
+        Rtype::RRSIG => wire::rdata::rrsig_type_covered(&record.rdata).unwrap_or_default(),
+        _ => Rtype::default(),
+    };
+    (record.rtype, covered)
+}
+
+impl<'z> Index<'z> {
+    /// Indexes `members`, the indices of the in-zone records.
+    fn new(records: &'z [SourcedRecord], members: Vec<usize>) -> Index<'z> {
+        let mut owners = Vec::new();
+        let mut spans = Vec::with_capacity(records.len());
+        for sourced in records {
+            let start = owners.len();
+            owners.extend(
+                sourced
+                    .record
+                    .owner
+                    .as_wire()
+                    .iter()
+                    .map(u8::to_ascii_lowercase),
+            );
+            spans.push((start, owners.len()));
+        }
+        let mut index = Index {
+            records,
+            owners,
+            spans,
+            order: Vec::new(),
+            groups: Vec::new(),
+        };
+        let mut order = members;
+        // Not the canonical order, but one that keeps equal names together
+        // and is cheap to compute.
+        order.sort_by(|&a, &b| {
+            let (x, y) = (&records[a].record, &records[b].record);
+            index
+                .owner(a)
+                .cmp(index.owner(b))
+                .then_with(|| rrset_key(x).cmp(&rrset_key(y)))
+                .then(a.cmp(&b))
+        });
+        let mut start = 0;
+        for position in 1..=order.len() {
+            if position == order.len() || index.owner(order[position]) != index.owner(order[start])
+            {
+                index.groups.push((start, position));
+                start = position;
+            }
+        }
+        index.order = order;
+        index
+    }
+
+    /// The lower-cased wire owner of record `i`.
+    fn owner(&self, i: usize) -> &[u8] {
+        let (start, end) = self.spans[i];
+        &self.owners[start..end]
+    }
+
+    /// The record indices of one group.
+    fn members(&self, group: (usize, usize)) -> &[usize] {
+        &self.order[group.0..group.1]
+    }
+
+    /// The record indices owned by the name with lower-cased wire form
+    /// `key`, empty if none.
+    fn owned_by(&self, key: &[u8]) -> &[usize] {
+        let found = self
+            .groups
+            .binary_search_by(|&(start, _)| self.owner(self.order[start]).cmp(key));
+        match found {
+            Ok(position) => self.members(self.groups[position]),
+            Err(_) => &[],
+        }
+    }
+
+    /// Whether one of `members` has type `rtype`.
+    fn has_type(&self, members: &[usize], rtype: Rtype) -> bool {
+        members
+            .iter()
+            .any(|&i| self.records[i].record.rtype == rtype)
+    }
+}
+
+/// Which names an ancestor search looks at.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Search {
+    /// The name itself, then its ancestors.
+    NameAndAncestors,
+    /// Only proper ancestors of the name.
+    AncestorsOnly,
+}
+
+/// Lower-cased wire forms of a set of names, for ancestor look-ups.
+struct NameSet(HashSet<Vec<u8>>);
+
+impl NameSet {
+    /// The closest name of the set among the ancestors of the name whose
+    /// lower-cased wire form is `wire`, counting only names whose wire form
+    /// is at least `min_len` long (so not above the apex). The ancestor is
+    /// returned spelt as in `name`.
+    fn closest_enclosing(
+        &self,
+        name: &Name,
+        wire: &[u8],
+        search: Search,
+        min_len: usize,
+    ) -> Option<Name> {
+        if self.0.is_empty() || wire.is_empty() || wire.len() != name.wire_len() {
+            return None;
+        }
+        let mut pos = match search {
+            Search::NameAndAncestors => 0,
+            Search::AncestorsOnly => 1 + usize::from(wire[0]),
+        };
+        while pos < wire.len() && wire.len() - pos >= min_len {
+            let suffix = &wire[pos..];
+            if self.0.contains(suffix) {
+                return Name::from_wire(&name.as_wire()[pos..]).ok();
+            }
+            if suffix[0] == 0 {
+                break;
+            }
+            pos += 1 + usize::from(suffix[0]);
+        }
+        None
+    }
+}
+
+impl Checker<'_> {
+    /// Records an error about record `index` (or the whole zone).
+    fn error(&mut self, index: Option<usize>, problem: Problem) {
+        let location = index.map(|i| self.zone.records[i].location.clone());
+        self.findings
+            .push((index, Diagnostic::error(location, problem)));
+    }
+
+    /// Records a warning about record `index`.
+    fn warning(&mut self, index: usize, problem: Problem) {
+        let location = Some(self.zone.records[index].location.clone());
+        self.findings
+            .push((Some(index), Diagnostic::warning(location, problem)));
+    }
+
+    /// Runs every check.
+    fn run(&mut self) {
+        let zone = self.zone;
+        let apex = &zone.origin;
+        let mut in_zone = Vec::with_capacity(zone.records.len());
+        for (index, sourced) in zone.records.iter().enumerate() {
+            if sourced.record.owner.is_subdomain_of(apex) {
+                in_zone.push(index);
+            } else {
+                let owner = sourced.record.owner.clone();
+                self.error(
+                    Some(index),
+                    Problem::OutOfZone {
+                        owner,
+                        apex: apex.clone(),
+                    },
+                );
+            }
+        }
+        let index = Index::new(&zone.records, in_zone);
+
+        let mut cuts = NameSet(HashSet::new());
+        let mut dnames = NameSet(HashSet::new());
+        for &group in &index.groups {
+            let members = index.members(group);
+            let owner = &zone.records[members[0]].record.owner;
+            if owner != apex && index.has_type(members, Rtype::NS) {
+                cuts.0.insert(owner.to_lowercase().as_wire().to_vec());
+            }
+            if index.has_type(members, Rtype::DNAME) {
+                dnames.0.insert(owner.to_lowercase().as_wire().to_vec());
+            }
+        }
+
+        self.check_apex(&index);
+        for &group in &index.groups {
+            let members = index.members(group);
+            self.check_name(members);
+            self.check_occlusion(&index, members, &cuts, &dnames);
+            self.check_ttls(members);
+        }
+        self.check_targets(&index, &cuts, &dnames);
+    }
+
+    /// One SOA and some NS at the apex.
+    fn check_apex(&mut self, index: &Index<'_>) {
+        let apex = &self.zone.origin;
+        let members = index.owned_by(apex.to_lowercase().as_wire());
+        let soas: Vec<usize> = members
+            .iter()
+            .copied()
+            .filter(|&i| self.zone.records[i].record.rtype == Rtype::SOA)
+            .collect();
+        match soas.as_slice() {
+            [] => self.error(None, Problem::MissingSoa(apex.clone())),
+            [_] => {}
+            [_, extra, ..] => self.error(Some(*extra), Problem::MultipleSoa(apex.clone())),
+        }
+        if !index.has_type(members, Rtype::NS) {
+            self.error(None, Problem::MissingApexNs(apex.clone()));
+        }
+    }
+
+    /// SOA placement, CNAME and DNAME rules at one name.
+    fn check_name(&mut self, members: &[usize]) {
+        let zone = self.zone;
+        let records = &zone.records;
+        let owner = &records[members[0]].record.owner;
+        let at_apex = *owner == zone.origin;
+        let of_type = |rtype: Rtype| {
+            members
+                .iter()
+                .copied()
+                .filter(move |&i| records[i].record.rtype == rtype)
+        };
+        if !at_apex {
+            for soa in of_type(Rtype::SOA) {
+                self.error(
+                    Some(soa),
+                    Problem::SoaNotAtApex {
+                        owner: owner.clone(),
+                        apex: zone.origin.clone(),
+                    },
+                );
+            }
+        }
+        if let Some(extra) = of_type(Rtype::CNAME).nth(1) {
+            self.error(Some(extra), Problem::MultipleCnames(owner.clone()));
+        }
+        if let Some(extra) = of_type(Rtype::DNAME).nth(1) {
+            self.error(Some(extra), Problem::MultipleDnames(owner.clone()));
+        }
+        let Some(cname) = of_type(Rtype::CNAME).next() else {
+            return;
+        };
+        if at_apex {
+            self.error(Some(cname), Problem::CnameAtApex(owner.clone()));
+        } else {
+            // Members are sorted by type: report the first record of each
+            // other type once.
+            let mut last_reported = None;
+            for &i in members {
+                let rtype = records[i].record.rtype;
+                if ALLOWED_BESIDE_CNAME.contains(&rtype) || last_reported == Some(rtype) {
+                    continue;
+                }
+                last_reported = Some(rtype);
+                self.error(
+                    Some(i),
+                    Problem::CnameAndOtherData {
+                        owner: owner.clone(),
+                        rtype,
+                    },
+                );
+            }
+        }
+        if let Some(dname) = of_type(Rtype::DNAME).next() {
+            self.error(Some(dname), Problem::DnameAndCname(owner.clone()));
+        }
+    }
+
+    /// Data under a DNAME, or under a zone cut and not glue, is never served.
+    fn check_occlusion(
+        &mut self,
+        index: &Index<'_>,
+        members: &[usize],
+        cuts: &NameSet,
+        dnames: &NameSet,
+    ) {
+        let zone = self.zone;
+        let records = &zone.records;
+        let owner = &records[members[0]].record.owner;
+        let key = index.owner(members[0]);
+        let apex_len = zone.origin.wire_len();
+        if let Some(dname) = dnames.closest_enclosing(owner, key, Search::AncestorsOnly, apex_len) {
+            for first in first_of_each_type(records, members) {
+                let rtype = records[first].record.rtype;
+                self.warning(
+                    first,
+                    Problem::OccludedByDname {
+                        owner: owner.clone(),
+                        rtype,
+                        dname: dname.clone(),
+                    },
+                );
+            }
+            return;
+        }
+        // Strictly below the apex: the apex's own NS records are no cut.
+        if let Some(cut) = cuts.closest_enclosing(owner, key, Search::AncestorsOnly, apex_len + 1) {
+            for first in first_of_each_type(records, members) {
+                let rtype = records[first].record.rtype;
+                if rtype != Rtype::A && rtype != Rtype::AAAA {
+                    self.warning(
+                        first,
+                        Problem::OccludedByDelegation {
+                            owner: owner.clone(),
+                            rtype,
+                            cut: cut.clone(),
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    /// All records of an rrset should share one TTL (RFC 2181 §5.2).
+    fn check_ttls(&mut self, members: &[usize]) {
+        let zone = self.zone;
+        let records = &zone.records;
+        let mut first = members[0];
+        for &i in &members[1..] {
+            let (record, leader) = (&records[i].record, &records[first].record);
+            if rrset_key(record) != rrset_key(leader) {
+                first = i;
+                continue;
+            }
+            if record.ttl != leader.ttl {
+                let problem = Problem::TtlMismatch {
+                    owner: record.owner.clone(),
+                    rtype: record.rtype,
+                    ttl: record.ttl,
+                    rrset_ttl: leader.ttl,
+                };
+                self.warning(i, problem);
+            }
+        }
+    }
+
+    /// NS targets inside the zone need addresses (glue below a cut) and
+    /// must not be CNAMEs; MX and SRV targets should not be CNAMEs.
+    fn check_targets(&mut self, index: &Index<'_>, cuts: &NameSet, dnames: &NameSet) {
+        let zone = self.zone;
+        let apex = &zone.origin;
+        let apex_len = apex.wire_len();
+        for &i in &index.order {
+            let record = &zone.records[i].record;
+            if !matches!(record.rtype, Rtype::NS | Rtype::MX | Rtype::SRV) {
+                continue;
+            }
+            let Some(target) = wire::rdata::additional_target(record.rtype, &record.rdata) else {
+                continue;
+            };
+            let Ok(target) = Name::from_wire(target) else {
+                continue;
+            };
+            let key = target.to_lowercase().as_wire().to_vec();
+            if !target.is_subdomain_of(apex)
+                || dnames
+                    .closest_enclosing(&target, &key, Search::AncestorsOnly, apex_len)
+                    .is_some()
+            {
+                continue;
+            }
+            let owned = index.owned_by(&key);
+            let is_cname = index.has_type(owned, Rtype::CNAME);
+            if record.rtype != Rtype::NS {
+                if is_cname {
+                    let problem = Problem::TargetIsCname {
+                        rtype: record.rtype,
+                        owner: record.owner.clone(),
+                        target,
+                    };
+                    self.warning(i, problem);
+                }
+                continue;
+            }
+            if is_cname {
+                self.error(Some(i), Problem::NsTargetIsCname(target));
+            } else if !index.has_type(owned, Rtype::A) && !index.has_type(owned, Rtype::AAAA) {
+                match cuts.closest_enclosing(&target, &key, Search::NameAndAncestors, apex_len + 1)
+                {
+                    Some(cut) => self.error(Some(i), Problem::MissingGlue { target, cut }),
+                    None => self.error(Some(i), Problem::NsTargetWithoutAddress(target)),
+                }
+            }
+        }
+    }
+}
+
+/// The first record of each type among `members` (sorted by type).
+fn first_of_each_type(records: &[SourcedRecord], members: &[usize]) -> Vec<usize> {
+    let mut out: Vec<usize> = Vec::new();
+    for &i in members {
+        let rtype = records[i].record.rtype;
+        if out
+            .last()
+            .is_none_or(|&last| records[last].record.rtype != rtype)
+        {
+            out.push(i);
+        }
+    }
+    out
+}

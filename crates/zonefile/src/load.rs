@@ -1,0 +1,642 @@
+//! Entries → records: owner and TTL defaulting, directives, includes and
+//! duplicate removal. Errors are collected, not returned at the first one.
+
+use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use wire::{Class, Name, Record, Rtype, Ttl};
+
+use crate::diagnostic::{Diagnostic, Location, Problem};
+use crate::generate::{self, NegativeValue, Range, Template};
+use crate::lexer::{Entry, Lexer, Token};
+use crate::scanner::{self, RdataFailure};
+use crate::{SourcedRecord, ZoneFile};
+
+/// Errors collected before parsing gives up.
+pub const MAX_ERRORS: usize = 100;
+
+/// Deepest `$INCLUDE` nesting accepted (the top file is depth 0).
+pub const MAX_INCLUDE_DEPTH: usize = 16;
+
+/// The state that lives across files: TTL defaults, the records so far and
+/// the findings.
+pub(crate) struct Loader {
+    /// The zone's origin as given by the caller.
+    apex: Name,
+    /// The value of the last `$TTL`.
+    default_ttl: Option<u32>,
+    /// The last TTL written on a record (or taken from the SOA MINIMUM),
+    /// used when there is no `$TTL` (RFC 1035 §5.1).
+    last_ttl: Option<u32>,
+    records: Vec<SourcedRecord>,
+    /// Hash of (owner, type, RDATA) → indices of records with that hash,
+    /// to drop exact duplicates in linear time.
+    seen: HashMap<u64, Seen>,
+    errors: Vec<Diagnostic>,
+    /// Canonical paths of the files being read, outermost first.
+    include_stack: Vec<PathBuf>,
+    /// Set once [`MAX_ERRORS`] is exceeded.
+    gave_up: bool,
+}
+
+/// Indices of earlier records sharing one duplicate-detection hash.
+enum Seen {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+/// What is local to one file: RFC 1035 §5.1 restores these after an
+/// `$INCLUDE`.
+struct FileState {
+    path: Arc<PathBuf>,
+    origin: Name,
+    last_owner: Option<Name>,
+}
+
+/// The fields before the RDATA.
+#[derive(Clone, Copy)]
+struct RecordHeader {
+    ttl: Option<u32>,
+    rtype: Rtype,
+}
+
+impl Loader {
+    /// A loader for a zone with origin `apex`.
+    pub fn new(apex: &Name) -> Loader {
+        Loader {
+            apex: apex.clone(),
+            default_ttl: None,
+            last_ttl: None,
+            records: Vec::new(),
+            seen: HashMap::new(),
+            errors: Vec::new(),
+            include_stack: Vec::new(),
+            gave_up: false,
+        }
+    }
+
+    /// Parses the top file's bytes.
+    pub fn load_top(&mut self, path: &Path, bytes: &[u8]) {
+        if let Ok(canonical) = std::fs::canonicalize(path) {
+            self.include_stack.push(canonical);
+        }
+        let origin = self.apex.clone();
+        self.load(Arc::new(path.to_path_buf()), bytes, origin, 0);
+    }
+
+    /// Records the failure to read the top file.
+    pub fn cannot_read(&mut self, path: &Path, error: std::io::Error) {
+        let problem = Problem::CannotRead {
+            path: path.to_path_buf(),
+            source: Arc::new(error),
+        };
+        self.errors.push(Diagnostic::error(None, problem));
+    }
+
+    /// The zone, or every error found.
+    pub fn finish(self) -> Result<ZoneFile, Vec<Diagnostic>> {
+        if self.errors.is_empty() {
+            Ok(ZoneFile {
+                origin: self.apex,
+                records: self.records,
+            })
+        } else {
+            Err(self.errors)
+        }
+    }
+
+    /// Records an error at `file:line`, or gives up after [`MAX_ERRORS`].
+    fn error(&mut self, file: &Arc<PathBuf>, line: u32, problem: Problem) {
+        if self.gave_up {
+            return;
+        }
+        let location = Location {
+            file: Arc::clone(file),
+            line,
+        };
+        if self.errors.len() >= MAX_ERRORS {
+            self.gave_up = true;
+            self.errors.push(Diagnostic::error(
+                Some(location),
+                Problem::TooManyErrors(MAX_ERRORS),
+            ));
+            return;
+        }
+        self.errors.push(Diagnostic::error(Some(location), problem));
+    }
+
+    /// Parses one file's bytes, starting with `origin` and no owner.
+    fn load(&mut self, path: Arc<PathBuf>, bytes: &[u8], origin: Name, depth: usize) {
+        let mut state = FileState {
+            path,
+            origin,
+            last_owner: None,
+        };
+        // Editors on Windows like to start files with a UTF-8 byte order
+        // mark; it would otherwise glue itself to the first token.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        let mut lexer = Lexer::new(bytes, 1);
+        let mut tokens = Vec::new();
+        while let Some(next) = lexer.next_entry(&mut tokens) {
+            if self.gave_up {
+                return;
+            }
+            match next {
+                Err((error, line)) => self.error(&state.path, line, Problem::Lex(error)),
+                Ok(entry) => self.entry(&mut state, entry, &tokens, depth),
+            }
+        }
+    }
+
+    /// Handles one entry: a directive or a record.
+    fn entry(&mut self, state: &mut FileState, entry: Entry, tokens: &[Token<'_>], depth: usize) {
+        let Some(first) = tokens.first() else { return };
+        if !entry.inherits_owner && !first.quoted && first.text.first() == Some(&b'$') {
+            self.directive(state, tokens, depth);
+            return;
+        }
+        let (owner, rest) = if entry.inherits_owner {
+            match &state.last_owner {
+                Some(owner) => (owner.clone(), tokens),
+                None => return self.error(&state.path, entry.line, Problem::NoPreviousOwner),
+            }
+        } else {
+            match name(first, &state.origin) {
+                Ok(owner) => (owner, &tokens[1..]),
+                Err(problem) => return self.error(&state.path, first.line, problem),
+            }
+        };
+        state.last_owner = Some(owner.clone());
+        match record_header(rest, entry.line) {
+            Ok((header, rdata)) => {
+                self.record(&state.path, entry.line, owner, header, rdata, &state.origin)
+            }
+            Err((problem, line)) => self.error(&state.path, line, problem),
+        }
+    }
+
+    /// Reads the RDATA, settles the TTL and keeps the record unless it
+    /// duplicates an earlier one.
+    fn record(
+        &mut self,
+        file: &Arc<PathBuf>,
+        line: u32,
+        owner: Name,
+        header: RecordHeader,
+        rdata_tokens: &[Token<'_>],
+        origin: &Name,
+    ) {
+        let rtype = header.rtype;
+        let rdata = match scanner::scan_rdata(rtype, rdata_tokens, origin) {
+            Ok(rdata) => rdata,
+            Err(RdataFailure { error, line: at }) => {
+                return self.error(
+                    file,
+                    at.unwrap_or(line),
+                    Problem::Rdata {
+                        rtype,
+                        source: error,
+                    },
+                );
+            }
+        };
+        let ttl = match header.ttl {
+            Some(ttl) => {
+                self.last_ttl = Some(ttl);
+                ttl
+            }
+            None => match self.default_ttl.or(self.last_ttl) {
+                Some(ttl) => ttl,
+                None => {
+                    // BIND's rule: with no $TTL, a SOA without TTL takes its
+                    // MINIMUM, which then serves as the last TTL.
+                    let minimum = (rtype == Rtype::SOA)
+                        .then(|| wire::rdata::soa_numbers(&rdata).map(|numbers| numbers[4]))
+                        .flatten()
+                        .map(|minimum| minimum.min(Ttl::MAX.0));
+                    match minimum {
+                        Some(minimum) => {
+                            self.last_ttl = Some(minimum);
+                            minimum
+                        }
+                        None => return self.error(file, line, Problem::NoTtl),
+                    }
+                }
+            },
+        };
+        let record = Record {
+            owner,
+            rtype,
+            class: Class::IN,
+            ttl,
+            rdata,
+        };
+        if self.is_duplicate(&record) {
+            return;
+        }
+        let location = Location {
+            file: Arc::clone(file),
+            line,
+        };
+        self.records.push(SourcedRecord { record, location });
+    }
+
+    /// Whether an identical record (owner, type, RDATA) is already kept;
+    /// if not, remembers this one, which the caller then pushes.
+    fn is_duplicate(&mut self, record: &Record) -> bool {
+        let mut hasher = DefaultHasher::new();
+        record.owner.hash(&mut hasher);
+        record.rtype.hash(&mut hasher);
+        record.rdata.hash(&mut hasher);
+        let hash = hasher.finish();
+        let index = self.records.len();
+        let records = &self.records;
+        let same = |i: &usize| {
+            let other = &records[*i].record;
+            other.owner == record.owner
+                && other.rtype == record.rtype
+                && other.rdata == record.rdata
+        };
+        match self.seen.get_mut(&hash) {
+            None => {
+                self.seen.insert(hash, Seen::One(index));
+                false
+            }
+            Some(Seen::One(earlier)) => {
+                if same(earlier) {
+                    return true;
+                }
+                let earlier = *earlier;
+                self.seen.insert(hash, Seen::Many(vec![earlier, index]));
+                false
+            }
+            Some(Seen::Many(earlier)) => {
+                if earlier.iter().any(same) {
+                    return true;
+                }
+                earlier.push(index);
+                false
+            }
+        }
+    }
+
+    /// Dispatches a `$WORD` entry.
+    fn directive(&mut self, state: &mut FileState, tokens: &[Token<'_>], depth: usize) {
+        let first = &tokens[0];
+        let word = first.presentation().to_ascii_uppercase();
+        let arguments = &tokens[1..];
+        match word.as_str() {
+            "$ORIGIN" => self.origin_directive(state, first.line, arguments),
+            "$TTL" => self.ttl_directive(state, first.line, arguments),
+            "$INCLUDE" => self.include_directive(state, first.line, arguments, depth),
+            "$GENERATE" => self.generate_directive(state, first.line, arguments),
+            _ => self.error(
+                &state.path,
+                first.line,
+                Problem::UnknownDirective(first.excerpt()),
+            ),
+        }
+    }
+
+    /// `$ORIGIN name`, relative to the current origin.
+    fn origin_directive(&mut self, state: &mut FileState, line: u32, arguments: &[Token<'_>]) {
+        let Some(argument) = arguments.first() else {
+            return self.error(
+                &state.path,
+                line,
+                expected("a domain name after $ORIGIN", None),
+            );
+        };
+        if let Some(extra) = arguments.get(1) {
+            return self.error(&state.path, extra.line, trailing("$ORIGIN", extra));
+        }
+        match name(argument, &state.origin) {
+            Ok(origin) => state.origin = origin,
+            Err(problem) => self.error(&state.path, argument.line, problem),
+        }
+    }
+
+    /// `$TTL ttl` (RFC 2308 §4), with BIND's units.
+    fn ttl_directive(&mut self, state: &FileState, line: u32, arguments: &[Token<'_>]) {
+        let Some(argument) = arguments.first() else {
+            return self.error(&state.path, line, expected("a TTL after $TTL", None));
+        };
+        if let Some(extra) = arguments.get(1) {
+            return self.error(&state.path, extra.line, trailing("$TTL", extra));
+        }
+        match Ttl::from_str(&argument.presentation()) {
+            Ok(ttl) => self.default_ttl = Some(ttl.0),
+            Err(error) => self.error(&state.path, argument.line, Problem::BadTtl(error)),
+        }
+    }
+
+    /// `$INCLUDE file [origin]`: the file is read with the given origin (or
+    /// the current one) and no owner; this file's origin and owner are
+    /// untouched by it (RFC 1035 §5.1).
+    fn include_directive(
+        &mut self,
+        state: &FileState,
+        line: u32,
+        arguments: &[Token<'_>],
+        depth: usize,
+    ) {
+        let Some(file_token) = arguments.first() else {
+            return self.error(
+                &state.path,
+                line,
+                expected("a file name after $INCLUDE", None),
+            );
+        };
+        if let Some(extra) = arguments.get(2) {
+            return self.error(&state.path, extra.line, trailing("$INCLUDE", extra));
+        }
+        let origin = match arguments.get(1) {
+            Some(token) => match name(token, &state.origin) {
+                Ok(origin) => origin,
+                Err(problem) => return self.error(&state.path, token.line, problem),
+            },
+            None => state.origin.clone(),
+        };
+        let relative = match file_token.octets().map(String::from_utf8) {
+            Ok(Ok(text)) => PathBuf::from(text),
+            _ => {
+                return self.error(
+                    &state.path,
+                    line,
+                    Problem::IncludePathNotUtf8(file_token.excerpt()),
+                );
+            }
+        };
+        let path = match state.path.parent() {
+            Some(directory) if relative.is_relative() => directory.join(&relative),
+            _ => relative,
+        };
+        if depth + 1 > MAX_INCLUDE_DEPTH {
+            return self.error(
+                &state.path,
+                line,
+                Problem::IncludeTooDeep(MAX_INCLUDE_DEPTH),
+            );
+        }
+        let canonical = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        if self.include_stack.contains(&canonical) {
+            return self.error(&state.path, line, Problem::IncludeLoop(path));
+        }
+        let bytes = match read_regular_file(&path) {
+            Ok(bytes) => bytes,
+            Err(problem) => return self.error(&state.path, line, problem),
+        };
+        self.include_stack.push(canonical);
+        self.load(Arc::new(path), &bytes, origin, depth + 1);
+        self.include_stack.pop();
+    }
+
+    /// `$GENERATE range lhs [ttl] [class] type rhs`, as BIND reads it.
+    ///
+    /// The first error stops the directive: it would repeat for every value.
+    fn generate_directive(&mut self, state: &FileState, line: u32, arguments: &[Token<'_>]) {
+        let generation = match Generation::compile(arguments, line) {
+            Ok(generation) => generation,
+            Err((problem, at)) => return self.error(&state.path, at, problem),
+        };
+        let mut owner_text = Vec::new();
+        let mut rdata_texts = vec![Vec::new(); generation.rdata.len()];
+        for value in generation.range.values() {
+            if let Err((problem, at)) = generation.expand(value, &mut owner_text, &mut rdata_texts)
+            {
+                return self.error(&state.path, at, problem);
+            }
+            let errors_before = self.errors.len();
+            self.generated_record(state, line, &generation, &owner_text, &rdata_texts);
+            if self.errors.len() > errors_before || self.gave_up {
+                return;
+            }
+        }
+    }
+
+    /// Adds the record of one `$GENERATE` value from its expanded texts.
+    fn generated_record(
+        &mut self,
+        state: &FileState,
+        line: u32,
+        generation: &Generation<'_, '_>,
+        owner_text: &[u8],
+        rdata_texts: &[Vec<u8>],
+    ) {
+        let (_, owner_source) = generation.owner;
+        let owner_token = owner_source.with_text(owner_text);
+        let owner = match name(&owner_token, &state.origin) {
+            Ok(owner) => owner,
+            Err(problem) => return self.error(&state.path, owner_source.line, problem),
+        };
+        let mut tokens = Vec::with_capacity(rdata_texts.len());
+        if let ([text], [(_, source)]) = (rdata_texts, generation.rdata.as_slice())
+            && source.quoted
+        {
+            // BIND expands a quoted RDATA and then splits it into tokens,
+            // which is how `"10 mail$"` becomes MX RDATA.
+            if let Some(Err((error, at))) = Lexer::new(text, source.line).next_entry(&mut tokens) {
+                return self.error(&state.path, at, Problem::Lex(error));
+            }
+        } else {
+            tokens.extend(
+                rdata_texts
+                    .iter()
+                    .zip(&generation.rdata)
+                    .map(|(text, (_, source))| source.with_text(text)),
+            );
+        }
+        self.record(
+            &state.path,
+            line,
+            owner,
+            generation.header,
+            &tokens,
+            &state.origin,
+        );
+    }
+}
+
+/// A `$GENERATE` directive with its templates compiled, each beside the
+/// token it came from.
+struct Generation<'t, 'a> {
+    range: Range,
+    owner: (Template, &'t Token<'a>),
+    header: RecordHeader,
+    rdata: Vec<(Template, &'t Token<'a>)>,
+}
+
+impl<'t, 'a> Generation<'t, 'a> {
+    /// Reads the directive's arguments; errors carry the line at fault.
+    fn compile(arguments: &'t [Token<'a>], line: u32) -> Result<Self, (Problem, u32)> {
+        let Some(range_token) = arguments.first() else {
+            return Err((expected("a range after $GENERATE", None), line));
+        };
+        let Some(owner_token) = arguments.get(1) else {
+            return Err((
+                expected("an owner template after the $GENERATE range", None),
+                line,
+            ));
+        };
+        let range = Range::parse(&range_token.presentation()).ok_or_else(|| {
+            (
+                Problem::GenerateRange(range_token.excerpt()),
+                range_token.line,
+            )
+        })?;
+        if range.count() > generate::MAX_ITERATIONS {
+            let problem = Problem::GenerateTooLarge {
+                count: range.count(),
+                limit: generate::MAX_ITERATIONS,
+            };
+            return Err((problem, range_token.line));
+        }
+        let (header, rhs) = record_header(&arguments[2..], line)?;
+        if rhs.is_empty() {
+            return Err((expected("RDATA after the $GENERATE type", None), line));
+        }
+        let compile = |token: &'t Token<'a>| {
+            Template::parse(&token.text)
+                .map(|template| (template, token))
+                .map_err(|reason| {
+                    (
+                        Problem::GenerateTemplate {
+                            template: token.excerpt(),
+                            reason,
+                        },
+                        token.line,
+                    )
+                })
+        };
+        let owner = compile(owner_token)?;
+        let rdata = rhs.iter().map(compile).collect::<Result<Vec<_>, _>>()?;
+        Ok(Generation {
+            range,
+            owner,
+            header,
+            rdata,
+        })
+    }
+
+    /// Writes the owner and RDATA texts for `value` into the buffers.
+    fn expand(
+        &self,
+        value: u32,
+        owner_text: &mut Vec<u8>,
+        rdata_texts: &mut [Vec<u8>],
+    ) -> Result<(), (Problem, u32)> {
+        let negative = |token: &Token<'_>, NegativeValue(value)| {
+            (
+                Problem::GenerateNegative {
+                    template: token.excerpt(),
+                    value,
+                },
+                token.line,
+            )
+        };
+        let (template, token) = &self.owner;
+        template
+            .render(value, owner_text)
+            .map_err(|e| negative(token, e))?;
+        for ((template, token), out) in self.rdata.iter().zip(rdata_texts) {
+            template
+                .render(value, out)
+                .map_err(|e| negative(token, e))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a file that must be a regular file (not a FIFO or a device that
+/// would block or never end).
+fn read_regular_file(path: &Path) -> Result<Vec<u8>, Problem> {
+    let cannot_read = |error| Problem::CannotRead {
+        path: path.to_path_buf(),
+        source: Arc::new(error),
+    };
+    let metadata = std::fs::metadata(path).map_err(cannot_read)?;
+    if !metadata.is_file() {
+        return Err(Problem::NotAFile(path.to_path_buf()));
+    }
+    std::fs::read(path).map_err(cannot_read)
+}
+
+/// A name token completed with `origin`.
+fn name(token: &Token<'_>, origin: &Name) -> Result<Name, Problem> {
+    Name::from_text(&token.presentation(), Some(origin)).map_err(|source| Problem::BadName {
+        text: token.excerpt(),
+        source,
+    })
+}
+
+/// "expected WHAT, found TOKEN" (or the end of the line).
+fn expected(what: &'static str, found: Option<&Token<'_>>) -> Problem {
+    Problem::Expected {
+        expected: what,
+        found: found.map(Token::excerpt),
+    }
+}
+
+/// A token after the complete arguments of `directive`.
+fn trailing(directive: &'static str, extra: &Token<'_>) -> Problem {
+    Problem::TrailingTokens {
+        directive,
+        found: extra.excerpt(),
+    }
+}
+
+/// Reads `[ttl] [class] type` (TTL and class in either order) and returns
+/// them with the RDATA tokens. Errors carry the line of the token at fault.
+fn record_header<'t, 'a>(
+    tokens: &'t [Token<'a>],
+    entry_line: u32,
+) -> Result<(RecordHeader, &'t [Token<'a>]), (Problem, u32)> {
+    let mut ttl = None;
+    let mut class_seen = false;
+    for (index, token) in tokens.iter().enumerate() {
+        let text = token.presentation();
+        let starts_with_digit = text.as_bytes().first().is_some_and(u8::is_ascii_digit);
+        if starts_with_digit && ttl.is_none() {
+            let value =
+                Ttl::from_str(&text).map_err(|error| (Problem::BadTtl(error), token.line))?;
+            ttl = Some(value.0);
+            continue;
+        }
+        if !class_seen && let Ok(class) = Class::from_str(&text) {
+            if class != Class::IN {
+                return Err((Problem::UnsupportedClass(token.excerpt()), token.line));
+            }
+            class_seen = true;
+            continue;
+        }
+        let Ok(rtype) = Rtype::from_str(&text) else {
+            return Err((
+                expected(still_expected(ttl.is_some(), class_seen), Some(token)),
+                token.line,
+            ));
+        };
+        if rtype.is_meta() {
+            return Err((Problem::MetaType(rtype), token.line));
+        }
+        return Ok((RecordHeader { ttl, rtype }, &tokens[index + 1..]));
+    }
+    let line = tokens.last().map_or(entry_line, |t| t.line);
+    Err((
+        expected(still_expected(ttl.is_some(), class_seen), None),
+        line,
+    ))
+}
+
+/// What may still come before the type, given what has been read.
+fn still_expected(ttl_seen: bool, class_seen: bool) -> &'static str {
+    match (ttl_seen, class_seen) {
+        (false, false) => "a TTL, class or type",
+        (true, false) => "a class or type",
+        (false, true) => "a TTL or type",
+        (true, true) => "a type",
+    }
+}

@@ -1,0 +1,122 @@
+//! DNS over TCP (RFC 7766) on tokio: two-octet length prefix, several
+//! queries per connection (pipelined; answers go out as they are ready),
+//! an idle timeout and a cap on connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use answer::{Client, Outcome, Scratch, Served};
+use arc_swap::ArcSwap;
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use zone::Transport;
+
+/// TCP limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Close a connection with no complete query for this long.
+    pub idle_timeout: Duration,
+    /// Most connections at once; further ones are closed at once.
+    pub max_connections: usize,
+}
+
+/// Opens a listening socket (SO_REUSEADDR so restarts do not wait).
+pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if address.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn serve(
+    listener: TcpListener,
+    state: Arc<ArcSwap<Served>>,
+    limits: Limits,
+    connections: Arc<Semaphore>,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "TCP accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::debug!(%peer, "TCP connection limit reached; closing");
+            drop(stream);
+            continue;
+        };
+        let state = Arc::clone(&state);
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            if let Err(e) = connection(stream, peer, state, limits).await {
+                tracing::debug!(%peer, error = %e, "TCP connection ended");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Serves one connection: reads length-prefixed messages and writes the
+/// answers, flushing whenever no further query is already buffered.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    state: Arc<ArcSwap<Served>>,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let (read_half, write_half) = stream.into_split();
+    let mut reader = BufReader::with_capacity(16 * 1024, read_half);
+    let mut writer = BufWriter::with_capacity(16 * 1024, write_half);
+    let mut scratch = Scratch::default();
+    let mut request = Vec::with_capacity(512);
+    let mut reply = Vec::with_capacity(4096);
+    let client = Client {
+        address: peer,
+        transport: Transport::Tcp,
+    };
+    loop {
+        let length = if reader.buffer().len() >= 2 {
+            reader.read_u16().await?
+        } else {
+            writer.flush().await?;
+            match tokio::time::timeout(limits.idle_timeout, reader.read_u16()).await {
+                Ok(Ok(length)) => length,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(()),
+            }
+        } as usize;
+        request.resize(length, 0);
+        match tokio::time::timeout(limits.idle_timeout, reader.read_exact(&mut request)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(()),
+        }
+        let served = state.load();
+        if answer::respond(&served, &request, &client, &mut scratch, &mut reply) == Outcome::Drop {
+            continue;
+        }
+        writer
+            .write_all(&(reply.len() as u16).to_be_bytes())
+            .await?;
+        writer.write_all(&reply).await?;
+    }
+}
