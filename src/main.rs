@@ -5,6 +5,7 @@
 //! lives in the library crates (`wire`, `zonefile`, `zone`, `answer`,
 //! `config`); see ARCHITECTURE.md for the map.
 
+mod memory;
 mod serve;
 mod tcp;
 mod udp;

@@ -72,7 +72,13 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
 
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
+    let mut wake_handles = Vec::new();
     for (i, (socket, wildcard)) in udp_sockets.into_iter().enumerate() {
+        wake_handles.push(
+            socket
+                .try_clone()
+                .context("cannot duplicate a UDP socket")?,
+        );
         let worker = udp::Worker {
             socket,
             wildcard,
@@ -112,7 +118,10 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         signals(&plan.zones, &state).await
     });
     shutdown.store(true, Ordering::Relaxed);
-    runtime.shutdown_timeout(std::time::Duration::from_secs(1));
+    for socket in &wake_handles {
+        udp::wake_for_shutdown(socket);
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     for thread in threads {
         let _ = thread.join();
     }
@@ -155,6 +164,7 @@ fn load_all(zones: &[ZoneSpec]) -> anyhow::Result<Catalog> {
                     zone = %spec.origin,
                     serial = loaded.zone.serial().0,
                     records = loaded.zone.record_count(),
+                    heap_kib = loaded.zone.heap_bytes() / 1024,
                     elapsed_ms = started.elapsed().as_millis() as u64,
                     source = %spec.source,
                     "zone loaded"
@@ -167,6 +177,7 @@ fn load_all(zones: &[ZoneSpec]) -> anyhow::Result<Catalog> {
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
+    crate::memory::release_free_memory();
     Ok(catalog)
 }
 
@@ -193,5 +204,7 @@ pub fn reload(zones: &[ZoneSpec], state: &Arc<ArcSwap<Served>>) {
         catalog,
         settings: current.settings.clone(),
     }));
+    drop(current);
+    crate::memory::release_free_memory();
     tracing::info!(zones = changed, "reload done");
 }

@@ -13,6 +13,9 @@
 //! So on wildcard sockets we ask the kernel for each datagram's destination
 //! (IP_PKTINFO / IPV6_RECVPKTINFO) and send the reply from it.
 //!
+//! Workers block in `recvmmsg` without a timeout; [`wake_for_shutdown`]
+//! ends the wait when the node stops.
+//!
 //! `nix` has `recvmmsg`/`sendmmsg`, but its `sendmmsg` shares one set of
 //! control messages across the whole batch, which cannot carry a different
 //! source address per reply; so this module calls libc directly. Every
@@ -40,8 +43,6 @@ const BATCH: usize = 32;
 const RECEIVE_SIZE: usize = 8192;
 /// Room for one IP_PKTINFO or IPV6_PKTINFO control message.
 const CONTROL_SIZE: usize = 64;
-/// How often a blocked worker wakes to check for shutdown.
-const POLL_INTERVAL: Duration = Duration::from_millis(500);
 
 /// Opens one SO_REUSEPORT UDP socket on `address` for a worker.
 pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
@@ -57,7 +58,6 @@ pub fn bind(address: SocketAddr) -> io::Result<UdpSocket> {
     // Best effort: a larger receive buffer rides out bursts; the kernel caps it.
     let _ = socket.set_recv_buffer_size(4 << 20);
     let _ = socket.set_send_buffer_size(4 << 20);
-    socket.set_read_timeout(Some(POLL_INTERVAL))?;
     if address.ip().is_unspecified() {
         enable_destination_info(&socket, address.is_ipv6())?;
     }
@@ -86,6 +86,17 @@ fn enable_destination_info(socket: &Socket, ipv6: bool) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Wakes a worker blocked in `recvmmsg` for good: a read shutdown makes
+/// every later receive return at once. Linux does this for unconnected UDP
+/// sockets too (and reports ENOTCONN, which is expected here). Blocking
+/// without a receive timeout saves a timer per sleep on the query path.
+pub fn wake_for_shutdown(socket: &UdpSocket) {
+    // SAFETY: shutdown(2) on an open descriptor we own has no memory effects.
+    unsafe {
+        libc::shutdown(socket.as_raw_fd(), libc::SHUT_RD);
+    }
 }
 
 /// One worker: owns its socket and runs until `shutdown` is set.

@@ -31,7 +31,12 @@ fn data_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/diff")
 }
 
-const ZONES: [&str; 3] = ["diff.test.", "child.diff.test.", "other.test."];
+const ZONES: [&str; 4] = [
+    "diff.test.",
+    "child.diff.test.",
+    "other.test.",
+    "signed.test.",
+];
 
 const NAMES: &[&str] = &[
     "diff.test.",
@@ -91,6 +96,32 @@ const NAMES: &[&str] = &[
     "other.test.",
     "www.other.test.",
     "nope.other.test.",
+];
+
+/// Names of the pre-signed zone, always asked with DO=1: RRSIGs beside
+/// answers, NSEC proofs for NODATA, NXDOMAIN, wildcards and referrals.
+const SIGNED_NAMES: &[&str] = &[
+    "signed.test.",
+    "a.signed.test.",
+    "A.Signed.Test.",
+    "b.c.signed.test.",
+    "c.signed.test.",
+    "cname.signed.test.",
+    "mx.signed.test.",
+    "ns.signed.test.",
+    "nope.signed.test.",
+    "zzz.signed.test.",
+    "b.signed.test.",
+    "x.a.signed.test.",
+    "sub.signed.test.",
+    "x.sub.signed.test.",
+    "ns.sub.signed.test.",
+    "unsigned.signed.test.",
+    "x.unsigned.signed.test.",
+    "q.w.signed.test.",
+    "a.b.w.signed.test.",
+    "w.signed.test.",
+    "*.w.signed.test.",
 ];
 
 const TYPES: &[Rtype] = &[
@@ -155,6 +186,38 @@ fn shape(reply: &[u8]) -> Shape {
     }
 }
 
+/// The parts of two shapes that differ, one line each.
+fn difference(knot: &Shape, ours: &Shape) -> String {
+    let mut out = Vec::new();
+    if (knot.rcode, knot.aa, knot.tc, knot.rd, knot.opt)
+        != (ours.rcode, ours.aa, ours.tc, ours.rd, ours.opt)
+    {
+        out.push(format!(
+            "  header: knot rcode={} aa={} tc={} rd={} opt={:?}; hadns rcode={} aa={} tc={} rd={} opt={:?}",
+            knot.rcode, knot.aa, knot.tc, knot.rd, knot.opt, ours.rcode, ours.aa, ours.tc, ours.rd, ours.opt
+        ));
+    }
+    let sections = [
+        ("answer", &knot.answer, &ours.answer),
+        ("authority", &knot.authority, &ours.authority),
+    ];
+    for (section, k, o) in sections {
+        for only in k.difference(o) {
+            out.push(format!("  {section} only knot:  {only}"));
+        }
+        for only in o.difference(k) {
+            out.push(format!("  {section} only hadns: {only}"));
+        }
+    }
+    if knot.additional != ours.additional {
+        out.push(format!(
+            "  additional: knot {:?}; hadns {:?}",
+            knot.additional, ours.additional
+        ));
+    }
+    out.join("\n")
+}
+
 #[test]
 fn answers_match_knot() {
     let dir = tempfile::tempdir().unwrap();
@@ -190,11 +253,16 @@ fn answers_match_knot() {
     let mut mismatches = Vec::new();
     let mut compared = 0;
     let mut id: u16 = 0;
-    for (n, name) in NAMES.iter().enumerate() {
+    let cases = NAMES
+        .iter()
+        .map(|n| (*n, false))
+        .chain(SIGNED_NAMES.iter().map(|n| (*n, true)));
+    for (n, (name, signed)) in cases.enumerate() {
         for (t, &qtype) in TYPES.iter().enumerate() {
             // Vary EDNS, DO and RD across the matrix so each is covered.
             let variant = n + t;
             let edns = match variant % 3 {
+                _ if signed => Some((4096, true)),
                 0 => None,
                 1 => Some((1232, false)),
                 _ => Some((4096, true)),
@@ -221,9 +289,10 @@ fn answers_match_knot() {
                     a.answer = b.answer.clone();
                 }
                 if a != b {
+                    let transport = if udp { "udp" } else { "tcp" };
                     mismatches.push(format!(
-                        "{name} {qtype} {} edns={edns:?}\n  knot:  {a:?}\n  hadns: {b:?}",
-                        if udp { "udp" } else { "tcp" }
+                        "{name} {qtype} {transport} edns={edns:?}\n{}",
+                        difference(&a, &b)
                     ));
                 }
             }

@@ -144,7 +144,7 @@ impl<'a> Writer<'a> {
         }
         let start = self.buf.len();
         self.buf.extend_from_slice(qname);
-        self.remember_labels(start, qname, if offer_whole_name { 0 } else { 1 });
+        self.remember_labels(start, qname.len(), if offer_whole_name { 0 } else { 1 });
         self.buf.extend_from_slice(&qtype.0.to_be_bytes());
         self.buf.extend_from_slice(&qclass.0.to_be_bytes());
         self.qdcount += 1;
@@ -159,9 +159,7 @@ impl<'a> Writer<'a> {
         }
         let start = self.buf.len();
         self.buf.extend_from_slice(bytes);
-        let name_len = bytes.len() - 4;
-        let name = self.buf[start..start + name_len].to_vec();
-        self.remember_labels(start, &name, 0);
+        self.remember_labels(start, bytes.len() - 4, 0);
         self.qdcount += 1;
         Ok(())
     }
@@ -368,7 +366,7 @@ impl<'a> Writer<'a> {
                 self.reserve(suffix + 2)?;
                 let start = self.buf.len();
                 self.buf.extend_from_slice(&name[..suffix]);
-                self.remember_labels(start, &name[..suffix], 0);
+                self.remember_labels(start, suffix, 0);
                 return self.pointer(target);
             }
             suffix += 1 + name[suffix] as usize;
@@ -377,17 +375,18 @@ impl<'a> Writer<'a> {
         let start = self.buf.len();
         self.buf.extend_from_slice(name);
         if compress {
-            self.remember_labels(start, name, 0);
+            self.remember_labels(start, name.len(), 0);
         }
         Ok(())
     }
 
-    /// Offers the labels of a name written at `start` for compression,
-    /// skipping the first `skip` labels.
-    fn remember_labels(&mut self, start: usize, name: &[u8], skip: usize) {
+    /// Offers the labels of the name written at `start` (`len` octets, which
+    /// may end in a pointer or just before one) for compression, skipping the
+    /// first `skip` labels.
+    fn remember_labels(&mut self, start: usize, len: usize, skip: usize) {
         let mut pos = 0;
         let mut index = 0;
-        while pos < name.len() && name[pos] != 0 {
+        while pos < len && self.buf[start + pos] != 0 {
             let at = start + pos;
             if at >= self.compression_ceiling || self.compression_len == MAX_COMPRESSION_ENTRIES {
                 return;
@@ -396,7 +395,7 @@ impl<'a> Writer<'a> {
                 self.compression[self.compression_len] = at as u16;
                 self.compression_len += 1;
             }
-            pos += 1 + name[pos] as usize;
+            pos += 1 + self.buf[start + pos] as usize;
             index += 1;
         }
     }

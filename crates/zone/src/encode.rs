@@ -64,12 +64,19 @@ impl Zone {
                 owner,
                 rrset,
                 covered,
+                max_ttl,
             } => {
                 let owner = self.owner(owner, resolution, &mut name_buf);
                 let set = self.rrsets[rrset as usize];
                 for rdata in self.rdatas(rrset) {
                     if wire::rdata::rrsig_type_covered(rdata) == Some(covered) {
-                        writer.record(owner, Rtype::RRSIG, Class::IN, set.ttl, rdata)?;
+                        writer.record(
+                            owner,
+                            Rtype::RRSIG,
+                            Class::IN,
+                            set.ttl.min(max_ttl),
+                            rdata,
+                        )?;
                     }
                 }
             }

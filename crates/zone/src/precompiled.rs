@@ -108,6 +108,16 @@ impl Zone {
         if qtype == Rtype::ANY || self.nxdomain_answer == NO_ANSWER {
             return None;
         }
+        // Most queries name an existing owner and a type it has: one probe
+        // into the exact table lands on the answer, whose key sits right in
+        // front of it, so the check and the copy share cache lines.
+        let rel = &qname[..qname.len() - self.apex.wire_len()];
+        let hash = exact_hash(&self.hasher, rel, qtype);
+        if let Some(&offset) = self.exact.find(hash, |&offset| {
+            key_matches(&self.answers, offset, rel, qtype)
+        }) {
+            return Some(self.answer_at(offset + key_len(rel) as u32));
+        }
         let (id, exists) = match self.find(qname) {
             Found::Exact(id) => (id, true),
             Found::Encloser(id) => (id, false),
@@ -162,6 +172,29 @@ impl Zone {
     }
 }
 
+/// Hash of an exact-table key: relative name and type.
+#[inline]
+fn exact_hash(hasher: &foldhash::fast::RandomState, rel: &[u8], qtype: Rtype) -> u64 {
+    use std::hash::BuildHasher;
+    hasher.hash_one((rel, qtype.0))
+}
+
+/// Length of the key stored in front of an exact-table answer.
+#[inline]
+fn key_len(rel: &[u8]) -> usize {
+    1 + rel.len() + 2
+}
+
+/// Whether the key at `offset` is (`rel`, `qtype`).
+#[inline]
+fn key_matches(answers: &[u8], offset: u32, rel: &[u8], qtype: Rtype) -> bool {
+    let at = offset as usize;
+    let len = answers[at] as usize;
+    len == rel.len()
+        && &answers[at + 1..at + 1 + len] == rel
+        && answers[at + 1 + len..at + 3 + len] == qtype.0.to_be_bytes()
+}
+
 /// Compiles the answers of every node. Signed zones are compiled too: the
 /// compiled answers are the DO=0 ones; DO=1 takes the general path.
 pub(crate) fn precompile(zone: &mut Zone) {
@@ -186,6 +219,7 @@ pub(crate) fn precompile(zone: &mut Zone) {
     let nodata_answer = push_answer(&mut answers, &nodata);
 
     let mut answer_index = Vec::new();
+    let mut exact: Vec<(u64, u32)> = Vec::new();
     let mut name = [0u8; MAX_NAME_LEN];
     for id in 0..zone.nodes.len() as NodeId {
         let node = zone.nodes[id as usize];
@@ -195,6 +229,25 @@ pub(crate) fn precompile(zone: &mut Zone) {
             let len = zone.full_name(id, &mut name);
             let name = &name[..len];
             let wildcard = node.flags & FLAG_WILDCARD != 0;
+            let rel = zone.relative_name(id).to_vec();
+            // Answers for this node's own name and one type: into the exact
+            // table, keyed; wildcard nodes answer other names, so they are
+            // found through the node instead.
+            let mut store = |answers: &mut Vec<u8>,
+                             answer_index: &mut Vec<(Rtype, u32)>,
+                             rtype: Rtype,
+                             compiled: &[u8]| {
+                if wildcard {
+                    answer_index.push((rtype, push_answer(answers, compiled)));
+                } else {
+                    let key_at = answers.len() as u32;
+                    answers.push(rel.len() as u8);
+                    answers.extend_from_slice(&rel);
+                    answers.extend_from_slice(&rtype.0.to_be_bytes());
+                    push_answer(answers, compiled);
+                    exact.push((exact_hash(&zone.hasher, &rel, rtype), key_at));
+                }
+            };
             if node.flags & FLAG_CUT != 0 {
                 if let Some(referral) =
                     compiler.resolve_and_compile(zone, name, Rtype::NS, wildcard)
@@ -202,7 +255,7 @@ pub(crate) fn precompile(zone: &mut Zone) {
                     default_answer = push_answer(&mut answers, &referral);
                 }
                 if let Some(ds) = compiler.resolve_and_compile(zone, name, Rtype::DS, wildcard) {
-                    answer_index.push((Rtype::DS, push_answer(&mut answers, &ds)));
+                    store(&mut answers, &mut answer_index, Rtype::DS, &ds);
                 }
             } else {
                 let mut types: Vec<Rtype> = zone.node_rrsets(id).iter().map(|s| s.rtype).collect();
@@ -221,7 +274,7 @@ pub(crate) fn precompile(zone: &mut Zone) {
                     if let Some(compiled) =
                         compiler.resolve_and_compile(zone, name, rtype, wildcard)
                     {
-                        answer_index.push((rtype, push_answer(&mut answers, &compiled)));
+                        store(&mut answers, &mut answer_index, rtype, &compiled);
                     }
                 }
             }
@@ -232,6 +285,19 @@ pub(crate) fn precompile(zone: &mut Zone) {
         node.answers_len = count as u16;
         node.default_answer = default_answer;
     }
+    let mut table = hashbrown::HashTable::with_capacity(exact.len());
+    for (hash, offset) in exact {
+        table.insert_unique(hash, offset, |&other| {
+            let at = other as usize;
+            let len = answers[at] as usize;
+            let rtype = Rtype(u16::from_be_bytes([
+                answers[at + 1 + len],
+                answers[at + 2 + len],
+            ]));
+            exact_hash(&zone.hasher, &answers[at + 1..at + 1 + len], rtype)
+        });
+    }
+    zone.exact = table;
     answers.shrink_to_fit();
     answer_index.shrink_to_fit();
     zone.answers = answers;

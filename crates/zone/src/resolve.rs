@@ -47,6 +47,9 @@ pub enum Item {
         rrset: RrsetId,
         /// Which type's signatures.
         covered: Rtype,
+        /// Largest TTL to write: the signatures of a negative answer's SOA
+        /// follow the SOA's lowered TTL (RFC 4035 §2.2, RFC 2308 §3).
+        max_ttl: u32,
     },
     /// A CNAME synthesised from a DNAME (RFC 6672 §3.1).
     SynthesizedCname {
@@ -250,14 +253,19 @@ impl Zone {
                 match self.lookup_relative(&wildcard_rel[..2 + rel.len()]) {
                     Some(w) => w,
                     None => {
-                        self.name_error(out, dnssec);
+                        self.name_error(&current[..current_len], id, dnssec, out);
                         return;
                     }
                 }
             } else {
-                self.name_error(out, dnssec);
+                self.name_error(&current[..current_len], id, dnssec, out);
                 return;
             };
+            // A wildcard answer proves, when signed, that the name itself
+            // does not exist (RFC 4035 §3.1.3.3).
+            if dnssec && source != id {
+                self.push_covering_nsec(&mut out.authority, &current[..current_len]);
+            }
             // The name as asked (or as reached along the chain) owns the
             // answer, which is what wildcard synthesis needs too.
             let source_owner = owner;
@@ -268,7 +276,7 @@ impl Zone {
             visited[step] = source;
 
             if qtype == Rtype::ANY {
-                self.any(source, source_owner, options, out);
+                self.any(source, source_owner, &current[..current_len], options, out);
                 return;
             }
             if let Some(set) = self.find_rrset(source, qtype) {
@@ -309,20 +317,68 @@ impl Zone {
                 }
                 continue;
             }
-            // NODATA (RFC 2308 §2.2).
-            self.push_soa(&mut out.authority, dnssec);
-            if dnssec {
-                self.push_nsec(&mut out.authority, source);
-            }
+            self.no_data(source, &current[..current_len], dnssec, out);
             return;
         }
     }
 
+    /// NODATA (RFC 2308 §2.2) at `source`, reached for `name`; signed: the
+    /// NSEC of the node, or for an empty non-terminal the NSEC that covers
+    /// the name (RFC 4035 §3.1.3.1).
+    fn no_data(&self, source: NodeId, name: &[u8], dnssec: bool, out: &mut Resolution) {
+        self.push_soa(&mut out.authority, dnssec);
+        if dnssec {
+            if self.find_rrset(source, Rtype::NSEC).is_some() {
+                self.push_nsec(&mut out.authority, source);
+            } else {
+                self.push_covering_nsec(&mut out.authority, name);
+            }
+        }
+    }
+
     /// Name error (RFC 2308 §2.1): NXDOMAIN with the SOA. After a chain the
-    /// RCODE still describes the last name (RFC 6604 §2).
-    fn name_error(&self, out: &mut Resolution, dnssec: bool) {
+    /// RCODE still describes the last name (RFC 6604 §2). Signed: the NSEC
+    /// covering the name and the one covering the wildcard at its closest
+    /// encloser `encloser` (RFC 4035 §3.1.3.2).
+    fn name_error(&self, name: &[u8], encloser: NodeId, dnssec: bool, out: &mut Resolution) {
         out.rcode = Rcode::NXDOMAIN;
         self.push_soa(&mut out.authority, dnssec);
+        if dnssec {
+            self.push_covering_nsec(&mut out.authority, name);
+            let rel = self.relative_name(encloser);
+            let mut wildcard = [0u8; MAX_NAME_LEN];
+            wildcard[0] = 1;
+            wildcard[1] = b'*';
+            wildcard[2..2 + rel.len()].copy_from_slice(rel);
+            let apex = self.apex.as_wire();
+            let len = 2 + rel.len() + apex.len();
+            if len <= MAX_NAME_LEN {
+                wildcard[2 + rel.len()..len].copy_from_slice(apex);
+                self.push_covering_nsec(&mut out.authority, &wildcard[..len]);
+            }
+        }
+    }
+
+    /// The NSEC (with its signatures) whose owner is the closest name at or
+    /// before `name` in canonical order, which is the NSEC that covers
+    /// `name` when it does not exist. Skipped if already in the section.
+    fn push_covering_nsec(&self, section: &mut Vec<Item>, name: &[u8]) {
+        let rel = &name[..name.len() - self.apex.wire_len()];
+        let after = self.nodes.partition_point(|node| {
+            let node_rel =
+                &self.names[node.name as usize..node.name as usize + node.name_len as usize];
+            wire::name::canonical_cmp_wire(node_rel, rel) != std::cmp::Ordering::Greater
+        });
+        let covering = (0..after as NodeId)
+            .rev()
+            .find(|&id| self.find_rrset(id, Rtype::NSEC).is_some());
+        let Some(id) = covering else { return };
+        let already = section
+            .iter()
+            .any(|item| matches!(item, Item::Rrset { owner: Owner::Node(n), .. } if *n == id));
+        if !already {
+            self.push_nsec(section, id);
+        }
     }
 
     /// The SOA of a negative answer (NXDOMAIN or NODATA).
@@ -330,7 +386,11 @@ impl Zone {
         if let Some(set) = self.find_rrset(0, Rtype::SOA) {
             section.push(Item::NegativeSoa { rrset: set });
             if dnssec {
+                let before = section.len();
                 self.push_signatures(section, 0, Owner::Node(0), Rtype::SOA);
+                if let Some(Item::Signatures { max_ttl, .. }) = section.get_mut(before) {
+                    *max_ttl = self.soa.minimum;
+                }
             }
         }
     }
@@ -355,6 +415,7 @@ impl Zone {
                     owner,
                     rrset: set,
                     covered,
+                    max_ttl: u32::MAX,
                 });
             }
         }
@@ -453,7 +514,14 @@ impl Zone {
 
     /// ANY (RFC 8482 §4.1): over UDP one RRset, the one with the lowest
     /// type (as Knot picks); over TCP every RRset. RRSIG only with DO.
-    fn any(&self, id: NodeId, owner: Owner, options: QueryOptions, out: &mut Resolution) {
+    fn any(
+        &self,
+        id: NodeId,
+        owner: Owner,
+        name: &[u8],
+        options: QueryOptions,
+        out: &mut Resolution,
+    ) {
         let with_signatures = options.dnssec_ok && self.signed;
         let first = self.nodes[id as usize].rrsets;
         let mut sets = self
@@ -470,7 +538,7 @@ impl Zone {
                         self.push_signatures(&mut out.answer, id, owner, rtype);
                     }
                 }
-                None => self.push_soa(&mut out.authority, false),
+                None => self.no_data(id, name, with_signatures, out),
             }
             return;
         }
@@ -480,7 +548,7 @@ impl Zone {
             any = true;
         }
         if !any {
-            self.push_soa(&mut out.authority, false);
+            self.no_data(id, name, with_signatures, out);
         }
     }
 }

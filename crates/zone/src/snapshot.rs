@@ -159,6 +159,8 @@ pub struct Zone {
     pub(crate) rdata: Vec<u8>,
     pub(crate) answer_index: Vec<(Rtype, u32)>,
     pub(crate) answers: Vec<u8>,
+    /// Precompiled answers for (existing name, type), keyed in `answers`.
+    pub(crate) exact: HashTable<u32>,
     /// Precompiled NXDOMAIN (question = apex), when precompiled.
     pub(crate) nxdomain_answer: u32,
     /// Precompiled NODATA (question = apex), when precompiled.
@@ -278,6 +280,7 @@ impl Zone {
             rdata: Vec::new(),
             answer_index: Vec::new(),
             answers: Vec::new(),
+            exact: HashTable::new(),
             nxdomain_answer: NO_ANSWER,
             nodata_answer: NO_ANSWER,
             signed: false,
@@ -425,6 +428,7 @@ impl Zone {
             + self.rdata.capacity()
             + self.answer_index.capacity() * std::mem::size_of::<(Rtype, u32)>()
             + self.answers.capacity()
+            + self.exact.capacity() * (std::mem::size_of::<u32>() + 1)
     }
 
     /// Finds the node whose relative lower-case name is `rel`.
