@@ -8,11 +8,31 @@ use wire::Name;
 use wire::name::{label_count, suffix_wire};
 use zone::Zone;
 
+/// A zone we are authoritative for, with or without data to answer from.
+#[derive(Clone)]
+pub struct Entry {
+    apex: Name,
+    zone: Option<Arc<Zone>>,
+}
+
+impl Entry {
+    /// The apex (lower case).
+    pub fn apex(&self) -> &Name {
+        &self.apex
+    }
+
+    /// The snapshot, or `None` when the zone cannot be served: a secondary
+    /// that has no copy yet, or whose copy expired (answered SERVFAIL).
+    pub fn zone(&self) -> Option<&Arc<Zone>> {
+        self.zone.as_ref()
+    }
+}
+
 /// Zones keyed by apex. Cloning is cheap (the zones are shared), which is
 /// how a new version of one zone is published: clone, replace, swap.
 #[derive(Clone, Default)]
 pub struct Catalog {
-    zones: HashTable<Arc<Zone>>,
+    entries: HashTable<Entry>,
     hasher: foldhash::fast::RandomState,
     /// Fewest and most labels of any apex, so a lookup probes only the
     /// suffixes that could be an apex.
@@ -28,12 +48,28 @@ impl Catalog {
 
     /// Adds or replaces the zone with the same apex; returns the old one.
     pub fn insert(&mut self, zone: Arc<Zone>) -> Option<Arc<Zone>> {
-        let key = zone.apex().as_wire().to_vec();
-        let old = self.remove(zone.apex());
-        let hash = self.hasher.hash_one(&key[..]);
+        let apex = zone.apex().clone();
+        self.put(Entry {
+            apex,
+            zone: Some(zone),
+        })
+    }
+
+    /// Marks `apex` as ours but without data (SERVFAIL until a copy
+    /// arrives); returns the snapshot it replaces.
+    pub fn insert_unavailable(&mut self, apex: &Name) -> Option<Arc<Zone>> {
+        self.put(Entry {
+            apex: apex.to_lowercase(),
+            zone: None,
+        })
+    }
+
+    fn put(&mut self, entry: Entry) -> Option<Arc<Zone>> {
+        let old = self.remove(&entry.apex);
+        let hash = self.hasher.hash_one(entry.apex.as_wire());
         let hasher = self.hasher.clone();
-        self.zones
-            .insert_unique(hash, zone, |z| hasher.hash_one(z.apex().as_wire()));
+        self.entries
+            .insert_unique(hash, entry, |e| hasher.hash_one(e.apex.as_wire()));
         self.recount();
         old
     }
@@ -43,47 +79,47 @@ impl Catalog {
         let key = apex.to_lowercase();
         let hash = self.hasher.hash_one(key.as_wire());
         let removed = self
-            .zones
-            .find_entry(hash, |z| z.apex().as_wire() == key.as_wire())
+            .entries
+            .find_entry(hash, |e| e.apex.as_wire() == key.as_wire())
             .ok()
             .map(|entry| entry.remove().0);
         if removed.is_some() {
             self.recount();
         }
-        removed
+        removed.and_then(|e| e.zone)
     }
 
     fn recount(&mut self) {
         self.min_labels = self
-            .zones
+            .entries
             .iter()
-            .map(|z| z.apex().label_count())
+            .map(|e| e.apex.label_count())
             .min()
             .unwrap_or(0);
         self.max_labels = self
-            .zones
+            .entries
             .iter()
-            .map(|z| z.apex().label_count())
+            .map(|e| e.apex.label_count())
             .max()
             .unwrap_or(0);
     }
 
-    /// The zone with exactly this apex.
+    /// The snapshot of the zone with exactly this apex, when it has one.
     pub fn get(&self, apex: &Name) -> Option<&Arc<Zone>> {
         let key = apex.to_lowercase();
-        self.get_wire(key.as_wire())
+        self.entry_wire(key.as_wire()).and_then(|e| e.zone.as_ref())
     }
 
     #[inline]
-    fn get_wire(&self, apex: &[u8]) -> Option<&Arc<Zone>> {
+    fn entry_wire(&self, apex: &[u8]) -> Option<&Entry> {
         let hash = self.hasher.hash_one(apex);
-        self.zones.find(hash, |z| z.apex().as_wire() == apex)
+        self.entries.find(hash, |e| e.apex.as_wire() == apex)
     }
 
     /// The deepest zone containing `qname` (lower-case wire form).
     #[inline]
-    pub fn find(&self, qname: &[u8]) -> Option<&Arc<Zone>> {
-        if self.zones.is_empty() {
+    pub fn find(&self, qname: &[u8]) -> Option<&Entry> {
+        if self.entries.is_empty() {
             return None;
         }
         let labels = label_count(qname);
@@ -94,8 +130,8 @@ impl Catalog {
             if count < self.min_labels {
                 return None;
             }
-            if let Some(zone) = self.get_wire(candidate) {
-                return Some(zone);
+            if let Some(entry) = self.entry_wire(candidate) {
+                return Some(entry);
             }
             if count == 0 {
                 return None;
@@ -107,25 +143,30 @@ impl Catalog {
 
     /// The deepest zone strictly above `apex` (for DS at a child apex,
     /// which the parent answers: RFC 4035 §3.1.4.1).
-    pub fn find_parent(&self, apex: &[u8]) -> Option<&Arc<Zone>> {
+    pub fn find_parent(&self, apex: &[u8]) -> Option<&Entry> {
         if apex.len() <= 1 {
             return None;
         }
         self.find(&apex[1 + apex[0] as usize..])
     }
 
-    /// Every zone, in no particular order.
+    /// Every zone with data, in no particular order.
     pub fn zones(&self) -> impl Iterator<Item = &Arc<Zone>> {
-        self.zones.iter()
+        self.entries.iter().filter_map(|e| e.zone.as_ref())
     }
 
-    /// Number of zones.
+    /// Every entry, with or without data.
+    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.iter()
+    }
+
+    /// Number of zones (with or without data).
     pub fn len(&self) -> usize {
-        self.zones.len()
+        self.entries.len()
     }
 
     /// Whether there are no zones.
     pub fn is_empty(&self) -> bool {
-        self.zones.is_empty()
+        self.entries.is_empty()
     }
 }

@@ -14,6 +14,7 @@
 //! [`Scratch`], so it takes no lock and, once the scratch buffers have
 //! grown, allocates nothing.
 
+pub mod acl;
 mod catalog;
 mod chaos;
 
@@ -159,16 +160,22 @@ pub fn respond(
     }
 
     let qname = request.qname();
-    let Some(mut zone) = served.catalog.find(qname) else {
+    let Some(mut entry) = served.catalog.find(qname) else {
         error_response(served, &request, Rcode::REFUSED, limit, out);
         return Outcome::Reply;
     };
     if request.qtype == Rtype::DS
-        && qname.len() == zone.apex().wire_len()
+        && qname.len() == entry.apex().wire_len()
         && let Some(parent) = served.catalog.find_parent(qname)
     {
-        zone = parent;
+        entry = parent;
     }
+    let Some(zone) = entry.zone() else {
+        // Ours, but no usable copy: a secondary not yet transferred, or
+        // expired (RFC 1035 §4.3.5: stop answering with stale data).
+        error_response(served, &request, Rcode::SERVFAIL, limit, out);
+        return Outcome::Reply;
+    };
     let dnssec_ok = request.edns.is_some_and(|e| e.dnssec_ok);
 
     if !(dnssec_ok && zone.is_signed())

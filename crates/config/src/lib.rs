@@ -19,7 +19,6 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
-use ipnet::IpNet;
 use toml::Spanned;
 use wire::Name;
 use wire::tsig::Algorithm;
@@ -82,29 +81,7 @@ pub enum SerialPolicy {
     Auto,
 }
 
-/// One element of an address match list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum MatchElement {
-    /// An address prefix (`10.0.0.0/8`, a bare address is a host prefix).
-    Prefix(IpNet),
-    /// A request signed with this TSIG key.
-    Key(Name),
-    /// A named `[[acl]]`.
-    Acl(String),
-    /// Everything.
-    Any,
-    /// Nothing.
-    None,
-}
-
-/// An address match list element with optional negation (BIND's `!`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct MatchRule {
-    /// `!` in front: a match here means "no".
-    pub negated: bool,
-    /// What is matched.
-    pub element: MatchElement,
-}
+pub use answer::acl::{MatchElement, MatchRule, parse_match_rule};
 
 /// `[node]`.
 #[derive(Clone, Debug)]
@@ -839,55 +816,6 @@ fn parse_size(text: &str) -> Option<u64> {
         _ => return None,
     };
     number.checked_mul(factor).filter(|&n| n > 0)
-}
-
-/// Parses one address match list element: `[!]` followed by a prefix, an
-/// address, `key NAME`, `any`, `none` or an ACL name.
-pub fn parse_match_rule(text: &str) -> Result<MatchRule, String> {
-    let trimmed = text.trim();
-    let (negated, body) = match trimmed.strip_prefix('!') {
-        Some(rest) => (true, rest.trim()),
-        None => (false, trimmed),
-    };
-    if body.is_empty() {
-        return Err("empty match element".to_string());
-    }
-    let element = if let Some(key) = body
-        .strip_prefix("key ")
-        .or_else(|| body.strip_prefix("key\t"))
-    {
-        let name = Name::from_text(key.trim(), Some(&Name::root()))
-            .map_err(|e| format!("`{}` is not a key name: {e}", key.trim()))?;
-        MatchElement::Key(name)
-    } else if body.eq_ignore_ascii_case("any") {
-        MatchElement::Any
-    } else if body.eq_ignore_ascii_case("none") {
-        MatchElement::None
-    } else if body.contains('/') {
-        let net: IpNet = body
-            .parse()
-            .map_err(|_| format!("`{body}` is not an address prefix"))?;
-        if net.trunc() != net {
-            return Err(format!(
-                "`{body}` has host bits set (did you mean {}?)",
-                net.trunc()
-            ));
-        }
-        MatchElement::Prefix(net)
-    } else if let Ok(ip) = body.parse::<IpAddr>() {
-        MatchElement::Prefix(IpNet::from(ip))
-    } else if body
-        .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && body.chars().any(|c| c.is_ascii_alphabetic())
-    {
-        MatchElement::Acl(body.to_string())
-    } else {
-        return Err(format!(
-            "`{body}` is not an address, prefix, `key NAME`, `any`, `none` or ACL name"
-        ));
-    };
-    Ok(MatchRule { negated, element })
 }
 
 #[cfg(test)]

@@ -181,17 +181,3 @@ fn secret_file_accepts_bind_key_clauses() {
     let config = Config::parse(text, Some(&dir.path().join("hadns.toml"))).unwrap();
     assert_eq!(config.keys[0].secret, b"hello");
 }
-
-#[test]
-fn match_rules() {
-    assert_eq!(parse_match_rule("any").unwrap().element, MatchElement::Any);
-    assert_eq!(
-        parse_match_rule("!192.0.2.1").unwrap(),
-        MatchRule {
-            negated: true,
-            element: MatchElement::Prefix("192.0.2.1/32".parse().unwrap())
-        }
-    );
-    assert!(parse_match_rule("2001:db8::/129").is_err());
-    assert!(parse_match_rule("").is_err());
-}

@@ -17,4 +17,4 @@ mod snapshot;
 pub use encode::Truncated;
 pub use precompiled::Precompiled;
 pub use resolve::{Item, MAX_CHAIN, Owner, QueryOptions, Resolution, Transport};
-pub use snapshot::{BuildOptions, NodeId, RrsetId, SoaFields, Zone, ZoneError};
+pub use snapshot::{BuildOptions, NodeId, RrsetId, RrsetView, SoaFields, Zone, ZoneError};

@@ -499,6 +499,17 @@ impl Zone {
         soa.chain(rest)
     }
 
+    /// Every record in canonical order: owners as RFC 4034 §6.1 orders
+    /// them, then type, then RDATA octets. Two snapshots listed this way can
+    /// be compared in one merging pass.
+    pub fn canonical_records(&self) -> impl Iterator<Item = Record> + '_ {
+        (0..self.nodes.len() as NodeId).flat_map(move |id| {
+            let first = self.nodes[id as usize].rrsets;
+            (0..self.nodes[id as usize].rrsets_len as u32)
+                .flat_map(move |i| self.records_of(id, first + i))
+        })
+    }
+
     fn records_of(&self, id: NodeId, set: RrsetId) -> impl Iterator<Item = Record> + '_ {
         let mut buf = [0u8; MAX_NAME_LEN];
         let len = self.full_name(id, &mut buf);
@@ -511,6 +522,32 @@ impl Zone {
             ttl: info.ttl,
             rdata: rdata.to_vec(),
         })
+    }
+
+    /// Every RRset in canonical order of owners, SOA first: what an AXFR
+    /// sends, without copying RDATA.
+    pub fn rrsets(&self) -> impl Iterator<Item = RrsetView<'_>> + '_ {
+        let soa_set = self.find_rrset(0, Rtype::SOA);
+        let soa = soa_set.map(|set| self.rrset_view(0, set));
+        let rest = (0..self.nodes.len() as NodeId).flat_map(move |id| {
+            let first = self.nodes[id as usize].rrsets;
+            (0..self.nodes[id as usize].rrsets_len as u32)
+                .map(move |i| first + i)
+                .filter(move |&set| Some(set) != soa_set)
+                .map(move |set| self.rrset_view(id, set))
+        });
+        soa.into_iter().chain(rest)
+    }
+
+    fn rrset_view(&self, node: NodeId, set: RrsetId) -> RrsetView<'_> {
+        let info = self.rrsets[set as usize];
+        RrsetView {
+            zone: self,
+            node,
+            rrset: set,
+            rtype: info.rtype,
+            ttl: info.ttl,
+        }
     }
 
     /// The SOA record.
@@ -532,6 +569,41 @@ impl Zone {
     /// Whether the wire name (lower case) is at or below the apex.
     pub(crate) fn contains_wire(&self, qname: &[u8]) -> bool {
         name::is_subdomain_wire(qname, self.apex.as_wire())
+    }
+}
+
+/// One RRset of a zone, borrowed: owner, type, TTL and the RDATA of each
+/// record.
+#[derive(Clone, Copy)]
+pub struct RrsetView<'z> {
+    zone: &'z Zone,
+    node: NodeId,
+    rrset: RrsetId,
+    /// The type.
+    pub rtype: Rtype,
+    /// The TTL.
+    pub ttl: u32,
+}
+
+impl<'z> RrsetView<'z> {
+    /// Writes the owner's wire form (lower case) into `buf`; returns its length.
+    pub fn owner(&self, buf: &mut [u8; MAX_NAME_LEN]) -> usize {
+        self.zone.full_name(self.node, buf)
+    }
+
+    /// The RDATA of each record.
+    pub fn rdatas(self) -> impl Iterator<Item = &'z [u8]> + 'z {
+        self.zone.rdatas(self.rrset)
+    }
+
+    /// Number of records.
+    pub fn len(&self) -> usize {
+        self.zone.rrsets[self.rrset as usize].count as usize
+    }
+
+    /// Whether the set is empty (never, for a built zone).
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

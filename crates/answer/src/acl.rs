@@ -1,0 +1,280 @@
+//! Address match lists, as BIND has them: who may transfer a zone, send a
+//! NOTIFY or an UPDATE, and (later) which view a client sees.
+//!
+//! A list is read in order and the first element that matches decides; `!`
+//! in front of an element turns its match into a refusal; nothing matching
+//! means refusal. Elements are address prefixes, `key NAME` (the request
+//! was signed with that TSIG key), `any`, `none`, or the name of another
+//! list.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use wire::Name;
+
+/// One element of an address match list, as written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MatchElement {
+    /// An address prefix (`10.0.0.0/8`); a bare address is a host prefix.
+    Prefix(IpNet),
+    /// A request signed with this TSIG key.
+    Key(Name),
+    /// A named list, resolved when the list is compiled.
+    Acl(String),
+    /// Everything.
+    Any,
+    /// Nothing.
+    None,
+}
+
+/// An element with optional negation (BIND's `!`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MatchRule {
+    /// `!` in front: a match here refuses.
+    pub negated: bool,
+    /// What is matched.
+    pub element: MatchElement,
+}
+
+/// Parses one element: `[!]` followed by an address, a prefix, `key NAME`,
+/// `any`, `none`, or a list name. Prefixes with host bits set are refused,
+/// since they almost always hide a typo.
+pub fn parse_match_rule(text: &str) -> Result<MatchRule, String> {
+    let trimmed = text.trim();
+    let (negated, body) = match trimmed.strip_prefix('!') {
+        Some(rest) => (true, rest.trim()),
+        None => (false, trimmed),
+    };
+    if body.is_empty() {
+        return Err("empty match element".to_string());
+    }
+    let element = if let Some(key) = body
+        .strip_prefix("key ")
+        .or_else(|| body.strip_prefix("key\t"))
+    {
+        let name = Name::from_text(key.trim(), Some(&Name::root()))
+            .map_err(|e| format!("`{}` is not a key name: {e}", key.trim()))?;
+        MatchElement::Key(name)
+    } else if body.eq_ignore_ascii_case("any") {
+        MatchElement::Any
+    } else if body.eq_ignore_ascii_case("none") {
+        MatchElement::None
+    } else if body.contains('/') {
+        let net: IpNet = body
+            .parse()
+            .map_err(|_| format!("`{body}` is not an address prefix"))?;
+        if net.trunc() != net {
+            return Err(format!(
+                "`{body}` has host bits set (did you mean {}?)",
+                net.trunc()
+            ));
+        }
+        MatchElement::Prefix(net)
+    } else if let Ok(ip) = body.parse::<IpAddr>() {
+        MatchElement::Prefix(IpNet::from(ip))
+    } else if body
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && body.chars().any(|c| c.is_ascii_alphabetic())
+    {
+        MatchElement::Acl(body.to_string())
+    } else {
+        return Err(format!(
+            "`{body}` is not an address, prefix, `key NAME`, `any`, `none` or ACL name"
+        ));
+    };
+    Ok(MatchRule { negated, element })
+}
+
+/// A compiled list, named lists resolved.
+#[derive(Clone, Debug, Default)]
+pub struct MatchList {
+    rules: Vec<(bool, Compiled)>,
+}
+
+#[derive(Clone, Debug)]
+enum Compiled {
+    Prefix(IpNet),
+    Key(Name),
+    Any,
+    Nothing,
+    Nested(Arc<MatchList>),
+}
+
+/// Who is asking: the source address and the TSIG key the request was
+/// verified with, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct Requester<'a> {
+    /// Source address (IPv4-mapped IPv6 addresses count as IPv4).
+    pub address: IpAddr,
+    /// Verified TSIG key name.
+    pub key: Option<&'a Name>,
+}
+
+impl MatchList {
+    /// A list that refuses everyone.
+    pub fn none() -> MatchList {
+        MatchList::default()
+    }
+
+    /// Compiles `rules`, resolving list names through `lookup` (which
+    /// returns the rules of a named list). Fails on unknown names and on
+    /// lists that include themselves.
+    pub fn compile<'a>(
+        rules: &[MatchRule],
+        lookup: &dyn Fn(&str) -> Option<&'a [MatchRule]>,
+    ) -> Result<MatchList, String> {
+        MatchList::compile_depth(rules, lookup, 0)
+    }
+
+    fn compile_depth<'a>(
+        rules: &[MatchRule],
+        lookup: &dyn Fn(&str) -> Option<&'a [MatchRule]>,
+        depth: usize,
+    ) -> Result<MatchList, String> {
+        if depth > 16 {
+            return Err("named lists nest too deeply (a list includes itself?)".to_string());
+        }
+        let mut compiled = Vec::with_capacity(rules.len());
+        for rule in rules {
+            let element = match &rule.element {
+                MatchElement::Prefix(net) => Compiled::Prefix(*net),
+                MatchElement::Key(name) => Compiled::Key(name.clone()),
+                MatchElement::Any => Compiled::Any,
+                MatchElement::None => Compiled::Nothing,
+                MatchElement::Acl(name) => {
+                    let nested =
+                        lookup(name).ok_or_else(|| format!("no [[acl]] named `{name}`"))?;
+                    Compiled::Nested(Arc::new(MatchList::compile_depth(
+                        nested,
+                        lookup,
+                        depth + 1,
+                    )?))
+                }
+            };
+            compiled.push((rule.negated, element));
+        }
+        Ok(MatchList { rules: compiled })
+    }
+
+    /// Whether the list admits `who`.
+    pub fn allows(&self, who: Requester<'_>) -> bool {
+        self.decide(who) == Some(true)
+    }
+
+    /// `Some(true)` admitted, `Some(false)` refused by a negated element,
+    /// `None` when nothing matched.
+    fn decide(&self, who: Requester<'_>) -> Option<bool> {
+        let address = match who.address {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+            v4 => v4,
+        };
+        for (negated, element) in &self.rules {
+            let matched = match element {
+                Compiled::Prefix(net) => net.contains(&address),
+                Compiled::Key(name) => who.key == Some(name),
+                Compiled::Any => true,
+                Compiled::Nothing => false,
+                Compiled::Nested(list) => match list.decide(who) {
+                    // A nested list's refusal is a match of the element, which
+                    // then refuses (BIND's rule), unless negated back.
+                    Some(inner) => return Some(inner != *negated),
+                    None => false,
+                },
+            };
+            if matched {
+                return Some(!negated);
+            }
+        }
+        None
+    }
+
+    /// Whether the list is empty (refuses everyone).
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn list(items: &[&str]) -> MatchList {
+        let rules: Vec<MatchRule> = items.iter().map(|i| parse_match_rule(i).unwrap()).collect();
+        MatchList::compile(&rules, &|_| None).unwrap()
+    }
+
+    fn from(address: &str) -> Requester<'static> {
+        Requester {
+            address: address.parse().unwrap(),
+            key: None,
+        }
+    }
+
+    #[test]
+    fn first_match_wins_and_negation_refuses() {
+        let l = list(&["!10.9.0.0/16", "10.0.0.0/8"]);
+        assert!(l.allows(from("10.1.2.3")));
+        assert!(!l.allows(from("10.9.2.3")));
+        assert!(!l.allows(from("192.0.2.1")), "no match refuses");
+        assert!(!MatchList::none().allows(from("127.0.0.1")));
+        assert!(list(&["any"]).allows(from("::1")));
+        assert!(
+            list(&["none", "any"]).allows(from("::1")),
+            "none matches nothing, so any decides"
+        );
+        assert!(!list(&["!any", "127.0.0.1"]).allows(from("127.0.0.1")));
+    }
+
+    #[test]
+    fn keys_match_verified_requests_only() {
+        let l = list(&["key xfr"]);
+        let key: Name = "XFR.".parse().unwrap();
+        assert!(l.allows(Requester {
+            address: "192.0.2.1".parse().unwrap(),
+            key: Some(&key)
+        }));
+        assert!(!l.allows(from("192.0.2.1")));
+    }
+
+    #[test]
+    fn mapped_ipv6_counts_as_ipv4() {
+        assert!(list(&["127.0.0.0/8"]).allows(from("::ffff:127.0.0.1")));
+    }
+
+    #[test]
+    fn named_lists_nest_and_loops_are_refused() {
+        let inner: Vec<MatchRule> = vec![
+            parse_match_rule("!192.0.2.66").unwrap(),
+            parse_match_rule("192.0.2.0/24").unwrap(),
+        ];
+        let outer = vec![
+            parse_match_rule("lan").unwrap(),
+            parse_match_rule("any").unwrap(),
+        ];
+        let l = MatchList::compile(&outer, &|n| (n == "lan").then_some(inner.as_slice())).unwrap();
+        assert!(l.allows(from("192.0.2.1")));
+        assert!(!l.allows(from("192.0.2.66")), "the nested refusal decides");
+        assert!(l.allows(from("198.51.100.1")), "falls through to any");
+        let looping = vec![parse_match_rule("self").unwrap()];
+        assert!(MatchList::compile(&looping, &|_| Some(looping.as_slice())).is_err());
+    }
+
+    #[test]
+    fn element_syntax() {
+        assert!(
+            parse_match_rule("10.0.0.1/8")
+                .unwrap_err()
+                .contains("host bits")
+        );
+        assert!(parse_match_rule("").is_err());
+        assert_eq!(
+            parse_match_rule("! any").unwrap(),
+            MatchRule {
+                negated: true,
+                element: MatchElement::Any
+            }
+        );
+    }
+}

@@ -1,0 +1,558 @@
+//! The life of a secondary zone, decided without I/O or clock reads: the
+//! driver asks [`Secondary::next_step`] what to do at `now`, does it, and
+//! reports the outcome back.
+//!
+//! ```text
+//!                 NOTIFY or refresh timer
+//!   ┌──────────┐ ───────────────────────► ┌─────────────┐  newer serial   ┌──────────────┐
+//!   │ Waiting  │                          │ QuerySoa(p) │ ──────────────► │ Transfer(p)  │
+//!   └──────────┘ ◄─────────────────────── └─────────────┘                 └──────────────┘
+//!        ▲          same serial: refresh        │ no answer: next primary,     │ IXFR failed: AXFR
+//!        │          timer from the SOA          │ all failed: retry timer      │ from the same primary;
+//!        │                                      ▼                              │ failed: next primary
+//!        └───────────────────────────────── success: serial, refresh/expire ◄─┘
+//!
+//!   expire timer passes without a successful check ─► Expired (SERVFAIL)
+//!   until a transfer succeeds; a copy whose timers say it is expired at
+//!   start stays expired until then too.
+//! ```
+//!
+//! Refresh, retry and expire come from the zone's SOA (RFC 1035 §3.3.13),
+//! clamped by configured bounds, as BIND and Knot do, so a zone with absurd
+//! timers neither hammers its primary nor lingers past reason.
+
+use std::time::{Duration, SystemTime};
+
+use wire::Serial;
+
+use crate::xfr_in::Request;
+
+/// Bounds applied to the SOA timers.
+#[derive(Clone, Copy, Debug)]
+pub struct TimerBounds {
+    /// Refresh interval range.
+    pub refresh: (Duration, Duration),
+    /// Retry interval range.
+    pub retry: (Duration, Duration),
+    /// Expire interval range.
+    pub expire: (Duration, Duration),
+}
+
+impl Default for TimerBounds {
+    /// BIND's defaults: refresh 5 min – 4 weeks, retry 1 min – 2 weeks,
+    /// expire at least 1 hour (and never less than refresh + retry).
+    fn default() -> TimerBounds {
+        TimerBounds {
+            refresh: (Duration::from_secs(300), Duration::from_secs(28 * 86400)),
+            retry: (Duration::from_secs(60), Duration::from_secs(14 * 86400)),
+            expire: (
+                Duration::from_secs(3600),
+                Duration::from_secs(14 * 7 * 86400),
+            ),
+        }
+    }
+}
+
+/// Refresh, retry and expire after clamping.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timers {
+    /// How often to check the primary's serial.
+    pub refresh: Duration,
+    /// How soon to try again after a failed check.
+    pub retry: Duration,
+    /// How long a copy may go unconfirmed before it is no longer served.
+    pub expire: Duration,
+}
+
+impl Timers {
+    /// Timers from SOA fields, clamped by `bounds`.
+    pub fn from_soa(refresh: u32, retry: u32, expire: u32, bounds: &TimerBounds) -> Timers {
+        let clamp = |v: u32, (low, high): (Duration, Duration)| {
+            Duration::from_secs(v as u64).clamp(low, high)
+        };
+        let refresh = clamp(refresh, bounds.refresh);
+        let retry = clamp(retry, bounds.retry);
+        let expire = clamp(expire, bounds.expire).max(refresh + retry);
+        Timers {
+            refresh,
+            retry,
+            expire,
+        }
+    }
+}
+
+/// What the driver should do now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Step {
+    /// Ask primary number `primary` for the zone's SOA.
+    QuerySoa {
+        /// Index into the primaries.
+        primary: usize,
+    },
+    /// Transfer the zone from primary number `primary`.
+    Transfer {
+        /// Index into the primaries.
+        primary: usize,
+        /// AXFR, or IXFR from our serial.
+        request: Request,
+    },
+    /// Nothing until `until` (or a NOTIFY).
+    Wait {
+        /// When to ask again.
+        until: SystemTime,
+    },
+}
+
+/// Why a check or transfer failed, as far as the state machine cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The primary could not be reached or gave no usable answer.
+    Unreachable(String),
+    /// An IXFR that could not be used (malformed, does not apply): try AXFR.
+    IxfrUnusable(String),
+    /// The primary refused us (REFUSED, NOTAUTH, bad TSIG).
+    Refused(String),
+    /// A transfer that arrived but is not a valid zone.
+    Invalid(String),
+}
+
+impl Failure {
+    fn text(&self) -> &str {
+        match self {
+            Failure::Unreachable(t)
+            | Failure::IxfrUnusable(t)
+            | Failure::Refused(t)
+            | Failure::Invalid(t) => t,
+        }
+    }
+}
+
+/// What is pending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Nothing,
+    QuerySoa { primary: usize },
+    Transfer { primary: usize, request: Request },
+}
+
+/// State persisted across restarts (with the copy itself).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Persisted {
+    /// Serial of the copy.
+    pub serial: Serial,
+    /// Next refresh.
+    pub next_refresh: SystemTime,
+    /// When the copy expires.
+    pub expires_at: SystemTime,
+    /// Last successful transfer.
+    pub last_transfer: Option<SystemTime>,
+}
+
+/// A read-only picture for status commands.
+#[derive(Clone, Debug)]
+pub struct Status {
+    /// Serial held, if any.
+    pub serial: Option<Serial>,
+    /// Next scheduled check.
+    pub next_refresh: SystemTime,
+    /// Expiry of the copy.
+    pub expires_at: Option<SystemTime>,
+    /// Last successful transfer.
+    pub last_transfer: Option<SystemTime>,
+    /// Last successful check (SOA query or transfer).
+    pub last_check: Option<SystemTime>,
+    /// Whether the copy has expired.
+    pub expired: bool,
+    /// The most recent failure, if the last attempt failed.
+    pub last_error: Option<String>,
+    /// Current timers.
+    pub timers: Timers,
+}
+
+/// One secondary zone's refresh logic.
+#[derive(Clone, Debug)]
+pub struct Secondary {
+    primaries: usize,
+    bounds: TimerBounds,
+    timers: Timers,
+    serial: Option<Serial>,
+    next_refresh: SystemTime,
+    expires_at: Option<SystemTime>,
+    pending: Pending,
+    /// A NOTIFY arrived while a check was under way: check again after.
+    notified: bool,
+    last_transfer: Option<SystemTime>,
+    last_check: Option<SystemTime>,
+    last_error: Option<String>,
+}
+
+impl Secondary {
+    /// A zone with `primaries` primaries and, when a copy was persisted, its
+    /// serial, timers and timer state. Without a copy the first check is due
+    /// at once.
+    pub fn new(
+        primaries: usize,
+        bounds: TimerBounds,
+        copy: Option<(Persisted, Timers)>,
+        now: SystemTime,
+    ) -> Secondary {
+        let (serial, next_refresh, expires_at, last_transfer, timers) = match copy {
+            Some((p, timers)) => (
+                Some(p.serial),
+                p.next_refresh,
+                Some(p.expires_at),
+                p.last_transfer,
+                timers,
+            ),
+            None => (None, now, None, None, Timers::from_soa(0, 0, 0, &bounds)),
+        };
+        Secondary {
+            primaries: primaries.max(1),
+            bounds,
+            timers,
+            serial,
+            next_refresh,
+            expires_at,
+            pending: Pending::Nothing,
+            notified: false,
+            last_transfer,
+            last_check: None,
+            last_error: None,
+        }
+    }
+
+    /// What to do at `now`.
+    pub fn next_step(&mut self, now: SystemTime) -> Step {
+        match self.pending {
+            Pending::QuerySoa { primary } => return Step::QuerySoa { primary },
+            Pending::Transfer { primary, request } => return Step::Transfer { primary, request },
+            Pending::Nothing => {}
+        }
+        if self.notified || now >= self.next_refresh {
+            self.notified = false;
+            self.pending = Pending::QuerySoa { primary: 0 };
+            return Step::QuerySoa { primary: 0 };
+        }
+        let until = match self.expires_at {
+            Some(e) if e > now => self.next_refresh.min(e),
+            _ => self.next_refresh,
+        };
+        Step::Wait { until }
+    }
+
+    /// A NOTIFY from an accepted primary (RFC 1996 §3.7: check now, or again
+    /// right after the check under way).
+    pub fn notify(&mut self, now: SystemTime) {
+        match self.pending {
+            Pending::Nothing => self.next_refresh = now,
+            _ => self.notified = true,
+        }
+    }
+
+    /// Forces a transfer now, AXFR (for `retransfer` commands).
+    pub fn force_transfer(&mut self) {
+        self.pending = Pending::Transfer {
+            primary: 0,
+            request: Request::Axfr,
+        };
+    }
+
+    /// The primary's SOA serial, or why it could not be had.
+    pub fn soa_answer(&mut self, now: SystemTime, primary: usize, result: Result<Serial, Failure>) {
+        match result {
+            Ok(theirs) => match self.serial {
+                Some(ours) if !theirs.is_newer_than(ours) => {
+                    // Up to date (or the primary is behind us: keep ours).
+                    self.succeeded(now);
+                }
+                Some(ours) => {
+                    self.pending = Pending::Transfer {
+                        primary,
+                        request: Request::Ixfr(ours),
+                    }
+                }
+                None => {
+                    self.pending = Pending::Transfer {
+                        primary,
+                        request: Request::Axfr,
+                    }
+                }
+            },
+            Err(failure) => self.failed(now, primary, failure),
+        }
+    }
+
+    /// A transfer's outcome: the new serial and SOA timers, or a failure.
+    pub fn transfer_done(
+        &mut self,
+        now: SystemTime,
+        primary: usize,
+        result: Result<(Serial, Timers), Failure>,
+    ) {
+        match result {
+            Ok((serial, timers)) => {
+                self.serial = Some(serial);
+                self.timers = timers;
+                self.last_transfer = Some(now);
+                self.succeeded(now);
+            }
+            Err(Failure::IxfrUnusable(reason))
+                if matches!(
+                    self.pending,
+                    Pending::Transfer {
+                        request: Request::Ixfr(_),
+                        ..
+                    }
+                ) =>
+            {
+                // RFC 1995 §4 leaves it to us: fall back to AXFR at once.
+                self.last_error = Some(reason);
+                self.pending = Pending::Transfer {
+                    primary,
+                    request: Request::Axfr,
+                };
+            }
+            Err(failure) => self.failed(now, primary, failure),
+        }
+    }
+
+    /// Sets the timers from the SOA of the copy (after a transfer, the
+    /// driver passes them in `transfer_done` instead).
+    pub fn set_timers(&mut self, timers: Timers) {
+        self.timers = timers;
+    }
+
+    fn succeeded(&mut self, now: SystemTime) {
+        self.pending = Pending::Nothing;
+        self.last_check = Some(now);
+        self.last_error = None;
+        self.next_refresh = now + self.timers.refresh;
+        self.expires_at = Some(now + self.timers.expire);
+    }
+
+    /// Tries the next primary; after the last one, waits the retry interval.
+    fn failed(&mut self, now: SystemTime, primary: usize, failure: Failure) {
+        self.last_error = Some(failure.text().to_string());
+        let next = primary + 1;
+        if next < self.primaries {
+            self.pending = Pending::QuerySoa { primary: next };
+        } else {
+            self.pending = Pending::Nothing;
+            self.next_refresh = now + self.timers.retry;
+        }
+    }
+
+    /// Whether the copy can no longer be served (or there is none).
+    pub fn is_expired(&self, now: SystemTime) -> bool {
+        match (self.serial, self.expires_at) {
+            (None, _) => true,
+            (Some(_), Some(expires)) => now >= expires,
+            (Some(_), None) => false,
+        }
+    }
+
+    /// The serial held.
+    pub fn serial(&self) -> Option<Serial> {
+        self.serial
+    }
+
+    /// What to write next to the copy so a restart resumes the timers.
+    pub fn persisted(&self) -> Option<Persisted> {
+        Some(Persisted {
+            serial: self.serial?,
+            next_refresh: self.next_refresh,
+            expires_at: self.expires_at?,
+            last_transfer: self.last_transfer,
+        })
+    }
+
+    /// A picture for status commands.
+    pub fn status(&self, now: SystemTime) -> Status {
+        Status {
+            serial: self.serial,
+            next_refresh: self.next_refresh,
+            expires_at: self.expires_at,
+            last_transfer: self.last_transfer,
+            last_check: self.last_check,
+            expired: self.is_expired(now),
+            last_error: self.last_error.clone(),
+            timers: self.timers,
+        }
+    }
+
+    /// The bounds the timers are clamped by.
+    pub fn bounds(&self) -> &TimerBounds {
+        &self.bounds
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(seconds: u64) -> SystemTime {
+        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + seconds)
+    }
+
+    fn timers() -> Timers {
+        Timers::from_soa(3600, 600, 86400 * 7, &TimerBounds::default())
+    }
+
+    #[test]
+    fn a_new_zone_queries_then_transfers_with_axfr() {
+        let mut s = Secondary::new(2, TimerBounds::default(), None, at(0));
+        assert!(s.is_expired(at(0)), "no copy: not servable");
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(1), 0, Ok(Serial(5)));
+        assert_eq!(
+            s.next_step(at(1)),
+            Step::Transfer {
+                primary: 0,
+                request: Request::Axfr
+            }
+        );
+        s.transfer_done(at(2), 0, Ok((Serial(5), timers())));
+        assert!(!s.is_expired(at(2)));
+        assert_eq!(
+            s.next_step(at(3)),
+            Step::Wait {
+                until: at(2 + 3600)
+            }
+        );
+    }
+
+    #[test]
+    fn refresh_uses_ixfr_and_same_serial_just_reschedules() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(100),
+            expires_at: at(100_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            1,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        assert!(!s.is_expired(at(0)), "a persisted copy is served at once");
+        assert_eq!(s.next_step(at(50)), Step::Wait { until: at(100) });
+        assert_eq!(s.next_step(at(100)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(100), 0, Ok(Serial(5)));
+        assert_eq!(s.next_step(at(101)), Step::Wait { until: at(3700) });
+        assert_eq!(s.next_step(at(3700)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(3700), 0, Ok(Serial(6)));
+        assert_eq!(
+            s.next_step(at(3700)),
+            Step::Transfer {
+                primary: 0,
+                request: Request::Ixfr(Serial(5))
+            }
+        );
+    }
+
+    #[test]
+    fn a_failed_ixfr_falls_back_to_axfr_from_the_same_primary() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(0),
+            expires_at: at(100_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            2,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        s.next_step(at(0));
+        s.soa_answer(at(0), 1, Ok(Serial(9)));
+        assert_eq!(
+            s.next_step(at(0)),
+            Step::Transfer {
+                primary: 1,
+                request: Request::Ixfr(Serial(5))
+            }
+        );
+        s.transfer_done(at(1), 1, Err(Failure::IxfrUnusable("corrupt".into())));
+        assert_eq!(
+            s.next_step(at(1)),
+            Step::Transfer {
+                primary: 1,
+                request: Request::Axfr
+            }
+        );
+        s.transfer_done(at(2), 1, Ok((Serial(9), timers())));
+        assert_eq!(s.serial(), Some(Serial(9)));
+    }
+
+    #[test]
+    fn unreachable_primaries_are_tried_in_order_then_retry_then_expire() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(0),
+            expires_at: at(4000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            2,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(0), 0, Err(Failure::Unreachable("timeout".into())));
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 1 });
+        s.soa_answer(at(0), 1, Err(Failure::Unreachable("timeout".into())));
+        assert_eq!(
+            s.next_step(at(0)),
+            Step::Wait { until: at(600) },
+            "retry interval"
+        );
+        assert_eq!(s.status(at(0)).last_error.as_deref(), Some("timeout"));
+        assert!(!s.is_expired(at(3999)));
+        assert!(
+            s.is_expired(at(4000)),
+            "the copy expires when checks keep failing"
+        );
+        // A later success revives it.
+        s.next_step(at(4000));
+        s.soa_answer(at(4000), 0, Ok(Serial(5)));
+        assert!(!s.is_expired(at(4001)));
+    }
+
+    #[test]
+    fn notify_during_a_check_triggers_another_check() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(1000),
+            expires_at: at(100_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            1,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        s.notify(at(10));
+        assert_eq!(s.next_step(at(10)), Step::QuerySoa { primary: 0 });
+        s.notify(at(11));
+        s.soa_answer(at(12), 0, Ok(Serial(5)));
+        assert_eq!(
+            s.next_step(at(12)),
+            Step::QuerySoa { primary: 0 },
+            "the NOTIFY that came in meanwhile is honoured"
+        );
+    }
+
+    #[test]
+    fn soa_timers_are_clamped() {
+        let t = Timers::from_soa(1, 1, 1, &TimerBounds::default());
+        assert_eq!(t.refresh, Duration::from_secs(300));
+        assert_eq!(t.retry, Duration::from_secs(60));
+        assert_eq!(t.expire, Duration::from_secs(3600));
+        let t = Timers::from_soa(u32::MAX, u32::MAX, u32::MAX, &TimerBounds::default());
+        assert_eq!(t.refresh, Duration::from_secs(28 * 86400));
+    }
+}
