@@ -4,11 +4,14 @@
 //!   bytes ──► request::parse_into ──► Request (header, question, OPT, TSIG offset)
 //!   bytes ──► Message::parse ──────► Message (owned records, for transfers and tools)
 //!   Record/Name/Rtype ──► Writer ──► bytes (compression, size limit, rollback)
+//!   bytes + Keyring ──► tsig::verify_request ──► VerifiedRequest ──► ResponseSigner
+//!                                            └─► TsigFailure (RCODE + error TSIG)
 //! ```
 //!
-//! Everything here is pure: no I/O, no clocks. `domain` supplies RDATA
-//! presentation formats; names, headers, requests and the writer are ours so
-//! the query path can run without allocating.
+//! Everything here is pure: no I/O, no clocks (TSIG takes `now` as an
+//! argument). `domain` supplies RDATA presentation formats; names, headers,
+//! requests and the writer are ours so the query path can run without
+//! allocating.
 
 pub mod base64;
 pub mod header;

@@ -84,8 +84,9 @@ pub enum FormatError {
     /// OPT option lengths overrun the RDATA.
     #[error("OPT options malformed")]
     BadOptOption,
-    /// TSIG that is not the last record (RFC 8945 §5.1).
-    #[error("TSIG record is not the last record")]
+    /// A TSIG record that is not the last record of the additional
+    /// section, or a second one (RFC 8945 §5.2).
+    #[error("TSIG record is not the last record of the additional section")]
     TsigNotLast,
     /// Octets after the last record.
     #[error("octets after the last record")]
@@ -246,6 +247,11 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
                 }
             }
             Rtype::TSIG if index >= before_additional => out.tsig_offset = Some(start),
+            // A TSIG record in the answer or authority section is "present
+            // in any other position" (RFC 8945 §5.2): FORMERR.
+            Rtype::TSIG => {
+                return Err(malformed(FormatError::TsigNotLast, question_end, out.edns));
+            }
             _ => {}
         }
         pos = end;
@@ -433,6 +439,28 @@ mod tests {
             failure(&query(&long_label, 1)),
             FormatError::QuestionName(_)
         ));
+    }
+
+    #[test]
+    fn tsig_must_be_the_last_additional_record() {
+        // Owner ".", type TSIG, class ANY, TTL 0, empty RDATA: the framing
+        // is all this parser reads.
+        let tsig = [0u8, 0, 250, 0, 255, 0, 0, 0, 0, 0, 0];
+        let mut last = query(b"\x00", 1);
+        last[11] = 1;
+        last.extend_from_slice(&tsig);
+        let Parsed::Ok(r) = parse(&last) else {
+            panic!("a final TSIG record is fine")
+        };
+        assert_eq!(r.tsig_offset, Some(17));
+        let mut in_answer = query(b"\x00", 1);
+        in_answer[7] = 1;
+        in_answer.extend_from_slice(&tsig);
+        assert_eq!(failure(&in_answer), FormatError::TsigNotLast);
+        let mut followed = last.clone();
+        followed[11] = 2;
+        followed.extend_from_slice(&opt(&[]));
+        assert_eq!(failure(&followed), FormatError::TsigNotLast);
     }
 
     #[test]
