@@ -5,6 +5,7 @@
 //! lives in the library crates (`wire`, `zonefile`, `zone`, `answer`,
 //! `config`); see ARCHITECTURE.md for the map.
 
+mod control;
 mod memory;
 mod serve;
 mod tcp;
@@ -18,8 +19,14 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use config::{Config, Role};
+use std::collections::HashMap;
+
+use answer::ZonePolicy;
+use answer::acl::MatchList;
+use config::{Config, Role, SerialPolicy};
+use replicate::driver::{RoleSetup, ZoneSetup};
 use wire::Name;
+use wire::tsig::{Key, Keyring};
 
 use crate::zones::{Source, ZoneSpec};
 
@@ -42,6 +49,22 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Control a running node (over the control socket in its data_dir).
+    Ctl(CtlArgs),
+}
+
+#[derive(clap::Args)]
+struct CtlArgs {
+    /// status, zone-status, notify, refresh, retransfer or reload.
+    command: String,
+    /// The zone, for the per-zone commands.
+    zone: Option<String>,
+    /// The node's configuration (to find its data_dir).
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+    /// The node's data directory (instead of --config).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -95,6 +118,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve_command(args),
         Command::Zone(ZoneCommand::Check { file, origin }) => zone_check(&file, &origin),
         Command::Config(ConfigCommand::Check { file, zones }) => config_check(&file, zones),
+        Command::Ctl(args) => ctl_command(args),
     };
     match result {
         Ok(code) => code,
@@ -124,40 +148,78 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         None => Config::default(),
     };
     refuse_unbuilt_features(&config)?;
-    let mut zones = Vec::new();
+    let keyring = keyring(&config);
+    let mut replicated = Vec::new();
+    let mut policies = HashMap::new();
     for zone in &config.zones {
-        let Some(file) = &zone.file else {
-            bail!(
-                "zone {}: zones without `file` live in the store, which this build does not have yet",
-                zone.name
-            );
+        let lookup = |name: &str| {
+            config
+                .acls
+                .iter()
+                .find(|a| a.name == name)
+                .map(|a| a.rules.as_slice())
         };
-        zones.push(ZoneSpec {
-            origin: zone.name.clone(),
-            source: Source::File(file.clone()),
+        let compile = |rules: &[config::MatchRule], key: &str| {
+            MatchList::compile(rules, &lookup)
+                .map_err(|e| anyhow::anyhow!("zone {}: {key}: {e}", zone.name))
+        };
+        let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
+        let role = match zone.role {
+            Role::Primary => RoleSetup::Primary {
+                serial_policy: match zone.serial_policy {
+                    SerialPolicy::Auto => replicate::driver::SerialPolicy::Auto,
+                    _ => replicate::driver::SerialPolicy::Keep,
+                },
+            },
+            Role::Secondary => RoleSetup::Secondary {
+                primaries: zone.primaries.clone(),
+                key: key(&zone.primary_key),
+            },
+        };
+        policies.insert(
+            zone.name.to_lowercase(),
+            ZonePolicy {
+                allow_transfer: compile(&zone.allow_transfer, "allow_transfer")?,
+                allow_notify: match zone.role {
+                    Role::Secondary => Some(compile(&zone.allow_notify, "allow_notify")?),
+                    Role::Primary => None,
+                },
+            },
+        );
+        replicated.push(serve::Replicated {
+            setup: ZoneSetup {
+                apex: zone.name.clone(),
+                role,
+                notify: zone.notify.clone(),
+                notify_key: key(&zone.notify_key),
+            },
+            file: zone.file.clone(),
         });
     }
+    let mut static_zones = Vec::new();
     for arg in &args.zones {
         let (origin, file) = arg
             .split_once('=')
             .with_context(|| format!("--zone {arg}: expected ORIGIN=FILE"))?;
         let origin = Name::from_text(origin, Some(&Name::root()))
             .with_context(|| format!("--zone {arg}: bad origin"))?;
-        zones.push(ZoneSpec {
+        static_zones.push(ZoneSpec {
             origin,
             source: Source::File(PathBuf::from(file)),
         });
     }
     if embedded_default {
-        zones.push(ZoneSpec {
+        static_zones.push(ZoneSpec {
             origin: zones::EXAMPLE_ORIGIN.parse().expect("valid origin"),
             source: Source::Embedded("example.test.zone", zones::EXAMPLE_ZONE),
         });
     }
     if config.dns.builtin_zones && !args.no_builtin_zones {
         for builtin in zones::builtin() {
-            if !zones.iter().any(|z| z.origin == builtin.origin) {
-                zones.push(builtin);
+            let taken = static_zones.iter().any(|z| z.origin == builtin.origin)
+                || replicated.iter().any(|z| z.setup.apex == builtin.origin);
+            if !taken {
+                static_zones.push(builtin);
             }
         }
     }
@@ -174,8 +236,12 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let plan = serve::Plan {
         listen,
-        zones,
+        static_zones,
+        replicated,
         settings,
+        keyring,
+        policies,
+        data_dir: config.node.data_dir.clone(),
         udp_workers: args.udp_workers.unwrap_or(config.dns.udp_workers),
         tcp: tcp::Limits {
             idle_timeout: config.dns.tcp_idle_timeout.max(Duration::from_millis(100)),
@@ -186,6 +252,15 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The TSIG keys of the configuration.
+fn keyring(config: &Config) -> Keyring {
+    config
+        .keys
+        .iter()
+        .map(|k| Key::new(k.name.clone(), k.algorithm, k.secret.clone()))
+        .collect()
+}
+
 /// Refuses configuration this build accepts in its format but cannot act
 /// on yet, rather than silently ignoring it.
 fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
@@ -193,23 +268,49 @@ fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
         bail!("[[view]] is not supported by this build yet");
     }
     for zone in &config.zones {
-        if zone.role == Role::Secondary {
+        if zone.role == Role::Primary && zone.file.is_none() {
             bail!(
-                "zone {}: secondary zones are not supported by this build yet",
+                "zone {}: zones without `file` live in the store, which this build does not have yet",
                 zone.name
             );
         }
-        if !zone.notify.is_empty()
-            || !zone.allow_transfer.is_empty()
-            || !zone.allow_update.is_empty()
-        {
+        if !zone.allow_update.is_empty() {
             bail!(
-                "zone {}: notify, allow_transfer and allow_update are not supported by this build yet",
+                "zone {}: allow_update (dynamic update) is not supported by this build yet",
+                zone.name
+            );
+        }
+        if zone.view.is_some() {
+            bail!(
+                "zone {}: views are not supported by this build yet",
                 zone.name
             );
         }
     }
     Ok(())
+}
+
+fn ctl_command(args: CtlArgs) -> anyhow::Result<ExitCode> {
+    let data_dir = match (&args.data_dir, &args.config) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(config)) => {
+            Config::load(config)
+                .map_err(anyhow::Error::msg)?
+                .node
+                .data_dir
+        }
+        (None, None) => Config::default().node.data_dir,
+    };
+    let mut command = args.command.clone();
+    if let Some(zone) = &args.zone {
+        command.push(' ');
+        command.push_str(zone);
+    }
+    Ok(if control::client(&data_dir, &command)? {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn zone_check(file: &std::path::Path, origin: &str) -> anyhow::Result<ExitCode> {

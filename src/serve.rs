@@ -1,35 +1,59 @@
-//! Running a node: load the zones, bind the sockets, start the UDP workers
-//! and the tokio side (TCP, signals), reload on SIGHUP, stop on SIGTERM.
+//! Running a node: load the zones, bind the sockets, start the UDP workers,
+//! the tokio side (TCP, replication, control socket, signals), reload on
+//! SIGHUP, stop on SIGTERM.
 //!
 //! ```text
-//!            ┌──────── Arc<ArcSwap<Served>> ────────┐
-//!  load ───► │ catalog (zones) + answering settings  │ ◄─── reload (SIGHUP) swaps a new one
-//!            └──────┬──────────────────────┬─────────┘
-//!          UDP worker threads        tokio: TCP connections
-//!      (recvmmsg → respond → sendmmsg)   (length-prefixed, pipelined)
+//!            ┌──────── Arc<ArcSwap<Served>> ─────────────┐
+//!  load ───► │ catalog + settings + keys + zone policies  │ ◄── Replicator::publish (transfers in,
+//!            └──────┬──────────────────────┬──────────────┘     zone file reloads), one at a time
+//!          UDP worker threads        tokio: TCP connections ──► AXFR/IXFR out (Replicator)
+//!      (recvmmsg → respond → sendmmsg)   replication tasks (secondaries, NOTIFY out)
+//!                                        control socket (hadns ctl), signals
 //! ```
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use answer::{Catalog, Served, Settings};
+use answer::{Served, Settings, ZonePolicy};
 use anyhow::{Context, bail};
 use arc_swap::ArcSwap;
+use replicate::driver::{DriverSettings, PrimaryOutcome, Replicator, ZoneSetup};
+use wire::Name;
+use wire::tsig::Keyring;
 
 use crate::tcp::{self, Limits};
 use crate::udp;
 use crate::zones::{self, Source, ZoneSpec};
 
+/// A zone kept in step with its secondaries (or its primaries).
+pub struct Replicated {
+    /// How it replicates.
+    pub setup: ZoneSetup,
+    /// For a primary, the zone file it is read from.
+    pub file: Option<PathBuf>,
+}
+
 /// Everything needed to run a node.
 pub struct Plan {
     /// DNS listen addresses (UDP and TCP on each).
     pub listen: Vec<SocketAddr>,
-    /// Zones to serve.
-    pub zones: Vec<ZoneSpec>,
+    /// Zones served as read, without journal or NOTIFY (command-line zones,
+    /// the example and built-in zones).
+    pub static_zones: Vec<ZoneSpec>,
+    /// Zones under replication (from the configuration file).
+    pub replicated: Vec<Replicated>,
     /// Answering settings.
     pub settings: Settings,
+    /// TSIG keys.
+    pub keyring: Keyring,
+    /// Per-zone access rules.
+    pub policies: HashMap<Name, ZonePolicy>,
+    /// Where journals, copies and the control socket live.
+    pub data_dir: PathBuf,
     /// UDP worker threads per listen address (0: one per CPU).
     pub udp_workers: usize,
     /// TCP limits.
@@ -39,12 +63,43 @@ pub struct Plan {
 /// Runs the node until SIGTERM or SIGINT.
 pub fn run(plan: Plan) -> anyhow::Result<()> {
     let started = Instant::now();
-    let catalog = load_all(&plan.zones)?;
-    let zone_count = catalog.len();
     let state = Arc::new(ArcSwap::from_pointee(Served {
-        catalog,
         settings: plan.settings.clone(),
+        keyring: plan.keyring.clone(),
+        policies: plan.policies.clone(),
+        ..Served::default()
     }));
+    let setups: Vec<ZoneSetup> = plan.replicated.iter().map(|r| r.setup.clone()).collect();
+    let replicator = Replicator::new(
+        Arc::clone(&state),
+        &plan.data_dir,
+        setups,
+        DriverSettings::default(),
+    )?;
+    replicator.update_served(|served| served.replication = Some(replicator.clone()));
+
+    // Every zone must load, or the node does not start.
+    let mut failures = Vec::new();
+    for spec in &plan.static_zones {
+        match load_logged(spec) {
+            Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
+            Err(e) => failures.push(e),
+        }
+    }
+    for zone in plan.replicated.iter().filter(|r| r.file.is_some()) {
+        let spec = ZoneSpec {
+            origin: zone.setup.apex.clone(),
+            source: Source::File(zone.file.clone().expect("filtered")),
+        };
+        if let Err(e) = load_primary(&replicator, &spec) {
+            failures.push(e);
+        }
+    }
+    if !failures.is_empty() {
+        bail!("{}", failures.join("\n"));
+    }
+    crate::memory::release_free_memory();
+    let zone_count = state.load().catalog.len();
 
     let workers = if plan.udp_workers == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -99,6 +154,9 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
+    let static_zones = plan.static_zones;
+    let replicated = plan.replicated;
+    let data_dir = plan.data_dir;
     let result = runtime.block_on(async {
         let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
         for listener in tcp_listeners {
@@ -106,16 +164,31 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             tokio::spawn(tcp::serve(
                 listener,
                 Arc::clone(&state),
+                Arc::clone(&replicator),
                 plan.tcp,
                 Arc::clone(&connections),
             ));
+        }
+        replicator.start();
+        let reloader = Reloader {
+            static_zones,
+            replicated,
+            replicator: Arc::clone(&replicator),
+        };
+        let reloader = Arc::new(reloader);
+        if !reloader.replicated.is_empty() {
+            match crate::control::listen(&data_dir, Arc::clone(&replicator), Arc::clone(&reloader))
+            {
+                Ok(path) => tracing::info!(socket = %path.display(), "control socket ready"),
+                Err(e) => tracing::warn!(error = %e, "no control socket"),
+            }
         }
         tracing::info!(
             zones = zone_count,
             elapsed_ms = started.elapsed().as_millis() as u64,
             "ready"
         );
-        signals(&plan.zones, &state).await
+        signals(&reloader).await
     });
     shutdown.store(true, Ordering::Relaxed);
     for socket in &wake_handles {
@@ -129,8 +202,50 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
     result
 }
 
+/// What a reload (SIGHUP or `hadns ctl reload`) re-reads.
+pub struct Reloader {
+    static_zones: Vec<ZoneSpec>,
+    replicated: Vec<Replicated>,
+    replicator: Arc<Replicator>,
+}
+
+impl Reloader {
+    /// Re-reads every file-backed zone. A zone that fails keeps its current
+    /// snapshot and the failure is logged; the others are replaced, their
+    /// changes journaled and announced by NOTIFY.
+    pub fn reload(&self) -> Vec<String> {
+        let mut failures = Vec::new();
+        for spec in self
+            .static_zones
+            .iter()
+            .filter(|s| matches!(s.source, Source::File(_)))
+        {
+            match load_logged(spec) {
+                Ok(zone) => self.replicator.publish(&spec.origin, Some(Arc::new(zone))),
+                Err(e) => {
+                    tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
+                    failures.push(e);
+                }
+            }
+        }
+        for zone in self.replicated.iter().filter(|r| r.file.is_some()) {
+            let spec = ZoneSpec {
+                origin: zone.setup.apex.clone(),
+                source: Source::File(zone.file.clone().expect("filtered")),
+            };
+            if let Err(e) = load_primary(&self.replicator, &spec) {
+                tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
+                failures.push(e);
+            }
+        }
+        crate::memory::release_free_memory();
+        tracing::info!(failed = failures.len(), "reload done");
+        failures
+    }
+}
+
 /// Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return.
-async fn signals(zones: &[ZoneSpec], state: &Arc<ArcSwap<Served>>) -> anyhow::Result<()> {
+async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
     let mut terminate = signal(SignalKind::terminate())?;
@@ -138,10 +253,9 @@ async fn signals(zones: &[ZoneSpec], state: &Arc<ArcSwap<Served>>) -> anyhow::Re
     loop {
         tokio::select! {
             _ = hangup.recv() => {
-                let zones = zones.to_vec();
-                let state = Arc::clone(state);
+                let reloader = Arc::clone(reloader);
                 // Parsing a big zone is CPU work; keep it off the I/O threads.
-                let _ = tokio::task::spawn_blocking(move || reload(&zones, &state)).await;
+                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
             }
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
@@ -149,62 +263,42 @@ async fn signals(zones: &[ZoneSpec], state: &Arc<ArcSwap<Served>>) -> anyhow::Re
     }
 }
 
-/// Loads every zone; any failure stops the start with every reason.
-fn load_all(zones: &[ZoneSpec]) -> anyhow::Result<Catalog> {
-    let mut catalog = Catalog::new();
-    let mut failures = Vec::new();
-    for spec in zones {
-        let started = Instant::now();
-        match zones::load(spec) {
-            Ok(loaded) => {
-                for warning in &loaded.warnings {
-                    tracing::warn!(zone = %spec.origin, "{warning}");
-                }
-                tracing::info!(
-                    zone = %spec.origin,
-                    serial = loaded.zone.serial().0,
-                    records = loaded.zone.record_count(),
-                    heap_kib = loaded.zone.heap_bytes() / 1024,
-                    elapsed_ms = started.elapsed().as_millis() as u64,
-                    source = %spec.source,
-                    "zone loaded"
-                );
-                catalog.insert(loaded.zone);
+/// Loads a zone, logging its warnings; the error text lists every reason.
+fn load_logged(spec: &ZoneSpec) -> Result<zone::Zone, String> {
+    let started = Instant::now();
+    match zones::load(spec) {
+        Ok(loaded) => {
+            for warning in &loaded.warnings {
+                tracing::warn!(zone = %spec.origin, "{warning}");
             }
-            Err(e) => failures.push(e.to_string()),
+            tracing::info!(
+                zone = %spec.origin,
+                serial = loaded.zone.serial().0,
+                records = loaded.zone.record_count(),
+                heap_kib = loaded.zone.heap_bytes() / 1024,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                source = %spec.source,
+                "zone loaded"
+            );
+            Ok(loaded.zone)
         }
+        Err(e) => Err(e.to_string()),
     }
-    if !failures.is_empty() {
-        bail!("{}", failures.join("\n"));
-    }
-    crate::memory::release_free_memory();
-    Ok(catalog)
 }
 
-/// Re-reads every file-backed zone. A zone that fails keeps its current
-/// snapshot and the failure is logged; the others are replaced.
-pub fn reload(zones: &[ZoneSpec], state: &Arc<ArcSwap<Served>>) {
-    let current = state.load_full();
-    let mut catalog = current.catalog.clone();
-    let mut changed = 0;
-    for spec in zones.iter().filter(|s| matches!(s.source, Source::File(_))) {
-        match zones::load(spec) {
-            Ok(loaded) => {
-                let serial = loaded.zone.serial();
-                let previous = catalog.insert(loaded.zone);
-                changed += 1;
-                tracing::info!(zone = %spec.origin, serial = serial.0, previous = previous.map(|z| z.serial().0), "zone reloaded");
-            }
-            Err(e) => {
-                tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}")
-            }
+/// Loads a primary zone file and hands it to the replicator, which
+/// journals the difference and sends NOTIFYs.
+fn load_primary(replicator: &Arc<Replicator>, spec: &ZoneSpec) -> Result<(), String> {
+    let zone = load_logged(spec)?;
+    match replicator.primary_loaded(&spec.origin, zone) {
+        Ok(PrimaryOutcome::Published(serial)) => {
+            tracing::info!(zone = %spec.origin, serial = serial.0, "zone published");
+            Ok(())
         }
+        Ok(PrimaryOutcome::Unchanged(serial)) => {
+            tracing::info!(zone = %spec.origin, serial = serial.0, "zone unchanged");
+            Ok(())
+        }
+        Err(e) => Err(format!("zone {}: {e}", spec.origin)),
     }
-    state.store(Arc::new(Served {
-        catalog,
-        settings: current.settings.clone(),
-    }));
-    drop(current);
-    crate::memory::release_free_memory();
-    tracing::info!(zones = changed, "reload done");
 }

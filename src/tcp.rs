@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use answer::{Client, Outcome, Scratch, Served};
 use arc_swap::ArcSwap;
+use replicate::driver::Replicator;
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
@@ -45,6 +46,7 @@ pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 pub async fn serve(
     listener: TcpListener,
     state: Arc<ArcSwap<Served>>,
+    replicator: Arc<Replicator>,
     limits: Limits,
     connections: Arc<Semaphore>,
 ) {
@@ -64,9 +66,10 @@ pub async fn serve(
             continue;
         };
         let state = Arc::clone(&state);
+        let replicator = Arc::clone(&replicator);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Err(e) = connection(stream, peer, state, limits).await {
+            if let Err(e) = connection(stream, peer, state, replicator, limits).await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
             drop(permit);
@@ -80,6 +83,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     state: Arc<ArcSwap<Served>>,
+    replicator: Arc<Replicator>,
     limits: Limits,
 ) -> std::io::Result<()> {
     let (read_half, write_half) = stream.into_split();
@@ -88,10 +92,6 @@ async fn connection(
     let mut scratch = Scratch::default();
     let mut request = Vec::with_capacity(512);
     let mut reply = Vec::with_capacity(4096);
-    let client = Client {
-        address: peer,
-        transport: Transport::Tcp,
-    };
     loop {
         let length = if reader.buffer().len() >= 2 {
             reader.read_u16().await?
@@ -111,12 +111,32 @@ async fn connection(
             Err(_) => return Ok(()),
         }
         let served = state.load();
-        if answer::respond(&served, &request, &client, &mut scratch, &mut reply) == Outcome::Drop {
-            continue;
+        let client = Client {
+            address: peer,
+            transport: Transport::Tcp,
+            now: unix_now(),
+        };
+        match answer::respond(&served, &request, &client, &mut scratch, &mut reply) {
+            Outcome::Drop => continue,
+            Outcome::Reply => {
+                writer
+                    .write_all(&(reply.len() as u16).to_be_bytes())
+                    .await?;
+                writer.write_all(&reply).await?;
+            }
+            Outcome::Transfer(ticket) => {
+                // RFC 5936 §4.1: the connection may carry more requests after.
+                drop(served);
+                writer.flush().await?;
+                replicator.serve_transfer(*ticket, &mut writer).await?;
+            }
         }
-        writer
-            .write_all(&(reply.len() as u16).to_be_bytes())
-            .await?;
-        writer.write_all(&reply).await?;
     }
+}
+
+/// Seconds since the Unix epoch (TSIG time checks).
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }

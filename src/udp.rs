@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use answer::{Client, Outcome, Scratch, Served};
+use answer::{Client, Scratch, Served};
 use arc_swap::{ArcSwap, Cache};
 use socket2::{Domain, Protocol, Socket, Type};
 use zone::Transport;
@@ -222,6 +222,7 @@ impl Worker {
                 }
             }
             let served = cache.load();
+            let now = crate::tcp::unix_now();
             let mut replies = 0;
             for i in 0..received as usize {
                 let header = &batch.receive_headers[i].msg_hdr;
@@ -240,6 +241,7 @@ impl Worker {
                 let client = Client {
                     address: source,
                     transport: Transport::Udp,
+                    now,
                 };
                 let outcome = answer::respond(
                     served,
@@ -248,7 +250,8 @@ impl Worker {
                     &mut scratch,
                     &mut batch.replies[replies],
                 );
-                if outcome == Outcome::Drop {
+                if !outcome.is_reply() {
+                    // Dropped, or a transfer (which never comes over UDP).
                     continue;
                 }
                 prepare_send(&mut batch, replies, source, destination);

@@ -3,7 +3,6 @@
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use wire::Name;
 use zone::{BuildOptions, Zone};
@@ -70,7 +69,7 @@ impl std::error::Error for LoadError {}
 /// A loaded zone with the warnings its check produced.
 pub struct Loaded {
     /// The snapshot.
-    pub zone: Arc<Zone>,
+    pub zone: Zone,
     /// Non-fatal findings (named-checkzone warnings).
     pub warnings: Vec<Diagnostic>,
 }
@@ -103,7 +102,7 @@ pub fn load(spec: &ZoneSpec) -> Result<Loaded, LoadError> {
             structure: Some(e),
         })?;
     Ok(Loaded {
-        zone: Arc::new(zone),
+        zone,
         warnings: diagnostics,
     })
 }

@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use answer::{Catalog, Client, Outcome, Scratch, Served, Settings, respond};
+use answer::{Catalog, Client, Scratch, Served, Settings, respond};
 use zone::{BuildOptions, Transport, Zone};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -44,7 +44,11 @@ fn served() -> Served {
         version: Some("v".into()),
         ..Settings::default()
     };
-    Served { catalog, settings }
+    Served {
+        catalog,
+        settings,
+        ..Served::default()
+    }
 }
 
 #[test]
@@ -59,8 +63,9 @@ fn request_corpus_replays_cleanly() {
             let client = Client {
                 address: "127.0.0.1:53000".parse().unwrap(),
                 transport,
+                now: 0,
             };
-            if respond(&served, data, &client, &mut scratch, &mut out) == Outcome::Reply {
+            if respond(&served, data, &client, &mut scratch, &mut out).is_reply() {
                 let reply = wire::Message::parse(&out)
                     .unwrap_or_else(|e| panic!("{}: reply does not parse: {e}", path.display()));
                 assert_eq!(

@@ -7,7 +7,7 @@
 use std::path::Path;
 use std::sync::{Arc, OnceLock};
 
-use answer::{respond, Catalog, Client, Outcome, Scratch, Served, Settings};
+use answer::{respond, Catalog, Client, Scratch, Served, Settings};
 use libfuzzer_sys::fuzz_target;
 use zone::{BuildOptions, Transport, Zone};
 
@@ -22,7 +22,7 @@ fn served() -> &'static Served {
         let mut catalog = Catalog::new();
         catalog.insert(Arc::new(zone));
         let settings = Settings { nsid: Some(b"fuzz".to_vec()), version: Some("v".into()), ..Settings::default() };
-        Served { catalog, settings }
+        Served { catalog, settings, ..Served::default() }
     })
 }
 
@@ -30,8 +30,8 @@ fuzz_target!(|data: &[u8]| {
     let mut scratch = Scratch::default();
     let mut out = Vec::new();
     for transport in [Transport::Udp, Transport::Tcp] {
-        let client = Client { address: "127.0.0.1:53000".parse().unwrap(), transport };
-        if respond(served(), data, &client, &mut scratch, &mut out) == Outcome::Reply {
+        let client = Client { address: "127.0.0.1:53000".parse().unwrap(), transport, now: 0 };
+        if respond(served(), data, &client, &mut scratch, &mut out).is_reply() {
             let reply = wire::Message::parse(&out).expect("replies always parse");
             assert_eq!(reply.header.id.to_be_bytes(), [data[0], data[1]]);
             if transport == Transport::Udp {

@@ -60,10 +60,12 @@ fn bench(c: &mut Criterion) {
     let served = Served {
         catalog,
         settings: Settings::default(),
+        ..Served::default()
     };
     let client = Client {
         address: "127.0.0.1:5300".parse::<SocketAddr>().unwrap(),
         transport: Transport::Udp,
+        now: 0,
     };
 
     let cases = [

@@ -1,32 +1,46 @@
 //! Request bytes in, response bytes out: the part of the query path that
-//! knows the protocol but not the sockets.
+//! knows the protocol and the policy but not the sockets.
 //!
 //! ```text
 //!  bytes ─► wire::request::parse_into ─┬─ drop (runt, QR=1)
-//!                                      ├─ FORMERR / NOTIMP / BADVERS / REFUSED
-//!                                      ├─ CHAOS (version.bind, hostname.bind, id.server)
-//!                                      └─ Catalog::find ─► Zone::precompiled ─► copy + fix-ups  (fast)
-//!                                                      └─► Zone::resolve + encode + TC        (general)
+//!                                      ├─ FORMERR (malformed)
+//!   TSIG present? ─► verify ───────────┼─ NOTAUTH + BADKEY/BADSIG/BADTIME (signed when the RFC says)
+//!                                      │
+//!   opcode QUERY ──────────────────────┼─ BADVERS / meta types / CHAOS / other classes
+//!                                      ├─ AXFR, IXFR ─► transfer.rs: ACL ─► Outcome::Transfer (TCP)
+//!                                      └─ query.rs: Catalog::find ─► precompiled (fast) | resolve + encode
+//!   opcode NOTIFY ─► notify.rs: zone, ACL ─► Replication::notify_received
+//!   other opcodes ─► NOTIMP
+//!                                      every reply to a signed request is signed
 //! ```
 //!
 //! [`respond`] is a pure function of the serving state, the request and the
 //! client; transports call it from their own threads with their own
 //! [`Scratch`], so it takes no lock and, once the scratch buffers have
-//! grown, allocates nothing.
+//! grown, allocates nothing on the query path.
 
 pub mod acl;
 mod catalog;
 mod chaos;
+mod notify;
+mod query;
+mod reply;
+mod transfer;
 
+use std::collections::HashMap;
+use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
-use wire::header::{HEADER_LEN, flags};
-use wire::request::{self, EdnsRequest, Malformed, ParseFailure, Request, option_code};
-use wire::writer::Writer;
-use wire::{Class, Opcode, Rcode, Rtype};
-use zone::{QueryOptions, Resolution, Transport};
+use wire::request::{self, ParseFailure, Request};
+use wire::tsig::{self, Keyring, ResponseSigner, VerifiedRequest};
+use wire::{Class, Name, Opcode, Rcode, Rtype, Serial};
+use zone::{Resolution, Transport, Zone};
 
-pub use catalog::Catalog;
+pub use catalog::{Catalog, Entry};
+
+use crate::acl::{MatchList, Requester};
+use crate::reply::{error_response, format_error, response_limit};
 
 /// Smallest UDP payload any client must accept (RFC 1035 §2.3.4; RFC 6891
 /// §6.2.3 says to treat smaller advertised sizes as 512).
@@ -57,7 +71,23 @@ impl Default for Settings {
     }
 }
 
-/// Everything a query is answered from. Immutable; the server publishes a
+/// Who may do what with one zone.
+#[derive(Clone, Debug, Default)]
+pub struct ZonePolicy {
+    /// Who may AXFR/IXFR the zone.
+    pub allow_transfer: MatchList,
+    /// For secondary zones, who may NOTIFY us (the primaries, and the key
+    /// they sign with); `None` for zones we are primary for.
+    pub allow_notify: Option<MatchList>,
+}
+
+/// What the replication layer offers the query path.
+pub trait Replication: Send + Sync {
+    /// An accepted NOTIFY for `apex` (RFC 1996 §3.7): check the primary soon.
+    fn notify_received(&self, apex: &Name, from: SocketAddr);
+}
+
+/// Everything a request is answered from. Immutable; the server publishes a
 /// new one to change anything.
 #[derive(Clone, Default)]
 pub struct Served {
@@ -65,6 +95,33 @@ pub struct Served {
     pub catalog: Catalog,
     /// Answering settings.
     pub settings: Settings,
+    /// TSIG keys.
+    pub keyring: Keyring,
+    /// Per-zone access rules, by lower-case apex.
+    pub policies: HashMap<Name, ZonePolicy>,
+    /// Where accepted NOTIFYs go.
+    pub replication: Option<Arc<dyn Replication>>,
+}
+
+impl Served {
+    /// The policy of the zone with this apex (refuse-all when none is set).
+    pub fn policy(&self, apex: &Name) -> ZonePolicyRef<'_> {
+        ZonePolicyRef(self.policies.get(apex))
+    }
+}
+
+/// A zone's policy, or the default one (refuse everything).
+#[derive(Clone, Copy)]
+pub struct ZonePolicyRef<'a>(Option<&'a ZonePolicy>);
+
+impl ZonePolicyRef<'_> {
+    fn may_transfer(&self, who: Requester<'_>) -> bool {
+        self.0.is_some_and(|p| p.allow_transfer.allows(who))
+    }
+
+    fn notify(&self) -> Option<&MatchList> {
+        self.0.and_then(|p| p.allow_notify.as_ref())
+    }
 }
 
 /// Who asked, and how.
@@ -74,15 +131,54 @@ pub struct Client {
     pub address: SocketAddr,
     /// Transport the request came on.
     pub transport: Transport,
+    /// The time, in seconds since the Unix epoch (TSIG time checks).
+    pub now: u64,
+}
+
+/// An accepted zone transfer request, for the transport to stream.
+pub struct TransferTicket {
+    /// The snapshot to send.
+    pub zone: Arc<Zone>,
+    /// AXFR or IXFR.
+    pub qtype: Rtype,
+    /// For IXFR, the serial the client holds.
+    pub client_serial: Option<Serial>,
+    /// The request's ID, echoed in every message.
+    pub id: u16,
+    /// The request's question section, echoed in the first message.
+    pub question: Vec<u8>,
+    /// Signs every message when the request was signed.
+    pub signer: Option<ResponseSigner>,
+}
+
+impl fmt::Debug for TransferTicket {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "TransferTicket({} {} from {:?})",
+            self.zone.apex(),
+            self.qtype,
+            self.client_serial
+        )
+    }
 }
 
 /// What the transport should do with the request.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum Outcome {
     /// Send the bytes written to `out`.
     Reply,
     /// Send nothing.
     Drop,
+    /// Stream a zone transfer (TCP only).
+    Transfer(Box<TransferTicket>),
+}
+
+impl Outcome {
+    /// Whether this is [`Outcome::Reply`].
+    pub fn is_reply(&self) -> bool {
+        matches!(self, Outcome::Reply)
+    }
 }
 
 /// Per-worker buffers reused from query to query.
@@ -110,290 +206,108 @@ pub fn respond(
         }
     }
     let limit = response_limit(served, &request, client.transport);
+    let Some(tsig_offset) = request.tsig_offset else {
+        return dispatch(served, &request, client, None, scratch, limit, out);
+    };
 
-    if request.opcode() != Opcode::QUERY {
-        // NOTIFY and UPDATE come with the replication and management layers.
-        error_response(served, &request, Rcode::NOTIMP, limit, out);
-        return Outcome::Reply;
+    // A signed request (RFC 8945 §5.2): verify before anything else, and
+    // sign whatever we answer with the same key.
+    let verified = match tsig::verify_request(bytes, tsig_offset, &served.keyring, client.now) {
+        Ok(verified) => verified,
+        Err(failure) => {
+            error_response(served, &request, failure.rcode(), limit, out);
+            if failure.sign_response(out, client.now, limit).is_err() {
+                // No room for even the error TSIG: the bare NOTAUTH says enough.
+            }
+            return Outcome::Reply;
+        }
+    };
+    let mut signer = verified.response_signer();
+    let reserve = signer.record_len();
+    let outcome = dispatch(
+        served,
+        &request,
+        client,
+        Some(&verified),
+        scratch,
+        limit.saturating_sub(reserve),
+        out,
+    );
+    match outcome {
+        Outcome::Reply => {
+            // Room for the record was kept free, so signing cannot run out
+            // of space; an unsigned reply would be refused by the client.
+            let _ = signer.sign(out, client.now, limit);
+            Outcome::Reply
+        }
+        Outcome::Transfer(mut ticket) => {
+            ticket.signer = Some(signer);
+            Outcome::Transfer(ticket)
+        }
+        Outcome::Drop => Outcome::Drop,
+    }
+}
+
+/// Routes a well-formed (and, when signed, verified) request.
+fn dispatch(
+    served: &Served,
+    request: &Request<'_>,
+    client: &Client,
+    verified: Option<&VerifiedRequest>,
+    scratch: &mut Scratch,
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    let requester = Requester {
+        address: client.address.ip(),
+        key: verified.map(|v| v.key().name()),
+    };
+    match request.opcode() {
+        Opcode::QUERY => {}
+        Opcode::NOTIFY => {
+            notify::answer(served, request, client, requester, limit, out);
+            return Outcome::Reply;
+        }
+        // UPDATE comes with the management layer.
+        _ => {
+            error_response(served, request, Rcode::NOTIMP, limit, out);
+            return Outcome::Reply;
+        }
     }
     if let Some(edns) = request.edns
         && edns.version > 0
     {
         // RFC 6891 §6.1.3: we speak version 0 only.
-        error_response(served, &request, Rcode::BADVERS, limit, out);
+        error_response(served, request, Rcode::BADVERS, limit, out);
         return Outcome::Reply;
     }
     match request.qtype {
         Rtype::AXFR | Rtype::IXFR => {
-            // Zone transfers arrive with the replication layer; over UDP
-            // AXFR is never allowed (RFC 5936 §4.2).
-            let rcode = if client.transport == Transport::Udp && request.qtype == Rtype::AXFR {
-                Rcode::FORMERR
-            } else {
-                Rcode::REFUSED
-            };
-            error_response(served, &request, rcode, limit, out);
-            return Outcome::Reply;
+            return transfer::request(served, request, client, requester, limit, out);
         }
         Rtype::MAILA | Rtype::MAILB => {
-            error_response(served, &request, Rcode::NOTIMP, limit, out);
+            error_response(served, request, Rcode::NOTIMP, limit, out);
             return Outcome::Reply;
         }
         t if t.is_meta() && t != Rtype::ANY => {
             // OPT, TSIG, TKEY and other meta-types cannot be asked for
             // (RFC 6895 §3.1).
-            error_response(served, &request, Rcode::FORMERR, limit, out);
+            error_response(served, request, Rcode::FORMERR, limit, out);
             return Outcome::Reply;
         }
         _ => {}
     }
     match request.qclass {
-        Class::IN => {}
+        Class::IN => query::answer(served, request, client, scratch, limit, out),
         Class::CH => {
-            chaos::answer(served, &request, limit, out);
-            return Outcome::Reply;
+            chaos::answer(served, request, limit, out);
+            Outcome::Reply
         }
         _ => {
-            error_response(served, &request, Rcode::REFUSED, limit, out);
-            return Outcome::Reply;
+            error_response(served, request, Rcode::REFUSED, limit, out);
+            Outcome::Reply
         }
     }
-
-    let qname = request.qname();
-    let Some(mut entry) = served.catalog.find(qname) else {
-        error_response(served, &request, Rcode::REFUSED, limit, out);
-        return Outcome::Reply;
-    };
-    if request.qtype == Rtype::DS
-        && qname.len() == entry.apex().wire_len()
-        && let Some(parent) = served.catalog.find_parent(qname)
-    {
-        entry = parent;
-    }
-    let Some(zone) = entry.zone() else {
-        // Ours, but no usable copy: a secondary not yet transferred, or
-        // expired (RFC 1035 §4.3.5: stop answering with stale data).
-        error_response(served, &request, Rcode::SERVFAIL, limit, out);
-        return Outcome::Reply;
-    };
-    let dnssec_ok = request.edns.is_some_and(|e| e.dnssec_ok);
-
-    if !(dnssec_ok && zone.is_signed())
-        && let Some(answer) = zone.precompiled(qname, request.qtype)
-    {
-        let opt_len = opt_len(served, &request);
-        let total = HEADER_LEN + request.question_bytes().len() + answer.body_len() + opt_len;
-        if total <= limit {
-            let counts = answer.counts();
-            let mut bits = reply_bits(&request);
-            if answer.authoritative() {
-                bits |= flags::AA;
-            }
-            let rcode = answer.rcode();
-            bits |= rcode.header_bits() as u16;
-            let header = wire::Header {
-                id: request.header.id,
-                bits,
-                qdcount: 1,
-                ancount: counts[0],
-                nscount: counts[1],
-                arcount: counts[2] + u16::from(opt_len > 0),
-            };
-            out.clear();
-            out.extend_from_slice(&header.to_bytes());
-            out.extend_from_slice(request.question_bytes());
-            answer.append_to(out, request.qname_len);
-            if let Some(edns) = request.edns {
-                append_opt(served, &edns, rcode, out);
-            }
-            return Outcome::Reply;
-        }
-    }
-
-    // The general path.
-    let options = QueryOptions {
-        dnssec_ok,
-        transport: client.transport,
-    };
-    zone.resolve(qname, request.qtype, options, &mut scratch.resolution);
-    let resolution = &scratch.resolution;
-    let opt_len = opt_len(served, &request);
-    let mut writer = Writer::new(out, limit - opt_len);
-    let mut bits = reply_bits(&request);
-    if writer.question_raw(request.question_bytes()).is_err() {
-        // The question alone does not fit a 512-octet message: impossible
-        // for a valid name, but answer with TC rather than nothing.
-        error_response(served, &request, Rcode::NOERROR, limit, out);
-        out[2] |= (flags::TC >> 8) as u8;
-        return Outcome::Reply;
-    }
-    let after_question = writer.mark();
-    if resolution.authoritative {
-        bits |= flags::AA;
-    }
-    if zone.encode(resolution, &mut writer).is_err() {
-        // RFC 2181 §9: the required data does not fit; send TC with empty
-        // sections so the client retries over TCP.
-        writer.rollback(after_question);
-        bits |= flags::TC;
-    }
-    bits |= resolution.rcode.header_bits() as u16;
-    writer.set_limit(limit);
-    if let Some(edns) = request.edns {
-        let options = edns_options(served, &edns);
-        let _ = writer.opt(
-            served.settings.edns_udp_payload,
-            resolution.rcode.extended_bits(),
-            0,
-            edns.dnssec_ok,
-            options.as_slice(),
-        );
-    }
-    writer.finish(request.header.id, bits);
-    Outcome::Reply
-}
-
-/// Largest response for this request: 512 without EDNS over UDP, the smaller
-/// of the client's and our payload size with it, 64 KiB over TCP.
-fn response_limit(served: &Served, request: &Request<'_>, transport: Transport) -> usize {
-    match transport {
-        Transport::Tcp => u16::MAX as usize,
-        Transport::Udp => match request.edns {
-            None => MIN_UDP_PAYLOAD as usize,
-            Some(edns) => edns
-                .udp_payload
-                .max(MIN_UDP_PAYLOAD)
-                .min(served.settings.edns_udp_payload.max(MIN_UDP_PAYLOAD))
-                as usize,
-        },
-    }
-}
-
-/// Header bits every reply shares: QR, the opcode, RD and CD copied
-/// (RFC 1035 §4.1.1, RFC 6840 §5.9).
-fn reply_bits(request: &Request<'_>) -> u16 {
-    let h = request.header;
-    flags::QR | (h.bits & (0x7800 | flags::RD | flags::CD))
-}
-
-/// Length of the OPT record we will append (0 without EDNS).
-fn opt_len(served: &Served, request: &Request<'_>) -> usize {
-    match request.edns {
-        None => 0,
-        Some(edns) => 11 + edns_options(served, &edns).len(),
-    }
-}
-
-/// Our EDNS options for a request: NSID when asked for and configured.
-fn edns_options(served: &Served, edns: &EdnsRequest) -> OptionBytes {
-    let mut options = OptionBytes::default();
-    if edns.nsid
-        && let Some(nsid) = &served.settings.nsid
-    {
-        options.push(option_code::NSID, nsid);
-    }
-    options
-}
-
-/// Encoded EDNS options, inline up to a small size.
-struct OptionBytes {
-    bytes: [u8; 260],
-    len: usize,
-}
-
-impl Default for OptionBytes {
-    fn default() -> OptionBytes {
-        OptionBytes {
-            bytes: [0; 260],
-            len: 0,
-        }
-    }
-}
-
-impl OptionBytes {
-    fn push(&mut self, code: u16, data: &[u8]) {
-        let data = &data[..data.len().min(self.bytes.len() - self.len - 4)];
-        self.bytes[self.len..self.len + 2].copy_from_slice(&code.to_be_bytes());
-        self.bytes[self.len + 2..self.len + 4].copy_from_slice(&(data.len() as u16).to_be_bytes());
-        self.bytes[self.len + 4..self.len + 4 + data.len()].copy_from_slice(data);
-        self.len += 4 + data.len();
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        &self.bytes[..self.len]
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
-/// Appends our OPT record to a response built by hand.
-fn append_opt(served: &Served, edns: &EdnsRequest, rcode: Rcode, out: &mut Vec<u8>) {
-    let options = edns_options(served, edns);
-    out.push(0);
-    out.extend_from_slice(&Rtype::OPT.0.to_be_bytes());
-    out.extend_from_slice(&served.settings.edns_udp_payload.to_be_bytes());
-    out.push(rcode.extended_bits());
-    out.push(0);
-    out.extend_from_slice(&(if edns.dnssec_ok { 0x8000u16 } else { 0 }).to_be_bytes());
-    out.extend_from_slice(&(options.len() as u16).to_be_bytes());
-    out.extend_from_slice(options.as_slice());
-}
-
-/// A response with only the question (and OPT): errors, BADVERS.
-fn error_response(
-    served: &Served,
-    request: &Request<'_>,
-    rcode: Rcode,
-    limit: usize,
-    out: &mut Vec<u8>,
-) {
-    let mut writer = Writer::new(out, limit);
-    let _ = writer.question_raw(request.question_bytes());
-    if let Some(edns) = request.edns {
-        let options = edns_options(served, &edns);
-        let _ = writer.opt(
-            served.settings.edns_udp_payload,
-            rcode.extended_bits(),
-            0,
-            edns.dnssec_ok,
-            options.as_slice(),
-        );
-    }
-    let bits = reply_bits(request) | rcode.header_bits() as u16;
-    writer.finish(request.header.id, bits);
-}
-
-/// FORMERR for a request that could not be read: the question is echoed
-/// when it was well formed, OPT when one was read (RFC 6891 §7).
-fn format_error(
-    served: &Served,
-    bytes: &[u8],
-    malformed: &Malformed,
-    client: &Client,
-    out: &mut Vec<u8>,
-) {
-    let limit = match (client.transport, malformed.edns) {
-        (Transport::Tcp, _) => u16::MAX as usize,
-        (Transport::Udp, None) => MIN_UDP_PAYLOAD as usize,
-        (Transport::Udp, Some(e)) => e.udp_payload.clamp(
-            MIN_UDP_PAYLOAD,
-            served.settings.edns_udp_payload.max(MIN_UDP_PAYLOAD),
-        ) as usize,
-    };
-    let mut writer = Writer::new(out, limit);
-    if let Some(end) = malformed.question_end {
-        let _ = writer.question_raw(&bytes[HEADER_LEN..end]);
-    }
-    if let Some(edns) = malformed.edns {
-        let _ = writer.opt(served.settings.edns_udp_payload, 0, 0, edns.dnssec_ok, &[]);
-    }
-    let h = malformed.header;
-    let bits = flags::QR
-        | (h.bits & (0x7800 | flags::RD | flags::CD))
-        | Rcode::FORMERR.header_bits() as u16;
-    writer.finish(h.id, bits);
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use wire::header::flags;
 use wire::{Message, Name, Rcode, Rtype};
 use zone::{BuildOptions, Transport, Zone};
 
@@ -35,13 +36,21 @@ fn served(settings: Settings) -> Served {
     .unwrap();
     let mut catalog = Catalog::new();
     catalog.insert(Arc::new(zone));
-    Served { catalog, settings }
+    Served {
+        catalog,
+        settings,
+        ..Served::default()
+    }
 }
+
+/// A fixed clock for TSIG checks.
+const NOW: u64 = 1_700_000_000;
 
 fn client(transport: Transport) -> Client {
     Client {
         address: "127.0.0.1:5300".parse::<SocketAddr>().unwrap(),
         transport,
+        now: NOW,
     }
 }
 
@@ -83,6 +92,7 @@ fn ask(served: &Served, bytes: &[u8], transport: Transport) -> Option<Vec<u8>> {
     ) {
         Outcome::Reply => Some(out),
         Outcome::Drop => None,
+        Outcome::Transfer(ticket) => panic!("unexpected transfer {ticket:?}"),
     }
 }
 
@@ -336,7 +346,7 @@ fn oversized_answers_are_truncated_over_udp_and_whole_over_tcp() {
 #[test]
 fn unknown_opcodes_are_notimp() {
     let s = served(Settings::default());
-    for opcode in [1u16, 2, 3, 4, 5, 6, 15] {
+    for opcode in [1u16, 2, 3, 5, 6, 15] {
         let msg = ask_parsed(
             &s,
             &query(opcode << 11, "www.example.test.", Rtype::SOA, 1, None),
@@ -359,7 +369,11 @@ fn meta_types_and_other_classes() {
         .rcode()
     };
     assert_eq!(rcode(Rtype::AXFR, 1, Transport::Udp), Rcode::FORMERR);
-    assert_eq!(rcode(Rtype::AXFR, 1, Transport::Tcp), Rcode::REFUSED);
+    assert_eq!(
+        rcode(Rtype::AXFR, 1, Transport::Tcp),
+        Rcode::NOTAUTH,
+        "not an apex we serve"
+    );
     assert_eq!(rcode(Rtype::OPT, 1, Transport::Udp), Rcode::FORMERR);
     assert_eq!(rcode(Rtype::TSIG, 1, Transport::Udp), Rcode::FORMERR);
     assert_eq!(rcode(Rtype::MAILA, 1, Transport::Udp), Rcode::NOTIMP);
@@ -476,5 +490,268 @@ proptest::proptest! {
         if let Some(reply) = ask(&s, &q, Transport::Udp) {
             proptest::prop_assert!(Message::parse(&reply).is_ok());
         }
+    }
+}
+
+mod replication {
+    //! NOTIFY in, transfers out, TSIG on requests: the policy side.
+
+    use std::sync::Mutex;
+
+    use wire::tsig::{Algorithm, Key, Keyring};
+
+    use super::*;
+    use crate::acl::{MatchList, parse_match_rule};
+    use crate::{Replication, ZonePolicy};
+
+    /// Records the NOTIFYs the answer layer accepted.
+    #[derive(Default)]
+    struct Recorder(Mutex<Vec<(Name, SocketAddr)>>);
+
+    impl Replication for Recorder {
+        fn notify_received(&self, apex: &Name, from: SocketAddr) {
+            self.0.lock().unwrap().push((apex.clone(), from));
+        }
+    }
+
+    fn list(items: &[&str]) -> MatchList {
+        let rules: Vec<_> = items.iter().map(|i| parse_match_rule(i).unwrap()).collect();
+        MatchList::compile(&rules, &|_| None).unwrap()
+    }
+
+    fn key() -> Key {
+        Key::new(
+            "xfr.".parse().unwrap(),
+            Algorithm::HmacSha256,
+            b"0123456789abcdef0123456789abcdef".to_vec(),
+        )
+    }
+
+    /// A server that is secondary for example.test. (primary 127.0.0.1, key
+    /// xfr) and lets 127.0.0.0/8 or key xfr transfer it.
+    fn secondary() -> (Served, Arc<Recorder>) {
+        let mut s = served(Settings::default());
+        let recorder = Arc::new(Recorder::default());
+        s.keyring = Keyring::from_iter([key()]);
+        s.policies.insert(
+            "example.test.".parse().unwrap(),
+            ZonePolicy {
+                allow_transfer: list(&["127.0.0.0/8", "key xfr"]),
+                allow_notify: Some(list(&["127.0.0.1"])),
+            },
+        );
+        s.replication = Some(recorder.clone());
+        (s, recorder)
+    }
+
+    fn notify(qname: &str) -> Vec<u8> {
+        query(4 << 11 | 0x0400, qname, Rtype::SOA, 1, None)
+    }
+
+    fn ask_from(s: &Served, bytes: &[u8], from: &str, transport: Transport) -> (Outcome, Vec<u8>) {
+        let client = Client {
+            address: from.parse().unwrap(),
+            transport,
+            now: NOW,
+        };
+        let mut out = Vec::new();
+        let outcome = respond(s, bytes, &client, &mut Scratch::default(), &mut out);
+        (outcome, out)
+    }
+
+    #[test]
+    fn notify_from_a_primary_is_accepted_and_passed_on() {
+        let (s, recorder) = secondary();
+        let (outcome, out) = ask_from(
+            &s,
+            &notify("example.test."),
+            "127.0.0.1:5300",
+            Transport::Udp,
+        );
+        assert!(outcome.is_reply());
+        let msg = Message::parse(&out).unwrap();
+        assert_eq!(msg.rcode(), Rcode::NOERROR);
+        assert_eq!(msg.header.opcode(), wire::Opcode::NOTIFY);
+        assert!(msg.header.flag(flags::AA) && msg.header.flag(flags::QR));
+        assert_eq!(recorder.0.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn notify_for_unknown_zone_is_notauth() {
+        let (s, recorder) = secondary();
+        let (_, out) = ask_from(
+            &s,
+            &notify("example.org."),
+            "127.0.0.1:5300",
+            Transport::Udp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::NOTAUTH);
+        let (_, out) = ask_from(
+            &s,
+            &notify("www.example.test."),
+            "127.0.0.1:5300",
+            Transport::Udp,
+        );
+        assert_eq!(
+            Message::parse(&out).unwrap().rcode(),
+            Rcode::NOTAUTH,
+            "not an apex"
+        );
+        assert!(recorder.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn notify_from_a_stranger_or_to_a_primary_is_refused() {
+        let (s, recorder) = secondary();
+        let (_, out) = ask_from(
+            &s,
+            &notify("example.test."),
+            "192.0.2.99:5300",
+            Transport::Udp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+        let primary = served(Settings::default());
+        let (_, out) = ask_from(
+            &primary,
+            &notify("example.test."),
+            "127.0.0.1:5300",
+            Transport::Udp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+        assert!(recorder.0.lock().unwrap().is_empty());
+    }
+
+    #[test]
+    fn transfers_follow_allow_transfer() {
+        let (s, _) = secondary();
+        let axfr = query(0, "example.test.", Rtype::AXFR, 1, None);
+        let (outcome, _) = ask_from(&s, &axfr, "127.0.0.1:5300", Transport::Tcp);
+        let Outcome::Transfer(ticket) = outcome else {
+            panic!("expected a transfer")
+        };
+        assert_eq!(
+            (ticket.qtype, ticket.client_serial, ticket.id),
+            (Rtype::AXFR, None, 0xABCD)
+        );
+        let (outcome, out) = ask_from(&s, &axfr, "192.0.2.99:5300", Transport::Tcp);
+        assert!(outcome.is_reply());
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+        // No policy at all: refused.
+        let (_, out) = ask_from(
+            &served(Settings::default()),
+            &axfr,
+            "127.0.0.1:5300",
+            Transport::Tcp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+    }
+
+    /// An IXFR request carrying the client's SOA in the authority section.
+    fn ixfr(serial: u32) -> Vec<u8> {
+        let mut q = query(0, "example.test.", Rtype::IXFR, 1, None);
+        q[9] = 1; // NSCOUNT
+        q.extend_from_slice(&[0xC0, 12, 0, 6, 0, 1, 0, 0, 0, 0]);
+        let mut rdata = vec![0, 0];
+        rdata.extend_from_slice(&serial.to_be_bytes());
+        rdata.extend_from_slice(&[0; 16]);
+        q.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        q.extend_from_slice(&rdata);
+        q
+    }
+
+    #[test]
+    fn ixfr_carries_the_client_serial_and_over_udp_gets_our_soa() {
+        let (s, _) = secondary();
+        let (outcome, _) = ask_from(&s, &ixfr(2024010100), "127.0.0.1:5300", Transport::Tcp);
+        let Outcome::Transfer(ticket) = outcome else {
+            panic!("expected a transfer")
+        };
+        assert_eq!(ticket.client_serial, Some(wire::Serial(2024010100)));
+        let (outcome, out) = ask_from(&s, &ixfr(2024010100), "127.0.0.1:5300", Transport::Udp);
+        assert!(outcome.is_reply());
+        let msg = Message::parse(&out).unwrap();
+        assert_eq!(msg.answer.len(), 1);
+        assert_eq!(msg.answer[0].rtype, Rtype::SOA);
+        // An IXFR without the client's SOA is malformed.
+        let (_, out) = ask_from(
+            &s,
+            &query(0, "example.test.", Rtype::IXFR, 1, None),
+            "127.0.0.1:5300",
+            Transport::Tcp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::FORMERR);
+    }
+
+    #[test]
+    fn signed_requests_get_signed_answers_and_key_based_access() {
+        let (s, _) = secondary();
+        let mut q = query(0, "www.example.test.", Rtype::A, 1, None);
+        let mut verifier = wire::tsig::sign_request(&mut q, Arc::new(key()), NOW, 300).unwrap();
+        let (outcome, out) = ask_from(&s, &q, "192.0.2.99:5300", Transport::Udp);
+        assert!(outcome.is_reply());
+        verifier
+            .verify(&out, NOW)
+            .expect("the answer is signed with the request's key");
+        assert_eq!(Message::parse(&out).unwrap().answer.len(), 1);
+        // The key opens the transfer ACL from any address.
+        let mut axfr = query(0, "example.test.", Rtype::AXFR, 1, None);
+        wire::tsig::sign_request(&mut axfr, Arc::new(key()), NOW, 300).unwrap();
+        let (outcome, _) = ask_from(&s, &axfr, "192.0.2.99:5300", Transport::Tcp);
+        let Outcome::Transfer(ticket) = outcome else {
+            panic!("expected a transfer")
+        };
+        assert!(
+            ticket.signer.is_some(),
+            "every transfer message will be signed"
+        );
+    }
+
+    #[test]
+    fn bad_tsig_gets_notauth_with_the_tsig_error() {
+        let (s, _) = secondary();
+        // Unknown key.
+        let stranger = Key::new(
+            "other.".parse().unwrap(),
+            Algorithm::HmacSha256,
+            b"secret-secret-secret".to_vec(),
+        );
+        let mut q = query(0, "www.example.test.", Rtype::A, 1, None);
+        wire::tsig::sign_request(&mut q, Arc::new(stranger), NOW, 300).unwrap();
+        let (_, out) = ask_from(&s, &q, "127.0.0.1:5300", Transport::Udp);
+        let msg = Message::parse(&out).unwrap();
+        assert_eq!(msg.rcode(), Rcode::NOTAUTH);
+        assert!(msg.answer.is_empty());
+        let tsig = wire::tsig::TsigRecord::from_message(&out, msg.tsig_offset.unwrap()).unwrap();
+        assert_eq!(tsig.error, Rcode::BADKEY);
+        assert!(tsig.mac.is_empty(), "BADKEY answers are unsigned");
+        // Right key, wrong time.
+        let mut q = query(0, "www.example.test.", Rtype::A, 1, None);
+        wire::tsig::sign_request(&mut q, Arc::new(key()), NOW - 1000, 300).unwrap();
+        let (_, out) = ask_from(&s, &q, "127.0.0.1:5300", Transport::Udp);
+        let msg = Message::parse(&out).unwrap();
+        let tsig = wire::tsig::TsigRecord::from_message(&out, msg.tsig_offset.unwrap()).unwrap();
+        assert_eq!((msg.rcode(), tsig.error), (Rcode::NOTAUTH, Rcode::BADTIME));
+        assert_eq!(tsig.server_time(), Some(NOW));
+        // A tampered request.
+        let mut q = query(0, "www.example.test.", Rtype::A, 1, None);
+        wire::tsig::sign_request(&mut q, Arc::new(key()), NOW, 300).unwrap();
+        q[2] ^= 0x01; // flip RD after signing
+        let (_, out) = ask_from(&s, &q, "127.0.0.1:5300", Transport::Udp);
+        let msg = Message::parse(&out).unwrap();
+        let tsig = wire::tsig::TsigRecord::from_message(&out, msg.tsig_offset.unwrap()).unwrap();
+        assert_eq!((msg.rcode(), tsig.error), (Rcode::NOTAUTH, Rcode::BADSIG));
+    }
+
+    #[test]
+    fn a_zone_without_a_usable_copy_is_servfail() {
+        let mut s = served(Settings::default());
+        s.catalog
+            .insert_unavailable(&"example.test.".parse().unwrap());
+        let msg = ask_parsed(
+            &s,
+            &query(0, "www.example.test.", Rtype::A, 1, None),
+            Transport::Udp,
+        );
+        assert_eq!(msg.rcode(), Rcode::SERVFAIL);
     }
 }

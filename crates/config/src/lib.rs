@@ -176,6 +176,8 @@ pub struct ZoneConfig {
     pub allow_transfer: Vec<MatchRule>,
     /// Who may send dynamic updates.
     pub allow_update: Vec<MatchRule>,
+    /// Who may NOTIFY a secondary zone; by default its primaries' addresses.
+    pub allow_notify: Vec<MatchRule>,
     /// Where a secondary transfers from, in order of preference.
     pub primaries: Vec<SocketAddr>,
     /// Key for SOA queries and transfers from the primaries.
@@ -740,6 +742,21 @@ impl Checker<'_> {
                     &acl_names,
                     &key_names,
                 )?,
+                allow_notify: match &z.allow_notify {
+                    Some(list) => self.match_list(
+                        list,
+                        &format!("{prefix}.allow_notify"),
+                        &acl_names,
+                        &key_names,
+                    )?,
+                    None => primaries
+                        .iter()
+                        .map(|p| MatchRule {
+                            negated: false,
+                            element: MatchElement::Prefix(p.ip().into()),
+                        })
+                        .collect(),
+                },
                 allow_update: self.match_list(
                     &z.allow_update,
                     &format!("{prefix}.allow_update"),

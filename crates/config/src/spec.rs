@@ -106,6 +106,7 @@ pub(crate) struct ZoneSpec {
     pub allow_transfer: Vec<Spanned<String>>,
     #[serde(default)]
     pub allow_update: Vec<Spanned<String>>,
+    pub allow_notify: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub primaries: Vec<Spanned<String>>,
     pub primary_key: Option<Spanned<String>>,

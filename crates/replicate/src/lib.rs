@@ -3,6 +3,7 @@
 
 mod crc32;
 pub mod diff;
+pub mod driver;
 pub mod durable;
 pub mod journal;
 pub mod notify;

@@ -1,0 +1,60 @@
+//! NOTIFY in (RFC 1996 §3.7–3.10): accept it from a primary of a zone we
+//! are secondary for, refuse it otherwise, and tell the replication layer.
+
+use wire::header::flags;
+use wire::request::Request;
+use wire::writer::Writer;
+use wire::{Name, Rcode, Rtype};
+
+use crate::acl::Requester;
+use crate::reply::{error_response, reply_bits};
+use crate::{Client, Served};
+
+/// Answers a NOTIFY request.
+pub(crate) fn answer(
+    served: &Served,
+    request: &Request<'_>,
+    client: &Client,
+    requester: Requester<'_>,
+    limit: usize,
+    out: &mut Vec<u8>,
+) {
+    if request.qtype != Rtype::SOA {
+        // RFC 1996 §3.7: NOTIFY carries QTYPE=SOA for zone changes; other
+        // types are not defined here.
+        error_response(served, request, Rcode::NOTIMP, limit, out);
+        return;
+    }
+    let Ok(apex) = Name::from_wire(request.qname()) else {
+        error_response(served, request, Rcode::FORMERR, limit, out);
+        return;
+    };
+    let exact = served
+        .catalog
+        .find(request.qname())
+        .filter(|e| e.apex() == &apex);
+    let rcode = match exact {
+        // Not a zone we serve at all.
+        None => Rcode::NOTAUTH,
+        Some(_) => match served.policy(&apex).notify() {
+            // We are the primary of this zone: nobody notifies us.
+            None => Rcode::REFUSED,
+            // Not from one of our primaries (or not with their key): RFC 1996
+            // §3.10 says to ignore it; REFUSED tells the sender plainly.
+            Some(list) if !list.allows(requester) => Rcode::REFUSED,
+            Some(_) => {
+                if let Some(replication) = &served.replication {
+                    replication.notify_received(&apex, client.address);
+                }
+                Rcode::NOERROR
+            }
+        },
+    };
+    let mut writer = Writer::new(out, limit);
+    let _ = writer.question_raw(request.question_bytes());
+    let mut bits = reply_bits(request) | rcode.header_bits() as u16;
+    if rcode == Rcode::NOERROR {
+        bits |= flags::AA;
+    }
+    writer.finish(request.header.id, bits);
+}

@@ -1,0 +1,156 @@
+//! Pieces every reply shares: size limits, header bits, OPT, error replies.
+
+use wire::header::{HEADER_LEN, flags};
+use wire::request::{EdnsRequest, Malformed, Request, option_code};
+use wire::writer::Writer;
+use wire::{Rcode, Rtype};
+use zone::Transport;
+
+use crate::{Client, MIN_UDP_PAYLOAD, Served};
+
+/// Largest response for this request: 512 without EDNS over UDP, the smaller
+/// of the client's and our payload size with it, 64 KiB over TCP.
+pub(crate) fn response_limit(
+    served: &Served,
+    request: &Request<'_>,
+    transport: Transport,
+) -> usize {
+    match transport {
+        Transport::Tcp => u16::MAX as usize,
+        Transport::Udp => match request.edns {
+            None => MIN_UDP_PAYLOAD as usize,
+            Some(edns) => edns
+                .udp_payload
+                .max(MIN_UDP_PAYLOAD)
+                .min(served.settings.edns_udp_payload.max(MIN_UDP_PAYLOAD))
+                as usize,
+        },
+    }
+}
+
+/// Header bits every reply shares: QR, the opcode, RD and CD copied
+/// (RFC 1035 §4.1.1, RFC 6840 §5.9).
+pub(crate) fn reply_bits(request: &Request<'_>) -> u16 {
+    let h = request.header;
+    flags::QR | (h.bits & (0x7800 | flags::RD | flags::CD))
+}
+
+/// Length of the OPT record we will append (0 without EDNS).
+pub(crate) fn opt_len(served: &Served, request: &Request<'_>) -> usize {
+    match request.edns {
+        None => 0,
+        Some(edns) => 11 + edns_options(served, &edns).len(),
+    }
+}
+
+/// Our EDNS options for a request: NSID when asked for and configured.
+pub(crate) fn edns_options(served: &Served, edns: &EdnsRequest) -> OptionBytes {
+    let mut options = OptionBytes::default();
+    if edns.nsid
+        && let Some(nsid) = &served.settings.nsid
+    {
+        options.push(option_code::NSID, nsid);
+    }
+    options
+}
+
+/// Encoded EDNS options, inline up to a small size.
+pub(crate) struct OptionBytes {
+    bytes: [u8; 260],
+    len: usize,
+}
+
+impl Default for OptionBytes {
+    fn default() -> OptionBytes {
+        OptionBytes {
+            bytes: [0; 260],
+            len: 0,
+        }
+    }
+}
+
+impl OptionBytes {
+    fn push(&mut self, code: u16, data: &[u8]) {
+        let data = &data[..data.len().min(self.bytes.len() - self.len - 4)];
+        self.bytes[self.len..self.len + 2].copy_from_slice(&code.to_be_bytes());
+        self.bytes[self.len + 2..self.len + 4].copy_from_slice(&(data.len() as u16).to_be_bytes());
+        self.bytes[self.len + 4..self.len + 4 + data.len()].copy_from_slice(data);
+        self.len += 4 + data.len();
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+}
+
+/// Appends our OPT record to a response built by hand.
+pub(crate) fn append_opt(served: &Served, edns: &EdnsRequest, rcode: Rcode, out: &mut Vec<u8>) {
+    let options = edns_options(served, edns);
+    out.push(0);
+    out.extend_from_slice(&Rtype::OPT.0.to_be_bytes());
+    out.extend_from_slice(&served.settings.edns_udp_payload.to_be_bytes());
+    out.push(rcode.extended_bits());
+    out.push(0);
+    out.extend_from_slice(&(if edns.dnssec_ok { 0x8000u16 } else { 0 }).to_be_bytes());
+    out.extend_from_slice(&(options.len() as u16).to_be_bytes());
+    out.extend_from_slice(options.as_slice());
+}
+
+/// A response with only the question (and OPT): errors, BADVERS.
+pub(crate) fn error_response(
+    served: &Served,
+    request: &Request<'_>,
+    rcode: Rcode,
+    limit: usize,
+    out: &mut Vec<u8>,
+) {
+    let mut writer = Writer::new(out, limit);
+    let _ = writer.question_raw(request.question_bytes());
+    if let Some(edns) = request.edns {
+        let options = edns_options(served, &edns);
+        let _ = writer.opt(
+            served.settings.edns_udp_payload,
+            rcode.extended_bits(),
+            0,
+            edns.dnssec_ok,
+            options.as_slice(),
+        );
+    }
+    let bits = reply_bits(request) | rcode.header_bits() as u16;
+    writer.finish(request.header.id, bits);
+}
+
+/// FORMERR for a request that could not be read: the question is echoed
+/// when it was well formed, OPT when one was read (RFC 6891 §7).
+pub(crate) fn format_error(
+    served: &Served,
+    bytes: &[u8],
+    malformed: &Malformed,
+    client: &Client,
+    out: &mut Vec<u8>,
+) {
+    let limit = match (client.transport, malformed.edns) {
+        (Transport::Tcp, _) => u16::MAX as usize,
+        (Transport::Udp, None) => MIN_UDP_PAYLOAD as usize,
+        (Transport::Udp, Some(e)) => e.udp_payload.clamp(
+            MIN_UDP_PAYLOAD,
+            served.settings.edns_udp_payload.max(MIN_UDP_PAYLOAD),
+        ) as usize,
+    };
+    let mut writer = Writer::new(out, limit);
+    if let Some(end) = malformed.question_end {
+        let _ = writer.question_raw(&bytes[HEADER_LEN..end]);
+    }
+    if let Some(edns) = malformed.edns {
+        let _ = writer.opt(served.settings.edns_udp_payload, 0, 0, edns.dnssec_ok, &[]);
+    }
+    let h = malformed.header;
+    let bits = flags::QR
+        | (h.bits & (0x7800 | flags::RD | flags::CD))
+        | Rcode::FORMERR.header_bits() as u16;
+    writer.finish(h.id, bits);
+}

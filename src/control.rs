@@ -1,0 +1,244 @@
+//! The local control channel behind `hadns ctl`: a Unix socket in the data
+//! directory, readable and writable by the server's own user only (the
+//! file mode is the authentication, as with BIND's rndc over a local
+//! socket). The HTTP API takes over this role when it exists.
+//!
+//! Protocol: the client sends one line, `COMMAND [ZONE]`; the server answers
+//! with `ok` or `error: …` on the first line, details after, and closes.
+//!
+//! | command | effect |
+//! |---|---|
+//! | `status` | one line per zone: name, role, serial |
+//! | `zone-status ZONE` | serial, role, last transfer, next refresh, expiry, journal, NOTIFY targets |
+//! | `notify ZONE` | send NOTIFY to the zone's targets now |
+//! | `refresh ZONE` | check a secondary zone's primary now |
+//! | `retransfer ZONE` | AXFR a secondary zone now |
+//! | `reload` | re-read zone files (as SIGHUP) |
+
+use std::fmt::Write as _;
+use std::io;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use replicate::driver::Replicator;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use wire::Name;
+
+use crate::serve::Reloader;
+
+/// File name of the control socket inside the data directory.
+pub const SOCKET_NAME: &str = "control.sock";
+
+/// Binds the control socket and serves it in the background.
+pub fn listen(
+    data_dir: &Path,
+    replicator: Arc<Replicator>,
+    reloader: Arc<Reloader>,
+) -> io::Result<PathBuf> {
+    std::fs::create_dir_all(data_dir)?;
+    let path = data_dir.join(SOCKET_NAME);
+    // A socket left by a previous run that died; nothing listens on it.
+    if path.exists() && std::os::unix::net::UnixStream::connect(&path).is_err() {
+        std::fs::remove_file(&path)?;
+    }
+    let listener = UnixListener::bind(&path)?;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    tokio::spawn(async move {
+        loop {
+            let Ok((stream, _)) = listener.accept().await else {
+                continue;
+            };
+            let replicator = Arc::clone(&replicator);
+            let reloader = Arc::clone(&reloader);
+            tokio::spawn(async move {
+                if let Err(e) = session(stream, replicator, reloader).await {
+                    tracing::debug!(error = %e, "control session ended");
+                }
+            });
+        }
+    });
+    Ok(path)
+}
+
+async fn session(
+    stream: UnixStream,
+    replicator: Arc<Replicator>,
+    reloader: Arc<Reloader>,
+) -> io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut line = String::new();
+    let mut reader = BufReader::new(read.take(1024));
+    tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no command"))??;
+    let reply = execute(line.trim(), &replicator, &reloader).await;
+    write.write_all(reply.as_bytes()).await?;
+    write.shutdown().await
+}
+
+async fn execute(line: &str, replicator: &Arc<Replicator>, reloader: &Arc<Reloader>) -> String {
+    let mut words = line.split_whitespace();
+    let command = words.next().unwrap_or("");
+    let zone = words
+        .next()
+        .map(|z| Name::from_text(z, Some(&Name::root())));
+    let zone = match zone {
+        Some(Ok(name)) => Some(name),
+        Some(Err(e)) => return format!("error: bad zone name: {e}\n"),
+        None => None,
+    };
+    let need_zone = |zone: &Option<Name>| {
+        zone.clone()
+            .ok_or("error: this command needs a zone name\n".to_string())
+    };
+    match command {
+        "status" => {
+            let mut names: Vec<&Name> = replicator.zones().collect();
+            names.sort();
+            let mut out = String::from("ok\n");
+            for name in names {
+                if let Some(s) = replicator.status(name) {
+                    let _ = writeln!(
+                        out,
+                        "{}\t{}\t{}",
+                        s.apex,
+                        s.role,
+                        s.serial.map_or("-".to_string(), |v| v.0.to_string())
+                    );
+                }
+            }
+            out
+        }
+        "zone-status" => match need_zone(&zone) {
+            Err(e) => e,
+            Ok(name) => match replicator.status(&name) {
+                None => format!("error: zone {name} is not replicated by this node\n"),
+                Some(s) => zone_status(&s),
+            },
+        },
+        "notify" => match need_zone(&zone) {
+            Err(e) => e,
+            Ok(name) if replicator.notify_now(&name) => "ok\nNOTIFY sent\n".into(),
+            Ok(name) => format!("error: zone {name} is not replicated by this node\n"),
+        },
+        "refresh" => match need_zone(&zone) {
+            Err(e) => e,
+            Ok(name) if replicator.refresh_now(&name) => "ok\nrefresh scheduled\n".into(),
+            Ok(name) => format!("error: zone {name} is not a secondary zone of this node\n"),
+        },
+        "retransfer" => match need_zone(&zone) {
+            Err(e) => e,
+            Ok(name) if replicator.retransfer_now(&name) => "ok\nAXFR scheduled\n".into(),
+            Ok(name) => format!("error: zone {name} is not a secondary zone of this node\n"),
+        },
+        "reload" => {
+            let reloader = Arc::clone(reloader);
+            match tokio::task::spawn_blocking(move || reloader.reload()).await {
+                Ok(failures) if failures.is_empty() => "ok\nreloaded\n".into(),
+                Ok(failures) => format!("error: {}\n", failures.join("\n")),
+                Err(e) => format!("error: reload task failed: {e}\n"),
+            }
+        }
+        "" => "error: empty command\n".into(),
+        other => format!(
+            "error: unknown command `{other}` (status, zone-status, notify, refresh, retransfer, reload)\n"
+        ),
+    }
+}
+
+fn time(t: Option<SystemTime>) -> String {
+    match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
+        None => "never".into(),
+        Some(d) => {
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |n| n.as_secs()) as i64;
+            let delta = d.as_secs() as i64 - now;
+            let relative = if delta >= 0 {
+                format!("in {delta}s")
+            } else {
+                format!("{}s ago", -delta)
+            };
+            format!("{} ({relative})", d.as_secs())
+        }
+    }
+}
+
+fn zone_status(s: &replicate::driver::ZoneStatus) -> String {
+    let mut out = String::from("ok\n");
+    let _ = writeln!(out, "zone: {}", s.apex);
+    let _ = writeln!(out, "role: {}", s.role);
+    let _ = writeln!(
+        out,
+        "serial: {}",
+        s.serial
+            .map_or("none (not served)".to_string(), |v| v.0.to_string())
+    );
+    if let Some(sec) = &s.secondary {
+        let _ = writeln!(out, "last transfer: {}", time(sec.last_transfer));
+        let _ = writeln!(out, "last check: {}", time(sec.last_check));
+        let _ = writeln!(out, "next refresh: {}", time(Some(sec.next_refresh)));
+        let _ = writeln!(out, "expires: {}", time(sec.expires_at));
+        let _ = writeln!(out, "expired: {}", sec.expired);
+        let _ = writeln!(
+            out,
+            "timers: refresh {}s retry {}s expire {}s",
+            sec.timers.refresh.as_secs(),
+            sec.timers.retry.as_secs(),
+            sec.timers.expire.as_secs()
+        );
+        if let Some(e) = &sec.last_error {
+            let _ = writeln!(out, "last error: {e}");
+        }
+    }
+    if let Some((first, last, entries)) = s.journal {
+        let _ = writeln!(
+            out,
+            "journal: {entries} entries, serials {} to {}",
+            first.map_or("-".into(), |v| v.0.to_string()),
+            last.map_or("-".into(), |v| v.0.to_string())
+        );
+    }
+    for (target, n) in &s.notify {
+        let _ = writeln!(
+            out,
+            "notify {target}: serial {} acknowledged {}{}",
+            n.serial.map_or("-".into(), |v| v.0.to_string()),
+            time(n.acknowledged),
+            n.error
+                .as_ref()
+                .map_or(String::new(), |e| format!(" error: {e}"))
+        );
+    }
+    out
+}
+
+/// The client side of `hadns ctl`: sends one command and prints the reply.
+/// Returns whether the server said `ok`.
+pub fn client(data_dir: &Path, command: &str) -> anyhow::Result<bool> {
+    use anyhow::Context;
+    use std::io::{Read, Write};
+    let path = data_dir.join(SOCKET_NAME);
+    let mut stream = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
+        format!(
+            "cannot reach the node at {} (is it running with this data_dir?)",
+            path.display()
+        )
+    })?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    stream.write_all(format!("{command}\n").as_bytes())?;
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply)?;
+    let (first, rest) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
+    if first == "ok" {
+        print!("{rest}");
+        Ok(true)
+    } else {
+        eprintln!("{first}");
+        print!("{rest}");
+        Ok(false)
+    }
+}
