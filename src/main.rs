@@ -24,7 +24,9 @@ use std::collections::HashMap;
 use answer::ZonePolicy;
 use answer::acl::MatchList;
 use config::{Config, Role, SerialPolicy};
-use replicate::driver::{RoleSetup, ZoneSetup};
+use replicate::driver::{DriverSettings, RoleSetup, ZoneSetup};
+use replicate::journal::JournalLimits;
+use replicate::secondary::TimerBounds;
 use wire::Name;
 use wire::tsig::{Key, Keyring};
 
@@ -247,9 +249,28 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             idle_timeout: config.dns.tcp_idle_timeout.max(Duration::from_millis(100)),
             max_connections: config.dns.tcp_max_connections,
         },
+        replication: driver_settings(&config.replication),
     };
     serve::run(plan)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Replication tunables from `[replication]`.
+fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
+    DriverSettings {
+        bounds: TimerBounds {
+            refresh: r.refresh,
+            retry: r.retry,
+            expire: r.expire,
+        },
+        journal: JournalLimits {
+            max_bytes: r.journal_max_size,
+            max_entries: r.journal_max_entries,
+        },
+        max_transfers_out: r.max_transfers_out,
+        transfer_timeout: r.transfer_timeout,
+        ..DriverSettings::default()
+    }
 }
 
 /// The TSIG keys of the configuration.

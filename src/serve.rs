@@ -58,6 +58,8 @@ pub struct Plan {
     pub udp_workers: usize,
     /// TCP limits.
     pub tcp: Limits,
+    /// Replication tunables.
+    pub replication: DriverSettings,
 }
 
 /// Runs the node until SIGTERM or SIGINT.
@@ -74,7 +76,7 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         Arc::clone(&state),
         &plan.data_dir,
         setups,
-        DriverSettings::default(),
+        plan.replication.clone(),
     )?;
     replicator.update_served(|served| served.replication = Some(replicator.clone()));
 

@@ -201,6 +201,26 @@ pub struct LogConfig {
     pub keep: u32,
 }
 
+/// `[replication]`: bounds on SOA timers (as BIND's min-refresh-time and
+/// friends) and transfer limits.
+#[derive(Clone, Debug)]
+pub struct ReplicationConfig {
+    /// Refresh interval bounds.
+    pub refresh: (Duration, Duration),
+    /// Retry interval bounds.
+    pub retry: (Duration, Duration),
+    /// Expire interval bounds.
+    pub expire: (Duration, Duration),
+    /// Largest journal file before old entries are dropped.
+    pub journal_max_size: u64,
+    /// Most journal entries kept.
+    pub journal_max_entries: usize,
+    /// Outgoing transfers at once.
+    pub max_transfers_out: usize,
+    /// Longest a transfer may take.
+    pub transfer_timeout: Duration,
+}
+
 /// A validated configuration.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -222,6 +242,8 @@ pub struct Config {
     pub zones: Vec<ZoneConfig>,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[replication]`.
+    pub replication: ReplicationConfig,
 }
 
 impl Default for Config {
@@ -786,6 +808,63 @@ impl Checker<'_> {
             },
         };
 
+        let r = &spec.replication;
+        let duration_or = |v: &Option<Spanned<spec::Duration>>,
+                           key: &str,
+                           default: u64|
+         -> Result<Duration, ConfigError> {
+            match v {
+                Some(v) => self.duration(v, key),
+                None => Ok(Duration::from_secs(default)),
+            }
+        };
+        type Bound<'a> = (&'a Option<Spanned<spec::Duration>>, &'a str, u64);
+        let bounds =
+            |low: Bound<'_>, high: Bound<'_>| -> Result<(Duration, Duration), ConfigError> {
+                let a = duration_or(low.0, low.1, low.2)?;
+                let b = duration_or(high.0, high.1, high.2)?;
+                if a > b {
+                    let span = high.0.as_ref().or(low.0.as_ref()).map(|s| s.span());
+                    return Err(self.error(
+                        span,
+                        high.1,
+                        format!("{}s is below {} ({}s)", b.as_secs(), low.1, a.as_secs()),
+                    ));
+                }
+                Ok((a, b))
+            };
+        let replication = ReplicationConfig {
+            refresh: bounds(
+                (&r.min_refresh, "replication.min_refresh", 300),
+                (&r.max_refresh, "replication.max_refresh", 28 * 86400),
+            )?,
+            retry: bounds(
+                (&r.min_retry, "replication.min_retry", 60),
+                (&r.max_retry, "replication.max_retry", 14 * 86400),
+            )?,
+            expire: bounds(
+                (&r.min_expire, "replication.min_expire", 3600),
+                (&r.max_expire, "replication.max_expire", 14 * 7 * 86400),
+            )?,
+            journal_max_size: match &r.journal_max_size {
+                Some(v) => self.size(v, "replication.journal_max_size")?,
+                None => 64 * 1024 * 1024,
+            },
+            journal_max_entries: match &r.journal_max_entries {
+                Some(v) => self.int(v, "replication.journal_max_entries", 1..=10_000_000)?,
+                None => 10_000,
+            },
+            max_transfers_out: match &r.max_transfers_out {
+                Some(v) => self.int(v, "replication.max_transfers_out", 1..=10_000)?,
+                None => 16,
+            },
+            transfer_timeout: duration_or(
+                &r.transfer_timeout,
+                "replication.transfer_timeout",
+                3600,
+            )?,
+        };
+
         Ok(Config {
             source: self.file.clone(),
             node,
@@ -796,6 +875,7 @@ impl Checker<'_> {
             views,
             zones,
             log,
+            replication,
         })
     }
 }

@@ -26,6 +26,24 @@ pub(crate) struct FileSpec {
     pub zone: Vec<Spanned<ZoneSpec>>,
     #[serde(default)]
     pub log: LogSpec,
+    #[serde(default)]
+    pub replication: ReplicationSpec,
+}
+
+/// `[replication]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReplicationSpec {
+    pub min_refresh: Option<Spanned<Duration>>,
+    pub max_refresh: Option<Spanned<Duration>>,
+    pub min_retry: Option<Spanned<Duration>>,
+    pub max_retry: Option<Spanned<Duration>>,
+    pub min_expire: Option<Spanned<Duration>>,
+    pub max_expire: Option<Spanned<Duration>>,
+    pub journal_max_size: Option<Spanned<Size>>,
+    pub journal_max_entries: Option<Spanned<i64>>,
+    pub max_transfers_out: Option<Spanned<i64>>,
+    pub transfer_timeout: Option<Spanned<Duration>>,
 }
 
 /// `[node]`.

@@ -215,6 +215,9 @@ struct ZoneState {
     notify_key: Option<Arc<Key>>,
     files: ZoneFiles,
     journal: Mutex<Journal>,
+    /// The newest good version, kept even while it is not served (an
+    /// expired secondary copy comes back when its primary answers again).
+    copy: Mutex<Option<Arc<Zone>>>,
     wake: tokio::sync::Notify,
     /// IXFRs applied since the last dump.
     since_dump: Mutex<usize>,
@@ -272,11 +275,15 @@ impl Replicator {
         setups: Vec<ZoneSetup>,
         settings: DriverSettings,
     ) -> Result<Arc<Replicator>, StartError> {
-        let zones_dir = data_dir.join("zones");
-        std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
-            path: zones_dir.clone(),
-            source,
-        })?;
+        // Nothing to keep on disk when nothing is replicated (zones given on
+        // the command line): leave the file system alone.
+        if !setups.is_empty() {
+            let zones_dir = data_dir.join("zones");
+            std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
+                path: zones_dir.clone(),
+                source,
+            })?;
+        }
         let now = SystemTime::now();
         let mut zones = HashMap::new();
         let mut restored = Vec::new();
@@ -317,6 +324,7 @@ impl Replicator {
                 notify_key: setup.notify_key,
                 files,
                 journal: Mutex::new(journal),
+                copy: Mutex::new(None),
                 wake: tokio::sync::Notify::new(),
                 since_dump: Mutex::new(0),
                 notify_status: Mutex::new(HashMap::new()),
@@ -333,6 +341,7 @@ impl Replicator {
             publish_lock: Mutex::new(()),
         });
         for (apex, copy) in restored {
+            *lock(&replicator.zones[&apex].copy) = copy.clone();
             let expired = replicator.zones[&apex]
                 .machine()
                 .map(|m| m.is_expired(now))
@@ -370,6 +379,17 @@ impl Replicator {
         self.served.store(Arc::new(next));
     }
 
+    /// Publishes a new version of a replicated zone and keeps it as the copy.
+    fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        *lock(&state.copy) = Some(zone.clone());
+        self.publish(&state.apex, Some(zone));
+    }
+
+    /// The newest good version of a replicated zone, served or not.
+    fn copy(&self, state: &ZoneState) -> Option<Arc<Zone>> {
+        lock(&state.copy).clone()
+    }
+
     /// Replaces the whole served state (a reload of settings), under the
     /// same lock as zone updates.
     pub fn update_served(&self, change: impl FnOnce(&mut Served)) {
@@ -402,7 +422,7 @@ impl Replicator {
         let Role::Primary { serial_policy } = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
-        let old = self.current(&apex).or_else(|| {
+        let old = self.copy(state).or_else(|| {
             persist::read_zone(&state.files.zone).ok().and_then(|dump| {
                 Zone::build(&apex, dump.records, BuildOptions { precompile: false })
                     .ok()
@@ -415,7 +435,7 @@ impl Replicator {
             let serial = new.serial();
             let zone = Arc::new(new);
             self.write_dump(state, &zone);
-            self.publish(&apex, Some(zone));
+            self.publish_copy(state, zone);
             return Ok(PrimaryOutcome::Published(serial));
         };
         let mut changes = diff::between(&old, &new);
@@ -424,7 +444,7 @@ impl Replicator {
         {
             if self.current(&apex).is_none() {
                 // At start with an unchanged file: serve it.
-                self.publish(&apex, Some(Arc::new(new)));
+                self.publish_copy(state, Arc::new(new));
             }
             return Ok(PrimaryOutcome::Unchanged(old.serial()));
         }
@@ -460,7 +480,7 @@ impl Replicator {
         }
         let zone = Arc::new(new);
         self.write_dump(state, &zone);
-        self.publish(&apex, Some(zone));
+        self.publish_copy(state, zone);
         self.send_notifies(state);
         Ok(PrimaryOutcome::Published(serial))
     }
@@ -665,6 +685,7 @@ impl Replicator {
                         machine.soa_answer(SystemTime::now(), primary, result);
                     }
                     self.save_timers(&state, Some(address));
+                    self.enforce_expiry(&state, SystemTime::now());
                 }
                 Step::Transfer { primary, request } => {
                     let address = primaries[primary.min(primaries.len() - 1)];
@@ -692,12 +713,20 @@ impl Replicator {
         }
     }
 
-    /// Stops serving an expired copy (RFC 1035 §4.3.5).
+    /// Stops serving an expired copy (RFC 1035 §4.3.5), and serves it again
+    /// once a check succeeds.
     fn enforce_expiry(&self, state: &ZoneState, now: SystemTime) {
         let expired = state.machine().map(|m| m.is_expired(now)).unwrap_or(false);
-        if expired && self.current(&state.apex).is_some() {
+        let served = self.current(&state.apex).is_some();
+        if expired && served {
             tracing::error!(zone = %state.apex, "zone expired: no successful check within the expire interval; answering SERVFAIL");
             self.publish(&state.apex, None);
+        } else if !expired
+            && !served
+            && let Some(copy) = self.copy(state)
+        {
+            tracing::info!(zone = %state.apex, serial = copy.serial().0, "zone confirmed by its primary; serving it again");
+            self.publish(&state.apex, Some(copy));
         }
     }
 
@@ -729,7 +758,7 @@ impl Replicator {
         key: Option<Arc<Key>>,
         request: Request,
     ) -> Result<(Serial, Timers), Failure> {
-        let current = self.current(&state.apex);
+        let current = self.copy(state);
         // IXFR needs the copy it starts from; without one, AXFR.
         let request = match (request, &current) {
             (Request::Ixfr(serial), Some(zone)) if zone.serial() == serial => request,
@@ -797,7 +826,7 @@ impl Replicator {
                     tracing::warn!(zone = %state.apex, error = %e, "cannot reset the journal");
                 }
                 let timers = timers_of(&zone, bounds);
-                self.publish(&state.apex, Some(zone));
+                self.publish_copy(state, zone);
                 Ok((serial, timers))
             }
             Received::Incremental(diffs) => {
@@ -844,14 +873,14 @@ impl Replicator {
                     self.write_dump(state, &zone);
                 }
                 let timers = timers_of(&zone, bounds);
-                self.publish(&state.apex, Some(zone));
+                self.publish_copy(state, zone);
                 Ok((serial, timers))
             }
         }
     }
 
     fn send_notifies(self: &Arc<Self>, state: &ZoneState) {
-        let Some(zone) = self.current(&state.apex) else {
+        let Some(zone) = self.copy(state) else {
             return;
         };
         if state.notify.is_empty() {
