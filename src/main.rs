@@ -269,6 +269,7 @@ fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
         },
         max_transfers_out: r.max_transfers_out,
         transfer_timeout: r.transfer_timeout,
+        after_load: Some(memory::release_free_memory),
         ..DriverSettings::default()
     }
 }

@@ -99,6 +99,9 @@ pub struct DriverSettings {
     pub notify_retry: notify::RetryPolicy,
     /// Write a fresh dump of a secondary copy after this many IXFRs.
     pub dump_every: usize,
+    /// Called after a transferred zone replaced an old one (the server
+    /// returns freed memory to the system here).
+    pub after_load: Option<fn()>,
 }
 
 impl Default for DriverSettings {
@@ -111,6 +114,7 @@ impl Default for DriverSettings {
             transfer_timeout: Duration::from_secs(3600),
             notify_retry: notify::RetryPolicy::default(),
             dump_every: 64,
+            after_load: None,
         }
     }
 }
@@ -764,6 +768,7 @@ impl Replicator {
             (Request::Ixfr(serial), Some(zone)) if zone.serial() == serial => request,
             _ => Request::Axfr,
         };
+        let started = std::time::Instant::now();
         let received = tokio::time::timeout(
             self.settings.transfer_timeout,
             receive_transfer(
@@ -777,6 +782,7 @@ impl Replicator {
         )
         .await
         .map_err(|_| Failure::Unreachable("transfer took too long".into()))??;
+        tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transfer received");
         let this = Arc::clone(self);
         let state = Arc::clone(state);
         tokio::task::spawn_blocking(move || this.apply(&state, current, request, received))
@@ -819,14 +825,21 @@ impl Replicator {
                 }
                 let zone = Arc::new(zone);
                 // Persist before serving: a crash now must not lose it.
+                let started = std::time::Instant::now();
                 persist::write_zone(&state.files.zone, &state.apex, serial, zone.records())
                     .map_err(|e| Failure::Invalid(format!("cannot persist the copy: {e}")))?;
+                tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transferred zone persisted");
                 *lock(&state.since_dump) = 0;
                 if let Err(e) = lock(&state.journal).reset() {
                     tracing::warn!(zone = %state.apex, error = %e, "cannot reset the journal");
                 }
                 let timers = timers_of(&zone, bounds);
-                self.publish_copy(state, zone);
+                self.publish_copy(state, zone.clone());
+                zone.compile();
+                drop(zone);
+                if let Some(after_load) = self.settings.after_load {
+                    after_load();
+                }
                 Ok((serial, timers))
             }
             Received::Incremental(diffs) => {
@@ -873,7 +886,8 @@ impl Replicator {
                     self.write_dump(state, &zone);
                 }
                 let timers = timers_of(&zone, bounds);
-                self.publish_copy(state, zone);
+                self.publish_copy(state, zone.clone());
+                zone.compile();
                 Ok((serial, timers))
             }
         }

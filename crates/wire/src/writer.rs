@@ -16,9 +16,14 @@ use crate::name::MAX_NAME_LEN;
 use crate::rdata::{self, Field};
 use crate::types::{Class, Rtype};
 
-/// Most label positions remembered for compression. Later names are still
-/// written, only less compressed.
-const MAX_COMPRESSION_ENTRIES: usize = 192;
+/// Label positions remembered inline; a message that needs more (zone
+/// transfers, big answers) moves to a hashed table.
+const INLINE_TARGETS: usize = 24;
+/// Slots of the hashed table (a power of two).
+const HASHED_SLOTS: usize = 8192;
+/// Most label positions remembered in all; later names are still written,
+/// only less compressed. Keeps the hashed table under 75 % full.
+const MAX_COMPRESSION_ENTRIES: usize = HASHED_SLOTS * 3 / 4;
 /// Pointers can address only the first 16 KiB of a message.
 const MAX_POINTER_TARGET: usize = 0x3FFF;
 
@@ -51,17 +56,164 @@ pub enum Owner<'n> {
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
     len: usize,
-    compression: usize,
+    compression: CompressionMark,
     counts: [u16; 3],
     pointers: usize,
+}
+
+/// Where earlier names sit, so later ones can point at them.
+///
+/// Small messages (almost every answer) use a short inline list scanned
+/// linearly, which costs nothing to set up. Once a message has more names
+/// than that, every position also goes into a hash table keyed by the name
+/// that starts there, so a zone transfer's thousands of names are found in
+/// one probe instead of a scan.
+struct Compression {
+    inline: [u16; INLINE_TARGETS],
+    inline_len: usize,
+    hashed: Option<Box<Hashed>>,
+}
+
+/// The hash table of [`Compression`]: slots of (hash, offset), offset 0
+/// meaning empty (no name starts inside the header), and the order slots
+/// were filled in, so a rollback can empty them again in reverse.
+struct Hashed {
+    slots: Vec<(u32, u16)>,
+    filled: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct CompressionMark {
+    inline_len: usize,
+    hashed_len: Option<usize>,
+}
+
+/// FNV-1a over a name's octets, letters lower-cased, root label included:
+/// the same value whether the name is read from an uncompressed suffix or
+/// from the message through its pointers.
+fn name_hash(octets: impl Iterator<Item = u8>) -> u32 {
+    let mut hash: u32 = 0x811C_9DC5;
+    for b in octets {
+        hash ^= b.to_ascii_lowercase() as u32;
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// The octets of the name at `pos` in `buf`, pointers followed.
+fn name_octets(buf: &[u8], mut pos: usize) -> impl Iterator<Item = u8> + '_ {
+    let mut remaining_in_label: usize = 0;
+    let mut steps = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        loop {
+            if done || steps > MAX_NAME_LEN * 2 {
+                return None;
+            }
+            steps += 1;
+            if remaining_in_label > 0 {
+                remaining_in_label -= 1;
+                let b = buf[pos];
+                pos += 1;
+                return Some(b);
+            }
+            let b = buf[pos];
+            if b & 0xC0 == 0xC0 {
+                pos = (((b & 0x3F) as usize) << 8) | buf[pos + 1] as usize;
+                continue;
+            }
+            pos += 1;
+            remaining_in_label = b as usize;
+            if b == 0 {
+                done = true;
+            }
+            return Some(b);
+        }
+    })
+}
+
+impl Compression {
+    fn new() -> Compression {
+        Compression {
+            inline: [0; INLINE_TARGETS],
+            inline_len: 0,
+            hashed: None,
+        }
+    }
+
+    fn len(&self) -> usize {
+        match &self.hashed {
+            Some(h) => INLINE_TARGETS + h.filled.len(),
+            None => self.inline_len,
+        }
+    }
+
+    fn mark(&self) -> CompressionMark {
+        CompressionMark {
+            inline_len: self.inline_len,
+            hashed_len: self.hashed.as_ref().map(|h| h.filled.len()),
+        }
+    }
+
+    fn rollback(&mut self, mark: CompressionMark) {
+        match mark.hashed_len {
+            None => self.hashed = None,
+            Some(len) => {
+                if let Some(h) = self.hashed.as_mut() {
+                    while h.filled.len() > len {
+                        let slot = h.filled.pop().unwrap_or(0);
+                        h.slots[slot as usize] = (0, 0);
+                    }
+                }
+            }
+        }
+        self.inline_len = mark.inline_len;
+    }
+
+    /// Remembers that a name starts at `offset` in `buf`.
+    fn insert(&mut self, buf: &[u8], offset: u16) {
+        if self.hashed.is_none() {
+            if self.inline_len < INLINE_TARGETS {
+                self.inline[self.inline_len] = offset;
+                self.inline_len += 1;
+                return;
+            }
+            let mut hashed = Box::new(Hashed {
+                slots: vec![(0, 0); HASHED_SLOTS],
+                filled: Vec::with_capacity(256),
+            });
+            for &earlier in &self.inline[..self.inline_len] {
+                hashed.put(name_hash(name_octets(buf, earlier as usize)), earlier);
+            }
+            // The inline entries now live in the table too; `filled` counts
+            // only what came after, so rolling back to before the switch
+            // simply drops the table.
+            hashed.filled.clear();
+            self.hashed = Some(hashed);
+        }
+        if let Some(h) = self.hashed.as_mut() {
+            h.put(name_hash(name_octets(buf, offset as usize)), offset);
+        }
+    }
+}
+
+impl Hashed {
+    fn put(&mut self, hash: u32, offset: u16) {
+        let mask = HASHED_SLOTS - 1;
+        let mut slot = hash as usize & mask;
+        while self.slots[slot].1 != 0 {
+            slot = (slot + 1) & mask;
+        }
+        self.slots[slot] = (hash, offset);
+        self.filled.push(slot as u32);
+    }
 }
 
 /// Appends a DNS message to a buffer, compressing names.
 pub struct Writer<'a> {
     buf: &'a mut Vec<u8>,
     limit: usize,
-    compression: [u16; MAX_COMPRESSION_ENTRIES],
-    compression_len: usize,
+    compression: Compression,
     /// Targets at or above this offset are not remembered (precompiled
     /// answers keep room for relocation).
     compression_ceiling: usize,
@@ -79,8 +231,7 @@ impl<'a> Writer<'a> {
         Writer {
             buf,
             limit: limit.max(HEADER_LEN),
-            compression: [0; MAX_COMPRESSION_ENTRIES],
-            compression_len: 0,
+            compression: Compression::new(),
             compression_ceiling: MAX_POINTER_TARGET,
             counts: [0; 3],
             qdcount: 0,
@@ -179,7 +330,7 @@ impl<'a> Writer<'a> {
     pub fn mark(&self) -> Mark {
         Mark {
             len: self.buf.len(),
-            compression: self.compression_len,
+            compression: self.compression.mark(),
             counts: self.counts,
             pointers: self.pointer_log.as_ref().map_or(0, |l| l.len()),
         }
@@ -188,7 +339,7 @@ impl<'a> Writer<'a> {
     /// Forgets everything written after `mark`.
     pub fn rollback(&mut self, mark: Mark) {
         self.buf.truncate(mark.len);
-        self.compression_len = mark.compression;
+        self.compression.rollback(mark.compression);
         self.counts = mark.counts;
         if let Some(log) = self.pointer_log.as_mut() {
             log.truncate(mark.pointers);
@@ -366,8 +517,11 @@ impl<'a> Writer<'a> {
                 self.reserve(suffix + 2)?;
                 let start = self.buf.len();
                 self.buf.extend_from_slice(&name[..suffix]);
+                self.pointer(target)?;
+                // Only now is the name complete in the buffer (the hashed
+                // table reads it from there).
                 self.remember_labels(start, suffix, 0);
-                return self.pointer(target);
+                return Ok(());
             }
             suffix += 1 + name[suffix] as usize;
         }
@@ -388,12 +542,11 @@ impl<'a> Writer<'a> {
         let mut index = 0;
         while pos < len && self.buf[start + pos] != 0 {
             let at = start + pos;
-            if at >= self.compression_ceiling || self.compression_len == MAX_COMPRESSION_ENTRIES {
+            if at >= self.compression_ceiling || self.compression.len() >= MAX_COMPRESSION_ENTRIES {
                 return;
             }
             if index >= skip {
-                self.compression[self.compression_len] = at as u16;
-                self.compression_len += 1;
+                self.compression.insert(self.buf, at as u16);
             }
             pos += 1 + self.buf[start + pos] as usize;
             index += 1;
@@ -402,8 +555,23 @@ impl<'a> Writer<'a> {
 
     /// Finds an offset where `suffix` (uncompressed, non-root) was written.
     fn find(&self, suffix: &[u8]) -> Option<usize> {
+        if let Some(hashed) = &self.compression.hashed {
+            let hash = name_hash(suffix.iter().copied());
+            let mask = HASHED_SLOTS - 1;
+            let mut slot = hash as usize & mask;
+            loop {
+                let (h, offset) = hashed.slots[slot];
+                if offset == 0 {
+                    return None;
+                }
+                if h == hash && self.name_at_equals(offset as usize, suffix) {
+                    return Some(offset as usize);
+                }
+                slot = (slot + 1) & mask;
+            }
+        }
         let first = suffix[0];
-        for &offset in &self.compression[..self.compression_len] {
+        for &offset in &self.compression.inline[..self.compression.inline_len] {
             let offset = offset as usize;
             if self.buf[offset] == first && self.name_at_equals(offset, suffix) {
                 return Some(offset);
@@ -495,6 +663,61 @@ mod tests {
         );
         assert_eq!(w.len(), before);
         assert_eq!(w.counts(), [1, 0, 0]);
+    }
+
+    #[test]
+    fn many_names_switch_to_the_hashed_table_and_stay_compressed() {
+        let mut buf = Vec::new();
+        let mut w = Writer::new(&mut buf, 65535);
+        w.question(&wire("example.com."), Rtype::AXFR, Class::IN, true)
+            .unwrap();
+        let mut owners = Vec::new();
+        for i in 0..400 {
+            owners.push(wire(&format!("host{i}.sub{}.example.com.", i % 7)));
+        }
+        for owner in &owners {
+            w.record(Owner::Name(owner), Rtype::A, Class::IN, 60, &[192, 0, 2, 1])
+                .unwrap();
+        }
+        // Every owner repeats: each must now be a bare pointer (2 octets).
+        let len = w.len();
+        for owner in &owners {
+            w.record(Owner::Name(owner), Rtype::A, Class::IN, 60, &[192, 0, 2, 2])
+                .unwrap();
+        }
+        assert_eq!(w.len() - len, 400 * (2 + 10 + 4));
+        w.finish(1, 0x8000);
+        let msg = Message::parse(&buf).unwrap();
+        assert_eq!(msg.answer.len(), 800);
+        assert_eq!(
+            msg.answer[799].owner,
+            "host399.sub0.example.com.".parse().unwrap()
+        );
+
+        // Rolling back to before the switch forgets every later name.
+        let mut buf = Vec::new();
+        let mut w = Writer::new(&mut buf, 65535);
+        w.question(&wire("example.com."), Rtype::AXFR, Class::IN, true)
+            .unwrap();
+        let mark = w.mark();
+        for owner in &owners {
+            w.record(Owner::Name(owner), Rtype::A, Class::IN, 60, &[192, 0, 2, 1])
+                .unwrap();
+        }
+        w.rollback(mark);
+        let len = w.len();
+        w.record(
+            Owner::Name(&owners[5]),
+            Rtype::A,
+            Class::IN,
+            60,
+            &[192, 0, 2, 1],
+        )
+        .unwrap();
+        // host5.sub5 is written in full again, with only example.com. compressed.
+        assert_eq!(w.len() - len, (1 + 5 + 1 + 4 + 2) + 10 + 4);
+        w.finish(1, 0x8000);
+        assert!(Message::parse(&buf).is_ok());
     }
 
     #[test]

@@ -18,6 +18,7 @@
 //! | body length u16 | pointer count u16 | body … | pointer positions (u16 each, into body)
 //! ```
 
+use hashbrown::HashTable;
 use wire::header::HEADER_LEN;
 use wire::name::MAX_NAME_LEN;
 use wire::writer::Writer;
@@ -25,8 +26,8 @@ use wire::{Class, Rcode, Rtype};
 
 use crate::resolve::{Found, QueryOptions, Resolution, Transport};
 use crate::snapshot::{
-    FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD, FLAG_WILDCARD_CHILD, NO_ANSWER,
-    NodeId, Zone,
+    FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_OCCLUDED, FLAG_WILDCARD, FLAG_WILDCARD_CHILD, NodeId,
+    Zone,
 };
 
 const FLAG_AUTHORITATIVE: u8 = 1;
@@ -98,25 +99,92 @@ impl<'z> Precompiled<'z> {
     }
 }
 
+/// Marker for "no precompiled answer".
+const NO_ANSWER: u32 = u32::MAX;
+
+/// The precompiled answers of one snapshot.
+pub(crate) struct Compiled {
+    /// Answers, each in the stored form above; exact-table answers have
+    /// their key (relative name, type) right in front of them.
+    answers: Vec<u8>,
+    /// (existing name, type) → offset of the key in `answers`.
+    exact: HashTable<u32>,
+    /// Per node: first entry in `answer_index`, entry count, and the answer
+    /// for every other type (`NO_ANSWER`: take the general path).
+    per_node: Vec<NodeAnswers>,
+    /// Answers by type of nodes not in the exact table (wildcards).
+    answer_index: Vec<(Rtype, u32)>,
+    /// NXDOMAIN, compiled behind the apex.
+    nxdomain_answer: u32,
+}
+
+#[derive(Clone, Copy)]
+struct NodeAnswers {
+    first: u32,
+    count: u16,
+    default: u32,
+}
+
+impl Compiled {
+    /// Bytes held, for metrics.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.answers.capacity()
+            + self.exact.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self.per_node.capacity() * std::mem::size_of::<NodeAnswers>()
+            + self.answer_index.capacity() * std::mem::size_of::<(Rtype, u32)>()
+    }
+
+    #[inline]
+    fn answer_at(&self, offset: u32) -> Precompiled<'_> {
+        Precompiled {
+            bytes: &self.answers[offset as usize..],
+        }
+    }
+
+    fn default_of(&self, node: NodeId) -> Option<Precompiled<'_>> {
+        match self.per_node[node as usize].default {
+            NO_ANSWER => None,
+            offset => Some(self.answer_at(offset)),
+        }
+    }
+}
+
 impl Zone {
+    /// Compiles the answers of this snapshot, once; until this has run,
+    /// [`Zone::precompiled`] returns `None` and every query takes the
+    /// general path. Building a zone does this unless told not to, so a
+    /// large transferred zone can be served first and compiled after.
+    pub fn compile(&self) {
+        if self.compiled.get().is_none() {
+            let compiled = precompile(self);
+            let _ = self.compiled.set(compiled);
+        }
+    }
+
+    /// Whether [`Zone::compile`] has run.
+    pub fn is_compiled(&self) -> bool {
+        self.compiled.get().is_some()
+    }
+
     /// The precompiled answer for `qname` (lower-case wire form, inside the
     /// zone) and `qtype`, or `None` when the query needs the general path
     /// (ANY, DNAME substitution, signed zones with DO, rare types on CNAME
-    /// owners, or answers that were not precompiled).
+    /// owners, or answers that were not compiled).
     #[inline]
     pub fn precompiled(&self, qname: &[u8], qtype: Rtype) -> Option<Precompiled<'_>> {
-        if qtype == Rtype::ANY || self.nxdomain_answer == NO_ANSWER {
+        if qtype == Rtype::ANY {
             return None;
         }
+        let compiled = self.compiled.get()?;
         // Most queries name an existing owner and a type it has: one probe
         // into the exact table lands on the answer, whose key sits right in
         // front of it, so the check and the copy share cache lines.
         let rel = &qname[..qname.len() - self.apex.wire_len()];
         let hash = exact_hash(&self.hasher, rel, qtype);
-        if let Some(&offset) = self.exact.find(hash, |&offset| {
-            key_matches(&self.answers, offset, rel, qtype)
+        if let Some(&offset) = compiled.exact.find(hash, |&offset| {
+            key_matches(&compiled.answers, offset, rel, qtype)
         }) {
-            return Some(self.answer_at(offset + key_len(rel) as u32));
+            return Some(compiled.answer_at(offset + key_len(rel) as u32));
         }
         let (id, exists) = match self.find(qname) {
             Found::Exact(id) => (id, true),
@@ -124,10 +192,10 @@ impl Zone {
         };
         let node = &self.nodes[id as usize];
         if node.flags & FLAG_OCCLUDED != 0 {
-            return self.referral_answer(node.occluder);
+            return compiled.default_of(node.occluder);
         }
         if node.flags & FLAG_CUT != 0 && !(exists && qtype == Rtype::DS) {
-            return self.referral_answer(id);
+            return compiled.default_of(id);
         }
         let source = if exists {
             id
@@ -141,34 +209,17 @@ impl Zone {
             wildcard[2..2 + rel.len()].copy_from_slice(rel);
             self.lookup_relative(&wildcard[..2 + rel.len()])?
         } else {
-            return Some(self.answer_at(self.nxdomain_answer));
+            return Some(compiled.answer_at(compiled.nxdomain_answer));
         };
-        let node = &self.nodes[source as usize];
-        let entries = &self.answer_index
-            [node.answers as usize..node.answers as usize + node.answers_len as usize];
+        let entry = compiled.per_node[source as usize];
+        let entries = &compiled.answer_index
+            [entry.first as usize..entry.first as usize + entry.count as usize];
         for &(rtype, offset) in entries {
             if rtype == qtype {
-                return Some(self.answer_at(offset));
+                return Some(compiled.answer_at(offset));
             }
         }
-        match node.default_answer {
-            NO_ANSWER => None,
-            offset => Some(self.answer_at(offset)),
-        }
-    }
-
-    fn referral_answer(&self, cut: NodeId) -> Option<Precompiled<'_>> {
-        match self.nodes[cut as usize].default_answer {
-            NO_ANSWER => None,
-            offset => Some(self.answer_at(offset)),
-        }
-    }
-
-    #[inline]
-    fn answer_at(&self, offset: u32) -> Precompiled<'_> {
-        Precompiled {
-            bytes: &self.answers[offset as usize..],
-        }
+        compiled.default_of(source)
     }
 }
 
@@ -197,7 +248,7 @@ fn key_matches(answers: &[u8], offset: u32, rel: &[u8], qtype: Rtype) -> bool {
 
 /// Compiles the answers of every node. Signed zones are compiled too: the
 /// compiled answers are the DO=0 ones; DO=1 takes the general path.
-pub(crate) fn precompile(zone: &mut Zone) {
+fn precompile(zone: &Zone) -> Compiled {
     let mut compiler = Compiler::default();
     let apex_len = zone.apex.wire_len();
     let mut apex = [0u8; MAX_NAME_LEN];
@@ -207,18 +258,33 @@ pub(crate) fn precompile(zone: &mut Zone) {
     negative.clear();
     negative.rcode = Rcode::NXDOMAIN;
     zone.push_soa(&mut negative.authority, false);
+    let empty = || Compiled {
+        answers: Vec::new(),
+        exact: HashTable::new(),
+        per_node: vec![
+            NodeAnswers {
+                first: 0,
+                count: 0,
+                default: NO_ANSWER
+            };
+            zone.nodes.len()
+        ],
+        answer_index: Vec::new(),
+        nxdomain_answer: NO_ANSWER,
+    };
     let Some(nxdomain) = compiler.compile(zone, &apex[..apex_len], false, &negative) else {
-        return;
+        return empty();
     };
     negative.rcode = Rcode::NOERROR;
     let Some(nodata) = compiler.compile(zone, &apex[..apex_len], false, &negative) else {
-        return;
+        return empty();
     };
     let mut answers = Vec::new();
     let nxdomain_answer = push_answer(&mut answers, &nxdomain);
     let nodata_answer = push_answer(&mut answers, &nodata);
 
     let mut answer_index = Vec::new();
+    let mut per_node = Vec::with_capacity(zone.nodes.len());
     let mut exact: Vec<(u64, u32)> = Vec::new();
     let mut name = [0u8; MAX_NAME_LEN];
     for id in 0..zone.nodes.len() as NodeId {
@@ -280,10 +346,11 @@ pub(crate) fn precompile(zone: &mut Zone) {
             }
         }
         let count = answer_index.len() as u32 - start;
-        let node = &mut zone.nodes[id as usize];
-        node.answers = start;
-        node.answers_len = count as u16;
-        node.default_answer = default_answer;
+        per_node.push(NodeAnswers {
+            first: start,
+            count: count as u16,
+            default: default_answer,
+        });
     }
     let mut table = hashbrown::HashTable::with_capacity(exact.len());
     for (hash, offset) in exact {
@@ -297,13 +364,15 @@ pub(crate) fn precompile(zone: &mut Zone) {
             exact_hash(&zone.hasher, &answers[at + 1..at + 1 + len], rtype)
         });
     }
-    zone.exact = table;
     answers.shrink_to_fit();
     answer_index.shrink_to_fit();
-    zone.answers = answers;
-    zone.answer_index = answer_index;
-    zone.nxdomain_answer = nxdomain_answer;
-    zone.nodata_answer = nodata_answer;
+    Compiled {
+        answers,
+        exact: table,
+        per_node,
+        answer_index,
+        nxdomain_answer,
+    }
 }
 
 fn push_answer(answers: &mut Vec<u8>, compiled: &[u8]) -> u32 {

@@ -45,17 +45,10 @@ pub(crate) struct Node {
     pub name: u32,
     /// First RRset in `Zone::rrsets`.
     pub rrsets: u32,
-    /// First entry in `Zone::answer_index`.
-    pub answers: u32,
-    /// Precompiled answer for every type without an entry; `u32::MAX` when
-    /// the node has none and queries must take the general path.
-    pub default_answer: u32,
     /// The highest zone cut or DNAME owner above this node, when occluded.
     pub occluder: NodeId,
     /// Number of RRsets.
     pub rrsets_len: u16,
-    /// Number of precompiled entries.
-    pub answers_len: u16,
     /// Length of the relative name.
     pub name_len: u8,
     /// `FLAG_*` bits.
@@ -157,20 +150,12 @@ pub struct Zone {
     pub(crate) hasher: foldhash::fast::RandomState,
     pub(crate) rrsets: Vec<Rrset>,
     pub(crate) rdata: Vec<u8>,
-    pub(crate) answer_index: Vec<(Rtype, u32)>,
-    pub(crate) answers: Vec<u8>,
-    /// Precompiled answers for (existing name, type), keyed in `answers`.
-    pub(crate) exact: HashTable<u32>,
-    /// Precompiled NXDOMAIN (question = apex), when precompiled.
-    pub(crate) nxdomain_answer: u32,
-    /// Precompiled NODATA (question = apex), when precompiled.
-    pub(crate) nodata_answer: u32,
+    /// Answers in wire form, once compiled (see [`Zone::compile`]); until
+    /// then every query takes the general path.
+    pub(crate) compiled: std::sync::OnceLock<precompiled::Compiled>,
     pub(crate) signed: bool,
     pub(crate) record_count: usize,
 }
-
-/// Marker for "no precompiled answer".
-pub(crate) const NO_ANSWER: u32 = u32::MAX;
 
 impl Zone {
     /// Builds a snapshot from the zone's records.
@@ -204,7 +189,9 @@ impl Zone {
                     rtype: record.rtype,
                 });
             }
-            record.owner = record.owner.to_lowercase();
+            if record.owner.as_wire().iter().any(u8::is_ascii_uppercase) {
+                record.owner = record.owner.to_lowercase();
+            }
             if record.rtype == Rtype::SOA {
                 if record.owner != apex {
                     return Err(ZoneError::OutOfZone {
@@ -215,13 +202,73 @@ impl Zone {
                 soa_count += 1;
             }
         }
-        records.sort_by(|a, b| {
-            a.owner
-                .canonical_cmp(&b.owner)
+        // Order without comparing names over and over: give each distinct
+        // owner (and each empty non-terminal above it) a number, sort those
+        // few by a canonical key computed once, then sort the records by
+        // (owner rank, type, RDATA), which compares integers and octets.
+        let mut ids: std::collections::HashMap<Name, u32, foldhash::fast::RandomState> =
+            std::collections::HashMap::with_capacity_and_hasher(
+                records.len() / 2,
+                foldhash::fast::RandomState::default(),
+            );
+        let mut all_names: Vec<Name> = Vec::new();
+        let mut owner_of: Vec<u32> = Vec::with_capacity(records.len());
+        for record in &records {
+            let next = all_names.len() as u32;
+            let id = *ids.entry(record.owner.clone()).or_insert_with(|| {
+                all_names.push(record.owner.clone());
+                next
+            });
+            owner_of.push(id);
+        }
+        let owner_count = all_names.len();
+        for i in 0..owner_count {
+            let mut current = all_names[i].parent();
+            while let Some(parent) = current {
+                if parent.label_count() < apex.label_count() || ids.contains_key(&parent) {
+                    break;
+                }
+                current = parent.parent();
+                ids.insert(parent.clone(), all_names.len() as u32);
+                all_names.push(parent);
+            }
+        }
+        drop(ids);
+        let keys: Vec<Vec<u16>> = all_names
+            .iter()
+            .map(|n| name::canonical_key(n.as_wire()))
+            .collect();
+        let mut order: Vec<u32> = (0..all_names.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+        drop(keys);
+        let mut rank = vec![0u32; all_names.len()];
+        for (position, &id) in order.iter().enumerate() {
+            rank[id as usize] = position as u32;
+        }
+        let mut keyed: Vec<(u32, Record)> = owner_of
+            .into_iter()
+            .map(|id| rank[id as usize])
+            .zip(records)
+            .collect();
+        keyed.sort_unstable_by(|(ra, a), (rb, b)| {
+            ra.cmp(rb)
                 .then(a.rtype.cmp(&b.rtype))
                 .then_with(|| a.rdata.cmp(&b.rdata))
         });
-        records.dedup_by(|a, b| a.owner == b.owner && a.rtype == b.rtype && a.rdata == b.rdata);
+        keyed.dedup_by(|(ra, a), (rb, b)| ra == rb && a.rtype == b.rtype && a.rdata == b.rdata);
+        let mut names_in_order: Vec<Option<Name>> = all_names.into_iter().map(Some).collect();
+        let all_names: Vec<Name> = order
+            .iter()
+            .map(|&id| {
+                names_in_order[id as usize]
+                    .take()
+                    .unwrap_or_else(Name::root)
+            })
+            .collect();
+        drop(names_in_order);
+        drop(order);
+        drop(rank);
+        let records: Vec<Record> = keyed.into_iter().map(|(_, r)| r).collect();
         if soa_count == 0 {
             return Err(ZoneError::NoSoa(apex));
         }
@@ -243,31 +290,6 @@ impl Zone {
             ttl: soa_record.ttl,
         };
 
-        // Every owner plus every empty non-terminal between it and the apex,
-        // in canonical order (a parent always sorts before its children).
-        let mut owners: Vec<Name> = Vec::with_capacity(records.len());
-        for record in &records {
-            if owners.last() != Some(&record.owner) {
-                owners.push(record.owner.clone());
-            }
-        }
-        let mut all_names = owners.clone();
-        {
-            let mut seen: std::collections::HashSet<Name> = owners.iter().cloned().collect();
-            for owner in &owners {
-                let mut current = owner.parent();
-                while let Some(parent) = current {
-                    if parent.label_count() < apex.label_count() || !seen.insert(parent.clone()) {
-                        break;
-                    }
-                    current = parent.parent();
-                    all_names.push(parent);
-                }
-            }
-        }
-        all_names.sort_by(|a, b| a.canonical_cmp(b));
-        drop(owners);
-
         let apex_len = apex.wire_len();
         let mut zone = Zone {
             apex: apex.clone(),
@@ -278,11 +300,7 @@ impl Zone {
             hasher: foldhash::fast::RandomState::default(),
             rrsets: Vec::new(),
             rdata: Vec::new(),
-            answer_index: Vec::new(),
-            answers: Vec::new(),
-            exact: HashTable::new(),
-            nxdomain_answer: NO_ANSWER,
-            nodata_answer: NO_ANSWER,
+            compiled: std::sync::OnceLock::new(),
             signed: false,
             record_count: records.len(),
         };
@@ -295,11 +313,8 @@ impl Zone {
             let mut node = Node {
                 name: name_offset,
                 rrsets: zone.rrsets.len() as u32,
-                answers: 0,
-                default_answer: NO_ANSWER,
                 occluder: NO_NODE,
                 rrsets_len: 0,
-                answers_len: 0,
                 name_len: rel.len() as u8,
                 flags: if full.is_wildcard() { FLAG_WILDCARD } else { 0 },
             };
@@ -383,7 +398,7 @@ impl Zone {
         zone.rrsets.shrink_to_fit();
         zone.rdata.shrink_to_fit();
         if options.precompile {
-            precompiled::precompile(&mut zone);
+            zone.compile();
         }
         Ok(zone)
     }
@@ -426,9 +441,10 @@ impl Zone {
             + self.table.capacity() * (std::mem::size_of::<NodeId>() + 1)
             + self.rrsets.capacity() * std::mem::size_of::<Rrset>()
             + self.rdata.capacity()
-            + self.answer_index.capacity() * std::mem::size_of::<(Rtype, u32)>()
-            + self.answers.capacity()
-            + self.exact.capacity() * (std::mem::size_of::<u32>() + 1)
+            + self
+                .compiled
+                .get()
+                .map_or(0, precompiled::Compiled::heap_bytes)
     }
 
     /// Finds the node whose relative lower-case name is `rel`.
