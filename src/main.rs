@@ -194,6 +194,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 role,
                 notify: zone.notify.clone(),
                 notify_key: key(&zone.notify_key),
+                notify_ns: zone.notify_ns,
             },
             file: zone.file.clone(),
         });

@@ -172,6 +172,8 @@ pub struct ZoneConfig {
     pub notify: Vec<SocketAddr>,
     /// Key that signs our NOTIFYs.
     pub notify_key: Option<Name>,
+    /// Also NOTIFY the zone's NS targets (addresses from the zone itself).
+    pub notify_ns: bool,
     /// Who may transfer the zone.
     pub allow_transfer: Vec<MatchRule>,
     /// Who may send dynamic updates.
@@ -758,6 +760,7 @@ impl Checker<'_> {
                 file: z.file.as_ref().map(|f| self.path(f.get_ref())),
                 notify,
                 notify_key: key_ref(&z.notify_key, &format!("{prefix}.notify_key"))?,
+                notify_ns: z.notify_ns.unwrap_or(false),
                 allow_transfer: self.match_list(
                     &z.allow_transfer,
                     &format!("{prefix}.allow_transfer"),

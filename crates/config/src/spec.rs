@@ -120,6 +120,7 @@ pub(crate) struct ZoneSpec {
     #[serde(default)]
     pub notify: Vec<Spanned<String>>,
     pub notify_key: Option<Spanned<String>>,
+    pub notify_ns: Option<bool>,
     #[serde(default)]
     pub allow_transfer: Vec<Spanned<String>>,
     #[serde(default)]

@@ -80,6 +80,9 @@ pub struct ZoneSetup {
     pub notify: Vec<SocketAddr>,
     /// Key that signs our NOTIFYs.
     pub notify_key: Option<Arc<Key>>,
+    /// Also NOTIFY the zone's own name servers (RFC 1996 §3.6), found
+    /// through their addresses in the zone, except the SOA MNAME.
+    pub notify_ns: bool,
 }
 
 /// Tunables of the driver.
@@ -217,6 +220,7 @@ struct ZoneState {
     role: Role,
     notify: Vec<SocketAddr>,
     notify_key: Option<Arc<Key>>,
+    notify_ns: bool,
     files: ZoneFiles,
     journal: Mutex<Journal>,
     /// The newest good version, kept even while it is not served (an
@@ -326,6 +330,7 @@ impl Replicator {
                 role,
                 notify: setup.notify,
                 notify_key: setup.notify_key,
+                notify_ns: setup.notify_ns,
                 files,
                 journal: Mutex::new(journal),
                 copy: Mutex::new(None),
@@ -897,12 +902,20 @@ impl Replicator {
         let Some(zone) = self.copy(state) else {
             return;
         };
-        if state.notify.is_empty() {
+        let mut targets = state.notify.clone();
+        if state.notify_ns {
+            for target in name_server_addresses(&zone) {
+                if !targets.contains(&target) {
+                    targets.push(target);
+                }
+            }
+        }
+        if targets.is_empty() {
             return;
         }
         let soa = zone.soa_record();
         let serial = zone.serial();
-        for &target in &state.notify {
+        for target in targets {
             let apex = state.apex.clone();
             let soa = soa.clone();
             let key = state.notify_key.clone();
@@ -953,6 +966,37 @@ impl Replication for Replicator {
             state.wake.notify_one();
         }
     }
+}
+
+/// Addresses (port 53) of the zone's NS targets that the zone itself holds,
+/// leaving out the SOA MNAME, the primary (RFC 1996 §3.6).
+fn name_server_addresses(zone: &Zone) -> Vec<SocketAddr> {
+    let apex = zone.apex().clone();
+    let mname = zone
+        .rdata_at(&apex, Rtype::SOA)
+        .first()
+        .and_then(|rdata| Name::parse_uncompressed(rdata, 0).ok())
+        .map(|(n, _)| n);
+    let mut out = Vec::new();
+    for rdata in zone.rdata_at(&apex, Rtype::NS) {
+        let Ok(target) = Name::from_wire(&rdata) else {
+            continue;
+        };
+        if Some(&target) == mname.as_ref() {
+            continue;
+        }
+        for a in zone.rdata_at(&target, Rtype::A) {
+            if let Ok(octets) = <[u8; 4]>::try_from(a.as_slice()) {
+                out.push(SocketAddr::new(IpAddr::V4(Ipv4Addr::from(octets)), 53));
+            }
+        }
+        for aaaa in zone.rdata_at(&target, Rtype::AAAA) {
+            if let Ok(octets) = <[u8; 16]>::try_from(aaaa.as_slice()) {
+                out.push(SocketAddr::new(IpAddr::V6(Ipv6Addr::from(octets)), 53));
+            }
+        }
+    }
+    out
 }
 
 /// Loads a secondary's persisted copy (dump plus journal) and timers.
@@ -1319,4 +1363,31 @@ async fn send_notify(
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_ns_targets_skip_the_mname_and_unknown_addresses() {
+        let origin: Name = "example.".parse().unwrap();
+        let text = "$ORIGIN example.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\n@ NS ns2\n@ NS ns.elsewhere.\nns1 A 192.0.2.1\nns2 A 192.0.2.2\nns2 AAAA 2001:db8::2\n";
+        let file = zonefile::parse_str(text, &origin, Path::new("t")).unwrap();
+        let zone = Zone::build(
+            &origin,
+            file.records.into_iter().map(|r| r.record).collect(),
+            BuildOptions::default(),
+        )
+        .unwrap();
+        let mut targets = name_server_addresses(&zone);
+        targets.sort();
+        assert_eq!(
+            targets,
+            vec![
+                "192.0.2.2:53".parse().unwrap(),
+                "[2001:db8::2]:53".parse().unwrap()
+            ]
+        );
+    }
 }

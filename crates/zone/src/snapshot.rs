@@ -566,6 +566,23 @@ impl Zone {
         }
     }
 
+    /// The RDATA of the `rtype` RRset at `name`, when the zone holds that
+    /// name itself (no wildcard, no delegation logic): for the replication
+    /// layer's own lookups, such as the addresses of NS targets.
+    pub fn rdata_at(&self, name: &Name, rtype: Rtype) -> Vec<Vec<u8>> {
+        if !name.is_subdomain_of(&self.apex) {
+            return Vec::new();
+        }
+        let lower = name.to_lowercase();
+        match self.lookup_relative(lower.relative_to(&self.apex)) {
+            Some(id) => self
+                .find_rrset(id, rtype)
+                .map(|set| self.rdatas(set).map(<[u8]>::to_vec).collect())
+                .unwrap_or_default(),
+            None => Vec::new(),
+        }
+    }
+
     /// The SOA record.
     pub fn soa_record(&self) -> Record {
         self.records().next().unwrap_or_else(|| Record {
