@@ -184,6 +184,32 @@ pub struct RdataText<'a> {
 
 impl fmt::Display for RdataText<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A few types where `domain`'s output is not what master files and
+        // the PowerDNS API expect: SRV without the target's final dot, hex
+        // split over parentheses, SPF in generic form.
+        match self.rtype {
+            Rtype::SRV => {
+                if let Some(text) = srv_text(self.rdata) {
+                    return f.write_str(&text);
+                }
+            }
+            Rtype::SSHFP | Rtype::TLSA | Rtype(53) /* SMIMEA */ => {
+                let fixed = if self.rtype == Rtype::SSHFP { 2 } else { 3 };
+                if self.rdata.len() > fixed {
+                    for b in &self.rdata[..fixed] {
+                        write!(f, "{b} ")?;
+                    }
+                    for b in &self.rdata[fixed..] {
+                        write!(f, "{b:02x}")?;
+                    }
+                    return Ok(());
+                }
+            }
+            Rtype(99) /* SPF: TXT's format */ => {
+                return RdataText { rtype: Rtype::TXT, rdata: self.rdata }.fmt(f);
+            }
+            _ => {}
+        }
         use domain::base::iana::Rtype as DRtype;
         use domain::base::rdata::ParseRecordData;
         use domain::dep::octseq::parse::Parser;
@@ -194,10 +220,23 @@ impl fmt::Display for RdataText<'_> {
             Ok(Some(ZoneRecordData::Unknown(_))) | Ok(None) | Err(_) => {
                 write_generic(f, self.rdata)
             }
-            Ok(Some(data)) if parser.remaining() == 0 => write!(f, "{data}"),
+            Ok(Some(data)) if parser.remaining() == 0 => {
+                let text = data.to_string();
+                f.write_str(text.trim_end())
+            }
             Ok(Some(_)) => write_generic(f, self.rdata),
         }
     }
+}
+
+/// SRV in presentation form: priority weight port target.
+fn srv_text(rdata: &[u8]) -> Option<String> {
+    if rdata.len() < 7 {
+        return None;
+    }
+    let number = |i: usize| u16::from_be_bytes([rdata[i], rdata[i + 1]]);
+    let (target, end) = crate::name::Name::parse_uncompressed(rdata, 6).ok()?;
+    (end == rdata.len()).then(|| format!("{} {} {} {}", number(0), number(2), number(4), target))
 }
 
 fn write_generic(f: &mut fmt::Formatter<'_>, rdata: &[u8]) -> fmt::Result {
@@ -257,6 +296,37 @@ mod tests {
     fn rdata_with_trailing_octets_is_rejected() {
         let msg = [0, 10, 0, 99];
         assert_eq!(decompress(&msg, 0, 4, Rtype::MX), Err(RdataError::Length));
+    }
+
+    #[test]
+    fn presentation_fixes_over_domain() {
+        let srv = [&[0u8, 0, 0, 5, 0x13, 0xc4][..], b"\x03sip\x07example\x00"].concat();
+        assert_eq!(
+            RdataText {
+                rtype: Rtype::SRV,
+                rdata: &srv
+            }
+            .to_string(),
+            "0 5 5060 sip.example."
+        );
+        let sshfp = [1u8, 1, 0xAB, 0xCD];
+        assert_eq!(
+            RdataText {
+                rtype: Rtype::SSHFP,
+                rdata: &sshfp
+            }
+            .to_string(),
+            "1 1 abcd"
+        );
+        let spf = b"\x0bv=spf1 -all";
+        assert_eq!(
+            RdataText {
+                rtype: Rtype(99),
+                rdata: spf
+            }
+            .to_string(),
+            "\"v=spf1 -all\""
+        );
     }
 
     #[test]
