@@ -236,3 +236,447 @@ pub fn start_knot(dir: &Path, port: u16, zones: &[(&str, &Path)]) -> Process {
     command.arg("-c").arg(&conf_path);
     Process::start("knotd", command, &dir.join("knotd.log"))
 }
+
+// ---------------------------------------------------------------------------
+// Replication peers: BIND and Knot configured by the test, log polling, a
+// TSIG-signing AXFR client and record sets to compare servers with.
+// ---------------------------------------------------------------------------
+
+impl Process {
+    /// The last `lines` lines of the log, for failure messages (BIND's
+    /// debug log runs to thousands).
+    pub fn log_tail(&self, lines: usize) -> String {
+        let text = self.log_text();
+        let all: Vec<&str> = text.lines().collect();
+        all[all.len().saturating_sub(lines)..].join("\n")
+    }
+
+    /// How much the process has logged so far; a starting point for
+    /// [`Process::wait_for_log`].
+    pub fn log_mark(&self) -> usize {
+        std::fs::metadata(&self.log).map_or(0, |m| m.len() as usize)
+    }
+
+    /// Waits up to `limit` until `count` lines logged after `mark` each
+    /// contain every one of `needles`; returns those lines. Fails the test
+    /// with the log if the process exits or the time runs out.
+    pub fn wait_for_log(
+        &mut self,
+        mark: usize,
+        needles: &[&str],
+        count: usize,
+        limit: Duration,
+    ) -> Vec<String> {
+        let deadline = Instant::now() + limit;
+        loop {
+            let bytes = std::fs::read(&self.log).unwrap_or_default();
+            let text = String::from_utf8_lossy(bytes.get(mark..).unwrap_or_default());
+            let lines: Vec<String> = text
+                .lines()
+                .filter(|line| needles.iter().all(|n| line.contains(n)))
+                .map(str::to_string)
+                .collect();
+            if lines.len() >= count {
+                return lines;
+            }
+            let exited = self.has_exited();
+            if exited || Instant::now() >= deadline {
+                panic!(
+                    "{} did not log {count} line(s) containing {needles:?} within {limit:?} (exited: {exited}); its log ends:\n{}",
+                    self.name,
+                    self.log_tail(200)
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// A TSIG key as the three servers and the tools spell it.
+#[derive(Clone)]
+pub struct TsigKey {
+    /// Key name (no trailing dot).
+    pub name: String,
+    /// Algorithm.
+    pub algorithm: wire::tsig::Algorithm,
+    /// Base64 secret.
+    pub secret: String,
+}
+
+impl TsigKey {
+    /// The algorithm as BIND, Knot, hadns's config, dig and nsupdate name it.
+    pub fn algorithm_name(&self) -> &'static str {
+        self.algorithm.short_name()
+    }
+
+    /// `alg:name:secret`, for `dig -y` and `nsupdate -y`.
+    pub fn dash_y(&self) -> String {
+        format!("{}:{}:{}", self.algorithm_name(), self.name, self.secret)
+    }
+
+    /// The key for our own client.
+    pub fn wire_key(&self) -> std::sync::Arc<wire::tsig::Key> {
+        let name = Name::from_text(&self.name, Some(&Name::root())).expect("key name");
+        std::sync::Arc::new(
+            wire::tsig::Key::from_base64(name, self.algorithm, &self.secret).expect("key secret"),
+        )
+    }
+
+    /// A `[[key]]` table for hadns.
+    pub fn hadns_toml(&self) -> String {
+        format!(
+            "[[key]]\nname = \"{}\"\nalgorithm = \"{}\"\nsecret = \"{}\"\n",
+            self.name,
+            self.algorithm_name(),
+            self.secret
+        )
+    }
+
+    /// A `key` statement for named.conf.
+    pub fn bind_statement(&self) -> String {
+        format!(
+            "key \"{}\" {{ algorithm {}; secret \"{}\"; }};\n",
+            self.name,
+            self.algorithm_name(),
+            self.secret
+        )
+    }
+
+    /// A `key:` list entry for knot.conf (under a `key:` section).
+    pub fn knot_entry(&self) -> String {
+        format!(
+            "  - id: {}\n    algorithm: {}\n    secret: {}\n",
+            self.name,
+            self.algorithm_name(),
+            self.secret
+        )
+    }
+}
+
+/// Starts BIND's `named` in the foreground (`-g`, logging to stderr with
+/// debug level 3, which adds "got incremental response" to transfer logs)
+/// on 127.0.0.1:`port`, with everything it writes under `dir/named`, no
+/// recursion, no control channel, and `config_body` (keys, zones) after
+/// the options.
+pub fn start_named(dir: &Path, port: u16, config_body: &str) -> Process {
+    let named = require_program("named", "bind9");
+    let home = dir.join("named");
+    std::fs::create_dir_all(&home).unwrap();
+    let config = format!(
+        "options {{\n  directory \"{home}\";\n  pid-file \"{home}/named.pid\";\n  session-keyfile \"{home}/session.key\";\n  managed-keys-directory \"{home}\";\n  listen-on port {port} {{ 127.0.0.1; }};\n  listen-on-v6 {{ none; }};\n  recursion no;\n  dnssec-validation no;\n}};\n\
+         controls {{ }};\n{config_body}",
+        home = home.display()
+    );
+    let path = home.join("named.conf");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(named);
+    command.arg("-g").arg("-d").arg("3").arg("-c").arg(&path);
+    let mut process = Process::start("named", command, &dir.join("named.log"));
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !process.log_text().contains("all zones loaded") {
+        let exited = process.has_exited();
+        if exited || Instant::now() >= deadline {
+            let log = process.log_tail(100);
+            let hint = if log.contains("permission denied") {
+                "\n(named cannot use its files: where AppArmor confines /usr/sbin/named to /etc/bind and /var/{lib,cache}/bind, these tests need that profile in complain mode)"
+            } else {
+                ""
+            };
+            panic!("named did not start (exited: {exited}); its log ends:\n{log}{hint}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    process
+}
+
+/// Starts knotd on 127.0.0.1:`port` with its run directory, storage and
+/// control socket under `dir/knot`, followed by `sections` (`key:`,
+/// `remote:`, `acl:`, `zone:`); zones inherit the default template, which
+/// keeps zone files and journals in that directory.
+pub fn start_knot_configured(dir: &Path, port: u16, sections: &str) -> Process {
+    let knotd = require_program("knotd", "knot");
+    let run = dir.join("knot");
+    std::fs::create_dir_all(&run).unwrap();
+    let config = format!(
+        "server:\n    rundir: \"{run}\"\n    listen: 127.0.0.1@{port}\n    udp-workers: 1\n    tcp-workers: 1\n    background-workers: 1\n\
+         log:\n  - target: stderr\n    any: info\n\
+         database:\n    storage: \"{run}\"\n\
+         control:\n    listen: \"{run}/knot.sock\"\n\
+         template:\n  - id: default\n    storage: \"{run}\"\n\
+         {sections}",
+        run = run.display()
+    );
+    let path = run.join("knot.conf");
+    std::fs::write(&path, config).unwrap();
+    let mut command = Command::new(knotd);
+    command.arg("-c").arg(&path);
+    let mut process = Process::start("knotd", command, &dir.join("knotd.log"));
+    process.wait_for_log(0, &["server started"], 1, Duration::from_secs(20));
+    process
+}
+
+/// The SOA serial `server` answers for `zone` (UDP), if it answers one
+/// authoritatively.
+pub fn soa_serial(server: SocketAddr, zone: &str) -> Option<u32> {
+    let reply = udp_exchange(
+        server,
+        &query(0x5e71, zone, Rtype::SOA, 0, None),
+        Duration::from_millis(500),
+    )?;
+    let message = Message::parse(&reply).ok()?;
+    if message.rcode() != Rcode::NOERROR || !message.header.flag(wire::header::flags::AA) {
+        return None;
+    }
+    let soa = message.answer.iter().find(|r| r.rtype == Rtype::SOA)?;
+    Some(wire::rdata::soa_numbers(&soa.rdata)?[0])
+}
+
+/// Waits up to `limit` until `process`, listening on `server`, serves
+/// `zone` with SOA serial `serial`.
+pub fn wait_for_serial(
+    server: SocketAddr,
+    zone: &str,
+    serial: u32,
+    limit: Duration,
+    process: &mut Process,
+) {
+    let deadline = Instant::now() + limit;
+    let mut seen = None;
+    loop {
+        seen = soa_serial(server, zone).or(seen);
+        if seen == Some(serial) {
+            return;
+        }
+        let exited = process.has_exited();
+        if exited || Instant::now() >= deadline {
+            panic!(
+                "{} did not serve {zone} at serial {serial} within {limit:?} (last seen {seen:?}, exited: {exited}); its log ends:\n{}",
+                process.name,
+                process.log_tail(200)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A record as servers are compared on it: the owner lower-cased (RFC
+/// 4343), type, class, TTL and RDATA exact.
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ComparableRecord {
+    owner: String,
+    rtype: u16,
+    class: u16,
+    ttl: u32,
+    rdata: Vec<u8>,
+}
+
+impl From<&wire::Record> for ComparableRecord {
+    fn from(record: &wire::Record) -> ComparableRecord {
+        ComparableRecord {
+            owner: record.owner.to_lowercase().to_string(),
+            rtype: record.rtype.0,
+            class: record.class.0,
+            ttl: record.ttl,
+            rdata: record.rdata.clone(),
+        }
+    }
+}
+
+impl std::fmt::Debug for ComparableRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = wire::rdata::RdataText {
+            rtype: Rtype(self.rtype),
+            rdata: &self.rdata,
+        };
+        write!(
+            f,
+            "{} {} {:?} {} {text}",
+            self.owner,
+            self.ttl,
+            wire::Class(self.class),
+            Rtype(self.rtype)
+        )
+    }
+}
+
+/// Records as a set, for comparing servers.
+pub fn record_set<'a>(
+    records: impl IntoIterator<Item = &'a wire::Record>,
+) -> std::collections::BTreeSet<ComparableRecord> {
+    records.into_iter().map(ComparableRecord::from).collect()
+}
+
+/// Fails the test when two record sets differ, listing what each has alone.
+pub fn assert_same_records(
+    what: &str,
+    left_name: &str,
+    left: &std::collections::BTreeSet<ComparableRecord>,
+    right_name: &str,
+    right: &std::collections::BTreeSet<ComparableRecord>,
+) {
+    if left != right {
+        let only_left: Vec<_> = left.difference(right).collect();
+        let only_right: Vec<_> = right.difference(left).collect();
+        panic!(
+            "{what}: {left_name} and {right_name} differ\nonly {left_name}: {only_left:#?}\nonly {right_name}: {only_right:#?}"
+        );
+    }
+}
+
+/// Transfers `zone` from `server` by AXFR over TCP, signed with `key` when
+/// given; checks every message's ID, RCODE and TSIG (RFC 8945 §5.3.1: the
+/// first and last signed). Returns the records with the closing SOA left
+/// out, and the number of messages.
+pub fn axfr(
+    server: SocketAddr,
+    zone: &str,
+    key: Option<&TsigKey>,
+) -> Result<(Vec<wire::Record>, usize), String> {
+    let timeout = Duration::from_secs(10);
+    let id = 0xa5f0;
+    let mut request = query(id, zone, Rtype::AXFR, 0, None);
+    let now = || {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs()
+    };
+    let mut verifier = key.map(|k| {
+        wire::tsig::sign_request(&mut request, k.wire_key(), now(), wire::tsig::DEFAULT_FUDGE)
+            .expect("sign the AXFR request")
+    });
+    let mut stream = TcpStream::connect_timeout(&server, timeout)
+        .map_err(|e| format!("connect {server}: {e}"))?;
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    let mut framed = (request.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(&request);
+    stream
+        .write_all(&framed)
+        .map_err(|e| format!("send to {server}: {e}"))?;
+    let mut records: Vec<wire::Record> = Vec::new();
+    let mut messages = 0;
+    loop {
+        let mut len = [0u8; 2];
+        stream
+            .read_exact(&mut len)
+            .map_err(|e| format!("{server} ended the AXFR early: {e}"))?;
+        let mut bytes = vec![0u8; u16::from_be_bytes(len) as usize];
+        stream
+            .read_exact(&mut bytes)
+            .map_err(|e| format!("{server} ended the AXFR early: {e}"))?;
+        messages += 1;
+        if let Some(verifier) = verifier.as_mut() {
+            verifier
+                .verify(&bytes, now())
+                .map_err(|e| format!("message {messages} from {server}: TSIG: {e}"))?;
+        }
+        let message =
+            Message::parse(&bytes).map_err(|e| format!("message {messages} from {server}: {e}"))?;
+        if message.header.id != id || message.rcode() != Rcode::NOERROR {
+            return Err(format!(
+                "message {messages} from {server}: ID {} RCODE {}",
+                message.header.id,
+                message.rcode()
+            ));
+        }
+        for record in message.answer {
+            let closing = record.rtype == Rtype::SOA && !records.is_empty();
+            if records.is_empty() && record.rtype != Rtype::SOA {
+                return Err(format!("{server}: the AXFR does not start with the SOA"));
+            }
+            if closing {
+                if let Some(verifier) = verifier.as_ref() {
+                    verifier
+                        .finish()
+                        .map_err(|e| format!("{server}: TSIG: {e}"))?;
+                }
+                return Ok((records, messages));
+            }
+            records.push(record);
+        }
+    }
+}
+
+/// Runs `program` with `args` and `stdin`; returns its stdout, failing the
+/// test (with stdout and stderr) when it exits unsuccessfully or takes
+/// longer than `limit`.
+pub fn run_tool(program: &Path, args: &[String], stdin: &str, limit: Duration) -> String {
+    let mut child = Command::new(program)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", program.display()));
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let output = child.wait_with_output().unwrap();
+            let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert!(
+                status.success(),
+                "{} {args:?} failed ({status}):\n{stdout}\n{stderr}",
+                program.display()
+            );
+            return stdout;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{} {args:?} took longer than {limit:?}", program.display());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What a server answered to one question, as servers are compared on it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Answer {
+    /// The RCODE.
+    pub rcode: Rcode,
+    /// Whether AA was set.
+    pub authoritative: bool,
+    /// The answer section as a set.
+    pub answer: std::collections::BTreeSet<ComparableRecord>,
+}
+
+/// Asks `server` over TCP (no truncation to get in the way).
+pub fn ask(server: SocketAddr, qname: &str, qtype: Rtype) -> Answer {
+    let reply = tcp_exchange(
+        server,
+        &query(0x0a5c, qname, qtype, 0, None),
+        Duration::from_secs(5),
+    )
+    .unwrap_or_else(|| panic!("{server} did not answer {qname} {qtype}"));
+    let message = Message::parse(&reply)
+        .unwrap_or_else(|e| panic!("{server} answered {qname} {qtype} with garbage: {e}"));
+    Answer {
+        rcode: message.rcode(),
+        authoritative: message.header.flag(wire::header::flags::AA),
+        answer: record_set(&message.answer),
+    }
+}
+
+/// Runs `hadns ctl ARGS --data-dir DATA_DIR`; returns its output (the
+/// command's success is not required: the caller checks the text).
+pub fn hadns_ctl(data_dir: &Path, args: &[&str]) -> String {
+    let output = Command::new(hadns_binary())
+        .arg("ctl")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run hadns ctl");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}

@@ -22,6 +22,7 @@
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -230,6 +231,12 @@ struct ZoneState {
     /// IXFRs applied since the last dump.
     since_dump: Mutex<usize>,
     notify_status: Mutex<HashMap<SocketAddr, NotifyStatus>>,
+    /// The NOTIFY still being retried to each target; a newer one replaces
+    /// it, so an old give-up never overwrites a newer acknowledgement.
+    notify_in_flight: Mutex<HashMap<SocketAddr, tokio::task::AbortHandle>>,
+    /// A change was published before [`Replicator::start`]; its NOTIFYs
+    /// go out when the driver starts.
+    notify_pending: AtomicBool,
 }
 
 /// Runs replication for every configured zone.
@@ -239,6 +246,8 @@ pub struct Replicator {
     settings: DriverSettings,
     publish_lock: Mutex<()>,
     transfers_out: Arc<tokio::sync::Semaphore>,
+    /// [`Replicator::start`] has run: NOTIFYs can be sent.
+    started: AtomicBool,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -337,6 +346,8 @@ impl Replicator {
                 wake: tokio::sync::Notify::new(),
                 since_dump: Mutex::new(0),
                 notify_status: Mutex::new(HashMap::new()),
+                notify_in_flight: Mutex::new(HashMap::new()),
+                notify_pending: AtomicBool::new(false),
             };
             zones.insert(apex, Arc::new(state));
         }
@@ -348,6 +359,7 @@ impl Replicator {
             )),
             settings,
             publish_lock: Mutex::new(()),
+            started: AtomicBool::new(false),
         });
         for (apex, copy) in restored {
             *lock(&replicator.zones[&apex].copy) = copy.clone();
@@ -367,11 +379,17 @@ impl Replicator {
         Ok(replicator)
     }
 
-    /// Starts a task per secondary zone. Call within a tokio runtime.
+    /// Starts a task per secondary zone and sends the NOTIFYs held back
+    /// since [`Replicator::new`]. Call within a tokio runtime, once the
+    /// listeners are bound (the NOTIFYs prompt transfers from us).
     pub fn start(self: &Arc<Self>) {
+        self.started.store(true, Ordering::SeqCst);
         for zone in self.zones.values() {
             if matches!(zone.role, Role::Secondary { .. }) {
                 tokio::spawn(Arc::clone(self).run_secondary(Arc::clone(zone)));
+            }
+            if zone.notify_pending.swap(false, Ordering::SeqCst) {
+                self.send_notifies(zone);
             }
         }
     }
@@ -445,6 +463,7 @@ impl Replicator {
             let zone = Arc::new(new);
             self.write_dump(state, &zone);
             self.publish_copy(state, zone);
+            self.send_notifies(state);
             return Ok(PrimaryOutcome::Published(serial));
         };
         let mut changes = diff::between(&old, &new);
@@ -452,8 +471,11 @@ impl Replicator {
             || (!changes.changes_content() && !new.serial().is_newer_than(old.serial()))
         {
             if self.current(&apex).is_none() {
-                // At start with an unchanged file: serve it.
+                // At start with an unchanged file: serve it, and NOTIFY as
+                // BIND does on every load, in case the last run died between
+                // publishing a change and announcing it.
                 self.publish_copy(state, Arc::new(new));
+                self.send_notifies(state);
             }
             return Ok(PrimaryOutcome::Unchanged(old.serial()));
         }
@@ -899,6 +921,22 @@ impl Replicator {
     }
 
     fn send_notifies(self: &Arc<Self>, state: &ZoneState) {
+        if !self.started.load(Ordering::SeqCst) {
+            // A primary zone file that changed while the node was down is
+            // journaled and published at start, before the tokio runtime
+            // exists: spawning the NOTIFY tasks here panicked ("there is no
+            // reactor running") and stopped the node. Hold them for
+            // `start`, which runs once the listeners can answer the
+            // transfers they prompt.
+            state.notify_pending.store(true, Ordering::SeqCst);
+            // `start` may have run meanwhile and missed the flag: whoever
+            // clears it sends.
+            if !self.started.load(Ordering::SeqCst)
+                || !state.notify_pending.swap(false, Ordering::SeqCst)
+            {
+                return;
+            }
+        }
         let Some(zone) = self.copy(state) else {
             return;
         };
@@ -921,7 +959,7 @@ impl Replicator {
             let key = state.notify_key.clone();
             let policy = self.settings.notify_retry;
             let this = Arc::clone(self);
-            tokio::spawn(async move {
+            let task = tokio::spawn(async move {
                 let result = send_notify(&apex, &soa, target, key, policy).await;
                 let Some(state) = this.zones.get(&apex) else {
                     return;
@@ -941,6 +979,9 @@ impl Replicator {
                     }
                 }
             });
+            if let Some(older) = lock(&state.notify_in_flight).insert(target, task.abort_handle()) {
+                older.abort();
+            }
         }
     }
 }
@@ -1389,5 +1430,81 @@ mod tests {
                 "[2001:db8::2]:53".parse().unwrap()
             ]
         );
+    }
+
+    fn zone(apex: &Name, serial: u32, extra: &str) -> Zone {
+        let text =
+            format!("$TTL 60\n@ SOA ns h {serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n{extra}");
+        let file = zonefile::parse_str(&text, apex, Path::new("t.zone")).unwrap();
+        Zone::build(
+            apex,
+            file.records.into_iter().map(|r| r.record).collect(),
+            BuildOptions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Regression: a primary zone file that changed while the node was
+    /// down is journaled and published at start, before the tokio runtime
+    /// exists. That used to panic in `tokio::spawn` and stop the node; now
+    /// the NOTIFY waits for `start`.
+    #[test]
+    fn a_change_found_at_start_is_notified_once_the_driver_starts() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+        let apex: Name = "example.".parse().unwrap();
+        let setup = ZoneSetup {
+            apex: apex.clone(),
+            role: RoleSetup::Primary {
+                serial_policy: SerialPolicy::Keep,
+            },
+            notify: vec![target.local_addr().unwrap()],
+            notify_key: None,
+            notify_ns: false,
+        };
+        let new_replicator = || {
+            Replicator::new(
+                Arc::new(ArcSwap::from_pointee(Served::default())),
+                dir.path(),
+                vec![setup.clone()],
+                DriverSettings::default(),
+            )
+            .unwrap()
+        };
+        // The previous run served (and persisted) serial 1.
+        new_replicator()
+            .primary_loaded(&apex, zone(&apex, 1, ""))
+            .unwrap();
+
+        // This run finds serial 2 in the file; no runtime exists yet.
+        let replicator = new_replicator();
+        let outcome = replicator
+            .primary_loaded(&apex, zone(&apex, 2, "www A 192.0.2.2\n"))
+            .unwrap();
+        assert!(
+            matches!(outcome, PrimaryOutcome::Published(s) if s == Serial(2)),
+            "{outcome:?}"
+        );
+
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let notify = runtime.block_on(async {
+            target.set_nonblocking(true).unwrap();
+            let target = UdpSocket::from_std(target).unwrap();
+            replicator.start();
+            let mut buf = [0u8; 512];
+            let (len, _) =
+                tokio::time::timeout(Duration::from_secs(10), target.recv_from(&mut buf))
+                    .await
+                    .expect("no NOTIFY within 10 s of start")
+                    .unwrap();
+            Message::parse(&buf[..len]).unwrap()
+        });
+        assert_eq!(notify.header.opcode(), wire::Opcode::NOTIFY);
+        assert_eq!(notify.question().unwrap().qname, apex);
+        let soa = notify.answer.first().expect("SOA hint");
+        assert_eq!(wire::rdata::soa_numbers(&soa.rdata).unwrap()[0], 2);
     }
 }
