@@ -186,6 +186,8 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     Role::Secondary => Some(compile(&zone.allow_notify, "allow_notify")?),
                     Role::Primary => None,
                 },
+                // Updates need the store, which arrives with the API.
+                allow_update: None,
             },
         );
         replicated.push(serve::Replicated {

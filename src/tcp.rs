@@ -124,6 +124,10 @@ async fn connection(
                     .await?;
                 writer.write_all(&reply).await?;
             }
+            Outcome::Update(_) => {
+                // Nothing takes updates yet (no store): NOTAUTH was answered
+                // before a ticket could exist.
+            }
             Outcome::Transfer(ticket) => {
                 // RFC 5936 §4.1: the connection may carry more requests after.
                 drop(served);

@@ -26,6 +26,7 @@ mod notify;
 mod query;
 mod reply;
 mod transfer;
+pub mod update;
 
 use std::collections::HashMap;
 use std::fmt;
@@ -79,6 +80,9 @@ pub struct ZonePolicy {
     /// For secondary zones, who may NOTIFY us (the primaries, and the key
     /// they sign with); `None` for zones we are primary for.
     pub allow_notify: Option<MatchList>,
+    /// For zones kept in the store, who may send RFC 2136 updates; `None`
+    /// where updates are not taken (zone files, secondaries): NOTAUTH.
+    pub allow_update: Option<MatchList>,
 }
 
 /// What the replication layer offers the query path.
@@ -121,6 +125,10 @@ impl ZonePolicyRef<'_> {
 
     fn notify(&self) -> Option<&MatchList> {
         self.0.and_then(|p| p.allow_notify.as_ref())
+    }
+
+    fn update(&self) -> Option<&MatchList> {
+        self.0.and_then(|p| p.allow_update.as_ref())
     }
 }
 
@@ -172,6 +180,8 @@ pub enum Outcome {
     Drop,
     /// Stream a zone transfer (TCP only).
     Transfer(Box<TransferTicket>),
+    /// Apply a dynamic update, then reply (see [`update::UpdateTicket::reply`]).
+    Update(Box<update::UpdateTicket>),
 }
 
 impl Outcome {
@@ -244,6 +254,10 @@ pub fn respond(
             ticket.signer = Some(signer);
             Outcome::Transfer(ticket)
         }
+        Outcome::Update(mut ticket) => {
+            ticket.signer = Some(signer);
+            Outcome::Update(ticket)
+        }
         Outcome::Drop => Outcome::Drop,
     }
 }
@@ -268,7 +282,7 @@ fn dispatch(
             notify::answer(served, request, client, requester, limit, out);
             return Outcome::Reply;
         }
-        // UPDATE comes with the management layer.
+        Opcode::UPDATE => return update::request(served, request, client, requester, limit, out),
         _ => {
             error_response(served, request, Rcode::NOTIMP, limit, out);
             return Outcome::Reply;

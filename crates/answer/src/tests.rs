@@ -93,6 +93,7 @@ fn ask(served: &Served, bytes: &[u8], transport: Transport) -> Option<Vec<u8>> {
         Outcome::Reply => Some(out),
         Outcome::Drop => None,
         Outcome::Transfer(ticket) => panic!("unexpected transfer {ticket:?}"),
+        Outcome::Update(ticket) => panic!("unexpected update {ticket:?}"),
     }
 }
 
@@ -346,7 +347,7 @@ fn oversized_answers_are_truncated_over_udp_and_whole_over_tcp() {
 #[test]
 fn unknown_opcodes_are_notimp() {
     let s = served(Settings::default());
-    for opcode in [1u16, 2, 3, 5, 6, 15] {
+    for opcode in [1u16, 2, 3, 6, 15] {
         let msg = ask_parsed(
             &s,
             &query(opcode << 11, "www.example.test.", Rtype::SOA, 1, None),
@@ -538,6 +539,7 @@ mod replication {
             ZonePolicy {
                 allow_transfer: list(&["127.0.0.0/8", "key xfr"]),
                 allow_notify: Some(list(&["127.0.0.1"])),
+                allow_update: None,
             },
         );
         s.replication = Some(recorder.clone());

@@ -183,6 +183,7 @@ fn responses_match_their_golden_bytes() {
             Outcome::Reply => hex(&out),
             Outcome::Drop => "dropped".to_string(),
             Outcome::Transfer(_) => "transfer".to_string(),
+            Outcome::Update(_) => "update".to_string(),
         };
         let expected = text
             .lines()
