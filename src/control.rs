@@ -96,10 +96,10 @@ async fn execute(line: &str, replicator: &Arc<Replicator>, reloader: &Arc<Reload
     };
     match command {
         "status" => {
-            let mut names: Vec<&Name> = replicator.zones().collect();
+            let mut names: Vec<Name> = replicator.zones();
             names.sort();
             let mut out = String::from("ok\n");
-            for name in names {
+            for name in &names {
                 if let Some(s) = replicator.status(name) {
                     let _ = writeln!(
                         out,

@@ -237,12 +237,15 @@ struct ZoneState {
     /// A change was published before [`Replicator::start`]; its NOTIFYs
     /// go out when the driver starts.
     notify_pending: AtomicBool,
+    /// The zone was removed: its task ends.
+    removed: AtomicBool,
 }
 
 /// Runs replication for every configured zone.
 pub struct Replicator {
     served: Arc<ArcSwap<Served>>,
-    zones: HashMap<Name, Arc<ZoneState>>,
+    zones: std::sync::RwLock<HashMap<Name, Arc<ZoneState>>>,
+    data_dir: PathBuf,
     settings: DriverSettings,
     publish_lock: Mutex<()>,
     transfers_out: Arc<tokio::sync::Semaphore>,
@@ -292,68 +295,10 @@ impl Replicator {
         setups: Vec<ZoneSetup>,
         settings: DriverSettings,
     ) -> Result<Arc<Replicator>, StartError> {
-        // Nothing to keep on disk when nothing is replicated (zones given on
-        // the command line): leave the file system alone.
-        if !setups.is_empty() {
-            let zones_dir = data_dir.join("zones");
-            std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
-                path: zones_dir.clone(),
-                source,
-            })?;
-        }
-        let now = SystemTime::now();
-        let mut zones = HashMap::new();
-        let mut restored = Vec::new();
-        for setup in setups {
-            let apex = setup.apex.to_lowercase();
-            let files = ZoneFiles::in_data_dir(data_dir, &apex);
-            let (journal, report) = Journal::open(&files.journal, &apex, settings.journal)
-                .map_err(|source| StartError::Journal {
-                    zone: apex.clone(),
-                    source,
-                })?;
-            if let Some(cut) = &report.cut {
-                tracing::warn!(zone = %apex, bytes = cut.bytes, entries = cut.entries, "journal had a damaged tail; cut it ({:?})", cut.damage);
-            }
-            let role = match setup.role {
-                RoleSetup::Primary { serial_policy } => Role::Primary { serial_policy },
-                RoleSetup::Secondary { primaries, key } => {
-                    let (copy, machine) = restore_secondary(
-                        &apex,
-                        &files,
-                        &journal,
-                        &settings.bounds,
-                        primaries.len(),
-                        now,
-                    );
-                    restored.push((apex.clone(), copy));
-                    Role::Secondary {
-                        primaries,
-                        key,
-                        machine: Box::new(Mutex::new(machine)),
-                    }
-                }
-            };
-            let state = ZoneState {
-                apex: apex.clone(),
-                role,
-                notify: setup.notify,
-                notify_key: setup.notify_key,
-                notify_ns: setup.notify_ns,
-                files,
-                journal: Mutex::new(journal),
-                copy: Mutex::new(None),
-                wake: tokio::sync::Notify::new(),
-                since_dump: Mutex::new(0),
-                notify_status: Mutex::new(HashMap::new()),
-                notify_in_flight: Mutex::new(HashMap::new()),
-                notify_pending: AtomicBool::new(false),
-            };
-            zones.insert(apex, Arc::new(state));
-        }
         let replicator = Arc::new(Replicator {
             served,
-            zones,
+            zones: std::sync::RwLock::new(HashMap::new()),
+            data_dir: data_dir.to_path_buf(),
             transfers_out: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_transfers_out.max(1),
             )),
@@ -361,22 +306,120 @@ impl Replicator {
             publish_lock: Mutex::new(()),
             started: AtomicBool::new(false),
         });
-        for (apex, copy) in restored {
-            *lock(&replicator.zones[&apex].copy) = copy.clone();
-            let expired = replicator.zones[&apex]
-                .machine()
-                .map(|m| m.is_expired(now))
-                .unwrap_or(true);
-            match copy {
-                Some(zone) if !expired => replicator.publish(&apex, Some(zone)),
-                Some(zone) => {
-                    tracing::warn!(zone = %apex, serial = zone.serial().0, "persisted copy has expired; SERVFAIL until a transfer succeeds");
-                    replicator.publish(&apex, None);
-                }
-                None => replicator.publish(&apex, None),
-            }
+        for setup in setups {
+            replicator.open_zone(setup)?;
         }
         Ok(replicator)
+    }
+
+    /// Takes a zone under replication while running (a zone created through
+    /// the API): opens its journal, restores a secondary's copy, and for a
+    /// secondary starts its task when the driver runs.
+    pub fn add_zone(self: &Arc<Self>, setup: ZoneSetup) -> Result<(), StartError> {
+        let state = self.open_zone(setup)?;
+        if self.started.load(Ordering::SeqCst) && matches!(state.role, Role::Secondary { .. }) {
+            tokio::spawn(Arc::clone(self).run_secondary(state));
+        }
+        Ok(())
+    }
+
+    /// Stops replicating a zone (deleted through the API) and stops serving
+    /// it. Its files stay in the data directory until the name is reused.
+    pub fn remove_zone(&self, apex: &Name) {
+        let apex = apex.to_lowercase();
+        if let Some(state) = self
+            .zones
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&apex)
+        {
+            state.removed.store(true, Ordering::SeqCst);
+            state.wake.notify_one();
+        }
+        let _guard = lock(&self.publish_lock);
+        let mut next = (*self.served.load_full()).clone();
+        next.catalog.remove(&apex);
+        self.served.store(Arc::new(next));
+    }
+
+    fn open_zone(&self, setup: ZoneSetup) -> Result<Arc<ZoneState>, StartError> {
+        let now = SystemTime::now();
+        let zones_dir = self.data_dir.join("zones");
+        std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
+            path: zones_dir.clone(),
+            source,
+        })?;
+        let apex = setup.apex.to_lowercase();
+        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
+        let (journal, report) = Journal::open(&files.journal, &apex, self.settings.journal)
+            .map_err(|source| StartError::Journal {
+                zone: apex.clone(),
+                source,
+            })?;
+        if let Some(cut) = &report.cut {
+            tracing::warn!(zone = %apex, bytes = cut.bytes, entries = cut.entries, "journal had a damaged tail; cut it ({:?})", cut.damage);
+        }
+        let mut restored = None;
+        let role = match setup.role {
+            RoleSetup::Primary { serial_policy } => Role::Primary { serial_policy },
+            RoleSetup::Secondary { primaries, key } => {
+                let (copy, machine) = restore_secondary(
+                    &apex,
+                    &files,
+                    &journal,
+                    &self.settings.bounds,
+                    primaries.len(),
+                    now,
+                );
+                restored = Some(copy);
+                Role::Secondary {
+                    primaries,
+                    key,
+                    machine: Box::new(Mutex::new(machine)),
+                }
+            }
+        };
+        let state = Arc::new(ZoneState {
+            apex: apex.clone(),
+            role,
+            notify: setup.notify,
+            notify_key: setup.notify_key,
+            notify_ns: setup.notify_ns,
+            files,
+            journal: Mutex::new(journal),
+            copy: Mutex::new(None),
+            wake: tokio::sync::Notify::new(),
+            since_dump: Mutex::new(0),
+            notify_status: Mutex::new(HashMap::new()),
+            notify_in_flight: Mutex::new(HashMap::new()),
+            notify_pending: AtomicBool::new(false),
+            removed: AtomicBool::new(false),
+        });
+        self.zones
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(apex.clone(), Arc::clone(&state));
+        if let Some(copy) = restored {
+            *lock(&state.copy) = copy.clone();
+            let expired = state.machine().map(|m| m.is_expired(now)).unwrap_or(true);
+            match copy {
+                Some(zone) if !expired => self.publish(&apex, Some(zone)),
+                Some(zone) => {
+                    tracing::warn!(zone = %apex, serial = zone.serial().0, "persisted copy has expired; SERVFAIL until a transfer succeeds");
+                    self.publish(&apex, None);
+                }
+                None => self.publish(&apex, None),
+            }
+        }
+        Ok(state)
+    }
+
+    fn zone_state(&self, apex: &Name) -> Option<Arc<ZoneState>> {
+        self.zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(apex)
+            .cloned()
     }
 
     /// Starts a task per secondary zone and sends the NOTIFYs held back
@@ -384,7 +427,14 @@ impl Replicator {
     /// listeners are bound (the NOTIFYs prompt transfers from us).
     pub fn start(self: &Arc<Self>) {
         self.started.store(true, Ordering::SeqCst);
-        for zone in self.zones.values() {
+        let zones: Vec<Arc<ZoneState>> = self
+            .zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for zone in &zones {
             if matches!(zone.role, Role::Secondary { .. }) {
                 tokio::spawn(Arc::clone(self).run_secondary(Arc::clone(zone)));
             }
@@ -443,9 +493,9 @@ impl Replicator {
     ) -> Result<PrimaryOutcome, PrimaryError> {
         let apex = apex.to_lowercase();
         let state = self
-            .zones
-            .get(&apex)
+            .zone_state(&apex)
             .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        let state = &*state;
         let Role::Primary { serial_policy } = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
@@ -457,6 +507,17 @@ impl Replicator {
             })
         });
         let mut new = new;
+        if self.current(&apex).is_none() && lock(&state.journal).last_serial() == Some(new.serial())
+        {
+            // At start, a zone whose journal already ends at its serial (a
+            // store zone: every change was journaled as it was made) needs
+            // no comparison with an older dump.
+            self.publish_copy(state, Arc::new(new));
+            self.send_notifies(state);
+            return Ok(PrimaryOutcome::Unchanged(
+                lock(&state.journal).last_serial().unwrap_or_default(),
+            ));
+        }
         let Some(old) = old else {
             // First time we see this zone: nothing to compare with.
             let serial = new.serial();
@@ -516,6 +577,49 @@ impl Replicator {
         Ok(PrimaryOutcome::Published(serial))
     }
 
+    /// A new version of a primary zone whose difference is already known
+    /// (a change through the store's write path, which is durable before
+    /// this is called): journal the difference, publish, NOTIFY. The zone
+    /// dump is refreshed only now and then, the store being the zone's
+    /// durable copy.
+    pub fn primary_changed(
+        self: &Arc<Self>,
+        apex: &Name,
+        new: Zone,
+        diff: Diff,
+    ) -> Result<(), PrimaryError> {
+        let apex = apex.to_lowercase();
+        let state = self
+            .zone_state(&apex)
+            .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        if !matches!(state.role, Role::Primary { .. }) {
+            return Err(PrimaryError::NotPrimary(apex));
+        }
+        {
+            let mut journal = lock(&state.journal);
+            if journal.last_serial().is_some_and(|last| last != diff.from) {
+                journal.reset()?;
+            }
+            if let Err(e) = journal.append(&diff) {
+                tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
+                journal.reset()?;
+            }
+        }
+        let zone = Arc::new(new);
+        let dump_due = {
+            let mut since = lock(&state.since_dump);
+            *since += 1;
+            *since >= self.settings.dump_every
+        };
+        if dump_due {
+            self.write_dump(&state, &zone);
+        }
+        self.publish_copy(&state, zone.clone());
+        zone.compile();
+        self.send_notifies(&state);
+        Ok(())
+    }
+
     fn write_dump(&self, state: &ZoneState, zone: &Zone) {
         if let Err(e) = persist::write_zone(
             &state.files.zone,
@@ -542,7 +646,7 @@ impl Replicator {
             return Ok(1);
         };
         let apex = ticket.zone.apex().clone();
-        let state = self.zones.get(&apex).cloned();
+        let state = self.zone_state(&apex);
         let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
         let TransferTicket {
             zone,
@@ -609,9 +713,9 @@ impl Replicator {
 
     /// Sends NOTIFY for `apex` to its targets now.
     pub fn notify_now(self: &Arc<Self>, apex: &Name) -> bool {
-        match self.zones.get(&apex.to_lowercase()) {
+        match self.zone_state(&apex.to_lowercase()) {
             Some(state) => {
-                self.send_notifies(state);
+                self.send_notifies(&state);
                 true
             }
             None => false,
@@ -620,7 +724,7 @@ impl Replicator {
 
     /// Checks the primary now (secondary zones).
     pub fn refresh_now(&self, apex: &Name) -> bool {
-        match self.zones.get(&apex.to_lowercase()) {
+        match self.zone_state(&apex.to_lowercase()) {
             Some(state) => match state.machine() {
                 Some(mut machine) => {
                     machine.notify(SystemTime::now());
@@ -636,7 +740,7 @@ impl Replicator {
 
     /// Transfers the whole zone again now (secondary zones).
     pub fn retransfer_now(&self, apex: &Name) -> bool {
-        match self.zones.get(&apex.to_lowercase()) {
+        match self.zone_state(&apex.to_lowercase()) {
             Some(state) => match state.machine() {
                 Some(mut machine) => {
                     machine.force_transfer();
@@ -652,7 +756,7 @@ impl Replicator {
 
     /// Status of one zone.
     pub fn status(&self, apex: &Name) -> Option<ZoneStatus> {
-        let state = self.zones.get(&apex.to_lowercase())?;
+        let state = self.zone_state(&apex.to_lowercase())?;
         let now = SystemTime::now();
         let journal = lock(&state.journal);
         let mut notify: Vec<(SocketAddr, NotifyStatus)> = state
@@ -683,8 +787,13 @@ impl Replicator {
     }
 
     /// Every zone this driver handles.
-    pub fn zones(&self) -> impl Iterator<Item = &Name> {
-        self.zones.keys()
+    pub fn zones(&self) -> Vec<Name> {
+        self.zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
     }
 
     async fn run_secondary(self: Arc<Self>, state: Arc<ZoneState>) {
@@ -692,6 +801,9 @@ impl Replicator {
             return;
         };
         loop {
+            if state.removed.load(Ordering::SeqCst) {
+                return;
+            }
             let now = SystemTime::now();
             self.enforce_expiry(&state, now);
             let step = match state.machine() {
@@ -961,7 +1073,7 @@ impl Replicator {
             let this = Arc::clone(self);
             let task = tokio::spawn(async move {
                 let result = send_notify(&apex, &soa, target, key, policy).await;
-                let Some(state) = this.zones.get(&apex) else {
+                let Some(state) = this.zone_state(&apex) else {
                     return;
                 };
                 let mut status = lock(&state.notify_status);
@@ -997,7 +1109,7 @@ impl ZoneState {
 
 impl Replication for Replicator {
     fn notify_received(&self, apex: &Name, from: SocketAddr) {
-        let Some(state) = self.zones.get(apex) else {
+        let Some(state) = self.zone_state(apex) else {
             return;
         };
         if let Some(mut machine) = state.machine() {
