@@ -1,0 +1,57 @@
+//! The primary's durable state: zones, RRsets, comments, the change
+//! journal, users and API tokens, in one SQLite file.
+//!
+//! ```text
+//!  API / UPDATE / UI / import
+//!        │ ChangeSet + ChangeMeta (author, source, comment, now)
+//!        ▼
+//!  Store::apply ── BEGIN IMMEDIATE ─────────────────────────────────────────┐
+//!  │  load the RRsets at the touched names and the apex                     │
+//!  │  Edit::apply each change, in order        (owner in zone, type, TTL,   │
+//!  │                                            RDATA, SOA only at apex)    │
+//!  │  validate::check the result               (CNAME rules, one SOA,       │
+//!  │                                            apex NS kept)               │
+//!  │  plan: served difference + serial         (policy, RFC 1982)           │
+//!  │  write changed RRsets and comments, append the journal entry           │
+//!  └─ COMMIT (WAL, synchronous=FULL) ───────────────────────────────────────┘
+//!        │ Applied { from, to, removed, added }
+//!        ▼
+//!  caller: zone_records → new snapshot → NOTIFY; changes_since → IXFR
+//! ```
+//!
+//! Any refusal returns before `COMMIT`, so the transaction rolls back and
+//! the file is exactly as it was; a committed change is on disk when the
+//! call returns. The parts between loading and writing are pure functions
+//! of their inputs ([`ChangeMeta::now`] included: the store reads no clock
+//! for zone data), tested without a database.
+//!
+//! Only served data is journaled: disabled records and comments are
+//! stored but a change to them alone bumps no serial and writes no journal
+//! entry. Views ([5/8]) are prepared in the schema (see `schema.rs`) but
+//! every call here works on the base data.
+
+mod auth;
+mod change;
+mod error;
+mod journal;
+mod plan;
+mod schema;
+mod serial;
+mod store;
+mod validate;
+mod zones;
+
+pub use auth::{PasswordCost, Scope, TOKEN_PREFIX, TokenInfo, UnknownScope, User};
+pub use change::{
+    Applied, ChangeMeta, ChangeSet, RecordInput, RrsetChange, RrsetOp, Source, UnknownSource,
+};
+pub use error::{StoreError, ValidationReason, WriteError};
+pub use journal::{JournalChange, JournalEntry};
+pub use store::Store;
+pub use zones::{
+    Comment, NewZone, RrsetInput, SerialPolicy, StoredRecord, StoredRrset, UnknownSerialPolicy,
+    UnknownZoneKind, ZoneInfo, ZoneKind,
+};
+
+/// The schema version (`PRAGMA user_version`) this build migrates to.
+pub const SCHEMA_VERSION: usize = schema::MIGRATIONS.len();

@@ -1,0 +1,195 @@
+//! The database schema, its migrations, and how connections are set up.
+//!
+//! Migrations are a list of SQL steps; `PRAGMA user_version` counts the
+//! steps applied. Opening a database applies the missing steps in one
+//! transaction, with the new version written in the same transaction, so
+//! a crash leaves either the old schema or the new one. A file whose
+//! version is beyond this list was written by a newer hadns and is
+//! refused. Steps are only ever appended: a released step never changes.
+//!
+//! # Tables
+//!
+//! Names (apexes, owners) are stored as lower-case uncompressed wire form
+//! (BLOB), the exact value DNS compares, so no text escaping can be
+//! ambiguous. Times are Unix seconds.
+//!
+//! ```text
+//!  views ◄──────────────┐ (view_id NULL = the base data every view shares)
+//!  zones ◄─┬ rrsets ◄── records
+//!          ├ comments       (per RRset, PowerDNS-style; independent of records)
+//!          └ journal        (one entry per change of served data)
+//!  users ◄── api_tokens
+//! ```
+//!
+//! Views come with [5/8]; the schema has them now so that data can be
+//! added without moving it. A zone row holds what all views share (kind,
+//! serial policy). The base data has `view_id` NULL; a view's overrides
+//! will be RRsets with its `view_id`, and a view whose data differs from
+//! the base will have its own SOA RRset (so its own serial) and its own
+//! journal entries (`journal.view_id`). Unique indexes use
+//! `ifnull(view_id, 0)` because SQLite treats NULLs as distinct; view ids
+//! are positive so 0 cannot clash.
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use std::path::Path;
+use std::time::Duration;
+
+use crate::error::StoreError;
+
+/// How long a statement waits for another connection's lock (another
+/// process such as `hadns import`, or a checkpoint) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The schema steps, in order; `user_version` is how many are applied.
+pub(crate) const MIGRATIONS: &[&str] = &[
+    // 1: the first schema.
+    "
+    CREATE TABLE views (
+        id         INTEGER PRIMARY KEY CHECK (id > 0),
+        name       TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE zones (
+        id            INTEGER PRIMARY KEY,
+        name          BLOB NOT NULL UNIQUE,
+        kind          TEXT NOT NULL CHECK (kind IN ('Native', 'Master', 'Slave')),
+        serial_policy TEXT NOT NULL CHECK (serial_policy IN ('increment', 'date')),
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL
+    );
+    CREATE TABLE rrsets (
+        id      INTEGER PRIMARY KEY,
+        zone_id INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
+        view_id INTEGER REFERENCES views (id) ON DELETE CASCADE,
+        owner   BLOB NOT NULL,
+        rtype   INTEGER NOT NULL CHECK (rtype BETWEEN 1 AND 65535),
+        ttl     INTEGER NOT NULL CHECK (ttl BETWEEN 0 AND 2147483647)
+    );
+    CREATE UNIQUE INDEX rrsets_identity ON rrsets (zone_id, ifnull(view_id, 0), owner, rtype);
+    CREATE TABLE records (
+        id       INTEGER PRIMARY KEY,
+        rrset_id INTEGER NOT NULL REFERENCES rrsets (id) ON DELETE CASCADE,
+        rdata    BLOB NOT NULL,
+        content  TEXT NOT NULL,
+        disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        UNIQUE (rrset_id, rdata)
+    );
+    CREATE TABLE comments (
+        id          INTEGER PRIMARY KEY,
+        zone_id     INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
+        view_id     INTEGER REFERENCES views (id) ON DELETE CASCADE,
+        owner       BLOB NOT NULL,
+        rtype       INTEGER NOT NULL,
+        content     TEXT NOT NULL,
+        account     TEXT NOT NULL,
+        modified_at INTEGER NOT NULL
+    );
+    CREATE INDEX comments_rrset ON comments (zone_id, ifnull(view_id, 0), owner, rtype);
+    CREATE TABLE journal (
+        id            INTEGER PRIMARY KEY,
+        zone_id       INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
+        view_id       INTEGER REFERENCES views (id) ON DELETE CASCADE,
+        serial_from   INTEGER NOT NULL,
+        serial_to     INTEGER NOT NULL,
+        author        TEXT NOT NULL,
+        source        TEXT NOT NULL CHECK (source IN ('api', 'update', 'ui', 'import')),
+        changed_at    INTEGER NOT NULL,
+        comment       TEXT,
+        removed_count INTEGER NOT NULL,
+        added_count   INTEGER NOT NULL,
+        removed       BLOB NOT NULL,
+        added         BLOB NOT NULL
+    );
+    CREATE INDEX journal_zone ON journal (zone_id, ifnull(view_id, 0), id);
+    CREATE TABLE users (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL UNIQUE,
+        password_hash TEXT NOT NULL,
+        disabled      INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+        created_at    INTEGER NOT NULL DEFAULT (unixepoch())
+    );
+    CREATE TABLE api_tokens (
+        id            INTEGER PRIMARY KEY,
+        name          TEXT NOT NULL,
+        user_id       INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        secret_sha256 BLOB NOT NULL UNIQUE CHECK (length(secret_sha256) = 32),
+        scope         TEXT NOT NULL CHECK (scope IN ('read', 'write')),
+        created_at    INTEGER NOT NULL DEFAULT (unixepoch()),
+        revoked_at    INTEGER
+    );
+    CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
+    CREATE INDEX api_tokens_user ON api_tokens (user_id);
+    ",
+];
+
+/// Opens the read-write connection, creating the file, and brings the
+/// schema up to date.
+pub(crate) fn open_writer(path: &Path) -> Result<Connection, StoreError> {
+    let during = |what: &str| {
+        let text = format!("{what} {}", path.display());
+        move || text
+    };
+    let mut connection =
+        Connection::open(path).map_err(|e| StoreError::from(e).during(during("opening")))?;
+    configure(&connection).map_err(|e| StoreError::from(e).during(during("configuring")))?;
+    // WAL lets readers go on while a change commits; it is a property of
+    // the file, so setting it once on the writer is enough.
+    let mode: String = connection
+        .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
+        .map_err(|e| StoreError::from(e).during(during("switching to WAL")))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::corrupt(format!(
+            "{} refuses WAL mode (journal_mode is {mode})",
+            path.display()
+        )));
+    }
+    migrate(&mut connection).map_err(|e| e.during(during("migrating")))?;
+    Ok(connection)
+}
+
+/// Opens a read-only connection for queries.
+pub(crate) fn open_reader(path: &Path) -> Result<Connection, StoreError> {
+    // No SQLite mutex: the store's own Mutex serialises use.
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags).map_err(|e| {
+        let text = format!("opening {} for reading", path.display());
+        StoreError::from(e).during(|| text)
+    })?;
+    configure(&connection).map_err(|e| {
+        let text = format!("configuring {} for reading", path.display());
+        StoreError::from(e).during(|| text)
+    })?;
+    Ok(connection)
+}
+
+/// Settings every connection needs: they are per connection, not stored.
+fn configure(connection: &Connection) -> rusqlite::Result<()> {
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // An acknowledged change must survive a power cut: FULL syncs the WAL
+    // at every commit (NORMAL would only sync at checkpoints).
+    connection.pragma_update(None, "synchronous", "FULL")?;
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+/// Applies the missing migration steps in one transaction.
+fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let known = MIGRATIONS.len();
+    let applied = usize::try_from(version).unwrap_or(usize::MAX);
+    if applied > known {
+        return Err(StoreError::SchemaTooNew {
+            found: version,
+            known,
+        });
+    }
+    for step in &MIGRATIONS[applied..] {
+        transaction.execute_batch(step)?;
+    }
+    if applied < known {
+        transaction.pragma_update(None, "user_version", known as i64)?;
+    }
+    transaction.commit()?;
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! The next SOA serial under a [`SerialPolicy`], from the old serial and
+//! the time of the change. Pure: the time is an argument.
+
+use wire::Serial;
+
+use crate::zones::SerialPolicy;
+
+/// Seconds in a day; Unix time has no leap seconds.
+const SECONDS_PER_DAY: u64 = 86_400;
+
+/// The serial a committed change moves the zone to.
+pub(crate) fn next(policy: SerialPolicy, old: Serial, now: u64) -> Serial {
+    match policy {
+        SerialPolicy::Increment => old + 1,
+        SerialPolicy::Date => match first_of_day(now) {
+            // Only forward: a serial already at or past today's first
+            // (several changes today, or a serial set ahead by hand) keeps
+            // counting up; after `YYYYMMDD99` that is `YYYYMMDD99 + 1`, as
+            // BIND and PowerDNS do, and tomorrow's first serial is newer
+            // again only once the date catches up.
+            Some(today) if today.is_newer_than(old) => today,
+            _ => old + 1,
+        },
+    }
+}
+
+/// The first serial of a zone under `policy`: 1, or `YYYYMMDD01`.
+pub(crate) fn initial(policy: SerialPolicy, now: u64) -> Serial {
+    match policy {
+        SerialPolicy::Increment => Serial(1),
+        SerialPolicy::Date => first_of_day(now).unwrap_or(Serial(1)),
+    }
+}
+
+/// `YYYYMMDD01` for the UTC day of `now`, or `None` past the year 42949
+/// where it no longer fits in 32 bits.
+///
+/// The day starts at `01`, not `00`, as PowerDNS's `YYYYMMDD01` and most
+/// hand-kept zones do; a zone created today starts there too.
+fn first_of_day(now: u64) -> Option<Serial> {
+    let (year, month, day) = civil_from_days(now / SECONDS_PER_DAY);
+    let serial = (year * 10_000 + u64::from(month) * 100 + u64::from(day)) * 100 + 1;
+    u32::try_from(serial).ok().map(Serial)
+}
+
+/// The proleptic Gregorian date of a day counted from 1970-01-01, after
+/// Howard Hinnant's `civil_from_days`.
+fn civil_from_days(days: u64) -> (u64, u32, u32) {
+    // Shift the epoch to 0000-03-01 so leap days end each 4-year cycle.
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let day_of_era = z % 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1_460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = (day_of_year - (153 * month_from_march + 2) / 5 + 1) as u32;
+    let month = if month_from_march < 10 {
+        month_from_march + 3
+    } else {
+        month_from_march - 9
+    } as u32;
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// 2024-02-29 12:00 UTC.
+    const LEAP_DAY_NOON: u64 = 1_709_208_000;
+
+    #[test]
+    fn calendar_dates_are_right_around_leap_days_and_years() {
+        assert_eq!(civil_from_days(0), (1970, 1, 1));
+        assert_eq!(
+            civil_from_days(LEAP_DAY_NOON / SECONDS_PER_DAY),
+            (2024, 2, 29)
+        );
+        assert_eq!(
+            civil_from_days(LEAP_DAY_NOON / SECONDS_PER_DAY + 1),
+            (2024, 3, 1)
+        );
+        // 2000-12-31 and 2001-01-01.
+        assert_eq!(civil_from_days(11_322), (2000, 12, 31));
+        assert_eq!(civil_from_days(11_323), (2001, 1, 1));
+    }
+
+    #[test]
+    fn increment_wraps_as_rfc_1982_says() {
+        assert_eq!(
+            next(SerialPolicy::Increment, Serial(u32::MAX), 0),
+            Serial(0)
+        );
+        assert_eq!(next(SerialPolicy::Increment, Serial(41), 0), Serial(42));
+    }
+
+    #[test]
+    fn date_policy_starts_the_day_at_01_and_never_goes_back() {
+        let now = LEAP_DAY_NOON;
+        let date = SerialPolicy::Date;
+        assert_eq!(next(date, Serial(1), now), Serial(2024022901));
+        assert_eq!(next(date, Serial(2024011507), now), Serial(2024022901));
+        assert_eq!(next(date, Serial(2024022901), now), Serial(2024022902));
+        assert_eq!(next(date, Serial(2024022999), now), Serial(2024023000));
+        assert_eq!(next(date, Serial(2030010105), now), Serial(2030010106));
+        assert_eq!(initial(date, now), Serial(2024022901));
+    }
+}

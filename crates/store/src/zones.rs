@@ -1,0 +1,205 @@
+//! The zone-level vocabulary of the store: kinds, serial policies, what a
+//! zone and its RRsets look like when read back, and what a new zone is
+//! made of.
+
+use std::fmt;
+use std::str::FromStr;
+
+use wire::{Name, Rtype, Serial};
+
+use crate::change::RecordInput;
+use crate::journal::JournalEntry;
+
+/// A zone's role, named as the PowerDNS API names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ZoneKind {
+    /// Served from the store; replication is left to the operator
+    /// (PowerDNS `Native`). hadns treats it like `Master`.
+    Native,
+    /// A primary zone: changes are journaled and sent to secondaries.
+    Master,
+    /// A secondary zone (PowerDNS `Slave`).
+    Slave,
+}
+
+impl ZoneKind {
+    /// The name stored in the database and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ZoneKind::Native => "Native",
+            ZoneKind::Master => "Master",
+            ZoneKind::Slave => "Slave",
+        }
+    }
+}
+
+impl fmt::Display for ZoneKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A zone kind the store does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown zone kind `{0}` (expected Native, Master or Slave)")]
+pub struct UnknownZoneKind(pub String);
+
+impl FromStr for ZoneKind {
+    type Err = UnknownZoneKind;
+
+    /// Reads `Native`, `Master` or `Slave` in any case, and PowerDNS's newer
+    /// spellings `Primary` and `Secondary`.
+    fn from_str(s: &str) -> Result<ZoneKind, UnknownZoneKind> {
+        match s.to_ascii_lowercase().as_str() {
+            "native" => Ok(ZoneKind::Native),
+            "master" | "primary" => Ok(ZoneKind::Master),
+            "slave" | "secondary" => Ok(ZoneKind::Slave),
+            _ => Err(UnknownZoneKind(s.to_string())),
+        }
+    }
+}
+
+/// How the store picks the next SOA serial when a change is committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SerialPolicy {
+    /// The old serial plus one, in RFC 1982 arithmetic (4294967295 + 1 is 0).
+    #[default]
+    Increment,
+    /// `YYYYMMDDnn` for the day of the change (UTC): the first change of a
+    /// day gets `YYYYMMDD01`, later ones the old serial plus one. A serial
+    /// already at or beyond `YYYYMMDD01` is only ever incremented, so the
+    /// serial never goes back: after `YYYYMMDD99` comes `YYYYMMDD99 + 1`.
+    Date,
+}
+
+impl SerialPolicy {
+    /// The name stored in the database: `increment` or `date`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SerialPolicy::Increment => "increment",
+            SerialPolicy::Date => "date",
+        }
+    }
+}
+
+impl fmt::Display for SerialPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A serial policy the store does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown serial policy `{0}` (expected increment or date)")]
+pub struct UnknownSerialPolicy(pub String);
+
+impl FromStr for SerialPolicy {
+    type Err = UnknownSerialPolicy;
+
+    /// Reads `increment` or `date`, in any case.
+    fn from_str(s: &str) -> Result<SerialPolicy, UnknownSerialPolicy> {
+        match s.to_ascii_lowercase().as_str() {
+            "increment" => Ok(SerialPolicy::Increment),
+            "date" => Ok(SerialPolicy::Date),
+            _ => Err(UnknownSerialPolicy(s.to_string())),
+        }
+    }
+}
+
+/// A zone as listed by [`crate::Store::zones`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneInfo {
+    /// The apex, lower-case.
+    pub name: Name,
+    /// Its role.
+    pub kind: ZoneKind,
+    /// The serial of its SOA record.
+    pub serial: Serial,
+    /// How its serial moves on each change.
+    pub serial_policy: SerialPolicy,
+    /// How many records are served: enabled records, the SOA included.
+    pub records: usize,
+    /// Unix time of the last write to the zone's data (a change of
+    /// comments or disabled records included).
+    pub updated_at: u64,
+    /// The newest journal entry, if any.
+    pub last_change: Option<JournalEntry>,
+}
+
+/// A comment on an RRset, as the PowerDNS API has them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Comment {
+    /// The text.
+    pub content: String,
+    /// Who wrote it (free text).
+    pub account: String,
+    /// Unix time it was written, as the client gives it.
+    pub modified_at: u64,
+}
+
+/// One stored record of an RRset.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct StoredRecord {
+    /// Uncompressed wire RDATA.
+    pub rdata: Vec<u8>,
+    /// The presentation form: the text the user gave, or the form
+    /// [`wire::rdata::RdataText`] prints.
+    pub content: String,
+    /// Kept but not served (PowerDNS `disabled`).
+    pub disabled: bool,
+}
+
+/// An RRset as stored, disabled records and comments included.
+///
+/// An RRset with comments and no records is listed too (PowerDNS keeps
+/// comments independently of records); its `ttl` is 0.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredRrset {
+    /// Owner name, lower-case.
+    pub name: Name,
+    /// Type.
+    pub rtype: Rtype,
+    /// TTL shared by the records (RFC 2181 §5.2).
+    pub ttl: u32,
+    /// Records, in the order they were given.
+    pub records: Vec<StoredRecord>,
+    /// Comments, in the order they were given.
+    pub comments: Vec<Comment>,
+}
+
+/// An RRset of a new zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RrsetInput {
+    /// Owner name.
+    pub name: Name,
+    /// Type.
+    pub rtype: Rtype,
+    /// TTL of the set.
+    pub ttl: u32,
+    /// Records.
+    pub records: Vec<RecordInput>,
+    /// Comments.
+    pub comments: Vec<Comment>,
+}
+
+/// A zone to create with [`crate::Store::create_zone`].
+///
+/// Without an SOA RRset one is made:
+/// `ns1.ZONE hostmaster.ZONE SERIAL 10800 3600 604800 3600`, TTL 3600, with
+/// serial 1 under [`SerialPolicy::Increment`] and `YYYYMMDD01` under
+/// [`SerialPolicy::Date`]. No NS set is ever invented: give one in `rrsets`
+/// or list the servers in `nameservers` (not both).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewZone {
+    /// The apex.
+    pub name: Name,
+    /// Its role.
+    pub kind: ZoneKind,
+    /// How its serial moves on each change.
+    pub serial_policy: SerialPolicy,
+    /// Its RRsets.
+    pub rrsets: Vec<RrsetInput>,
+    /// Targets of the apex NS set to create, TTL 3600 (PowerDNS
+    /// `nameservers`).
+    pub nameservers: Vec<Name>,
+}

@@ -1,0 +1,11 @@
+//! The store against real SQLite files in temporary directories. One test
+//! binary; each module covers one part of the API.
+
+mod auth;
+mod durability;
+mod fixture;
+mod history;
+mod import;
+mod operations;
+mod serials;
+mod validation;
