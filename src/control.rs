@@ -14,6 +14,7 @@
 //! | `refresh ZONE` | check a secondary zone's primary now |
 //! | `retransfer ZONE` | AXFR a secondary zone now |
 //! | `reload` | re-read zone files (as SIGHUP) |
+//! | `sync ZONE` | re-read a store zone another process changed (`hadns import`) |
 
 use std::fmt::Write as _;
 use std::io;
@@ -27,6 +28,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::{UnixListener, UnixStream};
 use wire::Name;
 
+use crate::manage::Manager;
 use crate::serve::Reloader;
 
 /// File name of the control socket inside the data directory.
@@ -37,6 +39,7 @@ pub fn listen(
     data_dir: &Path,
     replicator: Arc<Replicator>,
     reloader: Arc<Reloader>,
+    manager: Option<Arc<Manager>>,
 ) -> io::Result<PathBuf> {
     std::fs::create_dir_all(data_dir)?;
     let path = data_dir.join(SOCKET_NAME);
@@ -53,8 +56,9 @@ pub fn listen(
             };
             let replicator = Arc::clone(&replicator);
             let reloader = Arc::clone(&reloader);
+            let manager = manager.clone();
             tokio::spawn(async move {
-                if let Err(e) = session(stream, replicator, reloader).await {
+                if let Err(e) = session(stream, replicator, reloader, manager).await {
                     tracing::debug!(error = %e, "control session ended");
                 }
             });
@@ -67,6 +71,7 @@ async fn session(
     stream: UnixStream,
     replicator: Arc<Replicator>,
     reloader: Arc<Reloader>,
+    manager: Option<Arc<Manager>>,
 ) -> io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut line = String::new();
@@ -74,12 +79,17 @@ async fn session(
     tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no command"))??;
-    let reply = execute(line.trim(), &replicator, &reloader).await;
+    let reply = execute(line.trim(), &replicator, &reloader, manager.as_ref()).await;
     write.write_all(reply.as_bytes()).await?;
     write.shutdown().await
 }
 
-async fn execute(line: &str, replicator: &Arc<Replicator>, reloader: &Arc<Reloader>) -> String {
+async fn execute(
+    line: &str,
+    replicator: &Arc<Replicator>,
+    reloader: &Arc<Reloader>,
+    manager: Option<&Arc<Manager>>,
+) -> String {
     let mut words = line.split_whitespace();
     let command = words.next().unwrap_or("");
     let zone = words
@@ -142,9 +152,17 @@ async fn execute(line: &str, replicator: &Arc<Replicator>, reloader: &Arc<Reload
                 Err(e) => format!("error: reload task failed: {e}\n"),
             }
         }
+        "sync" => match (need_zone(&zone), manager) {
+            (Err(e), _) => e,
+            (Ok(_), None) => "error: this node has no store\n".into(),
+            (Ok(name), Some(manager)) => match manager.sync_zone(&name).await {
+                Ok(what) => format!("ok\n{what}\n"),
+                Err(e) => format!("error: {e}\n"),
+            },
+        },
         "" => "error: empty command\n".into(),
         other => format!(
-            "error: unknown command `{other}` (status, zone-status, notify, refresh, retransfer, reload)\n"
+            "error: unknown command `{other}` (status, zone-status, notify, refresh, retransfer, reload, sync)\n"
         ),
     }
 }

@@ -5,7 +5,10 @@
 //! lives in the library crates (`wire`, `zonefile`, `zone`, `answer`,
 //! `config`); see ARCHITECTURE.md for the map.
 
+mod bootstrap;
 mod control;
+mod http;
+mod manage;
 mod memory;
 mod serve;
 mod tcp;
@@ -153,19 +156,46 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     let keyring = keyring(&config);
     let mut replicated = Vec::new();
     let mut policies = HashMap::new();
+    let mut declared = HashMap::new();
+    let mut elsewhere = HashMap::new();
+    let lookup = |name: &str| {
+        config
+            .acls
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.rules.as_slice())
+    };
+    let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
     for zone in &config.zones {
-        let lookup = |name: &str| {
-            config
-                .acls
-                .iter()
-                .find(|a| a.name == name)
-                .map(|a| a.rules.as_slice())
-        };
         let compile = |rules: &[config::MatchRule], key: &str| {
             MatchList::compile(rules, &lookup)
                 .map_err(|e| anyhow::anyhow!("zone {}: {key}: {e}", zone.name))
         };
-        let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
+        if zone.role == Role::Primary && zone.file.is_none() {
+            // Kept in the store: the manager serves it with these rules.
+            warn_address_updates(&zone.name.to_string(), &zone.allow_update);
+            declared.insert(
+                zone.name.to_lowercase(),
+                manage::ZoneRules {
+                    notify: zone.notify.clone(),
+                    notify_key: key(&zone.notify_key),
+                    notify_ns: zone.notify_ns,
+                    policy: manage::store_zone_policy(
+                        compile(&zone.allow_transfer, "allow_transfer")?,
+                        compile(&zone.allow_update, "allow_update")?,
+                    ),
+                    serial_policy: store_serial_policy(zone.serial_policy),
+                },
+            );
+            continue;
+        }
+        elsewhere.insert(
+            zone.name.to_lowercase(),
+            match (&zone.file, zone.role) {
+                (Some(file), _) => manage::Elsewhere::File(file.clone()),
+                (None, _) => manage::Elsewhere::Secondary(zone.primaries.clone()),
+            },
+        );
         let role = match zone.role {
             Role::Primary => RoleSetup::Primary {
                 serial_policy: match zone.serial_policy {
@@ -186,7 +216,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     Role::Secondary => Some(compile(&zone.allow_notify, "allow_notify")?),
                     Role::Primary => None,
                 },
-                // Updates need the store, which arrives with the API.
+                // Zone files and secondaries take no updates: NOTAUTH.
                 allow_update: None,
             },
         );
@@ -201,6 +231,41 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             file: zone.file.clone(),
         });
     }
+    let defaults = &config.zone_defaults;
+    let compile_default = |rules: &[config::MatchRule], key: &str| {
+        MatchList::compile(rules, &lookup).map_err(|e| anyhow::anyhow!("zone_defaults.{key}: {e}"))
+    };
+    warn_address_updates("zone_defaults", &defaults.allow_update);
+    let default_rules = manage::ZoneRules {
+        notify: defaults.notify.clone(),
+        notify_key: key(&defaults.notify_key),
+        notify_ns: defaults.notify_ns,
+        policy: manage::store_zone_policy(
+            compile_default(&defaults.allow_transfer, "allow_transfer")?,
+            compile_default(&defaults.allow_update, "allow_update")?,
+        ),
+        serial_policy: store_serial_policy(defaults.serial_policy),
+    };
+    // A node with a store: any node run from a configuration file, and the
+    // embedded default. `--zone` alone (tests, benchmarks) has none.
+    let store = (args.config.is_some() || embedded_default).then(|| serve::StorePlan {
+        path: config.node.data_dir.join(STORE_FILE),
+        declared,
+        defaults: default_rules,
+        elsewhere,
+        api: if embedded_default {
+            Some(
+                config
+                    .api
+                    .listen
+                    .unwrap_or(DEFAULT_API_LISTEN.parse().expect("valid address")),
+            )
+        } else {
+            config.api.listen
+        },
+        seed_example: embedded_default,
+        node_name: config.node.name.clone(),
+    });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
         let (origin, file) = arg
@@ -211,12 +276,6 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         static_zones.push(ZoneSpec {
             origin,
             source: Source::File(PathBuf::from(file)),
-        });
-    }
-    if embedded_default {
-        static_zones.push(ZoneSpec {
-            origin: zones::EXAMPLE_ORIGIN.parse().expect("valid origin"),
-            source: Source::Embedded("example.test.zone", zones::EXAMPLE_ZONE),
         });
     }
     if config.dns.builtin_zones && !args.no_builtin_zones {
@@ -253,9 +312,44 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             max_connections: config.dns.tcp_max_connections,
         },
         replication: driver_settings(&config.replication),
+        store,
     };
     serve::run(plan)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The store's file inside the data directory.
+const STORE_FILE: &str = "hadns.db";
+
+/// Where the embedded default serves HTTP.
+const DEFAULT_API_LISTEN: &str = "127.0.0.1:8053";
+
+/// The store's serial policy for a configured one (the configuration
+/// refuses `keep` and `auto` for store zones).
+fn store_serial_policy(policy: SerialPolicy) -> store::SerialPolicy {
+    match policy {
+        SerialPolicy::Date => store::SerialPolicy::Date,
+        _ => store::SerialPolicy::Increment,
+    }
+}
+
+/// Logs a warning when updates are allowed by address: RFC 2136 updates
+/// with no TSIG can be forged by anyone who can spoof the address.
+fn warn_address_updates(zone: &str, rules: &[config::MatchRule]) {
+    if rules.iter().any(|r| {
+        !r.negated
+            && matches!(
+                r.element,
+                config::MatchElement::Prefix(_)
+                    | config::MatchElement::Acl(_)
+                    | config::MatchElement::Any
+            )
+    }) {
+        tracing::warn!(
+            zone,
+            "allow_update admits clients by address; updates without TSIG can be forged by address spoofing"
+        );
+    }
 }
 
 /// Replication tunables from `[replication]`.
@@ -293,18 +387,6 @@ fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
         bail!("[[view]] is not supported by this build yet");
     }
     for zone in &config.zones {
-        if zone.role == Role::Primary && zone.file.is_none() {
-            bail!(
-                "zone {}: zones without `file` live in the store, which this build does not have yet",
-                zone.name
-            );
-        }
-        if !zone.allow_update.is_empty() {
-            bail!(
-                "zone {}: allow_update (dynamic update) is not supported by this build yet",
-                zone.name
-            );
-        }
         if zone.view.is_some() {
             bail!(
                 "zone {}: views are not supported by this build yet",

@@ -25,6 +25,7 @@ use replicate::driver::{DriverSettings, PrimaryOutcome, Replicator, ZoneSetup};
 use wire::Name;
 use wire::tsig::Keyring;
 
+use crate::manage::{Elsewhere, Manager, ZoneRules};
 use crate::tcp::{self, Limits};
 use crate::udp;
 use crate::zones::{self, Source, ZoneSpec};
@@ -60,6 +61,27 @@ pub struct Plan {
     pub tcp: Limits,
     /// Replication tunables.
     pub replication: DriverSettings,
+    /// The store and the API, on a node that keeps zones in a store.
+    pub store: Option<StorePlan>,
+}
+
+/// The store side of a node: zones kept in SQLite, changed through the API
+/// and dynamic updates.
+pub struct StorePlan {
+    /// The database file.
+    pub path: PathBuf,
+    /// Rules of the store zones named by `[[zone]]`.
+    pub declared: HashMap<Name, ZoneRules>,
+    /// Rules of the other store zones (`[zone_defaults]`).
+    pub defaults: ZoneRules,
+    /// Zones configured as zone files or secondaries.
+    pub elsewhere: HashMap<Name, Elsewhere>,
+    /// HTTP address of the API and web UI.
+    pub api: Option<SocketAddr>,
+    /// The embedded default: put the example zone in an empty store.
+    pub seed_example: bool,
+    /// The node's name, shown by the API.
+    pub node_name: String,
 }
 
 /// Runs the node until SIGTERM or SIGINT.
@@ -97,6 +119,16 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             failures.push(e);
         }
     }
+    let manager = match &plan.store {
+        Some(store_plan) => match open_store(store_plan, &replicator) {
+            Ok(manager) => Some(manager),
+            Err(e) => {
+                failures.push(format!("{e:#}"));
+                None
+            }
+        },
+        None => None,
+    };
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
@@ -127,6 +159,17 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         tracing::info!(%address, udp_workers = workers, "listening");
     }
 
+    let api_listener = match plan.store.as_ref().and_then(|s| s.api) {
+        Some(address) => Some(
+            std::net::TcpListener::bind(address)
+                .and_then(|l| l.set_nonblocking(true).map(|()| l))
+                .with_context(|| format!("cannot bind the API to {address}"))?,
+        ),
+        None => None,
+    };
+    let (update_sender, update_receiver) = tokio::sync::mpsc::channel::<udp::UdpUpdate>(1024);
+    let update_sender = manager.as_ref().map(|_| update_sender);
+
     let shutdown = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     let mut wake_handles = Vec::new();
@@ -141,6 +184,7 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             wildcard,
             state: Arc::clone(&state),
             shutdown: Arc::clone(&shutdown),
+            updates: update_sender.clone(),
         };
         threads.push(
             std::thread::Builder::new()
@@ -167,9 +211,24 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
                 listener,
                 Arc::clone(&state),
                 Arc::clone(&replicator),
+                manager.clone(),
                 plan.tcp,
                 Arc::clone(&connections),
             ));
+        }
+        if let Some(manager) = &manager {
+            tokio::spawn(udp_updates(update_receiver, Arc::clone(manager)));
+        }
+        if let (Some(listener), Some(manager), Some(store_plan)) =
+            (api_listener, &manager, &plan.store)
+        {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            let address = listener.local_addr()?;
+            let settings = crate::http::HttpSettings {
+                node_name: store_plan.node_name.clone(),
+            };
+            tokio::spawn(crate::http::serve(listener, Arc::clone(manager), settings));
+            tracing::info!(%address, "API listening");
         }
         replicator.start();
         let reloader = Reloader {
@@ -178,9 +237,13 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             replicator: Arc::clone(&replicator),
         };
         let reloader = Arc::new(reloader);
-        if !reloader.replicated.is_empty() {
-            match crate::control::listen(&data_dir, Arc::clone(&replicator), Arc::clone(&reloader))
-            {
+        if !reloader.replicated.is_empty() || manager.is_some() {
+            match crate::control::listen(
+                &data_dir,
+                Arc::clone(&replicator),
+                Arc::clone(&reloader),
+                manager.clone(),
+            ) {
                 Ok(path) => tracing::info!(socket = %path.display(), "control socket ready"),
                 Err(e) => tracing::warn!(error = %e, "no control socket"),
             }
@@ -202,6 +265,44 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
     }
     tracing::info!("stopped");
     result
+}
+
+/// Answers the dynamic updates the UDP workers hand over, each once its
+/// change is committed (or refused).
+async fn udp_updates(
+    mut receiver: tokio::sync::mpsc::Receiver<udp::UdpUpdate>,
+    manager: Arc<Manager>,
+) {
+    while let Some(update) = receiver.recv().await {
+        // In order: the writer takes one change at a time anyway.
+        let reply = manager.update(*update.ticket).await;
+        udp::send_one(&update.socket, &reply, update.to, update.from);
+    }
+}
+
+/// Opens the store, serves its zones, and creates the first user and API
+/// token (and the example zone for the embedded default) on first start.
+fn open_store(plan: &StorePlan, replicator: &Arc<Replicator>) -> anyhow::Result<Arc<Manager>> {
+    let store = store::Store::open(&plan.path)
+        .with_context(|| format!("cannot open the store {}", plan.path.display()))?;
+    let store = Arc::new(store);
+    if plan.seed_example && store.zones()?.is_empty() {
+        crate::bootstrap::seed_example(&store)?;
+    }
+    if plan.api.is_some() && store.users()?.is_empty() {
+        let data_dir = plan.path.parent().unwrap_or(std::path::Path::new("."));
+        crate::bootstrap::first_user(&store, data_dir, plan.api)?;
+    }
+    let manager = Manager::new(
+        store,
+        Arc::clone(replicator),
+        plan.declared.clone(),
+        plan.defaults.clone(),
+        plan.elsewhere.clone(),
+    );
+    let count = manager.start().map_err(anyhow::Error::msg)?;
+    tracing::info!(zones = count, store = %plan.path.display(), "store opened");
+    Ok(manager)
 }
 
 /// What a reload (SIGHUP or `hadns ctl reload`) re-reads.

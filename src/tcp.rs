@@ -14,6 +14,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use zone::Transport;
 
+use crate::manage::Manager;
+
 /// TCP limits.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -47,6 +49,7 @@ pub async fn serve(
     listener: TcpListener,
     state: Arc<ArcSwap<Served>>,
     replicator: Arc<Replicator>,
+    manager: Option<Arc<Manager>>,
     limits: Limits,
     connections: Arc<Semaphore>,
 ) {
@@ -67,9 +70,10 @@ pub async fn serve(
         };
         let state = Arc::clone(&state);
         let replicator = Arc::clone(&replicator);
+        let manager = manager.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Err(e) = connection(stream, peer, state, replicator, limits).await {
+            if let Err(e) = connection(stream, peer, state, replicator, manager, limits).await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
             drop(permit);
@@ -84,6 +88,7 @@ async fn connection(
     peer: SocketAddr,
     state: Arc<ArcSwap<Served>>,
     replicator: Arc<Replicator>,
+    manager: Option<Arc<Manager>>,
     limits: Limits,
 ) -> std::io::Result<()> {
     let (read_half, write_half) = stream.into_split();
@@ -124,9 +129,16 @@ async fn connection(
                     .await?;
                 writer.write_all(&reply).await?;
             }
-            Outcome::Update(_) => {
-                // Nothing takes updates yet (no store): NOTAUTH was answered
-                // before a ticket could exist.
+            Outcome::Update(ticket) => {
+                // Only store zones get tickets, and they exist only where a
+                // manager does.
+                let Some(manager) = &manager else { continue };
+                drop(served);
+                let reply = manager.update(*ticket).await;
+                writer
+                    .write_all(&(reply.len() as u16).to_be_bytes())
+                    .await?;
+                writer.write_all(&reply).await?;
             }
             Outcome::Transfer(ticket) => {
                 // RFC 5936 §4.1: the connection may carry more requests after.

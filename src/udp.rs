@@ -109,6 +109,22 @@ pub struct Worker {
     pub state: Arc<ArcSwap<Served>>,
     /// Set to stop.
     pub shutdown: Arc<AtomicBool>,
+    /// Where accepted dynamic updates go (the primary's writer); `None`
+    /// where there is none.
+    pub updates: Option<tokio::sync::mpsc::Sender<UdpUpdate>>,
+}
+
+/// A dynamic update received over UDP, for the writer, which answers it
+/// with [`send_one`] once the change is committed.
+pub struct UdpUpdate {
+    /// The accepted update.
+    pub ticket: Box<answer::update::UpdateTicket>,
+    /// A handle on the socket it arrived on.
+    pub socket: Arc<UdpSocket>,
+    /// The client.
+    pub to: SocketAddr,
+    /// The address it was sent to, for a wildcard socket.
+    pub from: Option<IpAddr>,
 }
 
 /// Buffers for one batch. Boxed so the pointers inside the message headers
@@ -195,6 +211,12 @@ impl Worker {
         let mut batch = Batch::new();
         let mut scratch = Scratch::default();
         let mut cache = Cache::new(Arc::clone(&self.state));
+        // Updates are rare; the handle for answering them is made once.
+        let reply_socket = self
+            .updates
+            .as_ref()
+            .and_then(|_| self.socket.try_clone().ok())
+            .map(Arc::new);
         while !self.shutdown.load(Ordering::Relaxed) {
             batch.arm_receive();
             // SAFETY: the headers point into `batch`, which outlives the call;
@@ -250,9 +272,25 @@ impl Worker {
                     &mut scratch,
                     &mut batch.replies[replies],
                 );
-                if !outcome.is_reply() {
+                match outcome {
+                    answer::Outcome::Reply => {}
+                    answer::Outcome::Update(ticket) => {
+                        if let (Some(updates), Some(socket)) = (&self.updates, &reply_socket) {
+                            let update = UdpUpdate {
+                                ticket,
+                                socket: Arc::clone(socket),
+                                to: source,
+                                from: destination,
+                            };
+                            if updates.try_send(update).is_err() {
+                                // The writer is overwhelmed; the client retries.
+                                tracing::warn!(client = %source, "dynamic update dropped: writer queue full");
+                            }
+                        }
+                        continue;
+                    }
                     // Dropped, or a transfer (which never comes over UDP).
-                    continue;
+                    answer::Outcome::Drop | answer::Outcome::Transfer(_) => continue,
                 }
                 prepare_send(&mut batch, replies, source, destination);
                 replies += 1;
@@ -314,6 +352,41 @@ fn send_all(fd: libc::c_int, batch: &mut Batch, count: usize) {
             continue;
         }
         sent += n as usize;
+    }
+}
+
+/// Sends one datagram from `from` (when the socket is bound to a wildcard
+/// address) to `to`: the reply to a dynamic update, sent outside the
+/// batches.
+pub fn send_one(socket: &UdpSocket, reply: &[u8], to: SocketAddr, from: Option<IpAddr>) {
+    // SAFETY: all-zero is a valid sockaddr_storage and msghdr.
+    let mut name: libc::sockaddr_storage = unsafe { zeroed() };
+    let name_len = write_socket_address(&mut name, to);
+    let mut control = [0u8; CONTROL_SIZE];
+    let control_len = match from {
+        Some(from) => write_source_control(&mut control, from),
+        None => 0,
+    };
+    let mut iov = libc::iovec {
+        iov_base: reply.as_ptr().cast_mut().cast(),
+        iov_len: reply.len(),
+    };
+    // SAFETY: as above.
+    let mut header: libc::msghdr = unsafe { zeroed() };
+    header.msg_name = (&mut name as *mut libc::sockaddr_storage).cast();
+    header.msg_namelen = name_len;
+    header.msg_iov = &mut iov;
+    header.msg_iovlen = 1;
+    if control_len > 0 {
+        header.msg_control = control.as_mut_ptr().cast();
+        header.msg_controllen = control_len as _;
+    }
+    // SAFETY: every pointer in `header` refers to a local that outlives the
+    // call; the kernel only reads the iovec's buffer (sendmsg does not
+    // write to it despite the mutable pointer type).
+    let sent = unsafe { libc::sendmsg(socket.as_raw_fd(), &header, 0) };
+    if sent < 0 {
+        tracing::debug!(error = %io::Error::last_os_error(), client = %to, "UDP send failed");
     }
 }
 

@@ -190,6 +190,25 @@ pub struct ZoneConfig {
     pub line: Option<usize>,
 }
 
+/// `[zone_defaults]`: how zones kept in the store but named by no
+/// `[[zone]]` (zones created through the API or `hadns import`) replicate
+/// and who may change them.
+#[derive(Clone, Debug)]
+pub struct ZoneDefaults {
+    /// NOTIFY targets.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Name>,
+    /// Also NOTIFY the zone's NS targets.
+    pub notify_ns: bool,
+    /// Who may transfer the zone.
+    pub allow_transfer: Vec<MatchRule>,
+    /// Who may send dynamic updates.
+    pub allow_update: Vec<MatchRule>,
+    /// Serial policy of zones created without one (`increment` or `date`).
+    pub serial_policy: SerialPolicy,
+}
+
 /// `[log]`.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -244,6 +263,8 @@ pub struct Config {
     pub zones: Vec<ZoneConfig>,
     /// `[log]`.
     pub log: LogConfig,
+    /// `[zone_defaults]`.
+    pub zone_defaults: ZoneDefaults,
     /// `[replication]`.
     pub replication: ReplicationConfig,
 }
@@ -733,6 +754,15 @@ impl Checker<'_> {
                     "a secondary zone keeps its copy in data_dir; remove `file`",
                 ));
             }
+            if (role == Role::Secondary || z.file.is_some())
+                && let Some(first) = z.allow_update.first()
+            {
+                return Err(self.at(
+                    first,
+                    format!("{prefix}.allow_update"),
+                    "only zones kept in the store (a primary without `file`) take dynamic updates",
+                ));
+            }
             let serial_policy = match z.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {
                 None => {
                     if z.file.is_some() {
@@ -753,6 +783,23 @@ impl Checker<'_> {
                     ),
                 )),
             };
+            if let Some(s) = &z.serial_policy
+                && role == Role::Primary
+            {
+                let store_zone = z.file.is_none();
+                let fits = match serial_policy {
+                    SerialPolicy::Keep | SerialPolicy::Auto => !store_zone,
+                    SerialPolicy::Increment | SerialPolicy::Date => store_zone,
+                };
+                if !fits {
+                    let expected = if store_zone {
+                        "a zone kept in the store takes increment or date"
+                    } else {
+                        "a zone file takes keep or auto"
+                    };
+                    return Err(self.at(s, format!("{prefix}.serial_policy"), expected));
+                }
+            }
             zones.push(ZoneConfig {
                 name,
                 view,
@@ -794,6 +841,56 @@ impl Checker<'_> {
                 line,
             });
         }
+
+        let d = &spec.zone_defaults;
+        let zone_defaults = ZoneDefaults {
+            notify: d
+                .notify
+                .iter()
+                .enumerate()
+                .map(|(j, t)| self.socket(t, &format!("zone_defaults.notify[{j}]"), 53))
+                .collect::<Result<_, _>>()?,
+            notify_key: match &d.notify_key {
+                None => None,
+                Some(s) => {
+                    let n = self.name(s, "zone_defaults.notify_key")?;
+                    if !key_names.contains(&n) {
+                        return Err(self.at(
+                            s,
+                            "zone_defaults.notify_key",
+                            format!("no [[key]] named `{n}`"),
+                        ));
+                    }
+                    Some(n)
+                }
+            },
+            notify_ns: d.notify_ns.unwrap_or(false),
+            allow_transfer: self.match_list(
+                &d.allow_transfer,
+                "zone_defaults.allow_transfer",
+                &acl_names,
+                &key_names,
+            )?,
+            allow_update: self.match_list(
+                &d.allow_update,
+                "zone_defaults.allow_update",
+                &acl_names,
+                &key_names,
+            )?,
+            serial_policy: match d.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {
+                None | Some((_, "increment")) => SerialPolicy::Increment,
+                Some((_, "date")) => SerialPolicy::Date,
+                Some((s, other)) => {
+                    return Err(self.at(
+                        s,
+                        "zone_defaults.serial_policy",
+                        format!(
+                            "`{other}` is not a serial policy for store zones (expected increment or date)"
+                        ),
+                    ));
+                }
+            },
+        };
 
         let log = LogConfig {
             queries: spec.log.queries.unwrap_or(false),
@@ -878,6 +975,7 @@ impl Checker<'_> {
             views,
             zones,
             log,
+            zone_defaults,
             replication,
         })
     }

@@ -28,6 +28,24 @@ pub(crate) struct FileSpec {
     pub log: LogSpec,
     #[serde(default)]
     pub replication: ReplicationSpec,
+    #[serde(default)]
+    pub zone_defaults: ZoneDefaultsSpec,
+}
+
+/// `[zone_defaults]`: settings for store zones no `[[zone]]` names (zones
+/// created through the API).
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ZoneDefaultsSpec {
+    #[serde(default)]
+    pub notify: Vec<Spanned<String>>,
+    pub notify_key: Option<Spanned<String>>,
+    pub notify_ns: Option<bool>,
+    #[serde(default)]
+    pub allow_transfer: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_update: Vec<Spanned<String>>,
+    pub serial_policy: Option<Spanned<String>>,
 }
 
 /// `[replication]`.

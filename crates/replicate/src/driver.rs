@@ -620,6 +620,36 @@ impl Replicator {
         Ok(())
     }
 
+    /// The newest serial in a zone's journal.
+    pub fn journal_last_serial(&self, apex: &Name) -> Option<Serial> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        lock(&state.journal).last_serial()
+    }
+
+    /// Appends differences already made durable elsewhere (the store's
+    /// journal) to a primary zone's journal, oldest first, before the zone
+    /// is loaded: a store change committed just before a crash, whose
+    /// journal append never happened, is caught up this way so secondaries
+    /// still get it by IXFR. Differences that do not continue the journal
+    /// reset it.
+    pub fn journal_append(&self, apex: &Name, diffs: &[Diff]) -> Result<(), PrimaryError> {
+        let apex = apex.to_lowercase();
+        let state = self
+            .zone_state(&apex)
+            .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        let mut journal = lock(&state.journal);
+        for diff in diffs {
+            if journal.last_serial().is_some_and(|last| last != diff.from) {
+                journal.reset()?;
+            }
+            if let Err(e) = journal.append(diff) {
+                tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
+                journal.reset()?;
+            }
+        }
+        Ok(())
+    }
+
     fn write_dump(&self, state: &ZoneState, zone: &Zone) {
         if let Err(e) = persist::write_zone(
             &state.files.zone,
