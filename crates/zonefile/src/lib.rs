@@ -48,6 +48,7 @@ mod generate;
 mod lexer;
 mod load;
 mod scanner;
+mod write;
 
 use std::path::Path;
 
@@ -59,6 +60,7 @@ pub use generate::MAX_ITERATIONS as MAX_GENERATE_ITERATIONS;
 pub use lexer::{LexError, MAX_TOKEN_LEN};
 pub use load::{MAX_ERRORS, MAX_INCLUDE_DEPTH};
 pub use scanner::{RdataSyntaxError, parse_rdata};
+pub use write::write_zone;
 
 /// A record and where it was written.
 #[derive(Debug, Clone, PartialEq, Eq)]
