@@ -237,6 +237,19 @@ fn zone_status(s: &replicate::driver::ZoneStatus) -> String {
 /// The client side of `hadns ctl`: sends one command and prints the reply.
 /// Returns whether the server said `ok`.
 pub fn client(data_dir: &Path, command: &str) -> anyhow::Result<bool> {
+    let (ok, first, rest) = request(data_dir, command)?;
+    if ok {
+        print!("{rest}");
+    } else {
+        eprintln!("{first}");
+        print!("{rest}");
+    }
+    Ok(ok)
+}
+
+/// Sends one command to the node whose data directory is `data_dir`:
+/// whether it said `ok`, its first line and the rest.
+pub fn request(data_dir: &Path, command: &str) -> anyhow::Result<(bool, String, String)> {
     use anyhow::Context;
     use std::io::{Read, Write};
     let path = data_dir.join(SOCKET_NAME);
@@ -251,12 +264,5 @@ pub fn client(data_dir: &Path, command: &str) -> anyhow::Result<bool> {
     let mut reply = String::new();
     stream.read_to_string(&mut reply)?;
     let (first, rest) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
-    if first == "ok" {
-        print!("{rest}");
-        Ok(true)
-    } else {
-        eprintln!("{first}");
-        print!("{rest}");
-        Ok(false)
-    }
+    Ok((first == "ok", first.to_string(), rest.to_string()))
 }

@@ -5,11 +5,13 @@
 //! lives in the library crates (`wire`, `zonefile`, `zone`, `answer`,
 //! `config`); see ARCHITECTURE.md for the map.
 
+mod admin;
 mod bootstrap;
 mod control;
 mod http;
 mod manage;
 mod memory;
+mod namedconf;
 mod serve;
 mod tcp;
 mod udp;
@@ -56,6 +58,35 @@ enum Command {
     Config(ConfigCommand),
     /// Control a running node (over the control socket in its data_dir).
     Ctl(CtlArgs),
+    /// Users of the web UI and API (in the node's store).
+    User {
+        #[command(subcommand)]
+        command: admin::UserCommand,
+        #[command(flatten)]
+        store: admin::StoreArgs,
+    },
+    /// API tokens (in the node's store).
+    Token {
+        #[command(subcommand)]
+        command: admin::TokenCommand,
+        #[command(flatten)]
+        store: admin::StoreArgs,
+    },
+    /// Import a zone file (or every primary zone of a named.conf) into the
+    /// store, as one journal entry per zone.
+    Import {
+        #[command(flatten)]
+        args: admin::ImportArgs,
+        #[command(flatten)]
+        store: admin::StoreArgs,
+    },
+    /// Print a store zone as a zone file.
+    Export {
+        /// The zone.
+        zone: String,
+        #[command(flatten)]
+        store: admin::StoreArgs,
+    },
 }
 
 #[derive(clap::Args)]
@@ -124,6 +155,10 @@ fn main() -> ExitCode {
         Command::Zone(ZoneCommand::Check { file, origin }) => zone_check(&file, &origin),
         Command::Config(ConfigCommand::Check { file, zones }) => config_check(&file, zones),
         Command::Ctl(args) => ctl_command(args),
+        Command::User { command, store } => admin::user(command, &store),
+        Command::Token { command, store } => admin::token(command, &store),
+        Command::Import { args, store } => admin::import(args, &store),
+        Command::Export { zone, store } => admin::export(&zone, &store),
     };
     match result {
         Ok(code) => code,
@@ -319,7 +354,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
 }
 
 /// The store's file inside the data directory.
-const STORE_FILE: &str = "hadns.db";
+pub(crate) const STORE_FILE: &str = "hadns.db";
 
 /// Where the embedded default serves HTTP.
 const DEFAULT_API_LISTEN: &str = "127.0.0.1:8053";

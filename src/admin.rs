@@ -1,0 +1,386 @@
+//! Store administration from the command line: users, API tokens, zone
+//! import and export. These open the store file directly (SQLite lets them
+//! run beside a node); after an import, a running node is told to re-read
+//! the zone over its control socket.
+
+use std::io::{BufRead, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use config::Config;
+use store::{ChangeMeta, Scope, Source, Store, ZoneKind};
+use wire::{Name, Record};
+
+use crate::namedconf;
+
+/// Which node's store: `--config` or `--data-dir` (default `./hadns-data`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct StoreArgs {
+    /// The node's configuration (its data_dir holds the store).
+    #[arg(long, short = 'c', global = true)]
+    pub config: Option<PathBuf>,
+    /// The node's data directory (instead of --config).
+    #[arg(long, global = true)]
+    pub data_dir: Option<PathBuf>,
+}
+
+impl StoreArgs {
+    /// The configuration, if one was named.
+    fn config(&self) -> anyhow::Result<Option<Config>> {
+        match &self.config {
+            Some(path) => Ok(Some(Config::load(path).map_err(anyhow::Error::msg)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        Ok(match (&self.data_dir, self.config()?) {
+            (Some(dir), _) => dir.clone(),
+            (None, Some(config)) => config.node.data_dir,
+            (None, None) => Config::default().node.data_dir,
+        })
+    }
+
+    fn open(&self) -> anyhow::Result<Store> {
+        let path = self.data_dir()?.join(crate::STORE_FILE);
+        Store::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
+    }
+}
+
+/// `hadns user …`.
+#[derive(clap::Subcommand)]
+pub enum UserCommand {
+    /// Create a user. The password is read from standard input when it is
+    /// not a terminal (one line); otherwise a random one is made and shown.
+    Add {
+        /// The user's name.
+        name: String,
+    },
+    /// Set a user's password (read as for `add`).
+    Passwd {
+        /// The user's name.
+        name: String,
+    },
+    /// Stop a user from signing in (their tokens stop working too).
+    Disable {
+        /// The user's name.
+        name: String,
+    },
+    /// Let a disabled user sign in again.
+    Enable {
+        /// The user's name.
+        name: String,
+    },
+    /// List users.
+    List,
+}
+
+/// `hadns token …`.
+#[derive(clap::Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print its secret (shown this once only).
+    Create {
+        /// A name for the token (unique among active tokens).
+        name: String,
+        /// The user it acts for.
+        #[arg(long, default_value = "admin")]
+        user: String,
+        /// Read-only: writes with it are refused (403).
+        #[arg(long)]
+        read_only: bool,
+    },
+    /// List tokens (never their secrets).
+    List,
+    /// Revoke a token.
+    Revoke {
+        /// The token's name.
+        name: String,
+    },
+}
+
+/// Runs `hadns user …`.
+pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let store = store.open()?;
+    match command {
+        UserCommand::Add { name } => {
+            let (password, generated) = password()?;
+            store.add_user(&name, &password)?;
+            if generated {
+                println!("user `{name}` created with password {password}");
+            } else {
+                println!("user `{name}` created");
+            }
+        }
+        UserCommand::Passwd { name } => {
+            let (password, generated) = password()?;
+            store.set_password(&name, &password)?;
+            if generated {
+                println!("password of `{name}` set to {password}");
+            } else {
+                println!("password of `{name}` changed");
+            }
+        }
+        UserCommand::Disable { name } => {
+            store.set_user_disabled(&name, true)?;
+            println!("user `{name}` disabled");
+        }
+        UserCommand::Enable { name } => {
+            store.set_user_disabled(&name, false)?;
+            println!("user `{name}` enabled");
+        }
+        UserCommand::List => {
+            for user in store.users()? {
+                println!(
+                    "{}\t{}\tcreated {}",
+                    user.name,
+                    if user.disabled { "disabled" } else { "active" },
+                    user.created_at
+                );
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs `hadns token …`.
+pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let store = store.open()?;
+    match command {
+        TokenCommand::Create {
+            name,
+            user,
+            read_only,
+        } => {
+            let scope = if read_only { Scope::Read } else { Scope::Write };
+            let secret = store.create_token(&name, &user, scope)?;
+            eprintln!(
+                "token `{name}` ({}) for user `{user}`; this is the only time it is shown:",
+                scope.as_str()
+            );
+            println!("{secret}");
+        }
+        TokenCommand::List => {
+            for token in store.tokens()? {
+                let state = match token.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_string(),
+                };
+                println!(
+                    "{}\t{}\t{}\tcreated {}\t{state}",
+                    token.name,
+                    token.user,
+                    token.scope.as_str(),
+                    token.created_at
+                );
+            }
+        }
+        TokenCommand::Revoke { name } => {
+            store.revoke_token(&name)?;
+            println!("token `{name}` revoked");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A password from standard input, or a new random one (`true`).
+fn password() -> anyhow::Result<(String, bool)> {
+    let stdin = std::io::stdin();
+    if stdin.is_terminal() {
+        let mut bytes = [0u8; 16];
+        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+        return Ok((bytes.iter().map(|b| format!("{b:02x}")).collect(), true));
+    }
+    let mut line = String::new();
+    stdin.lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']).to_string();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok((password, false))
+}
+
+/// What `hadns import` reads.
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// A zone file (with --origin).
+    pub file: Option<PathBuf>,
+    /// The zone's origin, for a zone file.
+    #[arg(long, short = 'o')]
+    pub origin: Option<String>,
+    /// Import every primary zone of this BIND configuration instead.
+    #[arg(long, conflicts_with_all = ["file", "origin"])]
+    pub named_conf: Option<PathBuf>,
+    /// PowerDNS kind of the zones created (native or master).
+    #[arg(long, default_value = "master")]
+    pub kind: String,
+    /// Journal comment (default: the file imported).
+    #[arg(long)]
+    pub comment: Option<String>,
+}
+
+/// One zone to import, read and checked.
+struct Parsed {
+    origin: Name,
+    file: PathBuf,
+    records: Vec<Record>,
+}
+
+/// Runs `hadns import`: every file is read and checked first; a file with
+/// errors imports nothing (and with --named-conf, no zone is imported
+/// unless all of them read cleanly).
+pub fn import(args: ImportArgs, store_args: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let kind: ZoneKind = match args.kind.to_ascii_lowercase().as_str() {
+        "native" => ZoneKind::Native,
+        "master" | "primary" => ZoneKind::Master,
+        other => bail!("--kind {other}: expected native or master"),
+    };
+    let wanted: Vec<(Name, PathBuf)> = match (&args.named_conf, &args.file, &args.origin) {
+        (Some(conf), _, _) => {
+            let found = namedconf::read(conf).map_err(anyhow::Error::msg)?;
+            for note in &found.skipped {
+                eprintln!("skipped: {note}");
+            }
+            if found.zones.is_empty() {
+                bail!("{} names no primary zone", conf.display());
+            }
+            found
+                .zones
+                .into_iter()
+                .map(|z| {
+                    Name::from_text(&z.name, Some(&Name::root()))
+                        .map(|n| (n, z.file))
+                        .map_err(|e| {
+                            anyhow::anyhow!("{}: bad zone name `{}`: {e}", z.location, z.name)
+                        })
+                })
+                .collect::<anyhow::Result<_>>()?
+        }
+        (None, Some(file), Some(origin)) => {
+            let origin = Name::from_text(origin, Some(&Name::root()))
+                .with_context(|| format!("bad origin `{origin}`"))?;
+            vec![(origin, file.clone())]
+        }
+        (None, Some(_), None) => bail!("a zone file needs --origin"),
+        (None, None, _) => bail!("name a zone file (with --origin) or --named-conf FILE"),
+    };
+    if let Some(config) = store_args.config()? {
+        for (origin, _) in &wanted {
+            if let Some(zone) = config
+                .zones
+                .iter()
+                .find(|z| z.name.to_lowercase() == origin.to_lowercase())
+                && (zone.file.is_some() || zone.role == config::Role::Secondary)
+            {
+                bail!(
+                    "zone {origin} is configured as a zone file or a secondary, not kept in the store"
+                );
+            }
+        }
+    }
+    let mut parsed = Vec::new();
+    let mut failed = false;
+    for (origin, file) in wanted {
+        match read_zone(&origin, &file) {
+            Ok(records) => parsed.push(Parsed {
+                origin,
+                file,
+                records,
+            }),
+            Err(report) => {
+                failed = true;
+                eprint!("{report}");
+            }
+        }
+    }
+    if failed {
+        eprintln!("nothing imported");
+        return Ok(ExitCode::FAILURE);
+    }
+    let data_dir = store_args.data_dir()?;
+    let store = store_args.open()?;
+    let author = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "hadns import".into());
+    let mut code = ExitCode::SUCCESS;
+    for zone in parsed {
+        let meta = ChangeMeta {
+            author: author.clone(),
+            source: Source::Import,
+            comment: Some(
+                args.comment
+                    .clone()
+                    .unwrap_or_else(|| format!("imported from {}", zone.file.display())),
+            ),
+            now: crate::tcp::unix_now(),
+        };
+        let count = zone.records.len();
+        match store.import(&zone.origin, zone.records, kind, &meta) {
+            Ok(applied) if applied.from == applied.to && applied.from.0 != 0 => {
+                println!("zone {}: unchanged at serial {}", zone.origin, applied.to);
+            }
+            Ok(applied) => {
+                println!(
+                    "zone {}: imported {count} records, serial {} (was {})",
+                    zone.origin, applied.to, applied.from
+                );
+                tell_running_node(&data_dir, &zone.origin);
+            }
+            Err(e) => {
+                eprintln!("zone {}: not imported: {e}", zone.origin);
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}
+
+/// Reads and checks a zone file; the error text lists every problem.
+fn read_zone(origin: &Name, file: &Path) -> Result<Vec<Record>, String> {
+    let mut report = String::new();
+    let parsed = match zonefile::parse_file(file, origin) {
+        Ok(parsed) => parsed,
+        Err(diagnostics) => {
+            for d in diagnostics {
+                report.push_str(&format!("{d}\n"));
+            }
+            return Err(report);
+        }
+    };
+    let diagnostics = zonefile::check(&parsed);
+    for d in &diagnostics {
+        report.push_str(&format!("{d}\n"));
+    }
+    if diagnostics.iter().any(zonefile::Diagnostic::is_error) {
+        return Err(report);
+    }
+    eprint!("{report}");
+    Ok(parsed.records.into_iter().map(|r| r.record).collect())
+}
+
+/// Asks a node running on this data directory to serve the new data.
+fn tell_running_node(data_dir: &Path, zone: &Name) {
+    if !data_dir.join(crate::control::SOCKET_NAME).exists() {
+        return;
+    }
+    match crate::control::request(data_dir, &format!("sync {zone}")) {
+        Ok((true, _, rest)) => print!("running node: {rest}"),
+        Ok((false, first, _)) => eprintln!("running node: {first}"),
+        // A socket left by a node that is not running: nothing to tell.
+        Err(_) => {}
+    }
+}
+
+/// Runs `hadns export ZONE`: the served records as a zone file.
+pub fn export(zone: &str, store_args: &StoreArgs) -> anyhow::Result<ExitCode> {
+    let zone = Name::from_text(zone, Some(&Name::root()))
+        .with_context(|| format!("bad zone name `{zone}`"))?;
+    let store = store_args.open()?;
+    if store.zone(&zone)?.is_none() {
+        bail!("no zone {zone} in the store");
+    }
+    let records = store.zone_records(&zone)?;
+    print!("{}", zonefile::write_zone(&zone.to_lowercase(), &records));
+    Ok(ExitCode::SUCCESS)
+}
