@@ -2,7 +2,9 @@
 //! `hadns import --named-conf`: `options { directory "…"; }`, `include`,
 //! and `zone "NAME" [class] { type primary|master; file "…"; };`, at top
 //! level and inside `view` blocks. Everything else is skipped by matching
-//! braces.
+//! braces. As in BIND, relative paths (of zone files and includes) are
+//! taken from `directory`, or from the configuration file's directory when
+//! there is none.
 //!
 //! Comments in all three of BIND's forms (`//`, `#`, `/* */`) and quoted
 //! strings with backslash escapes are understood; errors name `file:line`.
@@ -317,8 +319,10 @@ view "inside" {
 "#,
         )
         .unwrap();
+        // Like BIND, relative paths (includes too) are taken from `directory`.
+        std::fs::create_dir(dir.path().join("zones")).unwrap();
         std::fs::write(
-            dir.path().join("extra.conf"),
+            dir.path().join("zones/extra.conf"),
             "zone \"with\\\"quote.test\" { type primary; file \"q.db\"; };\n",
         )
         .unwrap();
