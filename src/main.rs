@@ -114,6 +114,9 @@ struct ServeArgs {
     /// Listen address for UDP and TCP (repeatable); replaces the config's.
     #[arg(long = "listen", value_name = "ADDR:PORT")]
     listen: Vec<SocketAddr>,
+    /// HTTP address of the API; replaces the config's `[api] listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    api_listen: Option<SocketAddr>,
     /// UDP worker threads per address (default: one per CPU).
     #[arg(long)]
     udp_workers: Option<usize>,
@@ -288,15 +291,10 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         declared,
         defaults: default_rules,
         elsewhere,
-        api: if embedded_default {
-            Some(
-                config
-                    .api
-                    .listen
-                    .unwrap_or(DEFAULT_API_LISTEN.parse().expect("valid address")),
-            )
-        } else {
-            config.api.listen
+        api: match (args.api_listen, embedded_default) {
+            (Some(address), _) => Some(address),
+            (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
+            (None, false) => config.api.listen,
         },
         seed_example: embedded_default,
         node_name: config.node.name.clone(),
