@@ -230,6 +230,14 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             );
             continue;
         }
+        if zone.file.is_some() && !zone.allow_update.is_empty() {
+            // The format allows it (BIND does), but a zone file has nowhere
+            // durable to put the change: say so rather than act silently.
+            tracing::warn!(
+                zone = %zone.name,
+                "allow_update is ignored for a zone read from a file: updates are answered NOTAUTH; omit `file` to keep the zone in the store and take updates"
+            );
+        }
         elsewhere.insert(
             zone.name.to_lowercase(),
             match (&zone.file, zone.role) {

@@ -754,13 +754,13 @@ impl Checker<'_> {
                     "a secondary zone keeps its copy in data_dir; remove `file`",
                 ));
             }
-            if (role == Role::Secondary || z.file.is_some())
+            if role == Role::Secondary
                 && let Some(first) = z.allow_update.first()
             {
                 return Err(self.at(
                     first,
                     format!("{prefix}.allow_update"),
-                    "only zones kept in the store (a primary without `file`) take dynamic updates",
+                    "a secondary zone takes no dynamic updates (send them to its primary)",
                 ));
             }
             let serial_policy = match z.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {

@@ -181,3 +181,40 @@ fn secret_file_accepts_bind_key_clauses() {
     let config = Config::parse(text, Some(&dir.path().join("hadns.toml"))).unwrap();
     assert_eq!(config.keys[0].secret, b"hello");
 }
+
+#[test]
+fn zone_defaults_and_store_zone_serial_policies() {
+    let config = Config::parse(
+        "version = 1\n[[key]]\nname = \"ddns\"\nalgorithm = \"hmac-sha256\"\nsecret = \"c2VjcmV0\"\n\
+         [zone_defaults]\nnotify = [\"127.0.0.2\"]\nnotify_key = \"ddns\"\nallow_transfer = [\"key ddns\"]\n\
+         allow_update = [\"key ddns\"]\nserial_policy = \"date\"\n\
+         [[zone]]\nname = \"store.test\"\nserial_policy = \"increment\"\n",
+        None,
+    )
+    .unwrap();
+    let defaults = &config.zone_defaults;
+    assert_eq!(defaults.notify, ["127.0.0.2:53".parse().unwrap()]);
+    assert_eq!(defaults.notify_key, Some("ddns.".parse().unwrap()));
+    assert_eq!(defaults.allow_update.len(), 1);
+    assert_eq!(defaults.serial_policy, SerialPolicy::Date);
+    assert_eq!(config.zones[0].serial_policy, SerialPolicy::Increment);
+
+    let e = error("version = 1\n[zone_defaults]\nserial_policy = \"keep\"\n");
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (Some(3), "zone_defaults.serial_policy")
+    );
+    let e = error("version = 1\n[zone_defaults]\nnotify_key = \"missing\"\n");
+    assert!(e.message.contains("no [[key]] named"), "{e}");
+    // A store zone's serial moves by increment or date; a file's by keep or auto.
+    let e = error("version = 1\n[[zone]]\nname = \"a.test\"\nserial_policy = \"keep\"\n");
+    assert_eq!(e.key, "zone[0].serial_policy");
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nserial_policy = \"date\"\n",
+    );
+    assert_eq!(e.key, "zone[0].serial_policy");
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"a.test\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1\"]\nallow_update = [\"any\"]\n",
+    );
+    assert_eq!(e.key, "zone[0].allow_update");
+}
