@@ -1,0 +1,253 @@
+//! Crash safety of the write path: writes stream in while the node is
+//! killed with SIGKILL at a random moment; after a restart every write that
+//! was acknowledged is served, the journal's serials form one unbroken
+//! chain ending at the SOA serial, and IXFR from the first serial carries
+//! every acknowledged record.
+//!
+//! The writes are RFC 2136 updates (one record each, over TCP), which go
+//! through the same `Manager` → `Store::apply` path as the API's.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use common::{Process, free_port, hadns_binary, soa_serial, tcp_exchange};
+use wire::{Message, Name, Rcode, Rtype};
+
+const WRITES: usize = 500;
+
+/// An unsigned UPDATE adding `wN.crash.test. A 10.x.y.z` (allowed by address
+/// in this test's configuration).
+fn update(n: usize) -> Vec<u8> {
+    let mut m = Vec::new();
+    m.extend_from_slice(&(n as u16).to_be_bytes());
+    m.extend_from_slice(&[0x28, 0x00]); // opcode UPDATE
+    m.extend_from_slice(&[0, 1, 0, 0, 0, 1, 0, 0]); // ZO 1, PR 0, UP 1, AD 0
+    let zone: Name = "crash.test.".parse().unwrap();
+    m.extend_from_slice(zone.as_wire());
+    m.extend_from_slice(&[0, 6, 0, 1]); // SOA IN
+    let owner: Name = format!("w{n}.crash.test.").parse().unwrap();
+    m.extend_from_slice(owner.as_wire());
+    m.extend_from_slice(&[0, 1, 0, 1]); // A IN
+    m.extend_from_slice(&300u32.to_be_bytes());
+    m.extend_from_slice(&[0, 4, 10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+    m
+}
+
+fn start(root: &std::path::Path, name: &str) -> Process {
+    let mut command = Command::new(hadns_binary());
+    command
+        .args(["serve", "-c", "hadns.toml"])
+        .current_dir(root);
+    Process::start(name, command, &root.join(format!("{name}.log")))
+}
+
+fn wait_serving(server: SocketAddr, process: &mut Process) -> u32 {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(serial) = soa_serial(server, "crash.test.") {
+            return serial;
+        }
+        assert!(
+            !process.has_exited() && Instant::now() < deadline,
+            "node did not start:\n{}",
+            process.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A pseudo-random delay from the clock (no dependency needed for one draw).
+fn random_delay() -> Duration {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    Duration::from_millis(300 + u64::from(nanos % 1200))
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let port = free_port();
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    std::fs::write(
+        root.join("crash.zone"),
+        "$TTL 300\n@ SOA ns1 hostmaster 1 60 30 600 60\n@ NS ns1\nns1 A 127.0.0.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("hadns.toml"),
+        format!(
+            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             [[zone]]\nname = \"crash.test\"\nallow_update = [\"127.0.0.1\"]\nallow_transfer = [\"127.0.0.1\"]\n"
+        ),
+    )
+    .unwrap();
+    let output = Command::new(hadns_binary())
+        .args([
+            "import",
+            "crash.zone",
+            "--origin",
+            "crash.test",
+            "-c",
+            "hadns.toml",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut node = start(root, "first");
+    let first_serial = wait_serving(server, &mut node);
+
+    // Writer: one update at a time; a NOERROR reply is an acknowledgement.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let acknowledged = Arc::clone(&acknowledged);
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            for n in 0..WRITES {
+                if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
+                    break;
+                }
+                let Some(reply) = tcp_exchange(server, &update(n), Duration::from_secs(5)) else {
+                    break;
+                };
+                let Ok(message) = Message::parse(&reply) else {
+                    break;
+                };
+                if message.rcode() != Rcode::NOERROR {
+                    break;
+                }
+                acknowledged.lock().unwrap().push(n);
+            }
+        })
+    };
+    std::thread::sleep(random_delay());
+    let pid = node.pid();
+    node.signal("KILL");
+    let _ = node.wait_exit(Duration::from_secs(5));
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 5,
+        "too few writes before the kill to test anything: {}",
+        acknowledged.len()
+    );
+    assert!(
+        acknowledged.len() < WRITES,
+        "the node (pid {pid}) was killed after all writes; the kill came too late"
+    );
+
+    let mut node = start(root, "second");
+    let serial = wait_serving(server, &mut node);
+    // Every acknowledged write is served.
+    for n in &acknowledged {
+        let answer = common::ask(server, &format!("w{n}.crash.test."), Rtype::A);
+        assert_eq!(answer.rcode, Rcode::NOERROR, "acknowledged write w{n} lost");
+        assert_eq!(answer.answer.len(), 1, "w{n}: {answer:?}");
+    }
+    // The journal is one chain from the import to the SOA serial, one entry
+    // per write that committed (acknowledged ones, and at most one the kill
+    // cut off before its reply).
+    let store = store::Store::open(&root.join("data/hadns.db")).unwrap();
+    let mut history = store
+        .history(&"crash.test.".parse().unwrap(), usize::MAX, None)
+        .unwrap();
+    history.reverse();
+    assert_eq!(history[0].serial_to.0, first_serial);
+    for pair in history.windows(2) {
+        assert_eq!(
+            pair[0].serial_to, pair[1].serial_from,
+            "journal chain broken"
+        );
+    }
+    assert_eq!(history.last().unwrap().serial_to.0, serial);
+    let writes = history.len() - 1;
+    assert!(
+        writes == acknowledged.len() || writes == acknowledged.len() + 1,
+        "{writes} journaled writes for {} acknowledged",
+        acknowledged.len()
+    );
+    assert_eq!(serial, first_serial + writes as u32);
+    eprintln!(
+        "{} writes acknowledged before SIGKILL, {writes} committed",
+        acknowledged.len()
+    );
+
+    // IXFR from the first serial (the node's own journal, caught up from
+    // the store at start) carries every served write.
+    let mut request = common::query(0x1f1f, "crash.test.", Rtype::IXFR, 0, None);
+    // Authority: our SOA at the first serial (RFC 1995 §3).
+    request[9] = 1;
+    let zone: Name = "crash.test.".parse().unwrap();
+    request.extend_from_slice(zone.as_wire());
+    request.extend_from_slice(&[0, 6, 0, 1, 0, 0, 0, 0]);
+    let mname: Name = "ns1.crash.test.".parse().unwrap();
+    let rname: Name = "hostmaster.crash.test.".parse().unwrap();
+    let mut rdata = Vec::new();
+    rdata.extend_from_slice(mname.as_wire());
+    rdata.extend_from_slice(rname.as_wire());
+    for v in [first_serial, 60, 30, 600, 60] {
+        rdata.extend_from_slice(&v.to_be_bytes());
+    }
+    request.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+    request.extend_from_slice(&rdata);
+    let added = ixfr_added(server, &request);
+    let expected: BTreeSet<String> = (0..writes).map(|n| format!("w{n}.crash.test.")).collect();
+    assert_eq!(added, expected, "IXFR from serial {first_serial}");
+}
+
+/// The owners of the A records an IXFR response adds; fails unless the
+/// response is incremental (its second record is an SOA, RFC 1995 §4).
+fn ixfr_added(server: SocketAddr, request: &[u8]) -> BTreeSet<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(server).unwrap();
+    let mut framed = (request.len() as u16).to_be_bytes().to_vec();
+    framed.extend_from_slice(request);
+    stream.write_all(&framed).unwrap();
+    // The server keeps the connection open: read until it falls silent.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut records = Vec::new();
+    loop {
+        let mut length = [0u8; 2];
+        if stream.read_exact(&mut length).is_err() {
+            break;
+        }
+        let mut message = vec![0u8; u16::from_be_bytes(length) as usize];
+        stream.read_exact(&mut message).unwrap();
+        let message = Message::parse(&message).unwrap();
+        assert_eq!(message.rcode(), Rcode::NOERROR);
+        records.extend(message.answer);
+        stream
+            .set_read_timeout(Some(Duration::from_millis(500)))
+            .unwrap();
+    }
+    assert!(
+        records.len() > 2,
+        "IXFR answered with {} records",
+        records.len()
+    );
+    assert_eq!(records[0].rtype, Rtype::SOA);
+    assert_eq!(
+        records[1].rtype,
+        Rtype::SOA,
+        "an AXFR-style answer, not an IXFR"
+    );
+    records
+        .iter()
+        .filter(|r| r.rtype == Rtype::A && r.owner.to_string().starts_with('w'))
+        .map(|r| r.owner.to_string())
+        .collect()
+}
