@@ -244,16 +244,8 @@ impl Manager {
         changes: ChangeSet,
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
-        self.check_writable(zone)?;
-        let _writer = self.writes.lock().await;
-        let this = Arc::clone(self);
-        let zone = zone.clone();
-        blocking(move || {
-            let applied = this.store.apply(&zone, &changes, &meta)?;
-            this.publish(&applied);
-            Ok(applied)
-        })
-        .await
+        self.write_and_publish(zone, move |store, zone| store.apply(zone, &changes, &meta))
+            .await
     }
 
     /// Reverts a store zone to what it was at serial `to`, as a new change.
@@ -263,12 +255,23 @@ impl Manager {
         to: Serial,
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
+        self.write_and_publish(zone, move |store, zone| store.revert(zone, to, &meta))
+            .await
+    }
+
+    /// Runs one store write on a blocking thread under the write lock and
+    /// publishes what it committed.
+    async fn write_and_publish(
+        self: &Arc<Self>,
+        zone: &Name,
+        write: impl FnOnce(&Store, &Name) -> Result<Applied, WriteError> + Send + 'static,
+    ) -> Result<Applied, ManageError> {
         self.check_writable(zone)?;
         let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         let zone = zone.clone();
         blocking(move || {
-            let applied = this.store.revert(&zone, to, &meta)?;
+            let applied = write(&this.store, &zone)?;
             this.publish(&applied);
             Ok(applied)
         })
