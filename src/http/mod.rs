@@ -1,9 +1,41 @@
-//! The HTTP side of a node: the REST API (PowerDNS-compatible) and, later,
-//! the web UI.
+//! The HTTP side of a node: the REST API (PowerDNS-compatible zones and
+//! RRsets, plus hadns's own history, revert and cluster endpoints) and,
+//! later, the web UI.
+//!
+//! ```text
+//!  TCP (tokio) ─► axum router ─► extractors (extract.rs): X-API-Key → token (401/403),
+//!                     │          path/query/body → typed request (400/413/422, JSON errors)
+//!                     ▼
+//!  handlers: server.rs (discovery, servers, search-data, OpenAPI) · zones.rs (PowerDNS zones)
+//!            history.rs (history, diff, revert) · cluster.rs (replication state, SOA probes)
+//!                     │ reads: Store on blocking threads, Replicator status
+//!                     ▼ writes: api::convert → Manager (store commit, snapshot, journal, NOTIFY)
+//!  response: JSON, or {"error": "…"} with the status PowerDNS uses (error.rs)
+//! ```
+//!
+//! A write is answered only after the store has committed it and the new
+//! snapshot is served, so a client that reads DNS right after a 2xx sees
+//! the change. Every route's OpenAPI description comes from its handler
+//! (`#[utoipa::path]`), collected as the route is added; the document is
+//! served at `/api/openapi.json`. See `docs/api.md`.
 
 use std::sync::Arc;
 
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::serve::ListenerExt;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
 use crate::manage::Manager;
+
+mod cluster;
+mod error;
+mod extract;
+mod history;
+mod server;
+mod zones;
 
 /// What the HTTP server shows about the node.
 #[derive(Clone, Debug)]
@@ -12,12 +44,96 @@ pub struct HttpSettings {
     pub node_name: String,
 }
 
+/// The largest request body accepted: a zone of some tens of thousands of
+/// records in one `POST` or `PUT`.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// The writer, the store and the replicator.
+    pub manager: Arc<Manager>,
+    /// Node facts.
+    pub settings: Arc<HttpSettings>,
+    /// The OpenAPI document, serialised once.
+    pub openapi: Arc<String>,
+}
+
 /// Serves HTTP on `listener` until the runtime stops.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     manager: Arc<Manager>,
     settings: HttpSettings,
 ) {
-    let _ = (listener, manager, settings);
-    std::future::pending::<()>().await;
+    let app = router(manager, settings);
+    let listener = listener.tap_io(|stream| {
+        // Replies go out as soon as they are written.
+        let _ = stream.set_nodelay(true);
+    });
+    if let Err(e) = axum::serve(listener, app).await {
+        tracing::error!(error = %e, "the HTTP server stopped");
+    }
+}
+
+/// The API's OpenAPI description, completed by the routes.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hadns REST API",
+        description = "PowerDNS-compatible zones and RRsets (`/api/v1/servers/localhost/…`) and hadns's own history, revert and cluster endpoints. Authenticate with an API token in the `X-API-Key` header. Errors are `{\"error\": \"…\"}`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "discovery", description = "API versions and the OpenAPI document (no key needed)"),
+        (name = "servers", description = "The server (there is one: `localhost`)"),
+        (name = "zones", description = "PowerDNS-compatible zones and RRsets"),
+        (name = "history", description = "Each zone's change journal, diffs and revert (hadns)"),
+        (name = "cluster", description = "Replication state (hadns)"),
+    ),
+)]
+struct ApiDoc;
+
+/// The router with every route, and the OpenAPI document built from them.
+pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
+    let (router, mut openapi) = OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
+        .routes(routes!(server::discovery))
+        .routes(routes!(server::discovery_v1))
+        .routes(routes!(server::openapi_document))
+        .routes(routes!(server::list_servers))
+        .routes(routes!(server::get_server))
+        .routes(routes!(server::search_data))
+        .routes(routes!(zones::list_zones, zones::create_zone))
+        .routes(routes!(
+            zones::get_zone,
+            zones::patch_zone,
+            zones::put_zone,
+            zones::delete_zone
+        ))
+        .routes(routes!(zones::export_zone))
+        .routes(routes!(zones::notify_zone))
+        .routes(routes!(zones::axfr_retrieve))
+        .routes(routes!(history::list_history))
+        .routes(routes!(history::get_change))
+        .routes(routes!(history::revert))
+        .routes(routes!(cluster::cluster))
+        .split_for_parts();
+    error::document_security(&mut openapi);
+    let document = openapi.to_json().unwrap_or_else(|e| {
+        format!("{{\"error\": \"the OpenAPI document did not serialise: {e}\"}}")
+    });
+    let state = AppState {
+        manager,
+        settings: Arc::new(settings),
+        openapi: Arc::new(document),
+    };
+    router
+        .fallback(error::not_found)
+        .method_not_allowed_fallback(error::method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Unix time now.
+pub(crate) fn now() -> u64 {
+    crate::tcp::unix_now()
 }

@@ -680,3 +680,143 @@ pub fn hadns_ctl(data_dir: &Path, args: &[&str]) -> String {
         String::from_utf8_lossy(&output.stderr)
     )
 }
+
+// ---------------------------------------------------------------------------
+// HTTP: a small HTTP/1.1 client for the REST API tests (one request per
+// connection, `Connection: close`), loopback only.
+// ---------------------------------------------------------------------------
+
+/// An HTTP response.
+pub struct HttpResponse {
+    /// Status code.
+    pub status: u16,
+    /// Header fields, names lower-cased, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body (chunked transfer coding undone).
+    pub body: Vec<u8>,
+}
+
+impl HttpResponse {
+    /// The first value of header `name` (any case).
+    pub fn header(&self, name: &str) -> Option<&str> {
+        let name = name.to_ascii_lowercase();
+        self.headers
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    /// The body as text.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    /// The body as JSON; fails the test when it is not JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "HTTP {} body is not JSON ({e}): {}",
+                self.status,
+                self.text()
+            )
+        })
+    }
+
+    /// The `error` message of a JSON error body; fails the test when the
+    /// body is not one.
+    pub fn error(&self) -> String {
+        let json = self.json();
+        json.get("error")
+            .and_then(|e| e.as_str())
+            .unwrap_or_else(|| panic!("HTTP {} body has no `error`: {json}", self.status))
+            .to_string()
+    }
+}
+
+/// Sends one HTTP/1.1 request to `server` and reads the whole response.
+/// The body is written from another thread, so a server that answers
+/// before reading all of it (413) is still heard.
+pub fn http_request(
+    server: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> HttpResponse {
+    let timeout = Duration::from_secs(30);
+    let mut stream = TcpStream::connect_timeout(&server, timeout)
+        .unwrap_or_else(|e| panic!("cannot connect to {server}: {e}"));
+    stream.set_read_timeout(Some(timeout)).unwrap();
+    stream.set_write_timeout(Some(timeout)).unwrap();
+    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {server}\r\nConnection: close\r\n");
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    if let Some(body) = body {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    let mut request = head.into_bytes();
+    request.extend_from_slice(body.unwrap_or_default());
+    let mut writer = stream.try_clone().expect("clone the stream");
+    let sender = std::thread::spawn(move || {
+        // A server may answer and close before reading everything.
+        let _ = writer.write_all(&request);
+    });
+    let mut raw = Vec::new();
+    let mut buffer = [0u8; 65536];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            // A reset after the response arrived (the server closed with
+            // unread body octets) ends the response.
+            Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
+            Err(e) => panic!("{method} {path}: reading the response: {e}"),
+        }
+    }
+    let _ = sender.join();
+    parse_http_response(&raw).unwrap_or_else(|| {
+        panic!(
+            "{method} {path}: not an HTTP response: {}",
+            String::from_utf8_lossy(&raw)
+        )
+    })
+}
+
+/// Parses a complete HTTP/1.1 response.
+fn parse_http_response(raw: &[u8]) -> Option<HttpResponse> {
+    let end = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = std::str::from_utf8(&raw[..end]).ok()?;
+    let mut lines = head.split("\r\n");
+    let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    let mut body = raw[end + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(k, v)| k == "transfer-encoding" && v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = body.as_slice();
+        loop {
+            let line_end = rest.windows(2).position(|w| w == b"\r\n")?;
+            let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
+            let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
+            rest = &rest[line_end + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(rest.get(..size)?);
+            rest = rest.get(size + 2..)?;
+        }
+        body = out;
+    }
+    Some(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}

@@ -1,0 +1,779 @@
+//! Between the API's shapes and the store's: requests become change sets
+//! and new zones, stored RRsets and journal entries become responses.
+//!
+//! Names in requests must be absolute, as PowerDNS requires (`www.example.com.`,
+//! not `www.example.com`), and names inside record content are read as
+//! absolute whether or not they end in a dot (PowerDNS reads them so).
+//! Each record is parsed here; an error names the RRset and the record.
+//! The rules about the zone as a whole (CNAME exclusivity, the SOA, the
+//! apex NS set, names inside the zone) are the store's, checked in the
+//! same transaction that writes.
+
+use std::collections::{BTreeMap, HashSet};
+
+use store::{
+    ChangeSet, JournalChange, JournalEntry, NewZone, RecordInput, RrsetInput, RrsetOp,
+    SerialPolicy, StoredRrset, ZoneKind,
+};
+use wire::rdata::RdataText;
+use wire::{Name, Record, Rtype};
+
+use crate::error::ApiError;
+use crate::own::{ChangeDiff, ChangedRecord, HistoryEntry};
+use crate::pdns::{self, RrsetChange, ZoneCreate};
+
+/// The URL path of the zones collection.
+pub const ZONES_PATH: &str = "/api/v1/servers/localhost/zones";
+
+/// A zone's id in URLs: its name, with every character outside
+/// `A-Za-z0-9.-_` written `=XX` (upper-case hex), as PowerDNS writes ids.
+pub fn zone_id(name: &Name) -> String {
+    let text = name.to_string();
+    let mut id = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_') {
+            id.push(char::from(byte));
+        } else {
+            id.push_str(&format!("={byte:02X}"));
+        }
+    }
+    id
+}
+
+/// A zone's URL.
+pub fn zone_url(name: &Name) -> String {
+    format!("{ZONES_PATH}/{}", zone_id(name))
+}
+
+/// The zone a URL id names: `=XX` escapes decoded, with or without the
+/// final dot, in any case; lower-cased.
+pub fn parse_zone_id(id: &str) -> Result<Name, ApiError> {
+    let bytes = id.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'=' {
+            let hex = bytes
+                .get(i + 1..i + 3)
+                .and_then(|h| std::str::from_utf8(h).ok())
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| {
+                    ApiError::BadRequest(format!(
+                        "zone id `{id}` has a bad `=XX` escape at position {i}"
+                    ))
+                })?;
+            decoded.push(hex);
+            i += 3;
+        } else {
+            decoded.push(bytes[i]);
+            i += 1;
+        }
+    }
+    let text = String::from_utf8(decoded)
+        .map_err(|_| ApiError::BadRequest(format!("zone id `{id}` is not UTF-8")))?;
+    let name = Name::from_text(&text, Some(&Name::root()))
+        .map_err(|e| ApiError::NotFound(format!("Could not find domain '{text}': {e}")))?;
+    Ok(name.to_lowercase())
+}
+
+/// An absolute name from a request: it must end with a dot (PowerDNS calls
+/// names without it "not canonical").
+pub fn parse_absolute(text: &str) -> Result<Name, String> {
+    let before_dot = text.strip_suffix('.').unwrap_or_default();
+    let escapes = before_dot.bytes().rev().take_while(|&b| b == b'\\').count();
+    if !text.ends_with('.') || escapes % 2 == 1 {
+        return Err(format!(
+            "DNS Name '{text}' is not canonical: names must be absolute, ending with a dot"
+        ));
+    }
+    Name::from_text(text, None).map_err(|e| format!("Unable to parse DNS Name '{text}': {e}"))
+}
+
+/// A record type from its mnemonic or `TYPEnnn`, in any case.
+pub fn parse_rtype(text: &str) -> Result<Rtype, String> {
+    text.parse::<Rtype>().map_err(|e| e.to_string())
+}
+
+/// RDATA in canonical presentation form.
+pub fn content_text(rtype: Rtype, rdata: &[u8]) -> String {
+    RdataText { rtype, rdata }.to_string()
+}
+
+/// `RRset NAME IN TYPE`, how messages name a set.
+fn describe(name: &str, rtype: &str) -> String {
+    format!("RRset {name} IN {rtype}")
+}
+
+/// The owner and type of a requested RRset.
+fn key_of(change: &RrsetChange) -> Result<(Name, Rtype), ApiError> {
+    let name = parse_absolute(&change.name).map_err(ApiError::Unprocessable)?;
+    let rtype = parse_rtype(&change.rtype).map_err(|e| {
+        ApiError::Unprocessable(format!("{}: {e}", describe(&change.name, &change.rtype)))
+    })?;
+    Ok((name, rtype))
+}
+
+/// One requested record, parsed.
+fn record_input(name: &Name, rtype: Rtype, record: &pdns::Record) -> Result<RecordInput, ApiError> {
+    let rdata = zonefile::parse_rdata(rtype, &record.content, &Name::root()).map_err(|e| {
+        ApiError::Unprocessable(format!(
+            "RRset {name} IN {rtype}: record `{}` is not valid {rtype} data: {e}",
+            record.content
+        ))
+    })?;
+    Ok(RecordInput {
+        rdata,
+        // The store prints the canonical form itself.
+        content: None,
+        disabled: record.disabled,
+    })
+}
+
+/// Every requested record of a set, parsed.
+fn record_inputs(
+    name: &Name,
+    rtype: Rtype,
+    records: &[pdns::Record],
+) -> Result<Vec<RecordInput>, ApiError> {
+    records
+        .iter()
+        .map(|record| record_input(name, rtype, record))
+        .collect()
+}
+
+/// Requested comments; a comment without a time gets `now`.
+fn comments_in(comments: &[pdns::Comment], now: u64) -> Vec<store::Comment> {
+    comments
+        .iter()
+        .map(|c| store::Comment {
+            content: c.content.clone(),
+            account: c.account.clone(),
+            modified_at: c.modified_at.unwrap_or(now),
+        })
+        .collect()
+}
+
+/// The TTL of a set given with records, which it must have.
+fn required_ttl(change: &RrsetChange, name: &Name, rtype: Rtype) -> Result<u32, ApiError> {
+    change.ttl.ok_or_else(|| {
+        ApiError::Unprocessable(format!(
+            "RRset {name} IN {rtype}: `ttl` is required when records are given"
+        ))
+    })
+}
+
+/// What a PATCH `changetype` does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum ChangeType {
+    Replace,
+    Delete,
+    Extend,
+    Prune,
+}
+
+fn change_type(change: &RrsetChange, name: &Name, rtype: Rtype) -> Result<ChangeType, ApiError> {
+    let Some(text) = change.changetype.as_deref() else {
+        return Err(ApiError::Unprocessable(format!(
+            "RRset {name} IN {rtype}: `changetype` is required (REPLACE, DELETE, EXTEND or PRUNE)"
+        )));
+    };
+    match text.to_ascii_uppercase().as_str() {
+        "REPLACE" => Ok(ChangeType::Replace),
+        "DELETE" => Ok(ChangeType::Delete),
+        "EXTEND" => Ok(ChangeType::Extend),
+        "PRUNE" => Ok(ChangeType::Prune),
+        _ => Err(ApiError::Unprocessable(format!(
+            "RRset {name} IN {rtype}: changetype '{text}' is not a valid value (REPLACE, DELETE, EXTEND or PRUNE)"
+        ))),
+    }
+}
+
+/// A PATCH body's RRsets → one change set, applied in order as one change.
+///
+/// As in PowerDNS, an RRset may be the subject of at most one `REPLACE` and
+/// one `DELETE` in a request (any number of `EXTEND` and `PRUNE`).
+pub fn patch_changes(rrsets: &[RrsetChange], now: u64) -> Result<ChangeSet, ApiError> {
+    let mut seen: HashSet<(Name, Rtype, ChangeType)> = HashSet::new();
+    let mut changes = Vec::with_capacity(rrsets.len());
+    for change in rrsets {
+        let (name, rtype) = key_of(change)?;
+        let kind = change_type(change, &name, rtype)?;
+        if matches!(kind, ChangeType::Replace | ChangeType::Delete)
+            && !seen.insert((name.to_lowercase(), rtype, kind))
+        {
+            return Err(ApiError::Unprocessable(format!(
+                "Duplicate RRset {name} IN {rtype} with changetype: {}",
+                change.changetype.as_deref().unwrap_or_default()
+            )));
+        }
+        let comments = change.comments.as_deref().map(|c| comments_in(c, now));
+        let op = match kind {
+            ChangeType::Delete => RrsetOp::Delete,
+            ChangeType::Replace => match &change.records {
+                Some(records) => RrsetOp::Replace {
+                    ttl: if records.is_empty() {
+                        change.ttl.unwrap_or(0)
+                    } else {
+                        required_ttl(change, &name, rtype)?
+                    },
+                    records: record_inputs(&name, rtype, records)?,
+                },
+                // Only the comments change.
+                None if comments.is_some() => RrsetOp::Extend {
+                    ttl: 0,
+                    records: Vec::new(),
+                },
+                None => {
+                    return Err(ApiError::Unprocessable(format!(
+                        "No change for RRset {name} IN {rtype}: give `records`, `comments` or both"
+                    )));
+                }
+            },
+            ChangeType::Extend | ChangeType::Prune => {
+                let records = match change.records.as_deref() {
+                    Some(records) if !records.is_empty() => records,
+                    _ => {
+                        return Err(ApiError::Unprocessable(format!(
+                            "RRset {name} IN {rtype}: EXTEND and PRUNE need at least one record"
+                        )));
+                    }
+                };
+                let records = record_inputs(&name, rtype, records)?;
+                if kind == ChangeType::Extend {
+                    RrsetOp::Extend {
+                        ttl: required_ttl(change, &name, rtype)?,
+                        records,
+                    }
+                } else {
+                    RrsetOp::Prune { records }
+                }
+            }
+        };
+        changes.push(store::RrsetChange {
+            name,
+            rtype,
+            op,
+            comments,
+        });
+    }
+    Ok(ChangeSet { changes })
+}
+
+/// A PUT body's RRsets → the change set that makes them the zone's whole
+/// content: every other stored set (comment-only sets included) is
+/// deleted, every given one replaced, records and comments alike.
+pub fn replace_all(
+    apex: &Name,
+    current: &[StoredRrset],
+    rrsets: &[RrsetChange],
+    now: u64,
+) -> Result<ChangeSet, ApiError> {
+    let mut wanted: BTreeMap<(Name, Rtype), &RrsetChange> = BTreeMap::new();
+    for change in rrsets {
+        let (name, rtype) = key_of(change)?;
+        if wanted
+            .insert((name.to_lowercase(), rtype), change)
+            .is_some()
+        {
+            return Err(ApiError::Unprocessable(format!(
+                "Duplicate RRset {name} IN {rtype}"
+            )));
+        }
+    }
+    let apex = apex.to_lowercase();
+    let has_soa = wanted
+        .get(&(apex.clone(), Rtype::SOA))
+        .is_some_and(|c| c.records.as_ref().is_some_and(|r| !r.is_empty()));
+    if !has_soa {
+        return Err(ApiError::Unprocessable(format!(
+            "Must give SOA record for zone {apex} when replacing all RR sets"
+        )));
+    }
+    let mut changes = Vec::new();
+    for stored in current {
+        let key = (stored.name.to_lowercase(), stored.rtype);
+        if !wanted.contains_key(&key) {
+            changes.push(store::RrsetChange {
+                name: key.0,
+                rtype: key.1,
+                op: RrsetOp::Delete,
+                comments: None,
+            });
+        }
+    }
+    for ((name, rtype), change) in wanted {
+        let comments = comments_in(change.comments.as_deref().unwrap_or_default(), now);
+        match change.records.as_deref() {
+            Some(records) => changes.push(store::RrsetChange {
+                op: RrsetOp::Replace {
+                    ttl: if records.is_empty() {
+                        0
+                    } else {
+                        required_ttl(change, &name, rtype)?
+                    },
+                    records: record_inputs(&name, rtype, records)?,
+                },
+                name,
+                rtype,
+                comments: Some(comments),
+            }),
+            None => {
+                changes.push(store::RrsetChange {
+                    name: name.clone(),
+                    rtype,
+                    op: RrsetOp::Delete,
+                    comments: None,
+                });
+                if !comments.is_empty() {
+                    changes.push(store::RrsetChange {
+                        name,
+                        rtype,
+                        op: RrsetOp::Extend {
+                            ttl: 0,
+                            records: Vec::new(),
+                        },
+                        comments: Some(comments),
+                    });
+                }
+            }
+        }
+    }
+    Ok(ChangeSet { changes })
+}
+
+/// The kind of a zone created through the API: `Native` or `Master`.
+pub fn creatable_kind(text: &str) -> Result<ZoneKind, ApiError> {
+    match text.parse::<ZoneKind>() {
+        Ok(ZoneKind::Slave) => Err(ApiError::Unprocessable(format!(
+            "kind {text}: secondary zones are declared in the configuration \
+             ([[zone]] with role = \"secondary\" and primaries), not created through the API"
+        ))),
+        Ok(kind) => Ok(kind),
+        Err(_) => Err(ApiError::Unprocessable(format!(
+            "kind '{text}' is not supported: use Native or Master"
+        ))),
+    }
+}
+
+/// A serial policy named in a request.
+pub fn serial_policy(text: &str) -> Result<SerialPolicy, ApiError> {
+    text.parse::<SerialPolicy>()
+        .map_err(|e| ApiError::Unprocessable(e.to_string()))
+}
+
+/// Refuses the PowerDNS options hadns has no use for when they ask for
+/// something: DNSSEC signing, accounts, primaries.
+pub fn refuse_unsupported(
+    dnssec: Option<bool>,
+    account: Option<&str>,
+    masters: &[String],
+) -> Result<(), ApiError> {
+    if dnssec == Some(true) {
+        return Err(ApiError::Unprocessable(
+            "dnssec: hadns does not sign zones (it serves pre-signed data)".to_string(),
+        ));
+    }
+    if account.is_some_and(|a| !a.is_empty()) {
+        return Err(ApiError::Unprocessable(
+            "account: hadns does not keep zone accounts; leave it empty".to_string(),
+        ));
+    }
+    if !masters.is_empty() {
+        return Err(ApiError::Unprocessable(
+            "masters: only secondary zones have primaries, and those are declared in the \
+             configuration ([[zone]] with role = \"secondary\"), not through the API"
+                .to_string(),
+        ));
+    }
+    Ok(())
+}
+
+/// A POST body → the zone to create. `default_policy` is the configured
+/// serial policy for the zone, used unless the request names one.
+pub fn new_zone(
+    create: &ZoneCreate,
+    default_policy: SerialPolicy,
+    now: u64,
+) -> Result<NewZone, ApiError> {
+    let name = parse_absolute(&create.name).map_err(ApiError::Unprocessable)?;
+    let kind = creatable_kind(&create.kind)?;
+    refuse_unsupported(create.dnssec, create.account.as_deref(), &create.masters)?;
+    let serial_policy = match &create.serial_policy {
+        Some(text) => serial_policy(text)?,
+        None => default_policy,
+    };
+    let mut rrsets = Vec::with_capacity(create.rrsets.len());
+    for change in &create.rrsets {
+        let (owner, rtype) = key_of(change)?;
+        // A DELETE has nothing to delete in a new zone (clients that build
+        // a zone from a diff send them).
+        if change
+            .changetype
+            .as_deref()
+            .is_some_and(|c| c.eq_ignore_ascii_case("DELETE"))
+        {
+            continue;
+        }
+        let (ttl, records) = match change.records.as_deref() {
+            Some(records) if !records.is_empty() => (
+                required_ttl(change, &owner, rtype)?,
+                record_inputs(&owner, rtype, records)?,
+            ),
+            _ => (change.ttl.unwrap_or(0), Vec::new()),
+        };
+        rrsets.push(RrsetInput {
+            name: owner,
+            rtype,
+            ttl,
+            records,
+            comments: comments_in(change.comments.as_deref().unwrap_or_default(), now),
+        });
+    }
+    let nameservers = create
+        .nameservers
+        .iter()
+        .map(|ns| {
+            parse_absolute(ns).map_err(|e| ApiError::Unprocessable(format!("nameservers: {e}")))
+        })
+        .collect::<Result<Vec<Name>, ApiError>>()?;
+    Ok(NewZone {
+        name,
+        kind,
+        serial_policy,
+        rrsets,
+        nameservers,
+    })
+}
+
+/// A stored RRset as the API shows it, content in canonical form.
+pub fn rrset_out(stored: &StoredRrset) -> pdns::Rrset {
+    pdns::Rrset {
+        name: stored.name.to_string(),
+        rtype: stored.rtype.to_string(),
+        ttl: stored.ttl,
+        records: stored
+            .records
+            .iter()
+            .map(|r| pdns::Record {
+                content: content_text(stored.rtype, &r.rdata),
+                disabled: r.disabled,
+            })
+            .collect(),
+        comments: stored
+            .comments
+            .iter()
+            .map(|c| pdns::Comment {
+                content: c.content.clone(),
+                account: c.account.clone(),
+                modified_at: Some(c.modified_at),
+            })
+            .collect(),
+    }
+}
+
+/// Served records (a snapshot of a zone kept elsewhere) as RRsets: the SOA
+/// first, then by owner and type; each set's TTL is the smallest of its
+/// records'.
+pub fn rrsets_from_records(
+    apex: &Name,
+    records: impl IntoIterator<Item = Record>,
+) -> Vec<pdns::Rrset> {
+    let mut sets: BTreeMap<(bool, Name, Rtype), (u32, Vec<pdns::Record>)> = BTreeMap::new();
+    for record in records {
+        let not_soa = !(record.rtype == Rtype::SOA && record.owner == *apex);
+        let entry = sets
+            .entry((not_soa, record.owner.to_lowercase(), record.rtype))
+            .or_insert((record.ttl, Vec::new()));
+        entry.0 = entry.0.min(record.ttl);
+        entry.1.push(pdns::Record {
+            content: content_text(record.rtype, &record.rdata),
+            disabled: false,
+        });
+    }
+    sets.into_iter()
+        .map(|((_, name, rtype), (ttl, records))| pdns::Rrset {
+            name: name.to_string(),
+            rtype: rtype.to_string(),
+            ttl,
+            records,
+            comments: Vec::new(),
+        })
+        .collect()
+}
+
+/// A journal entry as the API shows it.
+pub fn history_entry(entry: &JournalEntry) -> HistoryEntry {
+    HistoryEntry {
+        serial_from: entry.serial_from.0,
+        serial_to: entry.serial_to.0,
+        author: entry.author.clone(),
+        source: entry.source.as_str().to_string(),
+        changed_at: entry.changed_at,
+        comment: entry.comment.clone(),
+        removed_count: entry.removed_count,
+        added_count: entry.added_count,
+    }
+}
+
+/// Records of a difference as the API shows them.
+pub fn changed_records(records: &[Record]) -> Vec<ChangedRecord> {
+    records
+        .iter()
+        .map(|r| ChangedRecord {
+            name: r.owner.to_string(),
+            rtype: r.rtype.to_string(),
+            ttl: r.ttl,
+            content: content_text(r.rtype, &r.rdata),
+        })
+        .collect()
+}
+
+/// A journal entry with its records as the API shows it.
+pub fn change_diff(change: &JournalChange) -> ChangeDiff {
+    ChangeDiff {
+        change: history_entry(&change.entry),
+        removed: changed_records(&change.removed),
+        added: changed_records(&change.added),
+    }
+}
+
+/// `ADDRESS` when the port is 53, `ADDRESS:PORT` otherwise, as PowerDNS
+/// shows a zone's primaries.
+pub fn address_text(address: std::net::SocketAddr) -> String {
+    if address.port() == 53 {
+        address.ip().to_string()
+    } else {
+        address.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn name(text: &str) -> Name {
+        text.parse().unwrap()
+    }
+
+    fn change(json: &str) -> RrsetChange {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn zone_ids_round_trip_and_accept_missing_dots_and_any_case() {
+        let zone = name("Example.COM.");
+        assert_eq!(zone_id(&zone), "Example.COM.");
+        assert_eq!(parse_zone_id("example.com").unwrap(), name("example.com."));
+        assert_eq!(parse_zone_id("EXAMPLE.com.").unwrap(), name("example.com."));
+        let odd = Name::from_text("a\\/b.example.", None).unwrap();
+        let id = zone_id(&odd);
+        assert!(!id.contains('/'), "{id}");
+        assert_eq!(parse_zone_id(&id).unwrap(), odd);
+        assert_eq!(parse_zone_id("bad=Z1").unwrap_err().status(), 400);
+        assert_eq!(parse_zone_id("trailing=").unwrap_err().status(), 400);
+        assert_eq!(parse_zone_id("a..b").unwrap_err().status(), 404);
+    }
+
+    #[test]
+    fn names_must_be_absolute() {
+        assert!(parse_absolute("www.example.com.").is_ok());
+        let error = parse_absolute("www.example.com").unwrap_err();
+        assert!(error.contains("not canonical"), "{error}");
+        assert!(parse_absolute("a\\.").is_err());
+        assert!(parse_absolute("a\\\\.").is_ok());
+        assert!(parse_absolute("a\\\\\\.").is_err());
+    }
+
+    #[test]
+    fn patch_rrsets_become_store_operations() {
+        let rrsets = vec![
+            change(
+                r#"{"name":"www.example.com.","type":"a","ttl":60,"changetype":"replace",
+                    "records":[{"content":"192.0.2.1"},{"content":"192.0.2.2","disabled":true}]}"#,
+            ),
+            change(r#"{"name":"old.example.com.","type":"TXT","changetype":"DELETE"}"#),
+            change(
+                r#"{"name":"mx.example.com.","type":"MX","ttl":300,"changetype":"EXTEND",
+                    "records":[{"content":"10 mail.example.com"}]}"#,
+            ),
+            change(
+                r#"{"name":"mx.example.com.","type":"MX","changetype":"PRUNE",
+                    "records":[{"content":"20 backup.example.com."}]}"#,
+            ),
+            change(
+                r#"{"name":"c.example.com.","type":"A","changetype":"REPLACE",
+                    "comments":[{"content":"hi","account":"me"}]}"#,
+            ),
+        ];
+        let set = patch_changes(&rrsets, 77).unwrap();
+        assert_eq!(set.changes.len(), 5);
+        let RrsetOp::Replace { ttl, records } = &set.changes[0].op else {
+            panic!("{:?}", set.changes[0]);
+        };
+        assert_eq!((*ttl, records.len()), (60, 2));
+        assert_eq!(records[0].rdata, vec![192, 0, 2, 1]);
+        assert!(records[1].disabled);
+        assert_eq!(set.changes[0].rtype, Rtype::A);
+        assert_eq!(set.changes[1].op, RrsetOp::Delete);
+        let RrsetOp::Extend { records, .. } = &set.changes[2].op else {
+            panic!();
+        };
+        // Names in content are absolute with or without the dot.
+        assert_eq!(
+            content_text(Rtype::MX, &records[0].rdata),
+            "10 mail.example.com."
+        );
+        assert!(matches!(set.changes[3].op, RrsetOp::Prune { .. }));
+        let comments = set.changes[4].comments.as_ref().unwrap();
+        assert_eq!(comments[0].modified_at, 77);
+        assert!(
+            matches!(&set.changes[4].op, RrsetOp::Extend { records, .. } if records.is_empty())
+        );
+    }
+
+    #[test]
+    fn bad_patches_are_refused_naming_the_rrset() {
+        let cases = [
+            (
+                r#"{"name":"www.example.com","type":"A","changetype":"DELETE"}"#,
+                "not canonical",
+            ),
+            (
+                r#"{"name":"www.example.com.","type":"BOGUS","changetype":"DELETE"}"#,
+                "BOGUS",
+            ),
+            (
+                r#"{"name":"www.example.com.","type":"A","changetype":"UPSERT"}"#,
+                "UPSERT",
+            ),
+            (r#"{"name":"www.example.com.","type":"A"}"#, "changetype"),
+            (
+                r#"{"name":"www.example.com.","type":"A","ttl":1,"changetype":"REPLACE","records":[{"content":"1.2.3"}]}"#,
+                "`1.2.3`",
+            ),
+            (
+                r#"{"name":"www.example.com.","type":"A","changetype":"REPLACE","records":[{"content":"192.0.2.1"}]}"#,
+                "ttl",
+            ),
+            (
+                r#"{"name":"www.example.com.","type":"A","changetype":"REPLACE"}"#,
+                "No change",
+            ),
+            (
+                r#"{"name":"www.example.com.","type":"A","ttl":1,"changetype":"EXTEND"}"#,
+                "EXTEND",
+            ),
+        ];
+        for (json, needle) in cases {
+            let error = patch_changes(&[change(json)], 0).unwrap_err();
+            assert_eq!(error.status(), 422, "{json}");
+            assert!(error.message().contains(needle), "{json}: {error}");
+        }
+        let twice = change(r#"{"name":"www.example.com.","type":"A","changetype":"DELETE"}"#);
+        let error = patch_changes(&[twice.clone(), twice], 0).unwrap_err();
+        assert!(error.message().contains("Duplicate"), "{error}");
+    }
+
+    #[test]
+    fn new_zones_refuse_secondaries_and_relative_names() {
+        let create = |json: &str| -> ZoneCreate { serde_json::from_str(json).unwrap() };
+        let zone = new_zone(
+            &create(
+                r#"{"name":"new.test.","kind":"Native","nameservers":["ns1.new.test."],"masters":[],
+                    "serial":0,"soa_edit_api":"DEFAULT",
+                    "rrsets":[{"name":"www.new.test.","type":"A","ttl":5,"changetype":"REPLACE","records":[{"content":"192.0.2.1","disabled":false}]},
+                              {"name":"gone.new.test.","type":"A","changetype":"DELETE"}]}"#,
+            ),
+            SerialPolicy::Date,
+            0,
+        )
+        .unwrap();
+        assert_eq!(zone.kind, ZoneKind::Native);
+        assert_eq!(zone.serial_policy, SerialPolicy::Date);
+        assert_eq!(zone.rrsets.len(), 1);
+        assert_eq!(zone.nameservers, vec![name("ns1.new.test.")]);
+        for (json, needle) in [
+            (
+                r#"{"name":"s.test.","kind":"Slave","masters":["192.0.2.1"]}"#,
+                "configuration",
+            ),
+            (r#"{"name":"s.test","kind":"Native"}"#, "not canonical"),
+            (r#"{"name":"s.test.","kind":"Producer"}"#, "Producer"),
+            (
+                r#"{"name":"s.test.","kind":"Native","dnssec":true}"#,
+                "dnssec",
+            ),
+            (
+                r#"{"name":"s.test.","kind":"Native","nameservers":["ns1"]}"#,
+                "nameservers",
+            ),
+            (
+                r#"{"name":"s.test.","kind":"Native","serial_policy":"random"}"#,
+                "random",
+            ),
+        ] {
+            let error = new_zone(&create(json), SerialPolicy::Increment, 0).unwrap_err();
+            assert_eq!(error.status(), 422, "{json}");
+            assert!(error.message().contains(needle), "{json}: {error}");
+        }
+    }
+
+    #[test]
+    fn replacing_everything_deletes_what_is_not_given_and_needs_the_soa() {
+        let apex = name("z.test.");
+        let stored = |owner: &str, rtype| StoredRrset {
+            name: name(owner),
+            rtype,
+            ttl: 60,
+            records: Vec::new(),
+            comments: Vec::new(),
+        };
+        let current = vec![
+            stored("z.test.", Rtype::SOA),
+            stored("z.test.", Rtype::NS),
+            stored("old.z.test.", Rtype::A),
+        ];
+        let soa = change(
+            r#"{"name":"z.test.","type":"SOA","ttl":60,"records":[{"content":"ns1.z.test. h.z.test. 5 1 1 1 1"}]}"#,
+        );
+        let ns = change(
+            r#"{"name":"z.test.","type":"NS","ttl":60,"records":[{"content":"ns1.z.test."}]}"#,
+        );
+        let set = replace_all(&apex, &current, &[soa, ns.clone()], 0).unwrap();
+        assert_eq!(set.changes[0].name, name("old.z.test."));
+        assert_eq!(set.changes[0].op, RrsetOp::Delete);
+        assert!(
+            set.changes[1..]
+                .iter()
+                .all(|c| matches!(c.op, RrsetOp::Replace { .. }))
+        );
+        let error = replace_all(&apex, &current, &[ns], 0).unwrap_err();
+        assert!(error.message().contains("SOA"), "{error}");
+    }
+
+    #[test]
+    fn snapshot_records_group_into_rrsets_soa_first() {
+        let apex = name("z.test.");
+        let record = |owner: &str, rtype, ttl, rdata: &[u8]| Record {
+            owner: name(owner),
+            rtype,
+            class: wire::Class::IN,
+            ttl,
+            rdata: rdata.to_vec(),
+        };
+        let mut soa = name("ns1.z.test.").as_wire().to_vec();
+        soa.extend_from_slice(name("h.z.test.").as_wire());
+        soa.extend_from_slice(&[0; 20]);
+        let sets = rrsets_from_records(
+            &apex,
+            vec![
+                record("a.z.test.", Rtype::A, 30, &[192, 0, 2, 1]),
+                record("a.z.test.", Rtype::A, 20, &[192, 0, 2, 2]),
+                record("z.test.", Rtype::SOA, 60, &soa),
+            ],
+        );
+        assert_eq!(sets.len(), 2);
+        assert_eq!(sets[0].rtype, "SOA");
+        assert_eq!((sets[1].ttl, sets[1].records.len()), (20, 2));
+    }
+}

@@ -1,0 +1,160 @@
+//! hadns's own endpoints beside the PowerDNS ones: a zone's history (one
+//! entry per change of served data), the difference each change made,
+//! reverting to an earlier serial, and the replication state of the node's
+//! zones.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One journal entry: a committed change of served data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct HistoryEntry {
+    /// Serial before the change (0 for the change that created the zone).
+    pub serial_from: u32,
+    /// Serial after the change: the entry's key in `…/history/{serial}`.
+    pub serial_to: u32,
+    /// Who: the API token's user and name, a TSIG key for UPDATE, …
+    #[schema(example = "admin (token ci)")]
+    pub author: String,
+    /// Through which door: `api`, `update`, `ui` or `import`.
+    #[schema(example = "api")]
+    pub source: String,
+    /// Unix time of the commit.
+    pub changed_at: u64,
+    /// The reason given, if any.
+    pub comment: Option<String>,
+    /// How many records it removed, the old SOA included.
+    pub removed_count: usize,
+    /// How many records it added, the new SOA included.
+    pub added_count: usize,
+}
+
+/// A record in a difference.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChangedRecord {
+    /// Owner name, absolute.
+    pub name: String,
+    /// Type mnemonic.
+    #[serde(rename = "type")]
+    pub rtype: String,
+    /// TTL.
+    pub ttl: u32,
+    /// RDATA in canonical presentation format.
+    pub content: String,
+}
+
+/// `GET …/history/{serial}`: one change with the records it removed and
+/// added (the old SOA first in `removed`, the new SOA first in `added`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ChangeDiff {
+    /// The journal entry.
+    pub change: HistoryEntry,
+    /// Served records removed.
+    pub removed: Vec<ChangedRecord>,
+    /// Served records added.
+    pub added: Vec<ChangedRecord>,
+}
+
+/// `POST …/revert`: bring the served data back to what it was at `serial`,
+/// as a new change (history is never rewritten).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevertRequest {
+    /// The serial to go back to: one the journal produced.
+    pub serial: u32,
+    /// Why (stored in the journal); defaults to `revert to serial N`.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// The outcome of a revert, or of its dry run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RevertResult {
+    /// True when nothing was written (`?dry_run=true`).
+    pub dry_run: bool,
+    /// The serial before.
+    pub serial_from: u32,
+    /// The new serial (equal to `serial_from` when nothing had to change).
+    pub serial_to: u32,
+    /// Served records removed, the old SOA first.
+    pub removed: Vec<ChangedRecord>,
+    /// Served records added, the new SOA first.
+    pub added: Vec<ChangedRecord>,
+}
+
+/// `GET /api/v1/cluster`: the replication state of every zone this node
+/// serves under replication.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Cluster {
+    /// The node's name.
+    pub node: String,
+    /// Zones, by name.
+    pub zones: Vec<ZoneReplication>,
+}
+
+/// One zone's replication state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ZoneReplication {
+    /// The zone, absolute.
+    pub zone: String,
+    /// `primary` or `secondary`.
+    pub role: String,
+    /// The serial served here, if any.
+    pub serial: Option<u32>,
+    /// The IXFR journal this node answers from.
+    pub journal: Option<JournalSpan>,
+    /// The configured NOTIFY targets (secondaries of this zone).
+    pub targets: Vec<NotifyTarget>,
+    /// For a secondary zone: its refresh state.
+    pub secondary: Option<SecondaryState>,
+}
+
+/// The serials an IXFR journal covers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct JournalSpan {
+    /// The oldest serial IXFR can start from.
+    pub first_serial: Option<u32>,
+    /// The newest serial.
+    pub last_serial: Option<u32>,
+    /// How many changes it holds.
+    pub entries: usize,
+}
+
+/// A NOTIFY target and what is known of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct NotifyTarget {
+    /// `ADDRESS:PORT`.
+    pub address: String,
+    /// Serial of the last NOTIFY sent to it.
+    pub notified_serial: Option<u32>,
+    /// Unix time the last NOTIFY was acknowledged.
+    pub acknowledged_at: Option<u64>,
+    /// Why the last NOTIFY failed, if it did.
+    pub error: Option<String>,
+    /// The serial it answered for the zone's SOA just now (`probe=true`,
+    /// the default), if it answered.
+    pub serial: Option<u32>,
+    /// How many serials it is behind this node (RFC 1982 distance), when
+    /// its serial is known; 0 when in step.
+    pub lag: Option<u32>,
+    /// Why the SOA probe got no serial, if it did not.
+    pub probe_error: Option<String>,
+}
+
+/// A secondary zone's refresh state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SecondaryState {
+    /// The primaries it transfers from.
+    pub primaries: Vec<String>,
+    /// Unix time of the last successful check (SOA query or transfer).
+    pub last_check: Option<u64>,
+    /// Unix time of the last successful transfer.
+    pub last_transfer: Option<u64>,
+    /// Unix time of the next scheduled check.
+    pub next_refresh: u64,
+    /// Unix time the copy expires, if it has one.
+    pub expires_at: Option<u64>,
+    /// Whether the copy has expired (the zone answers SERVFAIL).
+    pub expired: bool,
+    /// The most recent failure, if the last attempt failed.
+    pub last_error: Option<String>,
+}

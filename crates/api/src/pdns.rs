@@ -1,0 +1,309 @@
+//! The shapes of the PowerDNS Authoritative HTTP API, field for field
+//! (names, `type` discriminators, trailing dots), as clients written for
+//! PowerDNS read and send them.
+//!
+//! Requests ignore fields they do not know, as PowerDNS does: octoDNS sends
+//! `serial` and `soa_edit_api` with a new zone, external-dns sends
+//! `changetype` inside zone creation. Responses carry the fields PowerDNS
+//! 4.9 sends for the same object, with fixed values where hadns has no
+//! such notion (`dnssec: false`, `account: ""`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One API version the server speaks (`GET /api`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiVersion {
+    /// The version number.
+    #[schema(example = 1)]
+    pub version: u32,
+    /// Where it lives.
+    #[schema(example = "/api/v1")]
+    pub url: String,
+}
+
+/// What `GET /api/v1` lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ApiFeatures {
+    /// URL template of the servers.
+    pub server_url: String,
+    /// Optional features (none).
+    pub api_features: Vec<String>,
+}
+
+/// The server (`GET /api/v1/servers/localhost`). There is one, `localhost`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Server {
+    /// Always `Server`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// Always `localhost`.
+    pub id: String,
+    /// This object's URL.
+    pub url: String,
+    /// Always `authoritative`.
+    pub daemon_type: String,
+    /// The PowerDNS version hadns behaves like, then `-hadns.` and hadns's
+    /// own version: `4.9.0-hadns.0.1.0`.
+    pub version: String,
+    /// URL template of the configuration (not served by hadns).
+    pub config_url: String,
+    /// URL template of the zones.
+    pub zones_url: String,
+    /// The node's name (`[node] name`); a hadns addition.
+    pub node_name: String,
+}
+
+/// A zone.
+///
+/// `GET …/zones` lists zones without `rrsets`; `GET …/zones/{zone}` and
+/// the answer to `POST …/zones` include them (unless `rrsets=false`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Zone {
+    /// Opaque identifier for URLs: the name, with characters outside
+    /// `A-Za-z0-9.-_` written `=XX`.
+    #[schema(example = "example.com.")]
+    pub id: String,
+    /// This zone's URL.
+    #[schema(example = "/api/v1/servers/localhost/zones/example.com.")]
+    pub url: String,
+    /// The apex, absolute (trailing dot).
+    #[schema(example = "example.com.")]
+    pub name: String,
+    /// Always `Zone`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// `Native` or `Master` for zones kept in the store (served alike);
+    /// `Master` for zones served from a zone file (read-only here);
+    /// `Slave` for secondary zones (read-only here).
+    #[schema(example = "Master")]
+    pub kind: String,
+    /// The SOA serial being served (0 when a secondary holds no copy yet).
+    pub serial: u32,
+    /// The serial of the last NOTIFY sent to the configured targets, 0
+    /// before the first.
+    pub notified_serial: u32,
+    /// The serial seen in answers (hadns never edits it: equals `serial`).
+    pub edited_serial: u32,
+    /// Primaries of a secondary zone (`ADDRESS` or `ADDRESS:PORT` when the
+    /// port is not 53); empty otherwise.
+    pub masters: Vec<String>,
+    /// Always false: hadns does not sign zones.
+    pub dnssec: bool,
+    /// Always empty.
+    pub account: String,
+    /// Always empty.
+    pub catalog: String,
+    /// Unix time of a secondary's last successful check, 0 otherwise.
+    pub last_check: u64,
+    /// The RRsets, disabled records and comment-only sets included: the
+    /// SOA first, then by owner (canonical order) and type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rrsets: Option<Vec<Rrset>>,
+    /// Always empty: the store moves serials by its own policy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soa_edit_api: Option<String>,
+    /// Always empty.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub soa_edit: Option<String>,
+    /// How the serial moves on each change (`increment` or `date`) for
+    /// zones kept in the store; a hadns addition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub serial_policy: Option<String>,
+}
+
+/// An RRset as the server shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Rrset {
+    /// Owner name, absolute.
+    #[schema(example = "www.example.com.")]
+    pub name: String,
+    /// Type mnemonic (`TYPEnnn` for types without one).
+    #[serde(rename = "type")]
+    #[schema(example = "A")]
+    pub rtype: String,
+    /// TTL of the set (0 for a set that has only comments).
+    #[schema(example = 3600)]
+    pub ttl: u32,
+    /// The records, in the order given when they were written.
+    pub records: Vec<Record>,
+    /// The comments.
+    pub comments: Vec<Comment>,
+}
+
+/// One record of an RRset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Record {
+    /// RDATA in presentation format; names inside it are absolute.
+    /// Responses always carry the canonical form.
+    #[schema(example = "192.0.2.1")]
+    pub content: String,
+    /// Kept but not served.
+    #[serde(default)]
+    pub disabled: bool,
+}
+
+/// A comment on an RRset.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Comment {
+    /// The text.
+    pub content: String,
+    /// Who wrote it (free text).
+    #[serde(default)]
+    pub account: String,
+    /// Unix time it was written; the server's time when omitted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<u64>,
+}
+
+/// An RRset in a request: a change in `PATCH`, a set of a new zone in
+/// `POST`, a set of the zone's full new content in `PUT`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct RrsetChange {
+    /// Owner name; must be absolute (end with a dot).
+    #[schema(example = "www.example.com.")]
+    pub name: String,
+    /// Type mnemonic or `TYPEnnn`.
+    #[serde(rename = "type")]
+    #[schema(example = "A")]
+    pub rtype: String,
+    /// TTL of the set; required whenever `records` are given.
+    #[serde(default)]
+    #[schema(example = 3600)]
+    pub ttl: Option<u32>,
+    /// `REPLACE` (the set becomes `records`; `[]` deletes it), `DELETE`
+    /// (the set and its comments), `EXTEND` (add `records`, keeping the
+    /// others), `PRUNE` (remove `records`). Required in `PATCH`, ignored
+    /// elsewhere (except that `DELETE` sets are skipped when creating a
+    /// zone). Any case.
+    #[serde(default)]
+    #[schema(example = "REPLACE")]
+    pub changetype: Option<String>,
+    /// The records. Omitted in a `REPLACE`, the records stay and only the
+    /// comments change.
+    #[serde(default)]
+    pub records: Option<Vec<Record>>,
+    /// The comments: given, they replace the set's comments; omitted, the
+    /// set's comments stay.
+    #[serde(default)]
+    pub comments: Option<Vec<Comment>>,
+}
+
+/// `PATCH …/zones/{zone}`: changes applied all together, as one journal
+/// entry and one serial bump, or not at all.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ZonePatch {
+    /// The changes, in order.
+    pub rrsets: Vec<RrsetChange>,
+    /// Why (stored in the journal); a hadns addition. The `X-Change-Comment`
+    /// header does the same for every write.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// `POST …/zones`: a new zone.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ZoneCreate {
+    /// The apex; must be absolute (end with a dot).
+    #[schema(example = "example.com.")]
+    pub name: String,
+    /// `Native` or `Master` (also `Primary`). Secondary zones are declared
+    /// in the configuration, not created here.
+    #[schema(example = "Master")]
+    pub kind: String,
+    /// Targets of the apex NS set to create (TTL 3600); absolute names.
+    /// Give these or an apex NS RRset, not both.
+    #[serde(default)]
+    pub nameservers: Vec<String>,
+    /// The zone's RRsets. Without an SOA one is made:
+    /// `ns1.ZONE hostmaster.ZONE SERIAL 10800 3600 604800 3600`.
+    #[serde(default)]
+    pub rrsets: Vec<RrsetChange>,
+    /// Must be empty (for `Native`/`Master` zones).
+    #[serde(default)]
+    pub masters: Vec<String>,
+    /// `increment` or `date` (`YYYYMMDDnn`); defaults to the configuration's
+    /// policy for the zone. A hadns addition.
+    #[serde(default)]
+    pub serial_policy: Option<String>,
+    /// Why (stored in the journal); a hadns addition.
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// Accepted and ignored: the store moves serials by its policy.
+    #[serde(default)]
+    pub soa_edit_api: Option<String>,
+    /// Must be false or absent: hadns does not sign zones.
+    #[serde(default)]
+    pub dnssec: Option<bool>,
+    /// Must be empty or absent.
+    #[serde(default)]
+    pub account: Option<String>,
+}
+
+/// `PUT …/zones/{zone}`: zone settings, and optionally the zone's whole new
+/// content.
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+pub struct ZoneUpdate {
+    /// The zone's kind; must be the kind it has (hadns cannot change it).
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Must be empty or absent.
+    #[serde(default)]
+    pub masters: Option<Vec<String>>,
+    /// Must be empty or absent.
+    #[serde(default)]
+    pub account: Option<String>,
+    /// Must be false or absent.
+    #[serde(default)]
+    pub dnssec: Option<bool>,
+    /// Accepted and ignored.
+    #[serde(default)]
+    pub soa_edit_api: Option<String>,
+    /// Accepted and ignored.
+    #[serde(default)]
+    pub soa_edit: Option<String>,
+    /// Given, every RRset of the zone is replaced by these (the SOA must be
+    /// among them), as one change.
+    #[serde(default)]
+    pub rrsets: Option<Vec<RrsetChange>>,
+    /// Why (stored in the journal); a hadns addition.
+    #[serde(default)]
+    pub comment: Option<String>,
+}
+
+/// The body of `PUT …/notify` and `PUT …/axfr-retrieve` answers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ResultBody {
+    /// What was done.
+    #[schema(example = "Notification queued")]
+    pub result: String,
+}
+
+/// One hit of `search-data`.
+///
+/// Zones carry `name` and `zone_id`; records also `zone`, `type`, `ttl`,
+/// `disabled` and `content`; comments `zone`, `type` and `content`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct SearchResult {
+    /// `zone`, `record` or `comment`.
+    pub object_type: String,
+    /// The zone's name, or the owner of the record or comment.
+    pub name: String,
+    /// The zone's id.
+    pub zone_id: String,
+    /// The zone (records and comments).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
+    /// The type (records and comments).
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub rtype: Option<String>,
+    /// The TTL (records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u32>,
+    /// Whether the record is disabled (records).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disabled: Option<bool>,
+    /// The record's content or the comment's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content: Option<String>,
+}

@@ -1,0 +1,623 @@
+//! The PowerDNS zones endpoints: list, create, read, change (`PATCH`
+//! RRsets, `PUT` settings or whole content), delete, export, NOTIFY and
+//! retransfer.
+//!
+//! Zones kept in the store can be changed; zones the configuration serves
+//! from a zone file (kind `Master`) or as a secondary (kind `Slave`) are
+//! listed and readable, and a write to them is a 422 saying why.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use api::convert::{self, address_text, zone_url};
+use api::pdns::{self, ResultBody, ZoneCreate, ZonePatch, ZoneUpdate};
+use api::{ApiError, ErrorBody};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use store::{ChangeMeta, Source, ZoneInfo};
+use utoipa::IntoParams;
+use wire::{Name, Serial};
+
+use super::error::{Failure, ReadErrors, WriteErrors, blocking};
+use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
+use super::{AppState, now};
+use crate::manage::Elsewhere;
+
+/// Where a zone the API was asked about comes from.
+pub(crate) enum Found {
+    /// Kept in the store: readable and writable.
+    Store(ZoneInfo),
+    /// Served from a zone file: read-only here.
+    File(PathBuf),
+    /// A secondary zone: read-only here.
+    Secondary(Vec<SocketAddr>),
+}
+
+impl Found {
+    /// Refuses a write to a zone not kept in the store.
+    fn writable(&self, zone: &Name) -> Result<&ZoneInfo, Failure> {
+        match self {
+            Found::Store(info) => Ok(info),
+            Found::File(path) => Err(ApiError::Unprocessable(format!(
+                "zone {zone} is served from the zone file {} and is read-only through the API; \
+                 edit the file and reload, or import it into the store",
+                path.display()
+            ))
+            .into()),
+            Found::Secondary(_) => Err(ApiError::Unprocessable(format!(
+                "zone {zone} is a secondary zone, copied from its primaries; change it there"
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Finds a zone: configured elsewhere, or in the store; else 404.
+pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure> {
+    if let Some(elsewhere) = state.manager.elsewhere().get(zone) {
+        return Ok(match elsewhere {
+            Elsewhere::File(path) => Found::File(path.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+        });
+    }
+    let store = Arc::clone(state.manager.store());
+    let name = zone.clone();
+    match blocking(move || Ok(store.zone(&name)?)).await? {
+        Some(info) => Ok(Found::Store(info)),
+        None => Err(ApiError::no_such_zone(zone).into()),
+    }
+}
+
+/// The serial of the newest NOTIFY sent to the zone's configured targets.
+fn notified_serial(state: &AppState, zone: &Name) -> u32 {
+    let Some(status) = state.manager.replicator().status(zone) else {
+        return 0;
+    };
+    status
+        .notify
+        .iter()
+        .filter_map(|(_, target)| target.serial)
+        .fold(None, |newest: Option<Serial>, serial| match newest {
+            Some(newest) if !serial.is_newer_than(newest) => Some(newest),
+            _ => Some(serial),
+        })
+        .map_or(0, |serial| serial.0)
+}
+
+/// Unix seconds of a time.
+pub(crate) fn unix(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A zone's object, without RRsets.
+pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns::Zone {
+    let served = || {
+        state
+            .manager
+            .replicator()
+            .current(zone)
+            .map_or(0, |snapshot| snapshot.serial().0)
+    };
+    let (kind, serial, masters, last_check, serial_policy) = match found {
+        Found::Store(info) => (
+            info.kind.as_str(),
+            info.serial.0,
+            Vec::new(),
+            0,
+            Some(info.serial_policy.as_str().to_string()),
+        ),
+        Found::File(_) => ("Master", served(), Vec::new(), 0, None),
+        Found::Secondary(primaries) => {
+            let last_check = state
+                .manager
+                .replicator()
+                .status(zone)
+                .and_then(|s| s.secondary)
+                .and_then(|s| s.last_check)
+                .map_or(0, unix);
+            (
+                "Slave",
+                served(),
+                primaries.iter().map(|a| address_text(*a)).collect(),
+                last_check,
+                None,
+            )
+        }
+    };
+    pdns::Zone {
+        id: convert::zone_id(zone),
+        url: zone_url(zone),
+        name: zone.to_string(),
+        object_type: "Zone".to_string(),
+        kind: kind.to_string(),
+        serial,
+        notified_serial: notified_serial(state, zone),
+        edited_serial: serial,
+        masters,
+        dnssec: false,
+        account: String::new(),
+        catalog: String::new(),
+        last_check,
+        rrsets: None,
+        soa_edit_api: None,
+        soa_edit: None,
+        serial_policy,
+    }
+}
+
+/// Which RRsets a zone read returns.
+#[derive(Default)]
+struct RrsetFilter {
+    /// Only sets with this owner.
+    name: Option<String>,
+    /// Only sets of this type.
+    rtype: Option<String>,
+    /// Leave disabled records out.
+    without_disabled: bool,
+}
+
+/// A zone's RRsets, filtered.
+async fn load_rrsets(
+    state: &AppState,
+    zone: &Name,
+    found: &Found,
+    filter: &RrsetFilter,
+) -> Result<Vec<pdns::Rrset>, Failure> {
+    let mut sets = match found {
+        Found::Store(_) => {
+            let store = Arc::clone(state.manager.store());
+            let name = zone.clone();
+            let stored = blocking(move || Ok(store.rrsets(&name)?)).await?;
+            stored.iter().map(convert::rrset_out).collect()
+        }
+        Found::File(_) | Found::Secondary(_) => match state.manager.replicator().current(zone) {
+            Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
+            None => Vec::new(),
+        },
+    };
+    sets.retain(|set| {
+        filter.name.as_ref().is_none_or(|n| *n == set.name)
+            && filter.rtype.as_ref().is_none_or(|t| *t == set.rtype)
+    });
+    if filter.without_disabled {
+        for set in &mut sets {
+            set.records.retain(|r| !r.disabled);
+        }
+    }
+    Ok(sets)
+}
+
+/// A PowerDNS boolean query parameter: `true` or `false`.
+fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, Failure> {
+    match value {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(ApiError::Unprocessable(format!(
+            "'{name}' request parameter value '{other}' is not supported (use true or false)"
+        ))
+        .into()),
+    }
+}
+
+/// Parameters of `GET …/zones`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only the zone with this name (an empty list if there is none).
+    zone: Option<String>,
+    /// Accepted and ignored (there is no DNSSEC data to leave out).
+    #[allow(dead_code)]
+    dnssec: Option<String>,
+}
+
+/// Lists every zone this node serves from the store, from zone files and
+/// as a secondary (without RRsets).
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones",
+    tag = "zones",
+    params(ListQuery),
+    responses((status = 200, description = "The zones, by name", body = Vec<pdns::Zone>), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn list_zones(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Vec<pdns::Zone>>, Failure> {
+    let only = match &query.zone {
+        Some(text) => Some(
+            Name::from_text(text, Some(&Name::root()))
+                .map_err(|e| ApiError::Unprocessable(format!("zone '{text}': {e}")))?
+                .to_lowercase(),
+        ),
+        None => None,
+    };
+    let store = Arc::clone(state.manager.store());
+    let stored = blocking(move || Ok(store.zones()?)).await?;
+    let mut found: Vec<(Name, Found)> = stored
+        .into_iter()
+        .map(|info| (info.name.clone(), Found::Store(info)))
+        .collect();
+    for (name, elsewhere) in state.manager.elsewhere() {
+        let entry = match elsewhere {
+            Elsewhere::File(path) => Found::File(path.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+        };
+        found.push((name.clone(), entry));
+    }
+    found.retain(|(name, _)| only.as_ref().is_none_or(|o| o == name));
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(axum::Json(
+        found
+            .iter()
+            .map(|(name, entry)| zone_object(&state, name, entry))
+            .collect(),
+    ))
+}
+
+/// Parameters of `POST …/zones`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CreateQuery {
+    /// `false` leaves the RRsets out of the answer.
+    rrsets: Option<String>,
+}
+
+/// Creates a zone in the store and serves it at once (one journal entry,
+/// from serial 0). Secondary zones are declared in the configuration
+/// instead.
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/localhost/zones",
+    tag = "zones",
+    params(CreateQuery),
+    request_body = ZoneCreate,
+    responses(
+        (status = 201, description = "Created; the zone as stored", body = pdns::Zone,
+         headers(("Location" = String, description = "The zone's URL"))),
+        (status = 409, description = "A zone with this name exists", body = ErrorBody),
+        WriteErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn create_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(query): Query<CreateQuery>,
+    headers: HeaderMap,
+    JsonBody(create): JsonBody<ZoneCreate>,
+) -> Result<Response, Failure> {
+    let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
+    let name = convert::parse_absolute(&create.name)
+        .map_err(ApiError::Unprocessable)?
+        .to_lowercase();
+    if let Some(elsewhere) = state.manager.elsewhere().get(&name) {
+        let how = match elsewhere {
+            Elsewhere::File(path) => format!("from the zone file {}", path.display()),
+            Elsewhere::Secondary(_) => "as a secondary".to_string(),
+        };
+        return Err(ApiError::Conflict(format!(
+            "Domain '{name}' already exists: the configuration serves it {how}"
+        ))
+        .into());
+    }
+    let policy = state.manager.rules(&name).serial_policy;
+    let new = convert::new_zone(&create, policy, now())?;
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, create.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = state.manager.create_zone(new, meta).await?;
+    tracing::info!(zone = %name, author = %writer.author(), serial = applied.to.0, "zone created through the API");
+    let found = find(&state, &name).await?;
+    let mut zone = zone_object(&state, &name, &found);
+    if with_rrsets {
+        zone.rrsets = Some(load_rrsets(&state, &name, &found, &RrsetFilter::default()).await?);
+    }
+    zone.soa_edit_api = Some(String::new());
+    zone.soa_edit = Some(String::new());
+    let mut response = (StatusCode::CREATED, axum::Json(zone)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&zone_url(&name)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Parameters of `GET …/zones/{zone}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ZoneQuery {
+    /// `false` leaves the RRsets out.
+    rrsets: Option<String>,
+    /// Only the RRsets with this owner name.
+    rrset_name: Option<String>,
+    /// Only the RRsets of this type.
+    rrset_type: Option<String>,
+    /// `false` leaves disabled records out.
+    include_disabled: Option<String>,
+}
+
+/// The path parameter every zone endpoint takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Only describes the parameter.
+pub(crate) struct ZoneParam {
+    /// The zone's id or name, with or without the final dot, any case.
+    zone: String,
+}
+
+/// A zone with its RRsets (disabled records and comments included).
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam, ZoneQuery),
+    responses((status = 200, description = "The zone", body = pdns::Zone), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn get_zone(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(query): Query<ZoneQuery>,
+) -> Result<axum::Json<pdns::Zone>, Failure> {
+    let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
+    let include_disabled = flag("include_disabled", query.include_disabled.as_deref(), true)?;
+    let filter = RrsetFilter {
+        name: match &query.rrset_name {
+            Some(text) => Some(
+                Name::from_text(text, Some(&Name::root()))
+                    .map_err(|e| ApiError::Unprocessable(format!("rrset_name '{text}': {e}")))?
+                    .to_lowercase()
+                    .to_string(),
+            ),
+            None => None,
+        },
+        rtype: match &query.rrset_type {
+            Some(text) => Some(
+                convert::parse_rtype(text)
+                    .map_err(|e| ApiError::Unprocessable(format!("rrset_type: {e}")))?
+                    .to_string(),
+            ),
+            None => None,
+        },
+        without_disabled: !include_disabled,
+    };
+    let found = find(&state, &zone).await?;
+    let mut object = zone_object(&state, &zone, &found);
+    if with_rrsets {
+        object.rrsets = Some(load_rrsets(&state, &zone, &found, &filter).await?);
+    }
+    object.soa_edit_api = Some(String::new());
+    object.soa_edit = Some(String::new());
+    Ok(axum::Json(object))
+}
+
+/// The response to a write that changed RRsets: 204, with the serials
+/// before and after as PowerDNS reports them.
+fn changed(from: Serial, to: Serial) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-pdns-old-serial", HeaderValue::from(from.0));
+    headers.insert("x-pdns-new-serial", HeaderValue::from(to.0));
+    response
+}
+
+/// Changes RRsets: every entry of `rrsets` (REPLACE, DELETE, EXTEND,
+/// PRUNE), applied in order as one change, one serial bump and one journal
+/// entry, or not at all. Answers once the change is served over DNS.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam),
+    request_body = ZonePatch,
+    responses(
+        (status = 204, description = "Applied (or nothing to change)",
+         headers(("X-PDNS-Old-Serial" = u32, description = "Serial before"),
+                 ("X-PDNS-New-Serial" = u32, description = "Serial after"))),
+        WriteErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn patch_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<ZonePatch>,
+) -> Result<Response, Failure> {
+    find(&state, &zone).await?.writable(&zone)?;
+    let changes = convert::patch_changes(&patch.rrsets, now())?;
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, patch.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = state.manager.apply(&zone, changes, meta).await?;
+    if applied.from != applied.to {
+        tracing::info!(zone = %zone, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone changed through the API");
+    }
+    Ok(changed(applied.from, applied.to))
+}
+
+/// Changes zone settings (hadns keeps none it can change: `kind` must stay
+/// as it is) and, with `rrsets`, replaces the zone's whole content as one
+/// change.
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam),
+    request_body = ZoneUpdate,
+    responses((status = 204, description = "Applied"), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn put_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    headers: HeaderMap,
+    JsonBody(update): JsonBody<ZoneUpdate>,
+) -> Result<Response, Failure> {
+    let found = find(&state, &zone).await?;
+    let info = found.writable(&zone)?;
+    if let Some(kind) = &update.kind {
+        let wanted = kind
+            .parse::<store::ZoneKind>()
+            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
+        if wanted != info.kind {
+            return Err(ApiError::Unprocessable(format!(
+                "zone {zone} is {} and hadns cannot change a zone's kind (Native and Master zones are served alike)",
+                info.kind
+            ))
+            .into());
+        }
+    }
+    convert::refuse_unsupported(
+        update.dnssec,
+        update.account.as_deref(),
+        update.masters.as_deref().unwrap_or_default(),
+    )?;
+    let Some(rrsets) = &update.rrsets else {
+        return Ok(StatusCode::NO_CONTENT.into_response());
+    };
+    let store = Arc::clone(state.manager.store());
+    let name = zone.clone();
+    let current = blocking(move || Ok(store.rrsets(&name)?)).await?;
+    let changes = convert::replace_all(&zone, &current, rrsets, now())?;
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, update.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = state.manager.apply(&zone, changes, meta).await?;
+    tracing::info!(zone = %zone, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
+    Ok(changed(applied.from, applied.to))
+}
+
+/// Deletes a zone from the store, with its history, and stops serving it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam),
+    responses((status = 204, description = "Deleted"), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn delete_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<StatusCode, Failure> {
+    find(&state, &zone).await?.writable(&zone)?;
+    state.manager.delete_zone(&zone).await?;
+    tracing::info!(zone = %zone, author = %writer.author(), "zone deleted through the API");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The zone's served records as a master file (absolute owner names, the
+/// SOA first), which `hadns import` and BIND read back.
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones/{zone}/export",
+    tag = "zones",
+    params(ZoneParam),
+    responses(
+        (status = 200, description = "The zone file", body = String, content_type = "text/plain"),
+        ReadErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn export_zone(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<Response, Failure> {
+    let found = find(&state, &zone).await?;
+    let records = match &found {
+        Found::Store(_) => {
+            let store = Arc::clone(state.manager.store());
+            let name = zone.clone();
+            blocking(move || Ok(store.zone_records(&name)?)).await?
+        }
+        Found::File(_) | Found::Secondary(_) => state
+            .manager
+            .replicator()
+            .current(&zone)
+            .map(|snapshot| snapshot.records().collect())
+            .unwrap_or_default(),
+    };
+    let text = zonefile::write_zone(&zone, &records);
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Sends NOTIFY for the zone to its targets now.
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}/notify",
+    tag = "zones",
+    params(ZoneParam),
+    responses((status = 200, description = "Queued", body = ResultBody), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn notify_zone(
+    _writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<axum::Json<ResultBody>, Failure> {
+    find(&state, &zone).await?;
+    if !state.manager.replicator().notify_now(&zone) {
+        return Err(ApiError::Unprocessable(format!(
+            "zone {zone} is not under replication here, so it has no NOTIFY targets"
+        ))
+        .into());
+    }
+    Ok(axum::Json(ResultBody {
+        result: "Notification queued".to_string(),
+    }))
+}
+
+/// Transfers a secondary zone from its primary again now (a full
+/// transfer).
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}/axfr-retrieve",
+    tag = "zones",
+    params(ZoneParam),
+    responses((status = 200, description = "Queued", body = ResultBody), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn axfr_retrieve(
+    _writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<axum::Json<ResultBody>, Failure> {
+    let Found::Secondary(primaries) = find(&state, &zone).await? else {
+        return Err(
+            ApiError::Unprocessable(format!("Domain '{zone}' is not a secondary domain")).into(),
+        );
+    };
+    if !state.manager.replicator().retransfer_now(&zone) {
+        return Err(
+            ApiError::Internal(format!("secondary zone {zone} is not under replication")).into(),
+        );
+    }
+    let from = primaries
+        .iter()
+        .map(|a| address_text(*a))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(axum::Json(ResultBody {
+        result: format!("Added retrieval request for '{zone}' from primary {from}"),
+    }))
+}

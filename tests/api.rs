@@ -1,0 +1,1162 @@
+//! The REST API over real HTTP against running `hadns serve --config …`
+//! nodes: zones created and changed with every PATCH changetype (each
+//! change answered over DNS the moment the PATCH returns), reads, export,
+//! history, diffs, revert, search, authentication and scopes, refused
+//! requests that change nothing, the OpenAPI document, zones kept outside
+//! the store, and replication to a hadns secondary seen through
+//! `/api/v1/cluster`.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::{HttpResponse, Process, ask, http_request, start_hadns};
+use serde_json::{Value, json};
+use wire::{Rcode, Rtype};
+
+/// A hadns node with the API enabled.
+struct Node {
+    /// Its directory (config, data, log).
+    dir: PathBuf,
+    /// DNS address (UDP and TCP).
+    dns: SocketAddr,
+    /// API address.
+    api: SocketAddr,
+    /// The running process.
+    process: Process,
+    /// The read-write token created at first start.
+    token: String,
+}
+
+impl Node {
+    /// Starts a node named `name` under `root` with `body` appended to its
+    /// configuration, and waits until its API answers.
+    fn start(root: &Path, name: &str, body: &str) -> Node {
+        let dns: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+            .parse()
+            .unwrap();
+        Node::start_on(root, name, dns, body)
+    }
+
+    /// Like [`Node::start`], with DNS on `dns`.
+    fn start_on(root: &Path, name: &str, dns: SocketAddr, body: &str) -> Node {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let api: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+            .parse()
+            .unwrap();
+        let config = format!(
+            "version = 1\n[node]\nname = \"{name}\"\ndata_dir = \"data\"\n\
+             [dns]\nlisten = [\"{dns}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             [replication]\nmin_refresh = 1\nmin_retry = 1\nmin_expire = 1\n\
+             [api]\nlisten = \"{api}\"\n{body}"
+        );
+        let config_path = dir.join("hadns.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut process = start_hadns(
+            &dir,
+            name,
+            &["--config".to_string(), config_path.display().to_string()],
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if process.has_exited() {
+                panic!("{name} exited at start:\n{}", process.log_text());
+            }
+            if std::net::TcpStream::connect_timeout(&api, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: no API within 30 s:\n{}",
+                process.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let credentials = std::fs::read_to_string(dir.join("data/initial-credentials"))
+            .expect("the first start writes the initial credentials");
+        let token = credentials
+            .lines()
+            .find_map(|line| line.strip_prefix("api_token = "))
+            .expect("an api_token line")
+            .trim()
+            .to_string();
+        Node {
+            dir,
+            dns,
+            api,
+            process,
+            token,
+        }
+    }
+
+    /// A request with `key` (or none).
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> HttpResponse {
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(key) = key {
+            headers.push(("X-API-Key", key));
+        }
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        http_request(self.api, method, path, &headers, body.map(str::as_bytes))
+    }
+
+    /// A GET with the admin token.
+    fn get(&self, path: &str) -> HttpResponse {
+        self.request("GET", path, Some(&self.token), &[], None)
+    }
+
+    /// A request with the admin token and a JSON body.
+    fn send(&self, method: &str, path: &str, body: &Value) -> HttpResponse {
+        self.request(
+            method,
+            path,
+            Some(&self.token),
+            &[],
+            Some(&body.to_string()),
+        )
+    }
+
+    /// A GET that must answer 200 with JSON.
+    fn get_json(&self, path: &str) -> Value {
+        let response = self.get(path);
+        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+        response.json()
+    }
+
+    /// The store's database file.
+    fn database(&self) -> PathBuf {
+        self.dir.join("data/hadns.db")
+    }
+}
+
+/// The zones endpoint.
+const ZONES: &str = "/api/v1/servers/localhost/zones";
+
+/// Creates `zone` (absolute) with an NS set and `rrsets`; checks the 201.
+fn create_zone(node: &Node, zone: &str, rrsets: Value) -> Value {
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({
+            "name": zone,
+            "kind": "Native",
+            "nameservers": [format!("ns1.{zone}")],
+            "masters": [],
+            "soa_edit_api": "DEFAULT",
+            "rrsets": rrsets,
+        }),
+    );
+    assert_eq!(response.status, 201, "create {zone}: {}", response.text());
+    response.json()
+}
+
+/// A PATCH of `zone` with `rrsets`; returns the response.
+fn patch(node: &Node, zone: &str, rrsets: Value) -> HttpResponse {
+    node.send(
+        "PATCH",
+        &format!("{ZONES}/{zone}"),
+        &json!({ "rrsets": rrsets }),
+    )
+}
+
+/// A PATCH that must succeed; returns (old serial, new serial).
+fn patch_ok(node: &Node, zone: &str, rrsets: Value) -> (u32, u32) {
+    let response = patch(node, zone, rrsets);
+    assert_eq!(response.status, 204, "PATCH {zone}: {}", response.text());
+    assert!(response.body.is_empty(), "a 204 has no body");
+    let serial = |name: &str| -> u32 {
+        response
+            .header(name)
+            .unwrap_or_else(|| panic!("no {name} header"))
+            .parse()
+            .unwrap()
+    };
+    (serial("X-PDNS-Old-Serial"), serial("X-PDNS-New-Serial"))
+}
+
+/// The contents of the A (or other `rtype`) records `node` serves at
+/// `name`, sorted, with their TTLs.
+fn served(node: &Node, name: &str, rtype: Rtype) -> (Rcode, Vec<(u32, String)>) {
+    let answer = ask(node.dns, name, rtype);
+    assert!(
+        answer.rcode != Rcode::NOERROR || answer.authoritative,
+        "{name} {rtype}: answer without AA"
+    );
+    let mut records: Vec<(u32, String)> = answer
+        .answer
+        .iter()
+        .map(|r| {
+            let text = format!("{r:?}");
+            let mut fields = text.split(' ');
+            let _owner = fields.next();
+            let ttl = fields.next().unwrap().parse().unwrap();
+            let _class = fields.next();
+            let _type = fields.next();
+            (ttl, fields.collect::<Vec<_>>().join(" "))
+        })
+        .collect();
+    records.sort();
+    (answer.rcode, records)
+}
+
+/// The record contents of the RRset `name`/`rtype` in a zone object.
+fn rrset<'a>(zone: &'a Value, name: &str, rtype: &str) -> Option<&'a Value> {
+    zone["rrsets"]
+        .as_array()
+        .expect("rrsets")
+        .iter()
+        .find(|set| set["name"] == name && set["type"] == rtype)
+}
+
+fn contents(set: &Value) -> Vec<String> {
+    let mut list: Vec<String> = set["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["content"].as_str().unwrap().to_string())
+        .collect();
+    list.sort();
+    list
+}
+
+#[test]
+fn zone_lifecycle_over_http_is_answered_over_dns_at_once() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(
+        root.path(),
+        "life",
+        "[zone_defaults]\nallow_transfer = [\"127.0.0.1\"]\n",
+    );
+    let created = create_zone(
+        &node,
+        "api.test.",
+        json!([
+            {"name": "www.api.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+             "records": [{"content": "192.0.2.1", "disabled": false}]},
+            {"name": "ns1.api.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.53"}]},
+        ]),
+    );
+    assert_eq!(created["id"], "api.test.");
+    assert_eq!(created["name"], "api.test.");
+    assert_eq!(created["type"], "Zone");
+    assert_eq!(created["kind"], "Native");
+    assert_eq!(created["url"], "/api/v1/servers/localhost/zones/api.test.");
+    assert_eq!(created["serial"], 1);
+    assert_eq!(created["rrsets"][0]["type"], "SOA", "the SOA comes first");
+    assert_eq!(
+        contents(rrset(&created, "api.test.", "NS").unwrap()),
+        ["ns1.api.test."]
+    );
+    assert_eq!(
+        served(&node, "www.api.test.", Rtype::A),
+        (Rcode::NOERROR, vec![(300, "192.0.2.1".to_string())])
+    );
+
+    // Creating it again is a conflict.
+    let again = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "api.test.", "kind": "Native", "nameservers": ["ns1.api.test."]}),
+    );
+    assert_eq!(again.status, 409);
+    assert!(again.error().contains("api.test."), "{}", again.error());
+
+    // REPLACE: the set becomes exactly these, with this TTL.
+    let (old, new) = patch_ok(
+        &node,
+        "api.test.",
+        json!([{"name": "www.api.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.2"}, {"content": "192.0.2.3"}]}]),
+    );
+    assert_eq!((old, new), (1, 2));
+    assert_eq!(
+        served(&node, "www.api.test.", Rtype::A).1,
+        vec![(60, "192.0.2.2".to_string()), (60, "192.0.2.3".to_string())]
+    );
+
+    // EXTEND adds, keeping the others.
+    let (_, new) = patch_ok(
+        &node,
+        "api.test",
+        json!([{"name": "www.api.test.", "type": "A", "ttl": 60, "changetype": "EXTEND",
+                "records": [{"content": "192.0.2.4"}]}]),
+    );
+    assert_eq!(new, 3);
+    assert_eq!(served(&node, "www.api.test.", Rtype::A).1.len(), 3);
+
+    // PRUNE removes only what it names.
+    patch_ok(
+        &node,
+        "api.test.",
+        json!([{"name": "www.api.test.", "type": "A", "changetype": "prune",
+                "records": [{"content": "192.0.2.2"}]}]),
+    );
+    assert_eq!(
+        served(&node, "www.api.test.", Rtype::A).1,
+        vec![(60, "192.0.2.3".to_string()), (60, "192.0.2.4".to_string())]
+    );
+
+    // DELETE and REPLACE together, in order: one change, one serial step.
+    let (old, new) = patch_ok(
+        &node,
+        "API.TEST",
+        json!([
+            {"name": "www.api.test.", "type": "A", "changetype": "DELETE"},
+            {"name": "www.api.test.", "type": "CNAME", "ttl": 120, "changetype": "REPLACE",
+             "records": [{"content": "ns1.api.test."}]},
+            {"name": "api.test.", "type": "MX", "ttl": 3600, "changetype": "REPLACE",
+             "records": [{"content": "10 mail.api.test"}],
+             "comments": [{"content": "mail goes here", "account": "ops"}]},
+        ]),
+    );
+    assert_eq!(new, old + 1);
+    let answer = ask(node.dns, "www.api.test.", Rtype::A);
+    assert_eq!(answer.rcode, Rcode::NOERROR);
+    assert!(
+        format!("{:?}", answer.answer).contains("CNAME ns1.api.test."),
+        "{:?}",
+        answer.answer
+    );
+    assert_eq!(
+        served(&node, "api.test.", Rtype::MX).1,
+        vec![(3600, "10 mail.api.test.".to_string())],
+        "names in content are absolute, dot or not"
+    );
+
+    // A disabled record is kept, shown, and not served; it moves no serial.
+    let (old, new) = patch_ok(
+        &node,
+        "api.test.",
+        json!([{"name": "mail.api.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.25", "disabled": true}]}]),
+    );
+    assert_eq!(old, new, "nothing served changed");
+    assert_eq!(served(&node, "mail.api.test.", Rtype::A).0, Rcode::NXDOMAIN);
+
+    // GET shows it all, canonical content, comments, disabled records.
+    let zone = node.get_json(&format!("{ZONES}/api.test."));
+    assert_eq!(zone["serial"], new);
+    assert_eq!(zone["edited_serial"], new);
+    assert_eq!(zone["masters"], json!([]));
+    assert_eq!(zone["dnssec"], false);
+    assert_eq!(
+        contents(rrset(&zone, "www.api.test.", "CNAME").unwrap()),
+        ["ns1.api.test."]
+    );
+    assert!(rrset(&zone, "www.api.test.", "A").is_none());
+    let mx = rrset(&zone, "api.test.", "MX").unwrap();
+    assert_eq!(mx["comments"][0]["content"], "mail goes here");
+    assert_eq!(mx["comments"][0]["account"], "ops");
+    assert!(mx["comments"][0]["modified_at"].as_u64().unwrap() > 1_600_000_000);
+    let mail = rrset(&zone, "mail.api.test.", "A").unwrap();
+    assert_eq!(mail["records"][0]["disabled"], true);
+
+    // Filters, and the zone id in any case without the dot.
+    let only = node.get_json(&format!(
+        "{ZONES}/Api.Test?rrset_name=www.api.test.&rrset_type=CNAME"
+    ));
+    assert_eq!(only["name"], "api.test.");
+    assert_eq!(only["rrsets"].as_array().unwrap().len(), 1);
+    let bare = node.get_json(&format!("{ZONES}/api.test.?rrsets=false"));
+    assert!(bare.get("rrsets").is_none(), "{bare}");
+    let enabled = node.get_json(&format!(
+        "{ZONES}/api.test.?rrset_name=mail.api.test.&include_disabled=false"
+    ));
+    assert_eq!(enabled["rrsets"][0]["records"], json!([]));
+
+    // The listing has the zone, without RRsets.
+    let list = node.get_json(ZONES);
+    let listed = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "api.test.")
+        .expect("listed");
+    assert!(listed.get("rrsets").is_none());
+    assert_eq!(listed["serial"], new);
+    let filtered = node.get_json(&format!("{ZONES}?zone=api.test."));
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+
+    // Export: a zone file that reads back to what DNS serves.
+    let export = node.get(&format!("{ZONES}/api.test./export"));
+    assert_eq!(export.status, 200);
+    assert!(
+        export
+            .header("content-type")
+            .unwrap()
+            .starts_with("text/plain")
+    );
+    let text = export.text();
+    assert!(text.lines().nth(1).unwrap().contains("\tSOA\t"), "{text}");
+    assert!(
+        text.contains("www.api.test.\t120\tIN\tCNAME\tns1.api.test."),
+        "{text}"
+    );
+    assert!(
+        !text.contains("192.0.2.25"),
+        "disabled records are not exported: {text}"
+    );
+    let origin: wire::Name = "api.test.".parse().unwrap();
+    let parsed = zonefile::parse_str(&text, &origin, Path::new("export")).expect("export parses");
+    let exported = common::record_set(parsed.records.iter().map(|r| &r.record));
+    let (axfr, _) = common::axfr(node.dns, "api.test.", None).expect("AXFR from loopback");
+    common::assert_same_records(
+        "export",
+        "the export",
+        &exported,
+        "AXFR",
+        &common::record_set(&axfr),
+    );
+
+    // Delete: gone from the API and from DNS.
+    let deleted = node.request(
+        "DELETE",
+        &format!("{ZONES}/api.test."),
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert_eq!(node.get(&format!("{ZONES}/api.test.")).status, 404);
+    assert_eq!(
+        ask(node.dns, "www.api.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
+}
+
+#[test]
+fn history_diffs_and_revert() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "hist", "");
+    create_zone(
+        &node,
+        "h.test.",
+        json!([{"name": "www.h.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]}]),
+    );
+    // A reason in the header…
+    let response = node.request(
+        "PATCH",
+        &format!("{ZONES}/h.test."),
+        Some(&node.token),
+        &[("X-Change-Comment", "move www")],
+        Some(
+            &json!({"rrsets": [{"name": "www.h.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+                                "records": [{"content": "192.0.2.2"}]}]})
+            .to_string(),
+        ),
+    );
+    assert_eq!(response.status, 204, "{}", response.text());
+    // …or in the body.
+    let response = node.send(
+        "PATCH",
+        &format!("{ZONES}/h.test."),
+        &json!({"comment": "add txt", "rrsets": [{"name": "t.h.test.", "type": "TXT", "ttl": 300,
+                 "changetype": "REPLACE", "records": [{"content": "\"hello\""}]}]}),
+    );
+    assert_eq!(response.status, 204, "{}", response.text());
+
+    let history = node.get_json(&format!("{ZONES}/h.test./history"));
+    let entries = history.as_array().unwrap();
+    let serials: Vec<u64> = entries
+        .iter()
+        .map(|e| e["serial_to"].as_u64().unwrap())
+        .collect();
+    assert_eq!(serials, [3, 2, 1], "newest first");
+    assert_eq!(entries[0]["comment"], "add txt");
+    assert_eq!(entries[1]["comment"], "move www");
+    assert_eq!(entries[2]["serial_from"], 0);
+    for entry in entries {
+        assert_eq!(entry["author"], "admin (token admin)");
+        assert_eq!(entry["source"], "api");
+    }
+    let page = node.get_json(&format!("{ZONES}/h.test./history?limit=1"));
+    assert_eq!(page[0]["serial_to"], 3);
+    assert_eq!(page.as_array().unwrap().len(), 1);
+    let next = node.get_json(&format!("{ZONES}/h.test./history?limit=1&before=3"));
+    assert_eq!(next[0]["serial_to"], 2);
+
+    // The diff of serial 2: the old www out, the new in, SOAs first.
+    let diff = node.get_json(&format!("{ZONES}/h.test./history/2"));
+    assert_eq!(diff["change"]["serial_from"], 1);
+    assert_eq!(diff["removed"][0]["type"], "SOA");
+    assert_eq!(diff["added"][0]["type"], "SOA");
+    let find = |list: &Value, content: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["name"] == "www.h.test." && r["type"] == "A" && r["content"] == content)
+    };
+    assert!(find(&diff["removed"], "192.0.2.1"), "{diff}");
+    assert!(find(&diff["added"], "192.0.2.2"), "{diff}");
+    let missing = node.get(&format!("{ZONES}/h.test./history/99"));
+    assert_eq!(missing.status, 404);
+    assert!(missing.error().contains("99"));
+    assert_eq!(
+        node.get(&format!("{ZONES}/h.test./history/abc")).status,
+        400
+    );
+
+    // A dry run says what a revert would do and does nothing.
+    let dry = node.send(
+        "POST",
+        &format!("{ZONES}/h.test./revert?dry_run=true"),
+        &json!({"serial": 1}),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    let dry = dry.json();
+    assert_eq!(
+        (
+            dry["dry_run"].clone(),
+            dry["serial_from"].clone(),
+            dry["serial_to"].clone()
+        ),
+        (json!(true), json!(3), json!(4))
+    );
+    assert!(find(&dry["added"], "192.0.2.1"), "{dry}");
+    assert_eq!(node.get_json(&format!("{ZONES}/h.test."))["serial"], 3);
+    assert_eq!(
+        served(&node, "www.h.test.", Rtype::A).1,
+        vec![(300, "192.0.2.2".to_string())]
+    );
+
+    // The revert itself: a new change, history kept.
+    let reverted = node.send(
+        "POST",
+        &format!("{ZONES}/h.test./revert"),
+        &json!({"serial": 1}),
+    );
+    assert_eq!(reverted.status, 200, "{}", reverted.text());
+    let reverted = reverted.json();
+    assert_eq!(reverted["serial_to"], 4);
+    assert_eq!(
+        served(&node, "www.h.test.", Rtype::A).1,
+        vec![(300, "192.0.2.1".to_string())]
+    );
+    assert_eq!(served(&node, "t.h.test.", Rtype::TXT).0, Rcode::NXDOMAIN);
+    let history = node.get_json(&format!("{ZONES}/h.test./history"));
+    assert_eq!(history.as_array().unwrap().len(), 4);
+    assert_eq!(history[0]["serial_from"], 3);
+    assert_eq!(history[0]["comment"], "revert to serial 1");
+
+    // A serial the journal never produced: refused, nothing changes.
+    let bad = node.send(
+        "POST",
+        &format!("{ZONES}/h.test./revert"),
+        &json!({"serial": 77}),
+    );
+    assert_eq!(bad.status, 422, "{}", bad.text());
+    assert!(bad.error().contains("77"), "{}", bad.error());
+    assert_eq!(node.get_json(&format!("{ZONES}/h.test."))["serial"], 4);
+}
+
+#[test]
+fn keys_are_required_and_read_only_tokens_cannot_write() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "auth", "");
+    create_zone(&node, "auth.test.", json!([]));
+    let reader = store::Store::open(&node.database())
+        .unwrap()
+        .create_token("reader", "admin", store::Scope::Read)
+        .unwrap();
+
+    let server = "/api/v1/servers/localhost";
+    let none = node.request("GET", server, None, &[], None);
+    assert_eq!(none.status, 401);
+    assert!(none.error().contains("X-API-Key"), "{}", none.error());
+    let wrong = node.request("GET", server, Some("hadns_not-a-token"), &[], None);
+    assert_eq!(wrong.status, 401);
+    assert!(!wrong.error().is_empty());
+
+    // The read-only token reads; the version is PowerDNS-shaped, as
+    // octoDNS parses it (the first three numbers, each cut at a dash).
+    let info = node.request("GET", server, Some(&reader), &[], None);
+    assert_eq!(info.status, 200);
+    let version = info.json()["version"].as_str().unwrap().to_string();
+    let numbers: Vec<u32> = version
+        .split('.')
+        .take(3)
+        .map(|p| p.split('-').next().unwrap().parse().unwrap())
+        .collect();
+    assert!(numbers >= vec![4, 2], "{version}");
+    assert_eq!(
+        node.request(
+            "GET",
+            &format!("{ZONES}/auth.test."),
+            Some(&reader),
+            &[],
+            None
+        )
+        .status,
+        200
+    );
+
+    let before = node.get(&format!("{ZONES}/auth.test.")).text();
+    let change =
+        json!({"rrsets": [{"name": "x.auth.test.", "type": "A", "ttl": 1, "changetype": "REPLACE",
+                                    "records": [{"content": "192.0.2.9"}]}]})
+        .to_string();
+    let path = format!("{ZONES}/auth.test.");
+    for (method, path, body) in [
+        ("PATCH", path.as_str(), Some(change.as_str())),
+        ("PUT", path.as_str(), Some("{}")),
+        ("DELETE", path.as_str(), None),
+        (
+            "POST",
+            ZONES,
+            Some(r#"{"name": "other.test.", "kind": "Native", "nameservers": ["ns.other.test."]}"#),
+        ),
+    ] {
+        let refused = node.request(method, path, Some(&reader), &[], body);
+        assert_eq!(refused.status, 403, "{method} {path}: {}", refused.text());
+        assert!(refused.error().contains("read-only"), "{}", refused.error());
+        let anonymous = node.request(method, path, None, &[], body);
+        assert_eq!(anonymous.status, 401, "{method} {path} without a key");
+    }
+    // Authentication comes before the body is even read.
+    let garbage = node.request("PATCH", &path, None, &[], Some("{not json"));
+    assert_eq!(garbage.status, 401);
+    assert_eq!(node.get(&path).text(), before, "nothing changed");
+    assert_eq!(node.get(&format!("{ZONES}/other.test.")).status, 404);
+    assert_eq!(
+        ask(node.dns, "x.auth.test.", Rtype::A).rcode,
+        Rcode::NXDOMAIN
+    );
+
+    // Discovery and the OpenAPI document need no key.
+    let discovery = node.request("GET", "/api", None, &[], None);
+    assert_eq!(discovery.status, 200);
+    assert_eq!(discovery.json(), json!([{"version": 1, "url": "/api/v1"}]));
+    assert_eq!(
+        node.request("GET", "/api/openapi.json", None, &[], None)
+            .status,
+        200
+    );
+}
+
+#[test]
+fn refused_requests_say_why_and_change_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "bad", "");
+    create_zone(
+        &node,
+        "bad.test.",
+        json!([{"name": "www.bad.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]}]),
+    );
+    let path = format!("{ZONES}/bad.test.");
+    let zone_before = node.get(&path).text();
+    let history_before = node.get(&format!("{path}/history")).text();
+    let send = |body: &str| node.request("PATCH", &path, Some(&node.token), &[], Some(body));
+
+    for body in ["", "{\"rrsets\": [", "rrsets", "{\"rrsets\": []} trailing"] {
+        let response = send(body);
+        assert_eq!(response.status, 400, "{body:?}: {}", response.text());
+        assert!(!response.error().is_empty());
+    }
+    let cases: &[(Value, &str)] = &[
+        (
+            json!({"rrsets": [{"name": "a.bad.test.", "type": "A", "ttl": "x", "changetype": "REPLACE"}]}),
+            "rrsets[0].ttl",
+        ),
+        (json!({"rrsets": {"name": "a.bad.test."}}), "rrsets"),
+        (json!({}), "rrsets"),
+        (
+            json!({"rrsets": [{"name": "a.bad.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                            "records": [{"content": "192.0.2.7"}, {"content": "999.1.1.1"}]}]}),
+            "999.1.1.1",
+        ),
+        (
+            json!({"rrsets": [{"name": "www.bad.test.", "type": "CNAME", "ttl": 60, "changetype": "REPLACE",
+                            "records": [{"content": "elsewhere.example."}]}]}),
+            "CNAME",
+        ),
+        (
+            json!({"rrsets": [{"name": "www.other.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                            "records": [{"content": "192.0.2.7"}]}]}),
+            "not inside the zone",
+        ),
+        (
+            json!({"rrsets": [{"name": "www.bad.test", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                            "records": [{"content": "192.0.2.7"}]}]}),
+            "not canonical",
+        ),
+        (
+            json!({"rrsets": [{"name": "www.bad.test.", "type": "A", "ttl": 60, "changetype": "UPSERT",
+                            "records": [{"content": "192.0.2.7"}]}]}),
+            "UPSERT",
+        ),
+        (
+            json!({"rrsets": [{"name": "bad.test.", "type": "SOA", "changetype": "DELETE"}]}),
+            "SOA",
+        ),
+        (
+            json!({"rrsets": [{"name": "bad.test.", "type": "NS", "changetype": "DELETE"}]}),
+            "NS",
+        ),
+    ];
+    for (body, needle) in cases {
+        let response = send(&body.to_string());
+        assert_eq!(response.status, 422, "{body}: {}", response.text());
+        let error = response.error();
+        assert!(
+            error.contains(needle),
+            "{body}: {error:?} should name {needle:?}"
+        );
+    }
+    // The first record of the refused set was fine; it was not kept either.
+    assert_eq!(
+        ask(node.dns, "a.bad.test.", Rtype::A).rcode,
+        Rcode::NXDOMAIN
+    );
+
+    // A body over the limit.
+    let huge = vec![b' '; 16 * 1024 * 1024 + 1];
+    let response = http_request(
+        node.api,
+        "PATCH",
+        &path,
+        &[("X-API-Key", &node.token)],
+        Some(&huge),
+    );
+    assert_eq!(response.status, 413, "{}", response.text());
+    assert!(!response.error().is_empty());
+
+    // Other misses, all answered in JSON.
+    let unknown = node.get("/api/v1/servers/localhost/nothing-here");
+    assert_eq!(unknown.status, 404);
+    assert!(unknown.error().contains("nothing-here"));
+    let method = node.request("DELETE", ZONES, Some(&node.token), &[], None);
+    assert_eq!(method.status, 405);
+    assert!(!method.error().is_empty());
+    let absent = node.send(
+        "PATCH",
+        &format!("{ZONES}/absent.test."),
+        &json!({"rrsets": []}),
+    );
+    assert_eq!(absent.status, 404);
+    assert_eq!(absent.error(), "Could not find domain 'absent.test.'");
+    assert_eq!(node.get(&format!("{ZONES}/bad=ZZ")).status, 400);
+    let flag = node.get(&format!("{path}?rrsets=maybe"));
+    assert_eq!(flag.status, 422);
+    let slave = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "sec.test.", "kind": "Slave", "masters": ["192.0.2.1"]}),
+    );
+    assert_eq!(slave.status, 422);
+    assert!(slave.error().contains("configuration"), "{}", slave.error());
+
+    assert_eq!(node.get(&path).text(), zone_before, "the zone is unchanged");
+    assert_eq!(
+        node.get(&format!("{path}/history")).text(),
+        history_before,
+        "no journal entry"
+    );
+    assert_eq!(
+        served(&node, "www.bad.test.", Rtype::A).1,
+        vec![(300, "192.0.2.1".to_string())]
+    );
+}
+
+#[test]
+fn put_replaces_whole_content_and_refuses_what_hadns_cannot_do() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "put", "");
+    create_zone(
+        &node,
+        "put.test.",
+        json!([{"name": "old.put.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]}]),
+    );
+    let path = format!("{ZONES}/put.test.");
+    let settings = node.send(
+        "PUT",
+        &path,
+        &json!({"kind": "Native", "soa_edit_api": "DEFAULT", "masters": []}),
+    );
+    assert_eq!(settings.status, 204, "{}", settings.text());
+    let kind = node.send("PUT", &path, &json!({"kind": "Master"}));
+    assert_eq!(kind.status, 422);
+    assert!(kind.error().contains("kind"), "{}", kind.error());
+    let no_soa = node.send(
+        "PUT",
+        &path,
+        &json!({"rrsets": [{"name": "put.test.", "type": "NS", "ttl": 60, "records": [{"content": "ns1.put.test."}]}]}),
+    );
+    assert_eq!(no_soa.status, 422);
+    assert!(no_soa.error().contains("SOA"));
+    let replaced = node.send(
+        "PUT",
+        &path,
+        &json!({"rrsets": [
+            {"name": "put.test.", "type": "SOA", "ttl": 60, "records": [{"content": "ns1.put.test. h.put.test. 1 60 60 600 60"}]},
+            {"name": "put.test.", "type": "NS", "ttl": 60, "records": [{"content": "ns1.put.test."}]},
+            {"name": "new.put.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.2"}]},
+        ]}),
+    );
+    assert_eq!(replaced.status, 204, "{}", replaced.text());
+    assert_eq!(
+        ask(node.dns, "old.put.test.", Rtype::A).rcode,
+        Rcode::NXDOMAIN
+    );
+    assert_eq!(
+        served(&node, "new.put.test.", Rtype::A).1,
+        vec![(60, "192.0.2.2".to_string())]
+    );
+    let zone = node.get_json(&path);
+    assert_eq!(zone["rrsets"].as_array().unwrap().len(), 3);
+    assert_eq!(
+        zone["serial"], 2,
+        "one change, the serial moved on by the policy"
+    );
+}
+
+#[test]
+fn search_data_matches_like_powerdns() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "search", "");
+    create_zone(
+        &node,
+        "s.test.",
+        json!([
+            {"name": "www.s.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.10"}]},
+            {"name": "mail.s.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.20"}]},
+            {"name": "t.s.test.", "type": "TXT", "ttl": 300, "records": [{"content": "\"x\""}],
+             "comments": [{"content": "hello world", "account": "me"}]},
+        ]),
+    );
+    let search = |query: &str| -> Vec<Value> {
+        node.get_json(&format!("/api/v1/servers/localhost/search-data?{query}"))
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let www = search("q=www.s.test");
+    assert_eq!(www.len(), 1, "{www:?}");
+    assert_eq!(www[0]["object_type"], "record");
+    assert_eq!(www[0]["name"], "www.s.test.");
+    assert_eq!(www[0]["zone"], "s.test.");
+    assert_eq!(www[0]["zone_id"], "s.test.");
+    assert_eq!(www[0]["type"], "A");
+    assert_eq!(www[0]["content"], "192.0.2.10");
+    assert_eq!(
+        search("q=WWW.S.TEST.").len(),
+        1,
+        "case and final dot do not matter"
+    );
+    assert_eq!(search("q=www").len(), 0, "no wildcard, whole match");
+    let addresses = search("q=192.0.2.%3F0");
+    assert_eq!(addresses.len(), 2, "{addresses:?}");
+    let zones = search("q=s.test&object_type=zone");
+    assert_eq!(zones.len(), 1);
+    assert_eq!(zones[0]["object_type"], "zone");
+    let comments = search("q=*hello*&object_type=comment");
+    assert_eq!(comments.len(), 1);
+    assert_eq!(comments[0]["name"], "t.s.test.");
+    assert_eq!(comments[0]["content"], "hello world");
+    let everything = search("q=*s.test*");
+    assert!(everything.len() >= 6, "{everything:?}");
+    assert_eq!(search("q=*s.test*&max=2").len(), 2);
+    for query in [
+        "",
+        "q=",
+        "q=x&object_type=bogus",
+        "q=x&max=0",
+        "q=x&max=many",
+    ] {
+        let response = node.get(&format!("/api/v1/servers/localhost/search-data?{query}"));
+        assert_eq!(response.status, 422, "{query}");
+        assert!(!response.error().is_empty());
+    }
+}
+
+#[test]
+fn openapi_document_describes_every_route() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "doc", "");
+    let response = node.request("GET", "/api/openapi.json", None, &[], None);
+    assert_eq!(response.status, 200);
+    assert!(response.header("content-type").unwrap().contains("json"));
+    let doc = response.json();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with('3'),
+        "{}",
+        doc["openapi"]
+    );
+    let scheme = &doc["components"]["securitySchemes"]["api_key"];
+    assert_eq!(scheme["type"], "apiKey");
+    assert_eq!(scheme["in"], "header");
+    assert_eq!(scheme["name"], "X-API-Key");
+    let expected = [
+        ("/api", "get"),
+        ("/api/v1", "get"),
+        ("/api/openapi.json", "get"),
+        ("/api/v1/servers", "get"),
+        ("/api/v1/servers/localhost", "get"),
+        ("/api/v1/servers/localhost/search-data", "get"),
+        ("/api/v1/servers/localhost/zones", "get"),
+        ("/api/v1/servers/localhost/zones", "post"),
+        ("/api/v1/servers/localhost/zones/{zone}", "get"),
+        ("/api/v1/servers/localhost/zones/{zone}", "patch"),
+        ("/api/v1/servers/localhost/zones/{zone}", "put"),
+        ("/api/v1/servers/localhost/zones/{zone}", "delete"),
+        ("/api/v1/servers/localhost/zones/{zone}/export", "get"),
+        ("/api/v1/servers/localhost/zones/{zone}/notify", "put"),
+        (
+            "/api/v1/servers/localhost/zones/{zone}/axfr-retrieve",
+            "put",
+        ),
+        ("/api/v1/servers/localhost/zones/{zone}/history", "get"),
+        (
+            "/api/v1/servers/localhost/zones/{zone}/history/{serial}",
+            "get",
+        ),
+        ("/api/v1/servers/localhost/zones/{zone}/revert", "post"),
+        ("/api/v1/cluster", "get"),
+    ];
+    let paths = doc["paths"].as_object().unwrap();
+    let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
+    assert_eq!(
+        operations,
+        expected.len(),
+        "{:?}",
+        paths.keys().collect::<Vec<_>>()
+    );
+    for (path, method) in expected {
+        let operation = &doc["paths"][path][method];
+        assert!(operation.is_object(), "{method} {path} is not documented");
+        let public = path == "/api" || path == "/api/v1" || path == "/api/openapi.json";
+        if !public {
+            assert_eq!(
+                operation["security"],
+                json!([{"api_key": []}]),
+                "{method} {path}"
+            );
+            let unauthorized = &operation["responses"]["401"];
+            assert!(
+                unauthorized["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("/ErrorBody")),
+                "{method} {path}: {unauthorized}"
+            );
+        }
+    }
+    let zone = &doc["components"]["schemas"]["Zone"]["properties"];
+    for field in [
+        "id",
+        "name",
+        "type",
+        "url",
+        "kind",
+        "serial",
+        "notified_serial",
+        "edited_serial",
+        "masters",
+        "dnssec",
+        "account",
+        "rrsets",
+    ] {
+        assert!(zone.get(field).is_some(), "Zone has no `{field}`: {zone}");
+    }
+}
+
+#[test]
+fn secondaries_replicate_api_changes_and_zones_outside_the_store_are_read_only() {
+    let root = tempfile::tempdir().unwrap();
+    // Both addresses first: each node's configuration names the other.
+    let dns_b: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+        .parse()
+        .unwrap();
+    let dns_a: SocketAddr = format!("127.0.0.1:{}", common::free_port())
+        .parse()
+        .unwrap();
+    // The primary: store zones notify the secondary; one zone from a file.
+    let primary_dir = root.path().join("primary");
+    std::fs::create_dir_all(&primary_dir).unwrap();
+    std::fs::write(
+        primary_dir.join("file.zone"),
+        "$ORIGIN file.test.\n$TTL 300\n@ SOA ns1 hostmaster 7 60 30 600 60\n@ NS ns1\nns1 A 192.0.2.53\n",
+    )
+    .unwrap();
+    let primary = Node::start_on(
+        root.path(),
+        "primary",
+        dns_a,
+        &format!(
+            "[zone_defaults]\nnotify = [\"{dns_b}\"]\nallow_transfer = [\"127.0.0.1\"]\n\
+             [[zone]]\nname = \"file.test\"\nfile = \"{}\"\n",
+            primary_dir.join("file.zone").display()
+        ),
+    );
+    create_zone(
+        &primary,
+        "rep.test.",
+        json!([{"name": "www.rep.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.1"}]}]),
+    );
+    let mut secondary = Node::start_on(
+        root.path(),
+        "secondary",
+        dns_b,
+        &format!(
+            "[[zone]]\nname = \"rep.test\"\nrole = \"secondary\"\nprimaries = [\"{dns_a}\"]\n"
+        ),
+    );
+    common::wait_for_serial(
+        dns_b,
+        "rep.test.",
+        1,
+        Duration::from_secs(20),
+        &mut secondary.process,
+    );
+
+    // A change through the API reaches the secondary by NOTIFY and IXFR.
+    let (_, serial) = patch_ok(
+        &primary,
+        "rep.test.",
+        json!([{"name": "www.rep.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.2"}]}]),
+    );
+    common::wait_for_serial(
+        dns_b,
+        "rep.test.",
+        serial,
+        Duration::from_secs(20),
+        &mut secondary.process,
+    );
+    assert_eq!(
+        served(&secondary, "www.rep.test.", Rtype::A).1,
+        vec![(60, "192.0.2.2".to_string())]
+    );
+
+    // The primary's cluster view: the target notified, asked, in step.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let target = loop {
+        let cluster = primary.get_json("/api/v1/cluster");
+        assert_eq!(cluster["node"], "primary");
+        let zone = cluster["zones"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|z| z["zone"] == "rep.test.")
+            .expect("rep.test. in the cluster view")
+            .clone();
+        assert_eq!(zone["role"], "primary");
+        assert_eq!(zone["serial"], serial);
+        let target = zone["targets"][0].clone();
+        if target["notified_serial"] == serial
+            && target["acknowledged_at"].is_u64()
+            && target["lag"] == 0
+        {
+            break target;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the target never caught up: {zone}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(target["address"], dns_b.to_string());
+    assert_eq!(target["serial"], serial);
+    assert!(target["error"].is_null());
+    let quiet = primary.get_json("/api/v1/cluster?probe=false");
+    let quiet_zone = quiet["zones"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["zone"] == "rep.test.")
+        .unwrap()
+        .clone();
+    assert!(quiet_zone["targets"][0]["serial"].is_null());
+
+    // The file zone: listed as Master, readable, not writable here.
+    let zones = primary.get_json(ZONES);
+    let file = zones
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "file.test.")
+        .expect("file zone listed");
+    assert_eq!(file["kind"], "Master");
+    assert_eq!(file["serial"], 7);
+    let file_zone = primary.get_json(&format!("{ZONES}/file.test."));
+    assert_eq!(
+        contents(rrset(&file_zone, "ns1.file.test.", "A").unwrap()),
+        ["192.0.2.53"]
+    );
+    let refused = patch(
+        &primary,
+        "file.test.",
+        json!([{"name": "x.file.test.", "type": "A", "changetype": "DELETE"}]),
+    );
+    assert_eq!(refused.status, 422);
+    assert!(refused.error().contains("zone file"), "{}", refused.error());
+    assert!(
+        primary
+            .get(&format!("{ZONES}/file.test./export"))
+            .text()
+            .contains("ns1.file.test.\t300\tIN\tA\t192.0.2.53")
+    );
+    let not_secondary = primary.request(
+        "PUT",
+        &format!("{ZONES}/rep.test./axfr-retrieve"),
+        Some(&primary.token),
+        &[],
+        None,
+    );
+    assert_eq!(not_secondary.status, 422);
+    let notify = primary.request(
+        "PUT",
+        &format!("{ZONES}/rep.test./notify"),
+        Some(&primary.token),
+        &[],
+        None,
+    );
+    assert_eq!(notify.status, 200, "{}", notify.text());
+    assert_eq!(notify.json()["result"], "Notification queued");
+
+    // The secondary: the zone is a Slave with its primary, read-only.
+    let zones = secondary.get_json(ZONES);
+    let rep = zones
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|z| z["name"] == "rep.test.")
+        .expect("listed");
+    assert_eq!(rep["kind"], "Slave");
+    assert_eq!(rep["masters"], json!([dns_a.to_string()]));
+    assert_eq!(rep["serial"], serial);
+    let refused = patch(
+        &secondary,
+        "rep.test.",
+        json!([{"name": "www.rep.test.", "type": "A", "changetype": "DELETE"}]),
+    );
+    assert_eq!(refused.status, 422);
+    assert!(refused.error().contains("secondary"), "{}", refused.error());
+    let retrieve = secondary.request(
+        "PUT",
+        &format!("{ZONES}/rep.test./axfr-retrieve"),
+        Some(&secondary.token),
+        &[],
+        None,
+    );
+    assert_eq!(retrieve.status, 200, "{}", retrieve.text());
+    assert!(
+        retrieve.json()["result"]
+            .as_str()
+            .unwrap()
+            .contains(&dns_a.to_string())
+    );
+    let cluster = secondary.get_json("/api/v1/cluster?probe=false");
+    let state = &cluster["zones"][0]["secondary"];
+    assert_eq!(state["primaries"], json!([dns_a.to_string()]));
+    assert_eq!(state["expired"], false);
+}
