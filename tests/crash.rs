@@ -19,7 +19,8 @@ use std::time::{Duration, Instant};
 use common::{Process, free_port, hadns_binary, soa_serial, tcp_exchange};
 use wire::{Message, Name, Rcode, Rtype};
 
-const WRITES: usize = 500;
+/// More than can be written before the kill, so the kill always lands mid-stream.
+const WRITES: usize = 2000;
 
 /// An unsigned UPDATE adding `wN.crash.test. A 10.x.y.z` (allowed by address
 /// in this test's configuration).
