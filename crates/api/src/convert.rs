@@ -26,8 +26,12 @@ use crate::pdns::{self, RrsetChange, ZoneCreate};
 pub const ZONES_PATH: &str = "/api/v1/servers/localhost/zones";
 
 /// A zone's id in URLs: its name, with every character outside
-/// `A-Za-z0-9.-_` written `=XX` (upper-case hex), as PowerDNS writes ids.
+/// `A-Za-z0-9.-_` written `=XX` (upper-case hex), as PowerDNS writes ids;
+/// the root zone is `=2E` (a path segment `.` would be dropped by clients).
 pub fn zone_id(name: &Name) -> String {
+    if name.is_root() {
+        return "=2E".to_string();
+    }
     let text = name.to_string();
     let mut id = String::with_capacity(text.len());
     for byte in text.bytes() {
@@ -572,6 +576,8 @@ mod tests {
         assert_eq!(parse_zone_id("bad=Z1").unwrap_err().status(), 400);
         assert_eq!(parse_zone_id("trailing=").unwrap_err().status(), 400);
         assert_eq!(parse_zone_id("a..b").unwrap_err().status(), 404);
+        assert_eq!(zone_id(&Name::root()), "=2E");
+        assert_eq!(parse_zone_id("=2E").unwrap(), Name::root());
     }
 
     #[test]
