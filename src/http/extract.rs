@@ -26,7 +26,7 @@ pub(crate) const API_KEY_HEADER: &str = "x-api-key";
 pub(crate) const COMMENT_HEADER: &str = "x-change-comment";
 
 /// A caller with any valid token.
-pub(crate) struct Reader(pub TokenInfo);
+pub(crate) struct Reader;
 
 /// A caller whose token may write.
 pub(crate) struct Writer(pub TokenInfo);
@@ -63,7 +63,7 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        authenticate(parts, state).await.map(Reader)
+        authenticate(parts, state).await.map(|_| Reader)
     }
 }
 

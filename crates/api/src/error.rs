@@ -198,6 +198,16 @@ mod tests {
         assert!(error.message().contains("ttl"), "{error}");
         let ok = parse_json::<Sample>(br#"{"ttl": 1, "items": [], "extra": true}"#).unwrap();
         assert_eq!(ok.ttl, 1);
+        // Whole numbers written with a fraction are whole numbers.
+        let change: crate::pdns::RrsetChange =
+            parse_json(br#"{"name": "a.", "type": "A", "ttl": 300.0}"#).unwrap();
+        assert_eq!(change.ttl, Some(300));
+        for ttl in ["300.5", "-1", "4294967296", "1e10", "\"300\""] {
+            let body = format!(r#"{{"name": "a.", "type": "A", "ttl": {ttl}}}"#);
+            let error = parse_json::<crate::pdns::RrsetChange>(body.as_bytes()).unwrap_err();
+            assert_eq!(error.status(), 422, "{ttl}");
+            assert!(error.message().contains("ttl"), "{error}");
+        }
     }
 
     #[test]

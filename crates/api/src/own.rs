@@ -60,6 +60,7 @@ pub struct ChangeDiff {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RevertRequest {
     /// The serial to go back to: one the journal produced.
+    #[serde(deserialize_with = "crate::pdns::whole::u32")]
     pub serial: u32,
     /// Why (stored in the journal); defaults to `revert to serial N`.
     #[serde(default)]

@@ -152,7 +152,11 @@ pub struct Comment {
     #[serde(default)]
     pub account: String,
     /// Unix time it was written; the server's time when omitted.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "whole::option_u64"
+    )]
     pub modified_at: Option<u64>,
 }
 
@@ -168,7 +172,7 @@ pub struct RrsetChange {
     #[schema(example = "A")]
     pub rtype: String,
     /// TTL of the set; required whenever `records` are given.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole::option_u32")]
     #[schema(example = 3600)]
     pub ttl: Option<u32>,
     /// `REPLACE` (the set becomes `records`; `[]` deletes it), `DELETE`
@@ -306,4 +310,49 @@ pub struct SearchResult {
     /// The record's content or the comment's text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+}
+
+/// Whole numbers in requests, written as integers or as numbers with a
+/// zero fraction (`300.0`, which JSON Schema counts as an integer and some
+/// JSON encoders write); anything else is refused with the field named.
+pub(crate) mod whole {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer};
+
+    /// A whole number from 0 to `max`.
+    fn whole<E: Error>(number: serde_json::Number, max: u64) -> Result<u64, E> {
+        if let Some(value) = number.as_u64()
+            && value <= max
+        {
+            return Ok(value);
+        }
+        if let Some(value) = number.as_f64()
+            && value.fract() == 0.0
+            && (0.0..=max as f64).contains(&value)
+        {
+            return Ok(value as u64);
+        }
+        Err(E::custom(format!(
+            "invalid value: {number}, expected a whole number from 0 to {max}"
+        )))
+    }
+
+    /// An optional `u32`.
+    pub(crate) fn option_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| whole(n, u64::from(u32::MAX)).map(|v| v as u32))
+            .transpose()
+    }
+
+    /// An optional `u64`.
+    pub(crate) fn option_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+        Option::<serde_json::Number>::deserialize(d)?
+            .map(|n| whole(n, u64::MAX))
+            .transpose()
+    }
+
+    /// A `u32`.
+    pub(crate) fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+        whole(serde_json::Number::deserialize(d)?, u64::from(u32::MAX)).map(|v| v as u32)
+    }
 }
