@@ -120,12 +120,23 @@ impl From<store::StoreError> for ApiError {
 /// An empty body, or one that is not JSON at all, is a 400 (as in
 /// PowerDNS); JSON of the wrong shape (a missing field, a string where a
 /// number belongs) is a 422 whose message names the place, e.g.
-/// `rrsets[0].ttl`. Unknown fields are ignored, as PowerDNS ignores them.
+/// `rrsets[0].ttl`; so is JSON that is not an object. Unknown fields are
+/// ignored, as PowerDNS ignores them.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::BadRequest(
             "a JSON document is required in the request body".to_string(),
         ));
+    }
+    // Every request body is an object; serde would also read a struct
+    // from an array of its fields, which no client means.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(_) => Err(ApiError::Unprocessable(
+                "invalid request body: expected a JSON object".to_string(),
+            )),
+            Err(error) => Err(body_error(".", &error)),
+        };
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
@@ -196,6 +207,11 @@ mod tests {
         let error = parse_json::<Sample>(br#"{"items": []}"#).unwrap_err();
         assert_eq!(error.status(), 422);
         assert!(error.message().contains("ttl"), "{error}");
+        for body in ["[1, []]", "null", "3", "\"x\""] {
+            let error = parse_json::<Sample>(body.as_bytes()).unwrap_err();
+            assert_eq!(error.status(), 422, "{body}");
+            assert!(error.message().contains("object"), "{error}");
+        }
         let ok = parse_json::<Sample>(br#"{"ttl": 1, "items": [], "extra": true}"#).unwrap();
         assert_eq!(ok.ttl, 1);
         // Whole numbers written with a fraction are whole numbers.
