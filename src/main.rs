@@ -8,10 +8,7 @@
 mod admin;
 mod bootstrap;
 mod control;
-// Parts of these serve the HTTP API, which is being built on them.
-#[allow(dead_code)]
 mod http;
-#[allow(dead_code)]
 mod manage;
 mod memory;
 mod namedconf;

@@ -29,7 +29,7 @@ use replicate::diff::RecordSet;
 use replicate::driver::{Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup};
 use store::{
     Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
-    StoreError, WriteError, ZoneKind,
+    StoreError, WriteError,
 };
 use wire::tsig::Key;
 use wire::{Name, Rcode, Record, Rtype, Serial};
@@ -294,34 +294,6 @@ impl Manager {
                 tracing::error!(zone = %apex, "zone created in the store but not served: {e}");
                 return Err(ManageError::Internal(format!(
                     "zone {apex} was created but cannot be served: {e}"
-                )));
-            }
-            Ok(applied)
-        })
-        .await
-    }
-
-    /// Replaces a store zone's data with `records` (creating the zone if
-    /// needed), as one change.
-    pub async fn import(
-        self: &Arc<Self>,
-        zone: &Name,
-        records: Vec<Record>,
-        kind: ZoneKind,
-        meta: ChangeMeta,
-    ) -> Result<Applied, ManageError> {
-        self.check_writable(zone)?;
-        let _writer = self.writes.lock().await;
-        let this = Arc::clone(self);
-        let zone = zone.to_lowercase();
-        blocking(move || {
-            let served = this.replicator.current(&zone).is_some();
-            let applied = this.store.import(&zone, records, kind, &meta)?;
-            if served {
-                this.publish(&applied);
-            } else if let Err(e) = this.serve_store_zone(&zone) {
-                return Err(ManageError::Internal(format!(
-                    "zone {zone} was imported but cannot be served: {e}"
                 )));
             }
             Ok(applied)

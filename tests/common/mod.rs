@@ -86,11 +86,23 @@ impl Drop for Process {
 }
 
 /// A loopback port free for both UDP and TCP right now.
+///
+/// Ports come from below the kernel's ephemeral range (32768 and up on
+/// Linux), so a client socket some other test binds to port 0 cannot take
+/// the port between this check and the server binding it; within one test
+/// binary a counter hands out each port once.
 pub fn free_port() -> u16 {
-    for _ in 0..100 {
-        let udp = UdpSocket::bind("127.0.0.1:0").expect("bind UDP");
-        let port = udp.local_addr().unwrap().port();
-        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    const FIRST: u32 = 20_000;
+    const SPAN: u32 = 12_000;
+    let offset = std::process::id().wrapping_mul(2_654_435_761) % SPAN;
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = (FIRST + (offset + n) % SPAN) as u16;
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok()
+            && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        {
             return port;
         }
     }
