@@ -4,8 +4,8 @@
 //! chain ending at the SOA serial, and IXFR from the first serial carries
 //! every acknowledged record.
 //!
-//! The writes are RFC 2136 updates (one record each, over TCP), which go
-//! through the same `Manager` → `Store::apply` path as the API's.
+//! The writes are REST API PATCHes (one RRset each, `REPLACE`); a 204 is an
+//! acknowledgement.
 
 mod common;
 
@@ -16,28 +16,21 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::{Process, free_port, hadns_binary, soa_serial, tcp_exchange};
+use common::{Process, free_port, hadns_binary, soa_serial};
 use wire::{Message, Name, Rcode, Rtype};
 
 /// More than can be written before the kill, so the kill always lands mid-stream.
 const WRITES: usize = 2000;
 
-/// An unsigned UPDATE adding `wN.crash.test. A 10.x.y.z` (allowed by address
-/// in this test's configuration).
-fn update(n: usize) -> Vec<u8> {
-    let mut m = Vec::new();
-    m.extend_from_slice(&(n as u16).to_be_bytes());
-    m.extend_from_slice(&[0x28, 0x00]); // opcode UPDATE
-    m.extend_from_slice(&[0, 1, 0, 0, 0, 1, 0, 0]); // ZO 1, PR 0, UP 1, AD 0
-    let zone: Name = "crash.test.".parse().unwrap();
-    m.extend_from_slice(zone.as_wire());
-    m.extend_from_slice(&[0, 6, 0, 1]); // SOA IN
-    let owner: Name = format!("w{n}.crash.test.").parse().unwrap();
-    m.extend_from_slice(owner.as_wire());
-    m.extend_from_slice(&[0, 1, 0, 1]); // A IN
-    m.extend_from_slice(&300u32.to_be_bytes());
-    m.extend_from_slice(&[0, 4, 10, (n >> 16) as u8, (n >> 8) as u8, n as u8]);
-    m
+/// A PATCH body setting `wN.crash.test. A 10.x.y.z`.
+fn patch(n: usize) -> String {
+    format!(
+        r#"{{"rrsets": [{{"name": "w{n}.crash.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+           "records": [{{"content": "10.{}.{}.{}", "disabled": false}}]}}]}}"#,
+        (n >> 16) & 255,
+        (n >> 8) & 255,
+        n & 255
+    )
 }
 
 fn start(root: &std::path::Path, name: &str) -> Process {
@@ -77,7 +70,9 @@ fn acknowledged_writes_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     let port = free_port();
+    let api_port = free_port();
     let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let api: SocketAddr = format!("127.0.0.1:{api_port}").parse().unwrap();
     std::fs::write(
         root.join("crash.zone"),
         "$TTL 300\n@ SOA ns1 hostmaster 1 60 30 600 60\n@ NS ns1\nns1 A 127.0.0.1\n",
@@ -87,7 +82,8 @@ fn acknowledged_writes_survive_sigkill() {
         root.join("hadns.toml"),
         format!(
             "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             [[zone]]\nname = \"crash.test\"\nallow_update = [\"127.0.0.1\"]\nallow_transfer = [\"127.0.0.1\"]\n"
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
+             [[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.1\"]\n"
         ),
     )
     .unwrap();
@@ -106,8 +102,15 @@ fn acknowledged_writes_survive_sigkill() {
     assert!(output.status.success(), "{output:?}");
     let mut node = start(root, "first");
     let first_serial = wait_serving(server, &mut node);
+    let credentials = std::fs::read_to_string(root.join("data/initial-credentials")).unwrap();
+    let token = credentials
+        .lines()
+        .find_map(|l| l.strip_prefix("api_token = "))
+        .expect("first start writes a token")
+        .to_string();
 
-    // Writer: one update at a time; a NOERROR reply is an acknowledgement.
+    // Writer: one PATCH at a time; a 204 is an acknowledgement. The HTTP
+    // client panics once the node is gone: that ends the loop.
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
@@ -119,16 +122,21 @@ fn acknowledged_writes_survive_sigkill() {
                 if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
                     break;
                 }
-                let Some(reply) = tcp_exchange(server, &update(n), Duration::from_secs(5)) else {
-                    break;
-                };
-                let Ok(message) = Message::parse(&reply) else {
-                    break;
-                };
-                if message.rcode() != Rcode::NOERROR {
-                    break;
+                let body = patch(n);
+                let sent = std::panic::catch_unwind(|| {
+                    common::http_request(
+                        api,
+                        "PATCH",
+                        "/api/v1/servers/localhost/zones/crash.test.",
+                        &[("X-API-Key", &token), ("Content-Type", "application/json")],
+                        Some(body.as_bytes()),
+                    )
+                    .status
+                });
+                match sent {
+                    Ok(204) => acknowledged.lock().unwrap().push(n),
+                    _ => break,
                 }
-                acknowledged.lock().unwrap().push(n);
             }
         })
     };
