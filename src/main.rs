@@ -223,6 +223,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                         compile(&zone.allow_update, "allow_update")?,
                     ),
                     serial_policy: store_serial_policy(zone.serial_policy),
+                    nameservers: config.zone_defaults.nameservers.clone(),
                 },
             );
             continue;
@@ -291,6 +292,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             compile_default(&defaults.allow_update, "allow_update")?,
         ),
         serial_policy: store_serial_policy(defaults.serial_policy),
+        nameservers: defaults.nameservers.clone(),
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.

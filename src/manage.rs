@@ -49,6 +49,8 @@ pub struct ZoneRules {
     pub policy: ZonePolicy,
     /// Serial policy for a zone created through the API.
     pub serial_policy: store::SerialPolicy,
+    /// The apex NS set of a zone created through the API without one.
+    pub nameservers: Vec<Name>,
 }
 
 /// A zone the configuration serves from somewhere other than the store.

@@ -9,136 +9,12 @@
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::{HttpResponse, Process, ask, http_request, start_hadns};
+use common::{ApiNode as Node, HttpResponse, ask, http_request};
 use serde_json::{Value, json};
 use wire::{Rcode, Rtype};
-
-/// A hadns node with the API enabled.
-struct Node {
-    /// Its directory (config, data, log).
-    dir: PathBuf,
-    /// DNS address (UDP and TCP).
-    dns: SocketAddr,
-    /// API address.
-    api: SocketAddr,
-    /// The running process.
-    process: Process,
-    /// The read-write token created at first start.
-    token: String,
-}
-
-impl Node {
-    /// Starts a node named `name` under `root` with `body` appended to its
-    /// configuration, and waits until its API answers.
-    fn start(root: &Path, name: &str, body: &str) -> Node {
-        let dns: SocketAddr = format!("127.0.0.1:{}", common::free_port())
-            .parse()
-            .unwrap();
-        Node::start_on(root, name, dns, body)
-    }
-
-    /// Like [`Node::start`], with DNS on `dns`.
-    fn start_on(root: &Path, name: &str, dns: SocketAddr, body: &str) -> Node {
-        let dir = root.join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let api: SocketAddr = format!("127.0.0.1:{}", common::free_port())
-            .parse()
-            .unwrap();
-        let config = format!(
-            "version = 1\n[node]\nname = \"{name}\"\ndata_dir = \"data\"\n\
-             [dns]\nlisten = [\"{dns}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             [replication]\nmin_refresh = 1\nmin_retry = 1\nmin_expire = 1\n\
-             [api]\nlisten = \"{api}\"\n{body}"
-        );
-        let config_path = dir.join("hadns.toml");
-        std::fs::write(&config_path, config).unwrap();
-        let mut process = start_hadns(
-            &dir,
-            name,
-            &["--config".to_string(), config_path.display().to_string()],
-        );
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if process.has_exited() {
-                panic!("{name} exited at start:\n{}", process.log_text());
-            }
-            if std::net::TcpStream::connect_timeout(&api, Duration::from_millis(200)).is_ok() {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{name}: no API within 30 s:\n{}",
-                process.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let credentials = std::fs::read_to_string(dir.join("data/initial-credentials"))
-            .expect("the first start writes the initial credentials");
-        let token = credentials
-            .lines()
-            .find_map(|line| line.strip_prefix("api_token = "))
-            .expect("an api_token line")
-            .trim()
-            .to_string();
-        Node {
-            dir,
-            dns,
-            api,
-            process,
-            token,
-        }
-    }
-
-    /// A request with `key` (or none).
-    fn request(
-        &self,
-        method: &str,
-        path: &str,
-        key: Option<&str>,
-        extra: &[(&str, &str)],
-        body: Option<&str>,
-    ) -> HttpResponse {
-        let mut headers: Vec<(&str, &str)> = extra.to_vec();
-        if let Some(key) = key {
-            headers.push(("X-API-Key", key));
-        }
-        if body.is_some() {
-            headers.push(("Content-Type", "application/json"));
-        }
-        http_request(self.api, method, path, &headers, body.map(str::as_bytes))
-    }
-
-    /// A GET with the admin token.
-    fn get(&self, path: &str) -> HttpResponse {
-        self.request("GET", path, Some(&self.token), &[], None)
-    }
-
-    /// A request with the admin token and a JSON body.
-    fn send(&self, method: &str, path: &str, body: &Value) -> HttpResponse {
-        self.request(
-            method,
-            path,
-            Some(&self.token),
-            &[],
-            Some(&body.to_string()),
-        )
-    }
-
-    /// A GET that must answer 200 with JSON.
-    fn get_json(&self, path: &str) -> Value {
-        let response = self.get(path);
-        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
-        response.json()
-    }
-
-    /// The store's database file.
-    fn database(&self) -> PathBuf {
-        self.dir.join("data/hadns.db")
-    }
-}
 
 /// The zones endpoint.
 const ZONES: &str = "/api/v1/servers/localhost/zones";
@@ -755,6 +631,19 @@ fn refused_requests_say_why_and_change_nothing() {
     );
     assert_eq!(slave.status, 422);
     assert!(slave.error().contains("configuration"), "{}", slave.error());
+    // A zone without NS records, on a node with no default nameservers.
+    let bare = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "bare.test.", "kind": "Master", "nameservers": [], "rrsets": []}),
+    );
+    assert_eq!(bare.status, 422, "{}", bare.text());
+    assert!(
+        bare.error().contains("[zone_defaults] nameservers"),
+        "{}",
+        bare.error()
+    );
+    assert_eq!(node.get(&format!("{ZONES}/bare.test.")).status, 404);
 
     assert_eq!(node.get(&path).text(), zone_before, "the zone is unchanged");
     assert_eq!(

@@ -1,7 +1,7 @@
-//! A zone kept in hadns's store, changed through the write path (an RFC
-//! 2136 update here; the API uses the same path), reaches a real BIND
-//! secondary by a signed NOTIFY and an IXFR — BIND's log shows the
-//! incremental response — and BIND then serves what hadns serves.
+//! A zone kept in hadns's store, changed through both doors of the write
+//! path (an RFC 2136 update, then a REST API PATCH), reaches a real BIND
+//! secondary each time by a signed NOTIFY and an IXFR — BIND's log shows
+//! the incremental response — and BIND then serves what hadns serves.
 
 mod common;
 
@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{
-    TsigKey, assert_same_records, axfr, free_port, hadns_binary, record_set, require_program,
-    run_tool, start_hadns, start_named, wait_for_serial, wait_for_zone,
+    TsigKey, assert_same_records, axfr, free_port, hadns_binary, http_request, record_set,
+    require_program, run_tool, start_hadns, start_named, wait_for_serial, wait_for_zone,
 };
 use wire::tsig::Algorithm;
 
@@ -31,7 +31,7 @@ fn a_store_change_reaches_a_bind_secondary_by_notify_and_ixfr() {
         algorithm: Algorithm::HmacSha256,
         secret: "eGZyLWtleS1mb3Itc3RvcmUtc2Vjb25kYXJ5LXRlc3Q=".into(),
     };
-    let (hadns_port, named_port) = (free_port(), free_port());
+    let (hadns_port, named_port, api_port) = (free_port(), free_port(), free_port());
     std::fs::write(
         root.join("store.zone"),
         "$ORIGIN store.test.\n$TTL 300\n@ SOA ns1 hostmaster 100 60 30 600 60\n@ NS ns1\nns1 A 127.0.0.1\n\
@@ -42,7 +42,7 @@ fn a_store_change_reaches_a_bind_secondary_by_notify_and_ixfr() {
         root.join("hadns.toml"),
         format!(
             "version = 1\n[node]\ndata_dir = \"{data}\"\n[dns]\nlisten = [\"127.0.0.1:{hadns_port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             {key_table}\
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n{key_table}\
              [[zone]]\nname = \"store.test\"\nallow_update = [\"key xfr\"]\nallow_transfer = [\"key xfr\"]\n\
              notify = [\"127.0.0.1:{named_port}\"]\nnotify_key = \"xfr\"\n",
             data = root.join("data").display(),
@@ -102,9 +102,40 @@ fn a_store_change_reaches_a_bind_secondary_by_notify_and_ixfr() {
         1,
         LIMIT,
     );
+
+    // Through the API: the same path, the same NOTIFY and IXFR.
+    let credentials = std::fs::read_to_string(root.join("data/initial-credentials")).unwrap();
+    let token = credentials
+        .lines()
+        .find_map(|l| l.strip_prefix("api_token = "))
+        .expect("an api_token line")
+        .trim();
+    let named_mark = named.log_mark();
+    let body = r#"{"rrsets": [{"name": "api.store.test.", "type": "AAAA", "ttl": 300, "changetype": "REPLACE",
+                   "records": [{"content": "2001:db8::99", "disabled": false}]}]}"#;
+    let response = http_request(
+        address(api_port),
+        "PATCH",
+        "/api/v1/servers/localhost/zones/store.test.",
+        &[("X-API-Key", token), ("Content-Type", "application/json")],
+        Some(body.as_bytes()),
+    );
+    assert_eq!(response.status, 204, "PATCH: {}", response.text());
+    wait_for_serial(address(named_port), ZONE, 102, LIMIT, &mut named);
+    named.wait_for_log(
+        named_mark,
+        &["transfer of 'store.test/IN'", "got incremental response"],
+        1,
+        LIMIT,
+    );
+
     let (ours, _) = axfr(address(hadns_port), ZONE, Some(&key)).unwrap();
     let (theirs, _) = axfr(address(named_port), ZONE, Some(&key)).unwrap();
-    assert_eq!(ours.len(), 305, "SOA, NS, ns1, www, new and 300 generated");
+    assert_eq!(
+        ours.len(),
+        306,
+        "SOA, NS, ns1, www, new, api and 300 generated"
+    );
     assert_same_records(
         "AXFR",
         "hadns",

@@ -18,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use store::{ChangeMeta, Source, ZoneInfo};
 use utoipa::IntoParams;
-use wire::{Name, Serial};
+use wire::{Name, Rtype, Serial};
 
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
@@ -306,8 +306,25 @@ pub(crate) async fn create_zone(
         ))
         .into());
     }
-    let policy = state.manager.rules(&name).serial_policy;
-    let new = convert::new_zone(&create, policy, now())?;
+    let rules = state.manager.rules(&name);
+    let mut new = convert::new_zone(&create, rules.serial_policy, now())?;
+    // No NS set given (octoDNS creates zones with `nameservers: []`): the
+    // configured default nameservers, if any; without them the store
+    // refuses the zone, as a zone without NS records cannot be served.
+    let apex_ns_given = new
+        .rrsets
+        .iter()
+        .any(|r| r.rtype == Rtype::NS && r.name == new.name && !r.records.is_empty());
+    if new.nameservers.is_empty() && !apex_ns_given {
+        if rules.nameservers.is_empty() {
+            return Err(ApiError::Unprocessable(format!(
+                "{name} NS: the zone apex needs at least one NS record: give an NS RRset or \
+                 nameservers, or configure [zone_defaults] nameservers on this node"
+            ))
+            .into());
+        }
+        new.nameservers = rules.nameservers.clone();
+    }
     let meta = ChangeMeta {
         author: writer.author(),
         source: Source::Api,

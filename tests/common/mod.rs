@@ -832,3 +832,123 @@ fn parse_http_response(raw: &[u8]) -> Option<HttpResponse> {
         body,
     })
 }
+
+/// A hadns node with the API enabled.
+pub struct ApiNode {
+    /// Its directory (config, data, log).
+    pub dir: PathBuf,
+    /// DNS address (UDP and TCP).
+    pub dns: SocketAddr,
+    /// API address.
+    pub api: SocketAddr,
+    /// The running process.
+    pub process: Process,
+    /// The read-write token created at first start.
+    pub token: String,
+}
+
+impl ApiNode {
+    /// Starts a node named `name` under `root` with `body` appended to its
+    /// configuration, and waits until its API answers.
+    pub fn start(root: &Path, name: &str, body: &str) -> ApiNode {
+        let dns: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        ApiNode::start_on(root, name, dns, body)
+    }
+
+    /// Like [`ApiNode::start`], with DNS on `dns`.
+    pub fn start_on(root: &Path, name: &str, dns: SocketAddr, body: &str) -> ApiNode {
+        let dir = root.join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+        let config = format!(
+            "version = 1\n[node]\nname = \"{name}\"\ndata_dir = \"data\"\n\
+             [dns]\nlisten = [\"{dns}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             [replication]\nmin_refresh = 1\nmin_retry = 1\nmin_expire = 1\n\
+             [api]\nlisten = \"{api}\"\n{body}"
+        );
+        let config_path = dir.join("hadns.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut process = start_hadns(
+            &dir,
+            name,
+            &["--config".to_string(), config_path.display().to_string()],
+        );
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if process.has_exited() {
+                panic!("{name} exited at start:\n{}", process.log_text());
+            }
+            if std::net::TcpStream::connect_timeout(&api, Duration::from_millis(200)).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{name}: no API within 30 s:\n{}",
+                process.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let credentials = std::fs::read_to_string(dir.join("data/initial-credentials"))
+            .expect("the first start writes the initial credentials");
+        let token = credentials
+            .lines()
+            .find_map(|line| line.strip_prefix("api_token = "))
+            .expect("an api_token line")
+            .trim()
+            .to_string();
+        ApiNode {
+            dir,
+            dns,
+            api,
+            process,
+            token,
+        }
+    }
+
+    /// A request with `key` (or none).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        key: Option<&str>,
+        extra: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> HttpResponse {
+        let mut headers: Vec<(&str, &str)> = extra.to_vec();
+        if let Some(key) = key {
+            headers.push(("X-API-Key", key));
+        }
+        if body.is_some() {
+            headers.push(("Content-Type", "application/json"));
+        }
+        http_request(self.api, method, path, &headers, body.map(str::as_bytes))
+    }
+
+    /// A GET with the admin token.
+    pub fn get(&self, path: &str) -> HttpResponse {
+        self.request("GET", path, Some(&self.token), &[], None)
+    }
+
+    /// A request with the admin token and a JSON body.
+    pub fn send(&self, method: &str, path: &str, body: &serde_json::Value) -> HttpResponse {
+        self.request(
+            method,
+            path,
+            Some(&self.token),
+            &[],
+            Some(&body.to_string()),
+        )
+    }
+
+    /// A GET that must answer 200 with JSON.
+    pub fn get_json(&self, path: &str) -> serde_json::Value {
+        let response = self.get(path);
+        assert_eq!(response.status, 200, "GET {path}: {}", response.text());
+        response.json()
+    }
+
+    /// The store's database file.
+    pub fn database(&self) -> PathBuf {
+        self.dir.join("data/hadns.db")
+    }
+}

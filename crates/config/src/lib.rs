@@ -207,6 +207,11 @@ pub struct ZoneDefaults {
     pub allow_update: Vec<MatchRule>,
     /// Serial policy of zones created without one (`increment` or `date`).
     pub serial_policy: SerialPolicy,
+    /// The apex NS set of a zone created through the API without one (a
+    /// zone must have NS records; clients such as octoDNS create zones
+    /// with `nameservers: []` and manage only the records below the apex).
+    /// The first name is also the new zone's SOA MNAME.
+    pub nameservers: Vec<Name>,
 }
 
 /// `[log]`.
@@ -877,6 +882,12 @@ impl Checker<'_> {
                 &acl_names,
                 &key_names,
             )?,
+            nameservers: d
+                .nameservers
+                .iter()
+                .enumerate()
+                .map(|(j, s)| self.name(s, &format!("zone_defaults.nameservers[{j}]")))
+                .collect::<Result<_, _>>()?,
             serial_policy: match d.serial_policy.as_ref().map(|s| (s, s.get_ref().as_str())) {
                 None | Some((_, "increment")) => SerialPolicy::Increment,
                 Some((_, "date")) => SerialPolicy::Date,

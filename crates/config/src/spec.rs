@@ -46,6 +46,8 @@ pub(crate) struct ZoneDefaultsSpec {
     #[serde(default)]
     pub allow_update: Vec<Spanned<String>>,
     pub serial_policy: Option<Spanned<String>>,
+    #[serde(default)]
+    pub nameservers: Vec<Spanned<String>>,
 }
 
 /// `[replication]`.

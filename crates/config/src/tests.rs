@@ -187,7 +187,7 @@ fn zone_defaults_and_store_zone_serial_policies() {
     let config = Config::parse(
         "version = 1\n[[key]]\nname = \"ddns\"\nalgorithm = \"hmac-sha256\"\nsecret = \"c2VjcmV0\"\n\
          [zone_defaults]\nnotify = [\"127.0.0.2\"]\nnotify_key = \"ddns\"\nallow_transfer = [\"key ddns\"]\n\
-         allow_update = [\"key ddns\"]\nserial_policy = \"date\"\n\
+         allow_update = [\"key ddns\"]\nserial_policy = \"date\"\nnameservers = [\"ns1.example.net\", \"NS2.example.net.\"]\n\
          [[zone]]\nname = \"store.test\"\nserial_policy = \"increment\"\n",
         None,
     )
@@ -197,12 +197,24 @@ fn zone_defaults_and_store_zone_serial_policies() {
     assert_eq!(defaults.notify_key, Some("ddns.".parse().unwrap()));
     assert_eq!(defaults.allow_update.len(), 1);
     assert_eq!(defaults.serial_policy, SerialPolicy::Date);
+    assert_eq!(
+        defaults.nameservers,
+        [
+            "ns1.example.net.".parse().unwrap(),
+            "ns2.example.net.".parse().unwrap()
+        ]
+    );
     assert_eq!(config.zones[0].serial_policy, SerialPolicy::Increment);
 
     let e = error("version = 1\n[zone_defaults]\nserial_policy = \"keep\"\n");
     assert_eq!(
         (e.line, e.key.as_str()),
         (Some(3), "zone_defaults.serial_policy")
+    );
+    let e = error("version = 1\n[zone_defaults]\nnameservers = [\"ok.example.\", \"bad..name\"]\n");
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (Some(3), "zone_defaults.nameservers[1]")
     );
     let e = error("version = 1\n[zone_defaults]\nnotify_key = \"missing\"\n");
     assert!(e.message.contains("no [[key]] named"), "{e}");

@@ -243,7 +243,7 @@ impl Store {
                 if !seen.contains(&(apex.clone(), Rtype::SOA)) {
                     let first = serial::initial(new.serial_policy, meta.now);
                     let soa = RecordInput {
-                        rdata: default_soa(&apex, first),
+                        rdata: default_soa(&apex, new.nameservers.first(), first),
                         content: None,
                         disabled: false,
                     };
@@ -568,10 +568,13 @@ fn replace(name: &Name, rtype: Rtype, ttl: u32, records: Vec<RecordInput>) -> Rr
 }
 
 /// The SOA RDATA of a new zone without one:
-/// `ns1.ZONE hostmaster.ZONE SERIAL 10800 3600 604800 3600`.
-fn default_soa(apex: &Name, serial: Serial) -> Vec<u8> {
+/// `PRIMARY hostmaster.ZONE SERIAL 10800 3600 604800 3600`, where PRIMARY
+/// (MNAME) is the first of the zone's `nameservers`, or `ns1.ZONE`.
+fn default_soa(apex: &Name, primary: Option<&Name>, serial: Serial) -> Vec<u8> {
     // A name too long to take another label falls back to the apex itself.
-    let ns1 = apex.prepend_label(b"ns1").unwrap_or_else(|_| apex.clone());
+    let ns1 = primary
+        .cloned()
+        .unwrap_or_else(|| apex.prepend_label(b"ns1").unwrap_or_else(|_| apex.clone()));
     let hostmaster = apex
         .prepend_label(b"hostmaster")
         .unwrap_or_else(|_| apex.clone());
