@@ -975,8 +975,31 @@ impl Replicator {
                 Ok((zone.serial(), timers_of(&zone, bounds)))
             }
             Received::Full { serial, records } => {
-                let zone = Zone::build(&state.apex, records, BuildOptions::default())
-                    .map_err(|e| Failure::Invalid(e.to_string()))?;
+                // Two things at once: the dump is written (to a temporary
+                // file) while the snapshot is built; the dump replaces the
+                // old one only once the snapshot proved the zone good, and
+                // the zone is served only once its dump is in place, so a
+                // crash now must not lose it. The snapshot is served first
+                // and compiled after (below): a large zone answers on the
+                // general path for the moment compiling takes.
+                let started = std::time::Instant::now();
+                let (zone, prepared) = std::thread::scope(|scope| {
+                    let writer = scope.spawn(|| {
+                        persist::prepare_zone(&state.files.zone, &state.apex, serial, &records)
+                    });
+                    let zone = Zone::build_from_slice(
+                        &state.apex,
+                        &records,
+                        BuildOptions { precompile: false },
+                    );
+                    let prepared = match writer.join() {
+                        Ok(result) => result.map_err(|e| e.to_string()),
+                        Err(_) => Err("the dump writer panicked".to_string()),
+                    };
+                    (zone, prepared)
+                });
+                let zone = zone.map_err(|e| Failure::Invalid(e.to_string()))?;
+                tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transferred zone built and written");
                 if zone.serial() != serial {
                     return Err(Failure::Invalid(format!(
                         "SOA serial {} differs from the promised {serial}",
@@ -993,17 +1016,17 @@ impl Replicator {
                     )));
                 }
                 let zone = Arc::new(zone);
-                // Persist before serving: a crash now must not lose it.
-                let started = std::time::Instant::now();
-                persist::write_zone(&state.files.zone, &state.apex, serial, zone.records())
+                prepared
+                    .and_then(|p| p.commit().map_err(|e| e.to_string()))
                     .map_err(|e| Failure::Invalid(format!("cannot persist the copy: {e}")))?;
-                tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transferred zone persisted");
                 *lock(&state.since_dump) = 0;
                 if let Err(e) = lock(&state.journal).reset() {
                     tracing::warn!(zone = %state.apex, error = %e, "cannot reset the journal");
                 }
                 let timers = timers_of(&zone, bounds);
                 self.publish_copy(state, zone.clone());
+                // Freed only now: a million records take a while to free.
+                drop(records);
                 zone.compile();
                 drop(zone);
                 if let Some(after_load) = self.settings.after_load {

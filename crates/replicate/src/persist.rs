@@ -279,21 +279,51 @@ pub enum PersistError {
 /// Writes a dump of zone `apex` at `serial` to `path`, atomically.
 ///
 /// `records` is streamed to disk through a buffer, so a snapshot's
-/// [`zone::Zone::records`] can be passed directly. They must be the
-/// zone's: every owner at or below `apex`, and exactly one SOA at the apex,
-/// with serial `serial`. Otherwise, or on any I/O error, nothing replaces
-/// the old dump.
-pub fn write_zone(
+/// [`zone::Zone::records`] (or a slice of records) can be passed directly.
+/// They must be the zone's: every owner at or below `apex`, and exactly one
+/// SOA at the apex, with serial `serial`. Otherwise, or on any I/O error,
+/// nothing replaces the old dump.
+pub fn write_zone<R: std::borrow::Borrow<Record>>(
     path: &Path,
     apex: &Name,
     serial: Serial,
-    records: impl IntoIterator<Item = Record>,
+    records: impl IntoIterator<Item = R>,
 ) -> Result<(), PersistError> {
+    prepare_zone(path, apex, serial, records)?.commit()
+}
+
+/// A dump written and synced beside its target, not yet in place: made by
+/// [`prepare_zone`], put in place by [`PreparedZone::commit`]. Dropped
+/// uncommitted, it leaves the old dump as it was.
+pub struct PreparedZone {
+    replacement: durable::Replacement,
+    path: PathBuf,
+}
+
+impl PreparedZone {
+    /// Renames the new dump over the old one and syncs the directory.
+    pub fn commit(self) -> Result<(), PersistError> {
+        self.replacement.rename()?;
+        durable::sync_parent_directory(&self.path)?;
+        Ok(())
+    }
+}
+
+/// Writes a dump like [`write_zone`] into a temporary file and syncs it,
+/// leaving the old dump in place until [`PreparedZone::commit`]. A
+/// secondary writes the dump while it builds the snapshot, and commits
+/// only once the snapshot proved the zone good.
+pub fn prepare_zone<R: std::borrow::Borrow<Record>>(
+    path: &Path,
+    apex: &Name,
+    serial: Serial,
+    records: impl IntoIterator<Item = R>,
+) -> Result<PreparedZone, PersistError> {
     let inconsistent = |problem| PersistError::Inconsistent {
         path: path.to_path_buf(),
         problem,
     };
-    durable::replace(path, |file, temporary| {
+    let (replacement, ()) = durable::Replacement::prepare(path, |file, temporary| {
         let write_error = |error| FileError::new(FileAction::Write, temporary, error);
         let mut out = ChecksumWriter {
             inner: BufWriter::with_capacity(DUMP_BUFFER, file),
@@ -309,9 +339,10 @@ pub fn write_zone(
         let mut encoded = Vec::with_capacity(512);
         let mut count: u64 = 0;
         for record in records {
-            check.observe(&record).map_err(inconsistent)?;
+            let record = record.borrow();
+            check.observe(record).map_err(inconsistent)?;
             encoded.clear();
-            record_encoding::encode_record(&record, &mut encoded)?;
+            record_encoding::encode_record(record, &mut encoded)?;
             out.write_all(&encoded).map_err(write_error)?;
             count += 1;
         }
@@ -324,7 +355,10 @@ pub fn write_zone(
         out.inner.flush().map_err(write_error)?;
         Ok::<(), PersistError>(())
     })?;
-    Ok(())
+    Ok(PreparedZone {
+        replacement,
+        path: path.to_path_buf(),
+    })
 }
 
 /// Reads and checks the dump at `path`.

@@ -168,9 +168,41 @@ impl Zone {
         mut records: Vec<Record>,
         options: BuildOptions,
     ) -> Result<Zone, ZoneError> {
-        let apex = apex.to_lowercase();
-        let mut soa_count = 0;
         for record in &mut records {
+            if record.owner.as_wire().iter().any(u8::is_ascii_uppercase) {
+                record.owner = record.owner.to_lowercase();
+            }
+        }
+        let zone = Zone::build_lowercase(&apex.to_lowercase(), &records, options);
+        dispose(records);
+        zone
+    }
+
+    /// Like [`Zone::build`], leaving the records with the caller (a
+    /// secondary writes them to disk while the snapshot is built).
+    pub fn build_from_slice(
+        apex: &Name,
+        records: &[Record],
+        options: BuildOptions,
+    ) -> Result<Zone, ZoneError> {
+        let lower = |r: &Record| !r.owner.as_wire().iter().any(u8::is_ascii_uppercase);
+        if records.iter().all(lower) {
+            Zone::build_lowercase(&apex.to_lowercase(), records, options)
+        } else {
+            Zone::build(apex, records.to_vec(), options)
+        }
+    }
+
+    /// Builds from records whose owners are all lower case, under a
+    /// lower-case `apex`.
+    fn build_lowercase(
+        apex: &Name,
+        records: &[Record],
+        options: BuildOptions,
+    ) -> Result<Zone, ZoneError> {
+        let apex = apex.clone();
+        let mut soa_count = 0;
+        for record in records {
             if !record.owner.is_subdomain_of(&apex) {
                 return Err(ZoneError::OutOfZone {
                     apex,
@@ -189,9 +221,6 @@ impl Zone {
                     rtype: record.rtype,
                 });
             }
-            if record.owner.as_wire().iter().any(u8::is_ascii_uppercase) {
-                record.owner = record.owner.to_lowercase();
-            }
             if record.rtype == Rtype::SOA {
                 if record.owner != apex {
                     return Err(ZoneError::OutOfZone {
@@ -202,42 +231,58 @@ impl Zone {
                 soa_count += 1;
             }
         }
+        if soa_count == 0 {
+            return Err(ZoneError::NoSoa(apex));
+        }
         // Order without comparing names over and over: give each distinct
         // owner (and each empty non-terminal above it) a number, sort those
         // few by a canonical key computed once, then sort the records by
         // (owner rank, type, RDATA), which compares integers and octets.
-        let mut ids: std::collections::HashMap<Name, u32, foldhash::fast::RandomState> =
+        // Owners are borrowed wire forms (no copies); transfers and zone
+        // files group records by owner, so a record whose owner equals the
+        // previous one's skips the hash table.
+        let apex_len = apex.wire_len();
+        let mut ids: std::collections::HashMap<&[u8], u32, foldhash::fast::RandomState> =
             std::collections::HashMap::with_capacity_and_hasher(
                 records.len() / 2,
                 foldhash::fast::RandomState::default(),
             );
-        let mut all_names: Vec<Name> = Vec::new();
+        let mut all_names: Vec<&[u8]> = Vec::new();
         let mut owner_of: Vec<u32> = Vec::with_capacity(records.len());
-        for record in &records {
-            let next = all_names.len() as u32;
-            let id = *ids.entry(record.owner.clone()).or_insert_with(|| {
-                all_names.push(record.owner.clone());
-                next
-            });
+        let mut previous: Option<(&[u8], u32)> = None;
+        for record in records {
+            let wire = record.owner.as_wire();
+            let id = match previous {
+                Some((last, id)) if last == wire => id,
+                _ => {
+                    let next = all_names.len() as u32;
+                    *ids.entry(wire).or_insert_with(|| {
+                        all_names.push(wire);
+                        next
+                    })
+                }
+            };
+            previous = Some((wire, id));
             owner_of.push(id);
         }
+        // Empty non-terminals: a parent's wire form is a suffix of its
+        // child's, and is inside the zone while it is no shorter than the
+        // apex's.
         let owner_count = all_names.len();
         for i in 0..owner_count {
-            let mut current = all_names[i].parent();
-            while let Some(parent) = current {
-                if parent.label_count() < apex.label_count() || ids.contains_key(&parent) {
+            let mut current = all_names[i];
+            while current.len() > apex_len {
+                let parent = &current[1 + current[0] as usize..];
+                if parent.len() < apex_len || ids.contains_key(parent) {
                     break;
                 }
-                current = parent.parent();
-                ids.insert(parent.clone(), all_names.len() as u32);
+                ids.insert(parent, all_names.len() as u32);
                 all_names.push(parent);
+                current = parent;
             }
         }
         drop(ids);
-        let keys: Vec<Vec<u16>> = all_names
-            .iter()
-            .map(|n| name::canonical_key(n.as_wire()))
-            .collect();
+        let keys: Vec<Vec<u16>> = all_names.iter().map(|n| name::canonical_key(n)).collect();
         let mut order: Vec<u32> = (0..all_names.len() as u32).collect();
         order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
         drop(keys);
@@ -245,40 +290,43 @@ impl Zone {
         for (position, &id) in order.iter().enumerate() {
             rank[id as usize] = position as u32;
         }
-        let mut keyed: Vec<(u32, Record)> = owner_of
-            .into_iter()
-            .map(|id| rank[id as usize])
-            .zip(records)
-            .collect();
-        keyed.sort_unstable_by(|(ra, a), (rb, b)| {
-            ra.cmp(rb)
-                .then(a.rtype.cmp(&b.rtype))
-                .then_with(|| a.rdata.cmp(&b.rdata))
-        });
-        keyed.dedup_by(|(ra, a), (rb, b)| ra == rb && a.rtype == b.rtype && a.rdata == b.rdata);
-        let mut names_in_order: Vec<Option<Name>> = all_names.into_iter().map(Some).collect();
-        let all_names: Vec<Name> = order
+        // (owner rank << 16 | type, record index): integers to sort, with
+        // the RDATA compared only between records of one RRset.
+        let mut sorted: Vec<(u64, u32)> = owner_of
             .iter()
-            .map(|&id| {
-                names_in_order[id as usize]
-                    .take()
-                    .unwrap_or_else(Name::root)
+            .zip(records)
+            .enumerate()
+            .map(|(i, (&id, record))| {
+                (
+                    (u64::from(rank[id as usize]) << 16) | u64::from(record.rtype.0),
+                    i as u32,
+                )
             })
             .collect();
-        drop(names_in_order);
-        drop(order);
+        drop(owner_of);
         drop(rank);
-        let records: Vec<Record> = keyed.into_iter().map(|(_, r)| r).collect();
-        if soa_count == 0 {
-            return Err(ZoneError::NoSoa(apex));
-        }
-        if records.iter().filter(|r| r.rtype == Rtype::SOA).count() > 1 {
+        sorted.sort_unstable_by(|a, b| {
+            a.0.cmp(&b.0).then_with(|| {
+                records[a.1 as usize]
+                    .rdata
+                    .cmp(&records[b.1 as usize].rdata)
+            })
+        });
+        sorted.dedup_by(|a, b| {
+            a.0 == b.0 && records[a.1 as usize].rdata == records[b.1 as usize].rdata
+        });
+        let all_names: Vec<&[u8]> = order.iter().map(|&id| all_names[id as usize]).collect();
+        drop(order);
+        let mut soa_records = sorted
+            .iter()
+            .map(|&(_, i)| &records[i as usize])
+            .filter(|r| r.rtype == Rtype::SOA);
+        let soa_record = soa_records
+            .next()
+            .ok_or_else(|| ZoneError::NoSoa(apex.clone()))?;
+        if soa_records.next().is_some() {
             return Err(ZoneError::MultipleSoa(apex));
         }
-        let soa_record = records
-            .iter()
-            .find(|r| r.rtype == Rtype::SOA)
-            .ok_or_else(|| ZoneError::NoSoa(apex.clone()))?;
         let numbers =
             rdata::soa_numbers(&soa_record.rdata).ok_or_else(|| ZoneError::BadSoa(apex.clone()))?;
         let soa = SoaFields {
@@ -290,7 +338,6 @@ impl Zone {
             ttl: soa_record.ttl,
         };
 
-        let apex_len = apex.wire_len();
         let mut zone = Zone {
             apex: apex.clone(),
             soa,
@@ -302,11 +349,14 @@ impl Zone {
             rdata: Vec::new(),
             compiled: std::sync::OnceLock::new(),
             signed: false,
-            record_count: records.len(),
+            record_count: sorted.len(),
         };
-        let mut record_iter = records.into_iter().peekable();
-        for full in &all_names {
-            let rel = &full.as_wire()[..full.wire_len() - apex_len];
+        let mut record_iter = sorted
+            .iter()
+            .map(|&(key, i)| ((key >> 16) as usize, &records[i as usize]))
+            .peekable();
+        for (position, full) in all_names.iter().enumerate() {
+            let rel = &full[..full.len() - apex_len];
             let name_offset =
                 u32::try_from(zone.names.len()).map_err(|_| ZoneError::TooLarge(apex.clone()))?;
             zone.names.extend_from_slice(rel);
@@ -316,9 +366,13 @@ impl Zone {
                 occluder: NO_NODE,
                 rrsets_len: 0,
                 name_len: rel.len() as u8,
-                flags: if full.is_wildcard() { FLAG_WILDCARD } else { 0 },
+                flags: if full.len() >= 2 && full[0] == 1 && full[1] == b'*' {
+                    FLAG_WILDCARD
+                } else {
+                    0
+                },
             };
-            while let Some(record) = record_iter.next_if(|r| r.owner == *full) {
+            while let Some((_, record)) = record_iter.next_if(|&(rank, _)| rank == position) {
                 let same_set = zone
                     .rrsets
                     .last_mut()
@@ -364,7 +418,9 @@ impl Zone {
                 hasher.hash_one(node_name(names, &nodes[other as usize]))
             });
         }
+        drop(record_iter);
         drop(all_names);
+        drop(sorted);
 
         // Occlusion and wildcard flags: parents come first in canonical order,
         // so one forward pass sees every parent finished.
@@ -664,5 +720,19 @@ impl<'a> Iterator for RdataIter<'a> {
         let out = &self.rdata[self.pos + 2..self.pos + 2 + len];
         self.pos += 2 + len;
         Some(out)
+    }
+}
+
+/// Frees the records a snapshot was built from, off the caller's path when
+/// there are many: a million records are two million small allocations,
+/// tens of milliseconds to free, while the caller waits for the snapshot.
+fn dispose(records: Vec<Record>) {
+    const IN_BACKGROUND: usize = 100_000;
+    if records.len() >= IN_BACKGROUND {
+        // If no thread can be started, the closure (and the records) is
+        // dropped here instead: the same work, on this thread.
+        let _ = std::thread::Builder::new()
+            .name("zone-free".into())
+            .spawn(move || drop(records));
     }
 }

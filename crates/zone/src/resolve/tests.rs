@@ -460,3 +460,36 @@ fn zone_without_soa_is_refused() {
     );
     assert!(matches!(err, Err(crate::ZoneError::OutOfZone { .. })));
 }
+
+proptest::proptest! {
+    /// The snapshot does not depend on the order records arrive in, on
+    /// repeated records, on the case of owners, or on whether it was built
+    /// from owned records or a borrowed slice.
+    #[test]
+    fn build_is_independent_of_order_duplicates_and_case(
+        shuffled in proptest::strategy::Strategy::prop_shuffle(proptest::strategy::Just(records(ZONE))),
+        repeats in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..5),
+        upper in proptest::collection::vec(proptest::prelude::any::<proptest::sample::Index>(), 0..5),
+    ) {
+        let apex: Name = "example.".parse().unwrap();
+        let reference = zone();
+        let mut input = shuffled;
+        for index in &repeats {
+            let record = input[index.index(input.len())].clone();
+            input.push(record);
+        }
+        for index in &upper {
+            let i = index.index(input.len());
+            let text = input[i].owner.to_string().to_ascii_uppercase();
+            input[i].owner = text.parse().unwrap();
+        }
+        let owned = Zone::build(&apex, input.clone(), BuildOptions::default()).unwrap();
+        let borrowed = Zone::build_from_slice(&apex, &input, BuildOptions::default()).unwrap();
+        let expected: Vec<Record> = reference.canonical_records().collect();
+        for built in [&owned, &borrowed] {
+            proptest::prop_assert_eq!(&built.canonical_records().collect::<Vec<_>>(), &expected);
+            proptest::prop_assert_eq!(built.node_count(), reference.node_count());
+            proptest::prop_assert_eq!(built.record_count(), reference.record_count());
+        }
+    }
+}
