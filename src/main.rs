@@ -15,6 +15,7 @@ mod namedconf;
 mod serve;
 mod tcp;
 mod udp;
+mod ui;
 mod zones;
 
 use std::net::SocketAddr;

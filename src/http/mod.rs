@@ -1,6 +1,6 @@
 //! The HTTP side of a node: the REST API (PowerDNS-compatible zones and
-//! RRsets, plus hadns's own history, revert and cluster endpoints) and,
-//! later, the web UI.
+//! RRsets, plus hadns's own history, revert and cluster endpoints) and the
+//! web UI (`crate::ui`, under `/ui/`).
 //!
 //! ```text
 //!  TCP (tokio) ─► axum router ─► extractors (extract.rs): X-API-Key → token (401/403),
@@ -57,6 +57,8 @@ pub(crate) struct AppState {
     pub settings: Arc<HttpSettings>,
     /// The OpenAPI document, serialised once.
     pub openapi: Arc<String>,
+    /// Web UI sessions and failed-login counts.
+    pub sessions: Arc<crate::ui::session::Sessions>,
 }
 
 /// Serves HTTP on `listener` until the runtime stops.
@@ -70,6 +72,8 @@ pub async fn serve(
         // Replies go out as soon as they are written.
         let _ = stream.set_nodelay(true);
     });
+    // The client's address: the web UI counts failed logins per address.
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     if let Err(e) = axum::serve(listener, app).await {
         tracing::error!(error = %e, "the HTTP server stopped");
     }
@@ -125,8 +129,10 @@ pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         manager,
         settings: Arc::new(settings),
         openapi: Arc::new(document),
+        sessions: Arc::default(),
     };
     router
+        .merge(crate::ui::routes())
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))

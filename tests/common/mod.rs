@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 
 use wire::{Message, Name, Rcode, Rtype};
 
+pub mod webdriver;
+
 /// A child process killed (SIGKILL, by PID) when dropped.
 pub struct Process {
     /// What it is, for messages.
@@ -482,6 +484,13 @@ pub struct ComparableRecord {
     rdata: Vec<u8>,
 }
 
+impl ComparableRecord {
+    /// The record's RDATA.
+    pub fn rdata(&self) -> &[u8] {
+        &self.rdata
+    }
+}
+
 impl From<&wire::Record> for ComparableRecord {
     fn from(record: &wire::Record) -> ComparableRecord {
         ComparableRecord {
@@ -780,7 +789,14 @@ pub fn http_request(
     loop {
         match stream.read(&mut buffer) {
             Ok(0) => break,
-            Ok(n) => raw.extend_from_slice(&buffer[..n]),
+            Ok(n) => {
+                raw.extend_from_slice(&buffer[..n]);
+                // Some servers (chromedriver) keep the connection open
+                // despite `Connection: close`: stop at the response's end.
+                if response_complete(&raw) {
+                    break;
+                }
+            }
             // A reset after the response arrived (the server closed with
             // unread body octets) ends the response.
             Err(e) if !raw.is_empty() && e.kind() == std::io::ErrorKind::ConnectionReset => break,
@@ -831,6 +847,23 @@ fn parse_http_response(raw: &[u8]) -> Option<HttpResponse> {
         headers,
         body,
     })
+}
+
+/// Whether `raw` holds a whole HTTP response: its head, and a body of the
+/// length it declares (or a last chunk).
+fn response_complete(raw: &[u8]) -> bool {
+    let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
+    let body = &raw[end + 4..];
+    if head.contains("transfer-encoding: chunked") {
+        return body.ends_with(b"0\r\n\r\n");
+    }
+    head.lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .is_some_and(|length| body.len() >= length)
 }
 
 /// A hadns node with the API enabled.
