@@ -120,6 +120,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX api_tokens_active_name ON api_tokens (name) WHERE revoked_at IS NULL;
     CREATE INDEX api_tokens_user ON api_tokens (user_id);
     ",
+    // 2: paged listings (the web UI) in canonical DNS order with search: each
+    // RRset's owner as a canonical-order key (`sort_key`, see
+    // `owner_sort_key`) and as presentation text. Rows written before this
+    // step get both at once (`fill_owner_keys`).
+    "
+    ALTER TABLE rrsets ADD COLUMN sort_key BLOB;
+    ALTER TABLE rrsets ADD COLUMN owner_text TEXT;
+    CREATE INDEX rrsets_order ON rrsets (zone_id, ifnull(view_id, 0), sort_key, rtype);
+    ",
 ];
 
 /// Opens the read-write connection, creating the file, and brings the
@@ -187,9 +196,44 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
     for step in &MIGRATIONS[applied..] {
         transaction.execute_batch(step)?;
     }
+    if applied < 2 {
+        fill_owner_keys(&transaction)?;
+    }
     if applied < known {
         transaction.pragma_update(None, "user_version", known as i64)?;
     }
     transaction.commit()?;
+    Ok(())
+}
+
+/// An owner's key for `rrsets.sort_key`: byte strings that compare like
+/// the names in canonical DNS order (RFC 4034 §6.1): labels from the root
+/// down, each octet lower-cased and shifted up by one, each label ended by
+/// a zero, written as big-endian 16-bit units.
+pub(crate) fn owner_sort_key(owner: &wire::Name) -> Vec<u8> {
+    wire::name::canonical_key(owner.as_wire())
+        .into_iter()
+        .flat_map(u16::to_be_bytes)
+        .collect()
+}
+
+/// Gives RRsets written before migration 2 their sort key and owner text.
+fn fill_owner_keys(connection: &Connection) -> Result<(), StoreError> {
+    let mut select = connection.prepare("SELECT id, owner FROM rrsets WHERE sort_key IS NULL")?;
+    let rows: Vec<(i64, Vec<u8>)> = select
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut update =
+        connection.prepare("UPDATE rrsets SET sort_key = ?1, owner_text = ?2 WHERE id = ?3")?;
+    for (id, owner) in rows {
+        let name = wire::Name::from_wire(&owner).map_err(|e| {
+            StoreError::corrupt(format!("RRset {id} has an unreadable owner name: {e}"))
+        })?;
+        update.execute(rusqlite::params![
+            owner_sort_key(&name),
+            name.to_string(),
+            id
+        ])?;
+    }
     Ok(())
 }

@@ -22,7 +22,9 @@ use crate::change::{
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::journal::{self, JournalChange, JournalEntry};
 use crate::plan::{self, Plan, SerialRule};
-use crate::zones::{Comment, NewZone, SerialPolicy, StoredRecord, StoredRrset, ZoneInfo, ZoneKind};
+use crate::zones::{
+    Comment, NewZone, RrsetPage, SerialPolicy, StoredRecord, StoredRrset, ZoneInfo, ZoneKind,
+};
 use crate::{schema, serial, validate};
 
 /// `ifnull(view_id, 0)` of the base data, which every view shares. Only
@@ -311,6 +313,100 @@ impl Store {
                         .then(a.rtype.cmp(&b.rtype))
                 });
                 Ok(out)
+            },
+        )
+    }
+
+    /// One page of a zone's RRsets: those whose owner contains `search`
+    /// (case-insensitive), whose type is `search`, or with a record whose
+    /// content contains it (all when `search` is empty), in canonical order
+    /// of their owners, `limit` from `offset`. Listing a page costs the
+    /// page, not the zone (an index orders the RRsets). Empty for an
+    /// unknown zone.
+    pub fn rrsets_page(
+        &self,
+        zone: &Name,
+        search: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<RrsetPage, StoreError> {
+        self.read(
+            || format!("reading a page of the RRsets of {zone}"),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(RrsetPage {
+                        rrsets: Vec::new(),
+                        total: 0,
+                    });
+                };
+                let search = search.trim();
+                let pattern = format!(
+                    "%{}%",
+                    search
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                let rtype = search
+                    .to_ascii_uppercase()
+                    .parse::<Rtype>()
+                    .map_or(-1, |t| i64::from(t.0));
+                const MATCHING: &str = "FROM rrsets s
+                     WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2
+                       AND (?3 = '' OR s.owner_text LIKE ?4 ESCAPE '\\' OR s.rtype = ?5
+                            OR EXISTS (SELECT 1 FROM records r WHERE r.rrset_id = s.id
+                                       AND lower(r.content) LIKE ?4 ESCAPE '\\'))";
+                let total: i64 = tx
+                    .prepare_cached(&format!("SELECT count(*) {MATCHING}"))?
+                    .query_row(params![row.id, BASE_VIEW, search, pattern, rtype], |r| {
+                        r.get(0)
+                    })?;
+                let mut statement = tx.prepare_cached(&format!(
+                    "SELECT s.id, s.owner, s.rtype, s.ttl {MATCHING}
+                     ORDER BY s.sort_key, s.rtype != 6, s.rtype LIMIT ?6 OFFSET ?7"
+                ))?;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+                let heads = statement
+                    .query_map(
+                        params![row.id, BASE_VIEW, search, pattern, rtype, limit, offset],
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, Vec<u8>>(1)?,
+                                r.get::<_, u16>(2)?,
+                                r.get::<_, u32>(3)?,
+                            ))
+                        },
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut records = tx.prepare_cached(
+                    "SELECT rdata, content, disabled FROM records WHERE rrset_id = ?1 ORDER BY id",
+                )?;
+                let mut rrsets = Vec::with_capacity(heads.len());
+                for (id, owner, rtype, ttl) in heads {
+                    let records = records
+                        .query_map(params![id], |r| {
+                            Ok(StoredRecord {
+                                rdata: r.get(0)?,
+                                content: r.get(1)?,
+                                disabled: r.get(2)?,
+                            })
+                        })?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    rrsets.push(StoredRrset {
+                        name: decode_name(&owner, "owner name")?,
+                        rtype: Rtype(rtype),
+                        ttl,
+                        records,
+                        comments: Vec::new(),
+                    });
+                }
+                Ok(RrsetPage {
+                    rrsets,
+                    total: usize::try_from(total).unwrap_or(0),
+                })
             },
         )
     }
@@ -675,10 +771,17 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
         }
         if let Some(set) = new {
             tx.prepare_cached(
-                "INSERT INTO rrsets (zone_id, view_id, owner, rtype, ttl)
-                 VALUES (?1, NULL, ?2, ?3, ?4)",
+                "INSERT INTO rrsets (zone_id, view_id, owner, rtype, ttl, sort_key, owner_text)
+                 VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6)",
             )?
-            .execute(params![zone_id, owner, key.1.0, set.ttl])?;
+            .execute(params![
+                zone_id,
+                owner,
+                key.1.0,
+                set.ttl,
+                crate::schema::owner_sort_key(&key.0),
+                key.0.to_string()
+            ])?;
             let rrset_id = tx.last_insert_rowid();
             let mut insert = tx.prepare_cached(
                 "INSERT INTO records (rrset_id, rdata, content, disabled) VALUES (?1, ?2, ?3, ?4)",

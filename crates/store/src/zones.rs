@@ -149,6 +149,16 @@ pub struct StoredRecord {
     pub disabled: bool,
 }
 
+/// One page of a zone's RRsets ([`crate::Store::rrsets_page`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RrsetPage {
+    /// The RRsets of the page, in canonical order of their owners (the
+    /// SOA first at the apex), with their records; comments are left out.
+    pub rrsets: Vec<StoredRrset>,
+    /// How many RRsets match in all.
+    pub total: usize,
+}
+
 /// An RRset as stored, disabled records and comments included.
 ///
 /// An RRset with comments and no records is listed too (PowerDNS keeps

@@ -7,5 +7,6 @@ mod fixture;
 mod history;
 mod import;
 mod operations;
+mod paging;
 mod serials;
 mod validation;

@@ -1,0 +1,138 @@
+//! Paged, searchable listings of a zone's RRsets (the web UI's zone page),
+//! and the migration that gives RRsets written before it their order keys.
+
+use store::{SerialPolicy, Store};
+use wire::Rtype;
+
+use crate::fixture::{Fixture, extend, name};
+
+/// (owner, type) of a page.
+fn keys(page: &store::RrsetPage) -> Vec<(String, Rtype)> {
+    page.rrsets
+        .iter()
+        .map(|s| (s.name.to_string(), s.rtype))
+        .collect()
+}
+
+fn page(f: &Fixture, search: &str, offset: usize, limit: usize) -> store::RrsetPage {
+    f.store
+        .rrsets_page(&name("example.com"), search, offset, limit)
+        .expect("a page")
+}
+
+#[test]
+fn pages_come_in_canonical_order_with_the_soa_first() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    // Names whose wire forms sort differently from canonical order.
+    f.apply(vec![
+        extend("z", Rtype::A, 60, &["192.0.2.50"]),
+        extend("a.z", Rtype::A, 60, &["192.0.2.51"]),
+        extend("Ab", Rtype::TXT, 60, &["\"Mixed Case Owner\""]),
+    ])
+    .unwrap();
+    let all = page(&f, "", 0, 100);
+    let expected = [
+        ("example.com.", Rtype::SOA),
+        ("example.com.", Rtype::NS),
+        ("example.com.", Rtype::MX),
+        ("ab.example.com.", Rtype::TXT),
+        ("alias.example.com.", Rtype::CNAME),
+        ("mail.example.com.", Rtype::A),
+        ("www.example.com.", Rtype::A),
+        ("z.example.com.", Rtype::A),
+        ("a.z.example.com.", Rtype::A),
+    ];
+    assert_eq!(
+        keys(&all),
+        expected
+            .iter()
+            .map(|(n, t)| (n.to_string(), *t))
+            .collect::<Vec<_>>()
+    );
+    assert_eq!(all.total, expected.len());
+    assert_eq!(all.rrsets[6].records.len(), 2, "www has both its records");
+
+    // Pages split that order.
+    let second = page(&f, "", 3, 3);
+    assert_eq!(keys(&second), keys(&all)[3..6].to_vec());
+    assert_eq!(second.total, expected.len());
+    assert!(page(&f, "", 100, 3).rrsets.is_empty());
+}
+
+#[test]
+fn search_matches_owner_type_or_content_and_escapes_wildcards() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    f.apply(vec![
+        extend("under_score", Rtype::TXT, 60, &["\"100% sure\""]),
+        extend("plain", Rtype::TXT, 60, &["\"nothing special\""]),
+    ])
+    .unwrap();
+    let owners = |search: &str| -> Vec<(String, Rtype)> { keys(&page(&f, search, 0, 100)) };
+    assert_eq!(
+        owners("WWW"),
+        [
+            ("alias.example.com.".to_string(), Rtype::CNAME),
+            ("www.example.com.".to_string(), Rtype::A)
+        ],
+        "owners and contents (alias points at www), case-insensitive"
+    );
+    assert_eq!(
+        owners("cname"),
+        [("alias.example.com.".to_string(), Rtype::CNAME)],
+        "a type"
+    );
+    assert_eq!(
+        owners("192.0.2.10"),
+        [("mail.example.com.".to_string(), Rtype::A)],
+        "content"
+    );
+    // `%` and `_` are literal, not LIKE wildcards.
+    assert_eq!(
+        owners("100%"),
+        [("under_score.example.com.".to_string(), Rtype::TXT)]
+    );
+    assert_eq!(
+        owners("d_r"),
+        Vec::<(String, Rtype)>::new(),
+        "`_` matches only itself (as a wildcard it would match `der`)"
+    );
+    assert_eq!(page(&f, "nothing", 0, 100).total, 1);
+    assert_eq!(page(&f, "absent-everywhere", 0, 100).total, 0);
+    assert!(
+        f.store
+            .rrsets_page(&name("unknown.test"), "", 0, 10)
+            .unwrap()
+            .rrsets
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_store_from_before_the_order_keys_gets_them_when_opened() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let before = keys(&page(&f, "", 0, 100));
+    let path = f.path.clone();
+    drop(f.store);
+    // Back to schema 1: the columns and index migration 2 added are gone.
+    let connection = rusqlite::Connection::open(&path).unwrap();
+    connection
+        .execute_batch(
+            "DROP INDEX rrsets_order;
+             ALTER TABLE rrsets DROP COLUMN sort_key;
+             ALTER TABLE rrsets DROP COLUMN owner_text;
+             PRAGMA user_version = 1;",
+        )
+        .unwrap();
+    drop(connection);
+    let store = Store::open(&path).unwrap();
+    let after = store.rrsets_page(&name("example.com"), "", 0, 100).unwrap();
+    assert_eq!(keys(&after), before);
+    assert_eq!(
+        store
+            .rrsets_page(&name("example.com"), "mail", 0, 100)
+            .unwrap()
+            .total,
+        2,
+        "owner text filled in too (mail A, and the MX naming it)"
+    );
+}

@@ -1,0 +1,242 @@
+//! Logging in and out, the session of a request, and the checks every
+//! state-changing form passes: same origin and the session's CSRF token.
+
+use super::*;
+
+/// The logged-in user of a request; without a live session the request is
+/// sent to the login page.
+pub(super) struct UiSession {
+    /// The session's identifier (its cookie).
+    pub(super) id: String,
+    /// Its user and CSRF token.
+    pub(super) view: SessionView,
+}
+
+pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value)
+}
+
+impl FromRequestParts<AppState> for UiSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let id = cookie_value(&parts.headers, COOKIE).unwrap_or_default();
+        match state.sessions.get(id, now()) {
+            Some(view) => Ok(UiSession {
+                id: id.to_string(),
+                view,
+            }),
+            None => Err(Redirect::to("/ui/login").into_response()),
+        }
+    }
+}
+
+/// The refusal of a state-changing request from another origin (a browser names
+/// it in `Origin`), or whose form lacks this session's CSRF token.
+pub(super) fn check_form(session: &UiSession, headers: &HeaderMap, csrf: &str) -> Option<Response> {
+    if let Some(refused) = check_origin(headers) {
+        return Some(refused);
+    }
+    if same_token(csrf, &session.view.csrf) {
+        None
+    } else {
+        Some(message(
+            StatusCode::FORBIDDEN,
+            Some(session.view.clone()),
+            "Form refused",
+            "The form did not carry this session's security token (CSRF); it may be stale or \
+             forged. Reload the page and try again.",
+            "/ui/",
+        ))
+    }
+}
+
+/// The refusal of a POST whose `Origin` is not this server.
+pub(super) fn check_origin(headers: &HeaderMap) -> Option<Response> {
+    let Some(origin) = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) else {
+        // Browsers send Origin on every cross-origin POST; without one the
+        // request is not a cross-site form, and the CSRF token decides.
+        return None;
+    };
+    let host = headers
+        .get(header::HOST)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let origin_host = origin
+        .strip_prefix("http://")
+        .or_else(|| origin.strip_prefix("https://"))
+        .unwrap_or("");
+    if !host.is_empty() && origin_host.eq_ignore_ascii_case(host) {
+        None
+    } else {
+        Some(message(
+            StatusCode::FORBIDDEN,
+            None,
+            "Form refused",
+            format!("A form from {origin} may not change this server."),
+            "/ui/",
+        ))
+    }
+}
+
+#[derive(Template)]
+#[template(path = "ui/login.html")]
+pub(super) struct LoginPage {
+    nav: Option<SessionView>,
+    error: Option<String>,
+    username: String,
+}
+
+pub(super) async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let id = cookie_value(&headers, COOKIE).unwrap_or_default();
+    if state.sessions.get(id, now()).is_some() {
+        return Redirect::to("/ui/").into_response();
+    }
+    render(
+        StatusCode::OK,
+        &LoginPage {
+            nav: None,
+            error: None,
+            username: String::new(),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+}
+
+pub(super) async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(client): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<axum::Form<LoginForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    if let Some(refused) = check_origin(&headers) {
+        return refused;
+    }
+    let client: IpAddr = client.ip();
+    let at = now();
+    let page = |status, error: String, username: String| {
+        render(
+            status,
+            &LoginPage {
+                nav: None,
+                error: Some(error),
+                username,
+            },
+        )
+    };
+    if let Err(limited) = state.sessions.login_allowed(client, at) {
+        let mut response = page(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "Too many failed logins from your address; try again in {} seconds.",
+                limited.retry_after
+            ),
+            String::new(),
+        );
+        if let Ok(value) = HeaderValue::from_str(&limited.retry_after.to_string()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        return response;
+    }
+    let Ok(axum::Form(form)) = form else {
+        return page(
+            StatusCode::BAD_REQUEST,
+            "The login form was not readable.".into(),
+            String::new(),
+        );
+    };
+    let store = Arc::clone(state.manager.store());
+    let (name, password) = (form.username.clone(), form.password);
+    let checked = tokio::task::spawn_blocking(move || store.check_password(&name, &password)).await;
+    match checked {
+        Ok(Ok(Some(user))) => {
+            state.sessions.login_succeeded(client);
+            let (id, _) = state.sessions.create(&user.name, at);
+            tracing::info!(user = %user.name, client = %client, "web UI login");
+            let mut response = Redirect::to("/ui/").into_response();
+            // No Secure flag: the server speaks plain HTTP (keep it on
+            // loopback or behind a TLS proxy, which should add it).
+            let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict");
+            if let Ok(value) = HeaderValue::from_str(&cookie) {
+                response.headers_mut().insert(header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(Ok(None)) => {
+            state.sessions.login_failed(client, at);
+            tracing::warn!(user = %form.username, client = %client, "web UI login failed");
+            page(
+                StatusCode::UNAUTHORIZED,
+                "Unknown user or wrong password (or the user is disabled).".into(),
+                form.username,
+            )
+        }
+        Ok(Err(e)) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("The user store could not be read: {e}"),
+            form.username,
+        ),
+        Err(e) => page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("The login check failed: {e}"),
+            form.username,
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub(super) async fn logout(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<CsrfForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    state.sessions.remove(&session.id);
+    let mut response = Redirect::to("/ui/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        HeaderValue::from_static("hadns_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; hadns_session=xyz; b=2"),
+        );
+        assert_eq!(cookie_value(&headers, COOKIE), Some("xyz"));
+        assert_eq!(cookie_value(&headers, "c"), None);
+    }
+}
