@@ -247,3 +247,112 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
     assert_eq!(limited.status, 429);
     assert!(limited.header("retry-after").is_some());
 }
+
+#[test]
+fn users_tokens_cluster_and_a_phone_sized_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (primary_dns, secondary_dns) = (
+        format!("127.0.0.1:{}", common::free_port()).parse().unwrap(),
+        format!("127.0.0.1:{}", common::free_port()).parse().unwrap(),
+    );
+    let node = ApiNode::start_on(
+        dir.path(),
+        "primary",
+        primary_dns,
+        &format!(
+            "[zone_defaults]\nnotify = [\"{secondary_dns}\"]\nallow_transfer = [\"127.0.0.1\"]\n\
+             nameservers = [\"ns1.example.net.\"]\n"
+        ),
+    );
+    let created = node.send(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &serde_json::json!({"name": "c.test.", "kind": "Master", "nameservers": [],
+            "rrsets": [{"name": "www.c.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.7"}]}]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let mut secondary = ApiNode::start_on(
+        dir.path(),
+        "secondary",
+        secondary_dns,
+        &format!("[[zone]]\nname = \"c.test\"\nrole = \"secondary\"\nprimaries = [\"{primary_dns}\"]\n"),
+    );
+    common::wait_for_serial(
+        secondary_dns,
+        "c.test.",
+        1,
+        std::time::Duration::from_secs(20),
+        &mut secondary.process,
+    );
+
+    let base = format!("http://{}", node.api);
+    let browser = Browser::start(dir.path(), 1280, 900);
+    browser.open(&format!("{base}/ui/login"));
+    browser.fill("#username", "admin");
+    browser.fill("#password", &password(&node));
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "Zones");
+
+    // The cluster page asks the secondary for its serial: in step.
+    browser.open(&format!("{base}/ui/cluster"));
+    browser.wait_for("section.cluster-zone h2", "c.test.");
+    browser.wait_for("section.cluster-zone td", &secondary_dns.to_string());
+    browser.wait_for("section.cluster-zone td", "in step");
+
+    // A user, with a password shown once, who can log in.
+    browser.open(&format!("{base}/ui/users"));
+    browser.fill("#user-name", "bob");
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("#shown-heading", "User bob added");
+    let bob_password = browser.text(&browser.wait_for("#shown-secret", ""));
+    assert_eq!(bob_password.len(), 32);
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let bob = http_request(
+        node.api,
+        "POST",
+        "/ui/login",
+        &form,
+        Some(format!("username=bob&password={bob_password}").as_bytes()),
+    );
+    assert_eq!(bob.status, 303, "bob logs in: {}", bob.text());
+    let bob_cookie = bob.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let as_bob = || http_request(node.api, "GET", "/ui/", &[("Cookie", &bob_cookie)], None).status;
+    assert_eq!(as_bob(), 200);
+    // Disabled, his session ends at once.
+    browser.click_on("button[aria-label='Disable bob']");
+    browser.wait_for("button[aria-label='Enable bob']", "");
+    assert_eq!(as_bob(), 303, "a disabled user's session is refused");
+
+    // A read-only token, shown once: it reads, cannot write, and stops when revoked.
+    browser.fill("#token-name", "reader");
+    let scope = browser.wait_for("#token-scope option[value=read]", "");
+    browser.click(&scope);
+    browser.click_on("form.create[aria-labelledby=new-token-heading] button[type=submit]");
+    browser.wait_for("#shown-heading", "Token reader created");
+    let token = browser.text(&browser.wait_for("#shown-secret", ""));
+    let api = |method: &str, body: Option<&str>| {
+        http_request(
+            node.api,
+            method,
+            "/api/v1/servers/localhost/zones/c.test.",
+            &[("X-API-Key", &token), ("Content-Type", "application/json")],
+            body.map(str::as_bytes),
+        )
+        .status
+    };
+    assert_eq!(api("GET", None), 200);
+    assert_eq!(api("PATCH", Some(r#"{"rrsets": []}"#)), 403);
+    browser.click_on("button[aria-label='Revoke the token reader']");
+    browser.wait_for("td", "revoked");
+    assert_eq!(api("GET", None), 401);
+
+    // A phone-sized window: the zone page fits its width.
+    browser.resize(390, 844);
+    browser.open(&format!("{base}/ui/zones/c.test."));
+    browser.wait_for("h1", "c.test.");
+    let overflow = browser.execute(
+        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    );
+    assert_eq!(overflow.as_i64(), Some(0), "no sideways scrolling on a phone");
+    browser.screenshot(&screenshots().join("zone-phone.png"));
+}

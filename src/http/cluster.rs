@@ -51,7 +51,13 @@ pub(crate) async fn cluster(
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<ClusterQuery>,
 ) -> Result<axum::Json<Cluster>, Failure> {
-    let probe = query.probe.unwrap_or(true);
+    Ok(axum::Json(cluster_state(&state, query.probe.unwrap_or(true)).await))
+}
+
+/// The replication state of every replicated zone, with each NOTIFY
+/// target's SOA serial asked for when `probe` (the API and the web UI's
+/// cluster page).
+pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
     let replicator = state.manager.replicator();
     let mut names = replicator.zones();
     names.sort();
@@ -131,10 +137,10 @@ pub(crate) async fn cluster(
             Err(why) => target.probe_error = Some(why),
         }
     }
-    Ok(axum::Json(Cluster {
+    Cluster {
         node: state.settings.node_name.clone(),
         zones,
-    }))
+    }
 }
 
 /// How many serials `theirs` is behind `ours` (RFC 1982), 0 when it is not

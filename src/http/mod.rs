@@ -30,7 +30,7 @@ use utoipa_axum::routes;
 
 use crate::manage::Manager;
 
-mod cluster;
+pub(crate) mod cluster;
 mod error;
 mod extract;
 mod history;

@@ -30,14 +30,27 @@ impl FromRequestParts<AppState> for UiSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let to_login = || Redirect::to("/ui/login").into_response();
         let id = cookie_value(&parts.headers, COOKIE).unwrap_or_default();
-        match state.sessions.get(id, now()) {
-            Some(view) => Ok(UiSession {
-                id: id.to_string(),
-                view,
-            }),
-            None => Err(Redirect::to("/ui/login").into_response()),
+        let view = state.sessions.get(id, now()).ok_or_else(to_login)?;
+        // The user may have been disabled or removed since, also by `hadns
+        // user` in another process: the store decides on every request.
+        let store = Arc::clone(state.manager.store());
+        let user = view.user.clone();
+        let active = blocking(move || {
+            let users = store.users().map_err(|e| e.to_string())?;
+            Ok(users.iter().any(|u| u.name == user && !u.disabled))
+        })
+        .await
+        .unwrap_or(false);
+        if !active {
+            state.sessions.remove(id);
+            return Err(to_login());
         }
+        Ok(UiSession {
+            id: id.to_string(),
+            view,
+        })
     }
 }
 

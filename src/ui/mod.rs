@@ -38,9 +38,11 @@ use crate::http::{AppState, now};
 use crate::manage::{Elsewhere, ManageError};
 
 mod auth;
+mod cluster;
 mod history;
 mod records;
 pub(crate) mod session;
+mod users;
 mod zones;
 
 use auth::{UiSession, check_form};
@@ -81,6 +83,12 @@ pub(crate) fn routes() -> Router<AppState> {
             "/ui/zones/{zone}/delete",
             get(zones::delete_zone_page).post(zones::delete_zone),
         )
+        .route("/ui/cluster", get(cluster::cluster_page))
+        .route("/ui/users", get(users::users_page).post(users::add_user))
+        .route("/ui/users/password", post(users::reset_password))
+        .route("/ui/users/state", post(users::set_user_state))
+        .route("/ui/tokens", post(users::create_token))
+        .route("/ui/tokens/revoke", post(users::revoke_token))
         .route("/ui/zones/{zone}/history", get(history::history_page))
         .route(
             "/ui/zones/{zone}/revert",

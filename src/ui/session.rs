@@ -124,6 +124,14 @@ impl Sessions {
         self.lock().sessions.remove(id);
     }
 
+    /// Ends every session of `user` but `keep` (its password was reset, or
+    /// it was disabled: pass `""` to keep none).
+    pub(crate) fn remove_user_except(&self, user: &str, keep: &str) {
+        self.lock()
+            .sessions
+            .retain(|id, s| s.user != user || id == keep);
+    }
+
     /// Whether `client` may try to log in at `now`.
     pub(crate) fn login_allowed(&self, client: IpAddr, now: u64) -> Result<(), TooManyFailures> {
         let mut inner = self.lock();
@@ -226,7 +234,7 @@ mod tests {
     }
 
     #[test]
-    fn logout_ends_one_session() {
+    fn logout_and_user_changes_end_sessions() {
         let sessions = Sessions::default();
         let (a, _) = sessions.create("alice", 0);
         let (b, _) = sessions.create("bob", 0);
@@ -240,6 +248,13 @@ mod tests {
         );
         assert!(sessions.get(&b, 1).is_some());
         assert!(sessions.get("not-a-session", 1).is_none());
+        let (a3, _) = sessions.create("alice", 0);
+        sessions.remove_user_except("alice", &a3);
+        assert!(sessions.get(&a2, 1).is_none());
+        assert!(sessions.get(&a3, 1).is_some());
+        assert!(sessions.get(&b, 1).is_some(), "other users keep theirs");
+        sessions.remove_user_except("alice", "");
+        assert!(sessions.get(&a3, 1).is_none());
     }
 
     #[test]

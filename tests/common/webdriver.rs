@@ -191,6 +191,24 @@ impl Browser {
         self.click(&element);
     }
 
+    /// Resizes the window (a phone's viewport, say).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.command(
+            "POST",
+            "/window/rect",
+            Some(&json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Runs `script` (a function body) in the page; returns its value.
+    pub fn execute(&self, script: &str) -> Value {
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(&json!({"script": script, "args": []})),
+        )
+    }
+
     /// Saves a PNG screenshot of the window to `path`.
     pub fn screenshot(&self, path: &Path) {
         let data = self.command("GET", "/screenshot", None);
