@@ -303,6 +303,36 @@ impl Manager {
         .await
     }
 
+    /// Replaces a store zone's data with `records` (creating the zone if it
+    /// is new) as one change, and serves the result: the web UI's import.
+    pub async fn import(
+        self: &Arc<Self>,
+        zone: &Name,
+        records: Vec<wire::Record>,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let apex = zone.to_lowercase();
+        blocking(move || {
+            let existed = this.store.zone(&apex)?.is_some();
+            let applied = this
+                .store
+                .import(&apex, records, store::ZoneKind::Master, &meta)?;
+            if existed {
+                this.publish(&applied);
+            } else if let Err(e) = this.serve_store_zone(&apex) {
+                tracing::error!(zone = %apex, "zone imported into the store but not served: {e}");
+                return Err(ManageError::Internal(format!(
+                    "zone {apex} was imported but cannot be served: {e}"
+                )));
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
     /// Deletes a store zone and stops serving it.
     pub async fn delete_zone(self: &Arc<Self>, zone: &Name) -> Result<(), ManageError> {
         self.check_writable(zone)?;

@@ -150,6 +150,63 @@ fn an_operator_manages_a_zone_in_the_browser() {
     assert_eq!(history[0]["author"], "admin");
     assert_eq!(history[0]["comment"], "revert to serial 3");
 
+    // Import a zone file: a bad one lists its errors by line and imports
+    // nothing; a good one is previewed, then imported as one change.
+    let bad = dir.path().join("bad.zone");
+    std::fs::write(
+        &bad,
+        "$TTL 300\n@ SOA ns1 hostmaster 7 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 999.0.0.1\n$INCLUDE /etc/passwd\n",
+    )
+    .unwrap();
+    browser.open(&format!("{base}/ui/import"));
+    browser.fill("#import-origin", "imported.test");
+    browser.type_into("#import-file", &bad.display().to_string());
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("ul.errors li", ":5:");
+    browser.wait_for("ul.errors li", "$INCLUDE is not allowed");
+    assert!(
+        !browser.source().contains("root:x:0"),
+        "no file of the server is read"
+    );
+    assert_eq!(ask(dns, "imported.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+    let good = dir.path().join("good.zone");
+    std::fs::write(
+        &good,
+        "$TTL 300\n@ SOA ns1 hostmaster 7 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 192.0.2.90\n",
+    )
+    .unwrap();
+    browser.open(&format!("{base}/ui/import"));
+    browser.fill("#import-origin", "imported.test");
+    browser.type_into("#import-file", &good.display().to_string());
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("#preview-summary", "4 records");
+    browser.wait_for("#preview-summary", "This creates the zone.");
+    assert_eq!(
+        ask(dns, "imported.test.", Rtype::SOA).rcode,
+        Rcode::REFUSED,
+        "not before the confirmation"
+    );
+    browser.click_on("section[aria-labelledby=preview-heading] button[type=submit]");
+    browser.wait_for("h1", "imported.test.");
+    assert_eq!(
+        addresses(&node, "www.imported.test."),
+        (Rcode::NOERROR, vec![Ipv4Addr::new(192, 0, 2, 90)])
+    );
+    assert_eq!(soa_serial(dns, "imported.test."), Some(7));
+
+    // Delete it, after typing its name.
+    browser.open(&format!("{base}/ui/"));
+    browser.click_on("a[href='/ui/zones/imported.test./delete']");
+    browser.wait_for("h1", "Delete imported.test.?");
+    browser.fill("#confirm", "web.test");
+    browser.click_on("main form button.danger");
+    browser.wait_for("#confirm-error", "Type imported.test. to confirm");
+    assert_eq!(soa_serial(dns, "imported.test."), Some(7));
+    browser.fill("#confirm", "imported.test");
+    browser.click_on("main form button.danger");
+    browser.wait_for("h1", "Zones");
+    assert_eq!(ask(dns, "imported.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+
     // Log out: the pages are refused again.
     browser.click_on("form.logout button");
     browser.wait_for("h1", "Log in");
@@ -252,8 +309,12 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
 fn users_tokens_cluster_and_a_phone_sized_window() {
     let dir = tempfile::tempdir().unwrap();
     let (primary_dns, secondary_dns) = (
-        format!("127.0.0.1:{}", common::free_port()).parse().unwrap(),
-        format!("127.0.0.1:{}", common::free_port()).parse().unwrap(),
+        format!("127.0.0.1:{}", common::free_port())
+            .parse()
+            .unwrap(),
+        format!("127.0.0.1:{}", common::free_port())
+            .parse()
+            .unwrap(),
     );
     let node = ApiNode::start_on(
         dir.path(),
@@ -275,7 +336,9 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
         dir.path(),
         "secondary",
         secondary_dns,
-        &format!("[[zone]]\nname = \"c.test\"\nrole = \"secondary\"\nprimaries = [\"{primary_dns}\"]\n"),
+        &format!(
+            "[[zone]]\nname = \"c.test\"\nrole = \"secondary\"\nprimaries = [\"{primary_dns}\"]\n"
+        ),
     );
     common::wait_for_serial(
         secondary_dns,
@@ -315,7 +378,13 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
         Some(format!("username=bob&password={bob_password}").as_bytes()),
     );
     assert_eq!(bob.status, 303, "bob logs in: {}", bob.text());
-    let bob_cookie = bob.header("set-cookie").unwrap().split(';').next().unwrap().to_string();
+    let bob_cookie = bob
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
     let as_bob = || http_request(node.api, "GET", "/ui/", &[("Cookie", &bob_cookie)], None).status;
     assert_eq!(as_bob(), 200);
     // Disabled, his session ends at once.
@@ -353,6 +422,10 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     let overflow = browser.execute(
         "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
     );
-    assert_eq!(overflow.as_i64(), Some(0), "no sideways scrolling on a phone");
+    assert_eq!(
+        overflow.as_i64(),
+        Some(0),
+        "no sideways scrolling on a phone"
+    );
     browser.screenshot(&screenshots().join("zone-phone.png"));
 }

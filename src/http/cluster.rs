@@ -51,7 +51,9 @@ pub(crate) async fn cluster(
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<ClusterQuery>,
 ) -> Result<axum::Json<Cluster>, Failure> {
-    Ok(axum::Json(cluster_state(&state, query.probe.unwrap_or(true)).await))
+    Ok(axum::Json(
+        cluster_state(&state, query.probe.unwrap_or(true)).await,
+    ))
 }
 
 /// The replication state of every replicated zone, with each NOTIFY

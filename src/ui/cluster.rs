@@ -67,9 +67,7 @@ pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSessi
                         (None, Some(0), None) => ("in step".to_string(), ""),
                         (None, Some(lag), _) => (format!("{lag} serials behind"), "lagging"),
                         (None, None, Some(why)) => (format!("NOTIFY failed: {why}"), "failing"),
-                        (None, None, None) => {
-                            ("unknown".to_string(), "")
-                        }
+                        (None, None, None) => ("unknown".to_string(), ""),
                     };
                     TargetRow {
                         address: t.address,

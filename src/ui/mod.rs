@@ -40,6 +40,7 @@ use crate::manage::{Elsewhere, ManageError};
 mod auth;
 mod cluster;
 mod history;
+mod import;
 mod records;
 pub(crate) mod session;
 mod users;
@@ -84,6 +85,7 @@ pub(crate) fn routes() -> Router<AppState> {
             get(zones::delete_zone_page).post(zones::delete_zone),
         )
         .route("/ui/cluster", get(cluster::cluster_page))
+        .route("/ui/import", get(import::import_page).post(import::import))
         .route("/ui/users", get(users::users_page).post(users::add_user))
         .route("/ui/users/password", post(users::reset_password))
         .route("/ui/users/state", post(users::set_user_state))

@@ -75,9 +75,10 @@ async fn render_users(
                             Scope::Write => "read and write",
                         },
                         created: time_text(t.created_at),
-                        state: t
-                            .revoked_at
-                            .map_or_else(|| "active".to_string(), |at| format!("revoked {}", time_text(at))),
+                        state: t.revoked_at.map_or_else(
+                            || "active".to_string(),
+                            |at| format!("revoked {}", time_text(at)),
+                        ),
                         active: t.revoked_at.is_none(),
                         name: t.name,
                         user: t.user,
@@ -137,7 +138,16 @@ pub(super) async fn add_user(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => render_users(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await,
+        Err(e) => {
+            render_users(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e),
+            )
+            .await
+        }
     }
 }
 
@@ -153,7 +163,13 @@ pub(super) async fn reset_password(
     let password = new_password();
     let store = Arc::clone(state.manager.store());
     let (user, secret) = (form.name.clone(), password.clone());
-    match blocking(move || store.set_password(&user, &secret).map_err(|e| e.to_string())).await {
+    match blocking(move || {
+        store
+            .set_password(&user, &secret)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    {
         Ok(()) => {
             tracing::info!(user = %form.name, by = %session.view.user, "password reset in the web UI");
             // Other sessions of that user end; this one goes on if it is ours.
@@ -165,7 +181,16 @@ pub(super) async fn reset_password(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => render_users(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await,
+        Err(e) => {
+            render_users(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e),
+            )
+            .await
+        }
     }
 }
 
@@ -214,7 +239,16 @@ pub(super) async fn set_user_state(
             }
             render_users(&state, &session, StatusCode::OK, None, None).await
         }
-        Err(e) => render_users(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await,
+        Err(e) => {
+            render_users(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e),
+            )
+            .await
+        }
     }
 }
 
@@ -266,7 +300,16 @@ pub(super) async fn create_token(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => render_users(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await,
+        Err(e) => {
+            render_users(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e),
+            )
+            .await
+        }
     }
 }
 
@@ -286,6 +329,15 @@ pub(super) async fn revoke_token(
             tracing::info!(token = %form.name, by = %session.view.user, "API token revoked in the web UI");
             render_users(&state, &session, StatusCode::OK, None, None).await
         }
-        Err(e) => render_users(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, None, Some(e)).await,
+        Err(e) => {
+            render_users(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                None,
+                Some(e),
+            )
+            .await
+        }
     }
 }

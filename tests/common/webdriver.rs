@@ -176,6 +176,17 @@ impl Browser {
         );
     }
 
+    /// Types `text` into the element matching `css` without clearing it
+    /// first (for a file input: the path of the file to choose).
+    pub fn type_into(&self, css: &str, text: &str) {
+        let element = self.wait_for(css, "");
+        self.command(
+            "POST",
+            &format!("/element/{}/value", element.0),
+            Some(&json!({ "text": text })),
+        );
+    }
+
     /// Clicks `element`.
     pub fn click(&self, element: &Element) {
         self.command(

@@ -171,6 +171,11 @@ pub enum Problem {
     /// Includes nested deeper than the limit.
     #[error("$INCLUDE nested more than {0} files deep")]
     IncludeTooDeep(usize),
+    /// `$INCLUDE` in text that may not read files (an upload).
+    #[error(
+        "$INCLUDE is not allowed here: this zone file was uploaded, and may not read files on the server"
+    )]
+    IncludeNotAllowed,
     /// An include path that is not UTF-8 after decoding escapes.
     #[error("$INCLUDE path \"{0}\" is not valid UTF-8")]
     IncludePathNotUtf8(String),

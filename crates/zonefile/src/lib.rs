@@ -106,6 +106,19 @@ pub fn parse_str(
     parse_bytes(text.as_bytes(), origin, name_for_errors)
 }
 
+/// Reads zone file text from an untrusted source (an upload): like
+/// [`parse_bytes`], but `$INCLUDE` is an error instead of reading a file.
+pub fn parse_untrusted(
+    bytes: &[u8],
+    origin: &Name,
+    name_for_errors: &Path,
+) -> Result<ZoneFile, Vec<Diagnostic>> {
+    let mut loader = load::Loader::new(origin);
+    loader.forbid_includes();
+    loader.load_top(name_for_errors, bytes);
+    loader.finish()
+}
+
 /// Like [`parse_str`], for contents that need not be UTF-8.
 pub fn parse_bytes(
     bytes: &[u8],

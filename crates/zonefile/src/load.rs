@@ -41,6 +41,8 @@ pub(crate) struct Loader {
     include_stack: Vec<PathBuf>,
     /// Set once [`MAX_ERRORS`] is exceeded.
     gave_up: bool,
+    /// Whether `$INCLUDE` may read files (not for text from the network).
+    includes_allowed: bool,
 }
 
 /// Indices of earlier records sharing one duplicate-detection hash.
@@ -76,7 +78,14 @@ impl Loader {
             errors: Vec::new(),
             include_stack: Vec::new(),
             gave_up: false,
+            includes_allowed: true,
         }
+    }
+
+    /// Refuses `$INCLUDE`: the text came from someone who may not read
+    /// this machine's files (a zone file uploaded through the web UI).
+    pub fn forbid_includes(&mut self) {
+        self.includes_allowed = false;
     }
 
     /// Parses the top file's bytes.
@@ -344,6 +353,9 @@ impl Loader {
         arguments: &[Token<'_>],
         depth: usize,
     ) {
+        if !self.includes_allowed {
+            return self.error(&state.path, line, Problem::IncludeNotAllowed);
+        }
         let Some(file_token) = arguments.first() else {
             return self.error(
                 &state.path,

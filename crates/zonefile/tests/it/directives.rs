@@ -223,6 +223,29 @@ fn parse_str_resolves_includes_next_to_its_name() {
 }
 
 #[test]
+fn untrusted_text_may_not_include_files() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("secret.zone"), "s A 192.0.2.9\n").unwrap();
+    let name = dir.path().join("upload.zone");
+    for directive in ["$INCLUDE secret.zone", "$include /etc/passwd"] {
+        let text = format!("$TTL 60\nok A 192.0.2.1\n{directive}\n");
+        let errors = zonefile::parse_untrusted(text.as_bytes(), &origin(), &name).unwrap_err();
+        let message = errors[0].to_string();
+        assert!(
+            message.contains("upload.zone:3: $INCLUDE is not allowed"),
+            "{message}"
+        );
+        assert!(
+            !message.contains("192.0.2.9") && !message.contains("root:"),
+            "{message}"
+        );
+    }
+    // The same text from a trusted file reads the include.
+    let zone = zonefile::parse_str("$TTL 60\n$INCLUDE secret.zone\n", &origin(), &name).unwrap();
+    assert_eq!(lines(&zone), vec!["s.example.com. 60 IN A 192.0.2.9"]);
+}
+
+#[test]
 fn generate_follows_the_bind_documentation_example() {
     // ARM: "$GENERATE 1-2 host$ A 10.0.0.$" gives host1 and host2.
     let zone = parse_ok("$TTL 60\n$GENERATE 1-2 host$ A 10.0.0.$\n");
