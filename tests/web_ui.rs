@@ -237,6 +237,21 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
         .expect("a session cookie")
         .to_string();
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Strict"));
+    assert!(!cookie.contains("Secure"), "plain HTTP");
+    let behind_tls = http_request(
+        node.api,
+        "POST",
+        "/ui/login",
+        &[form[0], ("X-Forwarded-Proto", "https")],
+        Some(format!("username=admin&password={}", password(&node)).as_bytes()),
+    );
+    assert!(
+        behind_tls
+            .header("set-cookie")
+            .unwrap()
+            .contains("; Secure"),
+        "Secure behind a TLS proxy"
+    );
     let cookie = cookie.split(';').next().unwrap().to_string();
     let page = http_request(node.api, "GET", "/ui/", &[("Cookie", &cookie)], None);
     assert_eq!(page.status, 200);

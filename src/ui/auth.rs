@@ -184,9 +184,15 @@ pub(super) async fn login(
             let (id, _) = state.sessions.create(&user.name, at);
             tracing::info!(user = %user.name, client = %client, "web UI login");
             let mut response = Redirect::to("/ui/").into_response();
-            // No Secure flag: the server speaks plain HTTP (keep it on
-            // loopback or behind a TLS proxy, which should add it).
-            let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict");
+            // The server itself speaks plain HTTP (keep it on loopback or
+            // behind a TLS proxy); behind a proxy that says the browser used
+            // HTTPS, the cookie is marked Secure so it never travels in clear.
+            let over_tls = headers
+                .get("x-forwarded-proto")
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.eq_ignore_ascii_case("https"));
+            let secure = if over_tls { "; Secure" } else { "" };
+            let cookie = format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict{secure}");
             if let Ok(value) = HeaderValue::from_str(&cookie) {
                 response.headers_mut().insert(header::SET_COOKIE, value);
             }
