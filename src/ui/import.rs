@@ -18,6 +18,20 @@ pub(super) struct Preview {
     errors: Vec<String>,
 }
 
+impl Preview {
+    /// A preview of a file that cannot be imported, listing why.
+    fn refused(zone: &Name, errors: Vec<String>) -> Preview {
+        Preview {
+            zone: zone.to_string(),
+            records: 0,
+            types: String::new(),
+            effect: String::new(),
+            warnings: Vec::new(),
+            errors,
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "ui/import.html")]
 pub(super) struct ImportPage {
@@ -174,14 +188,10 @@ pub(super) async fn import(
     let parsed = match parsed {
         Ok(parsed) => parsed,
         Err(diagnostics) => {
-            let preview = Preview {
-                zone: origin.to_string(),
-                records: 0,
-                types: String::new(),
-                effect: String::new(),
-                warnings: Vec::new(),
-                errors: diagnostics.iter().map(ToString::to_string).collect(),
-            };
+            let preview = Preview::refused(
+                &origin,
+                diagnostics.iter().map(ToString::to_string).collect(),
+            );
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 origin.to_string(),
@@ -195,14 +205,7 @@ pub(super) async fn import(
     let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics.iter().partition(|d| d.is_error());
     let records: Vec<Record> = parsed.records.into_iter().map(|r| r.record).collect();
     if !errors.is_empty() {
-        let preview = Preview {
-            zone: origin.to_string(),
-            records: records.len(),
-            types: String::new(),
-            effect: String::new(),
-            warnings: Vec::new(),
-            errors: errors.iter().map(ToString::to_string).collect(),
-        };
+        let preview = Preview::refused(&origin, errors.iter().map(ToString::to_string).collect());
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             origin.to_string(),

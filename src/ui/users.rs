@@ -98,6 +98,18 @@ async fn render_users(
     }
 }
 
+/// The page again with why a change was refused.
+async fn refused(state: &AppState, session: &UiSession, why: String) -> Response {
+    render_users(
+        state,
+        session,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        Some(why),
+    )
+    .await
+}
+
 pub(super) async fn users_page(State(state): State<AppState>, session: UiSession) -> Response {
     render_users(&state, &session, StatusCode::OK, None, None).await
 }
@@ -138,16 +150,7 @@ pub(super) async fn add_user(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => {
-            render_users(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(e),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &session, e).await,
     }
 }
 
@@ -181,16 +184,7 @@ pub(super) async fn reset_password(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => {
-            render_users(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(e),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &session, e).await,
     }
 }
 
@@ -214,12 +208,10 @@ pub(super) async fn set_user_state(
         return refused;
     }
     if form.name == session.view.user && form.disabled {
-        return render_users(
+        return refused(
             &state,
             &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some("You cannot disable yourself: log in as another user to do it.".into()),
+            "You cannot disable yourself: log in as another user to do it.".into(),
         )
         .await;
     }
@@ -239,16 +231,7 @@ pub(super) async fn set_user_state(
             }
             render_users(&state, &session, StatusCode::OK, None, None).await
         }
-        Err(e) => {
-            render_users(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(e),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &session, e).await,
     }
 }
 
@@ -272,12 +255,10 @@ pub(super) async fn create_token(
         return refused;
     }
     let Ok(scope) = form.scope.parse::<Scope>() else {
-        return render_users(
+        return refused(
             &state,
             &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            None,
-            Some(format!("`{}` is not a scope (read or write)", form.scope)),
+            format!("`{}` is not a scope (read or write)", form.scope),
         )
         .await;
     };
@@ -300,16 +281,7 @@ pub(super) async fn create_token(
             };
             render_users(&state, &session, StatusCode::OK, Some(shown), None).await
         }
-        Err(e) => {
-            render_users(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(e),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &session, e).await,
     }
 }
 
@@ -329,15 +301,6 @@ pub(super) async fn revoke_token(
             tracing::info!(token = %form.name, by = %session.view.user, "API token revoked in the web UI");
             render_users(&state, &session, StatusCode::OK, None, None).await
         }
-        Err(e) => {
-            render_users(
-                &state,
-                &session,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(e),
-            )
-            .await
-        }
+        Err(e) => refused(&state, &session, e).await,
     }
 }
