@@ -166,28 +166,53 @@ impl MatchList {
     /// `Some(true)` admitted, `Some(false)` refused by a negated element,
     /// `None` when nothing matched.
     fn decide(&self, who: Requester<'_>) -> Option<bool> {
+        self.decide_scoped(who).0
+    }
+
+    /// Like [`MatchList::allows`], also saying how many leading bits of
+    /// the address the answer depends on: the longest prefix of the
+    /// address's family consulted before the decision (a prefix that did
+    /// not match counts too: an address sharing its bits would have
+    /// matched). This is the SCOPE PREFIX-LENGTH an answer chosen by this
+    /// list may carry in EDNS Client Subnet (RFC 7871 §7.2.1).
+    pub fn allows_scoped(&self, who: Requester<'_>) -> (bool, u8) {
+        let (decision, scope) = self.decide_scoped(who);
+        (decision == Some(true), scope)
+    }
+
+    fn decide_scoped(&self, who: Requester<'_>) -> (Option<bool>, u8) {
         let address = match who.address {
             IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
             v4 => v4,
         };
+        let mut scope = 0u8;
         for (negated, element) in &self.rules {
             let matched = match element {
-                Compiled::Prefix(net) => net.contains(&address),
+                Compiled::Prefix(net) => {
+                    if net.addr().is_ipv4() == address.is_ipv4() {
+                        scope = scope.max(net.prefix_len());
+                    }
+                    net.contains(&address)
+                }
                 Compiled::Key(name) => who.key == Some(name),
                 Compiled::Any => true,
                 Compiled::Nothing => false,
-                Compiled::Nested(list) => match list.decide(who) {
-                    // A nested list's refusal is a match of the element, which
-                    // then refuses (BIND's rule), unless negated back.
-                    Some(inner) => return Some(inner != *negated),
-                    None => false,
-                },
+                Compiled::Nested(list) => {
+                    let (inner, inner_scope) = list.decide_scoped(who);
+                    scope = scope.max(inner_scope);
+                    match inner {
+                        // A nested list's refusal is a match of the element,
+                        // which then refuses (BIND's rule), unless negated back.
+                        Some(inner) => return (Some(inner != *negated), scope),
+                        None => false,
+                    }
+                }
             };
             if matched {
-                return Some(!negated);
+                return (Some(!negated), scope);
             }
         }
-        None
+        (None, scope)
     }
 
     /// Whether the list is empty (refuses everyone).
@@ -236,6 +261,24 @@ mod tests {
             key: Some(&key)
         }));
         assert!(!l.allows(from("192.0.2.1")));
+    }
+
+    #[test]
+    fn scope_is_the_longest_prefix_consulted() {
+        let l = list(&["!10.9.0.0/16", "10.0.0.0/8", "2001:db8::/32"]);
+        assert_eq!(l.allows_scoped(from("10.1.2.3")), (true, 16));
+        assert_eq!(l.allows_scoped(from("10.9.2.3")), (false, 16));
+        assert_eq!(
+            l.allows_scoped(from("192.0.2.1")),
+            (false, 16),
+            "no IPv6 prefix counts for an IPv4 address"
+        );
+        assert_eq!(l.allows_scoped(from("2001:db8::1")), (true, 32));
+        assert_eq!(list(&["any"]).allows_scoped(from("192.0.2.1")), (true, 0));
+        assert_eq!(
+            list(&["192.0.2.0/24", "any"]).allows_scoped(from("198.51.100.1")),
+            (true, 24)
+        );
     }
 
     #[test]

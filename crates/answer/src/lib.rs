@@ -27,6 +27,7 @@ mod query;
 mod reply;
 mod transfer;
 pub mod update;
+pub mod view;
 
 use std::collections::HashMap;
 use std::fmt;
