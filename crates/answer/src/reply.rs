@@ -43,13 +43,26 @@ pub(crate) fn opt_len(served: &Served, request: &Request<'_>) -> usize {
     }
 }
 
-/// Our EDNS options for a request: NSID when asked for and configured.
+/// Our EDNS options for a request: NSID when asked for and configured;
+/// the client's EDNS Client Subnet echoed (RFC 7871 §7.2.1: FAMILY, SOURCE
+/// PREFIX-LENGTH and ADDRESS as sent, SCOPE PREFIX-LENGTH as set on the
+/// request once its view was chosen, 0 when the answer does not depend on
+/// the client's subnet).
 pub(crate) fn edns_options(served: &Served, edns: &EdnsRequest) -> OptionBytes {
     let mut options = OptionBytes::default();
     if edns.nsid
         && let Some(nsid) = &served.settings.nsid
     {
         options.push(option_code::NSID, nsid);
+    }
+    if let Some(subnet) = &edns.client_subnet {
+        let address_len = usize::from(subnet.source_prefix).div_ceil(8);
+        let mut data = [0u8; 20];
+        data[..2].copy_from_slice(&subnet.family.to_be_bytes());
+        data[2] = subnet.source_prefix;
+        data[3] = subnet.scope_prefix;
+        data[4..4 + address_len].copy_from_slice(&subnet.address[..address_len]);
+        options.push(option_code::CLIENT_SUBNET, &data[..4 + address_len]);
     }
     options
 }

@@ -303,6 +303,53 @@ fn nsid_is_sent_only_when_asked_and_configured() {
 }
 
 #[test]
+fn client_subnet_is_echoed_with_scope_zero_and_malformed_ones_are_formerr() {
+    let s = served(Settings::default());
+    let ask_with = |option: &[u8]| {
+        ask_parsed(
+            &s,
+            &query(
+                0,
+                "www.example.test.",
+                Rtype::A,
+                1,
+                Some((1232, 0, false, option)),
+            ),
+            Transport::Udp,
+        )
+    };
+    // 192.0.2.0/24 from a resolver: echoed as sent, scope 0 (RFC 7871
+    // §7.2.1: the answer is the same for every client).
+    let msg = ask_with(&[0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2]);
+    assert_eq!(msg.rcode(), Rcode::NOERROR);
+    assert_eq!(msg.answer.len(), 1);
+    assert_eq!(
+        msg.opt().unwrap().rdata,
+        [0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2]
+    );
+    // IPv6 /56 and a /0 (no client information) likewise.
+    let v6 = [0, 8, 0, 11, 0, 2, 56, 0, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0];
+    assert_eq!(ask_with(&v6).opt().unwrap().rdata, v6);
+    assert_eq!(
+        ask_with(&[0, 8, 0, 4, 0, 1, 0, 0]).opt().unwrap().rdata,
+        [0, 8, 0, 4, 0, 1, 0, 0]
+    );
+    // Malformed (§7.2.1: FORMERR): unknown family, address longer than the
+    // prefix, bits past the prefix, a nonzero scope in a query.
+    for bad in [
+        &[0, 8, 0, 4, 0, 3, 0, 0][..],
+        &[0, 8, 0, 8, 0, 1, 8, 0, 192, 0, 2, 0],
+        &[0, 8, 0, 5, 0, 1, 4, 0, 0xFF],
+        &[0, 8, 0, 7, 0, 1, 24, 16, 192, 0, 2],
+    ] {
+        let msg = ask_with(bad);
+        assert_eq!(msg.rcode(), Rcode::FORMERR, "{bad:?}");
+        assert!(msg.opt().is_some(), "the FORMERR carries our OPT: {bad:?}");
+        assert!(msg.answer.is_empty());
+    }
+}
+
+#[test]
 fn oversized_answers_are_truncated_over_udp_and_whole_over_tcp() {
     let s = served(Settings::default());
     let q = query(0, "big.example.test.", Rtype::TXT, 1, None);

@@ -84,6 +84,11 @@ pub enum FormatError {
     /// OPT option lengths overrun the RDATA.
     #[error("OPT options malformed")]
     BadOptOption,
+    /// An EDNS Client Subnet option that breaks RFC 7871 §6 (unknown
+    /// family, address longer than its prefix, bits past the prefix, a
+    /// nonzero SCOPE PREFIX-LENGTH); §7.2.1 asks for FORMERR.
+    #[error("EDNS Client Subnet option malformed")]
+    BadClientSubnet,
     /// A TSIG record that is not the last record of the additional
     /// section, or a second one (RFC 8945 §5.2).
     #[error("TSIG record is not the last record of the additional section")]
@@ -242,8 +247,16 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
                 }
                 let fixed = &bytes[after_owner..rdata_start];
                 match parse_opt(fixed, &bytes[rdata_start..end]) {
-                    Some(edns) => out.edns = Some(edns),
-                    None => return Err(malformed(FormatError::BadOptOption, question_end, None)),
+                    Ok(edns) => out.edns = Some(edns),
+                    // The OPT itself was sound: the FORMERR carries ours.
+                    Err(FormatError::BadClientSubnet) => {
+                        return Err(malformed(
+                            FormatError::BadClientSubnet,
+                            question_end,
+                            Some(opt_fixed(fixed)),
+                        ));
+                    }
+                    Err(error) => return Err(malformed(error, question_end, None)),
                 }
             }
             Rtype::TSIG if index >= before_additional => out.tsig_offset = Some(start),
@@ -290,33 +303,44 @@ impl Request<'_> {
 
 /// Reads the OPT record's fixed part (type, class = payload size, TTL =
 /// extended rcode/version/flags, rdlen) and options.
-fn parse_opt(fixed: &[u8], rdata: &[u8]) -> Option<EdnsRequest> {
-    let udp_payload = u16::from_be_bytes([fixed[2], fixed[3]]);
-    let version = fixed[5];
-    let dnssec_ok = fixed[6] & 0x80 != 0;
-    let mut edns = EdnsRequest {
-        udp_payload,
-        version,
-        dnssec_ok,
-        nsid: false,
-        client_subnet: None,
-    };
+fn parse_opt(fixed: &[u8], rdata: &[u8]) -> Result<EdnsRequest, FormatError> {
+    let mut edns = opt_fixed(fixed);
     let mut pos = 0;
     while pos < rdata.len() {
         if pos + 4 > rdata.len() {
-            return None;
+            return Err(FormatError::BadOptOption);
         }
         let code = u16::from_be_bytes([rdata[pos], rdata[pos + 1]]);
         let len = u16::from_be_bytes([rdata[pos + 2], rdata[pos + 3]]) as usize;
-        let data = rdata.get(pos + 4..pos + 4 + len)?;
+        let data = rdata
+            .get(pos + 4..pos + 4 + len)
+            .ok_or(FormatError::BadOptOption)?;
         match code {
             option_code::NSID => edns.nsid = data.is_empty(),
-            option_code::CLIENT_SUBNET => edns.client_subnet = parse_client_subnet(data),
+            option_code::CLIENT_SUBNET => {
+                let subnet = parse_client_subnet(data).ok_or(FormatError::BadClientSubnet)?;
+                // SCOPE PREFIX-LENGTH MUST be 0 in queries (RFC 7871 §6).
+                if subnet.scope_prefix != 0 {
+                    return Err(FormatError::BadClientSubnet);
+                }
+                edns.client_subnet = Some(subnet);
+            }
             _ => {}
         }
         pos += 4 + len;
     }
-    Some(edns)
+    Ok(edns)
+}
+
+/// The OPT record's fixed part, no options read.
+fn opt_fixed(fixed: &[u8]) -> EdnsRequest {
+    EdnsRequest {
+        udp_payload: u16::from_be_bytes([fixed[2], fixed[3]]),
+        version: fixed[5],
+        dnssec_ok: fixed[6] & 0x80 != 0,
+        nsid: false,
+        client_subnet: None,
+    }
 }
 
 /// Reads an ECS option; `None` when it breaks RFC 7871 §6 (wrong address
