@@ -170,11 +170,12 @@ impl MatchList {
     }
 
     /// Like [`MatchList::allows`], also saying how many leading bits of
-    /// the address the answer depends on: the longest prefix of the
-    /// address's family consulted before the decision (a prefix that did
-    /// not match counts too: an address sharing its bits would have
-    /// matched). This is the SCOPE PREFIX-LENGTH an answer chosen by this
-    /// list may carry in EDNS Client Subnet (RFC 7871 §7.2.1).
+    /// the address the answer depends on: every address sharing that many
+    /// bits gets the same decision. Each prefix consulted before the
+    /// decision counts: one that matched for its whole length, one that did
+    /// not up to the first bit where the address leaves it. This is the
+    /// SCOPE PREFIX-LENGTH an answer chosen by this list may carry in EDNS
+    /// Client Subnet (RFC 7871 §7.2.1).
     pub fn allows_scoped(&self, who: Requester<'_>) -> (bool, u8) {
         let (decision, scope) = self.decide_scoped(who);
         (decision == Some(true), scope)
@@ -189,10 +190,9 @@ impl MatchList {
         for (negated, element) in &self.rules {
             let matched = match element {
                 Compiled::Prefix(net) => {
-                    if net.addr().is_ipv4() == address.is_ipv4() {
-                        scope = scope.max(net.prefix_len());
-                    }
-                    net.contains(&address)
+                    let contained = net.contains(&address);
+                    scope = scope.max(deciding_bits(net, address, contained));
+                    contained
                 }
                 Compiled::Key(name) => who.key == Some(name),
                 Compiled::Any => true,
@@ -219,6 +219,21 @@ impl MatchList {
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
+}
+
+/// How many leading bits of `address` decide whether `net` contains it:
+/// the prefix length when it does; otherwise up to and including the first
+/// bit where the address leaves the prefix (0 for another family).
+fn deciding_bits(net: &IpNet, address: IpAddr, contained: bool) -> u8 {
+    if contained {
+        return net.prefix_len();
+    }
+    let common = match (net.addr(), address) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => (u32::from(n) ^ u32::from(a)).leading_zeros(),
+        (IpAddr::V6(n), IpAddr::V6(a)) => (u128::from(n) ^ u128::from(a)).leading_zeros(),
+        _ => return 0,
+    };
+    u8::try_from(common + 1).map_or(net.prefix_len(), |bits| bits.min(net.prefix_len()))
 }
 
 #[cfg(test)]
@@ -264,21 +279,32 @@ mod tests {
     }
 
     #[test]
-    fn scope_is_the_longest_prefix_consulted() {
+    fn scope_counts_the_bits_each_consulted_prefix_looked_at() {
         let l = list(&["!10.9.0.0/16", "10.0.0.0/8", "2001:db8::/32"]);
-        assert_eq!(l.allows_scoped(from("10.1.2.3")), (true, 16));
+        // 10.1.x leaves 10.9.0.0/16 at bit 13 (0x01 vs 0x09), then 10/8 matches.
+        assert_eq!(l.allows_scoped(from("10.1.2.3")), (true, 13));
         assert_eq!(l.allows_scoped(from("10.9.2.3")), (false, 16));
-        assert_eq!(
-            l.allows_scoped(from("192.0.2.1")),
-            (false, 16),
-            "no IPv6 prefix counts for an IPv4 address"
-        );
+        // 192.x leaves 10/8 at its first bit; the IPv6 prefix does not count.
+        assert_eq!(l.allows_scoped(from("192.0.2.1")), (false, 1));
         assert_eq!(l.allows_scoped(from("2001:db8::1")), (true, 32));
         assert_eq!(list(&["any"]).allows_scoped(from("192.0.2.1")), (true, 0));
         assert_eq!(
-            list(&["192.0.2.0/24", "any"]).allows_scoped(from("198.51.100.1")),
-            (true, 24)
+            list(&["192.0.2.0/24", "any"]).allows_scoped(from("192.0.3.1")),
+            (true, 24),
+            "leaves the /24 at its last bit"
         );
+        assert_eq!(
+            list(&["127.0.0.2", "any"]).allows_scoped(from("10.1.2.3")),
+            (true, 2),
+            "a host prefix far away costs only the bits that differ"
+        );
+        // Every address sharing the scope gets the same decision.
+        let l = list(&["!10.1.128.0/17", "10.1.0.0/16"]);
+        let (allowed, scope) = l.allows_scoped(from("10.1.2.3"));
+        assert_eq!((allowed, scope), (true, 17));
+        for other in ["10.1.0.0", "10.1.127.255", "10.1.99.1"] {
+            assert_eq!(l.allows_scoped(from(other)).0, allowed, "{other}");
+        }
     }
 
     #[test]

@@ -207,60 +207,139 @@ pub fn respond(
     scratch: &mut Scratch,
     out: &mut Vec<u8>,
 ) -> Outcome {
+    respond_with(served, bytes, client, scratch, out, |_, _, _| {
+        Some((served, None))
+    })
+    .0
+}
+
+/// Answers one request on a node with views: the request is answered from
+/// the serving state of the first view that matches it (by its verified
+/// TSIG key, its source address, or its EDNS Client Subnet from a trusted
+/// resolver; see [`view::Views::select`]), and REFUSED when none does.
+/// `served[i]` is view `i`'s state; without views, `served[0]` answers
+/// everything. Returns the outcome and the index of the view that answered
+/// (a transfer or update ticket belongs to that view's zones).
+pub fn respond_in_views<S: std::ops::Deref<Target = Served>>(
+    views: &view::Views,
+    served: &[S],
+    bytes: &[u8],
+    client: &Client,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+) -> (Outcome, usize) {
+    let Some(base) = served.first() else {
+        return (Outcome::Drop, 0);
+    };
+    if views.is_empty() {
+        return (respond(base, bytes, client, scratch, out), 0);
+    }
+    respond_with(base, bytes, client, scratch, out, |request, key, _| {
+        let ecs = request.edns.as_ref().and_then(|e| e.client_subnet.as_ref());
+        let chosen = views.select(client.address.ip(), key, ecs)?;
+        let state = served.get(chosen.index)?;
+        Some((&**state, Some((chosen.index, chosen.ecs_scope))))
+    })
+}
+
+/// The steps every request takes: parse (FORMERR or drop), verify TSIG,
+/// pick the serving state with `choose` (REFUSED when it gives none), set
+/// the ECS scope it decided (0 otherwise), dispatch, sign. `base` answers
+/// what comes before the choice (its settings and keys are the node's).
+fn respond_with<'s>(
+    base: &'s Served,
+    bytes: &[u8],
+    client: &Client,
+    scratch: &mut Scratch,
+    out: &mut Vec<u8>,
+    choose: impl FnOnce(
+        &Request<'_>,
+        Option<&Name>,
+        &Client,
+    ) -> Option<(&'s Served, Option<(usize, Option<u8>)>)>,
+) -> (Outcome, usize) {
     let mut request = Request::empty();
     match request::parse_into(bytes, &mut request) {
         Ok(()) => {}
-        Err(ParseFailure::Drop(_)) => return Outcome::Drop,
+        Err(ParseFailure::Drop(_)) => return (Outcome::Drop, 0),
         Err(ParseFailure::Malformed(malformed)) => {
-            format_error(served, bytes, &malformed, client, out);
-            return Outcome::Reply;
+            format_error(base, bytes, &malformed, client, out);
+            return (Outcome::Reply, 0);
         }
     }
-    let limit = response_limit(served, &request, client.transport);
-    let Some(tsig_offset) = request.tsig_offset else {
-        return dispatch(served, &request, client, None, scratch, limit, out);
-    };
-
-    // A signed request (RFC 8945 §5.2): verify before anything else, and
-    // sign whatever we answer with the same key.
-    let verified = match tsig::verify_request(bytes, tsig_offset, &served.keyring, client.now) {
-        Ok(verified) => verified,
-        Err(failure) => {
-            error_response(served, &request, failure.rcode(), limit, out);
-            if failure.sign_response(out, client.now, limit).is_err() {
-                // No room for even the error TSIG: the bare NOTAUTH says enough.
+    let limit = response_limit(base, &request, client.transport);
+    let verified = match request.tsig_offset {
+        None => None,
+        // A signed request (RFC 8945 §5.2): verify before anything else,
+        // and sign whatever we answer with the same key.
+        Some(tsig_offset) => {
+            match tsig::verify_request(bytes, tsig_offset, &base.keyring, client.now) {
+                Ok(verified) => Some(verified),
+                Err(failure) => {
+                    error_response(base, &request, failure.rcode(), limit, out);
+                    if failure.sign_response(out, client.now, limit).is_err() {
+                        // No room for even the error TSIG: the bare NOTAUTH says enough.
+                    }
+                    return (Outcome::Reply, 0);
+                }
             }
-            return Outcome::Reply;
         }
     };
-    let mut signer = verified.response_signer();
-    let reserve = signer.record_len();
+    let mut signer = verified.as_ref().map(VerifiedRequest::response_signer);
+    let reserve = signer.as_ref().map_or(0, ResponseSigner::record_len);
+    let key = verified.as_ref().map(|v| v.key().name());
+    let chosen = choose(&request, key, client);
+    let (served, index) = match chosen {
+        Some((served, view)) => {
+            let (index, scope) = view.unwrap_or((0, None));
+            if let Some(subnet) = request.edns.as_mut().and_then(|e| e.client_subnet.as_mut()) {
+                subnet.scope_prefix = scope.unwrap_or(0);
+            }
+            (served, index)
+        }
+        None => {
+            // No view admits this client.
+            error_response(
+                base,
+                &request,
+                Rcode::REFUSED,
+                limit.saturating_sub(reserve),
+                out,
+            );
+            if let Some(signer) = signer.as_mut() {
+                let _ = signer.sign(out, client.now, limit);
+            }
+            return (Outcome::Reply, 0);
+        }
+    };
     let outcome = dispatch(
         served,
         &request,
         client,
-        Some(&verified),
+        verified.as_ref(),
         scratch,
         limit.saturating_sub(reserve),
         out,
     );
-    match outcome {
-        Outcome::Reply => {
+    let outcome = match (outcome, signer) {
+        (outcome, None) => outcome,
+        (Outcome::Reply, Some(mut signer)) => {
             // Room for the record was kept free, so signing cannot run out
             // of space; an unsigned reply would be refused by the client.
             let _ = signer.sign(out, client.now, limit);
             Outcome::Reply
         }
-        Outcome::Transfer(mut ticket) => {
+        (Outcome::Transfer(mut ticket), Some(signer)) => {
             ticket.signer = Some(signer);
             Outcome::Transfer(ticket)
         }
-        Outcome::Update(mut ticket) => {
+        (Outcome::Update(mut ticket), Some(signer)) => {
             ticket.signer = Some(signer);
             Outcome::Update(ticket)
         }
-        Outcome::Drop => Outcome::Drop,
-    }
+        (Outcome::Drop, Some(_)) => Outcome::Drop,
+    };
+    (outcome, index)
 }
 
 /// Routes a well-formed (and, when signed, verified) request.

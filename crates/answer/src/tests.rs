@@ -804,3 +804,147 @@ mod replication {
         assert_eq!(msg.rcode(), Rcode::SERVFAIL);
     }
 }
+
+mod views {
+    //! One node, several views: each request is answered from the view its
+    //! source, key or client subnet selects.
+
+    use wire::tsig::{Algorithm, Key, Keyring};
+
+    use super::*;
+    use crate::acl::{MatchList, parse_match_rule};
+    use crate::view::{View, Views};
+
+    fn list(items: &[&str]) -> MatchList {
+        let rules: Vec<_> = items.iter().map(|i| parse_match_rule(i).unwrap()).collect();
+        MatchList::compile(&rules, &|_| None).unwrap()
+    }
+
+    fn key() -> Key {
+        Key::new(
+            "inside.".parse().unwrap(),
+            Algorithm::HmacSha256,
+            b"views-views-views-views-views-32".to_vec(),
+        )
+    }
+
+    /// example.test. with `www` at `address`.
+    fn state(address: &str) -> Served {
+        let mut s = served(Settings::default());
+        let origin: Name = "example.test.".parse().unwrap();
+        let text = ZONE.replace("www A 192.0.2.10", &format!("www A {address}"));
+        let file = zonefile::parse_str(&text, &origin, Path::new("v.zone")).unwrap();
+        let zone = Zone::build(
+            &origin,
+            file.records.into_iter().map(|r| r.record).collect(),
+            BuildOptions::default(),
+        )
+        .unwrap();
+        s.catalog = Catalog::new();
+        s.catalog.insert(Arc::new(zone));
+        s.keyring = Keyring::from_iter([key()]);
+        s
+    }
+
+    fn node() -> (Views, Vec<Arc<Served>>) {
+        let views = Views::new(vec![
+            View::new("keyed", list(&[]), vec!["inside.".parse().unwrap()], None),
+            View::new(
+                "a",
+                list(&["!10.1.128.0/17", "127.0.0.2", "10.1.0.0/16"]),
+                vec![],
+                Some(list(&["127.0.0.53"])),
+            ),
+            View::new("b", list(&["!192.0.2.66", "any"]), vec![], None),
+        ]);
+        (
+            views,
+            ["10.0.0.1", "10.0.0.2", "10.0.0.3"]
+                .map(|a| Arc::new(state(a)))
+                .to_vec(),
+        )
+    }
+
+    /// Asks `www.example.test. A` from `from` with `options` in an OPT.
+    fn ask_www(from: &str, options: Option<&[u8]>, sign: bool) -> (Message, usize) {
+        let (views, served) = node();
+        let mut bytes = query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            options.map(|o| (1232, 0, false, o)),
+        );
+        if sign {
+            wire::tsig::sign_request(&mut bytes, Arc::new(key()), NOW, 300).unwrap();
+        }
+        let client = Client {
+            address: format!("{from}:5300").parse().unwrap(),
+            transport: Transport::Udp,
+            now: NOW,
+        };
+        let mut out = Vec::new();
+        let (outcome, index) = respond_in_views(
+            &views,
+            &served,
+            &bytes,
+            &client,
+            &mut Scratch::default(),
+            &mut out,
+        );
+        assert!(matches!(outcome, Outcome::Reply));
+        (Message::parse(&out).unwrap(), index)
+    }
+
+    fn address(message: &Message) -> Vec<u8> {
+        message
+            .answer
+            .first()
+            .map(|r| r.rdata.clone())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn each_client_gets_its_views_answer() {
+        let (a, index) = ask_www("127.0.0.2", None, false);
+        assert_eq!((address(&a), index), (vec![10, 0, 0, 2], 1));
+        let (b, index) = ask_www("127.0.0.3", None, false);
+        assert_eq!((address(&b), index), (vec![10, 0, 0, 3], 2));
+        // A signed request selects the keyed view, whatever its source, and
+        // the answer is signed.
+        let (keyed, index) = ask_www("127.0.0.3", None, true);
+        assert_eq!((address(&keyed), index), (vec![10, 0, 0, 1], 0));
+        assert!(
+            keyed.additional.iter().any(|r| r.rtype == Rtype::TSIG),
+            "the reply is signed"
+        );
+        // No view admits 192.0.2.66: REFUSED.
+        let (refused, _) = ask_www("192.0.2.66", None, false);
+        assert_eq!(refused.rcode(), Rcode::REFUSED);
+        assert!(refused.answer.is_empty());
+    }
+
+    #[test]
+    fn a_trusted_resolvers_client_subnet_selects_and_sets_the_scope() {
+        // 10.1.2.0/24 from the trusted resolver 127.0.0.53: view a, and the
+        // scope is the /17 consulted on the way.
+        let ecs = [0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2];
+        let (m, index) = ask_www("127.0.0.53", Some(&ecs), false);
+        assert_eq!((address(&m), index), (vec![10, 0, 0, 2], 1));
+        assert_eq!(m.opt().unwrap().rdata, [0, 8, 0, 7, 0, 1, 24, 17, 10, 1, 2]);
+        // 10.1.200.0/24: excluded from a by the /17; b answers, scope 17.
+        let ecs = [0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 200];
+        let (m, index) = ask_www("127.0.0.53", Some(&ecs), false);
+        assert_eq!((address(&m), index), (vec![10, 0, 0, 3], 2));
+        assert_eq!(
+            m.opt().unwrap().rdata,
+            [0, 8, 0, 7, 0, 1, 24, 17, 10, 1, 200]
+        );
+        // The same option from an untrusted source is not believed: its own
+        // address decides, and the scope is 0.
+        let ecs = [0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2];
+        let (m, index) = ask_www("127.0.0.3", Some(&ecs), false);
+        assert_eq!((address(&m), index), (vec![10, 0, 0, 3], 2));
+        assert_eq!(m.opt().unwrap().rdata, [0, 8, 0, 7, 0, 1, 24, 0, 10, 1, 2]);
+    }
+}

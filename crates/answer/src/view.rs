@@ -271,9 +271,9 @@ mod tests {
             pick("10.2.0.0/24"),
             Selected {
                 index: 1,
-                ecs_scope: Some(17)
+                ecs_scope: Some(15)
             },
-            "east's prefixes were looked at before west admitted it"
+            "east's prefixes were looked at before west admitted it: 10.2 leaves 10.1 at bit 15"
         );
         // From a resolver that is not trusted, its own address decides and
         // no scope is claimed.
