@@ -3,12 +3,14 @@
 //! file mode is the authentication, as with BIND's rndc over a local
 //! socket). The HTTP API takes over this role when it exists.
 //!
-//! Protocol: the client sends one line, `COMMAND [ZONE]`; the server answers
-//! with `ok` or `error: …` on the first line, details after, and closes.
+//! Protocol: the client sends one line, `COMMAND [ZONE [VIEW]]`; the server
+//! answers with `ok` or `error: …` on the first line, details after, and
+//! closes. On a node with views, a zone served in several views needs its
+//! view named.
 //!
 //! | command | effect |
 //! |---|---|
-//! | `status` | one line per zone: name, role, serial |
+//! | `status` | one line per zone: name, role, serial (and view, with views) |
 //! | `zone-status ZONE` | serial, role, last transfer, next refresh, expiry, journal, NOTIFY targets |
 //! | `notify ZONE` | send NOTIFY to the zone's targets now |
 //! | `refresh ZONE` | check a secondary zone's primary now |
@@ -29,7 +31,7 @@ use tokio::net::{UnixListener, UnixStream};
 use wire::Name;
 
 use crate::manage::Manager;
-use crate::serve::Reloader;
+use crate::serve::{Lane, Reloader};
 
 /// File name of the control socket inside the data directory.
 pub const SOCKET_NAME: &str = "control.sock";
@@ -37,7 +39,7 @@ pub const SOCKET_NAME: &str = "control.sock";
 /// Binds the control socket and serves it in the background.
 pub fn listen(
     data_dir: &Path,
-    replicator: Arc<Replicator>,
+    lanes: Arc<Vec<Lane>>,
     reloader: Arc<Reloader>,
     manager: Option<Arc<Manager>>,
 ) -> io::Result<PathBuf> {
@@ -54,11 +56,11 @@ pub fn listen(
             let Ok((stream, _)) = listener.accept().await else {
                 continue;
             };
-            let replicator = Arc::clone(&replicator);
+            let lanes = Arc::clone(&lanes);
             let reloader = Arc::clone(&reloader);
             let manager = manager.clone();
             tokio::spawn(async move {
-                if let Err(e) = session(stream, replicator, reloader, manager).await {
+                if let Err(e) = session(stream, lanes, reloader, manager).await {
                     tracing::debug!(error = %e, "control session ended");
                 }
             });
@@ -69,7 +71,7 @@ pub fn listen(
 
 async fn session(
     stream: UnixStream,
-    replicator: Arc<Replicator>,
+    lanes: Arc<Vec<Lane>>,
     reloader: Arc<Reloader>,
     manager: Option<Arc<Manager>>,
 ) -> io::Result<()> {
@@ -79,14 +81,46 @@ async fn session(
     tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no command"))??;
-    let reply = execute(line.trim(), &replicator, &reloader, manager.as_ref()).await;
+    let reply = execute(line.trim(), &lanes, &reloader, manager.as_ref()).await;
     write.write_all(reply.as_bytes()).await?;
     write.shutdown().await
 }
 
+/// The replicator serving `zone` in `view` (or in the only view that has
+/// it); an error line when there is none, or several and no view named.
+fn replicator_for<'a>(
+    lanes: &'a [Lane],
+    zone: &Name,
+    view: Option<&str>,
+) -> Result<&'a Arc<Replicator>, String> {
+    if let Some(view) = view {
+        return lanes
+            .iter()
+            .find(|l| l.view.as_deref() == Some(view))
+            .map(|l| &l.replicator)
+            .ok_or_else(|| format!("error: no view `{view}`\n"));
+    }
+    let having: Vec<&Lane> = lanes
+        .iter()
+        .filter(|l| l.replicator.status(zone).is_some())
+        .collect();
+    match having.as_slice() {
+        [] => Ok(&lanes[0].replicator),
+        [one] => Ok(&one.replicator),
+        several => Err(format!(
+            "error: zone {zone} is in the views {}: name one after the zone\n",
+            several
+                .iter()
+                .filter_map(|l| l.view.as_deref())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
 async fn execute(
     line: &str,
-    replicator: &Arc<Replicator>,
+    lanes: &Arc<Vec<Lane>>,
     reloader: &Arc<Reloader>,
     manager: Option<&Arc<Manager>>,
 ) -> String {
@@ -100,24 +134,42 @@ async fn execute(
         Some(Err(e)) => return format!("error: bad zone name: {e}\n"),
         None => None,
     };
+    let view = words.next();
     let need_zone = |zone: &Option<Name>| {
         zone.clone()
             .ok_or("error: this command needs a zone name\n".to_string())
     };
+    let replicator = match (&zone, command) {
+        (Some(name), "zone-status" | "notify" | "refresh" | "retransfer") => {
+            match replicator_for(lanes, name, view) {
+                Ok(replicator) => Arc::clone(replicator),
+                Err(e) => return e,
+            }
+        }
+        _ => Arc::clone(&lanes[0].replicator),
+    };
     match command {
         "status" => {
-            let mut names: Vec<Name> = replicator.zones();
-            names.sort();
             let mut out = String::from("ok\n");
-            for name in &names {
-                if let Some(s) = replicator.status(name) {
-                    let _ = writeln!(
-                        out,
-                        "{}\t{}\t{}",
-                        s.apex,
-                        s.role,
-                        s.serial.map_or("-".to_string(), |v| v.0.to_string())
-                    );
+            for lane in lanes.iter() {
+                let mut names: Vec<Name> = lane.replicator.zones();
+                names.sort();
+                for name in &names {
+                    if let Some(s) = lane.replicator.status(name) {
+                        let _ = write!(
+                            out,
+                            "{}\t{}\t{}",
+                            s.apex,
+                            s.role,
+                            s.serial.map_or("-".to_string(), |v| v.0.to_string())
+                        );
+                        match &lane.view {
+                            Some(view) => {
+                                let _ = writeln!(out, "\t{view}");
+                            }
+                            None => out.push('\n'),
+                        }
+                    }
                 }
             }
             out

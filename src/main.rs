@@ -96,6 +96,9 @@ struct CtlArgs {
     command: String,
     /// The zone, for the per-zone commands.
     zone: Option<String>,
+    /// The zone's view, on a node with views where it is in several.
+    #[arg(long)]
+    view: Option<String>,
     /// The node's configuration (to find its data_dir).
     #[arg(long, short = 'c')]
     config: Option<PathBuf>,
@@ -191,7 +194,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Config::load(path).map_err(anyhow::Error::msg)?,
         None => Config::default(),
     };
-    refuse_unbuilt_features(&config)?;
+    refuse_unbuilt_features(&config, args.api_listen)?;
     let keyring = keyring(&config);
     let mut replicated = Vec::new();
     let mut policies = HashMap::new();
@@ -205,6 +208,27 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|a| a.rules.as_slice())
     };
     let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
+    let mut view_plans = Vec::with_capacity(config.views.len());
+    for view in &config.views {
+        let compile = |rules: &[config::MatchRule], key: &str| {
+            MatchList::compile(rules, &lookup)
+                .map_err(|e| anyhow::anyhow!("view {}: {key}: {e}", view.name))
+        };
+        view_plans.push(serve::ViewPlan {
+            view: answer::view::View::new(
+                &view.name,
+                compile(&view.match_clients, "match_clients")?,
+                view.match_keys.clone(),
+                if view.match_ecs {
+                    Some(compile(&view.ecs_trusted, "ecs_trusted")?)
+                } else {
+                    None
+                },
+            ),
+            replicated: Vec::new(),
+            policies: HashMap::new(),
+        });
+    }
     for zone in &config.zones {
         let compile = |rules: &[config::MatchRule], key: &str| {
             MatchList::compile(rules, &lookup)
@@ -256,6 +280,16 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 key: key(&zone.primary_key),
             },
         };
+        // A zone in a view is that view's alone (refuse_unbuilt_features
+        // made sure the view exists and holds only file and secondary zones).
+        let (policies, replicated) = match zone
+            .view
+            .as_ref()
+            .and_then(|v| view_plans.iter_mut().find(|p| p.view.name == *v))
+        {
+            Some(plan) => (&mut plan.policies, &mut plan.replicated),
+            None => (&mut policies, &mut replicated),
+        };
         policies.insert(
             zone.name.to_lowercase(),
             ZonePolicy {
@@ -297,19 +331,23 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.
-    let store = (args.config.is_some() || embedded_default).then(|| serve::StorePlan {
-        path: config.node.data_dir.join(STORE_FILE),
-        declared,
-        defaults: default_rules,
-        elsewhere,
-        api: match (args.api_listen, embedded_default) {
-            (Some(address), _) => Some(address),
-            (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
-            (None, false) => config.api.listen,
-        },
-        seed_example: embedded_default,
-        node_name: config.node.name.clone(),
-    });
+    // A node with views keeps no zones in its store yet (refused at start).
+    let store =
+        ((args.config.is_some() || embedded_default) && config.views.is_empty()).then(|| {
+            serve::StorePlan {
+                path: config.node.data_dir.join(STORE_FILE),
+                declared,
+                defaults: default_rules,
+                elsewhere,
+                api: match (args.api_listen, embedded_default) {
+                    (Some(address), _) => Some(address),
+                    (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
+                    (None, false) => config.api.listen,
+                },
+                seed_example: embedded_default,
+                node_name: config.node.name.clone(),
+            }
+        });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
         let (origin, file) = arg
@@ -357,6 +395,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         replication: driver_settings(&config.replication),
         store,
+        views: view_plans,
     };
     serve::run(plan)?;
     Ok(ExitCode::SUCCESS)
@@ -425,16 +464,42 @@ fn keyring(config: &Config) -> Keyring {
 }
 
 /// Refuses configuration this build accepts in its format but cannot act
-/// on yet, rather than silently ignoring it.
-fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
-    if !config.views.is_empty() {
-        bail!("[[view]] is not supported by this build yet");
+/// on yet, rather than silently ignoring it: with `[[view]]`s, every zone
+/// must name its view (as in BIND), and zones kept in the store, the API and
+/// the web UI do not work with views yet.
+fn refuse_unbuilt_features(config: &Config, api_listen: Option<SocketAddr>) -> anyhow::Result<()> {
+    if config.views.is_empty() {
+        return Ok(());
     }
     for zone in &config.zones {
-        if zone.view.is_some() {
+        let Some(view) = &zone.view else {
             bail!(
-                "zone {}: views are not supported by this build yet",
+                "zone {}: [[view]]s are configured, so every zone must name its view (`view = \"…\"`)",
                 zone.name
+            );
+        };
+        if zone.role == Role::Primary && zone.file.is_none() {
+            bail!(
+                "zone {} (view {view}): zones kept in the store cannot be in views yet; give it a `file`, or make it a secondary",
+                zone.name
+            );
+        }
+    }
+    if config.api.listen.is_some() || api_listen.is_some() {
+        bail!(
+            "[api]: the REST API and the web UI do not work with [[view]]s yet; remove `[api] listen` (or --api-listen)"
+        );
+    }
+    let store = config.node.data_dir.join(STORE_FILE);
+    if store.exists() {
+        let zones = store::Store::open(&store)
+            .and_then(|s| s.zones())
+            .with_context(|| format!("cannot read the store {}", store.display()))?;
+        if !zones.is_empty() {
+            bail!(
+                "the store {} holds {} zone(s), which cannot be served with [[view]]s yet",
+                store.display(),
+                zones.len()
             );
         }
     }
@@ -456,6 +521,10 @@ fn ctl_command(args: CtlArgs) -> anyhow::Result<ExitCode> {
     if let Some(zone) = &args.zone {
         command.push(' ');
         command.push_str(zone);
+        if let Some(view) = &args.view {
+            command.push(' ');
+            command.push_str(view);
+        }
     }
     Ok(if control::client(&data_dir, &command)? {
         ExitCode::SUCCESS

@@ -63,6 +63,35 @@ pub struct Plan {
     pub replication: DriverSettings,
     /// The store and the API, on a node that keeps zones in a store.
     pub store: Option<StorePlan>,
+    /// `[[view]]`s, in match order. Empty: one default view serves
+    /// `replicated` under `policies`. Otherwise every replicated zone is in
+    /// a view, and each view has its own served state and replicator (its
+    /// journals and copies under `data_dir/views/NAME/`); the static zones
+    /// are served in every view.
+    pub views: Vec<ViewPlan>,
+}
+
+/// One `[[view]]`: who it serves and its zones.
+pub struct ViewPlan {
+    /// Its matching rules (and name).
+    pub view: answer::view::View,
+    /// Its zones under replication.
+    pub replicated: Vec<Replicated>,
+    /// Their access rules.
+    pub policies: HashMap<Name, ZonePolicy>,
+}
+
+/// One served state with the replicator that publishes it: the node's
+/// only one without views, else one per view.
+pub struct Lane {
+    /// The view's name; `None` for the default view.
+    pub view: Option<String>,
+    /// What its queries are answered from.
+    pub state: Arc<ArcSwap<Served>>,
+    /// Its zones' replication.
+    pub replicator: Arc<Replicator>,
+    /// Its file-backed and secondary zones (for reloads).
+    pub replicated: Vec<Replicated>,
 }
 
 /// The store side of a node: zones kept in SQLite, changed through the API
@@ -87,38 +116,74 @@ pub struct StorePlan {
 /// Runs the node until SIGTERM or SIGINT.
 pub fn run(plan: Plan) -> anyhow::Result<()> {
     let started = Instant::now();
-    let state = Arc::new(ArcSwap::from_pointee(Served {
-        settings: plan.settings.clone(),
-        keyring: plan.keyring.clone(),
-        policies: plan.policies.clone(),
-        ..Served::default()
-    }));
-    let setups: Vec<ZoneSetup> = plan.replicated.iter().map(|r| r.setup.clone()).collect();
-    let replicator = Replicator::new(
-        Arc::clone(&state),
-        &plan.data_dir,
-        setups,
-        plan.replication.clone(),
-    )?;
-    replicator.update_served(|served| served.replication = Some(replicator.clone()));
-
+    let mut plan = plan;
+    let lane_plans: Vec<(
+        Option<answer::view::View>,
+        Vec<Replicated>,
+        HashMap<Name, ZonePolicy>,
+        PathBuf,
+    )> = if plan.views.is_empty() {
+        vec![(
+            None,
+            std::mem::take(&mut plan.replicated),
+            std::mem::take(&mut plan.policies),
+            plan.data_dir.clone(),
+        )]
+    } else {
+        std::mem::take(&mut plan.views)
+            .into_iter()
+            .map(|v| {
+                let dir = plan.data_dir.join("views").join(&v.view.name);
+                (Some(v.view), v.replicated, v.policies, dir)
+            })
+            .collect()
+    };
+    let mut matchers = Vec::new();
+    let mut lanes = Vec::new();
     // Every zone must load, or the node does not start.
     let mut failures = Vec::new();
-    for spec in &plan.static_zones {
-        match load_logged(spec) {
-            Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
-            Err(e) => failures.push(e),
+    for (view, replicated, policies, dir) in lane_plans {
+        let state = Arc::new(ArcSwap::from_pointee(Served {
+            settings: plan.settings.clone(),
+            keyring: plan.keyring.clone(),
+            policies,
+            ..Served::default()
+        }));
+        let setups: Vec<ZoneSetup> = replicated.iter().map(|r| r.setup.clone()).collect();
+        let replicator =
+            Replicator::new(Arc::clone(&state), &dir, setups, plan.replication.clone())?;
+        replicator.update_served(|served| served.replication = Some(replicator.clone()));
+        for spec in &plan.static_zones {
+            match load_logged(spec) {
+                Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
+                Err(e) => failures.push(e),
+            }
         }
-    }
-    for zone in plan.replicated.iter().filter(|r| r.file.is_some()) {
-        let spec = ZoneSpec {
-            origin: zone.setup.apex.clone(),
-            source: Source::File(zone.file.clone().expect("filtered")),
-        };
-        if let Err(e) = load_primary(&replicator, &spec) {
-            failures.push(e);
+        for zone in replicated.iter().filter(|r| r.file.is_some()) {
+            let spec = ZoneSpec {
+                origin: zone.setup.apex.clone(),
+                source: Source::File(zone.file.clone().expect("filtered")),
+            };
+            if let Err(e) = load_primary(&replicator, &spec) {
+                failures.push(e);
+            }
         }
+        let name = view.as_ref().map(|v| v.name.clone());
+        if let Some(view) = view {
+            matchers.push(view);
+        }
+        lanes.push(Lane {
+            view: name,
+            state,
+            replicator,
+            replicated,
+        });
     }
+    let views = Arc::new(answer::view::Views::new(matchers));
+    let lanes = Arc::new(lanes);
+    // The store serves its zones in the default view; with views there is
+    // no store (the command line refuses the combination).
+    let replicator = Arc::clone(&lanes[0].replicator);
     let manager = match &plan.store {
         Some(store_plan) => match open_store(store_plan, &replicator) {
             Ok(manager) => Some(manager),
@@ -133,7 +198,7 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         bail!("{}", failures.join("\n"));
     }
     crate::memory::release_free_memory();
-    let zone_count = state.load().catalog.len();
+    let zone_count: usize = lanes.iter().map(|l| l.state.load().catalog.len()).sum();
 
     let workers = if plan.udp_workers == 0 {
         std::thread::available_parallelism().map_or(1, |n| n.get())
@@ -182,7 +247,8 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         let worker = udp::Worker {
             socket,
             wildcard,
-            state: Arc::clone(&state),
+            lanes: lanes.iter().map(|l| Arc::clone(&l.state)).collect(),
+            views: Arc::clone(&views),
             shutdown: Arc::clone(&shutdown),
             updates: update_sender.clone(),
         };
@@ -201,7 +267,6 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let static_zones = plan.static_zones;
-    let replicated = plan.replicated;
     let data_dir = plan.data_dir;
     let result = runtime.block_on(async {
         let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
@@ -209,8 +274,8 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::from_std(listener)?;
             tokio::spawn(tcp::serve(
                 listener,
-                Arc::clone(&state),
-                Arc::clone(&replicator),
+                Arc::clone(&lanes),
+                Arc::clone(&views),
                 manager.clone(),
                 plan.tcp,
                 Arc::clone(&connections),
@@ -230,17 +295,18 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             tokio::spawn(crate::http::serve(listener, Arc::clone(manager), settings));
             tracing::info!(%address, "API listening");
         }
-        replicator.start();
+        for lane in lanes.iter() {
+            lane.replicator.start();
+        }
         let reloader = Reloader {
             static_zones,
-            replicated,
-            replicator: Arc::clone(&replicator),
+            lanes: Arc::clone(&lanes),
         };
         let reloader = Arc::new(reloader);
-        if !reloader.replicated.is_empty() || manager.is_some() {
+        if lanes.iter().any(|l| !l.replicated.is_empty()) || manager.is_some() {
             match crate::control::listen(
                 &data_dir,
-                Arc::clone(&replicator),
+                Arc::clone(&lanes),
                 Arc::clone(&reloader),
                 manager.clone(),
             ) {
@@ -308,8 +374,7 @@ fn open_store(plan: &StorePlan, replicator: &Arc<Replicator>) -> anyhow::Result<
 /// What a reload (SIGHUP or `hadns ctl reload`) re-reads.
 pub struct Reloader {
     static_zones: Vec<ZoneSpec>,
-    replicated: Vec<Replicated>,
-    replicator: Arc<Replicator>,
+    lanes: Arc<Vec<Lane>>,
 }
 
 impl Reloader {
@@ -318,27 +383,29 @@ impl Reloader {
     /// changes journaled and announced by NOTIFY.
     pub fn reload(&self) -> Vec<String> {
         let mut failures = Vec::new();
-        for spec in self
-            .static_zones
-            .iter()
-            .filter(|s| matches!(s.source, Source::File(_)))
-        {
-            match load_logged(spec) {
-                Ok(zone) => self.replicator.publish(&spec.origin, Some(Arc::new(zone))),
-                Err(e) => {
-                    tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
-                    failures.push(e);
+        for lane in self.lanes.iter() {
+            for spec in self
+                .static_zones
+                .iter()
+                .filter(|s| matches!(s.source, Source::File(_)))
+            {
+                match load_logged(spec) {
+                    Ok(zone) => lane.replicator.publish(&spec.origin, Some(Arc::new(zone))),
+                    Err(e) => {
+                        tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
+                        failures.push(e);
+                    }
                 }
             }
-        }
-        for zone in self.replicated.iter().filter(|r| r.file.is_some()) {
-            let spec = ZoneSpec {
-                origin: zone.setup.apex.clone(),
-                source: Source::File(zone.file.clone().expect("filtered")),
-            };
-            if let Err(e) = load_primary(&self.replicator, &spec) {
-                tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
-                failures.push(e);
+            for zone in lane.replicated.iter().filter(|r| r.file.is_some()) {
+                let spec = ZoneSpec {
+                    origin: zone.setup.apex.clone(),
+                    source: Source::File(zone.file.clone().expect("filtered")),
+                };
+                if let Err(e) = load_primary(&lane.replicator, &spec) {
+                    tracing::error!(zone = %spec.origin, view = lane.view.as_deref().unwrap_or("-"), "reload failed, keeping the loaded copy: {e}");
+                    failures.push(e);
+                }
             }
         }
         crate::memory::release_free_memory();

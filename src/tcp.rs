@@ -6,15 +6,15 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use answer::{Client, Outcome, Scratch, Served};
-use arc_swap::ArcSwap;
-use replicate::driver::Replicator;
+use answer::view::Views;
+use answer::{Client, Outcome, Scratch};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use zone::Transport;
 
 use crate::manage::Manager;
+use crate::serve::Lane;
 
 /// TCP limits.
 #[derive(Clone, Copy, Debug)]
@@ -47,8 +47,8 @@ pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 /// Accepts connections until the task is dropped.
 pub async fn serve(
     listener: TcpListener,
-    state: Arc<ArcSwap<Served>>,
-    replicator: Arc<Replicator>,
+    lanes: Arc<Vec<Lane>>,
+    views: Arc<Views>,
     manager: Option<Arc<Manager>>,
     limits: Limits,
     connections: Arc<Semaphore>,
@@ -68,12 +68,12 @@ pub async fn serve(
             drop(stream);
             continue;
         };
-        let state = Arc::clone(&state);
-        let replicator = Arc::clone(&replicator);
+        let lanes = Arc::clone(&lanes);
+        let views = Arc::clone(&views);
         let manager = manager.clone();
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Err(e) = connection(stream, peer, state, replicator, manager, limits).await {
+            if let Err(e) = connection(stream, peer, lanes, views, manager, limits).await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
             drop(permit);
@@ -86,8 +86,8 @@ pub async fn serve(
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
-    state: Arc<ArcSwap<Served>>,
-    replicator: Arc<Replicator>,
+    lanes: Arc<Vec<Lane>>,
+    views: Arc<Views>,
     manager: Option<Arc<Manager>>,
     limits: Limits,
 ) -> std::io::Result<()> {
@@ -115,13 +115,15 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let served = state.load();
+        let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
         let client = Client {
             address: peer,
             transport: Transport::Tcp,
             now: unix_now(),
         };
-        match answer::respond(&served, &request, &client, &mut scratch, &mut reply) {
+        let (outcome, view) =
+            answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply);
+        match outcome {
             Outcome::Drop => continue,
             Outcome::Reply => {
                 writer
@@ -144,7 +146,11 @@ async fn connection(
                 // RFC 5936 §4.1: the connection may carry more requests after.
                 drop(served);
                 writer.flush().await?;
-                replicator.serve_transfer(*ticket, &mut writer).await?;
+                // The view that admitted the request owns the zone.
+                let Some(lane) = lanes.get(view) else {
+                    continue;
+                };
+                lane.replicator.serve_transfer(*ticket, &mut writer).await?;
             }
         }
     }

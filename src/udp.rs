@@ -105,8 +105,10 @@ pub struct Worker {
     pub socket: UdpSocket,
     /// Whether replies must carry their source address (wildcard binding).
     pub wildcard: bool,
-    /// The serving state.
-    pub state: Arc<ArcSwap<Served>>,
+    /// The serving state of each view (one without views).
+    pub lanes: Vec<Arc<ArcSwap<Served>>>,
+    /// The views, in match order (empty: `lanes[0]` answers everything).
+    pub views: Arc<answer::view::Views>,
     /// Set to stop.
     pub shutdown: Arc<AtomicBool>,
     /// Where accepted dynamic updates go (the primary's writer); `None`
@@ -210,7 +212,13 @@ impl Worker {
         let fd = self.socket.as_raw_fd();
         let mut batch = Batch::new();
         let mut scratch = Scratch::default();
-        let mut cache = Cache::new(Arc::clone(&self.state));
+        let mut caches: Vec<_> = self
+            .lanes
+            .iter()
+            .map(|l| Cache::new(Arc::clone(l)))
+            .collect();
+        // The views' states for one batch, reused so a batch allocates nothing.
+        let mut current: Vec<Arc<Served>> = Vec::with_capacity(caches.len());
         // Updates are rare; the handle for answering them is made once.
         let reply_socket = self
             .updates
@@ -243,7 +251,8 @@ impl Worker {
                     }
                 }
             }
-            let served = cache.load();
+            current.clear();
+            current.extend(caches.iter_mut().map(|c| Arc::clone(c.load())));
             let now = crate::tcp::unix_now();
             let mut replies = 0;
             for i in 0..received as usize {
@@ -265,8 +274,9 @@ impl Worker {
                     transport: Transport::Udp,
                     now,
                 };
-                let outcome = answer::respond(
-                    served,
+                let (outcome, _view) = answer::respond_in_views(
+                    &self.views,
+                    &current,
                     &batch.receive[i][..len],
                     &client,
                     &mut scratch,

@@ -648,6 +648,31 @@ impl Checker<'_> {
         for (i, v) in spec.view.iter().enumerate() {
             let v = v.get_ref();
             let prefix = format!("view[{i}]");
+            let view_name = v.name.get_ref();
+            let path_safe = !view_name.is_empty()
+                && view_name.len() <= 64
+                && !view_name.starts_with('.')
+                && view_name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !path_safe {
+                // The name becomes a directory under data_dir/views/.
+                return Err(self.at(
+                    &v.name,
+                    format!("{prefix}.name"),
+                    format!(
+                        "`{view_name}` is not a view name: 1 to 64 letters, digits, `-`, `_` or `.`, not starting with `.`"
+                    ),
+                ));
+            }
+            if v.match_ecs == Some(true) && v.ecs_trusted.is_empty() {
+                return Err(self.at(
+                    &v.name,
+                    format!("{prefix}.ecs_trusted"),
+                    "match_ecs needs ecs_trusted: the resolvers whose client subnets are believed"
+                        .to_string(),
+                ));
+            }
             if !view_names.insert(v.name.get_ref().clone()) {
                 return Err(self.at(
                     &v.name,

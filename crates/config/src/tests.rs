@@ -149,6 +149,26 @@ fn references_must_resolve() {
     assert_eq!(e.key, "zone[0].notify_key");
     let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"nolist\"]\n");
     assert!(e.message.contains("no [[acl]] named `nolist`"));
+    let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_keys = [\"nokey\"]\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "view[0].match_keys[0]"));
+    let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"10.0.0.1/8\"]\n");
+    assert!(e.message.contains("host bits set"), "{e}");
+}
+
+#[test]
+fn view_names_are_safe_and_ecs_needs_trusted_resolvers() {
+    for bad in ["../up", ".hidden", "", "a b", "x/y"] {
+        let e = error(&format!("version = 1\n[[view]]\nname = \"{bad}\"\n"));
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(3), "view[0].name"),
+            "{bad:?}"
+        );
+    }
+    let e = error("version = 1\n[[view]]\nname = \"geo\"\nmatch_ecs = true\n");
+    assert_eq!(e.key, "view[0].ecs_trusted");
+    let e = error("version = 1\n[[view]]\nname = \"v\"\n[[view]]\nname = \"v\"\n");
+    assert!(e.message.contains("defined twice"), "{e}");
 }
 
 #[test]
