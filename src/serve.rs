@@ -113,16 +113,20 @@ pub struct StorePlan {
     pub node_name: String,
 }
 
+/// What one lane is made from: its view (none for the default), its
+/// replicated zones, their rules, and the directory of its journals.
+type LanePlan = (
+    Option<answer::view::View>,
+    Vec<Replicated>,
+    HashMap<Name, ZonePolicy>,
+    PathBuf,
+);
+
 /// Runs the node until SIGTERM or SIGINT.
 pub fn run(plan: Plan) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut plan = plan;
-    let lane_plans: Vec<(
-        Option<answer::view::View>,
-        Vec<Replicated>,
-        HashMap<Name, ZonePolicy>,
-        PathBuf,
-    )> = if plan.views.is_empty() {
+    let lane_plans: Vec<LanePlan> = if plan.views.is_empty() {
         vec![(
             None,
             std::mem::take(&mut plan.replicated),
