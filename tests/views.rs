@@ -293,3 +293,90 @@ fn each_views_zone_replicates_to_its_own_secondaries() {
         "{text}"
     );
 }
+
+#[test]
+fn a_bind_secondary_with_views_gets_each_views_zone_by_its_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (port, named_port) = (free_port(), free_port());
+    // Both hadns views notify BIND: view a's NOTIFY is signed with a-xfr,
+    // b's with b-xfr, and BIND picks its view by that key.
+    let mut node = primary(root, port, named_port, named_port);
+    common::wait_for_zone(address(port), "view.test.", LIMIT, &mut node);
+    let (a, b) = (a_xfr(), b_xfr());
+    let view = |name: &str, key: &TsigKey, clients: &str| {
+        format!(
+            "view \"{name}\" {{\n  match-clients {{ key \"{key_name}\"; {clients} }};\n  recursion no;\n\
+             \x20 zone \"view.test\" {{\n    type secondary;\n    file \"{name}.db\";\n\
+             \x20   primaries {{ 127.0.0.1 port {port} key \"{key_name}\"; }};\n\
+             \x20   allow-notify {{ key \"{key_name}\"; }};\n    notify no;\n  }};\n}};\n",
+            key_name = key.name,
+        )
+    };
+    let mut named = common::start_named(
+        root,
+        named_port,
+        &format!(
+            "{}{}{}{}",
+            a.bind_statement(),
+            b.bind_statement(),
+            view("a", &a, "127.0.0.2;"),
+            view("b", &b, "!key \"a-xfr\"; any;"),
+        ),
+    );
+    let bind = address(named_port);
+    let serial_in = |source: &str| -> String {
+        dig(bind, source, &["view.test.", "SOA", "+short"])
+            .split_whitespace()
+            .nth(2)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let deadline = std::time::Instant::now() + LIMIT;
+    while serial_in("127.0.0.2") != "1" || serial_in("127.0.0.3") != "1" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "BIND's views did not load view.test:\n{}",
+            named.log_tail(60)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(
+        www(bind, "127.0.0.2", &[]),
+        "10.0.0.2",
+        "BIND's view a = hadns view a"
+    );
+    assert_eq!(
+        www(bind, "127.0.0.3", &[]),
+        "10.0.0.4",
+        "BIND's view b = hadns view b"
+    );
+
+    // A change to view a reaches BIND's view a by NOTIFY + IXFR; b keeps serial 1.
+    let mark = named.log_mark();
+    std::fs::write(root.join("a.zone"), zone_text(2, "10.0.0.22")).unwrap();
+    let out = std::process::Command::new(hadns_binary())
+        .args(["ctl", "reload", "--data-dir"])
+        .arg(root.join("data"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    named.wait_for_log(
+        mark,
+        &["transfer of 'view.test/IN/a'", "got incremental response"],
+        1,
+        LIMIT,
+    );
+    let deadline = std::time::Instant::now() + LIMIT;
+    while serial_in("127.0.0.2") != "2" {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{}",
+            named.log_tail(40)
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(www(bind, "127.0.0.2", &[]), "10.0.0.22");
+    assert_eq!(serial_in("127.0.0.3"), "1", "view b untouched");
+    assert_eq!(www(bind, "127.0.0.3", &[]), "10.0.0.4");
+}
