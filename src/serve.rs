@@ -157,7 +157,12 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
         let replicator =
             Replicator::new(Arc::clone(&state), &dir, setups, plan.replication.clone())?;
         replicator.update_served(|served| served.replication = Some(replicator.clone()));
-        for spec in &plan.static_zones {
+        // A view's own zone of the same name wins over a built-in one.
+        for spec in plan
+            .static_zones
+            .iter()
+            .filter(|s| !replicated.iter().any(|r| r.setup.apex == s.origin))
+        {
             match load_logged(spec) {
                 Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
                 Err(e) => failures.push(e),
@@ -388,11 +393,10 @@ impl Reloader {
     pub fn reload(&self) -> Vec<String> {
         let mut failures = Vec::new();
         for lane in self.lanes.iter() {
-            for spec in self
-                .static_zones
-                .iter()
-                .filter(|s| matches!(s.source, Source::File(_)))
-            {
+            for spec in self.static_zones.iter().filter(|s| {
+                matches!(s.source, Source::File(_))
+                    && !lane.replicated.iter().any(|r| r.setup.apex == s.origin)
+            }) {
                 match load_logged(spec) {
                     Ok(zone) => lane.replicator.publish(&spec.origin, Some(Arc::new(zone))),
                     Err(e) => {

@@ -84,6 +84,13 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
     ] {
         std::fs::write(root.join(format!("{view}.zone")), zone_text(1, address)).unwrap();
     }
+    // View a also has its own `localhost.`, which must win over the
+    // built-in one there (the other views keep the built-in).
+    std::fs::write(
+        root.join("a-localhost.zone"),
+        "$ORIGIN localhost.\n$TTL 60\n@ SOA @ root 1 60 30 600 60\n@ NS @\n@ A 127.0.0.22\n",
+    )
+    .unwrap();
     let keys: String = [inside(), a_xfr(), b_xfr()]
         .iter()
         .map(TsigKey::hadns_toml)
@@ -95,7 +102,7 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
         )
     };
     let config = format!(
-        "version = 1\n[node]\ndata_dir = \"{data}\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+        "version = 1\n[node]\ndata_dir = \"{data}\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = true\nudp_workers = 1\n\
          {keys}\
          [[view]]\nname = \"keyed\"\nmatch_keys = [\"inside\"]\n\
          [[view]]\nname = \"a\"\nmatch_keys = [\"a-xfr\"]\nmatch_clients = [\"127.0.0.2\"]\n\
@@ -109,7 +116,11 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
                 "allow_transfer = [\"key a-xfr\"]\nnotify = [\"127.0.0.1:{notify_a}\"]\nnotify_key = \"a-xfr\"\n"
             )
         ),
-        zone("geo", ""),
+        format!(
+            "{}[[zone]]\nname = \"localhost\"\nview = \"a\"\nfile = \"{}\"\n",
+            zone("geo", ""),
+            root.join("a-localhost.zone").display()
+        ),
         zone(
             "b",
             &format!(
@@ -173,6 +184,27 @@ fn each_client_gets_its_views_answer() {
         www(server, "127.0.0.2", &[]),
         "10.0.0.2",
         "view a by address"
+    );
+    let localhost = |source: &str| dig(server, source, &["localhost.", "A", "+short"]);
+    assert_eq!(
+        localhost("127.0.0.2").trim(),
+        "127.0.0.22",
+        "view a's own localhost."
+    );
+    assert_eq!(
+        localhost("127.0.0.3").trim(),
+        "127.0.0.1",
+        "the built-in one elsewhere"
+    );
+    // After a restart (the view's zone unchanged since its journal) the
+    // view's own localhost. still wins.
+    drop(node);
+    let mut node = primary(root, port, free_port(), free_port());
+    common::wait_for_zone(address(port), "view.test.", LIMIT, &mut node);
+    assert_eq!(
+        localhost("127.0.0.2").trim(),
+        "127.0.0.22",
+        "after a restart"
     );
     assert_eq!(www(server, "127.0.0.3", &[]), "10.0.0.4", "view b");
     // Signed with `inside`: the keyed view, whatever the source.

@@ -41,7 +41,7 @@ pub(crate) fn answer(served: &Served, request: &Request<'_>, limit: usize, out: 
     let opt_len = request
         .edns
         .map_or(0, |e| 11 + edns_options(served, &e).len());
-    let mut writer = Writer::new(out, limit - opt_len);
+    let mut writer = Writer::new(out, limit.saturating_sub(opt_len));
     let mut bits = reply_bits(request) | flags::AA;
     let _ = writer.question_raw(request.question_bytes());
     if matches!(request.qtype, Rtype::TXT | Rtype::ANY)

@@ -78,7 +78,7 @@ pub(crate) fn answer(
     zone.resolve(qname, request.qtype, options, &mut scratch.resolution);
     let resolution = &scratch.resolution;
     let opt_len = opt_len(served, request);
-    let mut writer = Writer::new(out, limit - opt_len);
+    let mut writer = Writer::new(out, limit.saturating_sub(opt_len));
     let mut bits = reply_bits(request);
     if writer.question_raw(request.question_bytes()).is_err() {
         // The question alone does not fit a 512-octet message: impossible

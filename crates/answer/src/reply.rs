@@ -83,8 +83,13 @@ impl Default for OptionBytes {
 }
 
 impl OptionBytes {
+    /// Appends an option whole, or not at all when it does not fit (a cut
+    /// option would be malformed).
     fn push(&mut self, code: u16, data: &[u8]) {
-        let data = &data[..data.len().min(self.bytes.len() - self.len - 4)];
+        let room = self.bytes.len() - self.len;
+        if data.len() + 4 > room {
+            return;
+        }
         self.bytes[self.len..self.len + 2].copy_from_slice(&code.to_be_bytes());
         self.bytes[self.len + 2..self.len + 4].copy_from_slice(&(data.len() as u16).to_be_bytes());
         self.bytes[self.len + 4..self.len + 4 + data.len()].copy_from_slice(data);

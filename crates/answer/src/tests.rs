@@ -350,6 +350,36 @@ fn client_subnet_is_echoed_with_scope_zero_and_malformed_ones_are_formerr() {
 }
 
 #[test]
+fn options_that_do_not_fit_are_left_out_whole() {
+    // A long NSID (longer than the configuration allows, to test the
+    // guard) with NSID and ECS asked for: no panic, no cut option.
+    let s = served(Settings {
+        nsid: Some(vec![b'n'; 250]),
+        ..Settings::default()
+    });
+    let msg = ask_parsed(
+        &s,
+        &query(
+            0,
+            "www.example.test.",
+            Rtype::A,
+            1,
+            Some((
+                1232,
+                0,
+                false,
+                &[0, 3, 0, 0, 0, 8, 0, 7, 0, 1, 24, 0, 192, 0, 2],
+            )),
+        ),
+        Transport::Udp,
+    );
+    assert_eq!(msg.rcode(), Rcode::NOERROR);
+    let rdata = &msg.opt().unwrap().rdata;
+    assert_eq!(rdata.len(), 254, "NSID whole, ECS left out");
+    assert_eq!(&rdata[..4], &[0, 3, 0, 250]);
+}
+
+#[test]
 fn oversized_answers_are_truncated_over_udp_and_whole_over_tcp() {
     let s = served(Settings::default());
     let q = query(0, "big.example.test.", Rtype::TXT, 1, None);

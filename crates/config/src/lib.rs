@@ -142,6 +142,10 @@ pub struct AclConfig {
     pub rules: Vec<MatchRule>,
 }
 
+/// The longest NSID accepted (RFC 5001 sets no limit; answers must carry
+/// it beside the other options within 512 octets).
+pub const MAX_NSID: usize = 128;
+
 /// `[[view]]`.
 #[derive(Clone, Debug)]
 pub struct ViewConfig {
@@ -528,6 +532,19 @@ impl Checker<'_> {
                 Some(s) => Some(s.get_ref().clone()),
             }
         };
+        if let Some(nsid) = &dns_spec.nsid
+            && nsid.get_ref().len() > MAX_NSID
+        {
+            // Every answer that carries it must still fit 512 octets.
+            return Err(self.at(
+                nsid,
+                "dns.nsid",
+                format!(
+                    "the NSID is {} octets; at most {MAX_NSID}",
+                    nsid.get_ref().len()
+                ),
+            ));
+        }
         let dns = DnsConfig {
             listen,
             version: hidden(&dns_spec.version),

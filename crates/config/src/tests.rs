@@ -156,6 +156,15 @@ fn references_must_resolve() {
 }
 
 #[test]
+fn an_nsid_must_leave_room_in_small_answers() {
+    let long = "n".repeat(MAX_NSID + 1);
+    let e = error(&format!("version = 1\n[dns]\nnsid = \"{long}\"\n"));
+    assert_eq!((e.line, e.key.as_str()), (Some(3), "dns.nsid"));
+    let fits = "n".repeat(MAX_NSID);
+    assert!(Config::parse(&format!("version = 1\n[dns]\nnsid = \"{fits}\"\n"), None).is_ok());
+}
+
+#[test]
 fn view_names_are_safe_and_ecs_needs_trusted_resolvers() {
     for bad in ["../up", ".hidden", "", "a b", "x/y"] {
         let e = error(&format!("version = 1\n[[view]]\nname = \"{bad}\"\n"));
