@@ -295,6 +295,36 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
     assert_eq!(soa_serial(node.dns, "forged.test."), Some(1));
     assert_eq!(ask(node.dns, "forged.test.", Rtype::NS).answer.len(), 1);
 
+    // A password changed from the command line (another process) ends the
+    // sessions taken with the old one.
+    assert_eq!(
+        http_request(node.api, "GET", "/ui/", &[("Cookie", &cookie)], None).status,
+        200
+    );
+    let mut passwd = std::process::Command::new(common::hadns_binary())
+        .args(["user", "passwd", "admin", "--config"])
+        .arg(node.dir.join("hadns.toml"))
+        .current_dir(&node.dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::Write;
+        passwd
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"a-new-password-for-admin\n")
+            .unwrap();
+    }
+    let out = passwd.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let after = http_request(node.api, "GET", "/ui/", &[("Cookie", &cookie)], None);
+    assert_eq!(after.status, 303, "the old session is over");
+    assert_eq!(after.header("location"), Some("/ui/login"));
+
     // Failed logins from one address are limited.
     let mut statuses = Vec::new();
     for _ in 0..6 {
@@ -314,7 +344,7 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
         "POST",
         "/ui/login",
         &form,
-        Some(format!("username=admin&password={}", password(&node)).as_bytes()),
+        Some(b"username=admin&password=a-new-password-for-admin"),
     );
     assert_eq!(limited.status, 429);
     assert!(limited.header("retry-after").is_some());

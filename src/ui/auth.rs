@@ -33,16 +33,14 @@ impl FromRequestParts<AppState> for UiSession {
         let to_login = || Redirect::to("/ui/login").into_response();
         let id = cookie_value(&parts.headers, COOKIE).unwrap_or_default();
         let view = state.sessions.get(id, now()).ok_or_else(to_login)?;
-        // The user may have been disabled or removed since, also by `hadns
-        // user` in another process: the store decides on every request.
+        // The user may have been disabled or removed, or their password
+        // changed, since (also by `hadns user` in another process): the
+        // store decides on every request.
         let store = Arc::clone(state.manager.store());
         let user = view.user.clone();
-        let active = blocking(move || {
-            let users = store.users().map_err(|e| e.to_string())?;
-            Ok(users.iter().any(|u| u.name == user && !u.disabled))
-        })
-        .await
-        .unwrap_or(false);
+        let active = blocking(move || store.credential_stamp(&user).map_err(|e| e.to_string()))
+            .await
+            .is_ok_and(|stamp| stamp == Some(view.stamp));
         if !active {
             state.sessions.remove(id);
             return Err(to_login());
@@ -154,7 +152,9 @@ pub(super) async fn login(
             },
         )
     };
-    if let Err(limited) = state.sessions.login_allowed(client, at) {
+    // The attempt counts against the address from here on (a success
+    // takes it back), so parallel guesses cannot outrun the limit.
+    if let Err(limited) = state.sessions.begin_login(client, at) {
         let mut response = page(
             StatusCode::TOO_MANY_REQUESTS,
             format!(
@@ -177,11 +177,21 @@ pub(super) async fn login(
     };
     let store = Arc::clone(state.manager.store());
     let (name, password) = (form.username.clone(), form.password);
-    let checked = tokio::task::spawn_blocking(move || store.check_password(&name, &password)).await;
+    let turn = state.sessions.password_check_turn().await;
+    let checked = tokio::task::spawn_blocking(move || {
+        let user = store.check_password(&name, &password)?;
+        let stamp = match &user {
+            Some(user) => store.credential_stamp(&user.name)?,
+            None => None,
+        };
+        Ok::<_, store::StoreError>(user.zip(stamp))
+    })
+    .await;
+    drop(turn);
     match checked {
-        Ok(Ok(Some(user))) => {
+        Ok(Ok(Some((user, stamp)))) => {
             state.sessions.login_succeeded(client);
-            let (id, _) = state.sessions.create(&user.name, at);
+            let (id, _) = state.sessions.create(&user.name, stamp, at);
             tracing::info!(user = %user.name, client = %client, "web UI login");
             let mut response = Redirect::to("/ui/").into_response();
             // The server itself speaks plain HTTP (keep it on loopback or
@@ -199,7 +209,6 @@ pub(super) async fn login(
             response
         }
         Ok(Ok(None)) => {
-            state.sessions.login_failed(client, at);
             tracing::warn!(user = %form.username, client = %client, "web UI login failed");
             page(
                 StatusCode::UNAUTHORIZED,
@@ -207,11 +216,14 @@ pub(super) async fn login(
                 form.username,
             )
         }
-        Ok(Err(e)) => page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("The user store could not be read: {e}"),
-            form.username,
-        ),
+        Ok(Err(e)) => {
+            tracing::error!(error = %e, "web UI login: the user store could not be read");
+            page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The user store could not be read; see the server log.".into(),
+                form.username,
+            )
+        }
         Err(e) => page(
             StatusCode::INTERNAL_SERVER_ERROR,
             format!("The login check failed: {e}"),

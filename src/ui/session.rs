@@ -34,12 +34,16 @@ pub(crate) struct SessionView {
     pub user: String,
     /// The token every form of this session carries.
     pub csrf: String,
+    /// The user's credential stamp at login (`Store::credential_stamp`):
+    /// the session ends when the store's differs.
+    pub stamp: [u8; 16],
 }
 
 #[derive(Debug)]
 struct Session {
     user: String,
     csrf: String,
+    stamp: [u8; 16],
     created: u64,
     last_seen: u64,
 }
@@ -51,9 +55,34 @@ struct Inner {
 }
 
 /// Every session of the node, and the failed-login counts.
-#[derive(Default)]
 pub(crate) struct Sessions {
     inner: Mutex<Inner>,
+    password_checks: tokio::sync::Semaphore,
+}
+
+/// Password checks run at once at most (each takes a core for a while).
+const PASSWORD_CHECKS_AT_ONCE: usize = 2;
+
+impl Default for Sessions {
+    fn default() -> Sessions {
+        Sessions {
+            inner: Mutex::default(),
+            password_checks: tokio::sync::Semaphore::new(PASSWORD_CHECKS_AT_ONCE),
+        }
+    }
+}
+
+/// Failed logins are counted per IPv4 address, and per /64 for IPv6.
+fn failure_key(client: IpAddr) -> IpAddr {
+    match client {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(std::net::Ipv6Addr::from(
+                u128::from(v6) & !((1u128 << 64) - 1),
+            )),
+        },
+        v4 => v4,
+    }
 }
 
 /// Why a login may not be tried now.
@@ -72,7 +101,7 @@ impl Sessions {
 
     /// Starts a session for `user`; returns its identifier (for the
     /// cookie) and its view.
-    pub(crate) fn create(&self, user: &str, now: u64) -> (String, SessionView) {
+    pub(crate) fn create(&self, user: &str, stamp: [u8; 16], now: u64) -> (String, SessionView) {
         let id = random_token();
         let csrf = random_token();
         let mut inner = self.lock();
@@ -91,6 +120,7 @@ impl Sessions {
             Session {
                 user: user.to_string(),
                 csrf: csrf.clone(),
+                stamp,
                 created: now,
                 last_seen: now,
             },
@@ -100,6 +130,7 @@ impl Sessions {
             SessionView {
                 user: user.to_string(),
                 csrf,
+                stamp,
             },
         )
     }
@@ -116,7 +147,16 @@ impl Sessions {
         Some(SessionView {
             user: session.user.clone(),
             csrf: session.csrf.clone(),
+            stamp: session.stamp,
         })
+    }
+
+    /// Gives session `id` a new credential stamp (its user just changed
+    /// their own password and stays logged in here).
+    pub(crate) fn restamp(&self, id: &str, stamp: [u8; 16]) {
+        if let Some(session) = self.lock().sessions.get_mut(id) {
+            session.stamp = stamp;
+        }
     }
 
     /// Ends the session `id` (logout).
@@ -132,31 +172,16 @@ impl Sessions {
             .retain(|id, s| s.user != user || id == keep);
     }
 
-    /// Whether `client` may try to log in at `now`.
-    pub(crate) fn login_allowed(&self, client: IpAddr, now: u64) -> Result<(), TooManyFailures> {
+    /// Starts a login attempt from `client` at `now`: refused when the
+    /// address (an IPv6 client by its /64, which one host usually holds
+    /// whole) has used up its failures; otherwise the attempt counts as a
+    /// failure at once, so attempts sent in parallel cannot all slip through
+    /// before their results are in, and [`Sessions::login_succeeded`] takes
+    /// it back.
+    pub(crate) fn begin_login(&self, client: IpAddr, now: u64) -> Result<(), TooManyFailures> {
+        let key = failure_key(client);
         let mut inner = self.lock();
-        let Some(failures) = inner.failures.get_mut(&client) else {
-            return Ok(());
-        };
-        while failures.front().is_some_and(|&t| t + FAILURE_WINDOW <= now) {
-            failures.pop_front();
-        }
-        if failures.len() < MAX_FAILURES {
-            if failures.is_empty() {
-                inner.failures.remove(&client);
-            }
-            return Ok(());
-        }
-        let oldest = failures.front().copied().unwrap_or(now);
-        Err(TooManyFailures {
-            retry_after: (oldest + FAILURE_WINDOW).saturating_sub(now).max(1),
-        })
-    }
-
-    /// Counts a failed login from `client`.
-    pub(crate) fn login_failed(&self, client: IpAddr, now: u64) {
-        let mut inner = self.lock();
-        if inner.failures.len() >= MAX_TRACKED && !inner.failures.contains_key(&client) {
+        if inner.failures.len() >= MAX_TRACKED && !inner.failures.contains_key(&key) {
             inner
                 .failures
                 .retain(|_, f| f.back().is_some_and(|&t| t + FAILURE_WINDOW > now));
@@ -167,16 +192,33 @@ impl Sessions {
                 }
             }
         }
-        let failures = inner.failures.entry(client).or_default();
-        failures.push_back(now);
-        while failures.len() > MAX_FAILURES {
+        let failures = inner.failures.entry(key).or_default();
+        while failures.front().is_some_and(|&t| t + FAILURE_WINDOW <= now) {
             failures.pop_front();
         }
+        if failures.len() >= MAX_FAILURES {
+            let oldest = failures.front().copied().unwrap_or(now);
+            return Err(TooManyFailures {
+                retry_after: (oldest + FAILURE_WINDOW).saturating_sub(now).max(1),
+            });
+        }
+        failures.push_back(now);
+        Ok(())
     }
 
     /// Forgets the failures of `client` after a successful login.
     pub(crate) fn login_succeeded(&self, client: IpAddr) {
-        self.lock().failures.remove(&client);
+        self.lock().failures.remove(&failure_key(client));
+    }
+
+    /// Waits for a turn to check a password: Argon2 is deliberately
+    /// costly, and a burst of logins must not take every CPU.
+    pub(crate) async fn password_check_turn(&self) -> tokio::sync::SemaphorePermit<'_> {
+        // The semaphore is never closed, so acquiring cannot fail.
+        self.password_checks
+            .acquire()
+            .await
+            .expect("the password-check semaphore is never closed")
     }
 }
 
@@ -213,7 +255,7 @@ mod tests {
     #[test]
     fn sessions_expire_when_idle_and_after_the_absolute_limit() {
         let sessions = Sessions::default();
-        let (id, view) = sessions.create("admin", 1_000);
+        let (id, view) = sessions.create("admin", [0; 16], 1_000);
         assert_eq!(view.user, "admin");
         assert_eq!(view.csrf.len(), 64);
         assert_eq!(
@@ -224,7 +266,7 @@ mod tests {
         assert!(sessions.get(&id, 1_000 + IDLE_TIMEOUT + 10).is_some());
         assert!(sessions.get(&id, 1_000 + 2 * IDLE_TIMEOUT + 20).is_none());
 
-        let (busy, _) = sessions.create("admin", 0);
+        let (busy, _) = sessions.create("admin", [0; 16], 0);
         let mut now = 0;
         while now + 3600 < ABSOLUTE_TIMEOUT {
             now += 3600;
@@ -236,9 +278,9 @@ mod tests {
     #[test]
     fn logout_and_user_changes_end_sessions() {
         let sessions = Sessions::default();
-        let (a, _) = sessions.create("alice", 0);
-        let (b, _) = sessions.create("bob", 0);
-        let (a2, _) = sessions.create("alice", 0);
+        let (a, _) = sessions.create("alice", [0; 16], 0);
+        let (b, _) = sessions.create("bob", [0; 16], 0);
+        let (a2, _) = sessions.create("alice", [0; 16], 0);
         assert_ne!(a, a2, "every session gets its own identifier");
         sessions.remove(&a);
         assert!(sessions.get(&a, 1).is_none());
@@ -248,7 +290,7 @@ mod tests {
         );
         assert!(sessions.get(&b, 1).is_some());
         assert!(sessions.get("not-a-session", 1).is_none());
-        let (a3, _) = sessions.create("alice", 0);
+        let (a3, _) = sessions.create("alice", [0; 16], 0);
         sessions.remove_user_except("alice", &a3);
         assert!(sessions.get(&a2, 1).is_none());
         assert!(sessions.get(&a3, 1).is_some());
@@ -258,26 +300,42 @@ mod tests {
     }
 
     #[test]
-    fn failed_logins_are_limited_per_address_and_forgotten_in_time() {
+    fn login_attempts_are_limited_per_address_and_forgotten_in_time() {
         let sessions = Sessions::default();
+        // Five attempts pass (each counted at once, as a failure)…
         for t in 0..MAX_FAILURES as u64 {
-            assert_eq!(sessions.login_allowed(CLIENT, 10 + t), Ok(()));
-            sessions.login_failed(CLIENT, 10 + t);
+            assert_eq!(sessions.begin_login(CLIENT, 10 + t), Ok(()));
         }
+        // …the sixth waits until the first leaves the window.
         assert_eq!(
-            sessions.login_allowed(CLIENT, 20),
+            sessions.begin_login(CLIENT, 20),
             Err(TooManyFailures {
                 retry_after: 10 + FAILURE_WINDOW - 20
             })
         );
-        assert_eq!(sessions.login_allowed(OTHER, 20), Ok(()), "per address");
-        assert_eq!(sessions.login_allowed(CLIENT, 10 + FAILURE_WINDOW), Ok(()));
-        sessions.login_failed(CLIENT, 10 + FAILURE_WINDOW);
+        assert_eq!(sessions.begin_login(OTHER, 20), Ok(()), "per address");
+        assert_eq!(sessions.begin_login(CLIENT, 10 + FAILURE_WINDOW), Ok(()));
+        // A success takes the count back.
         sessions.login_succeeded(CLIENT);
-        for t in 0..MAX_FAILURES as u64 - 1 {
-            sessions.login_failed(CLIENT, 1_000 + t);
+        for t in 0..MAX_FAILURES as u64 {
+            assert_eq!(sessions.begin_login(CLIENT, 1_000 + t), Ok(()));
         }
-        assert_eq!(sessions.login_allowed(CLIENT, 1_010), Ok(()));
+        assert!(sessions.begin_login(CLIENT, 1_010).is_err());
+    }
+
+    #[test]
+    fn ipv6_clients_are_counted_by_their_64() {
+        let sessions = Sessions::default();
+        for i in 0..MAX_FAILURES {
+            let address: IpAddr = format!("2001:db8:1:2::{i:x}").parse().unwrap();
+            assert!(sessions.begin_login(address, 0).is_ok());
+        }
+        let same_64: IpAddr = "2001:db8:1:2:ffff::1".parse().unwrap();
+        assert!(sessions.begin_login(same_64, 1).is_err());
+        let other_64: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert!(sessions.begin_login(other_64, 1).is_ok());
+        let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
+        assert_eq!(failure_key(mapped), CLIENT);
     }
 
     #[test]

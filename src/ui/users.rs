@@ -177,6 +177,15 @@ pub(super) async fn reset_password(
             tracing::info!(user = %form.name, by = %session.view.user, "password reset in the web UI");
             // Other sessions of that user end; this one goes on if it is ours.
             state.sessions.remove_user_except(&form.name, &session.id);
+            if form.name == session.view.user {
+                let store = Arc::clone(state.manager.store());
+                let user = form.name.clone();
+                if let Ok(Some(stamp)) =
+                    blocking(move || store.credential_stamp(&user).map_err(|e| e.to_string())).await
+                {
+                    state.sessions.restamp(&session.id, stamp);
+                }
+            }
             let shown = Shown {
                 what: format!("New password for {}", form.name),
                 note: "Shown only now; the user's other sessions have ended:".into(),

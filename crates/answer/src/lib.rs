@@ -208,7 +208,7 @@ pub fn respond(
     out: &mut Vec<u8>,
 ) -> Outcome {
     respond_with(served, bytes, client, scratch, out, |_, _, _| {
-        Some((served, None))
+        Ok((served, 0, None))
     })
     .0
 }
@@ -236,15 +236,18 @@ pub fn respond_in_views<S: std::ops::Deref<Target = Served>>(
     }
     respond_with(base, bytes, client, scratch, out, |request, key, _| {
         let ecs = request.edns.as_ref().and_then(|e| e.client_subnet.as_ref());
-        let chosen = views.select(client.address.ip(), key, ecs)?;
-        let state = served.get(chosen.index)?;
-        Some((&**state, Some((chosen.index, chosen.ecs_scope))))
+        let chosen = views.select(client.address.ip(), key, ecs);
+        match chosen.index.and_then(|i| served.get(i).map(|s| (i, s))) {
+            Some((index, state)) => Ok((&**state, index, chosen.ecs_scope)),
+            None => Err(chosen.ecs_scope),
+        }
     })
 }
 
 /// The steps every request takes: parse (FORMERR or drop), verify TSIG,
-/// pick the serving state with `choose` (REFUSED when it gives none), set
-/// the ECS scope it decided (0 otherwise), dispatch, sign. `base` answers
+/// pick the serving state with `choose` (its index and the ECS scope that
+/// decided it; REFUSED when it gives none, with the scope that decided
+/// that), set the ECS scope (0 when none), dispatch, sign. `base` answers
 /// what comes before the choice (its settings and keys are the node's).
 fn respond_with<'s>(
     base: &'s Served,
@@ -256,7 +259,7 @@ fn respond_with<'s>(
         &Request<'_>,
         Option<&Name>,
         &Client,
-    ) -> Option<(&'s Served, Option<(usize, Option<u8>)>)>,
+    ) -> Result<(&'s Served, usize, Option<u8>), Option<u8>>,
 ) -> (Outcome, usize) {
     let mut request = Request::empty();
     match request::parse_into(bytes, &mut request) {
@@ -289,15 +292,15 @@ fn respond_with<'s>(
     let reserve = signer.as_ref().map_or(0, ResponseSigner::record_len);
     let key = verified.as_ref().map(|v| v.key().name());
     let chosen = choose(&request, key, client);
+    let scope = match &chosen {
+        Ok((_, _, scope)) | Err(scope) => *scope,
+    };
+    if let Some(subnet) = request.edns.as_mut().and_then(|e| e.client_subnet.as_mut()) {
+        subnet.scope_prefix = scope.unwrap_or(0);
+    }
     let (served, index) = match chosen {
-        Some((served, view)) => {
-            let (index, scope) = view.unwrap_or((0, None));
-            if let Some(subnet) = request.edns.as_mut().and_then(|e| e.client_subnet.as_mut()) {
-                subnet.scope_prefix = scope.unwrap_or(0);
-            }
-            (served, index)
-        }
-        None => {
+        Ok((served, index, _)) => (served, index),
+        Err(_) => {
             // No view admits this client.
             error_response(
                 base,

@@ -57,11 +57,12 @@ pub struct Views {
 /// The view a request belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Selected {
-    /// Its position in the configured order.
-    pub index: usize,
+    /// Its position in the configured order; `None` when no view matches
+    /// (the request is REFUSED).
+    pub index: Option<usize>,
     /// When the choice looked at an EDNS Client Subnet address: how many of
-    /// its leading bits decided it (the answer's SCOPE PREFIX-LENGTH).
-    /// `None` when no ECS address was consulted.
+    /// its leading bits decided it (the answer's SCOPE PREFIX-LENGTH, in
+    /// the option's own family). `None` when no ECS address was consulted.
     pub ecs_scope: Option<u8>,
 }
 
@@ -83,21 +84,24 @@ impl Views {
     }
 
     /// The view for a request from `source`, signed with `key` if any,
-    /// carrying `ecs` if any; `None` when no view matches (REFUSED).
+    /// carrying `ecs` if any.
     pub fn select(
         &self,
         source: IpAddr,
         key: Option<&Name>,
         ecs: Option<&ClientSubnet>,
-    ) -> Option<Selected> {
+    ) -> Selected {
         let subnet = ecs.and_then(ecs_address);
+        // An IPv4-mapped IPv6 subnet is matched as IPv4; its scope is then
+        // counted in IPv6 bits, the 96 fixed ones first.
+        let mapped = ecs.is_some_and(|e| e.family == 2) && subnet.is_some_and(|a| a.is_ipv4());
         let mut scope: Option<u8> = None;
         for (index, view) in self.views.iter().enumerate() {
             if key.is_some_and(|k| view.keys.iter().any(|v| v == k)) {
-                return Some(Selected {
-                    index,
+                return Selected {
+                    index: Some(index),
                     ecs_scope: scope,
-                });
+                };
             }
             let trusted = view.ecs_trusted.as_ref().is_some_and(|trusted| {
                 trusted.allows(Requester {
@@ -111,16 +115,24 @@ impl Views {
             };
             let (admitted, consulted) = view.clients.allows_scoped(Requester { address, key });
             if by_subnet {
+                let consulted = if mapped && consulted > 0 {
+                    consulted.saturating_add(96)
+                } else {
+                    consulted
+                };
                 scope = Some(scope.unwrap_or(0).max(consulted));
             }
             if admitted {
-                return Some(Selected {
-                    index,
+                return Selected {
+                    index: Some(index),
                     ecs_scope: scope,
-                });
+                };
             }
         }
-        None
+        Selected {
+            index: None,
+            ecs_scope: scope,
+        }
     }
 }
 
@@ -136,7 +148,10 @@ fn ecs_address(ecs: &ClientSubnet) -> Option<IpAddr> {
             let octets: [u8; 4] = ecs.address[..4].try_into().ok()?;
             Some(IpAddr::V4(Ipv4Addr::from(octets)))
         }
-        2 => Some(IpAddr::V6(Ipv6Addr::from(ecs.address))),
+        2 => {
+            let v6 = Ipv6Addr::from(ecs.address);
+            Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4))
+        }
         _ => None,
     }
 }
@@ -182,7 +197,7 @@ mod tests {
             View::new("a", list(&["127.0.0.2"]), vec![], None),
             View::new("b", list(&["any"]), vec![], None),
         ]);
-        let pick = |source: &str| views.select(ip(source), None, None).map(|s| s.index);
+        let pick = |source: &str| views.select(ip(source), None, None).index;
         assert_eq!(pick("127.0.0.2"), Some(0));
         assert_eq!(pick("127.0.0.3"), Some(1));
         assert_eq!(pick("::1"), Some(1));
@@ -193,11 +208,11 @@ mod tests {
             None,
         )]);
         assert_eq!(
-            closed.select(ip("127.0.0.3"), None, None),
+            closed.select(ip("127.0.0.3"), None, None).index,
             None,
             "no view: REFUSED"
         );
-        assert_eq!(closed.select(ip("127.0.0.4"), None, None).unwrap().index, 0);
+        assert_eq!(closed.select(ip("127.0.0.4"), None, None).index, Some(0));
     }
 
     #[test]
@@ -209,29 +224,24 @@ mod tests {
         ]);
         let lower: Name = "internal-key.".parse().unwrap();
         assert_eq!(
-            views
-                .select(ip("192.0.2.1"), Some(&lower), None)
-                .unwrap()
-                .index,
-            0
+            views.select(ip("192.0.2.1"), Some(&lower), None).index,
+            Some(0)
         );
         let other: Name = "other.".parse().unwrap();
         assert_eq!(
-            views
-                .select(ip("192.0.2.1"), Some(&other), None)
-                .unwrap()
-                .index,
-            1
+            views.select(ip("192.0.2.1"), Some(&other), None).index,
+            Some(1)
         );
-        assert_eq!(views.select(ip("192.0.2.1"), None, None).unwrap().index, 1);
+        assert_eq!(views.select(ip("192.0.2.1"), None, None).index, Some(1));
         // `key NAME` inside match_clients works too.
         let by_list = Views::new(vec![View::new("k", list(&["key other"]), vec![], None)]);
         assert!(
             by_list
                 .select(ip("192.0.2.1"), Some(&other), None)
+                .index
                 .is_some()
         );
-        assert!(by_list.select(ip("192.0.2.1"), None, None).is_none());
+        assert!(by_list.select(ip("192.0.2.1"), None, None).index.is_none());
     }
 
     #[test]
@@ -251,11 +261,11 @@ mod tests {
             ),
         ]);
         let resolver = ip("127.0.0.1");
-        let pick = |ecs: &str| views.select(resolver, None, Some(&subnet(ecs))).unwrap();
+        let pick = |ecs: &str| views.select(resolver, None, Some(&subnet(ecs)));
         assert_eq!(
             pick("10.1.2.0/24"),
             Selected {
-                index: 0,
+                index: Some(0),
                 ecs_scope: Some(17)
             },
             "the /17 exclusion was consulted, so 17 bits decided"
@@ -263,14 +273,14 @@ mod tests {
         assert_eq!(
             pick("10.1.200.0/24"),
             Selected {
-                index: 1,
+                index: Some(1),
                 ecs_scope: Some(17)
             }
         );
         assert_eq!(
             pick("10.2.0.0/24"),
             Selected {
-                index: 1,
+                index: Some(1),
                 ecs_scope: Some(15)
             },
             "east's prefixes were looked at before west admitted it: 10.2 leaves 10.1 at bit 15"
@@ -279,24 +289,42 @@ mod tests {
         // no scope is claimed.
         assert_eq!(
             views.select(ip("192.0.2.53"), None, Some(&subnet("10.1.2.0/24"))),
-            Some(Selected {
-                index: 1,
+            Selected {
+                index: Some(1),
                 ecs_scope: None
-            })
+            }
         );
         // SOURCE PREFIX-LENGTH 0: no client information; the resolver's
         // address decides.
         assert_eq!(
             views.select(resolver, None, Some(&subnet("0.0.0.0/0"))),
-            Some(Selected {
-                index: 1,
+            Selected {
+                index: Some(1),
                 ecs_scope: None
-            })
+            }
         );
-        let v6 = views
-            .select(resolver, None, Some(&subnet("2001:db8::/56")))
-            .unwrap();
-        assert_eq!(v6.index, 1, "no IPv6 prefix in east");
+        let v6 = views.select(resolver, None, Some(&subnet("2001:db8::/56")));
+        assert_eq!(v6.index, Some(1), "no IPv6 prefix in east");
         assert_eq!(v6.ecs_scope, Some(0));
+        // When no view admits the subnet, the scope that decided so is
+        // still given (the REFUSED answer carries it).
+        let only_east = Views::new(vec![View::new(
+            "east",
+            list(&["10.1.0.0/16"]),
+            vec![],
+            Some(list(&["127.0.0.0/8"])),
+        )]);
+        assert_eq!(
+            only_east.select(resolver, None, Some(&subnet("10.2.0.0/24"))),
+            Selected {
+                index: None,
+                ecs_scope: Some(15)
+            }
+        );
+        // An IPv4-mapped IPv6 subnet matches the IPv4 rules, with a scope
+        // in IPv6 bits.
+        let mapped = views.select(resolver, None, Some(&subnet("::ffff:10.1.2.0/120")));
+        assert_eq!(mapped.index, Some(0));
+        assert_eq!(mapped.ecs_scope, Some(96 + 17));
     }
 }

@@ -201,6 +201,35 @@ impl Store {
         }
     }
 
+    /// A value that changes whenever the user's password does, or `None`
+    /// when the user does not exist or is disabled: a web session taken
+    /// with one stamp ends when the stamp changes (a password reset from
+    /// any process, `hadns user passwd` included). Derived from the stored
+    /// hash; it reveals nothing usable about the password.
+    pub fn credential_stamp(&self, name: &str) -> Result<Option<[u8; 16]>, StoreError> {
+        let found = self.read(
+            || format!("reading user `{name}`"),
+            |tx| {
+                Ok(tx
+                    .query_row(
+                        "SELECT password_hash, disabled FROM users WHERE name = ?1",
+                        [name],
+                        |r| Ok((r.get::<_, String>(0)?, r.get::<_, bool>(1)?)),
+                    )
+                    .optional()?)
+            },
+        )?;
+        Ok(match found {
+            Some((hash, false)) => {
+                let digest = Sha256::digest(hash.as_bytes());
+                let mut stamp = [0u8; 16];
+                stamp.copy_from_slice(&digest[..16]);
+                Some(stamp)
+            }
+            _ => None,
+        })
+    }
+
     /// Sets a user's password.
     pub fn set_password(&self, name: &str, password: &str) -> Result<(), WriteError> {
         let hash = self.hash_password(password)?;

@@ -171,6 +171,9 @@ pub enum Problem {
     /// Includes nested deeper than the limit.
     #[error("$INCLUDE nested more than {0} files deep")]
     IncludeTooDeep(usize),
+    /// More records than an untrusted zone file may make.
+    #[error("more than {0} records: an uploaded zone file may not make more")]
+    TooManyRecords(usize),
     /// `$INCLUDE` in text that may not read files (an upload).
     #[error(
         "$INCLUDE is not allowed here: this zone file was uploaded, and may not read files on the server"

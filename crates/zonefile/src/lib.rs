@@ -106,8 +106,12 @@ pub fn parse_str(
     parse_bytes(text.as_bytes(), origin, name_for_errors)
 }
 
+/// The most records [`parse_untrusted`] makes.
+pub const MAX_UNTRUSTED_RECORDS: usize = 1_000_000;
+
 /// Reads zone file text from an untrusted source (an upload): like
-/// [`parse_bytes`], but `$INCLUDE` is an error instead of reading a file.
+/// [`parse_bytes`], but `$INCLUDE` is an error instead of reading a file,
+/// and at most [`MAX_UNTRUSTED_RECORDS`] records are made.
 pub fn parse_untrusted(
     bytes: &[u8],
     origin: &Name,
@@ -115,6 +119,7 @@ pub fn parse_untrusted(
 ) -> Result<ZoneFile, Vec<Diagnostic>> {
     let mut loader = load::Loader::new(origin);
     loader.forbid_includes();
+    loader.limit_records(MAX_UNTRUSTED_RECORDS);
     loader.load_top(name_for_errors, bytes);
     loader.finish()
 }

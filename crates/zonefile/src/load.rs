@@ -43,6 +43,9 @@ pub(crate) struct Loader {
     gave_up: bool,
     /// Whether `$INCLUDE` may read files (not for text from the network).
     includes_allowed: bool,
+    /// The most records this load may make (`$GENERATE` makes many from
+    /// one line); `None`: no limit.
+    max_records: Option<usize>,
 }
 
 /// Indices of earlier records sharing one duplicate-detection hash.
@@ -79,6 +82,7 @@ impl Loader {
             include_stack: Vec::new(),
             gave_up: false,
             includes_allowed: true,
+            max_records: None,
         }
     }
 
@@ -86,6 +90,12 @@ impl Loader {
     /// this machine's files (a zone file uploaded through the web UI).
     pub fn forbid_includes(&mut self) {
         self.includes_allowed = false;
+    }
+
+    /// Stops with an error once `max` records are made (untrusted text,
+    /// where a few `$GENERATE` lines could otherwise ask for billions).
+    pub fn limit_records(&mut self, max: usize) {
+        self.max_records = Some(max);
     }
 
     /// Parses the top file's bytes.
@@ -244,6 +254,16 @@ impl Loader {
             ttl,
             rdata,
         };
+        if self
+            .max_records
+            .is_some_and(|max| self.records.len() >= max)
+        {
+            let max = self.max_records.unwrap_or_default();
+            self.error(file, line, Problem::TooManyRecords(max));
+            // One error says it; the rest of the text is not read.
+            self.gave_up = true;
+            return;
+        }
         if self.is_duplicate(&record) {
             return;
         }

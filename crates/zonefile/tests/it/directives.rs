@@ -240,6 +240,19 @@ fn untrusted_text_may_not_include_files() {
             "{message}"
         );
     }
+    // `$GENERATE` cannot make an upload blow up: the records stop at the
+    // limit with one error.
+    let mut text = String::from("$TTL 60\n");
+    for i in 0..20 {
+        text.push_str(&format!("$GENERATE 0-65535 h{i}-$ A 192.0.2.1\n"));
+    }
+    let errors = zonefile::parse_untrusted(text.as_bytes(), &origin(), &name).unwrap_err();
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert!(
+        errors[0].to_string().contains("more than 1000000 records"),
+        "{}",
+        errors[0]
+    );
     // The same text from a trusted file reads the include.
     let zone = zonefile::parse_str("$TTL 60\n$INCLUDE secret.zone\n", &origin(), &name).unwrap();
     assert_eq!(lines(&zone), vec!["s.example.com. 60 IN A 192.0.2.9"]);
