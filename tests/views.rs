@@ -101,6 +101,11 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
             root.join(format!("{view}.zone")).display()
         )
     };
+    let geo_and_localhost = zone("geo", "")
+        + &format!(
+            "[[zone]]\nname = \"localhost\"\nview = \"a\"\nfile = \"{}\"\n",
+            root.join("a-localhost.zone").display()
+        );
     let config = format!(
         "version = 1\n[node]\ndata_dir = \"{data}\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = true\nudp_workers = 1\n\
          {keys}\
@@ -116,11 +121,7 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
                 "allow_transfer = [\"key a-xfr\"]\nnotify = [\"127.0.0.1:{notify_a}\"]\nnotify_key = \"a-xfr\"\n"
             )
         ),
-        format!(
-            "{}[[zone]]\nname = \"localhost\"\nview = \"a\"\nfile = \"{}\"\n",
-            zone("geo", ""),
-            root.join("a-localhost.zone").display()
-        ),
+        geo_and_localhost,
         zone(
             "b",
             &format!(
