@@ -34,6 +34,7 @@ pub(crate) mod cluster;
 mod error;
 mod extract;
 mod history;
+mod limits;
 mod server;
 mod zones;
 
@@ -68,9 +69,9 @@ pub async fn serve(
     settings: HttpSettings,
 ) {
     let app = router(manager, settings);
-    let listener = listener.tap_io(|stream| {
+    let listener = limits::CappedListener::new(listener).tap_io(|stream| {
         // Replies go out as soon as they are written.
-        let _ = stream.set_nodelay(true);
+        let _ = stream.get_mut().set_nodelay(true);
     });
     // The client's address: the web UI counts failed logins per address.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
