@@ -6,7 +6,9 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use answer::{Catalog, Client, Scratch, Served, Settings, respond};
+use answer::acl::{MatchList, parse_match_rule};
+use answer::view::{View, Views};
+use answer::{Catalog, Client, Scratch, Served, Settings, respond, respond_in_views};
 use zone::{BuildOptions, Transport, Zone};
 
 fn corpus(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
@@ -51,9 +53,29 @@ fn served() -> Served {
     }
 }
 
+/// The views the fuzz target answers through as well.
+fn views() -> Views {
+    let list = |items: &[&str]| {
+        let rules: Vec<_> = items.iter().map(|i| parse_match_rule(i).unwrap()).collect();
+        MatchList::compile(&rules, &|_| None).unwrap()
+    };
+    Views::new(vec![
+        View::new("keyed", list(&[]), vec!["k.".parse().unwrap()], None),
+        View::new(
+            "geo",
+            list(&["!10.1.128.0/17", "10.0.0.0/8", "2001:db8::/32"]),
+            vec![],
+            Some(list(&["127.0.0.0/8"])),
+        ),
+        View::new("rest", list(&["!198.51.100.0/24", "any"]), vec![], None),
+    ])
+}
+
 #[test]
 fn request_corpus_replays_cleanly() {
     let served = served();
+    let views = views();
+    let lanes = [&served, &served, &served];
     let inputs = corpus("request");
     assert!(inputs.len() >= 20, "the request corpus is missing");
     let mut scratch = Scratch::default();
@@ -77,6 +99,14 @@ fn request_corpus_replays_cleanly() {
                 if transport == Transport::Udp {
                     assert!(out.len() <= 1232, "{}", path.display());
                 }
+            }
+            let (outcome, view) =
+                respond_in_views(&views, &lanes, data, &client, &mut scratch, &mut out);
+            assert!(view < lanes.len(), "{}", path.display());
+            if outcome.is_reply() {
+                let reply = wire::Message::parse(&out)
+                    .unwrap_or_else(|e| panic!("{}: reply does not parse: {e}", path.display()));
+                assert_eq!(reply.header.id.to_be_bytes(), [data[0], data[1]]);
             }
         }
     }
