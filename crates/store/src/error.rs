@@ -103,6 +103,17 @@ pub enum WriteError {
     /// No zone with this name is in the store.
     #[error("no zone {0} in the store")]
     NoSuchZone(Name),
+    /// No view with this name is known to the store.
+    #[error("no view `{0}`")]
+    NoSuchView(String),
+    /// A change to the base data that a view's own data makes invalid there.
+    #[error("in view {view}: {error}")]
+    InView {
+        /// The view.
+        view: String,
+        /// What is wrong there.
+        error: Box<WriteError>,
+    },
     /// A zone with this name is already in the store.
     #[error("zone {0} already exists")]
     ZoneExists(Name),

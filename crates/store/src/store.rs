@@ -432,6 +432,22 @@ impl Store {
         change: &ChangeSet,
         meta: &ChangeMeta,
     ) -> Result<Applied, WriteError> {
+        self.apply_with_views(zone, change, meta)
+            .map(|(base, _)| base)
+    }
+
+    /// Like [`Store::apply`] (a change to the base data every view shares),
+    /// also saying what it did to each view with data of its own: a view
+    /// that overrides none of the changed RRsets gets the change too, as
+    /// its own serial bump and journal entry; a view overriding all of them
+    /// is untouched and not listed. Views without data of their own serve
+    /// the base itself (its serial too) and are not listed either.
+    pub fn apply_with_views(
+        &self,
+        zone: &Name,
+        change: &ChangeSet,
+        meta: &ChangeMeta,
+    ) -> Result<(Applied, Vec<(String, Applied)>), WriteError> {
         self.write(
             || format!("applying a change to {zone}"),
             |tx| {
@@ -447,7 +463,86 @@ impl Store {
                 for one in &change.changes {
                     edit.apply(one)?;
                 }
-                commit(tx, &row, edit, meta, SerialRule::Bump)
+                commit_with_views(tx, &row, edit, meta, SerialRule::Bump)
+            },
+        )
+    }
+
+    /// Makes sure the store knows each of these views (the configuration's
+    /// `[[view]]` names); views it knows besides are kept, with their data.
+    pub fn sync_views(&self, names: &[&str], now: u64) -> Result<(), WriteError> {
+        self.write(
+            || "recording the configured views".to_string(),
+            |tx| {
+                for name in names {
+                    tx.prepare_cached(
+                        "INSERT INTO views (name, created_at) VALUES (?1, ?2)
+                         ON CONFLICT (name) DO NOTHING",
+                    )?
+                    .execute(params![name, sql_time(now)])?;
+                }
+                Ok(())
+            },
+        )
+    }
+
+    /// Applies a change set to view `view`'s copy of a zone: the RRsets it
+    /// changes become the view's own (overrides of the base; an RRset the
+    /// view deletes is hidden in it), checked as the whole view would be,
+    /// with the view's own serial bump and journal entry. The base and the
+    /// other views are untouched.
+    pub fn apply_in_view(
+        &self,
+        zone: &Name,
+        view: &str,
+        change: &ChangeSet,
+        meta: &ChangeMeta,
+    ) -> Result<Applied, WriteError> {
+        self.write(
+            || format!("applying a change to {zone} in view {view}"),
+            |tx| {
+                let row =
+                    find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
+                let view_id =
+                    view_id(tx, view)?.ok_or_else(|| WriteError::NoSuchView(view.to_string()))?;
+                let mut names: BTreeSet<Name> = change
+                    .changes
+                    .iter()
+                    .map(|c| c.name.to_lowercase())
+                    .collect();
+                names.insert(row.apex.clone());
+                let base = load_rrsets_at(tx, row.id, &names)?;
+                let over = load_overrides_at(tx, row.id, view_id, &names)?;
+                let mut edit = Edit::new(&row.apex, merge(&base, &over));
+                for one in &change.changes {
+                    edit.apply(one)?;
+                }
+                let plan = settle(&row, &mut edit, meta.now, SerialRule::Bump)?;
+                write_overrides(tx, row.id, view_id, &edit, &base)?;
+                if plan.changes_served_data() {
+                    append_journal_in(tx, row.id, Some(view_id), &plan, meta)?;
+                }
+                Ok(applied_of(&row, plan))
+            },
+        )
+    }
+
+    /// What view `view` serves of `zone`: the base with the view's own
+    /// RRsets in place of (or hiding) the base's. Empty for an unknown zone.
+    pub fn zone_records_in_view(&self, zone: &Name, view: &str) -> Result<Vec<Record>, StoreError> {
+        self.read(
+            || format!("reading the records of {zone} in view {view}"),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(Vec::new());
+                };
+                let base = load_all_rrsets(tx, row.id)?;
+                let Some(view_id) = view_id(tx, view)? else {
+                    return Ok(served_records(&row.apex, &base));
+                };
+                let names: BTreeSet<Name> = override_names(tx, row.id, view_id)?;
+                let over = load_overrides_at(tx, row.id, view_id, &names)?;
+                Ok(served_records(&row.apex, &merge(&base, &over)))
             },
         )
     }
@@ -722,8 +817,79 @@ fn settle(row: &ZoneRow, edit: &mut Edit, now: u64, rule: SerialRule) -> Result<
 
 /// Checks, plans and writes a working copy: RRsets, comments, the journal
 /// entry when served data changes, and the zone's update time when
-/// anything was written.
+/// anything was written; then the same change in every view with data of
+/// its own (see [`commit_with_views`]).
 fn commit(
+    tx: &Connection,
+    row: &ZoneRow,
+    edit: Edit,
+    meta: &ChangeMeta,
+    rule: SerialRule,
+) -> Result<Applied, WriteError> {
+    commit_with_views(tx, row, edit, meta, rule).map(|(base, _)| base)
+}
+
+/// Commits a change to the base data, then carries it into each view
+/// with data of its own (its own SOA): where the view's copy at the edited
+/// names differs afterwards, it is checked as the whole view, gets its own
+/// serial bump and journal entry, and is listed. Views without data of
+/// their own are the base itself and need nothing.
+fn commit_with_views(
+    tx: &Connection,
+    row: &ZoneRow,
+    edit: Edit,
+    meta: &ChangeMeta,
+    rule: SerialRule,
+) -> Result<(Applied, Vec<(String, Applied)>), WriteError> {
+    let views = all_views(tx)?;
+    if views.is_empty() {
+        return Ok((commit_base(tx, row, edit, meta, rule)?, Vec::new()));
+    }
+    let base_old = edit.old.clone();
+    let touched = edit.touched.clone();
+    let mut names: BTreeSet<Name> = base_old.keys().map(|(n, _)| n.clone()).collect();
+    names.extend(edit.new.keys().map(|(n, _)| n.clone()));
+    names.insert(row.apex.clone());
+    let (applied, base_new) = commit_base_keeping(tx, row, edit, meta, rule)?;
+    let mut changed = Vec::new();
+    for (view_id, view_name) in views {
+        let over = load_overrides_at(tx, row.id, view_id, &names)?;
+        if !over.contains_key(&(row.apex.clone(), Rtype::SOA)) {
+            continue;
+        }
+        let mut view_edit = Edit::new(&row.apex, merge(&base_old, &over));
+        view_edit.new = merge(&base_new, &over);
+        view_edit.touched = touched.clone();
+        if view_edit.old == view_edit.new {
+            continue;
+        }
+        let plan = settle(row, &mut view_edit, meta.now, SerialRule::Bump)
+            .map_err(|e| in_view(e, &view_name))?;
+        write_overrides(tx, row.id, view_id, &view_edit, &base_new)?;
+        if plan.changes_served_data() {
+            append_journal_in(tx, row.id, Some(view_id), &plan, meta)?;
+        }
+        changed.push((view_name, applied_of(row, plan)));
+    }
+    Ok((applied, changed))
+}
+
+/// [`commit_base`], also returning the base RRsets as written at the
+/// edited names.
+fn commit_base_keeping(
+    tx: &Connection,
+    row: &ZoneRow,
+    mut edit: Edit,
+    meta: &ChangeMeta,
+    rule: SerialRule,
+) -> Result<(Applied, BTreeMap<RrsetKey, RrsetState>), WriteError> {
+    let plan = settle(row, &mut edit, meta.now, rule)?;
+    let base_new = edit.new.clone();
+    Ok((write_committed(tx, row, edit, plan, meta)?, base_new))
+}
+
+/// Checks, plans and writes a change to the base data only.
+fn commit_base(
     tx: &Connection,
     row: &ZoneRow,
     mut edit: Edit,
@@ -731,9 +897,20 @@ fn commit(
     rule: SerialRule,
 ) -> Result<Applied, WriteError> {
     let plan = settle(row, &mut edit, meta.now, rule)?;
+    write_committed(tx, row, edit, plan, meta)
+}
+
+/// Writes a settled base change: RRsets, comments, journal, update time.
+fn write_committed(
+    tx: &Connection,
+    row: &ZoneRow,
+    edit: Edit,
+    plan: Plan,
+    meta: &ChangeMeta,
+) -> Result<Applied, WriteError> {
     let wrote = write_edit(tx, row.id, &edit)?;
     if plan.changes_served_data() {
-        append_journal(tx, row.id, &plan, meta)?;
+        append_journal_in(tx, row.id, None, &plan, meta)?;
     }
     if wrote {
         tx.execute(
@@ -741,13 +918,185 @@ fn commit(
             params![sql_time(meta.now), row.id],
         )?;
     }
-    Ok(Applied {
+    Ok(applied_of(row, plan))
+}
+
+/// The outcome of a committed plan.
+fn applied_of(row: &ZoneRow, plan: Plan) -> Applied {
+    Applied {
         zone: row.apex.clone(),
         from: plan.from,
         to: plan.to,
         removed: plan.removed,
         added: plan.added,
-    })
+    }
+}
+
+/// A refusal found in one view's copy says so.
+fn in_view(error: WriteError, view: &str) -> WriteError {
+    match error {
+        WriteError::Validation {
+            name,
+            rtype,
+            reason,
+        } => WriteError::InView {
+            view: view.to_string(),
+            error: Box::new(WriteError::Validation {
+                name,
+                rtype,
+                reason,
+            }),
+        },
+        other => other,
+    }
+}
+
+/// Every view the store knows: (id, name).
+fn all_views(tx: &Connection) -> Result<Vec<(i64, String)>, StoreError> {
+    let mut statement = tx.prepare_cached("SELECT id, name FROM views ORDER BY id")?;
+    let views = statement
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(views)
+}
+
+/// The id of view `name`.
+fn view_id(tx: &Connection, name: &str) -> Result<Option<i64>, StoreError> {
+    Ok(tx
+        .prepare_cached("SELECT id FROM views WHERE name = ?1")?
+        .query_row([name], |r| r.get(0))
+        .optional()?)
+}
+
+/// The owners a view has RRsets of its own at.
+fn override_names(
+    tx: &Connection,
+    zone_id: i64,
+    view_id: i64,
+) -> Result<BTreeSet<Name>, StoreError> {
+    let mut statement =
+        tx.prepare_cached("SELECT DISTINCT owner FROM rrsets WHERE zone_id = ?1 AND view_id = ?2")?;
+    let owners = statement
+        .query_map(params![zone_id, view_id], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    owners
+        .iter()
+        .map(|o| decode_name(o, "owner name"))
+        .collect()
+}
+
+/// A view's own RRsets at `names`: `Some` replaces the base's set, `None`
+/// hides it (an override row without records).
+fn load_overrides_at(
+    tx: &Connection,
+    zone_id: i64,
+    view_id: i64,
+    names: &BTreeSet<Name>,
+) -> Result<BTreeMap<RrsetKey, Option<RrsetState>>, StoreError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT s.owner, s.rtype, s.ttl, r.rdata, r.content, r.disabled
+         FROM rrsets s LEFT JOIN records r ON r.rrset_id = s.id
+         WHERE s.zone_id = ?1 AND s.view_id = ?2 AND s.owner = ?3
+         ORDER BY s.id, r.id",
+    )?;
+    let mut sets: BTreeMap<RrsetKey, Option<RrsetState>> = BTreeMap::new();
+    for name in names {
+        let mut rows = statement.query(params![zone_id, view_id, name.as_wire()])?;
+        while let Some(row) = rows.next()? {
+            let owner: Vec<u8> = row.get(0)?;
+            let key = (decode_name(&owner, "owner name")?, Rtype(row.get(1)?));
+            let ttl: u32 = row.get(2)?;
+            let rdata: Option<Vec<u8>> = row.get(3)?;
+            let entry = sets.entry(key).or_insert(None);
+            if let Some(rdata) = rdata {
+                let record = StoredRecord {
+                    rdata,
+                    content: row.get(4)?,
+                    disabled: row.get(5)?,
+                };
+                entry
+                    .get_or_insert_with(|| RrsetState {
+                        ttl,
+                        records: Vec::new(),
+                    })
+                    .records
+                    .push(record);
+            }
+        }
+    }
+    Ok(sets)
+}
+
+/// The base with a view's own RRsets in place of (or hiding) the base's.
+fn merge(
+    base: &BTreeMap<RrsetKey, RrsetState>,
+    over: &BTreeMap<RrsetKey, Option<RrsetState>>,
+) -> BTreeMap<RrsetKey, RrsetState> {
+    let mut merged = base.clone();
+    for (key, set) in over {
+        match set {
+            Some(set) => {
+                merged.insert(key.clone(), set.clone());
+            }
+            None => {
+                merged.remove(key);
+            }
+        }
+    }
+    merged
+}
+
+/// Stores a view's copy at the edited names as overrides of `base`: where
+/// the view's set equals the base's, the view keeps none of its own.
+fn write_overrides(
+    tx: &Connection,
+    zone_id: i64,
+    view_id: i64,
+    edit: &Edit,
+    base: &BTreeMap<RrsetKey, RrsetState>,
+) -> Result<(), StoreError> {
+    let keys: BTreeSet<&RrsetKey> = edit
+        .old
+        .keys()
+        .chain(edit.new.keys())
+        .chain(base.keys())
+        .collect();
+    for key in keys {
+        let (wanted, shared) = (edit.new.get(key), base.get(key));
+        tx.prepare_cached(
+            "DELETE FROM rrsets WHERE zone_id = ?1 AND view_id = ?2 AND owner = ?3 AND rtype = ?4",
+        )?
+        .execute(params![zone_id, view_id, key.0.as_wire(), key.1.0])?;
+        if wanted == shared {
+            continue;
+        }
+        tx.prepare_cached(
+            "INSERT INTO rrsets (zone_id, view_id, owner, rtype, ttl, sort_key, owner_text)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )?
+        .execute(params![
+            zone_id,
+            view_id,
+            key.0.as_wire(),
+            key.1.0,
+            wanted.map_or(0, |s| s.ttl),
+            crate::schema::owner_sort_key(&key.0),
+            key.0.to_string()
+        ])?;
+        let rrset_id = tx.last_insert_rowid();
+        let mut insert = tx.prepare_cached(
+            "INSERT INTO records (rrset_id, rdata, content, disabled) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        for record in wanted.map(|s| s.records.as_slice()).unwrap_or_default() {
+            insert.execute(params![
+                rrset_id,
+                record.rdata,
+                record.content,
+                record.disabled
+            ])?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes the RRsets and comment lists that differ from what is stored.
@@ -825,16 +1174,17 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
 }
 
 /// Appends the journal entry of a committed change.
-fn append_journal(
+fn append_journal_in(
     tx: &Connection,
     zone_id: i64,
+    view_id: Option<i64>,
     plan: &Plan,
     meta: &ChangeMeta,
 ) -> Result<(), StoreError> {
     tx.prepare_cached(
         "INSERT INTO journal (zone_id, view_id, serial_from, serial_to, author, source,
                               changed_at, comment, removed_count, added_count, removed, added)
-         VALUES (?1, NULL, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+         VALUES (?1, ?12, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         zone_id,
@@ -848,6 +1198,7 @@ fn append_journal(
         plan.added.len() as i64,
         journal::encode_records(&plan.removed),
         journal::encode_records(&plan.added),
+        view_id,
     ])?;
     Ok(())
 }

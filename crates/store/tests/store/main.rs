@@ -10,3 +10,4 @@ mod operations;
 mod paging;
 mod serials;
 mod validation;
+mod views;
