@@ -453,12 +453,7 @@ impl Store {
             |tx| {
                 let row =
                     find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
-                let mut names: BTreeSet<Name> = change
-                    .changes
-                    .iter()
-                    .map(|c| c.name.to_lowercase())
-                    .collect();
-                names.insert(row.apex.clone());
+                let names = changed_names(&row, change);
                 let mut edit = Edit::new(&row.apex, load_rrsets_at(tx, row.id, &names)?);
                 for one in &change.changes {
                     edit.apply(one)?;
@@ -505,12 +500,7 @@ impl Store {
                     find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
                 let view_id =
                     view_id(tx, view)?.ok_or_else(|| WriteError::NoSuchView(view.to_string()))?;
-                let mut names: BTreeSet<Name> = change
-                    .changes
-                    .iter()
-                    .map(|c| c.name.to_lowercase())
-                    .collect();
-                names.insert(row.apex.clone());
+                let names = changed_names(&row, change);
                 let base = load_rrsets_at(tx, row.id, &names)?;
                 let over = load_overrides_at(tx, row.id, view_id, &names)?;
                 let mut edit = Edit::new(&row.apex, merge(&base, &over));
@@ -919,6 +909,18 @@ fn write_committed(
         )?;
     }
     Ok(applied_of(row, plan))
+}
+
+/// The owners a change set touches, and the apex (whose SOA and NS every
+/// change is checked against).
+fn changed_names(row: &ZoneRow, change: &ChangeSet) -> BTreeSet<Name> {
+    let mut names: BTreeSet<Name> = change
+        .changes
+        .iter()
+        .map(|c| c.name.to_lowercase())
+        .collect();
+    names.insert(row.apex.clone());
+    names
 }
 
 /// The outcome of a committed plan.
