@@ -62,6 +62,17 @@ pub enum Elsewhere {
     Secondary(Vec<SocketAddr>),
 }
 
+impl Elsewhere {
+    /// Where the zone comes from, for messages: "from the zone file …" or
+    /// "as a secondary".
+    pub fn describe(&self) -> String {
+        match self {
+            Elsewhere::File(path) => format!("from the zone file {}", path.display()),
+            Elsewhere::Secondary(_) => "as a secondary".to_string(),
+        }
+    }
+}
+
 /// Why a management call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ManageError {
@@ -160,7 +171,7 @@ impl Manager {
                 failures.push(format!(
                     "zone {} is in the store and also configured {}; remove one",
                     info.name,
-                    describe(other)
+                    other.describe()
                 ));
                 continue;
             }
@@ -233,7 +244,7 @@ impl Manager {
         match self.elsewhere.get(&zone.to_lowercase()) {
             Some(other) => Err(ManageError::NotInStore {
                 zone: zone.clone(),
-                why: format!("it is configured {}", describe(other)),
+                why: format!("it is configured {}", other.describe()),
             }),
             None => Ok(()),
         }
@@ -516,14 +527,6 @@ impl Manager {
         if let Err(e) = self.replicator.primary_changed(&apex, zone, diff) {
             tracing::error!(zone = %apex, error = %e, "change committed but not published");
         }
-    }
-}
-
-/// Where a non-store zone comes from, for messages.
-fn describe(elsewhere: &Elsewhere) -> String {
-    match elsewhere {
-        Elsewhere::File(path) => format!("with file {}", path.display()),
-        Elsewhere::Secondary(_) => "as a secondary".to_string(),
     }
 }
 

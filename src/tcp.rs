@@ -115,14 +115,19 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
-        let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
         let client = Client {
             address: peer,
             transport: Transport::Tcp,
             now: unix_now(),
         };
-        let (outcome, view) =
-            answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply);
+        let (outcome, view) = if views.is_empty() {
+            let served = lanes[0].state.load();
+            let outcome = answer::respond(&served, &request, &client, &mut scratch, &mut reply);
+            (outcome, 0)
+        } else {
+            let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
+            answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply)
+        };
         match outcome {
             Outcome::Drop => continue,
             Outcome::Reply => {
@@ -135,7 +140,6 @@ async fn connection(
                 // Only store zones get tickets, and they exist only where a
                 // manager does.
                 let Some(manager) = &manager else { continue };
-                drop(served);
                 let reply = manager.update(*ticket).await;
                 writer
                     .write_all(&(reply.len() as u16).to_be_bytes())
@@ -144,7 +148,6 @@ async fn connection(
             }
             Outcome::Transfer(ticket) => {
                 // RFC 5936 §4.1: the connection may carry more requests after.
-                drop(served);
                 writer.flush().await?;
                 // The view that admitted the request owns the zone.
                 let Some(lane) = lanes.get(view) else {

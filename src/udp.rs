@@ -251,8 +251,13 @@ impl Worker {
                     }
                 }
             }
+            // With views, every view's state for this batch; without, the
+            // one state is read in place, as before views existed.
+            let single = self.views.is_empty();
             current.clear();
-            current.extend(caches.iter_mut().map(|c| Arc::clone(c.load())));
+            if !single {
+                current.extend(caches.iter_mut().map(|c| Arc::clone(c.load())));
+            }
             let now = crate::tcp::unix_now();
             let mut replies = 0;
             for i in 0..received as usize {
@@ -274,14 +279,21 @@ impl Worker {
                     transport: Transport::Udp,
                     now,
                 };
-                let (outcome, _view) = answer::respond_in_views(
-                    &self.views,
-                    &current,
-                    &batch.receive[i][..len],
-                    &client,
-                    &mut scratch,
-                    &mut batch.replies[replies],
-                );
+                let request = &batch.receive[i][..len];
+                let reply = &mut batch.replies[replies];
+                let outcome = if single {
+                    answer::respond(caches[0].load(), request, &client, &mut scratch, reply)
+                } else {
+                    answer::respond_in_views(
+                        &self.views,
+                        &current,
+                        request,
+                        &client,
+                        &mut scratch,
+                        reply,
+                    )
+                    .0
+                };
                 match outcome {
                     answer::Outcome::Reply => {}
                     answer::Outcome::Update(ticket) => {

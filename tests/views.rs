@@ -286,7 +286,14 @@ fn each_views_zone_replicates_to_its_own_secondaries() {
         "an incremental transfer: {}",
         sec_a.log_text()
     );
-    std::thread::sleep(Duration::from_millis(500));
+    // The reload is done when `ctl reload` returns: the primary's view b
+    // kept serial 1, so nothing can have reached b's secondary.
+    let primary_b = dig(address(port), "127.0.0.3", &["view.test.", "SOA", "+short"]);
+    assert_eq!(
+        primary_b.split_whitespace().nth(2),
+        Some("1"),
+        "{primary_b}"
+    );
     assert_eq!(soa_serial(address(port_b), "view.test."), Some(1));
     assert_eq!(www(address(port_b), "127.0.0.1", &[]), "10.0.0.4");
     assert_eq!(

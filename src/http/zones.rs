@@ -297,10 +297,7 @@ pub(crate) async fn create_zone(
         .map_err(ApiError::Unprocessable)?
         .to_lowercase();
     if let Some(elsewhere) = state.manager.elsewhere().get(&name) {
-        let how = match elsewhere {
-            Elsewhere::File(path) => format!("from the zone file {}", path.display()),
-            Elsewhere::Secondary(_) => "as a secondary".to_string(),
-        };
+        let how = elsewhere.describe();
         return Err(ApiError::Conflict(format!(
             "Domain '{name}' already exists: the configuration serves it {how}"
         ))

@@ -130,30 +130,15 @@ pub(super) async fn import(
     if let Some(refused) = check_form(&session, &headers, &upload.csrf) {
         return refused;
     }
-    let typed = upload.origin.trim();
-    let absolute = if typed.ends_with('.') {
-        typed.to_string()
-    } else {
-        format!("{typed}.")
-    };
-    let origin = match Name::from_text(&absolute, None) {
-        Ok(name) if !typed.is_empty() => name.to_lowercase(),
-        Ok(_) => {
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                String::new(),
-                String::new(),
-                None,
-                Some("Give the zone's name (its origin).".into()),
-            );
-        }
+    let origin = match typed_name(&upload.origin, "Give the zone's name (its origin).") {
+        Ok(name) => name,
         Err(e) => {
             return page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                typed.to_string(),
+                upload.origin.trim().to_string(),
                 String::new(),
                 None,
-                Some(format!("`{typed}` is not a domain name: {e}")),
+                Some(e),
             );
         }
     };
@@ -167,10 +152,7 @@ pub(super) async fn import(
         );
     }
     if let Some(other) = state.manager.elsewhere().get(&origin) {
-        let how = match other {
-            Elsewhere::File(path) => format!("from the zone file {}", path.display()),
-            Elsewhere::Secondary(_) => "as a secondary".into(),
-        };
+        let how = other.describe();
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             origin.to_string(),

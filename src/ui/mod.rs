@@ -200,6 +200,18 @@ fn zone_url(zone: &Name) -> String {
     format!("/ui/zones/{}", api::convert::zone_id(zone))
 }
 
+/// A domain name typed into a form, with or without its final dot,
+/// lower-cased; `if_empty` is the message for an empty field.
+fn typed_name(text: &str, if_empty: &str) -> Result<Name, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(if_empty.to_string());
+    }
+    Name::from_text(text, Some(&Name::root()))
+        .map(|name| name.to_lowercase())
+        .map_err(|e| format!("`{text}` is not a domain name: {e}"))
+}
+
 fn parse_zone(text: &str) -> Result<Name, String> {
     api::convert::parse_zone_id(text)
         .map(|n| n.to_lowercase())

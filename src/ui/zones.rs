@@ -158,31 +158,17 @@ pub(super) async fn create_zone(
         nameservers: form.nameservers.clone(),
         ..CreateForm::default()
     };
-    let text = form.name.trim();
-    let absolute = if text.ends_with('.') {
-        text.to_string()
-    } else {
-        format!("{text}.")
-    };
-    let name = match Name::from_text(&absolute, None) {
-        Ok(name) if text.is_empty() => {
-            let _ = name;
-            shown.name_error = Some("Give the zone's name, e.g. example.com".into());
-            return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
-        }
-        Ok(name) => name.to_lowercase(),
+    let name = match typed_name(&form.name, "Give the zone's name, e.g. example.com") {
+        Ok(name) => name,
         Err(e) => {
-            shown.name_error = Some(format!("`{text}` is not a domain name: {e}"));
+            shown.name_error = Some(e);
             return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
         }
     };
     if let Some(other) = state.manager.elsewhere().get(&name) {
         shown.name_error = Some(format!(
             "{name} is already served by this node ({}).",
-            match other {
-                Elsewhere::File(path) => format!("from the zone file {}", path.display()),
-                Elsewhere::Secondary(_) => "as a secondary".into(),
-            }
+            other.describe()
         ));
         return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
     }
@@ -192,15 +178,10 @@ pub(super) async fn create_zone(
         .split(|c: char| c.is_whitespace() || c == ',')
         .filter(|s| !s.is_empty())
     {
-        let absolute = if ns.ends_with('.') {
-            ns.to_string()
-        } else {
-            format!("{ns}.")
-        };
-        match Name::from_text(&absolute, None) {
+        match typed_name(ns, "") {
             Ok(n) => nameservers.push(n),
             Err(e) => {
-                shown.ns_error = Some(format!("`{ns}` is not a host name: {e}"));
+                shown.ns_error = Some(e);
                 return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown)
                     .await;
             }
