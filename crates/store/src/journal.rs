@@ -48,6 +48,9 @@ pub struct JournalEntry {
     pub removed_count: usize,
     /// How many records it added, the new SOA included.
     pub added_count: usize,
+    /// The view whose copy it changed; `None` for the base every view
+    /// without data of its own serves.
+    pub view: Option<String>,
 }
 
 /// A journal entry with its records.

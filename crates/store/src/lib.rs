@@ -49,8 +49,8 @@ pub use error::{StoreError, ValidationReason, WriteError};
 pub use journal::{JournalChange, JournalEntry};
 pub use store::Store;
 pub use zones::{
-    Comment, NewZone, RrsetInput, RrsetPage, SerialPolicy, StoredRecord, StoredRrset,
-    UnknownSerialPolicy, UnknownZoneKind, ZoneInfo, ZoneKind,
+    Comment, NewZone, OwnRrset, RrsetInput, RrsetPage, SerialPolicy, StoredRecord, StoredRrset,
+    UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
 };
 
 /// The schema version (`PRAGMA user_version`) this build migrates to.

@@ -23,7 +23,8 @@ use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::journal::{self, JournalChange, JournalEntry};
 use crate::plan::{self, Plan, SerialRule};
 use crate::zones::{
-    Comment, NewZone, RrsetPage, SerialPolicy, StoredRecord, StoredRrset, ZoneInfo, ZoneKind,
+    Comment, NewZone, OwnRrset, RrsetPage, SerialPolicy, StoredRecord, StoredRrset, ViewRrsets,
+    ZoneInfo, ZoneKind,
 };
 use crate::{schema, serial, validate};
 
@@ -546,27 +547,44 @@ impl Store {
         limit: usize,
         before_serial: Option<Serial>,
     ) -> Result<Vec<JournalEntry>, StoreError> {
+        self.history_in(zone, None, limit, before_serial)
+    }
+
+    /// [`Store::history`] of the copy view `view` serves (`None`: the
+    /// base): the view's own entries, and before its first one the base's
+    /// (the view was the base until then). An unknown view's history is
+    /// the base's.
+    pub fn history_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        limit: usize,
+        before_serial: Option<Serial>,
+    ) -> Result<Vec<JournalEntry>, StoreError> {
         self.read(
-            || format!("reading the history of {zone}"),
+            || format!("reading the history of {zone}{}", in_view_text(view)),
             |tx| {
                 let Some(row) = find_zone(tx, zone)? else {
                     return Ok(Vec::new());
                 };
+                let chain = Chain::of(tx, &row, view)?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let Some(before) = before_serial else {
-                    return journal_entries(tx, &row, i64::MAX, limit);
+                    return journal_entries(tx, &row, chain, i64::MAX, limit);
                 };
                 let anchor: Option<i64> = tx.query_row(
                     "SELECT max(id) FROM journal
-                         WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND serial_to = ?3",
-                    params![row.id, BASE_VIEW, before.0],
+                         WHERE zone_id = ?1
+                           AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?4))
+                           AND serial_to = ?3",
+                    params![row.id, chain.view, before.0, chain.split],
                     |r| r.get(0),
                 )?;
                 match anchor {
-                    Some(id) => journal_entries(tx, &row, id, limit),
+                    Some(id) => journal_entries(tx, &row, chain, id, limit),
                     // Not a serial the journal produced: fall back to RFC
                     // 1982 order.
-                    None => Ok(journal_entries(tx, &row, i64::MAX, i64::MAX)?
+                    None => Ok(journal_entries(tx, &row, chain, i64::MAX, i64::MAX)?
                         .into_iter()
                         .filter(|entry| before.is_newer_than(entry.serial_to))
                         .take(usize::try_from(limit).unwrap_or(usize::MAX))
@@ -583,19 +601,36 @@ impl Store {
         zone: &Name,
         serial_to: Serial,
     ) -> Result<Option<JournalChange>, StoreError> {
+        self.change_in(zone, None, serial_to)
+    }
+
+    /// [`Store::change`] in the history of view `view`'s copy (`None`: the
+    /// base).
+    pub fn change_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        serial_to: Serial,
+    ) -> Result<Option<JournalChange>, StoreError> {
         self.read(
-            || format!("reading change {serial_to} of {zone}"),
+            || format!("reading change {serial_to} of {zone}{}", in_view_text(view)),
             |tx| {
                 let Some(row) = find_zone(tx, zone)? else {
                     return Ok(None);
                 };
+                let chain = Chain::of(tx, &row, view)?;
                 let mut statement = tx.prepare_cached(&format!(
                     "{JOURNAL_SELECT}, removed, added FROM journal
-                     WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND serial_to = ?3
+                     WHERE zone_id = ?1
+                       AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?4))
+                       AND serial_to = ?3
                      ORDER BY id DESC LIMIT 1"
                 ))?;
                 let raw = statement
-                    .query_row(params![row.id, BASE_VIEW, serial_to.0], raw_journal_change)
+                    .query_row(
+                        params![row.id, chain.view, serial_to.0, chain.split],
+                        raw_journal_change,
+                    )
                     .optional()?;
                 raw.map(|raw| journal_change(&row.apex, raw)).transpose()
             },
@@ -612,19 +647,95 @@ impl Store {
         zone: &Name,
         from: Serial,
     ) -> Result<Option<Vec<JournalChange>>, StoreError> {
+        self.changes_since_in(zone, None, from)
+    }
+
+    /// [`Store::changes_since`] for the copy view `view` serves (`None`:
+    /// the base), up to the view's current serial.
+    pub fn changes_since_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        from: Serial,
+    ) -> Result<Option<Vec<JournalChange>>, StoreError> {
         self.read(
-            || format!("reading the changes of {zone} since serial {from}"),
+            || {
+                format!(
+                    "reading the changes of {zone}{} since serial {from}",
+                    in_view_text(view)
+                )
+            },
             |tx| {
                 let Some(row) = find_zone(tx, zone)? else {
                     return Ok(None);
                 };
-                let current = current_serial(tx, &row)?;
+                let chain = Chain::of(tx, &row, view)?;
+                let current = chain.serial(tx, &row)?;
                 Ok(
-                    changes_back_to(tx, &row, current, from)?.map(|mut changes| {
+                    changes_back_to(tx, &row, chain, current, from)?.map(|mut changes| {
                         changes.reverse();
                         changes
                     }),
                 )
+            },
+        )
+    }
+
+    /// The serial of the copy view `view` serves (`None`: the base); `None`
+    /// for an unknown zone.
+    pub fn serial_in(&self, zone: &Name, view: Option<&str>) -> Result<Option<Serial>, StoreError> {
+        self.read(
+            || format!("reading the serial of {zone}{}", in_view_text(view)),
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => Ok(Some(Chain::of(tx, &row, view)?.serial(tx, &row)?)),
+                None => Ok(None),
+            },
+        )
+    }
+
+    /// The views the store knows, by name.
+    pub fn views(&self) -> Result<Vec<String>, StoreError> {
+        self.read(
+            || "listing views".to_string(),
+            |tx| Ok(all_views(tx)?.into_iter().map(|(_, name)| name).collect()),
+        )
+    }
+
+    /// A zone's base RRsets (as [`Store::rrsets`]) with view `view`'s own
+    /// sets beside them: what the zone page shows for a view. `None` for
+    /// an unknown zone or view.
+    pub fn rrsets_in_view(
+        &self,
+        zone: &Name,
+        view: &str,
+    ) -> Result<Option<ViewRrsets>, StoreError> {
+        let base = self.rrsets(zone)?;
+        self.read(
+            || format!("reading the RRsets of {zone} in view {view}"),
+            |tx| {
+                let (Some(row), Some(view_id)) = (find_zone(tx, zone)?, view_id(tx, view)?) else {
+                    return Ok(None);
+                };
+                let names = override_names(tx, row.id, view_id)?;
+                let own = load_overrides_at(tx, row.id, view_id, &names)?
+                    .into_iter()
+                    .map(|((name, rtype), set)| OwnRrset {
+                        set: set.map(|set| StoredRrset {
+                            name: name.clone(),
+                            rtype,
+                            ttl: set.ttl,
+                            records: set.records,
+                            comments: Vec::new(),
+                        }),
+                        name,
+                        rtype,
+                    })
+                    .collect();
+                Ok(Some(ViewRrsets {
+                    apex: row.apex.clone(),
+                    base,
+                    own,
+                }))
             },
         )
     }
@@ -1065,11 +1176,17 @@ fn write_overrides(
         .collect();
     for key in keys {
         let (wanted, shared) = (edit.new.get(key), base.get(key));
-        tx.prepare_cached(
-            "DELETE FROM rrsets WHERE zone_id = ?1 AND view_id = ?2 AND owner = ?3 AND rtype = ?4",
-        )?
-        .execute(params![zone_id, view_id, key.0.as_wire(), key.1.0])?;
-        if wanted == shared {
+        let removed = tx
+            .prepare_cached(
+                "DELETE FROM rrsets WHERE zone_id = ?1 AND view_id = ?2 AND owner = ?3 AND rtype = ?4",
+            )?
+            .execute(params![zone_id, view_id, key.0.as_wire(), key.1.0])?;
+        // Once a view has an SOA of its own it keeps it, even should it
+        // equal the base's: the view's serial must never fall back to the
+        // base's (secondaries would see it go backwards), and "has its own
+        // SOA" is what says a view's copy lives apart from the base.
+        let own_soa = key.1 == Rtype::SOA && removed > 0;
+        if wanted == shared && !own_soa {
             continue;
         }
         tx.prepare_cached(
@@ -1211,11 +1328,12 @@ fn revert_edit(tx: &Connection, zone: &Name, to: Serial) -> Result<(ZoneRow, Edi
     let row = find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
     let stored = load_all_rrsets(tx, row.id)?;
     let current = soa_serial_of(&row.apex, &stored)?;
-    let changes =
-        changes_back_to(tx, &row, current, to)?.ok_or_else(|| WriteError::HistoryTooShort {
+    let changes = changes_back_to(tx, &row, Chain::BASE, current, to)?.ok_or_else(|| {
+        WriteError::HistoryTooShort {
             zone: row.apex.clone(),
             serial: to,
-        })?;
+        }
+    })?;
     let target = journal::undo(served_records(&row.apex, &stored), &changes).map_err(|error| {
         StoreError::corrupt(format!(
             "the journal of {} does not match its data: {error}",
@@ -1281,6 +1399,7 @@ fn revert_edit(tx: &Connection, zone: &Name, to: Serial) -> Result<(ZoneRow, Edi
 fn changes_back_to(
     tx: &Connection,
     row: &ZoneRow,
+    chain: Chain,
     current: Serial,
     to: Serial,
 ) -> Result<Option<Vec<JournalChange>>, StoreError> {
@@ -1289,9 +1408,10 @@ fn changes_back_to(
     }
     let mut statement = tx.prepare_cached(&format!(
         "{JOURNAL_SELECT}, removed, added FROM journal
-         WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 ORDER BY id DESC"
+         WHERE zone_id = ?1 AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?3))
+         ORDER BY id DESC"
     ))?;
-    let mut rows = statement.query(params![row.id, BASE_VIEW])?;
+    let mut rows = statement.query(params![row.id, chain.view, chain.split])?;
     let mut changes = Vec::new();
     while let Some(raw) = rows.next()? {
         let change = journal_change(&row.apex, raw_journal_change(raw)?)?;
@@ -1396,7 +1516,7 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
              WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND r.disabled = 0",
         )?
         .query_row(params![row.id, BASE_VIEW], |r| r.get(0))?;
-    let last_change = journal_entries(tx, row, i64::MAX, 1)?.pop();
+    let last_change = journal_entries(tx, row, Chain::BASE, i64::MAX, 1)?.pop();
     Ok(ZoneInfo {
         name: row.apex.clone(),
         kind: row.kind,
@@ -1560,7 +1680,7 @@ fn load_all_comments(
 
 /// The columns of a journal entry, without its records.
 const JOURNAL_SELECT: &str = "SELECT serial_from, serial_to, author, source, changed_at, comment, \
-     removed_count, added_count";
+     removed_count, added_count, (SELECT name FROM views WHERE views.id = journal.view_id)";
 
 /// A journal row as SQLite returns it: the entry's columns, and the two
 /// record lists when selected.
@@ -1581,6 +1701,8 @@ struct RawJournalRow {
     removed_count: i64,
     /// added_count.
     added_count: i64,
+    /// The view's name (`None`: the base).
+    view: Option<String>,
 }
 
 /// Reads the columns of [`JOURNAL_SELECT`].
@@ -1594,6 +1716,7 @@ fn raw_journal_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawJournalRow> {
         comment: row.get(5)?,
         removed_count: row.get(6)?,
         added_count: row.get(7)?,
+        view: row.get(8)?,
     })
 }
 
@@ -1601,7 +1724,7 @@ fn raw_journal_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawJournalRow> {
 fn raw_journal_change(
     row: &rusqlite::Row<'_>,
 ) -> rusqlite::Result<(RawJournalRow, Vec<u8>, Vec<u8>)> {
-    Ok((raw_journal_row(row)?, row.get(8)?, row.get(9)?))
+    Ok((raw_journal_row(row)?, row.get(9)?, row.get(10)?))
 }
 
 /// Decodes a journal row.
@@ -1619,6 +1742,7 @@ fn journal_entry(zone: &Name, raw: RawJournalRow) -> Result<JournalEntry, StoreE
         comment: raw.comment,
         removed_count: usize::try_from(raw.removed_count).unwrap_or(0),
         added_count: usize::try_from(raw.added_count).unwrap_or(0),
+        view: raw.view,
     })
 }
 
@@ -1643,22 +1767,85 @@ fn journal_change(
     })
 }
 
+/// Which journal rows make up the history of one copy of a zone: the
+/// rows of view `view` (0: the base), and the base's rows before `split`
+/// (the view's first own entry; until then the view was the base).
+#[derive(Clone, Copy, Debug)]
+struct Chain {
+    /// The view's id; 0 for the base.
+    view: i64,
+    /// Base rows with a smaller id belong to the chain too.
+    split: i64,
+}
+
+impl Chain {
+    /// The base's history.
+    const BASE: Chain = Chain {
+        view: BASE_VIEW,
+        split: 0,
+    };
+
+    /// The history of view `view`'s copy of the zone (`None`, or a view
+    /// the store does not know: the base).
+    fn of(tx: &Connection, row: &ZoneRow, view: Option<&str>) -> Result<Chain, StoreError> {
+        let Some(view_id) = view.map(|v| view_id(tx, v)).transpose()?.flatten() else {
+            return Ok(Chain::BASE);
+        };
+        let first: Option<i64> = tx
+            .prepare_cached("SELECT min(id) FROM journal WHERE zone_id = ?1 AND view_id = ?2")?
+            .query_row(params![row.id, view_id], |r| r.get(0))?;
+        Ok(match first {
+            Some(first) => Chain {
+                view: view_id,
+                split: first,
+            },
+            // Nothing of its own yet: the view is the base.
+            None => Chain {
+                view: view_id,
+                split: i64::MAX,
+            },
+        })
+    }
+
+    /// The serial of this copy: the view's own SOA, else the base's.
+    fn serial(&self, tx: &Connection, row: &ZoneRow) -> Result<Serial, StoreError> {
+        if self.view != BASE_VIEW {
+            let mut names = BTreeSet::new();
+            names.insert(row.apex.clone());
+            let over = load_overrides_at(tx, row.id, self.view, &names)?;
+            if let Some(Some(soa)) = over.get(&(row.apex.clone(), Rtype::SOA)) {
+                let mut sets = BTreeMap::new();
+                sets.insert((row.apex.clone(), Rtype::SOA), soa.clone());
+                return soa_serial_of(&row.apex, &sets);
+            }
+        }
+        current_serial(tx, row)
+    }
+}
+
+/// " in view V" for messages, or nothing for the base.
+fn in_view_text(view: Option<&str>) -> String {
+    view.map(|v| format!(" in view {v}")).unwrap_or_default()
+}
+
 /// Journal entries with row id below `before_id`, newest first, at most
 /// `limit`.
 fn journal_entries(
     tx: &Connection,
     row: &ZoneRow,
+    chain: Chain,
     before_id: i64,
     limit: i64,
 ) -> Result<Vec<JournalEntry>, StoreError> {
     let mut statement = tx.prepare_cached(&format!(
         "{JOURNAL_SELECT} FROM journal
-         WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND id < ?3
+         WHERE zone_id = ?1 AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?5))
+           AND id < ?3
          ORDER BY id DESC LIMIT ?4"
     ))?;
     let raws = statement
         .query_map(
-            params![row.id, BASE_VIEW, before_id, limit],
+            params![row.id, chain.view, before_id, limit, chain.split],
             raw_journal_row,
         )?
         .collect::<Result<Vec<_>, _>>()?;

@@ -177,6 +177,61 @@ pub struct StoredRrset {
     pub comments: Vec<Comment>,
 }
 
+/// A zone's base RRsets with one view's own sets beside them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ViewRrsets {
+    /// The zone's apex.
+    pub apex: Name,
+    /// The base RRsets, as [`crate::Store::rrsets`] lists them.
+    pub base: Vec<StoredRrset>,
+    /// The view's own sets, by owner and type.
+    pub own: Vec<OwnRrset>,
+}
+
+/// One RRset a view has of its own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OwnRrset {
+    /// Owner name, lower-case.
+    pub name: Name,
+    /// Type.
+    pub rtype: Rtype,
+    /// What the view has in place of the base's set; `None`: the view hides
+    /// the base's set.
+    pub set: Option<StoredRrset>,
+}
+
+impl ViewRrsets {
+    /// The view's own set of (name, type): `Some(None)` hidden,
+    /// `Some(Some(_))` replaced, `None` the base's is served.
+    pub fn own(&self, name: &Name, rtype: Rtype) -> Option<Option<&StoredRrset>> {
+        self.own
+            .iter()
+            .find(|o| o.name == *name && o.rtype == rtype)
+            .map(|o| o.set.as_ref())
+    }
+
+    /// What the view serves: the base's sets with the view's own in their
+    /// place, hidden ones left out; the SOA first, then by owner and type.
+    pub fn merged(&self) -> Vec<StoredRrset> {
+        let mut out: Vec<StoredRrset> = self
+            .base
+            .iter()
+            .filter(|set| self.own(&set.name, set.rtype).is_none())
+            .cloned()
+            .collect();
+        out.extend(self.own.iter().filter_map(|o| o.set.clone()));
+        let apex = &self.apex;
+        out.sort_by(|a, b| {
+            let not_soa = |s: &StoredRrset| s.rtype != Rtype::SOA || s.name != *apex;
+            not_soa(a)
+                .cmp(&not_soa(b))
+                .then_with(|| a.name.cmp(&b.name))
+                .then(a.rtype.cmp(&b.rtype))
+        });
+        out
+    }
+}
+
 /// An RRset of a new zone.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RrsetInput {

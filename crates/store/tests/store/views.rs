@@ -284,3 +284,110 @@ fn a_base_revert_reaches_the_views_too() {
     assert_eq!(serial_of(&internal), 4);
     assert_eq!(journal_rows(&f, Some("internal")), before + 1);
 }
+
+#[test]
+fn each_views_history_leads_from_the_base_to_its_own_serial() {
+    let f = with_views();
+    let zone = name("example.com");
+    // Base 1 → 2, which both views (the base still) share.
+    f.store
+        .apply(
+            &zone,
+            &ChangeSet {
+                changes: vec![replace("mail", Rtype::A, 300, &["192.0.2.98"])],
+            },
+            &meta(NOW),
+        )
+        .unwrap();
+    // internal 2 → 3 of its own; then base 2 → 3, carried to internal 3 → 4.
+    apply_in(
+        &f,
+        "internal",
+        vec![replace("www", Rtype::A, 60, &["10.0.0.1"])],
+    )
+    .unwrap();
+    f.store
+        .apply(
+            &zone,
+            &ChangeSet {
+                changes: vec![replace("mail", Rtype::A, 300, &["192.0.2.99"])],
+            },
+            &meta(NOW),
+        )
+        .unwrap();
+    assert_eq!(f.store.serial_in(&zone, None).unwrap(), Some(Serial(3)));
+    assert_eq!(
+        f.store.serial_in(&zone, Some("internal")).unwrap(),
+        Some(Serial(4))
+    );
+    assert_eq!(
+        f.store.serial_in(&zone, Some("external")).unwrap(),
+        Some(Serial(3)),
+        "a view with nothing of its own has the base's serial"
+    );
+    let steps = |view: Option<&str>, from: u32| -> Vec<(u32, u32, Option<String>)> {
+        f.store
+            .changes_since_in(&zone, view, Serial(from))
+            .unwrap()
+            .expect("the journal reaches back")
+            .into_iter()
+            .map(|c| (c.entry.serial_from.0, c.entry.serial_to.0, c.entry.view))
+            .collect()
+    };
+    let internal = Some("internal".to_string());
+    assert_eq!(
+        steps(Some("internal"), 1),
+        vec![
+            (1, 2, None),
+            (2, 3, internal.clone()),
+            (3, 4, internal.clone())
+        ],
+        "the base's entries before the view's first, then the view's own"
+    );
+    assert_eq!(steps(Some("external"), 1), vec![(1, 2, None), (2, 3, None)]);
+    assert_eq!(steps(None, 2), vec![(2, 3, None)]);
+    // The entries carry the records that make the view's copy: applying
+    // them to the view's copy at 2 gives its copy now.
+    let carried = f
+        .store
+        .change_in(&zone, Some("internal"), Serial(4))
+        .unwrap()
+        .expect("the carried entry");
+    assert!(
+        served_text(&carried.added).contains(&"mail.example.com. 300 IN A 192.0.2.99".to_string())
+    );
+    let history: Vec<(u32, Option<String>)> = f
+        .store
+        .history_in(&zone, Some("internal"), 10, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.serial_to.0, e.view))
+        .collect();
+    assert_eq!(
+        history,
+        vec![(4, internal.clone()), (3, internal), (2, None), (1, None)],
+        "newest first, naming the view"
+    );
+    assert!(
+        f.store
+            .history(&zone, 10, None)
+            .unwrap()
+            .iter()
+            .all(|e| e.view.is_none())
+    );
+    let rrsets = f
+        .store
+        .rrsets_in_view(&zone, "internal")
+        .unwrap()
+        .expect("known zone and view");
+    assert!(matches!(rrsets.own(&name("www.example.com"), Rtype::A), Some(Some(set)) if set.ttl == 60));
+    assert!(rrsets.own(&name("mail.example.com"), Rtype::A).is_none());
+    assert!(
+        rrsets
+            .merged()
+            .iter()
+            .any(|s| s.name == name("www.example.com") && s.ttl == 60)
+    );
+    assert!(f.store.rrsets_in_view(&zone, "nowhere").unwrap().is_none());
+    assert_eq!(f.store.views().unwrap(), vec!["internal", "external"]);
+}
