@@ -194,7 +194,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         Some(path) => Config::load(path).map_err(anyhow::Error::msg)?,
         None => Config::default(),
     };
-    refuse_unbuilt_features(&config, args.api_listen)?;
+    refuse_unbuilt_features(&config)?;
     let keyring = keyring(&config);
     let mut replicated = Vec::new();
     let mut policies = HashMap::new();
@@ -238,7 +238,7 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             // Kept in the store: the manager serves it with these rules.
             warn_address_updates(&zone.name.to_string(), &zone.allow_update);
             declared.insert(
-                zone.name.to_lowercase(),
+                (zone.view.clone(), zone.name.to_lowercase()),
                 manage::ZoneRules {
                     notify: zone.notify.clone(),
                     notify_key: key(&zone.notify_key),
@@ -331,23 +331,20 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.
-    // A node with views keeps no zones in its store yet (refused at start).
-    let store =
-        ((args.config.is_some() || embedded_default) && config.views.is_empty()).then(|| {
-            serve::StorePlan {
-                path: config.node.data_dir.join(STORE_FILE),
-                declared,
-                defaults: default_rules,
-                elsewhere,
-                api: match (args.api_listen, embedded_default) {
-                    (Some(address), _) => Some(address),
-                    (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
-                    (None, false) => config.api.listen,
-                },
-                seed_example: embedded_default,
-                node_name: config.node.name.clone(),
-            }
-        });
+    // With views, the store's zones are served in every view.
+    let store = (args.config.is_some() || embedded_default).then(|| serve::StorePlan {
+        path: config.node.data_dir.join(STORE_FILE),
+        declared,
+        defaults: default_rules,
+        elsewhere,
+        api: match (args.api_listen, embedded_default) {
+            (Some(address), _) => Some(address),
+            (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
+            (None, false) => config.api.listen,
+        },
+        seed_example: embedded_default,
+        node_name: config.node.name.clone(),
+    });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
         let (origin, file) = arg
@@ -464,42 +461,20 @@ fn keyring(config: &Config) -> Keyring {
 }
 
 /// Refuses configuration this build accepts in its format but cannot act
-/// on yet, rather than silently ignoring it: with `[[view]]`s, every zone
-/// must name its view (as in BIND), and zones kept in the store, the API and
-/// the web UI do not work with views yet.
-fn refuse_unbuilt_features(config: &Config, api_listen: Option<SocketAddr>) -> anyhow::Result<()> {
+/// on, rather than silently ignoring it: with `[[view]]`s, every zone read
+/// from a file or copied as a secondary must name its view (as in BIND). A
+/// zone kept in the store is served in every view; its `[[zone]]` may name
+/// a view to give that view's copy its own transfer and NOTIFY rules.
+fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
     if config.views.is_empty() {
         return Ok(());
     }
     for zone in &config.zones {
-        let Some(view) = &zone.view else {
+        let in_store = zone.role == Role::Primary && zone.file.is_none();
+        if zone.view.is_none() && !in_store {
             bail!(
-                "zone {}: [[view]]s are configured, so every zone must name its view (`view = \"…\"`)",
+                "zone {}: [[view]]s are configured, so every zone read from a file or copied as a secondary must name its view (`view = \"…\"`)",
                 zone.name
-            );
-        };
-        if zone.role == Role::Primary && zone.file.is_none() {
-            bail!(
-                "zone {} (view {view}): zones kept in the store cannot be in views yet; give it a `file`, or make it a secondary",
-                zone.name
-            );
-        }
-    }
-    if config.api.listen.is_some() || api_listen.is_some() {
-        bail!(
-            "[api]: the REST API and the web UI do not work with [[view]]s yet; remove `[api] listen` (or --api-listen)"
-        );
-    }
-    let store = config.node.data_dir.join(STORE_FILE);
-    if store.exists() {
-        let zones = store::Store::open(&store)
-            .and_then(|s| s.zones())
-            .with_context(|| format!("cannot read the store {}", store.display()))?;
-        if !zones.is_empty() {
-            bail!(
-                "the store {} holds {} zone(s), which cannot be served with [[view]]s yet",
-                store.display(),
-                zones.len()
             );
         }
     }

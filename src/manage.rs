@@ -97,16 +97,32 @@ pub enum ManageError {
     Internal(String),
 }
 
-/// The primary's writer: the store, the replicator and the rules of each
-/// store zone.
+/// One served state the manager publishes store zones to: the node's
+/// only one without views, else one per `[[view]]`.
+#[derive(Clone)]
+pub struct ManagedLane {
+    /// The view's name; `None` for the node without views.
+    pub view: Option<String>,
+    /// The replicator that publishes (and journals, and NOTIFYs) there.
+    pub replicator: Arc<Replicator>,
+}
+
+/// The primary's writer: the store, each lane's replicator and the rules
+/// of each store zone.
+///
+/// With views, every store zone is served in every view: the base data
+/// with the view's own RRsets in place (see [`Store::apply_in_view`]),
+/// each copy with its own serial and IXFR journal in that view's lane.
 pub struct Manager {
     store: Arc<Store>,
-    replicator: Arc<Replicator>,
+    /// The lanes, in view order; never empty.
+    lanes: Vec<ManagedLane>,
     /// Serialises writes so that snapshots and journal entries are published
     /// in commit order.
     writes: tokio::sync::Mutex<()>,
-    /// Rules of the store zones named by `[[zone]]`.
-    declared: HashMap<Name, ZoneRules>,
+    /// Rules of the store zones named by `[[zone]]`, by (view, zone): a
+    /// `[[zone]]` without `view` gives the rules of every view.
+    declared: HashMap<(Option<String>, Name), ZoneRules>,
     /// Rules of the other store zones.
     defaults: ZoneRules,
     /// Zones the configuration serves from files or as secondaries.
@@ -114,21 +130,24 @@ pub struct Manager {
 }
 
 impl Manager {
-    /// A manager over `store`; call [`Manager::start`] before serving.
+    /// A manager over `store` publishing to `lanes` (one without a view,
+    /// or one per view in match order); call [`Manager::start`] before
+    /// serving.
     pub fn new(
         store: Arc<Store>,
-        replicator: Arc<Replicator>,
-        declared: HashMap<Name, ZoneRules>,
+        lanes: Vec<ManagedLane>,
+        declared: HashMap<(Option<String>, Name), ZoneRules>,
         defaults: ZoneRules,
         elsewhere: HashMap<Name, Elsewhere>,
     ) -> Arc<Manager> {
+        assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
         Arc::new(Manager {
             store,
-            replicator,
+            lanes,
             writes: tokio::sync::Mutex::new(()),
             declared: declared
                 .into_iter()
-                .map(|(name, rules)| (name.to_lowercase(), rules))
+                .map(|((view, name), rules)| ((view, name.to_lowercase()), rules))
                 .collect(),
             defaults,
             elsewhere: elsewhere
@@ -143,9 +162,45 @@ impl Manager {
         &self.store
     }
 
-    /// The replicator, for status and control.
+    /// The first lane's replicator (the only one without views), for
+    /// status and control of store zones.
     pub fn replicator(&self) -> &Arc<Replicator> {
-        &self.replicator
+        &self.lanes[0].replicator
+    }
+
+    /// The replicator of the lane serving `zone`: for a zone from a file or
+    /// a secondary in a view, that view's; for a store zone, the first.
+    pub fn replicator_for(&self, zone: &Name) -> &Arc<Replicator> {
+        self.lanes
+            .iter()
+            .find(|lane| lane.replicator.status(zone).is_some())
+            .map_or(&self.lanes[0].replicator, |lane| &lane.replicator)
+    }
+
+    /// The lanes, in view order.
+    pub fn lanes(&self) -> &[ManagedLane] {
+        &self.lanes
+    }
+
+    /// The configured views, in match order; empty without views.
+    pub fn views(&self) -> Vec<&str> {
+        self.lanes
+            .iter()
+            .filter_map(|lane| lane.view.as_deref())
+            .collect()
+    }
+
+    /// The lane of view `view` (`None`: the first lane, which is the only
+    /// one without views); `None` for a view the configuration does not
+    /// define.
+    pub fn lane(&self, view: Option<&str>) -> Option<&ManagedLane> {
+        match view {
+            None => self.lanes.first(),
+            Some(name) => self
+                .lanes
+                .iter()
+                .find(|lane| lane.view.as_deref() == Some(name)),
+        }
     }
 
     /// Zones the configuration serves from files or as secondaries.
@@ -153,17 +208,31 @@ impl Manager {
         &self.elsewhere
     }
 
-    /// The rules a store zone gets.
+    /// The rules a store zone gets (in the first view).
     pub fn rules(&self, zone: &Name) -> &ZoneRules {
-        self.declared
-            .get(&zone.to_lowercase())
+        self.rules_in(zone, self.lanes[0].view.as_deref())
+    }
+
+    /// The rules a store zone gets in view `view`: its `[[zone]]` for that
+    /// view, else its `[[zone]]` without a view, else `[zone_defaults]`.
+    pub fn rules_in(&self, zone: &Name, view: Option<&str>) -> &ZoneRules {
+        let zone = zone.to_lowercase();
+        view.and_then(|v| self.declared.get(&(Some(v.to_string()), zone.clone())))
+            .or_else(|| self.declared.get(&(None, zone)))
             .unwrap_or(&self.defaults)
     }
 
-    /// Serves every zone of the store (at start, before the replicator
-    /// starts). A zone the configuration also serves from a file or as a
+    /// Serves every zone of the store in every lane (at start, before the
+    /// replicators start), after recording the configured views in the
+    /// store. A zone the configuration also serves from a file or as a
     /// secondary is an error; every problem is reported.
     pub fn start(&self) -> Result<usize, String> {
+        let views = self.views();
+        if !views.is_empty() {
+            self.store
+                .sync_views(&views, crate::tcp::unix_now())
+                .map_err(|e| e.to_string())?;
+        }
         let zones = self.store.zones().map_err(|e| e.to_string())?;
         let mut failures = Vec::new();
         for info in &zones {
@@ -175,11 +244,11 @@ impl Manager {
                 ));
                 continue;
             }
-            if let Err(e) = self.serve_store_zone(&info.name) {
+            if let Err(e) = self.serve_everywhere(&info.name) {
                 failures.push(e);
             }
         }
-        for name in self.declared.keys() {
+        for (_, name) in self.declared.keys() {
             if !zones.iter().any(|z| &z.name == name) {
                 tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
             }
@@ -191,28 +260,45 @@ impl Manager {
         }
     }
 
-    /// Takes a store zone under replication and serves it as the store
-    /// holds it, catching the replicator's journal up with the store's.
-    fn serve_store_zone(&self, apex: &Name) -> Result<(), String> {
-        let rules = self.rules(apex).clone();
-        self.replicator
+    /// Serves a store zone in every lane.
+    fn serve_everywhere(&self, apex: &Name) -> Result<(), String> {
+        for lane in &self.lanes {
+            self.serve_store_zone(lane, apex)?;
+        }
+        Ok(())
+    }
+
+    /// What lane `lane` serves of a store zone: the base, or its view's copy.
+    fn records_in(&self, lane: &ManagedLane, apex: &Name) -> Result<Vec<Record>, StoreError> {
+        match &lane.view {
+            None => self.store.zone_records(apex),
+            Some(view) => self.store.zone_records_in_view(apex, view),
+        }
+    }
+
+    /// Takes a store zone under replication in one lane and serves it as
+    /// the store holds it, catching the lane's journal up with the store's.
+    fn serve_store_zone(&self, lane: &ManagedLane, apex: &Name) -> Result<(), String> {
+        let view = lane.view.as_deref();
+        let rules = self.rules_in(apex, view).clone();
+        let replicator = &lane.replicator;
+        replicator
             .add_zone(setup_for(apex, &rules))
             .map_err(|e| e.to_string())?;
         let policy = rules.policy.clone();
         let key = apex.to_lowercase();
-        self.replicator.update_served(|served| {
+        replicator.update_served(|served| {
             served.policies.insert(key, policy);
         });
         let records = self
-            .store
-            .zone_records(apex)
+            .records_in(lane, apex)
             .map_err(|e| format!("zone {apex}: {e}"))?;
         let zone = Zone::build(apex, records, BuildOptions::default())
-            .map_err(|e| format!("zone {apex}: {e}"))?;
-        if let Some(last) = self.replicator.journal_last_serial(apex)
+            .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
+        if let Some(last) = replicator.journal_last_serial(apex)
             && last != zone.serial()
         {
-            match self.store.changes_since(apex, last) {
+            match self.store.changes_since_in(apex, view, last) {
                 Ok(Some(changes)) => {
                     let diffs: Vec<Diff> = changes
                         .into_iter()
@@ -220,22 +306,22 @@ impl Manager {
                             Diff::new(c.entry.serial_from, c.entry.serial_to, c.removed, c.added)
                         })
                         .collect();
-                    tracing::info!(zone = %apex, from = last.0, to = zone.serial().0, changes = diffs.len(), "catching the IXFR journal up with the store");
-                    if let Err(e) = self.replicator.journal_append(apex, &diffs) {
-                        tracing::warn!(zone = %apex, error = %e, "cannot catch the journal up");
+                    tracing::info!(zone = %apex, view, from = last.0, to = zone.serial().0, changes = diffs.len(), "catching the IXFR journal up with the store");
+                    if let Err(e) = replicator.journal_append(apex, &diffs) {
+                        tracing::warn!(zone = %apex, view, error = %e, "cannot catch the journal up");
                     }
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    tracing::warn!(zone = %apex, error = %e, "cannot read the store's journal")
+                    tracing::warn!(zone = %apex, view, error = %e, "cannot read the store's journal")
                 }
             }
         }
         let serial = zone.serial();
-        self.replicator
+        replicator
             .primary_loaded(apex, zone)
-            .map_err(|e| format!("zone {apex}: {e}"))?;
-        tracing::info!(zone = %apex, serial = serial.0, "store zone served");
+            .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
+        tracing::info!(zone = %apex, view, serial = serial.0, "store zone served");
         Ok(())
     }
 
@@ -250,33 +336,64 @@ impl Manager {
         }
     }
 
-    /// Applies a change set to a store zone and publishes the result.
+    /// Applies a change set to a store zone's base data and publishes the
+    /// result in every lane (each view that does not override what changed
+    /// gets it).
     pub async fn apply(
         self: &Arc<Self>,
         zone: &Name,
         changes: ChangeSet,
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
-        self.write_and_publish(zone, move |store, zone| store.apply(zone, &changes, &meta))
-            .await
+        self.apply_in(zone, None, changes, meta).await
     }
 
-    /// Reverts a store zone to what it was at serial `to`, as a new change.
+    /// Applies a change set to view `view`'s copy of a store zone (its own
+    /// RRsets, see [`Store::apply_in_view`]) and publishes it in that
+    /// view's lane only; `None` changes the base as [`Manager::apply`].
+    pub async fn apply_in(
+        self: &Arc<Self>,
+        zone: &Name,
+        view: Option<&str>,
+        changes: ChangeSet,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        let Some(view) = view else {
+            return self
+                .write_and_publish(zone, None, move |store, zone| {
+                    store.apply(zone, &changes, &meta)
+                })
+                .await;
+        };
+        if self.lane(Some(view)).is_none() {
+            return Err(WriteError::NoSuchView(view.to_string()).into());
+        }
+        let name = view.to_string();
+        self.write_and_publish(zone, Some(name.clone()), move |store, zone| {
+            store.apply_in_view(zone, &name, &changes, &meta)
+        })
+        .await
+    }
+
+    /// Reverts a store zone's base data to what it was at serial `to`, as
+    /// a new change.
     pub async fn revert(
         self: &Arc<Self>,
         zone: &Name,
         to: Serial,
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
-        self.write_and_publish(zone, move |store, zone| store.revert(zone, to, &meta))
+        self.write_and_publish(zone, None, move |store, zone| store.revert(zone, to, &meta))
             .await
     }
 
     /// Runs one store write on a blocking thread under the write lock and
-    /// publishes what it committed.
+    /// publishes what it committed: in view `view`'s lane for a change to
+    /// that view's copy, else in every lane.
     async fn write_and_publish(
         self: &Arc<Self>,
         zone: &Name,
+        view: Option<String>,
         write: impl FnOnce(&Store, &Name) -> Result<Applied, WriteError> + Send + 'static,
     ) -> Result<Applied, ManageError> {
         self.check_writable(zone)?;
@@ -285,13 +402,16 @@ impl Manager {
         let zone = zone.clone();
         blocking(move || {
             let applied = write(&this.store, &zone)?;
-            this.publish(&applied);
+            match this.lane(view.as_deref()).filter(|_| view.is_some()) {
+                Some(lane) => this.publish_in(lane, &applied),
+                None => this.publish(&applied),
+            }
             Ok(applied)
         })
         .await
     }
 
-    /// Creates a store zone and serves it.
+    /// Creates a store zone and serves it (in every view).
     pub async fn create_zone(
         self: &Arc<Self>,
         new: NewZone,
@@ -303,7 +423,7 @@ impl Manager {
         blocking(move || {
             let apex = new.name.to_lowercase();
             let applied = this.store.create_zone(new, &meta)?;
-            if let Err(e) = this.serve_store_zone(&apex) {
+            if let Err(e) = this.serve_everywhere(&apex) {
                 tracing::error!(zone = %apex, "zone created in the store but not served: {e}");
                 return Err(ManageError::Internal(format!(
                     "zone {apex} was created but cannot be served: {e}"
@@ -314,8 +434,9 @@ impl Manager {
         .await
     }
 
-    /// Replaces a store zone's data with `records` (creating the zone if it
-    /// is new) as one change, and serves the result: the web UI's import.
+    /// Replaces a store zone's base data with `records` (creating the zone
+    /// if it is new) as one change, and serves the result: the web UI's
+    /// import.
     pub async fn import(
         self: &Arc<Self>,
         zone: &Name,
@@ -333,7 +454,7 @@ impl Manager {
                 .import(&apex, records, store::ZoneKind::Master, &meta)?;
             if existed {
                 this.publish(&applied);
-            } else if let Err(e) = this.serve_store_zone(&apex) {
+            } else if let Err(e) = this.serve_everywhere(&apex) {
                 tracing::error!(zone = %apex, "zone imported into the store but not served: {e}");
                 return Err(ManageError::Internal(format!(
                     "zone {apex} was imported but cannot be served: {e}"
@@ -344,7 +465,7 @@ impl Manager {
         .await
     }
 
-    /// Deletes a store zone and stops serving it.
+    /// Deletes a store zone and stops serving it (in every view).
     pub async fn delete_zone(self: &Arc<Self>, zone: &Name) -> Result<(), ManageError> {
         self.check_writable(zone)?;
         let _writer = self.writes.lock().await;
@@ -352,10 +473,12 @@ impl Manager {
         let zone = zone.to_lowercase();
         blocking(move || {
             this.store.delete_zone(&zone)?;
-            this.replicator.remove_zone(&zone);
-            this.replicator.update_served(|served| {
-                served.policies.remove(&zone);
-            });
+            for lane in &this.lanes {
+                lane.replicator.remove_zone(&zone);
+                lane.replicator.update_served(|served| {
+                    served.policies.remove(&zone);
+                });
+            }
             Ok(())
         })
         .await
@@ -363,7 +486,7 @@ impl Manager {
 
     /// Re-reads a store zone changed by another process (`hadns import`
     /// while the node runs): serves it if new, publishes the changes since
-    /// the served serial, or stops serving it if it is gone.
+    /// the served serial in each lane, or stops serving it if it is gone.
     pub async fn sync_zone(self: &Arc<Self>, zone: &Name) -> Result<String, ManageError> {
         self.check_writable(zone)?;
         let _writer = self.writes.lock().await;
@@ -371,61 +494,55 @@ impl Manager {
         let zone = zone.to_lowercase();
         blocking(move || {
             let Some(info) = this.store.zone(&zone)? else {
-                if this.replicator.current(&zone).is_some() {
-                    this.replicator.remove_zone(&zone);
+                if this.replicator().current(&zone).is_some() {
+                    for lane in &this.lanes {
+                        lane.replicator.remove_zone(&zone);
+                    }
                     return Ok(format!("zone {zone} is no longer in the store; not served"));
                 }
                 return Err(WriteError::NoSuchZone(zone.clone()).into());
             };
-            let Some(current) = this.replicator.current(&zone) else {
-                this.serve_store_zone(&zone)
+            let Some(current) = this.replicator().current(&zone) else {
+                this.serve_everywhere(&zone)
                     .map_err(ManageError::Internal)?;
                 return Ok(format!("zone {zone} served at serial {}", info.serial));
             };
-            if current.serial() == info.serial {
+            let before = current.serial();
+            for lane in &this.lanes {
+                this.catch_up(lane, &zone);
+            }
+            if before == info.serial {
                 return Ok(format!("zone {zone} unchanged at serial {}", info.serial));
             }
-            let records = this.store.zone_records(&zone)?;
-            let new = Zone::build(&zone, records, BuildOptions::default())
-                .map_err(|e| ManageError::Internal(format!("zone {zone}: {e}")))?;
-            let diffs: Vec<Diff> = this
-                .store
-                .changes_since(&zone, current.serial())?
-                .unwrap_or_default()
-                .into_iter()
-                .map(|c| Diff::new(c.entry.serial_from, c.entry.serial_to, c.removed, c.added))
-                .collect();
-            this.replicator
-                .journal_append(&zone, &diffs)
-                .map_err(|e| ManageError::Internal(e.to_string()))?;
-            this.replicator
-                .primary_loaded(&zone, new)
-                .map_err(|e| ManageError::Internal(e.to_string()))?;
             Ok(format!(
-                "zone {zone} moved from serial {} to {}",
-                current.serial(),
+                "zone {zone} moved from serial {before} to {}",
                 info.serial
             ))
         })
         .await
     }
 
-    /// Applies an RFC 2136 UPDATE and returns the reply to send: the
-    /// prerequisites and update section are evaluated against the served
-    /// snapshot under the write lock, so no other change can slip between
-    /// the check and the commit.
-    pub async fn update(self: &Arc<Self>, mut ticket: UpdateTicket) -> Vec<u8> {
-        let rcode = self.update_rcode(&ticket).await;
+    /// Applies an RFC 2136 UPDATE that came in through lane `lane` (the
+    /// view that matched the request) and returns the reply to send: the
+    /// prerequisites and update section are evaluated against that lane's
+    /// served snapshot under the write lock, so no other change can slip
+    /// between the check and the commit; with views the change is the
+    /// view's own, as each view's zone is its own in BIND.
+    pub async fn update(self: &Arc<Self>, mut ticket: UpdateTicket, lane: usize) -> Vec<u8> {
+        let rcode = self.update_rcode(&ticket, lane).await;
         ticket.reply(rcode, crate::tcp::unix_now())
     }
 
-    async fn update_rcode(self: &Arc<Self>, ticket: &UpdateTicket) -> Rcode {
+    async fn update_rcode(self: &Arc<Self>, ticket: &UpdateTicket, lane: usize) -> Rcode {
         let apex = ticket.apex.to_lowercase();
         if self.elsewhere.contains_key(&apex) {
             return Rcode::NOTAUTH;
         }
+        let Some(view) = self.lanes.get(lane).map(|l| l.view.clone()) else {
+            return Rcode::SERVFAIL;
+        };
         let _writer = self.writes.lock().await;
-        let Some(zone) = self.replicator.current(&apex) else {
+        let Some(zone) = self.lanes[lane].replicator.current(&apex) else {
             return Rcode::SERVFAIL;
         };
         let ops = match update::plan(&zone, &ticket.message) {
@@ -450,26 +567,27 @@ impl Manager {
         };
         let this = Arc::clone(self);
         let result = blocking(move || {
-            let applied = this.store.apply(&apex, &changes, &meta)?;
-            this.publish(&applied);
+            let applied = match &view {
+                None => {
+                    let applied = this.store.apply(&apex, &changes, &meta)?;
+                    this.publish(&applied);
+                    applied
+                }
+                Some(name) => {
+                    let applied = this.store.apply_in_view(&apex, name, &changes, &meta)?;
+                    this.publish_in(&this.lanes[lane], &applied);
+                    applied
+                }
+            };
             Ok(applied)
         })
         .await;
         match result {
             Ok(applied) => {
-                tracing::info!(zone = %ticket.apex, client = %ticket.client.address, from = applied.from.0, to = applied.to.0, "dynamic update applied");
+                tracing::info!(zone = %ticket.apex, view = self.lanes[lane].view, client = %ticket.client.address, from = applied.from.0, to = applied.to.0, "dynamic update applied");
                 Rcode::NOERROR
             }
-            Err(ManageError::Refused(WriteError::Validation {
-                name,
-                rtype,
-                reason,
-            })) => {
-                let error = WriteError::Validation {
-                    name,
-                    rtype,
-                    reason,
-                };
+            Err(ManageError::Refused(error @ WriteError::Validation { .. })) => {
                 tracing::info!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update refused: {error}");
                 Rcode::REFUSED
             }
@@ -480,21 +598,88 @@ impl Manager {
         }
     }
 
-    /// After a commit: builds the new snapshot and hands it with the
-    /// difference to the replicator (journal, publish, NOTIFY). Runs under
+    /// After a commit to the base data: publishes it in every lane. The
+    /// lane without a view takes the committed difference as it is; a
+    /// view's lane catches up with the store's copy of that view, which
+    /// moved only if the view does not override what changed. Runs under
     /// the write lock.
     fn publish(&self, applied: &Applied) {
+        for lane in &self.lanes {
+            match lane.view {
+                None => self.publish_in(lane, applied),
+                Some(_) => self.catch_up(lane, &applied.zone),
+            }
+        }
+    }
+
+    /// Brings one view's lane to the store's copy of that view: nothing if
+    /// the serials agree, the one journal entry between them as an
+    /// increment, else the whole copy (compared with the served one).
+    fn catch_up(&self, lane: &ManagedLane, zone: &Name) {
+        let apex = zone.to_lowercase();
+        let view = lane.view.as_deref();
+        let Some(current) = lane.replicator.current(&apex) else {
+            return;
+        };
+        let target = match self.store.serial_in(&apex, view) {
+            Ok(Some(serial)) => serial,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's serial cannot be read; serving the old copy");
+                return;
+            }
+        };
+        if target == current.serial() {
+            return;
+        }
+        if let Ok(Some(mut changes)) = self.store.changes_since_in(&apex, view, current.serial())
+            && changes.len() == 1
+        {
+            let change = changes.remove(0);
+            let applied = Applied {
+                zone: apex,
+                from: change.entry.serial_from,
+                to: change.entry.serial_to,
+                removed: change.removed,
+                added: change.added,
+            };
+            self.publish_in(lane, &applied);
+            return;
+        }
+        let zone = match self
+            .records_in(lane, &apex)
+            .map_err(|e| e.to_string())
+            .and_then(|records| {
+                Zone::build(&apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+            }) {
+            Ok(zone) => zone,
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's copy cannot be built; serving the old copy");
+                return;
+            }
+        };
+        if let Err(e) = lane.replicator.primary_loaded(&apex, zone) {
+            tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
+        }
+    }
+
+    /// Publishes one committed difference in one lane: builds the new
+    /// snapshot and hands it with the difference to the lane's replicator
+    /// (journal, publish, NOTIFY). Runs under the write lock.
+    fn publish_in(&self, lane: &ManagedLane, applied: &Applied) {
         if applied.added.is_empty() {
             return;
         }
         let apex = applied.zone.to_lowercase();
-        let records = match self.replicator.current(&apex) {
+        let view = lane.view.as_deref();
+        let replicator = &lane.replicator;
+        let records = match replicator.current(&apex) {
             Some(current) if current.serial() == applied.from => {
                 let mut set = RecordSet::from_records(current.records());
                 match set.apply(&applied.removed, &applied.added) {
                     Ok(()) => Some(set.into_records()),
                     Err(e) => {
-                        tracing::warn!(zone = %apex, error = %e, "served copy differs from the store; rebuilding from the store");
+                        tracing::warn!(zone = %apex, view, error = %e, "served copy differs from the store; rebuilding from the store");
                         None
                     }
                 }
@@ -503,10 +688,10 @@ impl Manager {
         };
         let records = match records {
             Some(records) => records,
-            None => match self.store.zone_records(&apex) {
+            None => match self.records_in(lane, &apex) {
                 Ok(records) => records,
                 Err(e) => {
-                    tracing::error!(zone = %apex, error = %e, "change committed but the zone cannot be read back; serving the old copy until restart");
+                    tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be read back; serving the old copy until restart");
                     return;
                 }
             },
@@ -514,7 +699,7 @@ impl Manager {
         let zone = match Zone::build(&apex, records, BuildOptions::default()) {
             Ok(zone) => zone,
             Err(e) => {
-                tracing::error!(zone = %apex, error = %e, "change committed but the zone cannot be built; serving the old copy");
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be built; serving the old copy");
                 return;
             }
         };
@@ -524,10 +709,15 @@ impl Manager {
             applied.removed.clone(),
             applied.added.clone(),
         );
-        if let Err(e) = self.replicator.primary_changed(&apex, zone, diff) {
-            tracing::error!(zone = %apex, error = %e, "change committed but not published");
+        if let Err(e) = replicator.primary_changed(&apex, zone, diff) {
+            tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
         }
     }
+}
+
+/// " in view V" for messages, or nothing.
+fn in_view(view: Option<&str>) -> String {
+    view.map(|v| format!(" in view {v}")).unwrap_or_default()
 }
 
 /// The replication setup of a store zone.

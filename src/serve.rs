@@ -25,7 +25,7 @@ use replicate::driver::{DriverSettings, PrimaryOutcome, Replicator, ZoneSetup};
 use wire::Name;
 use wire::tsig::Keyring;
 
-use crate::manage::{Elsewhere, Manager, ZoneRules};
+use crate::manage::{Elsewhere, ManagedLane, Manager, ZoneRules};
 use crate::tcp::{self, Limits};
 use crate::udp;
 use crate::zones::{self, Source, ZoneSpec};
@@ -99,8 +99,8 @@ pub struct Lane {
 pub struct StorePlan {
     /// The database file.
     pub path: PathBuf,
-    /// Rules of the store zones named by `[[zone]]`.
-    pub declared: HashMap<Name, ZoneRules>,
+    /// Rules of the store zones named by `[[zone]]`, by (view, zone).
+    pub declared: HashMap<(Option<String>, Name), ZoneRules>,
     /// Rules of the other store zones (`[zone_defaults]`).
     pub defaults: ZoneRules,
     /// Zones configured as zone files or secondaries.
@@ -190,11 +190,16 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
     }
     let views = Arc::new(answer::view::Views::new(matchers));
     let lanes = Arc::new(lanes);
-    // The store serves its zones in the default view; with views there is
-    // no store (the command line refuses the combination).
-    let replicator = Arc::clone(&lanes[0].replicator);
+    // The store's zones are served in every lane (every view).
+    let managed: Vec<ManagedLane> = lanes
+        .iter()
+        .map(|lane| ManagedLane {
+            view: lane.view.clone(),
+            replicator: Arc::clone(&lane.replicator),
+        })
+        .collect();
     let manager = match &plan.store {
-        Some(store_plan) => match open_store(store_plan, &replicator) {
+        Some(store_plan) => match open_store(store_plan, managed) {
             Ok(manager) => Some(manager),
             Err(e) => {
                 failures.push(format!("{e:#}"));
@@ -350,14 +355,14 @@ async fn udp_updates(
 ) {
     while let Some(update) = receiver.recv().await {
         // In order: the writer takes one change at a time anyway.
-        let reply = manager.update(*update.ticket).await;
+        let reply = manager.update(*update.ticket, update.lane).await;
         udp::send_one(&update.socket, &reply, update.to, update.from);
     }
 }
 
 /// Opens the store, serves its zones, and creates the first user and API
 /// token (and the example zone for the embedded default) on first start.
-fn open_store(plan: &StorePlan, replicator: &Arc<Replicator>) -> anyhow::Result<Arc<Manager>> {
+fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<Manager>> {
     let store = store::Store::open(&plan.path)
         .with_context(|| format!("cannot open the store {}", plan.path.display()))?;
     let store = Arc::new(store);
@@ -370,7 +375,7 @@ fn open_store(plan: &StorePlan, replicator: &Arc<Replicator>) -> anyhow::Result<
     }
     let manager = Manager::new(
         store,
-        Arc::clone(replicator),
+        lanes,
         plan.declared.clone(),
         plan.defaults.clone(),
         plan.elsewhere.clone(),

@@ -140,7 +140,7 @@ async fn connection(
                 // Only store zones get tickets, and they exist only where a
                 // manager does.
                 let Some(manager) = &manager else { continue };
-                let reply = manager.update(*ticket).await;
+                let reply = manager.update(*ticket, view).await;
                 writer
                     .write_all(&(reply.len() as u16).to_be_bytes())
                     .await?;

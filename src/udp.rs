@@ -121,6 +121,8 @@ pub struct Worker {
 pub struct UdpUpdate {
     /// The accepted update.
     pub ticket: Box<answer::update::UpdateTicket>,
+    /// The lane (view) that accepted it.
+    pub lane: usize,
     /// A handle on the socket it arrived on.
     pub socket: Arc<UdpSocket>,
     /// The client.
@@ -281,8 +283,10 @@ impl Worker {
                 };
                 let request = &batch.receive[i][..len];
                 let reply = &mut batch.replies[replies];
-                let outcome = if single {
-                    answer::respond(caches[0].load(), request, &client, &mut scratch, reply)
+                let (outcome, lane) = if single {
+                    let outcome =
+                        answer::respond(caches[0].load(), request, &client, &mut scratch, reply);
+                    (outcome, 0)
                 } else {
                     answer::respond_in_views(
                         &self.views,
@@ -292,7 +296,6 @@ impl Worker {
                         &mut scratch,
                         reply,
                     )
-                    .0
                 };
                 match outcome {
                     answer::Outcome::Reply => {}
@@ -300,6 +303,7 @@ impl Worker {
                         if let (Some(updates), Some(socket)) = (&self.updates, &reply_socket) {
                             let update = UdpUpdate {
                                 ticket,
+                                lane,
                                 socket: Arc::clone(socket),
                                 to: source,
                                 from: destination,

@@ -811,6 +811,8 @@ fn openapi_document_describes_every_route() {
         ),
         ("/api/v1/servers/localhost/zones/{zone}/revert", "post"),
         ("/api/v1/cluster", "get"),
+        ("/api/v1/views", "get"),
+        ("/api/v1/views/{view}", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();

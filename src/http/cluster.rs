@@ -60,13 +60,17 @@ pub(crate) async fn cluster(
 /// target's SOA serial asked for when `probe` (the API and the web UI's
 /// cluster page).
 pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
-    let replicator = state.manager.replicator();
-    let mut names = replicator.zones();
-    names.sort();
-    let mut zones = Vec::with_capacity(names.len());
+    let mut zones = Vec::new();
     let mut probes = tokio::task::JoinSet::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(PROBES_AT_ONCE));
-    for name in names {
+    let mut replicated = Vec::new();
+    for lane in state.manager.lanes() {
+        let mut names = lane.replicator.zones();
+        names.sort();
+        replicated.extend(names.into_iter().map(|name| (lane, name)));
+    }
+    for (lane, name) in replicated {
+        let replicator = &lane.replicator;
         let Some(status) = replicator.status(&name) else {
             continue;
         };
@@ -110,6 +114,7 @@ pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
         });
         zones.push(ZoneReplication {
             zone: name.to_string(),
+            view: lane.view.clone(),
             role: status.role.to_string(),
             serial: status.serial.map(|s| s.0),
             journal: status.journal.map(|(first, last, entries)| JournalSpan {

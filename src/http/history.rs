@@ -15,6 +15,7 @@ use wire::{Name, Rtype, Serial};
 
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, PathParams, Query, Reader, Writer, ZonePath, change_comment};
+use super::views::{ViewQuery, known_view};
 use super::zones::{ZoneParam, find};
 use super::{AppState, now};
 
@@ -44,6 +45,9 @@ pub(crate) struct HistoryQuery {
     /// Only entries older than the change that produced this serial (the
     /// next page: the last `serial_to` of the previous one).
     before: Option<u32>,
+    /// A `[[view]]`'s name: the history of that view's copy (the base's
+    /// entries until the view had data of its own, then the view's).
+    view: Option<String>,
 }
 
 /// The zone's journal: one entry per change of served data, newest first.
@@ -61,11 +65,13 @@ pub(crate) async fn list_history(
     ZonePath(zone): ZonePath,
     Query(query): Query<HistoryQuery>,
 ) -> Result<axum::Json<Vec<HistoryEntry>>, Failure> {
+    let view = known_view(&state, query.view.as_deref())?;
     store_zone(&state, &zone).await?;
     let limit = query.limit.unwrap_or(DEFAULT_LIMIT).min(MAX_LIMIT);
     let before = query.before.map(Serial);
     let store = Arc::clone(state.manager.store());
-    let entries = blocking(move || Ok(store.history(&zone, limit, before)?)).await?;
+    let entries =
+        blocking(move || Ok(store.history_in(&zone, view.as_deref(), limit, before)?)).await?;
     Ok(axum::Json(
         entries.iter().map(convert::history_entry).collect(),
     ))
@@ -87,7 +93,7 @@ pub(crate) struct ChangeParams {
     get,
     path = "/api/v1/servers/localhost/zones/{zone}/history/{serial}",
     tag = "history",
-    params(ChangeParams),
+    params(ChangeParams, ViewQuery),
     responses((status = 200, description = "The change", body = ChangeDiff), ReadErrors),
     security(("api_key" = [])),
 )]
@@ -95,7 +101,9 @@ pub(crate) async fn get_change(
     _caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     params: PathParams,
+    Query(view): Query<ViewQuery>,
 ) -> Result<axum::Json<ChangeDiff>, Failure> {
+    let view = view.known(&state)?;
     let zone = params.zone()?;
     let text = params.get("serial")?;
     let serial = text.parse::<u32>().map_err(|_| {
@@ -106,7 +114,7 @@ pub(crate) async fn get_change(
     store_zone(&state, &zone).await?;
     let store = Arc::clone(state.manager.store());
     let name = zone.clone();
-    match blocking(move || Ok(store.change(&name, Serial(serial))?)).await? {
+    match blocking(move || Ok(store.change_in(&name, view.as_deref(), Serial(serial))?)).await? {
         Some(change) => Ok(axum::Json(convert::change_diff(&change))),
         None => {
             Err(ApiError::NotFound(format!("no change of {zone} produced serial {serial}")).into())
@@ -120,6 +128,9 @@ pub(crate) async fn get_change(
 pub(crate) struct RevertQuery {
     /// `true`: only say what would change.
     dry_run: Option<bool>,
+    /// A `[[view]]`'s name. Reverting one view's copy is not supported
+    /// (422); change its RRsets with `PATCH …?view=` instead.
+    view: Option<String>,
 }
 
 /// The SOA serial among records, if any.
@@ -151,6 +162,12 @@ pub(crate) async fn revert(
     headers: HeaderMap,
     JsonBody(request): JsonBody<RevertRequest>,
 ) -> Result<axum::Json<RevertResult>, Failure> {
+    if let Some(view) = known_view(&state, query.view.as_deref())? {
+        return Err(ApiError::Unprocessable(format!(
+            "reverting view {view}'s copy of {zone} is not supported: revert the base (without `view`), or change the view's own RRsets with PATCH …?view={view}"
+        ))
+        .into());
+    }
     let info = match find(&state, &zone).await? {
         super::zones::Found::Store(info) => info,
         _ => {

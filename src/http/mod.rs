@@ -36,6 +36,7 @@ mod extract;
 mod history;
 mod limits;
 mod server;
+mod views;
 mod zones;
 
 /// What the HTTP server shows about the node.
@@ -94,6 +95,7 @@ pub async fn serve(
         (name = "zones", description = "PowerDNS-compatible zones and RRsets"),
         (name = "history", description = "Each zone's change journal, diffs and revert (hadns)"),
         (name = "cluster", description = "Replication state (hadns)"),
+        (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
     ),
 )]
 struct ApiDoc;
@@ -121,6 +123,8 @@ pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(history::get_change))
         .routes(routes!(history::revert))
         .routes(routes!(cluster::cluster))
+        .routes(routes!(views::list_views))
+        .routes(routes!(views::get_view))
         .split_for_parts();
     error::document_security(&mut openapi);
     let document = openapi.to_json().unwrap_or_else(|e| {

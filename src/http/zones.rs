@@ -22,6 +22,7 @@ use wire::{Name, Rtype, Serial};
 
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
+use super::views::{ViewQuery, known_view};
 use super::{AppState, now};
 use crate::manage::Elsewhere;
 
@@ -72,7 +73,7 @@ pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure
 
 /// The serial of the newest NOTIFY sent to the zone's configured targets.
 fn notified_serial(state: &AppState, zone: &Name) -> u32 {
-    let Some(status) = state.manager.replicator().status(zone) else {
+    let Some(status) = state.manager.replicator_for(zone).status(zone) else {
         return 0;
     };
     status
@@ -97,7 +98,7 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
     let served = || {
         state
             .manager
-            .replicator()
+            .replicator_for(zone)
             .current(zone)
             .map_or(0, |snapshot| snapshot.serial().0)
     };
@@ -113,7 +114,7 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
         Found::Secondary(primaries) => {
             let last_check = state
                 .manager
-                .replicator()
+                .replicator_for(zone)
                 .status(zone)
                 .and_then(|s| s.secondary)
                 .and_then(|s| s.last_check)
@@ -164,19 +165,24 @@ async fn load_rrsets(
     state: &AppState,
     zone: &Name,
     found: &Found,
+    view: Option<&str>,
     filter: &RrsetFilter,
 ) -> Result<Vec<pdns::Rrset>, Failure> {
     let mut sets = match found {
         Found::Store(_) => {
             let store = Arc::clone(state.manager.store());
             let name = zone.clone();
-            let stored = blocking(move || Ok(store.rrsets(&name)?)).await?;
+            let view = view.map(str::to_string);
+            let stored =
+                blocking(move || Ok(stored_rrsets(&store, &name, view.as_deref())?)).await?;
             stored.iter().map(convert::rrset_out).collect()
         }
-        Found::File(_) | Found::Secondary(_) => match state.manager.replicator().current(zone) {
-            Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
-            None => Vec::new(),
-        },
+        Found::File(_) | Found::Secondary(_) => {
+            match state.manager.replicator_for(zone).current(zone) {
+                Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
+                None => Vec::new(),
+            }
+        }
     };
     sets.retain(|set| {
         filter.name.as_ref().is_none_or(|n| *n == set.name)
@@ -188,6 +194,22 @@ async fn load_rrsets(
         }
     }
     Ok(sets)
+}
+
+/// A store zone's RRsets: the base's, or what view `view` serves (its own
+/// sets in place of the base's).
+fn stored_rrsets(
+    store: &store::Store,
+    zone: &Name,
+    view: Option<&str>,
+) -> Result<Vec<store::StoredRrset>, store::StoreError> {
+    match view {
+        None => store.rrsets(zone),
+        Some(view) => Ok(store
+            .rrsets_in_view(zone, view)?
+            .map(|sets| sets.merged())
+            .unwrap_or_default()),
+    }
 }
 
 /// A PowerDNS boolean query parameter: `true` or `false`.
@@ -333,7 +355,8 @@ pub(crate) async fn create_zone(
     let found = find(&state, &name).await?;
     let mut zone = zone_object(&state, &name, &found);
     if with_rrsets {
-        zone.rrsets = Some(load_rrsets(&state, &name, &found, &RrsetFilter::default()).await?);
+        zone.rrsets =
+            Some(load_rrsets(&state, &name, &found, None, &RrsetFilter::default()).await?);
     }
     zone.soa_edit_api = Some(String::new());
     zone.soa_edit = Some(String::new());
@@ -356,6 +379,9 @@ pub(crate) struct ZoneQuery {
     rrset_type: Option<String>,
     /// `false` leaves disabled records out.
     include_disabled: Option<String>,
+    /// A `[[view]]`'s name: that view's copy of a store zone (its serial,
+    /// and its own RRsets in place of the base's).
+    view: Option<String>,
 }
 
 /// The path parameter every zone endpoint takes.
@@ -404,10 +430,22 @@ pub(crate) async fn get_zone(
         },
         without_disabled: !include_disabled,
     };
+    let view = known_view(&state, query.view.as_deref())?;
     let found = find(&state, &zone).await?;
     let mut object = zone_object(&state, &zone, &found);
+    if let (Some(view), Found::Store(_)) = (&view, &found) {
+        let (store, name, view) = (
+            Arc::clone(state.manager.store()),
+            zone.clone(),
+            view.clone(),
+        );
+        if let Some(serial) = blocking(move || Ok(store.serial_in(&name, Some(&view))?)).await? {
+            object.serial = serial.0;
+            object.edited_serial = serial.0;
+        }
+    }
     if with_rrsets {
-        object.rrsets = Some(load_rrsets(&state, &zone, &found, &filter).await?);
+        object.rrsets = Some(load_rrsets(&state, &zone, &found, view.as_deref(), &filter).await?);
     }
     object.soa_edit_api = Some(String::new());
     object.soa_edit = Some(String::new());
@@ -431,7 +469,7 @@ fn changed(from: Serial, to: Serial) -> Response {
     patch,
     path = "/api/v1/servers/localhost/zones/{zone}",
     tag = "zones",
-    params(ZoneParam),
+    params(ZoneParam, ViewQuery),
     request_body = ZonePatch,
     responses(
         (status = 204, description = "Applied (or nothing to change)",
@@ -445,9 +483,11 @@ pub(crate) async fn patch_zone(
     writer: Writer,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
     headers: HeaderMap,
     JsonBody(patch): JsonBody<ZonePatch>,
 ) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
     find(&state, &zone).await?.writable(&zone)?;
     let changes = convert::patch_changes(&patch.rrsets, now())?;
     let meta = ChangeMeta {
@@ -456,9 +496,12 @@ pub(crate) async fn patch_zone(
         comment: change_comment(&headers, patch.comment.as_ref())?,
         now: now(),
     };
-    let applied = state.manager.apply(&zone, changes, meta).await?;
+    let applied = state
+        .manager
+        .apply_in(&zone, view.as_deref(), changes, meta)
+        .await?;
     if applied.from != applied.to {
-        tracing::info!(zone = %zone, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone changed through the API");
+        tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone changed through the API");
     }
     Ok(changed(applied.from, applied.to))
 }
@@ -470,7 +513,7 @@ pub(crate) async fn patch_zone(
     put,
     path = "/api/v1/servers/localhost/zones/{zone}",
     tag = "zones",
-    params(ZoneParam),
+    params(ZoneParam, ViewQuery),
     request_body = ZoneUpdate,
     responses((status = 204, description = "Applied"), WriteErrors),
     security(("api_key" = [])),
@@ -479,9 +522,11 @@ pub(crate) async fn put_zone(
     writer: Writer,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
     headers: HeaderMap,
     JsonBody(update): JsonBody<ZoneUpdate>,
 ) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
     let found = find(&state, &zone).await?;
     let info = found.writable(&zone)?;
     if let Some(kind) = &update.kind {
@@ -505,8 +550,8 @@ pub(crate) async fn put_zone(
         return Ok(StatusCode::NO_CONTENT.into_response());
     };
     let store = Arc::clone(state.manager.store());
-    let name = zone.clone();
-    let current = blocking(move || Ok(store.rrsets(&name)?)).await?;
+    let (name, in_view) = (zone.clone(), view.clone());
+    let current = blocking(move || Ok(stored_rrsets(&store, &name, in_view.as_deref())?)).await?;
     let changes = convert::replace_all(&zone, &current, rrsets, now())?;
     let meta = ChangeMeta {
         author: writer.author(),
@@ -514,8 +559,11 @@ pub(crate) async fn put_zone(
         comment: change_comment(&headers, update.comment.as_ref())?,
         now: now(),
     };
-    let applied = state.manager.apply(&zone, changes, meta).await?;
-    tracing::info!(zone = %zone, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
+    let applied = state
+        .manager
+        .apply_in(&zone, view.as_deref(), changes, meta)
+        .await?;
+    tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
     Ok(changed(applied.from, applied.to))
 }
 
@@ -545,7 +593,7 @@ pub(crate) async fn delete_zone(
     get,
     path = "/api/v1/servers/localhost/zones/{zone}/export",
     tag = "zones",
-    params(ZoneParam),
+    params(ZoneParam, ViewQuery),
     responses(
         (status = 200, description = "The zone file", body = String, content_type = "text/plain"),
         ReadErrors,
@@ -556,17 +604,25 @@ pub(crate) async fn export_zone(
     _caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
 ) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
     let found = find(&state, &zone).await?;
     let records = match &found {
         Found::Store(_) => {
             let store = Arc::clone(state.manager.store());
             let name = zone.clone();
-            blocking(move || Ok(store.zone_records(&name)?)).await?
+            blocking(move || {
+                Ok(match &view {
+                    None => store.zone_records(&name)?,
+                    Some(view) => store.zone_records_in_view(&name, view)?,
+                })
+            })
+            .await?
         }
         Found::File(_) | Found::Secondary(_) => state
             .manager
-            .replicator()
+            .replicator_for(&zone)
             .current(&zone)
             .map(|snapshot| snapshot.records().collect())
             .unwrap_or_default(),
@@ -590,7 +646,7 @@ pub(crate) async fn notify_zone(
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
     find(&state, &zone).await?;
-    if !state.manager.replicator().notify_now(&zone) {
+    if !state.manager.replicator_for(&zone).notify_now(&zone) {
         return Err(ApiError::Unprocessable(format!(
             "zone {zone} is not under replication here, so it has no NOTIFY targets"
         ))
@@ -621,7 +677,7 @@ pub(crate) async fn axfr_retrieve(
             ApiError::Unprocessable(format!("Domain '{zone}' is not a secondary domain")).into(),
         );
     };
-    if !state.manager.replicator().retransfer_now(&zone) {
+    if !state.manager.replicator_for(&zone).retransfer_now(&zone) {
         return Err(
             ApiError::Internal(format!("secondary zone {zone} is not under replication")).into(),
         );

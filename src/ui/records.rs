@@ -131,7 +131,7 @@ pub(super) async fn load_page(
             .await
         }
         Origin::Elsewhere(_) => {
-            let Some(snapshot) = state.manager.replicator().current(zone) else {
+            let Some(snapshot) = state.manager.replicator_for(zone).current(zone) else {
                 return Ok((Vec::new(), 0, 1));
             };
             let mut sets: Vec<StoredRrset> = Vec::new();
@@ -194,7 +194,7 @@ pub(super) async fn render_zone(
         Origin::Elsewhere(other) => {
             let serial = state
                 .manager
-                .replicator()
+                .replicator_for(zone)
                 .current(zone)
                 .map_or(0, |z| z.serial().0);
             match other {

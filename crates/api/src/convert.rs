@@ -516,6 +516,7 @@ pub fn history_entry(entry: &JournalEntry) -> HistoryEntry {
         comment: entry.comment.clone(),
         removed_count: entry.removed_count,
         added_count: entry.added_count,
+        view: entry.view.clone(),
     }
 }
 

@@ -78,6 +78,13 @@ impl ApiError {
     pub fn no_such_zone(zone: &wire::Name) -> ApiError {
         ApiError::NotFound(format!("Could not find domain '{zone}'"))
     }
+
+    /// 404 for a view the configuration does not define.
+    pub fn no_such_view(view: &str) -> ApiError {
+        ApiError::NotFound(format!(
+            "Could not find view '{view}': the configuration defines no [[view]] of that name"
+        ))
+    }
 }
 
 impl fmt::Display for ApiError {
@@ -102,6 +109,7 @@ impl From<store::WriteError> for ApiError {
         match error {
             W::NoSuchZone(zone) => ApiError::no_such_zone(&zone),
             W::ZoneExists(zone) => ApiError::Conflict(format!("Domain '{zone}' already exists")),
+            W::NoSuchView(view) => ApiError::no_such_view(&view),
             W::Storage(error) => error.into(),
             W::PasswordHash(_) | W::Randomness(_) => ApiError::Internal(error.to_string()),
             other => ApiError::Unprocessable(other.to_string()),

@@ -27,6 +27,10 @@ pub struct HistoryEntry {
     pub removed_count: usize,
     /// How many records it added, the new SOA included.
     pub added_count: usize,
+    /// The view whose copy of the zone it changed; absent for the base
+    /// data (which every view without data of its own serves).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
 }
 
 /// A record in a difference.
@@ -97,6 +101,9 @@ pub struct Cluster {
 pub struct ZoneReplication {
     /// The zone, absolute.
     pub zone: String,
+    /// The view whose copy this is; absent on a node without views.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub view: Option<String>,
     /// `primary` or `secondary`.
     pub role: String,
     /// The serial served here, if any.
@@ -158,4 +165,30 @@ pub struct SecondaryState {
     pub expired: bool,
     /// The most recent failure, if the last attempt failed.
     pub last_error: Option<String>,
+}
+
+/// `GET /api/v1/views`: a `[[view]]` of the configuration and what the
+/// store zones hold of their own in it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ViewInfo {
+    /// The view's name, as `view=` takes it on the zone endpoints.
+    pub name: String,
+    /// Its place in match order (0 is tried first).
+    pub order: usize,
+    /// The store zones, each as this view serves it.
+    pub zones: Vec<ViewZone>,
+}
+
+/// One store zone as a view serves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ViewZone {
+    /// The zone, absolute.
+    pub zone: String,
+    /// The serial of the view's copy (the base's while the view has
+    /// nothing of its own).
+    pub serial: u32,
+    /// How many RRsets the view has of its own (in place of the base's).
+    pub own_rrsets: usize,
+    /// How many of the base's RRsets the view hides.
+    pub hidden_rrsets: usize,
 }

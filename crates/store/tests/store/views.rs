@@ -380,7 +380,9 @@ fn each_views_history_leads_from_the_base_to_its_own_serial() {
         .rrsets_in_view(&zone, "internal")
         .unwrap()
         .expect("known zone and view");
-    assert!(matches!(rrsets.own(&name("www.example.com"), Rtype::A), Some(Some(set)) if set.ttl == 60));
+    assert!(
+        matches!(rrsets.own(&name("www.example.com"), Rtype::A), Some(Some(set)) if set.ttl == 60)
+    );
     assert!(rrsets.own(&name("mail.example.com"), Rtype::A).is_none());
     assert!(
         rrsets
