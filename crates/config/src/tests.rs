@@ -68,8 +68,9 @@ fn the_design_contract_parses() {
     assert_eq!(config.dns.listen.len(), 2);
     assert_eq!(config.dns.version, None);
     assert_eq!(config.keys[1].algorithm, Algorithm::HmacMd5);
+    // "10/8 but not 10.9/16": the exception is tried first.
     assert_eq!(
-        config.views[0].match_clients[1],
+        config.views[0].match_clients[0],
         MatchRule {
             negated: true,
             element: MatchElement::Prefix("10.9.0.0/16".parse().unwrap())
@@ -153,6 +154,52 @@ fn references_must_resolve() {
     assert_eq!((e.line, e.key.as_str()), (Some(4), "view[0].match_keys[0]"));
     let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"10.0.0.1/8\"]\n");
     assert!(e.message.contains("host bits set"), "{e}");
+}
+
+#[test]
+fn nested_prefixes_are_exceptions_and_redundant_ones_are_refused() {
+    // A narrower prefix of the opposite sense is an exception to the wider
+    // one wherever it is written: it is tried first.
+    let config = Config::parse(
+        "version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"10.0.0.0/8\", \"key k\", \"!10.9.0.0/16\", \"10.9.1.0/24\"]\n\
+         [[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret = \"aGk=\"\n",
+        None,
+    )
+    .expect("exceptions after the wider rule");
+    let order: Vec<String> = config.views[0]
+        .match_clients
+        .iter()
+        .map(|r| format!("{}{:?}", if r.negated { "!" } else { "" }, r.element))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            "Prefix(10.9.1.0/24)",
+            "!Prefix(10.9.0.0/16)",
+            "Prefix(10.0.0.0/8)",
+            "Key(Name(k.))"
+        ]
+    );
+    // A narrower prefix of the same sense can never decide anything.
+    let e = error(
+        "version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\n  \"10.0.0.0/8\",\n  \"10.1.0.0/16\",\n]\n",
+    );
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (Some(6), "view[0].match_clients[1]")
+    );
+    assert!(
+        e.message
+            .contains("`10.1.0.0/16` overlaps `10.0.0.0/8` (element 0)"),
+        "{e}"
+    );
+    let e = error("version = 1\n[[acl]]\nname = \"lan\"\naddresses = [\"any\", \"192.0.2.1\"]\n");
+    assert!(e.message.contains("overlaps `any` (element 0)"), "{e}");
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"a.example\"\nallow_transfer = [\"192.0.2.0/24\", \"!192.0.2.0/24\"]\n",
+    );
+    assert_eq!(e.key, "zone[0].allow_transfer[1]");
+    assert!(e.message.contains("listed twice"), "{e}");
 }
 
 #[test]
