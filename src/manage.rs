@@ -336,21 +336,11 @@ impl Manager {
         }
     }
 
-    /// Applies a change set to a store zone's base data and publishes the
-    /// result in every lane (each view that does not override what changed
-    /// gets it).
-    pub async fn apply(
-        self: &Arc<Self>,
-        zone: &Name,
-        changes: ChangeSet,
-        meta: ChangeMeta,
-    ) -> Result<Applied, ManageError> {
-        self.apply_in(zone, None, changes, meta).await
-    }
-
     /// Applies a change set to view `view`'s copy of a store zone (its own
     /// RRsets, see [`Store::apply_in_view`]) and publishes it in that
-    /// view's lane only; `None` changes the base as [`Manager::apply`].
+    /// view's lane only; `None` changes the base data and publishes the
+    /// result in every lane (each view that does not override what changed
+    /// gets it).
     pub async fn apply_in(
         self: &Arc<Self>,
         zone: &Name,

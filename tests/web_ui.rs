@@ -474,3 +474,95 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     );
     browser.screenshot(&screenshots().join("zone-phone.png"));
 }
+
+/// The `+short` A answer at `name` for a client bound to `source`.
+fn a_from(node: &ApiNode, source: &str, name: &str) -> String {
+    let dig = common::require_program("dig", "bind9-dnsutils");
+    let args: Vec<String> = [
+        "@127.0.0.1".to_string(),
+        "-p".into(),
+        node.dns.port().to_string(),
+        "-b".into(),
+        source.into(),
+        "+short".into(),
+        "+time=2".into(),
+        "+tries=2".into(),
+        name.into(),
+        "A".into(),
+    ]
+    .to_vec();
+    common::run_tool(&dig, &args, "", std::time::Duration::from_secs(20))
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn an_operator_edits_a_views_copy_beside_the_base() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(
+        dir.path(),
+        "hadns",
+        "[zone_defaults]\nnameservers = [\"ns1.split.test.\"]\n\
+         [[view]]\nname = \"a\"\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"b\"\nmatch_clients = [\"any\"]\n",
+    );
+    let created = node.send(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &serde_json::json!({
+            "name": "split.test.", "kind": "Native", "nameservers": ["ns1.split.test."],
+            "rrsets": [
+                {"name": "www.split.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]},
+                {"name": "mail.split.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.25"}]}
+            ]
+        }),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let base = format!("http://{}", node.api);
+    let browser = Browser::start(dir.path(), 1280, 900);
+    browser.open(&format!("{base}/ui/login"));
+    browser.fill("#username", "admin");
+    browser.fill("#password", &password(&node));
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "Zones");
+
+    // The zone page has a tab per view; view a shows the base's sets beside
+    // its own (none yet).
+    browser.open(&format!("{base}/ui/zones/split.test."));
+    browser.click_on("nav.tabs a[href$='view=a']");
+    browser.wait_for("h1 .view-name", "in view a");
+    browser.wait_for("table.side td.in-view", "same as the base");
+    let base_entries = history_len(&node, "split.test.");
+
+    // Override www in view a: its clients get the new address, b's the base's.
+    browser.click_on("table.side td.actions a[href*='name=www.split.test.&rtype=A&']");
+    browser.wait_for("h1", "in view a");
+    browser.fill("#rec-content", "10.0.0.1");
+    browser.click_on("form.record button[type=submit]");
+    browser.wait_for("#saved-heading", "Saved: serial");
+    browser.wait_for("table.side ul.own li", "10.0.0.1");
+    browser.wait_for("table.side td.base li", "192.0.2.1");
+    assert_eq!(a_from(&node, "127.0.0.2", "www.split.test."), "10.0.0.1");
+    assert_eq!(a_from(&node, "127.0.0.3", "www.split.test."), "192.0.2.1");
+    browser.execute("document.querySelector('table.side').scrollIntoView()");
+    browser.screenshot(&screenshots().join("zone-view.png"));
+
+    // Hide mail in view a.
+    browser.click_on("button[aria-label='Hide mail A in view a']");
+    browser.wait_for("table.side td.in-view .hidden", "hidden in this view");
+    assert_eq!(a_from(&node, "127.0.0.2", "mail.split.test."), "");
+    assert_eq!(a_from(&node, "127.0.0.3", "mail.split.test."), "192.0.2.25");
+
+    // Give www the base's set back.
+    browser.click_on("button[aria-label=\"Use the base's www A in view a\"]");
+    browser.wait_for("#saved-heading", "Saved: serial");
+    assert_eq!(a_from(&node, "127.0.0.2", "www.split.test."), "192.0.2.1");
+
+    // The view's history names it; the base's did not move.
+    browser.open(&format!("{base}/ui/zones/split.test./history?view=a"));
+    browser.wait_for("ol.history h2 .view-name", "in view a");
+    assert_eq!(history_len(&node, "split.test."), base_entries);
+    // An unknown view is a page that says so.
+    browser.open(&format!("{base}/ui/zones/split.test.?view=nowhere"));
+    browser.wait_for("main", "no view `nowhere`");
+}

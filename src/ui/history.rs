@@ -12,6 +12,8 @@ pub(super) struct HistoryEntry {
     comment: Option<String>,
     removed: Vec<String>,
     added: Vec<String>,
+    /// The view whose copy it changed; `None`: the base.
+    view: Option<String>,
 }
 
 #[derive(Template)]
@@ -25,11 +27,14 @@ pub(super) struct HistoryPage {
     current: u32,
     entries: Vec<HistoryEntry>,
     older: Option<String>,
+    /// The view whose history this is; `None`: the base's.
+    view: Option<String>,
 }
 
 #[derive(Deserialize)]
 pub(super) struct HistoryQuery {
     before: Option<u32>,
+    view: Option<String>,
 }
 
 pub(super) async fn history_page(
@@ -44,16 +49,33 @@ pub(super) async fn history_page(
     let Ok(Some(Origin::Store(info))) = find_zone(&state, &name).await else {
         return not_found(&session, &zone);
     };
+    let view = query.view.clone().filter(|v| !v.is_empty());
+    if let Some(view) = &view
+        && !state.manager.views().contains(&view.as_str())
+    {
+        return message(
+            StatusCode::NOT_FOUND,
+            Some(session.view.clone()),
+            "No such view",
+            format!("The configuration defines no view `{view}`."),
+            &zone_url(&name),
+        );
+    }
     let store = Arc::clone(state.manager.store());
     let zone_name = name.clone();
+    let in_view = view.clone();
     let loaded = blocking(move || {
+        let view = in_view.as_deref();
+        let current = store
+            .serial_in(&zone_name, view)
+            .map_err(|e| e.to_string())?;
         let entries = store
-            .history(&zone_name, HISTORY_PAGE + 1, query.before.map(Serial))
+            .history_in(&zone_name, view, HISTORY_PAGE + 1, query.before.map(Serial))
             .map_err(|e| e.to_string())?;
         let mut out = Vec::new();
         for entry in entries.iter().take(HISTORY_PAGE) {
             let change = store
-                .change(&zone_name, entry.serial_to)
+                .change_in(&zone_name, view, entry.serial_to)
                 .map_err(|e| e.to_string())?;
             out.push(HistoryEntry {
                 from: entry.serial_from.0,
@@ -70,19 +92,24 @@ pub(super) async fn history_page(
                     .as_ref()
                     .map(|c| diff_lines(&c.added))
                     .unwrap_or_default(),
+                view: entry.view.clone(),
             });
         }
         let more = entries.len() > HISTORY_PAGE;
-        Ok((out, more))
+        Ok((out, more, current))
     })
     .await;
     match loaded {
-        Ok((entries, more)) => {
+        Ok((entries, more, current)) => {
+            let in_view = view
+                .as_deref()
+                .map(|v| format!("&view={}", url_encode(v)))
+                .unwrap_or_default();
             let older = more
                 .then(|| {
                     entries
                         .last()
-                        .map(|e| format!("{}/history?before={}", zone_url(&name), e.to))
+                        .map(|e| format!("{}/history?before={}{in_view}", zone_url(&name), e.to))
                 })
                 .flatten();
             render(
@@ -91,10 +118,13 @@ pub(super) async fn history_page(
                     nav: Some(session.view.clone()),
                     zone: name.to_string(),
                     url: zone_url(&name),
-                    writable: true,
-                    current: info.serial.0,
+                    // Reverting a view's copy is not offered: the store
+                    // reverts the base (which the views follow).
+                    writable: view.is_none(),
+                    current: current.map_or(info.serial.0, |s| s.0),
                     entries,
                     older,
+                    view,
                 },
             )
         }

@@ -44,6 +44,7 @@ mod import;
 mod records;
 pub(crate) mod session;
 mod users;
+mod views;
 mod zones;
 
 use auth::{UiSession, check_form};
@@ -76,6 +77,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/ui/zones/{zone}/records/delete",
             post(records::delete_record),
         )
+        .route("/ui/zones/{zone}/view-rrset", post(views::view_rrset))
         .route(
             "/ui/zones/{zone}/edit",
             get(records::edit_page).post(records::edit_record),

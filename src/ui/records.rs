@@ -1,13 +1,35 @@
 //! A zone's page: its RRsets, paged and searchable, and the forms that add,
 //! edit and delete records through the write path.
 
+use super::views::{InView, SideRow, ViewTab, side_rows, tabs};
 use super::*;
 
 pub(super) struct RecordRow {
-    content: String,
-    disabled: bool,
+    pub(super) content: String,
+    pub(super) disabled: bool,
     /// The query string of its edit link.
-    query: String,
+    pub(super) query: String,
+}
+
+impl RecordRow {
+    /// A record of `set` as a row, its edit link for view `view` (or the
+    /// base).
+    pub(super) fn new(set: &StoredRrset, record: &store::StoredRecord, view: Option<&str>) -> Self {
+        let mut query = format!(
+            "name={}&rtype={}&content={}",
+            url_encode(&set.name.to_string()),
+            url_encode(&set.rtype.to_string()),
+            url_encode(&record.content)
+        );
+        if let Some(view) = view {
+            query.push_str(&format!("&view={}", url_encode(view)));
+        }
+        RecordRow {
+            content: record.content.clone(),
+            disabled: record.disabled,
+            query,
+        }
+    }
 }
 
 pub(super) struct RrsetRow {
@@ -67,6 +89,14 @@ pub(super) struct ZonePage {
     pages: usize,
     prev_page: Option<String>,
     next_page: Option<String>,
+    /// Base and views, on a node with views.
+    tabs: Vec<ViewTab>,
+    /// The view shown; `None`: the base.
+    view: Option<String>,
+    /// In a view: each (name, type) with the base's set and the view's.
+    side: Vec<SideRow>,
+    /// In a view: the base's serial.
+    base_serial: u32,
 }
 
 #[derive(Deserialize, Default)]
@@ -74,6 +104,7 @@ pub(super) struct ZoneQuery {
     q: Option<String>,
     page: Option<usize>,
     saved: Option<u32>,
+    view: Option<String>,
 }
 
 pub(super) fn relative(owner: &Name, zone: &Name) -> String {
@@ -189,6 +220,18 @@ pub(super) async fn render_zone(
             );
         }
     };
+    let view = query.view.clone().filter(|v| !v.is_empty());
+    if let Some(name) = &view
+        && !state.manager.views().contains(&name.as_str())
+    {
+        return message(
+            StatusCode::NOT_FOUND,
+            Some(session.view.clone()),
+            "No such view",
+            format!("The configuration defines no view `{name}`."),
+            &zone_url(zone),
+        );
+    }
     let (kind, serial, writable, read_only) = match &origin {
         Origin::Store(info) => ("primary (store)", info.serial.0, true, None),
         Origin::Elsewhere(other) => {
@@ -222,24 +265,41 @@ pub(super) async fn render_zone(
         .unwrap_or_default()
         .trim()
         .to_ascii_lowercase();
-    let (sets, total, page) =
-        match load_page(state, zone, &origin, &needle, query.page.unwrap_or(1)).await {
-            Ok(loaded) => loaded,
-            Err(e) => {
-                return message(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Some(session.view.clone()),
-                    "Zone unavailable",
-                    e,
-                    "/ui/",
-                );
-            }
-        };
+    let in_store_view = view
+        .as_deref()
+        .filter(|_| matches!(origin, Origin::Store(_)));
+    let loaded = match in_store_view {
+        Some(name) => side_rows(state, zone, name, &needle, query.page.unwrap_or(1))
+            .await
+            .map(|(rows, total, page, serial)| (Vec::new(), rows, total, page, serial)),
+        None => load_page(state, zone, &origin, &needle, query.page.unwrap_or(1))
+            .await
+            .map(|(sets, total, page)| (sets, Vec::new(), total, page, None)),
+    };
+    let (sets, side, total, page, view_serial) = match loaded {
+        Ok(loaded) => loaded,
+        Err(e) => {
+            return message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Some(session.view.clone()),
+                "Zone unavailable",
+                e,
+                "/ui/",
+            );
+        }
+    };
+    let (serial, base_serial) = match view_serial {
+        Some(own) => (own, serial),
+        None => (serial, serial),
+    };
     let pages = total.div_ceil(PAGE_SIZE).max(1);
     let page_url = |n: usize| {
         let mut url = format!("{}?page={n}", zone_url(zone));
         if !needle.is_empty() {
             url.push_str(&format!("&q={}", url_encode(&needle)));
+        }
+        if let Some(view) = in_store_view {
+            url.push_str(&format!("&view={}", url_encode(view)));
         }
         url
     };
@@ -255,16 +315,7 @@ pub(super) async fn render_zone(
             records: set
                 .records
                 .iter()
-                .map(|r| RecordRow {
-                    content: r.content.clone(),
-                    disabled: r.disabled,
-                    query: format!(
-                        "name={}&rtype={}&content={}",
-                        url_encode(&set.name.to_string()),
-                        url_encode(&set.rtype.to_string()),
-                        url_encode(&r.content)
-                    ),
-                })
+                .map(|r| RecordRow::new(set, r, None))
                 .collect(),
         })
         .collect();
@@ -272,9 +323,10 @@ pub(super) async fn render_zone(
         (Some(serial), Origin::Store(_)) => {
             let store = Arc::clone(state.manager.store());
             let name = zone.clone();
+            let in_view = in_store_view.map(str::to_string);
             blocking(move || {
                 store
-                    .change(&name, Serial(serial))
+                    .change_in(&name, in_view.as_deref(), Serial(serial))
                     .map_err(|e| e.to_string())
             })
             .await
@@ -309,6 +361,10 @@ pub(super) async fn render_zone(
             pages,
             prev_page: (page > 1).then(|| page_url(page - 1)),
             next_page: (page < pages).then(|| page_url(page + 1)),
+            tabs: tabs(state, zone, in_store_view),
+            view: in_store_view.map(str::to_string),
+            side,
+            base_serial,
         },
     )
 }
@@ -356,9 +412,17 @@ pub(super) struct RecordForm {
     old_rtype: String,
     #[serde(default)]
     old_content: String,
+    /// The view whose copy the form changes; empty: the base.
+    #[serde(default)]
+    view: String,
 }
 
 impl RecordForm {
+    /// The view the form changes, if any.
+    fn in_view(&self) -> Option<String> {
+        Some(self.view.clone()).filter(|v| !v.is_empty())
+    }
+
     fn view(&self) -> RecordFormView {
         RecordFormView {
             name: self.name.clone(),
@@ -490,6 +554,7 @@ pub(super) async fn write(
     comment: &str,
     form: RecordFormView,
     edit: Option<(String, String, String)>,
+    view: Option<String>,
 ) -> Response {
     let meta = ChangeMeta {
         author: session.view.user.clone(),
@@ -497,10 +562,23 @@ pub(super) async fn write(
         comment: Some(comment.trim().to_string()).filter(|c| !c.is_empty()),
         now: now(),
     };
-    match state.manager.apply(zone, ChangeSet { changes }, meta).await {
+    match state
+        .manager
+        .apply_in(zone, view.as_deref(), ChangeSet { changes }, meta)
+        .await
+    {
         Ok(applied) => {
-            tracing::info!(zone = %zone, user = %session.view.user, serial = applied.to.0, "zone changed in the web UI");
-            Redirect::to(&format!("{}?saved={}", zone_url(zone), applied.to.0)).into_response()
+            tracing::info!(zone = %zone, view, user = %session.view.user, serial = applied.to.0, "zone changed in the web UI");
+            let in_view = view
+                .as_deref()
+                .map(|v| format!("view={}&", url_encode(v)))
+                .unwrap_or_default();
+            Redirect::to(&format!(
+                "{}?{in_view}saved={}",
+                zone_url(zone),
+                applied.to.0
+            ))
+            .into_response()
         }
         Err(error) => {
             let form = RecordFormView {
@@ -519,6 +597,7 @@ pub(super) async fn write(
                         old_rtype,
                         old_content,
                         form,
+                        view,
                     },
                 ),
                 None => {
@@ -526,7 +605,10 @@ pub(super) async fn write(
                         state,
                         session,
                         zone,
-                        ZoneQuery::default(),
+                        ZoneQuery {
+                            view,
+                            ..ZoneQuery::default()
+                        },
                         StatusCode::UNPROCESSABLE_ENTITY,
                         form,
                     )
@@ -561,7 +643,10 @@ pub(super) async fn add_record(
                 &state,
                 &session,
                 &name,
-                ZoneQuery::default(),
+                ZoneQuery {
+                    view: form.in_view(),
+                    ..ZoneQuery::default()
+                },
                 StatusCode::UNPROCESSABLE_ENTITY,
                 view,
             )
@@ -585,6 +670,7 @@ pub(super) async fn add_record(
         &form.comment,
         form.view(),
         None,
+        form.in_view(),
     )
     .await
 }
@@ -645,6 +731,7 @@ pub(super) async fn delete_record(
             ..RecordFormView::default()
         },
         None,
+        form.in_view(),
     )
     .await
 }
@@ -660,6 +747,8 @@ pub(super) struct EditPage {
     old_rtype: String,
     old_content: String,
     form: RecordFormView,
+    /// The view whose copy is edited; `None`: the base.
+    view: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -670,6 +759,8 @@ pub(super) struct EditQuery {
     rtype: String,
     #[serde(default)]
     content: String,
+    #[serde(default)]
+    view: String,
 }
 
 pub(super) async fn edit_page(
@@ -694,16 +785,33 @@ pub(super) async fn edit_page(
             &zone_url(&name),
         );
     };
+    let view = Some(query.view.clone()).filter(|v| !v.is_empty());
+    if let Some(view) = &view
+        && !state.manager.views().contains(&view.as_str())
+    {
+        return message(
+            StatusCode::NOT_FOUND,
+            Some(session.view.clone()),
+            "No such view",
+            format!("The configuration defines no view `{view}`."),
+            &zone_url(&name),
+        );
+    }
     let store = Arc::clone(state.manager.store());
     let zone_name = name.clone();
     let owner_text = owner.to_string();
-    let sets = blocking(move || {
-        store
+    let in_view = view.clone();
+    let sets = blocking(move || match &in_view {
+        None => store
             .rrsets_page(&zone_name, &owner_text, 0, PAGE_SIZE)
-            .map_err(|e| e.to_string())
+            .map(|page| page.rrsets)
+            .map_err(|e| e.to_string()),
+        Some(view) => store
+            .rrsets_in_view(&zone_name, view)
+            .map(|sets| sets.map(|s| s.merged()).unwrap_or_default())
+            .map_err(|e| e.to_string()),
     })
     .await
-    .map(|page| page.rrsets)
     .unwrap_or_default();
     let ttl = sets
         .iter()
@@ -727,6 +835,7 @@ pub(super) async fn edit_page(
                 comment: String::new(),
                 errors: FieldErrors::default(),
             },
+            view,
         },
     )
 }
@@ -777,6 +886,7 @@ pub(super) async fn edit_record(
                         errors,
                         ..form.view()
                     },
+                    view: form.in_view(),
                 },
             );
         }
@@ -810,6 +920,7 @@ pub(super) async fn edit_record(
         &form.comment,
         form.view(),
         Some(old),
+        form.in_view(),
     )
     .await
 }
@@ -831,6 +942,7 @@ mod tests {
             old_name: String::new(),
             old_rtype: String::new(),
             old_content: String::new(),
+            view: String::new(),
         };
         let ok = parse_record(&zone, &form("www", "", "mx", "10 mail")).unwrap();
         assert_eq!(ok.name, "www.example.test.".parse().unwrap());
