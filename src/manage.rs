@@ -248,10 +248,20 @@ impl Manager {
                 failures.push(e);
             }
         }
-        for (_, name) in self.declared.keys() {
+        let declared: std::collections::BTreeSet<&Name> =
+            self.declared.keys().map(|(_, name)| name).collect();
+        for name in declared {
             if !zones.iter().any(|z| &z.name == name) {
                 tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
             }
+        }
+        match self.store.views() {
+            Ok(known) => {
+                for stale in known.iter().filter(|v| !views.contains(&v.as_str())) {
+                    tracing::warn!(view = %stale, "the store keeps data of a view the configuration no longer has; base changes still reach it (checked there too), so it is current should the view come back");
+                }
+            }
+            Err(e) => failures.push(e.to_string()),
         }
         if failures.is_empty() {
             Ok(zones.len())

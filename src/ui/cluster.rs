@@ -25,6 +25,8 @@ pub(super) struct SecondaryRow {
 
 pub(super) struct ClusterZone {
     name: String,
+    /// The view whose copy this is, on a node with views.
+    view: Option<String>,
     url: String,
     role: String,
     serial: String,
@@ -56,7 +58,10 @@ pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSessi
         .into_iter()
         .map(|zone| {
             let url = parse_zone(&zone.zone)
-                .map(|n| zone_url(&n))
+                .map(|n| match &zone.view {
+                    Some(view) => format!("{}?view={}", zone_url(&n), url_encode(view)),
+                    None => zone_url(&n),
+                })
                 .unwrap_or_default();
             let targets = zone
                 .targets
@@ -81,6 +86,7 @@ pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSessi
                 .collect();
             ClusterZone {
                 name: zone.zone,
+                view: zone.view,
                 url,
                 role: zone.role,
                 serial: maybe_number(zone.serial),
