@@ -141,33 +141,6 @@ fn primary(root: &Path, port: u16, notify_a: u16, notify_b: u16) -> Process {
     )
 }
 
-/// A hadns secondary of view.test. that signs with `key` (so the primary
-/// answers it from that key's view).
-fn secondary(root: &Path, name: &str, port: u16, primary: u16, key: &TsigKey) -> Process {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("hadns.toml"),
-        format!(
-            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             {key_table}\
-             [[zone]]\nname = \"view.test\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1:{primary}\"]\nprimary_key = \"{key_name}\"\n\
-             allow_notify = [\"key {key_name}\"]\n",
-            key_table = key.hadns_toml(),
-            key_name = key.name,
-        ),
-    )
-    .unwrap();
-    start_hadns(
-        &dir,
-        name,
-        &[
-            "--config".to_string(),
-            dir.join("hadns.toml").display().to_string(),
-        ],
-    )
-}
-
 fn address(port: u16) -> SocketAddr {
     SocketAddr::from(([127, 0, 0, 1], port))
 }
@@ -252,8 +225,8 @@ fn each_views_zone_replicates_to_its_own_secondaries() {
     let (port, port_a, port_b) = (free_port(), free_port(), free_port());
     let mut node = primary(root, port, port_a, port_b);
     common::wait_for_zone(address(port), "view.test.", LIMIT, &mut node);
-    let mut sec_a = secondary(root, "sec-a", port_a, port, &a_xfr());
-    let mut sec_b = secondary(root, "sec-b", port_b, port, &b_xfr());
+    let mut sec_a = common::tsig_secondary(root, "sec-a", port_a, port, "view.test", &a_xfr());
+    let mut sec_b = common::tsig_secondary(root, "sec-b", port_b, port, "view.test", &b_xfr());
     wait_for_serial(address(port_a), "view.test.", 1, LIMIT, &mut sec_a);
     wait_for_serial(address(port_b), "view.test.", 1, LIMIT, &mut sec_b);
     assert_eq!(

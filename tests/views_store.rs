@@ -125,32 +125,6 @@ fn set_a(node: &ApiNode, view: Option<&str>, owner: &str, address: &str) -> (u16
     (response.status, response.text())
 }
 
-/// A hadns secondary of split.test. signing with `key`.
-fn secondary(root: &Path, name: &str, port: u16, primary: u16, key: &TsigKey) -> Process {
-    let dir = root.join(name);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        dir.join("hadns.toml"),
-        format!(
-            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             {key_table}\
-             [[zone]]\nname = \"split.test\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1:{primary}\"]\nprimary_key = \"{key_name}\"\n\
-             allow_notify = [\"key {key_name}\"]\n",
-            key_table = key.hadns_toml(),
-            key_name = key.name,
-        ),
-    )
-    .unwrap();
-    start_hadns(
-        &dir,
-        name,
-        &[
-            "--config".to_string(),
-            dir.join("hadns.toml").display().to_string(),
-        ],
-    )
-}
-
 #[test]
 fn store_zones_in_views_replicate_each_views_copy_on_its_own() {
     let dir = tempfile::tempdir().unwrap();
@@ -161,8 +135,10 @@ fn store_zones_in_views_replicate_each_views_copy_on_its_own() {
     let dns = node.dns;
     let created = serial_seen(dns, "127.0.0.3").expect("the zone is served in view b");
     assert_eq!(serial_seen(dns, "127.0.0.2"), Some(created), "and in a");
-    let mut sec_a = secondary(root, "sec-a", port_a, dns.port(), &a_xfr());
-    let mut sec_b = secondary(root, "sec-b", port_b, dns.port(), &b_xfr());
+    let mut sec_a =
+        common::tsig_secondary(root, "sec-a", port_a, dns.port(), "split.test", &a_xfr());
+    let mut sec_b =
+        common::tsig_secondary(root, "sec-b", port_b, dns.port(), "split.test", &b_xfr());
     wait_for_serial(address(port_a), ZONE, created, LIMIT, &mut sec_a);
     wait_for_serial(address(port_b), ZONE, created, LIMIT, &mut sec_b);
 

@@ -1,6 +1,7 @@
 //! A zone's history (journal entries with their diffs) and revert, with a
 //! preview of the inverse change before it is applied.
 
+use super::views::known_view;
 use super::*;
 
 pub(super) struct HistoryEntry {
@@ -49,18 +50,10 @@ pub(super) async fn history_page(
     let Ok(Some(Origin::Store(info))) = find_zone(&state, &name).await else {
         return not_found(&session, &zone);
     };
-    let view = query.view.clone().filter(|v| !v.is_empty());
-    if let Some(view) = &view
-        && !state.manager.views().contains(&view.as_str())
-    {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(session.view.clone()),
-            "No such view",
-            format!("The configuration defines no view `{view}`."),
-            &zone_url(&name),
-        );
-    }
+    let view = match known_view(&state, &session, &name, query.view.as_deref()) {
+        Ok(view) => view,
+        Err(page) => return *page,
+    };
     let store = Arc::clone(state.manager.store());
     let zone_name = name.clone();
     let in_view = view.clone();

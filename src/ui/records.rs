@@ -1,7 +1,7 @@
 //! A zone's page: its RRsets, paged and searchable, and the forms that add,
 //! edit and delete records through the write path.
 
-use super::views::{InView, SideRow, ViewTab, side_rows, tabs};
+use super::views::{InView, SideRow, ViewTab, known_view, side_rows, tabs};
 use super::*;
 
 pub(super) struct RecordRow {
@@ -220,18 +220,10 @@ pub(super) async fn render_zone(
             );
         }
     };
-    let view = query.view.clone().filter(|v| !v.is_empty());
-    if let Some(name) = &view
-        && !state.manager.views().contains(&name.as_str())
-    {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(session.view.clone()),
-            "No such view",
-            format!("The configuration defines no view `{name}`."),
-            &zone_url(zone),
-        );
-    }
+    let view = match known_view(state, session, zone, query.view.as_deref()) {
+        Ok(view) => view,
+        Err(page) => return *page,
+    };
     let (kind, serial, writable, read_only) = match &origin {
         Origin::Store(info) => ("primary (store)", info.serial.0, true, None),
         Origin::Elsewhere(other) => {
@@ -785,18 +777,10 @@ pub(super) async fn edit_page(
             &zone_url(&name),
         );
     };
-    let view = Some(query.view.clone()).filter(|v| !v.is_empty());
-    if let Some(view) = &view
-        && !state.manager.views().contains(&view.as_str())
-    {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(session.view.clone()),
-            "No such view",
-            format!("The configuration defines no view `{view}`."),
-            &zone_url(&name),
-        );
-    }
+    let view = match known_view(&state, &session, &name, Some(&query.view)) {
+        Ok(view) => view,
+        Err(page) => return *page,
+    };
     let store = Arc::clone(state.manager.store());
     let zone_name = name.clone();
     let owner_text = owner.to_string();

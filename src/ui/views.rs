@@ -45,6 +45,28 @@ pub(super) struct SideRow {
     pub(super) editable: bool,
 }
 
+/// A view named in a page's query or form, checked against the
+/// configuration: empty is none; a name no `[[view]]` has is the page that
+/// says so (404).
+pub(super) fn known_view(
+    state: &AppState,
+    session: &UiSession,
+    zone: &Name,
+    view: Option<&str>,
+) -> Result<Option<String>, Box<Response>> {
+    match view.filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(name) if state.manager.views().contains(&name) => Ok(Some(name.to_string())),
+        Some(name) => Err(Box::new(message(
+            StatusCode::NOT_FOUND,
+            Some(session.view.clone()),
+            "No such view",
+            format!("The configuration defines no view `{name}`."),
+            &zone_url(zone),
+        ))),
+    }
+}
+
 /// The tabs of a zone page: the base, then each view in match order.
 /// Empty on a node without views.
 pub(super) fn tabs(state: &AppState, zone: &Name, current: Option<&str>) -> Vec<ViewTab> {
@@ -193,16 +215,20 @@ pub(super) async fn view_rrset(
     let Ok(name) = parse_zone(&zone) else {
         return not_found(&session, &zone);
     };
-    let back = format!("{}?view={}", zone_url(&name), url_encode(&form.view));
-    if !state.manager.views().contains(&form.view.as_str()) {
-        return message(
-            StatusCode::NOT_FOUND,
-            Some(session.view.clone()),
-            "No such view",
-            format!("The configuration defines no view `{}`.", form.view),
-            &zone_url(&name),
-        );
-    }
+    let view = match known_view(&state, &session, &name, Some(&form.view)) {
+        Ok(Some(view)) => view,
+        Ok(None) => {
+            return message(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(session.view.clone()),
+                "Not changed",
+                "No view was named.",
+                &zone_url(&name),
+            );
+        }
+        Err(page) => return *page,
+    };
+    let back = format!("{}?view={}", zone_url(&name), url_encode(&view));
     let (Ok(owner), Ok(rtype)) = (
         Name::from_text(&form.name, None).map(|n| n.to_lowercase()),
         form.rtype.parse::<Rtype>(),
@@ -281,7 +307,7 @@ pub(super) async fn view_rrset(
         .manager
         .apply_in(
             &name,
-            Some(&form.view),
+            Some(&view),
             ChangeSet {
                 changes: vec![change],
             },
@@ -290,7 +316,7 @@ pub(super) async fn view_rrset(
         .await
     {
         Ok(applied) => {
-            tracing::info!(zone = %name, view = form.view, user = %session.view.user, serial = applied.to.0, "view changed in the web UI");
+            tracing::info!(zone = %name, view, user = %session.view.user, serial = applied.to.0, "view changed in the web UI");
             Redirect::to(&format!("{back}&saved={}", applied.to.0)).into_response()
         }
         Err(error) => message(

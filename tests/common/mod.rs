@@ -985,3 +985,39 @@ impl ApiNode {
         self.dir.join("data/hadns.db")
     }
 }
+
+/// A hadns secondary of `zone` named `name` (directory `root/name`) on
+/// loopback `port`, copying from the node on `primary` and signing its SOA
+/// queries and transfers with `key` (so a primary with views answers it
+/// from that key's view), taking NOTIFYs signed with the same key.
+pub fn tsig_secondary(
+    root: &Path,
+    name: &str,
+    port: u16,
+    primary: u16,
+    zone: &str,
+    key: &TsigKey,
+) -> Process {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("hadns.toml"),
+        format!(
+            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             {key_table}\
+             [[zone]]\nname = \"{zone}\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1:{primary}\"]\nprimary_key = \"{key_name}\"\n\
+             allow_notify = [\"key {key_name}\"]\n",
+            key_table = key.hadns_toml(),
+            key_name = key.name,
+        ),
+    )
+    .unwrap();
+    start_hadns(
+        &dir,
+        name,
+        &[
+            "--config".to_string(),
+            dir.join("hadns.toml").display().to_string(),
+        ],
+    )
+}
