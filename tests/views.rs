@@ -318,13 +318,7 @@ fn a_bind_secondary_with_views_gets_each_views_zone_by_its_key() {
     common::wait_for_zone(address(port), "view.test.", LIMIT, &mut node);
     let (a, b) = (a_xfr(), b_xfr());
     let view = |name: &str, key: &TsigKey, clients: &str| {
-        format!(
-            "view \"{name}\" {{\n  match-clients {{ key \"{key_name}\"; {clients} }};\n  recursion no;\n\
-             \x20 zone \"view.test\" {{\n    type secondary;\n    file \"{name}.db\";\n\
-             \x20   primaries {{ 127.0.0.1 port {port} key \"{key_name}\"; }};\n\
-             \x20   allow-notify {{ key \"{key_name}\"; }};\n    notify no;\n  }};\n}};\n",
-            key_name = key.name,
-        )
+        common::bind_secondary_view(name, key, clients, "view.test", port)
     };
     let mut named = common::start_named(
         root,

@@ -37,6 +37,15 @@ fn password(node: &ApiNode) -> String {
         .to_string()
 }
 
+/// Logs `browser` in to `node` as admin, landing on the zones page.
+fn log_in(browser: &Browser, node: &ApiNode) {
+    browser.open(&format!("http://{}/ui/login", node.api));
+    browser.fill("#username", "admin");
+    browser.fill("#password", &password(node));
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "Zones");
+}
+
 fn screenshots() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
 }
@@ -395,11 +404,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
 
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    browser.open(&format!("{base}/ui/login"));
-    browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
-    browser.click_on("section.login button[type=submit]");
-    browser.wait_for("h1", "Zones");
+    log_in(&browser, &node);
 
     // The cluster page asks the secondary for its serial: in step.
     browser.open(&format!("{base}/ui/cluster"));
@@ -520,11 +525,7 @@ fn an_operator_edits_a_views_copy_beside_the_base() {
     assert_eq!(created.status, 201, "{}", created.text());
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    browser.open(&format!("{base}/ui/login"));
-    browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
-    browser.click_on("section.login button[type=submit]");
-    browser.wait_for("h1", "Zones");
+    log_in(&browser, &node);
 
     // The zone page has a tab per view; view a shows the base's sets beside
     // its own (none yet).

@@ -1021,3 +1021,24 @@ pub fn tsig_secondary(
         ],
     )
 }
+
+/// A BIND `view` holding a secondary `zone` copied from hadns on loopback
+/// `port`: the view matches requests signed with `key` and `clients`
+/// (match-list elements, each ending in `;`), transfers with `key` and
+/// takes NOTIFYs signed with it — so each hadns view's NOTIFY lands in the
+/// BIND view of its key.
+pub fn bind_secondary_view(
+    name: &str,
+    key: &TsigKey,
+    clients: &str,
+    zone: &str,
+    port: u16,
+) -> String {
+    format!(
+        "view \"{name}\" {{\n  match-clients {{ key \"{key_name}\"; {clients} }};\n  recursion no;\n\
+         \x20 zone \"{zone}\" {{\n    type secondary;\n    file \"{name}.db\";\n\
+         \x20   primaries {{ 127.0.0.1 port {port} key \"{key_name}\"; }};\n\
+         \x20   allow-notify {{ key \"{key_name}\"; }};\n    notify no;\n  }};\n}};\n",
+        key_name = key.name,
+    )
+}
