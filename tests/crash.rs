@@ -4,6 +4,9 @@
 //! chain ending at the SOA serial, and IXFR from the first serial carries
 //! every acknowledged record.
 //!
+//! The same with views: base writes and one view's own writes interleaved,
+//! each view's copy and IXFR journal checked after the restart.
+//!
 //! The writes are REST API PATCHes (one RRset each, `REPLACE`); a 204 is an
 //! acknowledgement.
 
@@ -259,4 +262,232 @@ fn ixfr_added(server: SocketAddr, request: &[u8]) -> BTreeSet<String> {
         .filter(|r| r.rtype == Rtype::A && r.owner.to_string().starts_with('w'))
         .map(|r| r.owner.to_string())
         .collect()
+}
+
+/// `dig` from loopback `source` with `args`; the records of the answer,
+/// one `owner ttl class type rdata` line each.
+fn dig_records(server: SocketAddr, source: &str, args: &[&str]) -> Vec<Vec<String>> {
+    let dig = common::require_program("dig", "bind9-dnsutils");
+    let mut all: Vec<String> = [
+        format!("@{}", server.ip()),
+        "-p".into(),
+        server.port().to_string(),
+        "-b".into(),
+        source.into(),
+        "+nocmd".into(),
+        "+nostats".into(),
+        "+nocomments".into(),
+        "+time=5".into(),
+    ]
+    .to_vec();
+    all.extend(args.iter().map(|a| a.to_string()));
+    common::run_tool(&dig, &all, "", Duration::from_secs(30))
+        .lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .map(|l| l.split_whitespace().map(str::to_string).collect())
+        .collect()
+}
+
+/// The owners of the A records starting with `prefix` that a view serves,
+/// by AXFR from `source`.
+fn owners_in(server: SocketAddr, source: &str, prefix: char) -> BTreeSet<String> {
+    dig_records(server, source, &["crash.test.", "AXFR"])
+        .into_iter()
+        .filter(|r| r.len() >= 5 && r[3] == "A" && r[0].starts_with(prefix))
+        .map(|r| r[0].clone())
+        .collect()
+}
+
+#[test]
+fn acknowledged_writes_in_views_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (port, api_port) = (free_port(), free_port());
+    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let api: SocketAddr = format!("127.0.0.1:{api_port}").parse().unwrap();
+    std::fs::write(
+        root.join("crash.zone"),
+        "$TTL 300\n@ SOA ns1 hostmaster 1 60 30 600 60\n@ NS ns1\nns1 A 127.0.0.1\n",
+    )
+    .unwrap();
+    // View a: 127.0.0.2; view b: everyone else.
+    std::fs::write(
+        root.join("hadns.toml"),
+        format!(
+            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
+             [[view]]\nname = \"a\"\nmatch_clients = [\"127.0.0.2\"]\n\
+             [[view]]\nname = \"b\"\nmatch_clients = [\"any\"]\n\
+             [[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.0/8\"]\n"
+        ),
+    )
+    .unwrap();
+    let output = Command::new(hadns_binary())
+        .args([
+            "import",
+            "crash.zone",
+            "--origin",
+            "crash.test",
+            "-c",
+            "hadns.toml",
+        ])
+        .current_dir(root)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let mut node = start(root, "first");
+    let first_serial = wait_serving(server, &mut node);
+    let token = std::fs::read_to_string(root.join("data/initial-credentials"))
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("api_token = "))
+        .expect("first start writes a token")
+        .to_string();
+
+    // Writes alternate: even ones to the base (`bN`), odd ones to view a
+    // only (`vN`). A 204 is an acknowledgement.
+    let acknowledged = Arc::new(Mutex::new(Vec::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let writer = {
+        let acknowledged = Arc::clone(&acknowledged);
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            let deadline = Instant::now() + Duration::from_secs(60);
+            for n in 0..WRITES {
+                if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
+                    break;
+                }
+                let (path, body) = if n % 2 == 0 {
+                    (
+                        "/api/v1/servers/localhost/zones/crash.test.",
+                        patch(n).replacen("\"w", "\"b", 1),
+                    )
+                } else {
+                    (
+                        "/api/v1/servers/localhost/zones/crash.test.?view=a",
+                        patch(n).replacen("\"w", "\"v", 1),
+                    )
+                };
+                let sent = std::panic::catch_unwind(|| {
+                    common::http_request(
+                        api,
+                        "PATCH",
+                        path,
+                        &[("X-API-Key", &token), ("Content-Type", "application/json")],
+                        Some(body.as_bytes()),
+                    )
+                    .status
+                });
+                match sent {
+                    Ok(204) => acknowledged.lock().unwrap().push(n),
+                    _ => break,
+                }
+            }
+        })
+    };
+    std::thread::sleep(random_delay());
+    node.signal("KILL");
+    let _ = node.wait_exit(Duration::from_secs(5));
+    stop.store(true, Ordering::SeqCst);
+    writer.join().unwrap();
+    let acknowledged = acknowledged.lock().unwrap().clone();
+    assert!(
+        acknowledged.len() > 5 && acknowledged.len() < WRITES,
+        "the kill must land mid-stream: {} acknowledged",
+        acknowledged.len()
+    );
+
+    let mut node = start(root, "second");
+    wait_serving(server, &mut node);
+    let base_acked: BTreeSet<String> = acknowledged
+        .iter()
+        .filter(|n| *n % 2 == 0)
+        .map(|n| format!("b{n}.crash.test."))
+        .collect();
+    let view_acked: BTreeSet<String> = acknowledged
+        .iter()
+        .filter(|n| *n % 2 == 1)
+        .map(|n| format!("v{n}.crash.test."))
+        .collect();
+    // Every acknowledged write is served, in the right views only.
+    let (a_base, a_own) = (
+        owners_in(server, "127.0.0.2", 'b'),
+        owners_in(server, "127.0.0.2", 'v'),
+    );
+    let (b_base, b_own) = (
+        owners_in(server, "127.0.0.3", 'b'),
+        owners_in(server, "127.0.0.3", 'v'),
+    );
+    assert!(a_base.is_superset(&base_acked), "a lost base writes");
+    assert!(b_base.is_superset(&base_acked), "b lost base writes");
+    assert!(a_own.is_superset(&view_acked), "a lost its own writes");
+    assert!(b_own.is_empty(), "view a's writes leaked into b: {b_own:?}");
+    assert_eq!(a_base, b_base, "both views serve the same base");
+    // At most one write committed without its reply.
+    let committed = a_base.len() + a_own.len();
+    assert!(
+        committed == acknowledged.len() || committed == acknowledged.len() + 1,
+        "{committed} committed for {} acknowledged",
+        acknowledged.len()
+    );
+
+    // Each view's history is one unbroken chain up to the serial it
+    // serves, and IXFR from the first serial in each view (its lane's
+    // journal, caught up from the store at start) carries every write
+    // that view serves.
+    let store = store::Store::open(&root.join("data/hadns.db")).unwrap();
+    let zone: Name = "crash.test.".parse().unwrap();
+    for (view, source, expected) in [
+        (
+            "a",
+            "127.0.0.2",
+            a_base.union(&a_own).cloned().collect::<BTreeSet<_>>(),
+        ),
+        ("b", "127.0.0.3", b_base.clone()),
+    ] {
+        let mut history = store
+            .history_in(&zone, Some(view), usize::MAX, None)
+            .unwrap();
+        history.reverse();
+        assert_eq!(history[0].serial_to.0, first_serial);
+        for pair in history.windows(2) {
+            assert_eq!(
+                pair[0].serial_to, pair[1].serial_from,
+                "view {view}: chain broken"
+            );
+        }
+        let serving = dig_records(server, source, &["crash.test.", "SOA"])[0][6]
+            .parse::<u32>()
+            .unwrap();
+        assert_eq!(history.last().unwrap().serial_to.0, serving, "view {view}");
+        let ixfr = dig_records(
+            server,
+            source,
+            &["crash.test.", &format!("IXFR={first_serial}")],
+        );
+        assert_eq!(
+            ixfr[1][3], "SOA",
+            "view {view}: an incremental answer, not a full one"
+        );
+        // Net additions: records after an odd-numbered SOA (past the first)
+        // are added, after an even-numbered one removed (RFC 1995 §4).
+        let mut added = BTreeSet::new();
+        let mut adding = true;
+        for record in &ixfr[1..ixfr.len() - 1] {
+            if record[3] == "SOA" {
+                adding = !adding;
+            } else if record[3] == "A" && (record[0].starts_with('b') || record[0].starts_with('v'))
+            {
+                if adding {
+                    added.insert(record[0].clone());
+                } else {
+                    added.remove(&record[0]);
+                }
+            }
+        }
+        assert_eq!(
+            added, expected,
+            "view {view}: IXFR from serial {first_serial}"
+        );
+    }
 }
