@@ -572,14 +572,14 @@ impl Store {
                 let Some(before) = before_serial else {
                     return journal_entries(tx, &row, chain, i64::MAX, limit);
                 };
-                let anchor: Option<i64> = tx.query_row(
-                    "SELECT max(id) FROM journal
-                         WHERE zone_id = ?1
-                           AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?4))
-                           AND serial_to = ?3",
-                    params![row.id, chain.view, before.0, chain.split],
-                    |r| r.get(0),
-                )?;
+                let mut anchor = None;
+                chain.walk(tx, &row, i64::MAX, false, |id, r| {
+                    if r.get::<_, u32>(1)? == before.0 {
+                        anchor = Some(id);
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })?;
                 match anchor {
                     Some(id) => journal_entries(tx, &row, chain, id, limit),
                     // Not a serial the journal produced: fall back to RFC
@@ -619,20 +619,15 @@ impl Store {
                     return Ok(None);
                 };
                 let chain = Chain::of(tx, &row, view)?;
-                let mut statement = tx.prepare_cached(&format!(
-                    "{JOURNAL_SELECT}, removed, added FROM journal
-                     WHERE zone_id = ?1
-                       AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?4))
-                       AND serial_to = ?3
-                     ORDER BY id DESC LIMIT 1"
-                ))?;
-                let raw = statement
-                    .query_row(
-                        params![row.id, chain.view, serial_to.0, chain.split],
-                        raw_journal_change,
-                    )
-                    .optional()?;
-                raw.map(|raw| journal_change(&row.apex, raw)).transpose()
+                let mut found = None;
+                chain.walk(tx, &row, i64::MAX, true, |_, r| {
+                    if r.get::<_, u32>(1)? == serial_to.0 {
+                        found = Some(journal_change(&row.apex, raw_journal_change(r)?)?);
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })?;
+                Ok(found)
             },
         )
     }
@@ -1087,8 +1082,9 @@ fn override_names(
     zone_id: i64,
     view_id: i64,
 ) -> Result<BTreeSet<Name>, StoreError> {
-    let mut statement =
-        tx.prepare_cached("SELECT DISTINCT owner FROM rrsets WHERE zone_id = ?1 AND view_id = ?2")?;
+    let mut statement = tx.prepare_cached(
+        "SELECT DISTINCT owner FROM rrsets WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2",
+    )?;
     let owners = statement
         .query_map(params![zone_id, view_id], |r| r.get::<_, Vec<u8>>(0))?
         .collect::<Result<Vec<_>, _>>()?;
@@ -1109,7 +1105,7 @@ fn load_overrides_at(
     let mut statement = tx.prepare_cached(
         "SELECT s.owner, s.rtype, s.ttl, r.rdata, r.content, r.disabled
          FROM rrsets s LEFT JOIN records r ON r.rrset_id = s.id
-         WHERE s.zone_id = ?1 AND s.view_id = ?2 AND s.owner = ?3
+         WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3
          ORDER BY s.id, r.id",
     )?;
     let mut sets: BTreeMap<RrsetKey, Option<RrsetState>> = BTreeMap::new();
@@ -1178,7 +1174,7 @@ fn write_overrides(
         let (wanted, shared) = (edit.new.get(key), base.get(key));
         let removed = tx
             .prepare_cached(
-                "DELETE FROM rrsets WHERE zone_id = ?1 AND view_id = ?2 AND owner = ?3 AND rtype = ?4",
+                "DELETE FROM rrsets WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND owner = ?3 AND rtype = ?4",
             )?
             .execute(params![zone_id, view_id, key.0.as_wire(), key.1.0])?;
         // Once a view has an SOA of its own it keeps it, even should it
@@ -1406,27 +1402,20 @@ fn changes_back_to(
     if current == to {
         return Ok(Some(Vec::new()));
     }
-    let mut statement = tx.prepare_cached(&format!(
-        "{JOURNAL_SELECT}, removed, added FROM journal
-         WHERE zone_id = ?1 AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?3))
-         ORDER BY id DESC"
-    ))?;
-    let mut rows = statement.query(params![row.id, chain.view, chain.split])?;
     let mut changes = Vec::new();
-    while let Some(raw) = rows.next()? {
+    let mut reached = false;
+    chain.walk(tx, row, i64::MAX, true, |_, raw| {
         let change = journal_change(&row.apex, raw_journal_change(raw)?)?;
         // The entry that created the zone (or replaced it wholesale from
         // nothing) removes no SOA: there is no serial before it to go back to.
         if change.entry.removed_count == 0 {
-            return Ok(None);
+            return Ok(false);
         }
-        let reached = change.entry.serial_from == to;
+        reached = change.entry.serial_from == to;
         changes.push(change);
-        if reached {
-            return Ok(Some(changes));
-        }
-    }
-    Ok(None)
+        Ok(!reached)
+    })?;
+    Ok(reached.then_some(changes))
 }
 
 /// Inserts a zone row.
@@ -1792,7 +1781,9 @@ impl Chain {
             return Ok(Chain::BASE);
         };
         let first: Option<i64> = tx
-            .prepare_cached("SELECT min(id) FROM journal WHERE zone_id = ?1 AND view_id = ?2")?
+            .prepare_cached(
+                "SELECT min(id) FROM journal WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2",
+            )?
             .query_row(params![row.id, view_id], |r| r.get(0))?;
         Ok(match first {
             Some(first) => Chain {
@@ -1805,6 +1796,46 @@ impl Chain {
                 split: i64::MAX,
             },
         })
+    }
+
+    /// Visits the chain's journal rows with id below `before`, newest first,
+    /// until `visit` returns `false`: the view's own rows, then the base's
+    /// before the view's first. Each part is one range of the `journal_zone`
+    /// index, read only as far as `visit` goes. The row's columns are
+    /// [`JOURNAL_SELECT`]'s, then `removed, added` when `with_records`;
+    /// `visit` also gets the row's id.
+    fn walk(
+        &self,
+        tx: &Connection,
+        row: &ZoneRow,
+        before: i64,
+        with_records: bool,
+        mut visit: impl FnMut(i64, &rusqlite::Row<'_>) -> Result<bool, StoreError>,
+    ) -> Result<(), StoreError> {
+        let (tail, id_column) = if with_records {
+            (", removed, added", 11)
+        } else {
+            ("", 9)
+        };
+        let sql = format!(
+            "{JOURNAL_SELECT}{tail}, id FROM journal
+             WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND id < ?3
+             ORDER BY id DESC"
+        );
+        let mut parts = vec![(self.view, before)];
+        if self.view != BASE_VIEW {
+            parts.push((BASE_VIEW, before.min(self.split)));
+        }
+        for (key, below) in parts {
+            let mut statement = tx.prepare_cached(&sql)?;
+            let mut rows = statement.query(params![row.id, key, below])?;
+            while let Some(r) = rows.next()? {
+                if !visit(r.get(id_column)?, r)? {
+                    return Ok(());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The serial of this copy: the view's own SOA, else the base's.
@@ -1837,21 +1868,15 @@ fn journal_entries(
     before_id: i64,
     limit: i64,
 ) -> Result<Vec<JournalEntry>, StoreError> {
-    let mut statement = tx.prepare_cached(&format!(
-        "{JOURNAL_SELECT} FROM journal
-         WHERE zone_id = ?1 AND (ifnull(view_id, 0) = ?2 OR (view_id IS NULL AND id < ?5))
-           AND id < ?3
-         ORDER BY id DESC LIMIT ?4"
-    ))?;
-    let raws = statement
-        .query_map(
-            params![row.id, chain.view, before_id, limit, chain.split],
-            raw_journal_row,
-        )?
-        .collect::<Result<Vec<_>, _>>()?;
-    raws.into_iter()
-        .map(|raw| journal_entry(&row.apex, raw))
-        .collect()
+    let mut entries = Vec::new();
+    if limit <= 0 {
+        return Ok(entries);
+    }
+    chain.walk(tx, row, before_id, false, |_, raw| {
+        entries.push(journal_entry(&row.apex, raw_journal_row(raw)?)?);
+        Ok((entries.len() as i64) < limit)
+    })?;
+    Ok(entries)
 }
 
 /// A stored name.
