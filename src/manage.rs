@@ -182,6 +182,15 @@ impl Manager {
         &self.lanes
     }
 
+    /// The replicator serving `zone` in view `view` (that view's lane), or
+    /// without a view as [`Manager::replicator_for`].
+    pub fn replicator_in(&self, zone: &Name, view: Option<&str>) -> &Arc<Replicator> {
+        match view.and_then(|v| self.lane(Some(v))) {
+            Some(lane) => &lane.replicator,
+            None => self.replicator_for(zone),
+        }
+    }
+
     /// The configured views, in match order; empty without views.
     pub fn views(&self) -> Vec<&str> {
         self.lanes
@@ -375,6 +384,60 @@ impl Manager {
         .await
     }
 
+    /// Makes view `view` serve the base's (name, type) RRset again: its own
+    /// set there (or its hiding of the base's) is dropped. The base's set
+    /// is read under the write lock, so no base change can slip between
+    /// the read and the view's write.
+    pub async fn follow_base(
+        self: &Arc<Self>,
+        zone: &Name,
+        view: &str,
+        owner: Name,
+        rtype: Rtype,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        if self.lane(Some(view)).is_none() {
+            return Err(WriteError::NoSuchView(view.to_string()).into());
+        }
+        let name = view.to_string();
+        self.write_and_publish(zone, Some(name.clone()), move |store, zone| {
+            let base = store
+                .rrsets(zone)?
+                .into_iter()
+                .find(|set| set.name == owner && set.rtype == rtype && !set.records.is_empty());
+            let op = match base {
+                Some(set) => RrsetOp::Replace {
+                    ttl: set.ttl,
+                    records: set
+                        .records
+                        .into_iter()
+                        .map(|r| RecordInput {
+                            rdata: r.rdata,
+                            content: Some(r.content),
+                            disabled: r.disabled,
+                        })
+                        .collect(),
+                },
+                None => RrsetOp::Delete,
+            };
+            let change = RrsetChange {
+                name: owner,
+                rtype,
+                op,
+                comments: None,
+            };
+            store.apply_in_view(
+                zone,
+                &name,
+                &ChangeSet {
+                    changes: vec![change],
+                },
+                &meta,
+            )
+        })
+        .await
+    }
+
     /// Reverts a store zone's base data to what it was at serial `to`, as
     /// a new change.
     pub async fn revert(
@@ -507,17 +570,29 @@ impl Manager {
                     .map_err(ManageError::Internal)?;
                 return Ok(format!("zone {zone} served at serial {}", info.serial));
             };
-            let before = current.serial();
+            drop(current);
+            let mut moves = Vec::new();
             for lane in &this.lanes {
+                let before = lane.replicator.current(&zone).map(|z| z.serial());
                 this.catch_up(lane, &zone);
+                let after = lane.replicator.current(&zone).map(|z| z.serial());
+                let copy = match &lane.view {
+                    Some(view) => format!("view {view}"),
+                    None => format!("zone {zone}"),
+                };
+                moves.push(match (before, after) {
+                    (Some(before), Some(after)) if before != after => {
+                        format!("{copy} moved from serial {before} to {after}")
+                    }
+                    (_, Some(after)) => format!("{copy} unchanged at serial {after}"),
+                    _ => format!("{copy} not served"),
+                });
             }
-            if before == info.serial {
-                return Ok(format!("zone {zone} unchanged at serial {}", info.serial));
-            }
-            Ok(format!(
-                "zone {zone} moved from serial {before} to {}",
-                info.serial
-            ))
+            Ok(if this.lanes.len() == 1 {
+                moves.concat()
+            } else {
+                format!("zone {zone}: {}", moves.join("; "))
+            })
         })
         .await
     }
@@ -587,7 +662,9 @@ impl Manager {
                 tracing::info!(zone = %ticket.apex, view = self.lanes[lane].view, client = %ticket.client.address, from = applied.from.0, to = applied.to.0, "dynamic update applied");
                 Rcode::NOERROR
             }
-            Err(ManageError::Refused(error @ WriteError::Validation { .. })) => {
+            Err(ManageError::Refused(
+                error @ (WriteError::Validation { .. } | WriteError::InView { .. }),
+            )) => {
                 tracing::info!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update refused: {error}");
                 Rcode::REFUSED
             }

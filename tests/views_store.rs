@@ -306,6 +306,28 @@ fn store_zones_in_views_replicate_each_views_copy_on_its_own() {
         assert_eq!(response.status, 404, "{path}: {}", response.text());
         assert!(response.text().contains("nowhere"), "{}", response.text());
     }
+    let response = node.request(
+        "DELETE",
+        &format!("{ZONES}/{ZONE}?view=nowhere"),
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(response.status, 404, "{}", response.text());
+    // A zone is deleted from every view at once, never through one view.
+    let response = node.request(
+        "DELETE",
+        &format!("{ZONES}/{ZONE}?view=a"),
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(response.status, 422, "{}", response.text());
+    assert!(
+        response.text().contains("every view"),
+        "{}",
+        response.text()
+    );
     assert_eq!(journal_rows(), rows, "the store is unchanged");
     assert_eq!(serial_seen(dns, "127.0.0.2"), Some(a1 + 2));
     assert_eq!(serial_seen(dns, "127.0.0.3"), Some(base2 + 1));

@@ -178,7 +178,7 @@ async fn load_rrsets(
             stored.iter().map(convert::rrset_out).collect()
         }
         Found::File(_) | Found::Secondary(_) => {
-            match state.manager.replicator_for(zone).current(zone) {
+            match state.manager.replicator_in(zone, view).current(zone) {
                 Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
                 None => Vec::new(),
             }
@@ -572,7 +572,7 @@ pub(crate) async fn put_zone(
     delete,
     path = "/api/v1/servers/localhost/zones/{zone}",
     tag = "zones",
-    params(ZoneParam),
+    params(ZoneParam, ViewQuery),
     responses((status = 204, description = "Deleted"), WriteErrors),
     security(("api_key" = [])),
 )]
@@ -580,7 +580,14 @@ pub(crate) async fn delete_zone(
     writer: Writer,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
 ) -> Result<StatusCode, Failure> {
+    if let Some(view) = view.known(&state)? {
+        return Err(ApiError::Unprocessable(format!(
+            "a zone is deleted from every view at once (DELETE without `view`); to take RRsets out of view {view} only, PATCH …?view={view} with changetype DELETE"
+        ))
+        .into());
+    }
     find(&state, &zone).await?.writable(&zone)?;
     state.manager.delete_zone(&zone).await?;
     tracing::info!(zone = %zone, author = %writer.author(), "zone deleted through the API");
@@ -622,7 +629,7 @@ pub(crate) async fn export_zone(
         }
         Found::File(_) | Found::Secondary(_) => state
             .manager
-            .replicator_for(&zone)
+            .replicator_in(&zone, view.as_deref())
             .current(&zone)
             .map(|snapshot| snapshot.records().collect())
             .unwrap_or_default(),
@@ -646,7 +653,13 @@ pub(crate) async fn notify_zone(
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
     find(&state, &zone).await?;
-    if !state.manager.replicator_for(&zone).notify_now(&zone) {
+    // A store zone is in every view: each view's copy notifies its own
+    // targets.
+    let mut queued = false;
+    for lane in state.manager.lanes() {
+        queued |= lane.replicator.notify_now(&zone);
+    }
+    if !queued {
         return Err(ApiError::Unprocessable(format!(
             "zone {zone} is not under replication here, so it has no NOTIFY targets"
         ))

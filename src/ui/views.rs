@@ -241,45 +241,33 @@ pub(super) async fn view_rrset(
             &back,
         );
     };
-    let op = match form.action.as_str() {
-        "hide" => RrsetOp::Delete,
+    let meta = ChangeMeta {
+        author: session.view.user.clone(),
+        source: Source::Ui,
+        comment: None,
+        now: now(),
+    };
+    let result = match form.action.as_str() {
+        "hide" => {
+            let change = RrsetChange {
+                name: owner,
+                rtype,
+                op: RrsetOp::Delete,
+                comments: None,
+            };
+            let changes = ChangeSet {
+                changes: vec![change],
+            };
+            state
+                .manager
+                .apply_in(&name, Some(&view), changes, meta)
+                .await
+        }
         "base" => {
-            let store = Arc::clone(state.manager.store());
-            let (zone_name, owner_key) = (name.clone(), owner.clone());
-            let base = blocking(move || {
-                store
-                    .rrsets(&zone_name)
-                    .map_err(|e| e.to_string())
-                    .map(|sets| {
-                        sets.into_iter()
-                            .find(|s| s.name == owner_key && s.rtype == rtype)
-                    })
-            })
-            .await;
-            match base {
-                Ok(Some(set)) if !set.records.is_empty() => RrsetOp::Replace {
-                    ttl: set.ttl,
-                    records: set
-                        .records
-                        .into_iter()
-                        .map(|r| RecordInput {
-                            rdata: r.rdata,
-                            content: Some(r.content),
-                            disabled: r.disabled,
-                        })
-                        .collect(),
-                },
-                Ok(_) => RrsetOp::Delete,
-                Err(e) => {
-                    return message(
-                        StatusCode::INTERNAL_SERVER_ERROR,
-                        Some(session.view.clone()),
-                        "Not changed",
-                        e,
-                        &back,
-                    );
-                }
-            }
+            state
+                .manager
+                .follow_base(&name, &view, owner, rtype, meta)
+                .await
         }
         _ => {
             return message(
@@ -291,30 +279,7 @@ pub(super) async fn view_rrset(
             );
         }
     };
-    let meta = ChangeMeta {
-        author: session.view.user.clone(),
-        source: Source::Ui,
-        comment: None,
-        now: now(),
-    };
-    let change = RrsetChange {
-        name: owner,
-        rtype,
-        op,
-        comments: None,
-    };
-    match state
-        .manager
-        .apply_in(
-            &name,
-            Some(&view),
-            ChangeSet {
-                changes: vec![change],
-            },
-            meta,
-        )
-        .await
-    {
+    match result {
         Ok(applied) => {
             tracing::info!(zone = %name, view, user = %session.view.user, serial = applied.to.0, "view changed in the web UI");
             Redirect::to(&format!("{back}&saved={}", applied.to.0)).into_response()

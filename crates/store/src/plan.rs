@@ -205,6 +205,56 @@ fn soa_serial(rdata: &[u8], edit: &Edit) -> Result<Serial, StoreError> {
         })
 }
 
+/// The SOA record with serial `serial`, its text to match.
+pub(crate) fn soa_with_serial(record: &StoredRecord, serial: Serial) -> StoredRecord {
+    let mut rdata = record.rdata.clone();
+    set_soa_serial(&mut rdata, serial.0);
+    StoredRecord {
+        content: RdataText {
+            rtype: Rtype::SOA,
+            rdata: &rdata,
+        }
+        .to_string(),
+        rdata,
+        disabled: record.disabled,
+    }
+}
+
+/// Makes the working copy's SOA carry the next serial by `policy`, so the
+/// change is committed as one (with its journal entry) even when nothing
+/// served changes — for a view whose first data of its own is not served
+/// (a disabled record, another order), which must still get an SOA of its
+/// own to stand apart from the base.
+pub(crate) fn move_serial_forward(
+    edit: &mut Edit,
+    policy: SerialPolicy,
+    now: u64,
+) -> Result<(), StoreError> {
+    let soa_key: RrsetKey = (edit.apex.clone(), Rtype::SOA);
+    let (ttl, record) = edit
+        .old
+        .get(&soa_key)
+        .and_then(|set| Some((set.ttl, set.records.first()?.clone())))
+        .ok_or_else(|| StoreError::corrupt(format!("{} has no stored SOA record", edit.apex)))?;
+    let next = serial::next(policy, soa_serial(&record.rdata, edit)?, now);
+    edit.new.insert(
+        soa_key,
+        RrsetState {
+            ttl,
+            records: vec![soa_with_serial(&record, next)],
+        },
+    );
+    Ok(())
+}
+
+/// Whether two SOA sets differ in anything but the serial.
+pub(crate) fn soa_fields_differ(a: Option<&RrsetState>, b: Option<&RrsetState>) -> bool {
+    let fields = |set: Option<&RrsetState>| {
+        set.and_then(|s| Some((s.ttl, without_serial(&s.records.first()?.rdata))))
+    };
+    fields(a) != fields(b)
+}
+
 /// SOA RDATA with the serial zeroed, to compare everything else.
 fn without_serial(rdata: &[u8]) -> Vec<u8> {
     let mut copy = rdata.to_vec();

@@ -276,44 +276,9 @@ impl Store {
     pub fn rrsets(&self, zone: &Name) -> Result<Vec<StoredRrset>, StoreError> {
         self.read(
             || format!("reading the RRsets of {zone}"),
-            |tx| {
-                let Some(row) = find_zone(tx, zone)? else {
-                    return Ok(Vec::new());
-                };
-                let sets = load_all_rrsets(tx, row.id)?;
-                let mut comments = load_all_comments(tx, row.id)?;
-                let mut out: Vec<StoredRrset> = sets
-                    .into_iter()
-                    .map(|((name, rtype), set)| {
-                        let comments = comments.remove(&(name.clone(), rtype)).unwrap_or_default();
-                        StoredRrset {
-                            name,
-                            rtype,
-                            ttl: set.ttl,
-                            records: set.records,
-                            comments,
-                        }
-                    })
-                    .collect();
-                out.extend(
-                    comments
-                        .into_iter()
-                        .map(|((name, rtype), comments)| StoredRrset {
-                            name,
-                            rtype,
-                            ttl: 0,
-                            records: Vec::new(),
-                            comments,
-                        }),
-                );
-                out.sort_by(|a, b| {
-                    let soa_first = |s: &StoredRrset| s.rtype != Rtype::SOA || s.name != row.apex;
-                    soa_first(a)
-                        .cmp(&soa_first(b))
-                        .then_with(|| a.name.cmp(&b.name))
-                        .then(a.rtype.cmp(&b.rtype))
-                });
-                Ok(out)
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => stored_rrsets(tx, &row),
+                None => Ok(Vec::new()),
             },
         )
     }
@@ -507,6 +472,13 @@ impl Store {
                 let mut edit = Edit::new(&row.apex, merge(&base, &over));
                 for one in &change.changes {
                     edit.apply(one)?;
+                }
+                // A view's first data of its own must come with an SOA of
+                // its own, even when it changes nothing served, or the view
+                // would hold sets the base's changes no longer reach.
+                let own_soa = over.contains_key(&(row.apex.clone(), Rtype::SOA));
+                if !own_soa && edit.new != edit.old {
+                    plan::move_serial_forward(&mut edit, row.policy, meta.now)?;
                 }
                 let plan = settle(&row, &mut edit, meta.now, SerialRule::Bump)?;
                 write_overrides(tx, row.id, view_id, &edit, &base)?;
@@ -704,13 +676,13 @@ impl Store {
         zone: &Name,
         view: &str,
     ) -> Result<Option<ViewRrsets>, StoreError> {
-        let base = self.rrsets(zone)?;
         self.read(
             || format!("reading the RRsets of {zone} in view {view}"),
             |tx| {
                 let (Some(row), Some(view_id)) = (find_zone(tx, zone)?, view_id(tx, view)?) else {
                     return Ok(None);
                 };
+                let base = stored_rrsets(tx, &row)?;
                 let names = override_names(tx, row.id, view_id)?;
                 let own = load_overrides_at(tx, row.id, view_id, &names)?
                     .into_iter()
@@ -955,6 +927,23 @@ fn commit_with_views(
         }
         let mut view_edit = Edit::new(&row.apex, merge(&base_old, &over));
         view_edit.new = merge(&base_new, &over);
+        // The base's SOA fields (names, timers, TTL) reach the view too,
+        // which keeps its own serial (bumped by the commit below).
+        let soa_key = (row.apex.clone(), Rtype::SOA);
+        if plan::soa_fields_differ(base_old.get(&soa_key), base_new.get(&soa_key))
+            && let (Some(base_soa), Some(Some(own))) = (base_new.get(&soa_key), over.get(&soa_key))
+            && let (Some(record), Some(own_record)) =
+                (base_soa.records.first(), own.records.first())
+            && let Some(numbers) = soa_numbers(&own_record.rdata)
+        {
+            view_edit.new.insert(
+                soa_key,
+                RrsetState {
+                    ttl: base_soa.ttl,
+                    records: vec![plan::soa_with_serial(record, Serial(numbers[0]))],
+                },
+            );
+        }
         view_edit.touched = touched.clone();
         if view_edit.old == view_edit.new {
             continue;
@@ -1754,6 +1743,44 @@ fn journal_change(
         added: decode(&added, "added")?,
         entry,
     })
+}
+
+/// A zone's RRsets as stored (see [`Store::rrsets`]).
+fn stored_rrsets(tx: &Connection, row: &ZoneRow) -> Result<Vec<StoredRrset>, StoreError> {
+    let sets = load_all_rrsets(tx, row.id)?;
+    let mut comments = load_all_comments(tx, row.id)?;
+    let mut out: Vec<StoredRrset> = sets
+        .into_iter()
+        .map(|((name, rtype), set)| {
+            let comments = comments.remove(&(name.clone(), rtype)).unwrap_or_default();
+            StoredRrset {
+                name,
+                rtype,
+                ttl: set.ttl,
+                records: set.records,
+                comments,
+            }
+        })
+        .collect();
+    out.extend(
+        comments
+            .into_iter()
+            .map(|((name, rtype), comments)| StoredRrset {
+                name,
+                rtype,
+                ttl: 0,
+                records: Vec::new(),
+                comments,
+            }),
+    );
+    out.sort_by(|a, b| {
+        let soa_first = |s: &StoredRrset| s.rtype != Rtype::SOA || s.name != row.apex;
+        soa_first(a)
+            .cmp(&soa_first(b))
+            .then_with(|| a.name.cmp(&b.name))
+            .then(a.rtype.cmp(&b.rtype))
+    });
+    Ok(out)
 }
 
 /// Which journal rows make up the history of one copy of a zone: the

@@ -393,3 +393,87 @@ fn each_views_history_leads_from_the_base_to_its_own_serial() {
     assert!(f.store.rrsets_in_view(&zone, "nowhere").unwrap().is_none());
     assert_eq!(f.store.views().unwrap(), vec!["internal", "external"]);
 }
+
+#[test]
+fn a_views_first_own_data_gets_its_own_serial_even_when_nothing_served_changes() {
+    let f = with_views();
+    let zone = name("example.com");
+    // A disabled record is stored, not served: still the view's own set.
+    let applied = apply_in(
+        &f,
+        "internal",
+        vec![change(
+            "mail",
+            Rtype::A,
+            RrsetOp::Extend {
+                ttl: 300,
+                records: vec![crate::fixture::disabled(Rtype::A, "10.0.0.99")],
+            },
+        )],
+    )
+    .unwrap();
+    assert_eq!((applied.from, applied.to), (Serial(1), Serial(2)));
+    assert_eq!(
+        f.store.serial_in(&zone, Some("internal")).unwrap(),
+        Some(Serial(2))
+    );
+    // A base change to that set now reaches the view as its own change,
+    // keeping its disabled record, and the view's history leads there.
+    let (_, views) = f
+        .store
+        .apply_with_views(
+            &zone,
+            &ChangeSet {
+                changes: vec![extend("mail", Rtype::A, 300, &["192.0.2.11"])],
+            },
+            &meta(NOW),
+        )
+        .unwrap();
+    assert!(
+        views.is_empty(),
+        "internal keeps its own mail set: {views:?}"
+    );
+    let steps: Vec<(u32, u32)> = f
+        .store
+        .changes_since_in(&zone, Some("internal"), Serial(1))
+        .unwrap()
+        .expect("the chain reaches back")
+        .iter()
+        .map(|c| (c.entry.serial_from.0, c.entry.serial_to.0))
+        .collect();
+    assert_eq!(steps, vec![(1, 2)]);
+    assert!(
+        !in_view(&f, "internal").contains(&"mail.example.com. 300 IN A 192.0.2.11".to_string()),
+        "the view's own set, not the base's"
+    );
+}
+
+#[test]
+fn the_bases_soa_fields_reach_views_with_their_own_serial() {
+    let f = with_views();
+    let zone = name("example.com");
+    apply_in(
+        &f,
+        "internal",
+        vec![replace("www", Rtype::A, 60, &["10.0.0.1"])],
+    )
+    .unwrap();
+    let soa = crate::fixture::example_soa(1).replace("hostmaster", "dns-admin");
+    let (base, views) = f
+        .store
+        .apply_with_views(
+            &zone,
+            &ChangeSet {
+                changes: vec![replace("@", Rtype::SOA, 3600, &[&soa])],
+            },
+            &meta(NOW),
+        )
+        .unwrap();
+    assert_eq!((base.from, base.to), (Serial(1), Serial(2)));
+    assert_eq!(views.len(), 1, "{views:?}");
+    assert_eq!((views[0].1.from, views[0].1.to), (Serial(2), Serial(3)));
+    let internal = in_view(&f, "internal");
+    let view_soa = internal.iter().find(|r| r.contains(" SOA ")).unwrap();
+    assert!(view_soa.contains("dns-admin.example.com."), "{view_soa}");
+    assert_eq!(serial_of(&internal), 3, "the view's own serial, moved on");
+}
