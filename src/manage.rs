@@ -314,34 +314,55 @@ impl Manager {
             .map_err(|e| format!("zone {apex}: {e}"))?;
         let zone = Zone::build(apex, records, BuildOptions::default())
             .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
-        if let Some(last) = replicator.journal_last_serial(apex)
-            && last != zone.serial()
-        {
-            match self.store.changes_since_in(apex, view, last) {
-                Ok(Some(changes)) => {
-                    let diffs: Vec<Diff> = changes
-                        .into_iter()
-                        .map(|c| {
-                            Diff::new(c.entry.serial_from, c.entry.serial_to, c.removed, c.added)
-                        })
-                        .collect();
-                    tracing::info!(zone = %apex, view, from = last.0, to = zone.serial().0, changes = diffs.len(), "catching the IXFR journal up with the store");
-                    if let Err(e) = replicator.journal_append(apex, &diffs) {
-                        tracing::warn!(zone = %apex, view, error = %e, "cannot catch the journal up");
-                    }
-                }
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(zone = %apex, view, error = %e, "cannot read the store's journal")
-                }
-            }
-        }
+        self.catch_up_journal(lane, apex, zone.serial());
         let serial = zone.serial();
         replicator
             .primary_loaded(apex, zone)
             .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
         tracing::info!(zone = %apex, view, serial = serial.0, "store zone served");
         Ok(())
+    }
+
+    /// Brings a lane's IXFR journal of a store zone up to `serial` from the
+    /// store's journal, before the zone is loaded: the changes it lacks
+    /// (a crash between the store's commit and the lane's append — lane
+    /// journals are not fsynced, the store being the durable copy), or,
+    /// when it lost more than that or everything, the store's newest
+    /// changes in its place, so secondaries keep getting IXFR.
+    fn catch_up_journal(&self, lane: &ManagedLane, apex: &Name, serial: Serial) {
+        let view = lane.view.as_deref();
+        let replicator = &lane.replicator;
+        let last = replicator.journal_last_serial(apex);
+        if last == Some(serial) {
+            return;
+        }
+        let changes = match last {
+            Some(last) => self.store.changes_since_in(apex, view, last),
+            None => Ok(None),
+        };
+        let changes = match changes {
+            Ok(Some(changes)) => Ok(changes),
+            // Not reachable from what the journal holds: refill it.
+            Ok(None) => self.store.recent_changes_in(apex, view, REFILL_ENTRIES),
+            Err(e) => Err(e),
+        };
+        let diffs: Vec<Diff> = match changes {
+            Ok(changes) => changes
+                .into_iter()
+                .map(|c| Diff::new(c.entry.serial_from, c.entry.serial_to, c.removed, c.added))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(zone = %apex, view, error = %e, "cannot read the store's journal");
+                return;
+            }
+        };
+        if diffs.is_empty() {
+            return;
+        }
+        tracing::info!(zone = %apex, view, from = ?last.map(|s| s.0), to = serial.0, changes = diffs.len(), "catching the IXFR journal up with the store");
+        if let Err(e) = replicator.journal_append(apex, &diffs) {
+            tracing::warn!(zone = %apex, view, error = %e, "cannot catch the journal up");
+        }
     }
 
     /// Refuses a write to a zone that is not in the store.
@@ -813,6 +834,10 @@ impl Manager {
 fn in_view(view: Option<&str>) -> String {
     view.map(|v| format!(" in view {v}")).unwrap_or_default()
 }
+
+/// How many of the store's newest changes refill a lane's IXFR journal that
+/// lost its entries.
+const REFILL_ENTRIES: usize = 1000;
 
 /// The replication setup of a store zone.
 fn setup_for(apex: &Name, rules: &ZoneRules) -> ZoneSetup {

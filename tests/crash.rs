@@ -2,10 +2,13 @@
 //! killed with SIGKILL at a random moment; after a restart every write that
 //! was acknowledged is served, the journal's serials form one unbroken
 //! chain ending at the SOA serial, and IXFR from the first serial carries
-//! every acknowledged record.
+//! every acknowledged record — even when the IXFR journal lost its
+//! entries (it is not fsynced; the store refills it).
 //!
 //! The same with views: base writes and one view's own writes interleaved,
-//! each view's copy and IXFR journal checked after the restart.
+//! the views' IXFR journals torn or cut as a power loss could leave them
+//! (they are not fsynced: the store is the durable copy), each view's copy
+//! and IXFR journal checked after the restart.
 //!
 //! The writes are REST API PATCHes (one RRset each, `REPLACE`); a 204 is an
 //! acknowledgement.
@@ -21,6 +24,10 @@ use std::time::{Duration, Instant};
 
 use common::{Process, free_port, hadns_binary, soa_serial};
 use wire::{Message, Name, Rcode, Rtype};
+
+/// The length of crash.test.'s journal header: magic, version, apex in
+/// wire form, checksum.
+const JOURNAL_HEADER: u64 = 8 + 2 + "crash.test.".len() as u64 + 1 + 4;
 
 /// More than can be written before the kill, so the kill always lands mid-stream.
 const WRITES: usize = 2000;
@@ -160,6 +167,20 @@ fn acknowledged_writes_survive_sigkill() {
         "the node (pid {pid}) was killed after all writes; the kill came too late"
     );
 
+    // The IXFR journal is written without fsync (the store is the durable
+    // copy): stand for a power loss that took all its entries; the restart
+    // must fill it again from the store.
+    let journal = std::fs::read_dir(root.join("data/zones"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jnl"))
+        .expect("the zone has a journal");
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&journal)
+        .unwrap()
+        .set_len(JOURNAL_HEADER)
+        .unwrap();
     let mut node = start(root, "second");
     let serial = wait_serving(server, &mut node);
     // Every acknowledged write is served.
@@ -397,6 +418,28 @@ fn acknowledged_writes_in_views_survive_sigkill() {
         acknowledged.len()
     );
 
+    // The views' IXFR journals are written without fsync (the store is
+    // the durable copy): stand for a power loss by tearing view a's tail
+    // and cutting view b's to its header; the restart must copy what is
+    // missing back from the store.
+    for (view, keep) in [("a", None), ("b", Some(0u64))] {
+        let dir = root.join("data/views").join(view).join("zones");
+        let journal = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.extension().is_some_and(|x| x == "jnl"))
+            .unwrap_or_else(|| panic!("view {view} has a journal in {}", dir.display()));
+        let length = std::fs::metadata(&journal).unwrap().len();
+        let cut = match keep {
+            Some(_) => JOURNAL_HEADER,
+            None => length.saturating_sub(7),
+        };
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&journal)
+            .unwrap();
+        file.set_len(cut.min(length)).unwrap();
+    }
     let mut node = start(root, "second");
     wait_serving(server, &mut node);
     let base_acked: BTreeSet<String> = acknowledged

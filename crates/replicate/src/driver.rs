@@ -600,7 +600,10 @@ impl Replicator {
             if journal.last_serial().is_some_and(|last| last != diff.from) {
                 journal.reset()?;
             }
-            if let Err(e) = journal.append(&diff) {
+            // The change is already durable in the store, whose journal
+            // `Manager::start` copies back should a crash lose this entry:
+            // no second fsync per write (one per view with views).
+            if let Err(e) = journal.append_unsynced(&diff) {
                 tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
                 journal.reset()?;
             }
@@ -642,7 +645,9 @@ impl Replicator {
             if journal.last_serial().is_some_and(|last| last != diff.from) {
                 journal.reset()?;
             }
-            if let Err(e) = journal.append(diff) {
+            // Durable in the store already, which fills the journal
+            // again should these be lost.
+            if let Err(e) = journal.append_unsynced(diff) {
                 tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
                 journal.reset()?;
             }

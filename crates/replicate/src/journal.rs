@@ -23,6 +23,9 @@
 //!
 //! An entry is appended with one positional write followed by
 //! `fdatasync`, so an acknowledged [`Journal::append`] survives a crash.
+//! [`Journal::append_unsynced`] leaves out the `fdatasync`, for zones whose
+//! changes are durable elsewhere first (the store), which refills a journal
+//! that lost its tail.
 //! A crash mid-append leaves a *torn tail*: an incomplete entry, or one
 //! whose checksum fails. [`Journal::open`] cuts the file at the first entry
 //! that is incomplete, fails its checksum, does not decode, or does not
@@ -400,6 +403,19 @@ impl Journal {
     /// the append would cross the limits, the journal is compacted first
     /// and the compaction is returned. On failure the journal is unchanged.
     pub fn append(&mut self, diff: &Diff) -> Result<Option<Compaction>, JournalError> {
+        self.append_with(diff, true)
+    }
+
+    /// Like [`Journal::append`], without waiting for the entry to reach the
+    /// disk: for a zone whose changes are durable elsewhere first (the
+    /// store's journal), from where a lost tail is appended again at the
+    /// next start. A crash may then leave a shorter journal or a torn tail,
+    /// which [`Journal::open`] cuts as always. Compactions are still synced.
+    pub fn append_unsynced(&mut self, diff: &Diff) -> Result<Option<Compaction>, JournalError> {
+        self.append_with(diff, false)
+    }
+
+    fn append_with(&mut self, diff: &Diff, sync: bool) -> Result<Option<Compaction>, JournalError> {
         if !diff.to.is_newer_than(diff.from) {
             return Err(JournalError::SerialNotNewer {
                 from: diff.from,
@@ -439,6 +455,9 @@ impl Journal {
             .write_all_at(&frame, self.end)
             .map_err(|error| FileError::new(FileAction::Write, &self.path, error))
             .and_then(|()| {
+                if !sync {
+                    return Ok(());
+                }
                 self.file
                     .sync_data()
                     .map_err(|error| FileError::new(FileAction::Sync, &self.path, error))

@@ -648,6 +648,41 @@ impl Store {
         )
     }
 
+    /// The newest changes of the copy view `view` serves (`None`: the
+    /// base), at most `limit`, oldest first, forming one chain that ends at
+    /// its current serial: what an IXFR journal that lost its entries can
+    /// be filled with again. Stops early at the entry that created the
+    /// zone. Empty for an unknown zone.
+    pub fn recent_changes_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<JournalChange>, StoreError> {
+        self.read(
+            || format!("reading the recent changes of {zone}{}", in_view_text(view)),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(Vec::new());
+                };
+                let chain = Chain::of(tx, &row, view)?;
+                let mut expected = chain.serial(tx, &row)?;
+                let mut changes: Vec<JournalChange> = Vec::new();
+                chain.walk(tx, &row, i64::MAX, true, |_, raw| {
+                    let change = journal_change(&row.apex, raw_journal_change(raw)?)?;
+                    if change.entry.removed_count == 0 || change.entry.serial_to != expected {
+                        return Ok(false);
+                    }
+                    expected = change.entry.serial_from;
+                    changes.push(change);
+                    Ok(changes.len() < limit)
+                })?;
+                changes.reverse();
+                Ok(changes)
+            },
+        )
+    }
+
     /// The serial of the copy view `view` serves (`None`: the base); `None`
     /// for an unknown zone.
     pub fn serial_in(&self, zone: &Name, view: Option<&str>) -> Result<Option<Serial>, StoreError> {
