@@ -373,14 +373,20 @@ fn tell_running_node(data_dir: &Path, zone: &Name) {
 }
 
 /// Runs `hadns export ZONE`: the served records as a zone file.
-pub fn export(zone: &str, store_args: &StoreArgs) -> anyhow::Result<ExitCode> {
+pub fn export(zone: &str, view: Option<&str>, store_args: &StoreArgs) -> anyhow::Result<ExitCode> {
     let zone = Name::from_text(zone, Some(&Name::root()))
         .with_context(|| format!("bad zone name `{zone}`"))?;
     let store = store_args.open()?;
     if store.zone(&zone)?.is_none() {
         bail!("no zone {zone} in the store");
     }
-    let records = store.zone_records(&zone)?;
+    let records = match view {
+        None => store.zone_records(&zone)?,
+        Some(view) if store.views()?.iter().any(|v| v == view) => {
+            store.zone_records_in_view(&zone, view)?
+        }
+        Some(view) => bail!("the store knows no view `{view}`"),
+    };
     print!("{}", zonefile::write_zone(&zone.to_lowercase(), &records));
     Ok(ExitCode::SUCCESS)
 }

@@ -85,6 +85,10 @@ enum Command {
     Export {
         /// The zone.
         zone: String,
+        /// The view whose copy to print (its own RRsets in place of the
+        /// base's); without it, the base.
+        #[arg(long)]
+        view: Option<String>,
         #[command(flatten)]
         store: admin::StoreArgs,
     },
@@ -165,7 +169,7 @@ fn main() -> ExitCode {
         Command::User { command, store } => admin::user(command, &store),
         Command::Token { command, store } => admin::token(command, &store),
         Command::Import { args, store } => admin::import(args, &store),
-        Command::Export { zone, store } => admin::export(&zone, &store),
+        Command::Export { zone, view, store } => admin::export(&zone, view.as_deref(), &store),
     };
     match result {
         Ok(code) => code,

@@ -278,6 +278,22 @@ fn store_zones_in_views_replicate_each_views_copy_on_its_own() {
         "the base's history is the base's"
     );
 
+    // `hadns export --view` prints a view's copy.
+    let export = |view: &str| {
+        std::process::Command::new(common::hadns_binary())
+            .args(["export", ZONE, "--view", view, "--data-dir"])
+            .arg(node.dir.join("data"))
+            .output()
+            .unwrap()
+    };
+    let out = export("a");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text.contains("10.0.0.1") && text.contains("view a"), "{text}");
+    let out = export("nowhere");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no view `nowhere`"));
+
     // An unknown view: 404 naming it, nothing written anywhere.
     let journal_rows = || -> usize {
         let store = store::Store::open(&node.database()).unwrap();
