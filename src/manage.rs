@@ -336,6 +336,15 @@ impl Manager {
         if last == Some(serial) {
             return;
         }
+        if let Some(last) = last
+            && last.is_newer_than(serial)
+        {
+            // The store is older than what this lane served (a restored
+            // backup): leave the journal as it is, so loading the zone
+            // refuses the serial going backwards instead of serving it.
+            tracing::error!(zone = %apex, view, journal = last.0, store = serial.0, "the store's serial is older than the one this node last served");
+            return;
+        }
         let changes = match last {
             Some(last) => self.store.changes_since_in(apex, view, last),
             None => Ok(None),
@@ -710,9 +719,9 @@ impl Manager {
             publish_one(only);
             return;
         }
-        // Each view's lane builds its snapshot and fsyncs its own IXFR
-        // journal: side by side, so a write costs about one lane's time
-        // rather than the sum.
+        // Each view's lane reads its change, builds its snapshot and appends
+        // to its own IXFR journal: side by side, so a write costs about one
+        // lane's time rather than the sum.
         // Publishing starts NOTIFY tasks on the runtime this blocking
         // thread belongs to; each helper thread enters it too.
         let runtime = tokio::runtime::Handle::try_current().ok();

@@ -289,7 +289,10 @@ fn store_zones_in_views_replicate_each_views_copy_on_its_own() {
     let out = export("a");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "{out:?}");
-    assert!(text.contains("10.0.0.1") && text.contains("view a"), "{text}");
+    assert!(
+        text.contains("10.0.0.1") && text.contains("view a"),
+        "{text}"
+    );
     let out = export("nowhere");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("no view `nowhere`"));

@@ -212,6 +212,12 @@ pub enum ValidationReason {
     DuplicateRrset,
     /// A CNAME at the apex, which must hold SOA and NS (RFC 1034 §3.6.2).
     CnameAtApex,
+    /// A change to the SOA in one view's copy: a view's SOA follows the
+    /// base's, only its serial is its own.
+    SoaInView {
+        /// The view.
+        view: String,
+    },
     /// A CNAME beside other data at the same name (RFC 1034 §3.6.2,
     /// RFC 2181 §10.1; only the DNSSEC types RRSIG, NSEC, SIG, NXT and KEY
     /// may share its name, RFC 4035 §2.5).
@@ -271,6 +277,9 @@ fn validation_message(name: &Name, rtype: Rtype, reason: &ValidationReason) -> S
         R::CnameAtApex => {
             "a CNAME cannot be at the zone apex, which must hold the SOA and NS records".to_string()
         }
+        R::SoaInView { view } => format!(
+            "the SOA of view {view}'s copy follows the base's (only its serial is the view's own); change the SOA without a view"
+        ),
         R::CnameAndOtherData { other } => format!("CNAME cannot coexist with {other} at {name}"),
         R::MultipleCnames { count } => {
             format!("a name can have only one CNAME record, this would give {name} {count}")

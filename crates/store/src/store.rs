@@ -466,6 +466,19 @@ impl Store {
                     find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
                 let view_id =
                     view_id(tx, view)?.ok_or_else(|| WriteError::NoSuchView(view.to_string()))?;
+                if let Some(soa) = change
+                    .changes
+                    .iter()
+                    .find(|c| c.rtype == Rtype::SOA && c.name.to_lowercase() == row.apex)
+                {
+                    return Err(WriteError::Validation {
+                        name: soa.name.clone(),
+                        rtype: Rtype::SOA,
+                        reason: ValidationReason::SoaInView {
+                            view: view.to_string(),
+                        },
+                    });
+                }
                 let names = changed_names(&row, change);
                 let base = load_rrsets_at(tx, row.id, &names)?;
                 let over = load_overrides_at(tx, row.id, view_id, &names)?;

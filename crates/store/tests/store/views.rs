@@ -477,3 +477,23 @@ fn the_bases_soa_fields_reach_views_with_their_own_serial() {
     assert!(view_soa.contains("dns-admin.example.com."), "{view_soa}");
     assert_eq!(serial_of(&internal), 3, "the view's own serial, moved on");
 }
+
+#[test]
+fn a_views_soa_follows_the_base() {
+    let f = with_views();
+    let soa = crate::fixture::example_soa(7).replace("hostmaster", "dns-admin");
+    let error = apply_in(
+        &f,
+        "internal",
+        vec![replace("@", Rtype::SOA, 3600, &[&soa])],
+    )
+    .expect_err("a view's SOA is not its own");
+    assert!(error.to_string().contains("follows the base's"), "{error}");
+    assert_eq!(
+        f.store
+            .serial_in(&name("example.com"), Some("internal"))
+            .unwrap(),
+        Some(Serial(1))
+    );
+    assert_eq!(journal_rows(&f, Some("internal")), 0, "nothing written");
+}
