@@ -517,9 +517,15 @@ impl Manager {
             let apex = new.name.to_lowercase();
             let applied = this.store.create_zone(new, &meta)?;
             if let Err(e) = this.serve_everywhere(&apex) {
-                tracing::error!(zone = %apex, "zone created in the store but not served: {e}");
+                // Refused after all: take it out of the store again, so
+                // the store is as it was before the request.
+                for lane in &this.lanes {
+                    lane.replicator.forget_zone(&apex);
+                }
+                let undone = this.store.delete_zone(&apex);
+                tracing::error!(zone = %apex, undone = undone.is_ok(), "zone created in the store but not served: {e}");
                 return Err(ManageError::Internal(format!(
-                    "zone {apex} was created but cannot be served: {e}"
+                    "zone {apex} cannot be served, so it was not created: {e}"
                 )));
             }
             Ok(applied)
@@ -567,7 +573,7 @@ impl Manager {
         blocking(move || {
             this.store.delete_zone(&zone)?;
             for lane in &this.lanes {
-                lane.replicator.remove_zone(&zone);
+                lane.replicator.forget_zone(&zone);
                 lane.replicator.update_served(|served| {
                     served.policies.remove(&zone);
                 });
@@ -589,7 +595,7 @@ impl Manager {
             let Some(info) = this.store.zone(&zone)? else {
                 if this.replicator().current(&zone).is_some() {
                     for lane in &this.lanes {
-                        lane.replicator.remove_zone(&zone);
+                        lane.replicator.forget_zone(&zone);
                     }
                     return Ok(format!("zone {zone} is no longer in the store; not served"));
                 }

@@ -309,6 +309,23 @@ fn zone_lifecycle_over_http_is_answered_over_dns_at_once() {
         ask(node.dns, "www.api.test.", Rtype::A).rcode,
         Rcode::REFUSED
     );
+
+    // Created again under the same name, it starts afresh at serial 1: the
+    // old zone's IXFR journal and copy went with it.
+    let again = create_zone(
+        &node,
+        "api.test.",
+        json!([{"name": "new.api.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.9", "disabled": false}]}]),
+    );
+    assert_eq!(again["serial"], 1);
+    assert_eq!(
+        served(&node, "new.api.test.", Rtype::A),
+        (Rcode::NOERROR, vec![(60, "192.0.2.9".to_string())])
+    );
+    assert_eq!(
+        ask(node.dns, "www.api.test.", Rtype::A).rcode,
+        Rcode::NXDOMAIN
+    );
 }
 
 #[test]

@@ -323,8 +323,27 @@ impl Replicator {
         Ok(())
     }
 
-    /// Stops replicating a zone (deleted through the API) and stops serving
-    /// it. Its files stay in the data directory until the name is reused.
+    /// Stops replicating and serving a zone deleted for good (a store zone
+    /// deleted through the API) and deletes its dump, journal and timers,
+    /// so a zone created later under the same name starts afresh rather
+    /// than being compared with, and journaled after, the old one.
+    pub fn forget_zone(&self, apex: &Name) {
+        let apex = apex.to_lowercase();
+        self.remove_zone(&apex);
+        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
+        for path in [&files.journal, &files.zone, &files.timers] {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
+                }
+            }
+        }
+    }
+
+    /// Stops replicating a zone and stops serving it. Its files stay in the
+    /// data directory.
     pub fn remove_zone(&self, apex: &Name) {
         let apex = apex.to_lowercase();
         if let Some(state) = self
