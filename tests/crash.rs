@@ -75,12 +75,20 @@ fn random_delay() -> Duration {
     Duration::from_millis(300 + u64::from(nanos % 1200))
 }
 
-#[test]
-fn acknowledged_writes_survive_sigkill() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
-    let port = free_port();
-    let api_port = free_port();
+/// A node set up for a crash test: crash.test. imported into its store,
+/// started, serving.
+struct Setup {
+    server: SocketAddr,
+    api: SocketAddr,
+    node: Process,
+    first_serial: u32,
+    token: String,
+}
+
+/// Writes a configuration (`extra` appended: views, zone rules), imports
+/// crash.test. into the store and starts the node.
+fn set_up(root: &std::path::Path, extra: &str) -> Setup {
+    let (port, api_port) = (free_port(), free_port());
     let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
     let api: SocketAddr = format!("127.0.0.1:{api_port}").parse().unwrap();
     std::fs::write(
@@ -92,8 +100,7 @@ fn acknowledged_writes_survive_sigkill() {
         root.join("hadns.toml"),
         format!(
             "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
-             [[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.1\"]\n"
+             [api]\nlisten = \"127.0.0.1:{api_port}\"\n{extra}"
         ),
     )
     .unwrap();
@@ -112,32 +119,48 @@ fn acknowledged_writes_survive_sigkill() {
     assert!(output.status.success(), "{output:?}");
     let mut node = start(root, "first");
     let first_serial = wait_serving(server, &mut node);
-    let credentials = std::fs::read_to_string(root.join("data/initial-credentials")).unwrap();
-    let token = credentials
+    let token = std::fs::read_to_string(root.join("data/initial-credentials"))
+        .unwrap()
         .lines()
         .find_map(|l| l.strip_prefix("api_token = "))
         .expect("first start writes a token")
         .to_string();
+    Setup {
+        server,
+        api,
+        node,
+        first_serial,
+        token,
+    }
+}
 
-    // Writer: one PATCH at a time; a 204 is an acknowledgement. The HTTP
-    // client panics once the node is gone: that ends the loop.
+/// Sends write `n` as `request(n)` = (path, body), one at a time, while
+/// the node is SIGKILLed at a random moment; returns the writes
+/// acknowledged (204) before the kill, checking the kill landed
+/// mid-stream. The HTTP client panics once the node is gone: that ends
+/// the loop.
+fn write_until_killed(
+    setup: &mut Setup,
+    request: impl Fn(usize) -> (String, String) + Send + 'static,
+) -> Vec<usize> {
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let stop = Arc::new(AtomicBool::new(false));
     let writer = {
         let acknowledged = Arc::clone(&acknowledged);
         let stop = Arc::clone(&stop);
+        let (api, token) = (setup.api, setup.token.clone());
         std::thread::spawn(move || {
             let deadline = Instant::now() + Duration::from_secs(60);
             for n in 0..WRITES {
                 if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
                     break;
                 }
-                let body = patch(n);
+                let (path, body) = request(n);
                 let sent = std::panic::catch_unwind(|| {
                     common::http_request(
                         api,
                         "PATCH",
-                        "/api/v1/servers/localhost/zones/crash.test.",
+                        &path,
                         &[("X-API-Key", &token), ("Content-Type", "application/json")],
                         Some(body.as_bytes()),
                     )
@@ -151,9 +174,9 @@ fn acknowledged_writes_survive_sigkill() {
         })
     };
     std::thread::sleep(random_delay());
-    let pid = node.pid();
-    node.signal("KILL");
-    let _ = node.wait_exit(Duration::from_secs(5));
+    let pid = setup.node.pid();
+    setup.node.signal("KILL");
+    let _ = setup.node.wait_exit(Duration::from_secs(5));
     stop.store(true, Ordering::SeqCst);
     writer.join().unwrap();
     let acknowledged = acknowledged.lock().unwrap().clone();
@@ -166,6 +189,24 @@ fn acknowledged_writes_survive_sigkill() {
         acknowledged.len() < WRITES,
         "the node (pid {pid}) was killed after all writes; the kill came too late"
     );
+    acknowledged
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut setup = set_up(
+        root,
+        "[[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.1\"]\n",
+    );
+    let acknowledged = write_until_killed(&mut setup, |n| {
+        (
+            "/api/v1/servers/localhost/zones/crash.test.".to_string(),
+            patch(n),
+        )
+    });
+    let (server, first_serial) = (setup.server, setup.first_serial);
 
     // The IXFR journal is written without fsync (the store is the durable
     // copy): stand for a power loss that took all its entries; the restart
@@ -323,100 +364,29 @@ fn owners_in(server: SocketAddr, source: &str, prefix: char) -> BTreeSet<String>
 fn acknowledged_writes_in_views_survive_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (port, api_port) = (free_port(), free_port());
-    let server: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let api: SocketAddr = format!("127.0.0.1:{api_port}").parse().unwrap();
-    std::fs::write(
-        root.join("crash.zone"),
-        "$TTL 300\n@ SOA ns1 hostmaster 1 60 30 600 60\n@ NS ns1\nns1 A 127.0.0.1\n",
-    )
-    .unwrap();
     // View a: 127.0.0.2; view b: everyone else.
-    std::fs::write(
-        root.join("hadns.toml"),
-        format!(
-            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
-             [[view]]\nname = \"a\"\nmatch_clients = [\"127.0.0.2\"]\n\
-             [[view]]\nname = \"b\"\nmatch_clients = [\"any\"]\n\
-             [[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.0/8\"]\n"
-        ),
-    )
-    .unwrap();
-    let output = Command::new(hadns_binary())
-        .args([
-            "import",
-            "crash.zone",
-            "--origin",
-            "crash.test",
-            "-c",
-            "hadns.toml",
-        ])
-        .current_dir(root)
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    let mut node = start(root, "first");
-    let first_serial = wait_serving(server, &mut node);
-    let token = std::fs::read_to_string(root.join("data/initial-credentials"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("api_token = "))
-        .expect("first start writes a token")
-        .to_string();
-
-    // Writes alternate: even ones to the base (`bN`), odd ones to view a
-    // only (`vN`). A 204 is an acknowledgement.
-    let acknowledged = Arc::new(Mutex::new(Vec::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writer = {
-        let acknowledged = Arc::clone(&acknowledged);
-        let stop = Arc::clone(&stop);
-        std::thread::spawn(move || {
-            let deadline = Instant::now() + Duration::from_secs(60);
-            for n in 0..WRITES {
-                if stop.load(Ordering::SeqCst) || Instant::now() > deadline {
-                    break;
-                }
-                let (path, body) = if n % 2 == 0 {
-                    (
-                        "/api/v1/servers/localhost/zones/crash.test.",
-                        patch(n).replacen("\"w", "\"b", 1),
-                    )
-                } else {
-                    (
-                        "/api/v1/servers/localhost/zones/crash.test.?view=a",
-                        patch(n).replacen("\"w", "\"v", 1),
-                    )
-                };
-                let sent = std::panic::catch_unwind(|| {
-                    common::http_request(
-                        api,
-                        "PATCH",
-                        path,
-                        &[("X-API-Key", &token), ("Content-Type", "application/json")],
-                        Some(body.as_bytes()),
-                    )
-                    .status
-                });
-                match sent {
-                    Ok(204) => acknowledged.lock().unwrap().push(n),
-                    _ => break,
-                }
-            }
-        })
-    };
-    std::thread::sleep(random_delay());
-    node.signal("KILL");
-    let _ = node.wait_exit(Duration::from_secs(5));
-    stop.store(true, Ordering::SeqCst);
-    writer.join().unwrap();
-    let acknowledged = acknowledged.lock().unwrap().clone();
-    assert!(
-        acknowledged.len() > 5 && acknowledged.len() < WRITES,
-        "the kill must land mid-stream: {} acknowledged",
-        acknowledged.len()
+    let mut setup = set_up(
+        root,
+        "[[view]]\nname = \"a\"\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"b\"\nmatch_clients = [\"any\"]\n\
+         [[zone]]\nname = \"crash.test\"\nallow_transfer = [\"127.0.0.0/8\"]\n",
     );
+    // Writes alternate: even ones to the base (`bN`), odd ones to view a
+    // only (`vN`).
+    let acknowledged = write_until_killed(&mut setup, |n| {
+        if n % 2 == 0 {
+            (
+                "/api/v1/servers/localhost/zones/crash.test.".to_string(),
+                patch(n).replacen("\"w", "\"b", 1),
+            )
+        } else {
+            (
+                "/api/v1/servers/localhost/zones/crash.test.?view=a".to_string(),
+                patch(n).replacen("\"w", "\"v", 1),
+            )
+        }
+    });
+    let (server, first_serial) = (setup.server, setup.first_serial);
 
     // The views' IXFR journals are written without fsync (the store is
     // the durable copy): stand for a power loss by tearing view a's tail
