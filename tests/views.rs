@@ -317,20 +317,7 @@ fn a_bind_secondary_with_views_gets_each_views_zone_by_its_key() {
     let mut node = primary(root, port, named_port, named_port);
     common::wait_for_zone(address(port), "view.test.", LIMIT, &mut node);
     let (a, b) = (a_xfr(), b_xfr());
-    let view = |name: &str, key: &TsigKey, clients: &str| {
-        common::bind_secondary_view(name, key, clients, "view.test", port)
-    };
-    let mut named = common::start_named(
-        root,
-        named_port,
-        &format!(
-            "{}{}{}{}",
-            a.bind_statement(),
-            b.bind_statement(),
-            view("a", &a, "127.0.0.2;"),
-            view("b", &b, "!key \"a-xfr\"; any;"),
-        ),
-    );
+    let mut named = common::start_named_with_two_views(root, named_port, "view.test", port, &a, &b);
     let bind = address(named_port);
     let serial_in = |source: &str| -> String {
         dig(bind, source, &["view.test.", "SOA", "+short"])

@@ -384,20 +384,8 @@ fn a_bind_secondary_with_views_follows_each_views_copy_of_a_store_zone() {
     let created = serial_seen(node.dns, "127.0.0.3").expect("served");
     let (a, b) = (a_xfr(), b_xfr());
     let port = node.dns.port();
-    let view = |name: &str, key: &TsigKey, clients: &str| {
-        common::bind_secondary_view(name, key, clients, "split.test", port)
-    };
-    let mut named = common::start_named(
-        root,
-        named_port,
-        &format!(
-            "{}{}{}{}",
-            a.bind_statement(),
-            b.bind_statement(),
-            view("a", &a, "127.0.0.2;"),
-            view("b", &b, "!key \"a-xfr\"; any;"),
-        ),
-    );
+    let mut named =
+        common::start_named_with_two_views(root, named_port, "split.test", port, &a, &b);
     let bind = address(named_port);
     let wait_bind = |source: &str, serial: u32, named: &Process| {
         let deadline = Instant::now() + LIMIT;

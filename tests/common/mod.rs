@@ -1056,3 +1056,31 @@ pub fn bind_secondary_view(
         key_name = key.name,
     )
 }
+
+/// BIND on loopback `named_port` with views `a` (key `a` or 127.0.0.2) and
+/// `b` (key `b` or anyone not signing with `a`), each a secondary of
+/// `zone` from hadns on `primary_port` that transfers with its view's key
+/// ([`bind_secondary_view`]).
+pub fn start_named_with_two_views(
+    root: &Path,
+    named_port: u16,
+    zone: &str,
+    primary_port: u16,
+    a: &TsigKey,
+    b: &TsigKey,
+) -> Process {
+    let config = format!(
+        "{}{}{}{}",
+        a.bind_statement(),
+        b.bind_statement(),
+        bind_secondary_view("a", a, "127.0.0.2;", zone, primary_port),
+        bind_secondary_view(
+            "b",
+            b,
+            &format!("!key \"{}\"; any;", a.name),
+            zone,
+            primary_port
+        ),
+    );
+    start_named(root, named_port, &config)
+}
