@@ -168,26 +168,22 @@ impl Manager {
         &self.lanes[0].replicator
     }
 
-    /// The replicator of the lane serving `zone`: for a zone from a file or
-    /// a secondary in a view, that view's; for a store zone, the first.
-    pub fn replicator_for(&self, zone: &Name) -> &Arc<Replicator> {
-        self.lanes
-            .iter()
-            .find(|lane| lane.replicator.status(zone).is_some())
-            .map_or(&self.lanes[0].replicator, |lane| &lane.replicator)
-    }
-
     /// The lanes, in view order.
     pub fn lanes(&self) -> &[ManagedLane] {
         &self.lanes
     }
 
-    /// The replicator serving `zone` in view `view` (that view's lane), or
-    /// without a view as [`Manager::replicator_for`].
+    /// The replicator serving `zone` in view `view` (that view's lane);
+    /// without a view, the lane serving it: for a zone from a file or a
+    /// secondary in a view, that view's; for a store zone, the first.
     pub fn replicator_in(&self, zone: &Name, view: Option<&str>) -> &Arc<Replicator> {
         match view.and_then(|v| self.lane(Some(v))) {
             Some(lane) => &lane.replicator,
-            None => self.replicator_for(zone),
+            None => self
+                .lanes
+                .iter()
+                .find(|lane| lane.replicator.status(zone).is_some())
+                .map_or(&self.lanes[0].replicator, |lane| &lane.replicator),
         }
     }
 
@@ -495,10 +491,7 @@ impl Manager {
         let zone = zone.clone();
         blocking(move || {
             let applied = write(&this.store, &zone)?;
-            match this.lane(view.as_deref()).filter(|_| view.is_some()) {
-                Some(lane) => this.publish_in(lane, &applied),
-                None => this.publish(&applied),
-            }
+            this.publish_for(view.as_deref(), &applied);
             Ok(applied)
         })
         .await
@@ -679,17 +672,10 @@ impl Manager {
         let this = Arc::clone(self);
         let result = blocking(move || {
             let applied = match &view {
-                None => {
-                    let applied = this.store.apply(&apex, &changes, &meta)?;
-                    this.publish(&applied);
-                    applied
-                }
-                Some(name) => {
-                    let applied = this.store.apply_in_view(&apex, name, &changes, &meta)?;
-                    this.publish_in(&this.lanes[lane], &applied);
-                    applied
-                }
+                None => this.store.apply(&apex, &changes, &meta)?,
+                Some(name) => this.store.apply_in_view(&apex, name, &changes, &meta)?,
             };
+            this.publish_for(view.as_deref(), &applied);
             Ok(applied)
         })
         .await;
@@ -708,6 +694,15 @@ impl Manager {
                 tracing::error!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update failed: {e}");
                 Rcode::SERVFAIL
             }
+        }
+    }
+
+    /// After a commit: a change to view `view`'s copy is published in that
+    /// view's lane, a change to the base in every lane.
+    fn publish_for(&self, view: Option<&str>, applied: &Applied) {
+        match view.and_then(|v| self.lane(Some(v))) {
+            Some(lane) => self.publish_in(lane, applied),
+            None => self.publish(applied),
         }
     }
 
@@ -751,30 +746,26 @@ impl Manager {
         let Some(current) = lane.replicator.current(&apex) else {
             return;
         };
-        let target = match self.store.serial_in(&apex, view) {
-            Ok(Some(serial)) => serial,
-            Ok(None) => return,
-            Err(e) => {
-                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's serial cannot be read; serving the old copy");
+        match self.store.changes_since_in(&apex, view, current.serial()) {
+            // Already there: the view did not move.
+            Ok(Some(changes)) if changes.is_empty() => return,
+            Ok(Some(mut changes)) if changes.len() == 1 => {
+                let change = changes.remove(0);
+                let applied = Applied {
+                    zone: apex,
+                    from: change.entry.serial_from,
+                    to: change.entry.serial_to,
+                    removed: change.removed,
+                    added: change.added,
+                };
+                self.publish_in(lane, &applied);
                 return;
             }
-        };
-        if target == current.serial() {
-            return;
-        }
-        if let Ok(Some(mut changes)) = self.store.changes_since_in(&apex, view, current.serial())
-            && changes.len() == 1
-        {
-            let change = changes.remove(0);
-            let applied = Applied {
-                zone: apex,
-                from: change.entry.serial_from,
-                to: change.entry.serial_to,
-                removed: change.removed,
-                added: change.added,
-            };
-            self.publish_in(lane, &applied);
-            return;
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's changes cannot be read; serving the old copy");
+                return;
+            }
         }
         let zone = match self
             .records_in(lane, &apex)

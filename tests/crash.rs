@@ -134,6 +134,25 @@ fn set_up(root: &std::path::Path, extra: &str) -> Setup {
     }
 }
 
+/// Cuts the IXFR journal of crash.test. under `data_dir` to `length`
+/// octets, or (`None`) tears its last entry, as a power loss could leave
+/// a journal written without fsync.
+fn cut_journal(data_dir: &std::path::Path, length: Option<u64>) {
+    let journal = std::fs::read_dir(data_dir.join("zones"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|x| x == "jnl"))
+        .unwrap_or_else(|| panic!("no journal under {}", data_dir.display()));
+    let now = std::fs::metadata(&journal).unwrap().len();
+    let cut = length.unwrap_or(now.saturating_sub(7)).min(now);
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&journal)
+        .unwrap()
+        .set_len(cut)
+        .unwrap();
+}
+
 /// Sends write `n` as `request(n)` = (path, body), one at a time, while
 /// the node is SIGKILLed at a random moment; returns the writes
 /// acknowledged (204) before the kill, checking the kill landed
@@ -211,17 +230,7 @@ fn acknowledged_writes_survive_sigkill() {
     // The IXFR journal is written without fsync (the store is the durable
     // copy): stand for a power loss that took all its entries; the restart
     // must fill it again from the store.
-    let journal = std::fs::read_dir(root.join("data/zones"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .find(|p| p.extension().is_some_and(|x| x == "jnl"))
-        .expect("the zone has a journal");
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&journal)
-        .unwrap()
-        .set_len(JOURNAL_HEADER)
-        .unwrap();
+    cut_journal(&root.join("data"), Some(JOURNAL_HEADER));
     let mut node = start(root, "second");
     let serial = wait_serving(server, &mut node);
     // Every acknowledged write is served.
@@ -392,24 +401,8 @@ fn acknowledged_writes_in_views_survive_sigkill() {
     // the durable copy): stand for a power loss by tearing view a's tail
     // and cutting view b's to its header; the restart must copy what is
     // missing back from the store.
-    for (view, keep) in [("a", None), ("b", Some(0u64))] {
-        let dir = root.join("data/views").join(view).join("zones");
-        let journal = std::fs::read_dir(&dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .find(|p| p.extension().is_some_and(|x| x == "jnl"))
-            .unwrap_or_else(|| panic!("view {view} has a journal in {}", dir.display()));
-        let length = std::fs::metadata(&journal).unwrap().len();
-        let cut = match keep {
-            Some(_) => JOURNAL_HEADER,
-            None => length.saturating_sub(7),
-        };
-        let file = std::fs::OpenOptions::new()
-            .write(true)
-            .open(&journal)
-            .unwrap();
-        file.set_len(cut.min(length)).unwrap();
-    }
+    cut_journal(&root.join("data/views/a"), None);
+    cut_journal(&root.join("data/views/b"), Some(JOURNAL_HEADER));
     let mut node = start(root, "second");
     wait_serving(server, &mut node);
     let base_acked: BTreeSet<String> = acknowledged

@@ -286,7 +286,7 @@ pub(crate) async fn search_data(
         if results.len() >= max {
             break;
         }
-        let sets = match state.manager.replicator_for(zone).current(zone) {
+        let sets = match state.manager.replicator_in(zone, None).current(zone) {
             Some(snapshot) if kind != ObjectType::Zone => {
                 convert::rrsets_from_records(zone, snapshot.records())
             }

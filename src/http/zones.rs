@@ -73,7 +73,7 @@ pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure
 
 /// The serial of the newest NOTIFY sent to the zone's configured targets.
 fn notified_serial(state: &AppState, zone: &Name) -> u32 {
-    let Some(status) = state.manager.replicator_for(zone).status(zone) else {
+    let Some(status) = state.manager.replicator_in(zone, None).status(zone) else {
         return 0;
     };
     status
@@ -98,7 +98,7 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
     let served = || {
         state
             .manager
-            .replicator_for(zone)
+            .replicator_in(zone, None)
             .current(zone)
             .map_or(0, |snapshot| snapshot.serial().0)
     };
@@ -114,7 +114,7 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
         Found::Secondary(primaries) => {
             let last_check = state
                 .manager
-                .replicator_for(zone)
+                .replicator_in(zone, None)
                 .status(zone)
                 .and_then(|s| s.secondary)
                 .and_then(|s| s.last_check)
@@ -690,7 +690,11 @@ pub(crate) async fn axfr_retrieve(
             ApiError::Unprocessable(format!("Domain '{zone}' is not a secondary domain")).into(),
         );
     };
-    if !state.manager.replicator_for(&zone).retransfer_now(&zone) {
+    if !state
+        .manager
+        .replicator_in(&zone, None)
+        .retransfer_now(&zone)
+    {
         return Err(
             ApiError::Internal(format!("secondary zone {zone} is not under replication")).into(),
         );

@@ -162,7 +162,7 @@ pub(super) async fn load_page(
             .await
         }
         Origin::Elsewhere(_) => {
-            let Some(snapshot) = state.manager.replicator_for(zone).current(zone) else {
+            let Some(snapshot) = state.manager.replicator_in(zone, None).current(zone) else {
                 return Ok((Vec::new(), 0, 1));
             };
             let mut sets: Vec<StoredRrset> = Vec::new();
@@ -199,6 +199,17 @@ pub(super) async fn load_page(
     }
 }
 
+/// The page for a zone the store could not read.
+fn unavailable(session: &UiSession, error: String) -> Response {
+    message(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        Some(session.view.clone()),
+        "Zone unavailable",
+        error,
+        "/ui/",
+    )
+}
+
 pub(super) async fn render_zone(
     state: &AppState,
     session: &UiSession,
@@ -211,13 +222,7 @@ pub(super) async fn render_zone(
         Ok(Some(origin)) => origin,
         Ok(None) => return not_found(session, &zone.to_string()),
         Err(e) => {
-            return message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Some(session.view.clone()),
-                "Zone unavailable",
-                e,
-                "/ui/",
-            );
+            return unavailable(session, e);
         }
     };
     let view = match known_view(state, session, zone, query.view.as_deref()) {
@@ -229,7 +234,7 @@ pub(super) async fn render_zone(
         Origin::Elsewhere(other) => {
             let serial = state
                 .manager
-                .replicator_for(zone)
+                .replicator_in(zone, None)
                 .current(zone)
                 .map_or(0, |z| z.serial().0);
             match other {
@@ -271,13 +276,7 @@ pub(super) async fn render_zone(
     let (sets, side, total, page, view_serial) = match loaded {
         Ok(loaded) => loaded,
         Err(e) => {
-            return message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Some(session.view.clone()),
-                "Zone unavailable",
-                e,
-                "/ui/",
-            );
+            return unavailable(session, e);
         }
     };
     let (serial, base_serial) = match view_serial {

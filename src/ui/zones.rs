@@ -34,7 +34,7 @@ pub(super) struct ZonesPage {
 
 /// "2/2 in step", "1/2 in step", or "—" without NOTIFY targets.
 pub(super) fn secondaries_text(state: &AppState, zone: &Name, serial: Serial) -> String {
-    let Some(status) = state.manager.replicator_for(zone).status(zone) else {
+    let Some(status) = state.manager.replicator_in(zone, None).status(zone) else {
         return "—".into();
     };
     if status.notify.is_empty() {
@@ -76,7 +76,7 @@ pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> 
         })
         .collect();
     for (name, other) in state.manager.elsewhere() {
-        let current = state.manager.replicator_for(name).current(name);
+        let current = state.manager.replicator_in(name, None).current(name);
         let serial = current.as_ref().map(|z| z.serial());
         rows.push(ZoneRow {
             name: name.to_string(),
