@@ -73,26 +73,37 @@ pub enum UserCommand {
         /// The user's name.
         name: String,
     },
-    /// List users.
-    List,
+    /// List users (times in RFC 3339, UTC).
+    List {
+        /// One JSON array for scripts instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `hadns token …`.
 #[derive(clap::Subcommand)]
 pub enum TokenCommand {
     /// Create an API token and print its secret (shown this once only).
+    ///
+    /// On a store with no users yet, the user is created first with a
+    /// random password, printed once.
     Create {
         /// A name for the token (unique among active tokens).
         name: String,
-        /// The user it acts for.
+        /// The user it acts for (`hadns user list` shows them).
         #[arg(long, default_value = "admin")]
         user: String,
         /// Read-only: writes with it are refused (403).
         #[arg(long)]
         read_only: bool,
     },
-    /// List tokens (never their secrets).
-    List,
+    /// List tokens, never their secrets (times in RFC 3339, UTC).
+    List {
+        /// One JSON array for scripts instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token.
     Revoke {
         /// The token's name.
@@ -130,14 +141,29 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
             store.set_user_disabled(&name, false)?;
             println!("user `{name}` enabled");
         }
-        UserCommand::List => {
-            for user in store.users()? {
-                println!(
-                    "{}\t{}\tcreated {}",
-                    user.name,
-                    if user.disabled { "disabled" } else { "active" },
-                    user.created_at
-                );
+        UserCommand::List { json } => {
+            let users = store.users()?;
+            if json {
+                let list: Vec<serde_json::Value> = users
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "name": u.name,
+                            "disabled": u.disabled,
+                            "created_at": wire::time::rfc3339(u.created_at),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for user in users {
+                    println!(
+                        "{}\t{}\tcreated {}",
+                        user.name,
+                        if user.disabled { "disabled" } else { "active" },
+                        wire::time::rfc3339(user.created_at)
+                    );
+                }
             }
         }
     }
@@ -154,6 +180,22 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
             read_only,
         } => {
             let scope = if read_only { Scope::Read } else { Scope::Write };
+            let users = store.users()?;
+            if users.is_empty() {
+                // A fresh store (no first start of a node with the API has
+                // made `admin` yet): make the user the token acts for.
+                let (password, _) = generated_password()?;
+                store.add_user(&user, &password)?;
+                eprintln!(
+                    "created user `{user}` with password {password} (no user existed; shown this once only)"
+                );
+            } else if !users.iter().any(|u| u.name == user) {
+                let names: Vec<&str> = users.iter().map(|u| u.name.as_str()).collect();
+                anyhow::bail!(
+                    "no user `{user}` to create the token for; name one with --user ({}) or create it first with `hadns user add {user}`",
+                    names.join(", ")
+                );
+            }
             let secret = store.create_token(&name, &user, scope)?;
             eprintln!(
                 "token `{name}` ({}) for user `{user}`; this is the only time it is shown:",
@@ -161,19 +203,36 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
             );
             println!("{secret}");
         }
-        TokenCommand::List => {
-            for token in store.tokens()? {
-                let state = match token.revoked_at {
-                    Some(at) => format!("revoked {at}"),
-                    None => "active".to_string(),
-                };
-                println!(
-                    "{}\t{}\t{}\tcreated {}\t{state}",
-                    token.name,
-                    token.user,
-                    token.scope.as_str(),
-                    token.created_at
-                );
+        TokenCommand::List { json } => {
+            let tokens = store.tokens()?;
+            if json {
+                let list: Vec<serde_json::Value> = tokens
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "name": t.name,
+                            "user": t.user,
+                            "scope": t.scope.as_str(),
+                            "created_at": wire::time::rfc3339(t.created_at),
+                            "revoked_at": t.revoked_at.map(wire::time::rfc3339),
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::Value::Array(list));
+            } else {
+                for token in tokens {
+                    let state = match token.revoked_at {
+                        Some(at) => format!("revoked {}", wire::time::rfc3339(at)),
+                        None => "active".to_string(),
+                    };
+                    println!(
+                        "{}\t{}\t{}\tcreated {}\t{state}",
+                        token.name,
+                        token.user,
+                        token.scope.as_str(),
+                        wire::time::rfc3339(token.created_at)
+                    );
+                }
             }
         }
         TokenCommand::Revoke { name } => {
@@ -188,9 +247,7 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
 fn password() -> anyhow::Result<(String, bool)> {
     let stdin = std::io::stdin();
     if stdin.is_terminal() {
-        let mut bytes = [0u8; 16];
-        getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
-        return Ok((bytes.iter().map(|b| format!("{b:02x}")).collect(), true));
+        return generated_password();
     }
     let mut line = String::new();
     stdin.lock().read_line(&mut line)?;
@@ -199,6 +256,13 @@ fn password() -> anyhow::Result<(String, bool)> {
         bail!("no password on standard input");
     }
     Ok((password, false))
+}
+
+/// A new random password (32 hex digits), and `true`: it was made here.
+fn generated_password() -> anyhow::Result<(String, bool)> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok((bytes.iter().map(|b| format!("{b:02x}")).collect(), true))
 }
 
 /// What `hadns import` reads.

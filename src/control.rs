@@ -3,9 +3,11 @@
 //! file mode is the authentication, as with BIND's rndc over a local
 //! socket). The HTTP API takes over this role when it exists.
 //!
-//! Protocol: the client sends one line, `COMMAND [ZONE [VIEW]]`; the server
-//! answers with `ok` or `error: …` on the first line, details after, and
-//! closes. On a node with views, a zone served in several views needs its
+//! Protocol: the client sends one line, `[json] COMMAND [ZONE [VIEW]]`; the
+//! server answers with `ok` or `error: …` on the first line, details after,
+//! and closes. With the `json` prefix (`hadns ctl --json`) the details are
+//! one JSON document: `status` and `zone-status` give their data, every
+//! other command `{"ok": …, "message"|"error": …}`. Times are RFC 3339, UTC. On a node with views, a zone served in several views needs its
 //! view named.
 //!
 //! | command | effect |
@@ -118,7 +120,132 @@ fn replicator_for<'a>(
     }
 }
 
+/// Runs one command line; with the `json` prefix, renders the reply as JSON.
 async fn execute(
+    line: &str,
+    lanes: &Arc<Vec<Lane>>,
+    reloader: &Arc<Reloader>,
+    manager: Option<&Arc<Manager>>,
+) -> String {
+    let Some(rest) = line.strip_prefix("json ") else {
+        return execute_text(line, lanes, reloader, manager).await;
+    };
+    let rest = rest.trim();
+    let mut words = rest.split_whitespace();
+    let command = words.next().unwrap_or("");
+    let zone = words.next();
+    let view = words.next();
+    match (command, zone) {
+        ("status", _) => format!("ok\n{}\n", status_json(lanes)),
+        ("zone-status", Some(zone)) => match Name::from_text(zone, Some(&Name::root())) {
+            Err(e) => json_reply(&format!("error: bad zone name: {e}\n")),
+            Ok(name) => match replicator_for(lanes, &name, view) {
+                Err(e) => json_reply(&e),
+                Ok(replicator) => match replicator.status(&name) {
+                    None => json_reply(&format!(
+                        "error: zone {name} is not replicated by this node\n"
+                    )),
+                    Some(status) => format!("ok\n{}\n", zone_status_json(&status)),
+                },
+            },
+        },
+        _ => json_reply(&execute_text(rest, lanes, reloader, manager).await),
+    }
+}
+
+/// A text reply (`ok`/`error: …` line, then details) as one JSON object.
+fn json_reply(text: &str) -> String {
+    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
+    let rest = rest.trim_end();
+    match first.strip_prefix("error: ") {
+        Some(error) => {
+            let mut error = error.to_string();
+            if !rest.is_empty() {
+                error.push('\n');
+                error.push_str(rest);
+            }
+            format!("error: {error}\n{}\n", serde_json::json!({"ok": false, "error": error}))
+        }
+        None => format!("ok\n{}\n", serde_json::json!({"ok": true, "message": rest})),
+    }
+}
+
+/// Every zone of every lane, as `status` lists them.
+fn status_json(lanes: &[Lane]) -> serde_json::Value {
+    let mut zones = Vec::new();
+    for lane in lanes {
+        let mut names: Vec<Name> = lane.replicator.zones();
+        names.sort();
+        for name in &names {
+            if let Some(s) = lane.replicator.status(name) {
+                zones.push(serde_json::json!({
+                    "zone": s.apex.to_string(),
+                    "view": lane.view,
+                    "role": s.role,
+                    "serial": s.serial.map(|v| v.0),
+                }));
+            }
+        }
+    }
+    serde_json::json!({ "zones": zones })
+}
+
+/// An optional time as RFC 3339 (UTC), `null` when never.
+fn time_json(t: Option<SystemTime>) -> serde_json::Value {
+    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(serde_json::Value::Null, |d| {
+            wire::time::rfc3339(d.as_secs()).into()
+        })
+}
+
+/// `zone-status` as JSON.
+fn zone_status_json(s: &replicate::driver::ZoneStatus) -> serde_json::Value {
+    let secondary = s.secondary.as_ref().map(|sec| {
+        serde_json::json!({
+            "last_transfer": time_json(sec.last_transfer),
+            "last_check": time_json(sec.last_check),
+            "next_refresh": time_json(Some(sec.next_refresh)),
+            "expires": time_json(sec.expires_at),
+            "expired": sec.expired,
+            "timers": {
+                "refresh": sec.timers.refresh.as_secs(),
+                "retry": sec.timers.retry.as_secs(),
+                "expire": sec.timers.expire.as_secs(),
+            },
+            "last_error": sec.last_error,
+        })
+    });
+    let journal = s.journal.map(|(first, last, entries)| {
+        serde_json::json!({
+            "entries": entries,
+            "first_serial": first.map(|v| v.0),
+            "last_serial": last.map(|v| v.0),
+        })
+    });
+    let notify: Vec<serde_json::Value> = s
+        .notify
+        .iter()
+        .map(|(target, n)| {
+            serde_json::json!({
+                "target": target.to_string(),
+                "serial": n.serial.map(|v| v.0),
+                "acknowledged": time_json(n.acknowledged),
+                "error": n.error,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "zone": s.apex.to_string(),
+        "role": s.role,
+        "serial": s.serial.map(|v| v.0),
+        "secondary": secondary,
+        "journal": journal,
+        "notify": notify,
+    })
+}
+
+/// Runs one command line, replying in text.
+async fn execute_text(
     line: &str,
     lanes: &Arc<Vec<Lane>>,
     reloader: &Arc<Reloader>,
@@ -219,6 +346,7 @@ async fn execute(
     }
 }
 
+/// A time as RFC 3339 (UTC) with how far it is from now, or `never`.
 fn time(t: Option<SystemTime>) -> String {
     match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
         None => "never".into(),
@@ -232,7 +360,7 @@ fn time(t: Option<SystemTime>) -> String {
             } else {
                 format!("{}s ago", -delta)
             };
-            format!("{} ({relative})", d.as_secs())
+            format!("{} ({relative})", wire::time::rfc3339(d.as_secs()))
         }
     }
 }

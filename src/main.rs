@@ -12,6 +12,7 @@ mod http;
 mod manage;
 mod memory;
 mod namedconf;
+mod seclog;
 mod serve;
 mod tcp;
 mod udp;
@@ -96,7 +97,10 @@ enum Command {
 
 #[derive(clap::Args)]
 struct CtlArgs {
-    /// status, zone-status, notify, refresh, retransfer or reload.
+    /// status (every zone: role, serial, view), zone-status ZONE (timers,
+    /// journal, NOTIFY targets), notify ZONE, refresh ZONE, retransfer ZONE,
+    /// reload (re-read zone files), sync ZONE (re-read a store zone another
+    /// process changed).
     command: String,
     /// The zone, for the per-zone commands.
     zone: Option<String>,
@@ -109,6 +113,9 @@ struct CtlArgs {
     /// The node's data directory (instead of --config).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Print the reply as one JSON document, for scripts.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -496,7 +503,11 @@ fn ctl_command(args: CtlArgs) -> anyhow::Result<ExitCode> {
         }
         (None, None) => Config::default().node.data_dir,
     };
-    let mut command = args.command.clone();
+    let mut command = if args.json {
+        format!("json {}", args.command)
+    } else {
+        args.command.clone()
+    };
     if let Some(zone) = &args.zone {
         command.push(' ');
         command.push_str(zone);

@@ -128,6 +128,9 @@ async fn connection(
             let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
             answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply)
         };
+        if let Some(refusal) = scratch.take_refusal() {
+            crate::seclog::refused(peer, &refusal);
+        }
         match outcome {
             Outcome::Drop => continue,
             Outcome::Reply => {

@@ -297,6 +297,9 @@ impl Worker {
                         reply,
                     )
                 };
+                if let Some(refusal) = scratch.take_refusal() {
+                    crate::seclog::refused(source, &refusal);
+                }
                 match outcome {
                     answer::Outcome::Reply => {}
                     answer::Outcome::Update(ticket) => {

@@ -215,6 +215,16 @@ impl MatchList {
         (None, scope)
     }
 
+    /// Whether any element (in nested lists too) names a TSIG key, so that
+    /// an unsigned request it refuses can be told it lacked a signature.
+    pub fn names_keys(&self) -> bool {
+        self.rules.iter().any(|(_, element)| match element {
+            Compiled::Key(_) => true,
+            Compiled::Nested(list) => list.names_keys(),
+            _ => false,
+        })
+    }
+
     /// Whether the list is empty (refuses everyone).
     pub fn is_empty(&self) -> bool {
         self.rules.is_empty()

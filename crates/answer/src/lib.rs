@@ -24,6 +24,7 @@ mod catalog;
 mod chaos;
 mod notify;
 mod query;
+pub mod refusal;
 mod reply;
 mod transfer;
 pub mod update;
@@ -42,6 +43,7 @@ use zone::{Resolution, Transport, Zone};
 pub use catalog::{Catalog, Entry};
 
 use crate::acl::{MatchList, Requester};
+use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, format_error, response_limit};
 
 /// Smallest UDP payload any client must accept (RFC 1035 §2.3.4; RFC 6891
@@ -124,6 +126,12 @@ impl ZonePolicyRef<'_> {
         self.0.is_some_and(|p| p.allow_transfer.allows(who))
     }
 
+    /// Why `may_transfer` refused `who`.
+    fn transfer_refusal(&self, who: Requester<'_>) -> Reason {
+        self.0
+            .map_or(Reason::Acl, |p| Reason::of_acl(&p.allow_transfer, who))
+    }
+
     fn notify(&self) -> Option<&MatchList> {
         self.0.and_then(|p| p.allow_notify.as_ref())
     }
@@ -158,6 +166,10 @@ pub struct TransferTicket {
     pub question: Vec<u8>,
     /// Signs every message when the request was signed.
     pub signer: Option<ResponseSigner>,
+    /// Who asked, for the transfer log.
+    pub client: SocketAddr,
+    /// The verified TSIG key the request was signed with.
+    pub key: Option<Name>,
 }
 
 impl fmt::Debug for TransferTicket {
@@ -196,6 +208,15 @@ impl Outcome {
 #[derive(Default)]
 pub struct Scratch {
     resolution: Resolution,
+    refusal: Option<Refusal>,
+}
+
+impl Scratch {
+    /// The request just answered, when it was refused for who sent it (a
+    /// failed TSIG check, an ACL): for the transport's security log.
+    pub fn take_refusal(&mut self) -> Option<Refusal> {
+        self.refusal.take()
+    }
 }
 
 /// Answers one request. `out` receives the response when the outcome is
@@ -279,6 +300,12 @@ fn respond_with<'s>(
             match tsig::verify_request(bytes, tsig_offset, &base.keyring, client.now) {
                 Ok(verified) => Some(verified),
                 Err(failure) => {
+                    scratch.refusal = Some(Refusal {
+                        asked: Asked::of(request.opcode(), request.qtype),
+                        zone: Name::from_wire(request.qname()).unwrap_or_else(|_| Name::root()),
+                        key: failure.key_name().cloned(),
+                        reason: Reason::of_tsig(&failure),
+                    });
                     error_response(base, &request, failure.rcode(), limit, out);
                     if failure.sign_response(out, client.now, limit).is_err() {
                         // No room for even the error TSIG: the bare NOTAUTH says enough.
@@ -362,10 +389,14 @@ fn dispatch(
     match request.opcode() {
         Opcode::QUERY => {}
         Opcode::NOTIFY => {
-            notify::answer(served, request, client, requester, limit, out);
+            let refused = &mut scratch.refusal;
+            notify::answer(served, request, client, requester, refused, limit, out);
             return Outcome::Reply;
         }
-        Opcode::UPDATE => return update::request(served, request, client, requester, limit, out),
+        Opcode::UPDATE => {
+            let refused = &mut scratch.refusal;
+            return update::request(served, request, client, requester, refused, limit, out);
+        }
         _ => {
             error_response(served, request, Rcode::NOTIMP, limit, out);
             return Outcome::Reply;
@@ -380,7 +411,8 @@ fn dispatch(
     }
     match request.qtype {
         Rtype::AXFR | Rtype::IXFR => {
-            return transfer::request(served, request, client, requester, limit, out);
+            let refused = &mut scratch.refusal;
+            return transfer::request(served, request, client, requester, refused, limit, out);
         }
         Rtype::MAILA | Rtype::MAILB => {
             error_response(served, request, Rcode::NOTIMP, limit, out);

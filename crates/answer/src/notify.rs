@@ -7,15 +7,18 @@ use wire::writer::Writer;
 use wire::{Name, Rcode, Rtype};
 
 use crate::acl::Requester;
+use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, reply_bits};
 use crate::{Client, Served};
 
-/// Answers a NOTIFY request.
+/// Answers a NOTIFY request; a refusal for who sent it is recorded in
+/// `refused` for the security log.
 pub(crate) fn answer(
     served: &Served,
     request: &Request<'_>,
     client: &Client,
     requester: Requester<'_>,
+    refused: &mut Option<Refusal>,
     limit: usize,
     out: &mut Vec<u8>,
 ) {
@@ -33,15 +36,32 @@ pub(crate) fn answer(
         .catalog
         .find(request.qname())
         .filter(|e| e.apex() == &apex);
+    let mut refusal = |reason: Reason| {
+        *refused = Some(Refusal {
+            asked: Asked::Notify,
+            zone: apex.clone(),
+            key: requester.key.cloned(),
+            reason,
+        });
+    };
     let rcode = match exact {
         // Not a zone we serve at all.
-        None => Rcode::NOTAUTH,
+        None => {
+            refusal(Reason::NotAuthoritative);
+            Rcode::NOTAUTH
+        }
         Some(_) => match served.policy(&apex).notify() {
             // We are the primary of this zone: nobody notifies us.
-            None => Rcode::REFUSED,
+            None => {
+                refusal(Reason::NotTaken);
+                Rcode::REFUSED
+            }
             // Not from one of our primaries (or not with their key): RFC 1996
             // §3.10 says to ignore it; REFUSED tells the sender plainly.
-            Some(list) if !list.allows(requester) => Rcode::REFUSED,
+            Some(list) if !list.allows(requester) => {
+                refusal(Reason::of_acl(list, requester));
+                Rcode::REFUSED
+            }
             Some(_) => {
                 if let Some(replication) = &served.replication {
                     replication.notify_received(&apex, client.address);

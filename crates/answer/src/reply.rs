@@ -3,7 +3,7 @@
 use wire::header::{HEADER_LEN, flags};
 use wire::request::{EdnsRequest, Malformed, Request, option_code};
 use wire::writer::Writer;
-use wire::{Rcode, Rtype};
+use wire::{Opcode, Rcode, Rtype};
 use zone::Transport;
 
 use crate::{Client, MIN_UDP_PAYLOAD, Served};
@@ -167,8 +167,14 @@ pub(crate) fn format_error(
         let _ = writer.opt(served.settings.edns_udp_payload, 0, 0, edns.dnssec_ok, &[]);
     }
     let h = malformed.header;
-    let bits = flags::QR
-        | (h.bits & (0x7800 | flags::RD | flags::CD))
-        | Rcode::FORMERR.header_bits() as u16;
+    // The opcode is judged before the rest (RFC 8906 §8.1.4): one we do not
+    // implement gets NOTIMP however its sections look. The one-question rule
+    // of RFC 9619 belongs to QUERY; a header-only DSO or STATUS is no
+    // format error.
+    let rcode = match h.opcode() {
+        Opcode::QUERY | Opcode::NOTIFY | Opcode::UPDATE => Rcode::FORMERR,
+        _ => Rcode::NOTIMP,
+    };
+    let bits = flags::QR | (h.bits & (0x7800 | flags::RD | flags::CD)) | rcode.header_bits() as u16;
     writer.finish(h.id, bits);
 }

@@ -7,18 +7,29 @@ use wire::{Class, Message, Name, Rcode, Rtype, Serial};
 use zone::Transport;
 
 use crate::acl::Requester;
+use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, reply_bits};
 use crate::{Client, Outcome, Served, TransferTicket};
 
-/// Handles an AXFR or IXFR request.
+/// Handles an AXFR or IXFR request; a refusal for who asked is recorded in
+/// `refused` for the security log.
 pub(crate) fn request(
     served: &Served,
     request: &Request<'_>,
     client: &Client,
     requester: Requester<'_>,
+    refused: &mut Option<Refusal>,
     limit: usize,
     out: &mut Vec<u8>,
 ) -> Outcome {
+    let mut refusal = |zone: &Name, reason: Reason| {
+        *refused = Some(Refusal {
+            asked: Asked::Transfer(request.qtype),
+            zone: zone.clone(),
+            key: requester.key.cloned(),
+            reason,
+        });
+    };
     let refuse = |rcode: Rcode, out: &mut Vec<u8>| {
         error_response(served, request, rcode, limit, out);
         Outcome::Reply
@@ -39,9 +50,12 @@ pub(crate) fn request(
         .filter(|e| e.apex() == &apex)
     else {
         // RFC 5936 §2.2.1: not authoritative for a zone with this apex.
+        refusal(&apex, Reason::NotAuthoritative);
         return refuse(Rcode::NOTAUTH, out);
     };
-    if !served.policy(&apex).may_transfer(requester) {
+    let policy = served.policy(&apex);
+    if !policy.may_transfer(requester) {
+        refusal(&apex, policy.transfer_refusal(requester));
         return refuse(Rcode::REFUSED, out);
     }
     let Some(zone) = entry.zone() else {
@@ -77,6 +91,8 @@ pub(crate) fn request(
         id: request.header.id,
         question: request.question_bytes().to_vec(),
         signer: None,
+        client: client.address,
+        key: requester.key.cloned(),
     }))
 }
 

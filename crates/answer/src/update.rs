@@ -19,6 +19,7 @@ use wire::{Class, Message, Name, Rcode, Record, Rtype, Serial};
 use zone::Zone;
 
 use crate::acl::Requester;
+use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::error_response;
 use crate::{Client, Outcome, Served};
 
@@ -84,12 +85,21 @@ pub(crate) fn request(
     request: &Request<'_>,
     client: &Client,
     requester: Requester<'_>,
+    refused: &mut Option<Refusal>,
     limit: usize,
     out: &mut Vec<u8>,
 ) -> Outcome {
     let refuse = |rcode: Rcode, out: &mut Vec<u8>| {
         error_response(served, request, rcode, limit, out);
         Outcome::Reply
+    };
+    let mut refusal = |zone: &Name, reason: Reason| {
+        *refused = Some(Refusal {
+            asked: Asked::Update,
+            zone: zone.clone(),
+            key: requester.key.cloned(),
+            reason,
+        });
     };
     // RFC 2136 §3.1.1: exactly one zone, of type SOA.
     if request.qtype != Rtype::SOA {
@@ -106,15 +116,18 @@ pub(crate) fn request(
         .find(request.qname())
         .filter(|e| e.apex() == &apex)
     else {
+        refusal(&apex, Reason::NotAuthoritative);
         return refuse(Rcode::NOTAUTH, out);
     };
     let policy = served.policy(&apex);
     let Some(allow) = policy.update() else {
         // Not a zone we take writes for here (a secondary, or a zone file):
         // RFC 2136 §3.1.2 would forward; we answer NOTAUTH.
+        refusal(&apex, Reason::NotTaken);
         return refuse(Rcode::NOTAUTH, out);
     };
     if !allow.allows(requester) {
+        refusal(&apex, Reason::of_acl(allow, requester));
         return refuse(Rcode::REFUSED, out);
     }
     if entry.zone().is_none() {
@@ -254,7 +267,12 @@ fn prescan(apex: &Name, updates: &[Record]) -> Result<(), Rcode> {
                 }
             }
             Class::NONE => {
-                if r.ttl != 0 || r.rtype.is_meta() {
+                // Deleting one RR names that RR exactly: its RDATA must be
+                // well formed for its type (empty only where the type allows).
+                if r.ttl != 0
+                    || r.rtype.is_meta()
+                    || wire::rdata::validate(r.rtype, &r.rdata).is_err()
+                {
                     return Err(Rcode::FORMERR);
                 }
             }

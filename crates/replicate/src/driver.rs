@@ -694,7 +694,7 @@ impl Replicator {
         writer: &mut W,
     ) -> std::io::Result<usize> {
         let Ok(_permit) = Arc::clone(&self.transfers_out).try_acquire_owned() else {
-            tracing::warn!(zone = %ticket.zone.apex(), "too many transfers at once; refusing one");
+            tracing::warn!(zone = %ticket.zone.apex(), client = %ticket.client, "too many transfers at once; refusing one");
             let reply = refusal(&ticket, Rcode::REFUSED);
             write_framed(writer, &reply, self.settings.transfer_idle_timeout).await?;
             return Ok(1);
@@ -709,7 +709,10 @@ impl Replicator {
             id,
             question,
             mut signer,
+            client,
+            key,
         } = ticket;
+        let key = key.map_or_else(|| "-".to_string(), |k| k.to_string());
         let producer = tokio::task::spawn_blocking(move || {
             let plan = xfr_out::plan(&zone, client_serial, |from| {
                 let state = state?;
@@ -757,9 +760,11 @@ impl Replicator {
         writer.flush().await?;
         match producer.await {
             Ok((kind, serial, Ok(messages))) => {
-                tracing::info!(zone = %apex, ?qtype, kind, serial = serial.0, messages, from = ?client_serial.map(|s| s.0), "transfer out done");
+                tracing::info!(zone = %apex, %client, %key, ?qtype, kind, serial = serial.0, messages, from = ?client_serial.map(|s| s.0), "transfer out done");
             }
-            Ok((_, _, Err(e))) => tracing::warn!(zone = %apex, error = %e, "transfer out stopped"),
+            Ok((_, _, Err(e))) => {
+                tracing::warn!(zone = %apex, %client, %key, error = %e, "transfer out stopped");
+            }
             Err(e) => tracing::error!(zone = %apex, error = %e, "transfer out task failed"),
         }
         Ok(sent)

@@ -19,6 +19,7 @@ pub mod message;
 pub mod name;
 pub mod rdata;
 pub mod request;
+pub mod time;
 pub mod tsig;
 pub mod types;
 pub mod writer;

@@ -7,7 +7,7 @@ use std::fmt;
 use crate::header::{HEADER_LEN, Header};
 use crate::name::{Name, NameError};
 use crate::rdata::{self, RdataError, RdataText};
-use crate::types::{Class, Rtype};
+use crate::types::{Class, Opcode, Rtype};
 
 /// A resource record with uncompressed RDATA.
 #[derive(Clone, PartialEq, Eq, Hash)]
@@ -106,6 +106,12 @@ pub struct Message {
 
 impl Message {
     /// Parses a whole message; octets after the last counted record are an error.
+    ///
+    /// RDATA is read strictly by its type's layout, with one exception RFC
+    /// 2136 makes: in an UPDATE, a prerequisite or update RR of class ANY
+    /// or NONE may have RDLENGTH 0 whatever its type (§2.4.1, §2.4.3,
+    /// §2.5.2, §2.5.3), so `delete www MX` or `nxrrset x CNAME` carry no
+    /// RDATA where MX or CNAME would otherwise need a name.
     pub fn parse(bytes: &[u8]) -> Result<Message, MessageError> {
         let header = Header::parse(bytes).ok_or(MessageError::ShortHeader)?;
         let mut pos = HEADER_LEN;
@@ -123,11 +129,14 @@ impl Message {
         let mut sections: [Vec<Record>; 3] = Default::default();
         let counts = [header.ancount, header.nscount, header.arcount];
         let mut tsig_offset = None;
-        for (section, &count) in sections.iter_mut().zip(counts.iter()) {
+        let update = header.opcode() == Opcode::UPDATE;
+        for (index, (section, &count)) in sections.iter_mut().zip(counts.iter()).enumerate() {
             section.reserve(count.min(512) as usize);
+            // Prerequisites (answer) and updates (authority), not additional.
+            let empty_rdata_allowed = update && index < 2;
             for _ in 0..count {
                 let start = pos;
-                let (record, next) = parse_record(bytes, pos)?;
+                let (record, next) = parse_record_in(bytes, pos, empty_rdata_allowed)?;
                 tsig_offset = (record.rtype == Rtype::TSIG).then_some(start);
                 section.push(record);
                 pos = next;
@@ -169,6 +178,16 @@ impl Message {
 
 /// Parses one record at `pos`; returns it and the offset past it.
 pub fn parse_record(bytes: &[u8], pos: usize) -> Result<(Record, usize), MessageError> {
+    parse_record_in(bytes, pos, false)
+}
+
+/// [`parse_record`], taking empty RDATA for any type when the record's class
+/// is ANY or NONE and `empty_rdata_allowed` (an UPDATE's first two sections).
+fn parse_record_in(
+    bytes: &[u8],
+    pos: usize,
+    empty_rdata_allowed: bool,
+) -> Result<(Record, usize), MessageError> {
     let (owner, next) = Name::parse_compressed(bytes, pos)?;
     let fixed = bytes.get(next..next + 10).ok_or(MessageError::Truncated)?;
     let rtype = Rtype(u16::from_be_bytes([fixed[0], fixed[1]]));
@@ -179,7 +198,11 @@ pub fn parse_record(bytes: &[u8], pos: usize) -> Result<(Record, usize), Message
     if rdata_start + rdlen > bytes.len() {
         return Err(MessageError::Truncated);
     }
-    let rdata = rdata::decompress(bytes, rdata_start, rdlen, rtype)?;
+    let rdata = if rdlen == 0 && empty_rdata_allowed && (class == Class::ANY || class == Class::NONE) {
+        Vec::new()
+    } else {
+        rdata::decompress(bytes, rdata_start, rdlen, rtype)?
+    };
     Ok((
         Record {
             owner,

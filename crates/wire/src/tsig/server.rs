@@ -7,6 +7,7 @@ use super::digest::{Chain, UnsignedRefusal, feed_received, request_mac, within_f
 use super::record::{TsigFormatError, TsigRecord, time_bytes};
 use super::{Algorithm, Key, Keyring};
 use crate::header::Header;
+use crate::name::Name;
 use crate::types::Rcode;
 
 /// A request whose TSIG verified: the key it proved it holds and what the
@@ -99,6 +100,18 @@ impl TsigFailure {
         match self {
             TsigFailure::Malformed(_) => Rcode::FORMERR,
             _ => Rcode::NOTAUTH,
+        }
+    }
+
+    /// The name of the key the request was signed with, as the request
+    /// gave it (`None` when the TSIG record could not be read).
+    pub fn key_name(&self) -> Option<&Name> {
+        match self {
+            TsigFailure::Malformed(_) => None,
+            TsigFailure::BadKey(record) | TsigFailure::BadSig(record) => Some(&record.key_name),
+            TsigFailure::BadTime { request, .. } | TsigFailure::BadTrunc(request) => {
+                Some(request.key.name())
+            }
         }
     }
 
