@@ -164,7 +164,10 @@ fn json_reply(text: &str) -> String {
                 error.push('\n');
                 error.push_str(rest);
             }
-            format!("error: {error}\n{}\n", serde_json::json!({"ok": false, "error": error}))
+            format!(
+                "error: {error}\n{}\n",
+                serde_json::json!({"ok": false, "error": error})
+            )
         }
         None => format!("ok\n{}\n", serde_json::json!({"ok": true, "message": rest})),
     }

@@ -53,7 +53,9 @@ fn admit(window: &mut Window, now: Instant) -> (bool, u64) {
 /// Logs one refused request from `client`.
 pub fn refused(client: SocketAddr, refusal: &Refusal) {
     let (write, suppressed) = {
-        let mut window = WINDOW.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut window = WINDOW
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         admit(&mut window, Instant::now())
     };
     if suppressed > 0 {
@@ -101,7 +103,10 @@ mod tests {
             (false, 0)
         );
         // The next second opens: the two suppressed lines are reported.
-        assert_eq!(admit(&mut window, start + Duration::from_secs(1)), (true, 2));
+        assert_eq!(
+            admit(&mut window, start + Duration::from_secs(1)),
+            (true, 2)
+        );
         assert_eq!(window.suppressed, 0);
         assert_eq!(window.written, 1);
     }

@@ -14,23 +14,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
-use common::{ApiNode, require_program};
+use common::{ApiNode, python_tool, require_program};
 use serde_json::Value;
-
-/// A program from the Python tools virtualenv.
-fn python_tool(program: &str) -> PathBuf {
-    let root = std::env::var_os("HADNS_PYTHON_TOOLS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-tools"));
-    let path = root.join("bin").join(program);
-    assert!(
-        path.exists(),
-        "`{}` is missing: run scripts/test, which installs tests/python-tools.txt into {}",
-        path.display(),
-        root.display()
-    );
-    path
-}
 
 /// Runs `program args` in `dir` with a time limit; returns its combined
 /// output, failing the test if it does not exit 0.

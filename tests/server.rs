@@ -347,3 +347,44 @@ fn malformed_packets_do_not_stop_the_server() {
     assert!(msg.header.flag(flags::AA));
     assert!(!server.has_exited(), "{}", server.log_text());
 }
+
+/// RFC 8906 §8.1.4 as `dig` sends it: a header-only request (`+header-only`,
+/// no question) with an opcode other than QUERY, NOTIFY or UPDATE is NOTIMP,
+/// over UDP and TCP; a header-only QUERY is FORMERR.
+#[test]
+fn header_only_requests_with_unknown_opcodes_get_notimp_from_dig() {
+    let dir = tempfile::tempdir().unwrap();
+    let zone = write_zone(dir.path(), ZONE);
+    let port = common::free_port();
+    let address: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let mut server = start(dir.path(), &zone, &address.to_string(), &[]);
+    wait_for_zone(address, "srv.test.", Duration::from_secs(10), &mut server);
+    let dig = common::require_program("dig", "bind9-dnsutils");
+    let status = |opcode: u8, tcp: bool| {
+        let mut command = std::process::Command::new(&dig);
+        command.args([
+            "-p",
+            &port.to_string(),
+            "@127.0.0.1",
+            "+header-only",
+            &format!("+opcode={opcode}"),
+            "+tries=1",
+            "+time=5",
+        ]);
+        if tcp {
+            command.arg("+tcp");
+        }
+        let output = command.output().expect("run dig");
+        let text = String::from_utf8_lossy(&output.stdout).to_string();
+        text.lines()
+            .find_map(|l| l.split("status: ").nth(1))
+            .and_then(|rest| rest.split(',').next())
+            .map(str::to_string)
+            .unwrap_or_else(|| panic!("no status from dig: {text}"))
+    };
+    for opcode in [1, 2, 3, 6, 7, 15] {
+        assert_eq!(status(opcode, false), "NOTIMP", "opcode {opcode} over UDP");
+        assert_eq!(status(opcode, true), "NOTIMP", "opcode {opcode} over TCP");
+    }
+    assert_eq!(status(0, false), "FORMERR");
+}

@@ -32,7 +32,11 @@ impl Node {
         std::fs::write(
             dir.join("dyn.zone"),
             "$ORIGIN dyn.test.\n$TTL 300\n@ SOA ns1 hostmaster 10 60 30 600 60\n@ NS ns1\n\
-             ns1 A 127.0.0.1\nold A 192.0.2.50\nmulti A 192.0.2.60\nmulti A 192.0.2.61\nmulti TXT \"hello\"\n",
+             ns1 A 127.0.0.1\nold A 192.0.2.50\nmulti A 192.0.2.60\nmulti A 192.0.2.61\nmulti TXT \"hello\"\n\
+             alias CNAME ns1\nsub NS ns1.sub\nsub NS ns2.sub\nns1.sub A 192.0.2.91\nns2.sub A 192.0.2.92\n\
+             mx MX 10 mail1\nmx MX 20 mail2\nmail1 A 192.0.2.25\nmail2 A 192.0.2.26\n\
+             _sip._tcp SRV 0 5 5060 sip1\n_sip._tcp SRV 0 5 5060 sip2\nsip1 A 192.0.2.31\nsip2 A 192.0.2.32\n\
+             ptr PTR host1.example.\nptr PTR host2.example.\nd DNAME target.example.\n",
         )
         .unwrap();
         std::fs::write(
@@ -122,6 +126,23 @@ impl Node {
         lines.sort();
         lines.dedup();
         lines
+    }
+
+    /// One RRset's records in presentation form, sorted, as an AXFR shows
+    /// them (empty when the set does not exist).
+    fn rrset(&self, owner: &str, rtype: &str) -> Vec<String> {
+        let (records, _) = common::axfr(self.address(), "dyn.test.", None)
+            .unwrap_or_else(|e| panic!("AXFR failed: {e}"));
+        let owner: wire::Name = owner.parse().unwrap();
+        let rtype: Rtype = rtype.parse().unwrap();
+        let mut set: Vec<String> = records
+            .iter()
+            .filter(|r| r.owner == owner && r.rtype == rtype)
+            .map(|r| r.rdata_text().to_string())
+            .collect();
+        set.sort();
+        set.dedup();
+        set
     }
 
     /// Runs nsupdate with `script` (server and zone lines are added);
@@ -357,4 +378,309 @@ fn unsigned_wrongly_signed_and_unauthorised_updates_are_refused() {
         ),
     );
     assert!(!ok && out.contains("NOTAUTH"), "file zone: {out}");
+}
+
+/// Every RFC 2136 form that carries a type but no RDATA (class ANY or NONE,
+/// RDLENGTH 0), as nsupdate sends them, for each type whose RDATA holds a
+/// name (these were FORMERR: the parser read empty RDATA as a name).
+#[test]
+fn every_rfc2136_form_works_for_name_bearing_types_from_nsupdate() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Node::new(dir.path());
+    node.start();
+    let cases: [(&str, &str, &[&str]); 6] = [
+        ("alias.dyn.test.", "CNAME", &["ns1.dyn.test."]),
+        (
+            "sub.dyn.test.",
+            "NS",
+            &["ns1.sub.dyn.test.", "ns2.sub.dyn.test."],
+        ),
+        (
+            "mx.dyn.test.",
+            "MX",
+            &["10 mail1.dyn.test.", "20 mail2.dyn.test."],
+        ),
+        (
+            "_sip._tcp.dyn.test.",
+            "SRV",
+            &["0 5 5060 sip1.dyn.test.", "0 5 5060 sip2.dyn.test."],
+        ),
+        (
+            "ptr.dyn.test.",
+            "PTR",
+            &["host1.example.", "host2.example."],
+        ),
+        ("d.dyn.test.", "DNAME", &["target.example."]),
+    ];
+    for (i, (name, rtype, records)) in cases.into_iter().enumerate() {
+        let tcp = i % 2 == 1;
+        let key = if tcp { sha256_key() } else { md5_key() };
+        assert_eq!(node.rrset(name, rtype), records, "{rtype} fixture");
+        // §2.4.1 "RRset exists" (class ANY, no RDATA) holds: the add goes in.
+        let marker = format!("yx-{}.dyn.test.", rtype.to_lowercase());
+        let (ok, out) = node.nsupdate(
+            Some(&key),
+            tcp,
+            &format!("prereq yxrrset {name} {rtype}\nupdate add {marker} 300 TXT ok"),
+        );
+        assert!(ok, "yxrrset {name} {rtype}: {out}");
+        assert_eq!(node.rrset(&marker, "TXT"), ["\"ok\""]);
+        // §2.4.3 "RRset does not exist" (class NONE, no RDATA) fails: YXRRSET.
+        let before = node.contents();
+        let (ok, out) = node.nsupdate(
+            Some(&key),
+            tcp,
+            &format!("prereq nxrrset {name} {rtype}\nupdate add nx.dyn.test. 300 TXT no"),
+        );
+        assert!(
+            !ok && out.contains("YXRRSET"),
+            "nxrrset {name} {rtype}: {out}"
+        );
+        assert_eq!(
+            node.contents(),
+            before,
+            "a failed prerequisite changed the zone"
+        );
+        // §2.5.4 delete one RR (class NONE, its RDATA).
+        if let [first, rest @ ..] = records
+            && !rest.is_empty()
+        {
+            let (ok, out) = node.nsupdate(
+                Some(&key),
+                tcp,
+                &format!("update delete {name} {rtype} {first}"),
+            );
+            assert!(ok, "delete one {rtype}: {out}");
+            assert_eq!(node.rrset(name, rtype), rest);
+        }
+        // §2.5.2 delete the RRset (class ANY, no RDATA).
+        let (ok, out) = node.nsupdate(Some(&key), tcp, &format!("update delete {name} {rtype}"));
+        assert!(ok, "delete {name} {rtype}: {out}");
+        assert!(
+            node.rrset(name, rtype).is_empty(),
+            "{name} {rtype} still there"
+        );
+        // Now the set is gone: nxrrset holds and yxrrset fails with NXRRSET.
+        let (ok, out) = node.nsupdate(
+            Some(&key),
+            tcp,
+            &format!(
+                "prereq nxrrset {name} {rtype}\nupdate add nx-{}.dyn.test. 300 TXT ok",
+                rtype.to_lowercase()
+            ),
+        );
+        assert!(ok, "nxrrset after delete {rtype}: {out}");
+        let (ok, out) = node.nsupdate(
+            Some(&key),
+            tcp,
+            &format!("prereq yxrrset {name} {rtype}\nupdate add no.dyn.test. 300 TXT no"),
+        );
+        assert!(
+            !ok && out.contains("NXRRSET"),
+            "yxrrset after delete {rtype}: {out}"
+        );
+    }
+
+    // §3.4.2.3/§3.4.2.4: deleting the apex SOA or NS RRset, or the SOA RR,
+    // is ignored: NOERROR, both still served, no serial step.
+    let serial = node.serial();
+    let soa = node.rrset("dyn.test.", "SOA");
+    let ns = node.rrset("dyn.test.", "NS");
+    for script in [
+        "update delete dyn.test. SOA".to_string(),
+        "update delete dyn.test. NS".to_string(),
+        format!("update delete dyn.test. SOA {}", soa[0]),
+        "update delete dyn.test. NS ns1.dyn.test.".to_string(),
+    ] {
+        let (ok, out) = node.nsupdate(Some(&md5_key()), false, &script);
+        assert!(ok, "{script}: {out}");
+        assert_eq!(node.serial(), serial, "{script} moved the serial");
+        assert_eq!(node.rrset("dyn.test.", "SOA"), soa, "{script}");
+        assert_eq!(node.rrset("dyn.test.", "NS"), ns, "{script}");
+    }
+    // Prerequisites on the apex's own sets.
+    let (ok, out) = node.nsupdate(
+        Some(&md5_key()),
+        true,
+        "prereq yxrrset dyn.test. SOA\nprereq yxrrset dyn.test. NS\nupdate add apex-ok.dyn.test. 300 TXT ok",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = node.nsupdate(Some(&md5_key()), true, "prereq nxrrset dyn.test. SOA");
+    assert!(!ok && out.contains("YXRRSET"), "{out}");
+}
+
+/// dnspython, an independent client: `replace()` (delete the RRset, then
+/// add) of MX, NS, SRV and PTR sets, `delete(name, type)`, and
+/// `present`/`absent` prerequisites on name-bearing types, over UDP and TCP.
+#[test]
+fn dnspython_replace_delete_and_prerequisites_on_name_bearing_types() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Node::new(dir.path());
+    node.start();
+    let script = r#"
+import sys
+import dns.query, dns.rcode, dns.tsig, dns.tsigkeyring, dns.update
+
+port, secret = int(sys.argv[1]), sys.argv[2]
+keyring = dns.tsigkeyring.from_text({"ddns-256.": secret})
+
+def update():
+    return dns.update.UpdateMessage("dyn.test.", keyring=keyring, keyname="ddns-256.",
+                                    keyalgorithm=dns.tsig.HMAC_SHA256)
+
+def send(label, message, tcp):
+    query = dns.query.tcp if tcp else dns.query.udp
+    reply = query(message, "127.0.0.1", port=port, timeout=5)
+    print(label + "\t" + dns.rcode.to_text(reply.rcode()))
+
+u = update(); u.replace("mx", 300, "MX", "30 mail2.dyn.test."); send("replace MX", u, False)
+u = update(); u.replace("sub", 300, "NS", "ns2.sub.dyn.test."); send("replace NS", u, True)
+u = update(); u.replace("_sip._tcp", 300, "SRV", "1 1 5061 sip2.dyn.test."); send("replace SRV", u, False)
+u = update(); u.replace("ptr", 300, "PTR", "host3.example."); send("replace PTR", u, True)
+u = update(); u.present("alias", "CNAME"); u.absent("alias", "A"); u.add("py", 300, "TXT", "ok")
+send("present CNAME, absent A", u, False)
+u = update(); u.present("ns1", "CNAME"); u.add("no", 300, "TXT", "no"); send("present missing CNAME", u, True)
+u = update(); u.absent("d", "DNAME"); u.add("no", 300, "TXT", "no"); send("absent existing DNAME", u, False)
+u = update(); u.delete("d", "DNAME"); send("delete DNAME", u, True)
+u = update(); u.delete("alias", "CNAME"); send("delete CNAME", u, False)
+u = update(); u.delete("dyn.test.", "SOA"); u.delete("dyn.test.", "NS"); send("delete apex SOA and NS", u, True)
+"#;
+    let output = Command::new(common::python_tool("python3"))
+        .arg("-c")
+        .arg(script)
+        .arg(node.port.to_string())
+        .arg(SHA256_SECRET)
+        .output()
+        .expect("run dnspython");
+    let printed = String::from_utf8_lossy(&output.stdout).to_string();
+    assert!(
+        output.status.success(),
+        "dnspython failed: {printed}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let rcodes: Vec<(&str, &str)> = printed.lines().filter_map(|l| l.split_once('\t')).collect();
+    assert_eq!(
+        rcodes,
+        [
+            ("replace MX", "NOERROR"),
+            ("replace NS", "NOERROR"),
+            ("replace SRV", "NOERROR"),
+            ("replace PTR", "NOERROR"),
+            ("present CNAME, absent A", "NOERROR"),
+            ("present missing CNAME", "NXRRSET"),
+            ("absent existing DNAME", "YXRRSET"),
+            ("delete DNAME", "NOERROR"),
+            ("delete CNAME", "NOERROR"),
+            ("delete apex SOA and NS", "NOERROR"),
+        ]
+    );
+    assert_eq!(node.rrset("mx.dyn.test.", "MX"), ["30 mail2.dyn.test."]);
+    assert_eq!(node.rrset("sub.dyn.test.", "NS"), ["ns2.sub.dyn.test."]);
+    assert_eq!(
+        node.rrset("_sip._tcp.dyn.test.", "SRV"),
+        ["1 1 5061 sip2.dyn.test."]
+    );
+    assert_eq!(node.rrset("ptr.dyn.test.", "PTR"), ["host3.example."]);
+    assert_eq!(node.rrset("py.dyn.test.", "TXT"), ["\"ok\""]);
+    assert!(node.rrset("no.dyn.test.", "TXT").is_empty());
+    assert!(node.rrset("d.dyn.test.", "DNAME").is_empty());
+    assert!(node.rrset("alias.dyn.test.", "CNAME").is_empty());
+    assert_eq!(node.rrset("dyn.test.", "NS"), ["ns1.dyn.test."]);
+    assert_eq!(node.rrset("dyn.test.", "SOA").len(), 1);
+}
+
+/// Refused and failed-TSIG requests are logged at the default level with
+/// client, zone, key and reason, as BIND's security category does; a
+/// transfer out names its client and key.
+#[test]
+fn refused_updates_transfers_and_notifies_are_logged_with_who_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut node = Node::new(dir.path());
+    node.start();
+    let add = "update add evil.dyn.test. 300 A 192.0.2.66";
+    assert!(!node.nsupdate(None, false, add).0);
+    let wrong = "hmac-md5:ddns-md5:d3Jvbmctc2VjcmV0LXdyb25nLXNlY3JldA==";
+    assert!(!node.nsupdate(Some(wrong), false, add).0);
+    let other = format!("hmac-sha256:other:{SHA256_SECRET}");
+    assert!(!node.nsupdate(Some(&other), true, add).0);
+    // An AXFR from an address allow_transfer does not list, and a NOTIFY
+    // for a zone this node is primary for.
+    let dig = require_program("dig", "bind9-dnsutils");
+    let port = node.port.to_string();
+    let refused = Command::new(&dig)
+        .args([
+            "-b",
+            "127.0.0.2",
+            "-p",
+            &port,
+            "@127.0.0.1",
+            "dyn.test.",
+            "AXFR",
+            "+tries=1",
+            "+time=5",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&refused.stdout).contains("Transfer failed"));
+    let notify = Command::new(&dig)
+        .args([
+            "-p",
+            &port,
+            "@127.0.0.1",
+            "dyn.test.",
+            "SOA",
+            "+opcode=notify",
+            "+tries=1",
+            "+time=5",
+        ])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&notify.stdout).contains("REFUSED"));
+    // And one transfer that is allowed.
+    common::axfr(node.address(), "dyn.test.", None).expect("AXFR from 127.0.0.1");
+
+    let log_path = dir.path().join("hadns.log");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let wanted = [
+        "request=UPDATE reason=unsigned",
+        "key=ddns-md5. request=UPDATE reason=BADSIG",
+        "key=other. request=UPDATE reason=not allowed by the zone's ACL",
+        "client=127.0.0.2",
+        "request=NOTIFY reason=not taken",
+        "transfer out done",
+    ];
+    loop {
+        let log = std::fs::read_to_string(&log_path).unwrap_or_default();
+        let refusals: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains("request refused"))
+            .collect();
+        let missing: Vec<&&str> = wanted
+            .iter()
+            .filter(|w| !log.lines().any(|l| l.contains(**w)))
+            .collect();
+        if missing.is_empty() {
+            assert!(
+                refusals
+                    .iter()
+                    .all(|l| l.contains(" INFO ") && l.contains("zone=dyn.test."))
+            );
+            assert!(refusals.iter().all(|l| l.contains("client=127.0.0.")));
+            let transfer = log
+                .lines()
+                .find(|l| l.contains("transfer out done"))
+                .unwrap();
+            assert!(
+                transfer.contains("client=127.0.0.1:") && transfer.contains("key=-"),
+                "{transfer}"
+            );
+            assert!(
+                !log.contains(SHA256_SECRET) && !log.contains(MD5_SECRET),
+                "a secret was logged"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "not logged: {missing:?}\n{log}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }

@@ -1084,3 +1084,18 @@ pub fn start_named_with_two_views(
     );
     start_named(root, named_port, &config)
 }
+
+/// A program from the Python tools virtualenv.
+pub fn python_tool(program: &str) -> PathBuf {
+    let root = std::env::var_os("HADNS_PYTHON_TOOLS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/python-tools"));
+    let path = root.join("bin").join(program);
+    assert!(
+        path.exists(),
+        "`{}` is missing: run scripts/test, which installs tests/python-tools.txt into {}",
+        path.display(),
+        root.display()
+    );
+    path
+}

@@ -436,6 +436,39 @@ fn unknown_opcodes_are_notimp() {
 }
 
 #[test]
+fn the_opcode_is_judged_before_the_question_count() {
+    // RFC 8906 §8.1.4: an opcode we do not implement is NOTIMP even in a
+    // header-only message; RFC 9619's one question is QUERY's rule.
+    let s = served(Settings::default());
+    let header_only = |opcode: u16| {
+        let mut bytes = query(opcode << 11, "www.example.test.", Rtype::SOA, 1, None);
+        bytes.truncate(12);
+        bytes[5] = 0; // QDCOUNT 0
+        ask_parsed(&s, &bytes, Transport::Udp)
+    };
+    for opcode in [1u16, 2, 3, 6, 7, 15] {
+        let msg = header_only(opcode);
+        assert_eq!(msg.rcode(), Rcode::NOTIMP, "opcode {opcode}");
+        assert_eq!(msg.header.opcode().0 as u16, opcode, "opcode echoed");
+        assert!(msg.questions.is_empty());
+    }
+    // Two questions with an unknown opcode: still NOTIMP.
+    let mut two = query(2 << 11, "www.example.test.", Rtype::SOA, 1, None);
+    let question = two[12..].to_vec();
+    two[5] = 2;
+    two.extend_from_slice(&question);
+    assert_eq!(ask_parsed(&s, &two, Transport::Tcp).rcode(), Rcode::NOTIMP);
+    // QUERY, NOTIFY and UPDATE without a question are malformed: FORMERR.
+    for opcode in [0u16, 4, 5] {
+        assert_eq!(
+            header_only(opcode).rcode(),
+            Rcode::FORMERR,
+            "opcode {opcode}"
+        );
+    }
+}
+
+#[test]
 fn meta_types_and_other_classes() {
     let s = served(Settings::default());
     let rcode = |qtype: Rtype, class: u16, transport: Transport| {
@@ -819,6 +852,74 @@ mod replication {
         let msg = Message::parse(&out).unwrap();
         let tsig = wire::tsig::TsigRecord::from_message(&out, msg.tsig_offset.unwrap()).unwrap();
         assert_eq!((msg.rcode(), tsig.error), (Rcode::NOTAUTH, Rcode::BADSIG));
+    }
+
+    /// What the security log would be told of one request.
+    fn refusal_of(s: &Served, bytes: &[u8], from: &str) -> Option<crate::refusal::Refusal> {
+        let client = Client {
+            address: from.parse().unwrap(),
+            transport: Transport::Tcp,
+            now: NOW,
+        };
+        let mut scratch = Scratch::default();
+        let _ = respond(s, bytes, &client, &mut scratch, &mut Vec::new());
+        scratch.take_refusal()
+    }
+
+    #[test]
+    fn refusals_for_who_asked_are_recorded_with_zone_key_and_reason() {
+        use crate::refusal::{Asked, Reason};
+        let (s, _) = secondary();
+        let apex: Name = "example.test.".parse().unwrap();
+        // An ACL refusal of an address; the zone's list names a key, so an
+        // unsigned request is told it lacked one.
+        let axfr = query(0, "example.test.", Rtype::AXFR, 1, None);
+        let r = refusal_of(&s, &axfr, "192.0.2.99:5300").expect("recorded");
+        assert_eq!(
+            (r.asked, &r.zone, r.key.as_ref(), r.reason),
+            (Asked::Transfer(Rtype::AXFR), &apex, None, Reason::Unsigned)
+        );
+        // Admitted: nothing recorded; a plain query never records anything.
+        assert_eq!(refusal_of(&s, &axfr, "127.0.0.1:5300"), None);
+        let www = query(0, "www.example.test.", Rtype::A, 1, None);
+        assert_eq!(refusal_of(&s, &www, "192.0.2.99:5300"), None);
+        // Failed TSIG on any request names the key and the TSIG error.
+        let mut q = query(0, "www.example.test.", Rtype::A, 1, None);
+        wire::tsig::sign_request(&mut q, Arc::new(key()), NOW - 1000, 300).unwrap();
+        let r = refusal_of(&s, &q, "127.0.0.1:5300").expect("recorded");
+        assert_eq!(
+            (r.asked, r.key, r.reason),
+            (Asked::Query, Some("xfr.".parse().unwrap()), Reason::BadTime)
+        );
+        let stranger = Key::new(
+            "other.".parse().unwrap(),
+            Algorithm::HmacSha256,
+            b"secret-secret-secret".to_vec(),
+        );
+        let mut ixfr_signed = ixfr(1);
+        wire::tsig::sign_request(&mut ixfr_signed, Arc::new(stranger), NOW, 300).unwrap();
+        let r = refusal_of(&s, &ixfr_signed, "127.0.0.1:5300").expect("recorded");
+        assert_eq!(
+            (r.asked, r.key, r.reason),
+            (
+                Asked::Transfer(Rtype::IXFR),
+                Some("other.".parse().unwrap()),
+                Reason::BadKey
+            )
+        );
+        // NOTIFY from a stranger (the list names no key: the ACL), to a
+        // zone we are primary for, and for a zone we do not serve.
+        let r = refusal_of(&s, &notify("example.test."), "192.0.2.99:5300").expect("recorded");
+        assert_eq!((r.asked, r.reason), (Asked::Notify, Reason::Acl));
+        let primary = served(Settings::default());
+        let r = refusal_of(&primary, &notify("example.test."), "127.0.0.1:5300").expect("recorded");
+        assert_eq!(r.reason, Reason::NotTaken);
+        let r = refusal_of(&s, &notify("example.org."), "127.0.0.1:5300").expect("recorded");
+        assert_eq!(r.reason, Reason::NotAuthoritative);
+        // UPDATE to a zone that takes none here.
+        let update = query(5 << 11, "example.test.", Rtype::SOA, 1, None);
+        let r = refusal_of(&s, &update, "127.0.0.1:5300").expect("recorded");
+        assert_eq!((r.asked, r.reason), (Asked::Update, Reason::NotTaken));
     }
 
     #[test]

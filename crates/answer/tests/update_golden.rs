@@ -200,14 +200,19 @@ fn update_forms_match_their_golden_bytes() {
     let mut failures = Vec::new();
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        let specs: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("rr: ")).collect();
+        let specs: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("rr: "))
+            .collect();
         assert!(!specs.is_empty(), "{}: no rr lines", path.display());
         let bytes = request(&specs);
         let (ops, reply) = run(&served, &zone, &bytes);
         let got = format!(
             "request: {}\n{}response: {}\n",
             hex(&bytes),
-            ops.iter().map(|o| format!("ops: {o}\n")).collect::<String>(),
+            ops.iter()
+                .map(|o| format!("ops: {o}\n"))
+                .collect::<String>(),
             hex(&reply)
         );
         let expected: String = text

@@ -198,11 +198,12 @@ fn parse_record_in(
     if rdata_start + rdlen > bytes.len() {
         return Err(MessageError::Truncated);
     }
-    let rdata = if rdlen == 0 && empty_rdata_allowed && (class == Class::ANY || class == Class::NONE) {
-        Vec::new()
-    } else {
-        rdata::decompress(bytes, rdata_start, rdlen, rtype)?
-    };
+    let rdata =
+        if rdlen == 0 && empty_rdata_allowed && (class == Class::ANY || class == Class::NONE) {
+            Vec::new()
+        } else {
+            rdata::decompress(bytes, rdata_start, rdlen, rtype)?
+        };
     Ok((
         Record {
             owner,

@@ -185,10 +185,17 @@ pub fn parse_into<'a>(bytes: &'a [u8], out: &mut Request<'a>) -> Result<(), Pars
         })
     };
     if header.qdcount != 1 {
+        // A header-only request (DSO, STATUS, a probe) may still carry an
+        // OPT record; the reply echoes EDNS when it did (RFC 6891 §7).
+        let edns = if header.qdcount == 0 {
+            opt_without_question(bytes, &header)
+        } else {
+            None
+        };
         return Err(malformed(
             FormatError::QuestionCount(header.qdcount),
             None,
-            None,
+            edns,
         ));
     }
     let qname_end = match name::validate_uncompressed(bytes, HEADER_LEN) {
@@ -299,6 +306,28 @@ impl Request<'_> {
             tsig_offset: None,
         }
     }
+}
+
+/// The OPT record of a message with no question, when its records can be
+/// walked and the OPT is well formed and in the additional section.
+fn opt_without_question(bytes: &[u8], header: &Header) -> Option<EdnsRequest> {
+    let before_additional = header.ancount as usize + header.nscount as usize;
+    let total = before_additional + header.arcount as usize;
+    let mut pos = HEADER_LEN;
+    for index in 0..total {
+        let after_owner = name::skip_compressed(bytes, pos).ok()?;
+        let fixed = bytes.get(after_owner..after_owner + 10)?;
+        let rdlen = u16::from_be_bytes([fixed[8], fixed[9]]) as usize;
+        let rdata = bytes.get(after_owner + 10..after_owner + 10 + rdlen)?;
+        if u16::from_be_bytes([fixed[0], fixed[1]]) == Rtype::OPT.0 {
+            let at_root = after_owner == pos + 1 && bytes[pos] == 0;
+            return (index >= before_additional && at_root)
+                .then(|| parse_opt(fixed, rdata).ok())
+                .flatten();
+        }
+        pos = after_owner + 10 + rdlen;
+    }
+    None
 }
 
 /// Reads the OPT record's fixed part (type, class = payload size, TTL =
