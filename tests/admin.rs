@@ -1,0 +1,230 @@
+//! Administration from the command line as a script would drive it:
+//! `hadns token create` on a fresh store, `user list`/`token list` and
+//! `hadns ctl` with RFC 3339 times and `--json`.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use common::{hadns_binary, wait_for_zone};
+use serde_json::Value;
+
+fn hadns(dir: &Path, args: &[&str]) -> Output {
+    Command::new(hadns_binary())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run hadns")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).to_string()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).to_string()
+}
+
+/// Whether `text` is an RFC 3339 UTC timestamp as hadns prints them
+/// (`2026-12-07T11:10:05Z`), of this millennium.
+fn is_rfc3339(text: &str) -> bool {
+    let b = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| range.into_iter().all(|i| b[i].is_ascii_digit());
+    b.len() == 20
+        && text.starts_with("20")
+        && digits(0..4)
+        && b[4] == b'-'
+        && digits(5..7)
+        && b[7] == b'-'
+        && digits(8..10)
+        && b[10] == b'T'
+        && digits(11..13)
+        && b[13] == b':'
+        && digits(14..16)
+        && b[16] == b':'
+        && digits(17..19)
+        && b[19] == b'Z'
+}
+
+#[test]
+fn token_create_on_a_fresh_store_makes_its_user_and_lists_print_rfc3339() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A fresh data directory: no user yet. The token's user is created.
+    let created = hadns(d, &["token", "create", "ci", "--data-dir", "data"]);
+    assert!(created.status.success(), "{}", stderr(&created));
+    let secret = stdout(&created).trim().to_string();
+    assert!(
+        secret.starts_with("hadns_") && secret.len() > 40,
+        "{secret}"
+    );
+    assert!(
+        stderr(&created).contains("created user `admin` with password "),
+        "{}",
+        stderr(&created)
+    );
+
+    let users = hadns(d, &["user", "list", "--json", "--data-dir", "data"]);
+    assert!(users.status.success(), "{}", stderr(&users));
+    let users: Value = serde_json::from_str(&stdout(&users)).unwrap();
+    assert_eq!(users.as_array().unwrap().len(), 1);
+    assert_eq!(users[0]["name"], "admin");
+    assert_eq!(users[0]["disabled"], false);
+    assert!(
+        is_rfc3339(users[0]["created_at"].as_str().unwrap()),
+        "{users}"
+    );
+
+    let table = stdout(&hadns(d, &["user", "list", "--data-dir", "data"]));
+    let created_at = table.split("created ").nth(1).unwrap().trim();
+    assert!(is_rfc3339(created_at), "{table}");
+
+    // The store has users now: an unknown one is refused, naming those that exist.
+    let refused = hadns(
+        d,
+        &[
+            "token",
+            "create",
+            "x",
+            "--user",
+            "bob",
+            "--data-dir",
+            "data",
+        ],
+    );
+    assert!(!refused.status.success());
+    let message = stderr(&refused);
+    assert!(
+        message.contains("no user `bob`")
+            && message.contains("admin")
+            && message.contains("hadns user add bob"),
+        "{message}"
+    );
+    let tokens: Value = serde_json::from_str(&stdout(&hadns(
+        d,
+        &["token", "list", "--json", "--data-dir", "data"],
+    )))
+    .unwrap();
+    assert_eq!(
+        tokens.as_array().unwrap().len(),
+        1,
+        "the refused token was not made: {tokens}"
+    );
+    assert_eq!(tokens[0]["name"], "ci");
+    assert_eq!(tokens[0]["user"], "admin");
+    assert_eq!(tokens[0]["scope"], "write");
+    assert!(tokens[0]["revoked_at"].is_null());
+
+    assert!(
+        hadns(d, &["token", "revoke", "ci", "--data-dir", "data"])
+            .status
+            .success()
+    );
+    let tokens: Value = serde_json::from_str(&stdout(&hadns(
+        d,
+        &["token", "list", "--json", "--data-dir", "data"],
+    )))
+    .unwrap();
+    assert!(
+        is_rfc3339(tokens[0]["revoked_at"].as_str().unwrap()),
+        "{tokens}"
+    );
+    let table = stdout(&hadns(d, &["token", "list", "--data-dir", "data"]));
+    let revoked = table.split("revoked ").nth(1).unwrap().trim();
+    assert!(is_rfc3339(revoked), "{table}");
+}
+
+#[test]
+fn ctl_prints_rfc3339_times_and_json_for_scripts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let port = common::free_port();
+    std::fs::write(
+        d.join("a.zone"),
+        "$ORIGIN a.test.\n$TTL 300\n@ SOA ns h 7 60 30 600 60\n@ NS ns\nns A 127.0.0.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d.join("hadns.toml"),
+        format!(
+            "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
+             [[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nnotify = [\"127.0.0.1:9\"]\n"
+        ),
+    )
+    .unwrap();
+    let mut command = Command::new(hadns_binary());
+    command.args(["serve", "-c", "hadns.toml"]).current_dir(d);
+    let mut node = common::Process::start("hadns", command, &d.join("hadns.log"));
+    let address = format!("127.0.0.1:{port}").parse().unwrap();
+    wait_for_zone(address, "a.test.", Duration::from_secs(10), &mut node);
+
+    let data = d.join("data");
+    let ctl = |args: &[&str]| {
+        let mut all = vec!["ctl"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&["--data-dir", data.to_str().unwrap()]);
+        hadns(d, &all)
+    };
+    let status = ctl(&["status", "--json"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let status: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(status["zones"][0]["zone"], "a.test.");
+    assert_eq!(status["zones"][0]["role"], "primary");
+    assert_eq!(status["zones"][0]["serial"], 7);
+    assert!(status["zones"][0]["view"].is_null());
+
+    // A NOTIFY goes out to a port nobody answers; its state is in
+    // zone-status with RFC 3339 times (or null: never acknowledged).
+    let sent = ctl(&["notify", "a.test", "--json"]);
+    assert!(sent.status.success());
+    let sent: Value = serde_json::from_str(&stdout(&sent)).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"ok": true, "message": "NOTIFY sent"})
+    );
+    let zone = ctl(&["zone-status", "a.test", "--json"]);
+    assert!(zone.status.success(), "{}", stderr(&zone));
+    let zone: Value = serde_json::from_str(&stdout(&zone)).unwrap();
+    assert_eq!(
+        (zone["zone"].as_str(), zone["serial"].as_u64()),
+        (Some("a.test."), Some(7))
+    );
+    assert_eq!(zone["notify"][0]["target"], "127.0.0.1:9");
+    assert!(zone["notify"][0]["acknowledged"].is_null());
+    assert!(zone["secondary"].is_null());
+
+    // Errors: exit status 1 and a JSON error object.
+    let missing = ctl(&["zone-status", "b.test", "--json"]);
+    assert!(!missing.status.success());
+    let missing: Value = serde_json::from_str(&stdout(&missing)).unwrap();
+    assert_eq!(missing["ok"], false);
+    assert!(
+        missing["error"].as_str().unwrap().contains("b.test."),
+        "{missing}"
+    );
+    let unknown = ctl(&["frobnicate", "--json"]);
+    assert!(!unknown.status.success());
+    let unknown: Value = serde_json::from_str(&stdout(&unknown)).unwrap();
+    assert!(
+        unknown["error"].as_str().unwrap().contains("sync"),
+        "{unknown}"
+    );
+    // Help lists every command.
+    let help = stdout(&hadns(d, &["ctl", "--help"]));
+    for command in [
+        "status",
+        "zone-status",
+        "notify",
+        "refresh",
+        "retransfer",
+        "reload",
+        "sync",
+    ] {
+        assert!(
+            help.contains(command),
+            "`{command}` missing from ctl --help:\n{help}"
+        );
+    }
+}
