@@ -1,0 +1,376 @@
+//! The tokio side of replication: runs the secondary state machines, sends
+//! NOTIFYs, streams outgoing transfers, keeps journals and persisted copies,
+//! and publishes new snapshots to the query path.
+//!
+//! ```text
+//!                      ┌──────────────────────── Replicator ────────────────────────┐
+//!  NOTIFY in ─────────►│ notify_received ─► wake zone task                           │
+//!  (answer crate)      │                                                             │
+//!                      │ zone task (secondary): Secondary::next_step(now)            │
+//!                      │   QuerySoa ─► UDP (TCP on TC), TSIG                         │
+//!                      │   Transfer ─► TCP IXFR/AXFR ─► xfr_in ─► apply (blocking):  │
+//!                      │               build snapshot, journal append / dump ─► publish ─► NOTIFY out
+//!  zone file reload ──►│ primary_loaded: diff with the served copy ─► journal ─► publish ─► NOTIFY out
+//!  AXFR/IXFR request ─►│ serve_transfer: plan from journal ─► xfr_out on a blocking  │
+//!  (TCP transport)     │   thread ─► signed messages through a bounded channel ─► socket
+//!                      └─────────────────────────────────────────────────────────────┘
+//! ```
+//!
+//! Every change to what is served goes through [`Replicator::publish`],
+//! which serialises updates of the shared `Served` state.
+//!
+//! Here: the configuration types, the [`Replicator`] and each zone's state,
+//! and starting up. Each path has a file of its own, all `impl Replicator`
+//! blocks over the state defined here (they use this module; it uses none
+//! of them):
+//!
+//! | file | concern |
+//! |---|---|
+//! | `zones.rs` | adding, forgetting, removing zones; opening journals and copies; status |
+//! | `publish.rs` | publishing snapshots; a primary's new version → journal, dump |
+//! | `refresh.rs` | a secondary's task: SOA checks, transfers in, apply, expiry |
+//! | `transfer_out.rs` | outgoing AXFR/IXFR streams |
+//! | `notify_out.rs` | NOTIFY to targets and name servers, with retries |
+//! | `io.rs` | framing, deadlines and query building shared by the above |
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use answer::{Replication, Served};
+use arc_swap::ArcSwap;
+use wire::tsig::Key;
+use wire::{Name, Serial};
+use zone::Zone;
+
+use crate::journal::{Journal, JournalLimits};
+use crate::notify;
+use crate::persist::ZoneFiles;
+use crate::secondary::{Secondary, TimerBounds, Timers};
+
+mod io;
+mod notify_out;
+mod publish;
+mod refresh;
+mod transfer_out;
+mod zones;
+
+/// How a primary zone's serial moves when its content changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialPolicy {
+    /// Never touch the serial: a change without a newer serial is refused.
+    Keep,
+    /// Like `Keep`, but bump the serial by one rather than refuse.
+    Auto,
+}
+
+/// How a zone is replicated.
+#[derive(Clone, Debug)]
+pub enum RoleSetup {
+    /// We hold the master copy (a zone file, later the store).
+    Primary {
+        /// What to do when content changes without a serial change.
+        serial_policy: SerialPolicy,
+    },
+    /// We copy the zone from `primaries`, in order of preference.
+    Secondary {
+        /// Where to transfer from.
+        primaries: Vec<SocketAddr>,
+        /// Key for SOA queries and transfers.
+        key: Option<Arc<Key>>,
+    },
+}
+
+/// One zone to replicate.
+#[derive(Clone, Debug)]
+pub struct ZoneSetup {
+    /// The apex.
+    pub apex: Name,
+    /// Primary or secondary.
+    pub role: RoleSetup,
+    /// Who to NOTIFY when the zone changes (secondaries too: tiers).
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Arc<Key>>,
+    /// Also NOTIFY the zone's own name servers (RFC 1996 §3.6), found
+    /// through their addresses in the zone, except the SOA MNAME.
+    pub notify_ns: bool,
+}
+
+/// Tunables of the driver.
+#[derive(Clone, Debug)]
+pub struct DriverSettings {
+    /// Bounds for SOA timers.
+    pub bounds: TimerBounds,
+    /// Journal size limits.
+    pub journal: JournalLimits,
+    /// Outgoing transfers at once; more are refused until one ends.
+    pub max_transfers_out: usize,
+    /// How long a transfer connection may stay silent.
+    pub transfer_idle_timeout: Duration,
+    /// Longest a whole transfer may take.
+    pub transfer_timeout: Duration,
+    /// NOTIFY retransmissions.
+    pub notify_retry: notify::RetryPolicy,
+    /// Write a fresh dump of a secondary copy after this many IXFRs.
+    pub dump_every: usize,
+    /// Called after a transferred zone replaced an old one (the server
+    /// returns freed memory to the system here).
+    pub after_load: Option<fn()>,
+}
+
+impl Default for DriverSettings {
+    fn default() -> DriverSettings {
+        DriverSettings {
+            bounds: TimerBounds::default(),
+            journal: JournalLimits::default(),
+            max_transfers_out: 16,
+            transfer_idle_timeout: Duration::from_secs(30),
+            transfer_timeout: Duration::from_secs(3600),
+            notify_retry: notify::RetryPolicy::default(),
+            dump_every: 64,
+            after_load: None,
+        }
+    }
+}
+
+/// Why the driver could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory could not be created.
+    #[error("cannot create {}: {source}", path.display())]
+    DataDir {
+        /// The directory.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A journal could not be opened.
+    #[error("zone {zone}: {source}")]
+    Journal {
+        /// The zone.
+        zone: Name,
+        /// What went wrong.
+        source: crate::journal::JournalError,
+    },
+}
+
+/// Why a new version of a primary zone was not taken.
+#[derive(Debug, thiserror::Error)]
+pub enum PrimaryError {
+    /// The content changed but the serial did not increase.
+    #[error(
+        "content changed but serial {new} is not newer than {old}; raise the serial (or set serial_policy = \"auto\")"
+    )]
+    SerialNotIncreased {
+        /// Serial being served.
+        old: Serial,
+        /// Serial of the new version.
+        new: Serial,
+    },
+    /// The zone is not configured as a primary here.
+    #[error("zone {0} is not a primary zone of this node")]
+    NotPrimary(Name),
+    /// The new version could not be built.
+    #[error("{0}")]
+    Build(#[from] zone::ZoneError),
+    /// The journal could not record the change.
+    #[error("journal: {0}")]
+    Journal(#[from] crate::journal::JournalError),
+}
+
+/// What happened to a primary zone's new version.
+#[derive(Debug)]
+pub enum PrimaryOutcome {
+    /// Nothing changed; the served copy stays.
+    Unchanged(Serial),
+    /// Published (and NOTIFYs sent) at this serial.
+    Published(Serial),
+}
+
+/// Status of one NOTIFY target.
+#[derive(Clone, Debug, Default)]
+pub struct NotifyStatus {
+    /// Serial of the last NOTIFY sent.
+    pub serial: Option<Serial>,
+    /// When the last one was acknowledged.
+    pub acknowledged: Option<SystemTime>,
+    /// Why the last one failed, if it did.
+    pub error: Option<String>,
+}
+
+/// What `zone-status` shows.
+#[derive(Clone, Debug)]
+pub struct ZoneStatus {
+    /// The apex.
+    pub apex: Name,
+    /// "primary" or "secondary".
+    pub role: &'static str,
+    /// Serial being served, if any.
+    pub serial: Option<Serial>,
+    /// Secondary refresh state.
+    pub secondary: Option<crate::secondary::Status>,
+    /// Journal: oldest and newest serial, entries.
+    pub journal: Option<(Option<Serial>, Option<Serial>, usize)>,
+    /// NOTIFY targets and their state.
+    pub notify: Vec<(SocketAddr, NotifyStatus)>,
+}
+
+enum Role {
+    Primary {
+        serial_policy: SerialPolicy,
+    },
+    Secondary {
+        primaries: Vec<SocketAddr>,
+        key: Option<Arc<Key>>,
+        machine: Box<Mutex<Secondary>>,
+    },
+}
+
+struct ZoneState {
+    apex: Name,
+    role: Role,
+    notify: Vec<SocketAddr>,
+    notify_key: Option<Arc<Key>>,
+    notify_ns: bool,
+    files: ZoneFiles,
+    journal: Mutex<Journal>,
+    /// The newest good version, kept even while it is not served (an
+    /// expired secondary copy comes back when its primary answers again).
+    copy: Mutex<Option<Arc<Zone>>>,
+    wake: tokio::sync::Notify,
+    /// IXFRs applied since the last dump.
+    since_dump: Mutex<usize>,
+    notify_status: Mutex<HashMap<SocketAddr, NotifyStatus>>,
+    /// The NOTIFY still being retried to each target; a newer one replaces
+    /// it, so an old give-up never overwrites a newer acknowledgement.
+    notify_in_flight: Mutex<HashMap<SocketAddr, tokio::task::AbortHandle>>,
+    /// A change was published before [`Replicator::start`]; its NOTIFYs
+    /// go out when the driver starts.
+    notify_pending: AtomicBool,
+    /// The zone was removed: its task ends.
+    removed: AtomicBool,
+}
+
+/// Runs replication for every configured zone.
+pub struct Replicator {
+    served: Arc<ArcSwap<Served>>,
+    zones: std::sync::RwLock<HashMap<Name, Arc<ZoneState>>>,
+    data_dir: PathBuf,
+    settings: DriverSettings,
+    publish_lock: Mutex<()>,
+    transfers_out: Arc<tokio::sync::Semaphore>,
+    /// [`Replicator::start`] has run: NOTIFYs can be sent.
+    started: AtomicBool,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding one of these locks leaves plain data behind
+    // that is still consistent at every await-free step; keep going.
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn from_unix(seconds: u64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(seconds)
+}
+
+fn timers_of(zone: &Zone, bounds: &TimerBounds) -> Timers {
+    let soa = zone.soa_fields();
+    Timers::from_soa(soa.refresh, soa.retry, soa.expire, bounds)
+}
+
+/// A query ID that is hard to guess (RFC 5452 §9.2 wants them random).
+fn random_id() -> u16 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    hasher.finish() as u16
+}
+
+impl Replicator {
+    /// Opens journals and persisted copies and publishes what secondaries
+    /// already hold. Primary zones are published by [`Replicator::primary_loaded`].
+    pub fn new(
+        served: Arc<ArcSwap<Served>>,
+        data_dir: &Path,
+        setups: Vec<ZoneSetup>,
+        settings: DriverSettings,
+    ) -> Result<Arc<Replicator>, StartError> {
+        let replicator = Arc::new(Replicator {
+            served,
+            zones: std::sync::RwLock::new(HashMap::new()),
+            data_dir: data_dir.to_path_buf(),
+            transfers_out: Arc::new(tokio::sync::Semaphore::new(
+                settings.max_transfers_out.max(1),
+            )),
+            settings,
+            publish_lock: Mutex::new(()),
+            started: AtomicBool::new(false),
+        });
+        for setup in setups {
+            replicator.open_zone(setup)?;
+        }
+        Ok(replicator)
+    }
+
+    /// Starts a task per secondary zone and sends the NOTIFYs held back
+    /// since [`Replicator::new`]. Call within a tokio runtime, once the
+    /// listeners are bound (the NOTIFYs prompt transfers from us).
+    pub fn start(self: &Arc<Self>) {
+        self.started.store(true, Ordering::SeqCst);
+        let zones: Vec<Arc<ZoneState>> = self
+            .zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for zone in &zones {
+            if matches!(zone.role, Role::Secondary { .. }) {
+                tokio::spawn(Arc::clone(self).run_secondary(Arc::clone(zone)));
+            }
+            if zone.notify_pending.swap(false, Ordering::SeqCst) {
+                self.send_notifies(zone);
+            }
+        }
+    }
+}
+
+impl ZoneState {
+    fn machine(&self) -> Option<MutexGuard<'_, Secondary>> {
+        match &self.role {
+            Role::Secondary { machine, .. } => Some(lock(machine)),
+            Role::Primary { .. } => None,
+        }
+    }
+}
+
+impl Replication for Replicator {
+    fn notify_received(&self, apex: &Name, from: SocketAddr) {
+        let Some(state) = self.zone_state(apex) else {
+            return;
+        };
+        if let Some(mut machine) = state.machine() {
+            tracing::info!(zone = %apex, %from, "NOTIFY received");
+            machine.notify(SystemTime::now());
+            drop(machine);
+            state.wake.notify_one();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

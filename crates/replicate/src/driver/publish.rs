@@ -1,0 +1,254 @@
+//! Publishing: every change to what is served goes through
+//! `Replicator::publish`; a primary's new version (zone file reload or a
+//! store write) becomes a journal entry and a dump on the way.
+
+use std::sync::Arc;
+
+use answer::Served;
+use wire::{Name, Rtype, Serial};
+use zone::{BuildOptions, Zone};
+
+use crate::Diff;
+use crate::diff::{self};
+use crate::persist::{self};
+
+use super::{PrimaryError, PrimaryOutcome, Replicator, Role, SerialPolicy, ZoneState, lock};
+
+impl Replicator {
+    /// Publishes a new snapshot of `apex` (or marks it unavailable).
+    pub fn publish(&self, apex: &Name, zone: Option<Arc<Zone>>) {
+        let _guard = lock(&self.publish_lock);
+        let current = self.served.load_full();
+        let mut next = (*current).clone();
+        match zone {
+            Some(zone) => next.catalog.insert(zone),
+            None => next.catalog.insert_unavailable(apex),
+        };
+        self.served.store(Arc::new(next));
+    }
+
+    /// Publishes a new version of a replicated zone and keeps it as the copy.
+    pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        *lock(&state.copy) = Some(zone.clone());
+        self.publish(&state.apex, Some(zone));
+    }
+
+    /// The newest good version of a replicated zone, served or not.
+    pub(super) fn copy(&self, state: &ZoneState) -> Option<Arc<Zone>> {
+        lock(&state.copy).clone()
+    }
+
+    /// Replaces the whole served state (a reload of settings), under the
+    /// same lock as zone updates.
+    pub fn update_served(&self, change: impl FnOnce(&mut Served)) {
+        let _guard = lock(&self.publish_lock);
+        let mut next = (*self.served.load_full()).clone();
+        change(&mut next);
+        self.served.store(Arc::new(next));
+    }
+
+    /// The snapshot being served for `apex`.
+    pub fn current(&self, apex: &Name) -> Option<Arc<Zone>> {
+        self.served.load().catalog.get(apex).cloned()
+    }
+
+    /// A new version of a primary zone (from its file, at start or reload):
+    /// compares it with what is served, records the difference in the
+    /// journal, publishes it and sends NOTIFYs. At start, the persisted copy
+    /// of the previous run stands in for the served one, so changes made
+    /// while the node was down still reach secondaries by IXFR.
+    pub fn primary_loaded(
+        self: &Arc<Self>,
+        apex: &Name,
+        new: Zone,
+    ) -> Result<PrimaryOutcome, PrimaryError> {
+        let apex = apex.to_lowercase();
+        let state = self
+            .zone_state(&apex)
+            .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        let state = &*state;
+        let Role::Primary { serial_policy } = state.role else {
+            return Err(PrimaryError::NotPrimary(apex.clone()));
+        };
+        let old = self.copy(state).or_else(|| {
+            persist::read_zone(&state.files.zone).ok().and_then(|dump| {
+                Zone::build(&apex, dump.records, BuildOptions { precompile: false })
+                    .ok()
+                    .map(Arc::new)
+            })
+        });
+        let mut new = new;
+        if self.current(&apex).is_none() && lock(&state.journal).last_serial() == Some(new.serial())
+        {
+            // At start, a zone whose journal already ends at its serial (a
+            // store zone: every change was journaled as it was made) needs
+            // no comparison with an older dump.
+            self.publish_copy(state, Arc::new(new));
+            self.send_notifies(state);
+            return Ok(PrimaryOutcome::Unchanged(
+                lock(&state.journal).last_serial().unwrap_or_default(),
+            ));
+        }
+        let Some(old) = old else {
+            // First time we see this zone: nothing to compare with.
+            let serial = new.serial();
+            let zone = Arc::new(new);
+            self.write_dump(state, &zone);
+            self.publish_copy(state, zone);
+            self.send_notifies(state);
+            return Ok(PrimaryOutcome::Published(serial));
+        };
+        let mut changes = diff::between(&old, &new);
+        if changes.is_empty()
+            || (!changes.changes_content() && !new.serial().is_newer_than(old.serial()))
+        {
+            if self.current(&apex).is_none() {
+                // At start with an unchanged file: serve it, and NOTIFY as
+                // BIND does on every load, in case the last run died between
+                // publishing a change and announcing it.
+                self.publish_copy(state, Arc::new(new));
+                self.send_notifies(state);
+            }
+            return Ok(PrimaryOutcome::Unchanged(old.serial()));
+        }
+        if !new.serial().is_newer_than(old.serial()) {
+            match serial_policy {
+                SerialPolicy::Keep => {
+                    return Err(PrimaryError::SerialNotIncreased {
+                        old: old.serial(),
+                        new: new.serial(),
+                    });
+                }
+                SerialPolicy::Auto => {
+                    new = with_serial(&new, old.serial() + 1)?;
+                    changes = diff::between(&old, &new);
+                }
+            }
+        }
+        let serial = new.serial();
+        let entry = Diff::new(old.serial(), serial, changes.removed, changes.added);
+        {
+            let mut journal = lock(&state.journal);
+            if journal
+                .last_serial()
+                .is_some_and(|last| last != old.serial())
+            {
+                // The history does not lead to what we serve: start afresh.
+                journal.reset()?;
+            }
+            if let Err(e) = journal.append(&entry) {
+                tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
+                journal.reset()?;
+            }
+        }
+        let zone = Arc::new(new);
+        self.write_dump(state, &zone);
+        self.publish_copy(state, zone);
+        self.send_notifies(state);
+        Ok(PrimaryOutcome::Published(serial))
+    }
+
+    /// A new version of a primary zone whose difference is already known
+    /// (a change through the store's write path, which is durable before
+    /// this is called): journal the difference, publish, NOTIFY. The zone
+    /// dump is refreshed only now and then, the store being the zone's
+    /// durable copy.
+    pub fn primary_changed(
+        self: &Arc<Self>,
+        apex: &Name,
+        new: Zone,
+        diff: Diff,
+    ) -> Result<(), PrimaryError> {
+        let apex = apex.to_lowercase();
+        let state = self
+            .zone_state(&apex)
+            .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        if !matches!(state.role, Role::Primary { .. }) {
+            return Err(PrimaryError::NotPrimary(apex));
+        }
+        {
+            let mut journal = lock(&state.journal);
+            if journal.last_serial().is_some_and(|last| last != diff.from) {
+                journal.reset()?;
+            }
+            // The change is already durable in the store, whose journal
+            // `Manager::start` copies back should a crash lose this entry:
+            // no second fsync per write (one per view with views).
+            if let Err(e) = journal.append_unsynced(&diff) {
+                tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
+                journal.reset()?;
+            }
+        }
+        let zone = Arc::new(new);
+        let dump_due = {
+            let mut since = lock(&state.since_dump);
+            *since += 1;
+            *since >= self.settings.dump_every
+        };
+        if dump_due {
+            self.write_dump(&state, &zone);
+        }
+        self.publish_copy(&state, zone.clone());
+        zone.compile();
+        self.send_notifies(&state);
+        Ok(())
+    }
+
+    /// The newest serial in a zone's journal.
+    pub fn journal_last_serial(&self, apex: &Name) -> Option<Serial> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        lock(&state.journal).last_serial()
+    }
+
+    /// Appends differences already made durable elsewhere (the store's
+    /// journal) to a primary zone's journal, oldest first, before the zone
+    /// is loaded: a store change committed just before a crash, whose
+    /// journal append never happened, is caught up this way so secondaries
+    /// still get it by IXFR. Differences that do not continue the journal
+    /// reset it.
+    pub fn journal_append(&self, apex: &Name, diffs: &[Diff]) -> Result<(), PrimaryError> {
+        let apex = apex.to_lowercase();
+        let state = self
+            .zone_state(&apex)
+            .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
+        let mut journal = lock(&state.journal);
+        for diff in diffs {
+            if journal.last_serial().is_some_and(|last| last != diff.from) {
+                journal.reset()?;
+            }
+            // Durable in the store already, which fills the journal
+            // again should these be lost.
+            if let Err(e) = journal.append_unsynced(diff) {
+                tracing::warn!(zone = %apex, error = %e, "journal append failed; IXFR from older serials will be answered with AXFR");
+                journal.reset()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn write_dump(&self, state: &ZoneState, zone: &Zone) {
+        if let Err(e) = persist::write_zone(
+            &state.files.zone,
+            zone.apex(),
+            zone.serial(),
+            zone.records(),
+        ) {
+            tracing::error!(zone = %state.apex, error = %e, "cannot persist the zone copy");
+        }
+        *lock(&state.since_dump) = 0;
+    }
+}
+
+/// A copy of `zone` with another SOA serial.
+pub(super) fn with_serial(zone: &Zone, serial: Serial) -> Result<Zone, zone::ZoneError> {
+    let records = zone
+        .canonical_records()
+        .map(|mut r| {
+            if r.rtype == Rtype::SOA {
+                wire::rdata::set_soa_serial(&mut r.rdata, serial.0);
+            }
+            r
+        })
+        .collect();
+    Zone::build(zone.apex(), records, BuildOptions::default())
+}

@@ -1,0 +1,110 @@
+//! The driver against real sockets and files.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use answer::Served;
+use arc_swap::ArcSwap;
+use tokio::net::UdpSocket;
+use wire::{Message, Name, Serial};
+use zone::{BuildOptions, Zone};
+
+use super::notify_out::name_server_addresses;
+use super::{DriverSettings, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy, ZoneSetup};
+
+#[test]
+fn notify_ns_targets_skip_the_mname_and_unknown_addresses() {
+    let origin: Name = "example.".parse().unwrap();
+    let text = "$ORIGIN example.\n$TTL 60\n@ SOA ns1 h 1 2 3 4 5\n@ NS ns1\n@ NS ns2\n@ NS ns.elsewhere.\nns1 A 192.0.2.1\nns2 A 192.0.2.2\nns2 AAAA 2001:db8::2\n";
+    let file = zonefile::parse_str(text, &origin, Path::new("t")).unwrap();
+    let zone = Zone::build(
+        &origin,
+        file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap();
+    let mut targets = name_server_addresses(&zone);
+    targets.sort();
+    assert_eq!(
+        targets,
+        vec![
+            "192.0.2.2:53".parse().unwrap(),
+            "[2001:db8::2]:53".parse().unwrap()
+        ]
+    );
+}
+
+fn zone(apex: &Name, serial: u32, extra: &str) -> Zone {
+    let text = format!("$TTL 60\n@ SOA ns h {serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n{extra}");
+    let file = zonefile::parse_str(&text, apex, Path::new("t.zone")).unwrap();
+    Zone::build(
+        apex,
+        file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap()
+}
+
+/// Regression: a primary zone file that changed while the node was
+/// down is journaled and published at start, before the tokio runtime
+/// exists. That used to panic in `tokio::spawn` and stop the node; now
+/// the NOTIFY waits for `start`.
+#[test]
+fn a_change_found_at_start_is_notified_once_the_driver_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let apex: Name = "example.".parse().unwrap();
+    let setup = ZoneSetup {
+        apex: apex.clone(),
+        role: RoleSetup::Primary {
+            serial_policy: SerialPolicy::Keep,
+        },
+        notify: vec![target.local_addr().unwrap()],
+        notify_key: None,
+        notify_ns: false,
+    };
+    let new_replicator = || {
+        Replicator::new(
+            Arc::new(ArcSwap::from_pointee(Served::default())),
+            dir.path(),
+            vec![setup.clone()],
+            DriverSettings::default(),
+        )
+        .unwrap()
+    };
+    // The previous run served (and persisted) serial 1.
+    new_replicator()
+        .primary_loaded(&apex, zone(&apex, 1, ""))
+        .unwrap();
+
+    // This run finds serial 2 in the file; no runtime exists yet.
+    let replicator = new_replicator();
+    let outcome = replicator
+        .primary_loaded(&apex, zone(&apex, 2, "www A 192.0.2.2\n"))
+        .unwrap();
+    assert!(
+        matches!(outcome, PrimaryOutcome::Published(s) if s == Serial(2)),
+        "{outcome:?}"
+    );
+
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let notify = runtime.block_on(async {
+        target.set_nonblocking(true).unwrap();
+        let target = UdpSocket::from_std(target).unwrap();
+        replicator.start();
+        let mut buf = [0u8; 512];
+        let (len, _) = tokio::time::timeout(Duration::from_secs(10), target.recv_from(&mut buf))
+            .await
+            .expect("no NOTIFY within 10 s of start")
+            .unwrap();
+        Message::parse(&buf[..len]).unwrap()
+    });
+    assert_eq!(notify.header.opcode(), wire::Opcode::NOTIFY);
+    assert_eq!(notify.question().unwrap().qname, apex);
+    let soa = notify.answer.first().expect("SOA hint");
+    assert_eq!(wire::rdata::soa_numbers(&soa.rdata).unwrap()[0], 2);
+}

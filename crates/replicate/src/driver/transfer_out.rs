@@ -1,0 +1,112 @@
+//! Outgoing AXFR/IXFR (RFC 5936, RFC 1995): the plan comes from the
+//! journal, messages are built on a blocking thread and streamed through a
+//! bounded channel to the socket, every one signed when the request was.
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use answer::TransferTicket;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+use wire::Rcode;
+use wire::header::flags;
+use wire::writer::Writer;
+
+use crate::xfr_out::{self, MessageFrame};
+
+use super::io::write_framed;
+use super::{Replicator, lock, unix};
+
+impl Replicator {
+    /// Streams an accepted transfer to `writer` (length-prefixed TCP
+    /// messages). Returns the number of messages sent.
+    pub async fn serve_transfer<W: AsyncWrite + Unpin>(
+        self: &Arc<Self>,
+        ticket: TransferTicket,
+        writer: &mut W,
+    ) -> std::io::Result<usize> {
+        let Ok(_permit) = Arc::clone(&self.transfers_out).try_acquire_owned() else {
+            tracing::warn!(zone = %ticket.zone.apex(), client = %ticket.client, "too many transfers at once; refusing one");
+            let reply = refusal(&ticket, Rcode::REFUSED);
+            write_framed(writer, &reply, self.settings.transfer_idle_timeout).await?;
+            return Ok(1);
+        };
+        let apex = ticket.zone.apex().clone();
+        let state = self.zone_state(&apex);
+        let (sender, mut receiver) = tokio::sync::mpsc::channel::<Vec<u8>>(8);
+        let TransferTicket {
+            zone,
+            qtype,
+            client_serial,
+            id,
+            question,
+            mut signer,
+            client,
+            key,
+        } = ticket;
+        let key = key.map_or_else(|| "-".to_string(), |k| k.to_string());
+        let producer = tokio::task::spawn_blocking(move || {
+            let plan = xfr_out::plan(&zone, client_serial, |from| {
+                let state = state?;
+                match lock(&state.journal).diffs_from(from) {
+                    Ok(diffs) => diffs,
+                    Err(e) => {
+                        tracing::warn!(zone = %state.apex, error = %e, "journal unreadable; answering IXFR with the whole zone");
+                        None
+                    }
+                }
+            });
+            let kind = match &plan {
+                xfr_out::Plan::UpToDate => "up-to-date",
+                xfr_out::Plan::Incremental(_) => "IXFR",
+                xfr_out::Plan::Full => "AXFR",
+            };
+            let frame = MessageFrame {
+                id,
+                question: &question,
+            };
+            let result = xfr_out::stream(&zone, &plan, frame, |message| {
+                if let Some(signer) = signer.as_mut()
+                    && signer
+                        .sign(message, unix(SystemTime::now()), xfr_out::MAX_MESSAGE)
+                        .is_err()
+                {
+                    return false;
+                }
+                sender.blocking_send(message.clone()).is_ok()
+            });
+            (kind, zone.serial(), result)
+        });
+        let started = std::time::Instant::now();
+        let mut sent = 0;
+        while let Some(message) = receiver.recv().await {
+            if started.elapsed() > self.settings.transfer_timeout {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    "transfer took too long",
+                ));
+            }
+            write_framed(writer, &message, self.settings.transfer_idle_timeout).await?;
+            sent += 1;
+        }
+        writer.flush().await?;
+        match producer.await {
+            Ok((kind, serial, Ok(messages))) => {
+                tracing::info!(zone = %apex, %client, %key, ?qtype, kind, serial = serial.0, messages, from = ?client_serial.map(|s| s.0), "transfer out done");
+            }
+            Ok((_, _, Err(e))) => {
+                tracing::warn!(zone = %apex, %client, %key, error = %e, "transfer out stopped");
+            }
+            Err(e) => tracing::error!(zone = %apex, error = %e, "transfer out task failed"),
+        }
+        Ok(sent)
+    }
+}
+
+/// A one-message error reply to a transfer request.
+pub(super) fn refusal(ticket: &TransferTicket, rcode: Rcode) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let mut writer = Writer::new(&mut buf, 512);
+    let _ = writer.question_raw(&ticket.question);
+    writer.finish(ticket.id, flags::QR | rcode.header_bits() as u16);
+    buf
+}

@@ -1,0 +1,264 @@
+//! Which zones the replicator runs: adding, forgetting and removing a
+//! zone, opening its journal and persisted copy at start, and the status
+//! `hadns ctl zone-status` shows.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use wire::Name;
+use zone::{BuildOptions, Zone};
+
+use crate::diff::RecordSet;
+use crate::journal::Journal;
+use crate::persist::{self, PersistError, ZoneFiles};
+use crate::secondary::{Persisted, Secondary, TimerBounds};
+
+use super::{
+    NotifyStatus, Replicator, Role, RoleSetup, StartError, ZoneSetup, ZoneState, ZoneStatus,
+    from_unix, lock, timers_of,
+};
+
+impl Replicator {
+    /// Takes a zone under replication while running (a zone created through
+    /// the API): opens its journal, restores a secondary's copy, and for a
+    /// secondary starts its task when the driver runs.
+    pub fn add_zone(self: &Arc<Self>, setup: ZoneSetup) -> Result<(), StartError> {
+        let state = self.open_zone(setup)?;
+        if self.started.load(Ordering::SeqCst) && matches!(state.role, Role::Secondary { .. }) {
+            tokio::spawn(Arc::clone(self).run_secondary(state));
+        }
+        Ok(())
+    }
+
+    /// Stops replicating and serving a zone deleted for good (a store zone
+    /// deleted through the API) and deletes its dump, journal and timers,
+    /// so a zone created later under the same name starts afresh rather
+    /// than being compared with, and journaled after, the old one.
+    pub fn forget_zone(&self, apex: &Name) {
+        let apex = apex.to_lowercase();
+        self.remove_zone(&apex);
+        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
+        for path in [&files.journal, &files.zone, &files.timers] {
+            match std::fs::remove_file(path) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
+                }
+            }
+        }
+    }
+
+    /// Stops replicating a zone and stops serving it. Its files stay in the
+    /// data directory.
+    pub fn remove_zone(&self, apex: &Name) {
+        let apex = apex.to_lowercase();
+        if let Some(state) = self
+            .zones
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&apex)
+        {
+            state.removed.store(true, Ordering::SeqCst);
+            state.wake.notify_one();
+        }
+        let _guard = lock(&self.publish_lock);
+        let mut next = (*self.served.load_full()).clone();
+        next.catalog.remove(&apex);
+        self.served.store(Arc::new(next));
+    }
+
+    pub(super) fn open_zone(&self, setup: ZoneSetup) -> Result<Arc<ZoneState>, StartError> {
+        let now = SystemTime::now();
+        let zones_dir = self.data_dir.join("zones");
+        std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
+            path: zones_dir.clone(),
+            source,
+        })?;
+        let apex = setup.apex.to_lowercase();
+        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
+        let (journal, report) = Journal::open(&files.journal, &apex, self.settings.journal)
+            .map_err(|source| StartError::Journal {
+                zone: apex.clone(),
+                source,
+            })?;
+        if let Some(cut) = &report.cut {
+            tracing::warn!(zone = %apex, bytes = cut.bytes, entries = cut.entries, "journal had a damaged tail; cut it ({:?})", cut.damage);
+        }
+        let mut restored = None;
+        let role = match setup.role {
+            RoleSetup::Primary { serial_policy } => Role::Primary { serial_policy },
+            RoleSetup::Secondary { primaries, key } => {
+                let (copy, machine) = restore_secondary(
+                    &apex,
+                    &files,
+                    &journal,
+                    &self.settings.bounds,
+                    primaries.len(),
+                    now,
+                );
+                restored = Some(copy);
+                Role::Secondary {
+                    primaries,
+                    key,
+                    machine: Box::new(Mutex::new(machine)),
+                }
+            }
+        };
+        let state = Arc::new(ZoneState {
+            apex: apex.clone(),
+            role,
+            notify: setup.notify,
+            notify_key: setup.notify_key,
+            notify_ns: setup.notify_ns,
+            files,
+            journal: Mutex::new(journal),
+            copy: Mutex::new(None),
+            wake: tokio::sync::Notify::new(),
+            since_dump: Mutex::new(0),
+            notify_status: Mutex::new(HashMap::new()),
+            notify_in_flight: Mutex::new(HashMap::new()),
+            notify_pending: AtomicBool::new(false),
+            removed: AtomicBool::new(false),
+        });
+        self.zones
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(apex.clone(), Arc::clone(&state));
+        if let Some(copy) = restored {
+            *lock(&state.copy) = copy.clone();
+            let expired = state.machine().map(|m| m.is_expired(now)).unwrap_or(true);
+            match copy {
+                Some(zone) if !expired => self.publish(&apex, Some(zone)),
+                Some(zone) => {
+                    tracing::warn!(zone = %apex, serial = zone.serial().0, "persisted copy has expired; SERVFAIL until a transfer succeeds");
+                    self.publish(&apex, None);
+                }
+                None => self.publish(&apex, None),
+            }
+        }
+        Ok(state)
+    }
+
+    pub(super) fn zone_state(&self, apex: &Name) -> Option<Arc<ZoneState>> {
+        self.zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(apex)
+            .cloned()
+    }
+
+    /// Status of one zone.
+    pub fn status(&self, apex: &Name) -> Option<ZoneStatus> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        let now = SystemTime::now();
+        let journal = lock(&state.journal);
+        let mut notify: Vec<(SocketAddr, NotifyStatus)> = state
+            .notify
+            .iter()
+            .map(|t| {
+                (
+                    *t,
+                    lock(&state.notify_status)
+                        .get(t)
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            })
+            .collect();
+        notify.sort_by_key(|(a, _)| *a);
+        Some(ZoneStatus {
+            apex: state.apex.clone(),
+            role: match state.role {
+                Role::Primary { .. } => "primary",
+                Role::Secondary { .. } => "secondary",
+            },
+            serial: self.current(&state.apex).map(|z| z.serial()),
+            secondary: state.machine().map(|m| m.status(now)),
+            journal: Some((journal.first_serial(), journal.last_serial(), journal.len())),
+            notify,
+        })
+    }
+
+    /// Every zone this driver handles.
+    pub fn zones(&self) -> Vec<Name> {
+        self.zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .keys()
+            .cloned()
+            .collect()
+    }
+}
+
+/// Loads a secondary's persisted copy (dump plus journal) and timers.
+pub(super) fn restore_secondary(
+    apex: &Name,
+    files: &ZoneFiles,
+    journal: &Journal,
+    bounds: &TimerBounds,
+    primaries: usize,
+    now: SystemTime,
+) -> (Option<Arc<Zone>>, Secondary) {
+    let dump = match persist::read_zone(&files.zone) {
+        Ok(dump) => Some(dump),
+        Err(PersistError::File(e)) if e.source.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::error!(zone = %apex, error = %e, "persisted copy unusable; transferring afresh");
+            None
+        }
+    };
+    let Some(dump) = dump else {
+        return (None, Secondary::new(primaries, *bounds, None, now));
+    };
+    let mut set = RecordSet::from_records(dump.records);
+    let mut serial = dump.serial;
+    // Changes received after the dump was written live in the journal.
+    match journal.diffs_from(dump.serial) {
+        Ok(Some(diffs)) => {
+            for d in &diffs {
+                if set.apply(&d.removed, &d.added).is_err() {
+                    tracing::warn!(zone = %apex, "journal does not apply to the persisted copy; using the copy alone");
+                    break;
+                }
+                serial = d.to;
+            }
+        }
+        Ok(None) => {}
+        Err(e) => {
+            tracing::warn!(zone = %apex, error = %e, "journal unreadable; using the persisted copy alone")
+        }
+    }
+    let zone = match Zone::build(apex, set.into_records(), BuildOptions::default()) {
+        Ok(zone) => Arc::new(zone),
+        Err(e) => {
+            tracing::error!(zone = %apex, error = %e, "persisted copy does not build; transferring afresh");
+            return (None, Secondary::new(primaries, *bounds, None, now));
+        }
+    };
+    let timers = timers_of(&zone, bounds);
+    let persisted = match persist::read_timers(&files.timers) {
+        Ok(t) if t.serial == serial || t.serial == dump.serial => Persisted {
+            serial: zone.serial(),
+            next_refresh: from_unix(t.next_refresh),
+            expires_at: from_unix(t.expires_at),
+            last_transfer: t.last_transfer.map(from_unix),
+        },
+        // No timers (or stale ones): check now, and give the copy a full
+        // expire interval from now, as BIND does for a zone loaded from disk.
+        _ => Persisted {
+            serial: zone.serial(),
+            next_refresh: now,
+            expires_at: now + timers.expire,
+            last_transfer: None,
+        },
+    };
+    tracing::info!(zone = %apex, serial = zone.serial().0, "serving the persisted copy");
+    (
+        Some(zone.clone()),
+        Secondary::new(primaries, *bounds, Some((persisted, timers)), now),
+    )
+}
