@@ -80,11 +80,7 @@ impl Store {
                 }
                 tx.execute(
                     "INSERT INTO tsig_keys (name, algorithm, secret) VALUES (?1, ?2, ?3)",
-                    params![
-                        name.as_wire(),
-                        key.algorithm().short_name(),
-                        key.secret()
-                    ],
+                    params![name.as_wire(), key.algorithm().short_name(), key.secret()],
                 )?;
                 Ok(())
             },
@@ -230,9 +226,7 @@ mod tests {
             store.delete_tsig_key(&"xfr.example.".parse().unwrap()),
             Err(WriteError::NoSuchTsigKey(_))
         ));
-        store
-            .delete_tsig_key(&"renamed.".parse().unwrap())
-            .unwrap();
+        store.delete_tsig_key(&"renamed.".parse().unwrap()).unwrap();
         assert_eq!(store.tsig_keys().unwrap().len(), 1);
         assert!(matches!(
             store.create_tsig_key(&key("empty.", Algorithm::HmacSha1, &[])),
