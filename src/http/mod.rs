@@ -96,7 +96,7 @@ pub async fn serve(
 #[openapi(
     info(
         title = "hadns REST API",
-        description = "PowerDNS-compatible zones and RRsets (`/api/v1/servers/localhost/…`) and hadns's own history, revert and cluster endpoints. Authenticate with an API token in the `X-API-Key` header. Errors are `{\"error\": \"…\"}`.",
+        description = "PowerDNS-compatible zones and RRsets, TSIG keys, configuration and statistics (`/api/v1/servers/localhost/…`) and hadns's own history, revert and cluster endpoints. Authenticate with an API token in the `X-API-Key` header. Errors are `{\"error\": \"…\"}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
