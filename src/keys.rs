@@ -21,6 +21,7 @@
 
 use std::sync::Arc;
 
+use api::ApiError;
 use replicate::driver::Replicator;
 use store::{Store, StoreError, WriteError};
 use wire::Name;
@@ -45,6 +46,9 @@ pub enum KeyError {
     /// The store could not be read.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The change asked for is not valid (a bad name, algorithm or secret).
+    #[error(transparent)]
+    Invalid(ApiError),
     /// A blocking task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -134,18 +138,32 @@ impl KeyManager {
             .await
     }
 
-    /// Replaces the store's key `old` with `key` (renamed, another
-    /// algorithm or secret) and serves the result.
-    pub async fn replace(self: &Arc<Self>, old: &Name, key: Key) -> Result<(), KeyError> {
+    /// Changes the store's key `old` as `change` says (renamed, another
+    /// algorithm or secret), reading and writing it under the write lock so
+    /// that concurrent changes do not undo each other, and serves the
+    /// result. Returns the key as it now is.
+    pub async fn change(
+        self: &Arc<Self>,
+        old: &Name,
+        change: impl FnOnce(&Key) -> Result<Key, ApiError> + Send + 'static,
+    ) -> Result<Key, KeyError> {
         if self.configured.get(old).is_some() {
             return Err(KeyError::Configured(old.clone()));
         }
-        if self.configured.get(key.name()).is_some() {
-            return Err(KeyError::NameInConfig(key.name().clone()));
-        }
         let old = old.clone();
-        self.write(move |store| Ok(store.replace_tsig_key(&old, &key)?))
-            .await
+        let configured = self.configured.clone();
+        self.write(move |store| {
+            let current = store
+                .tsig_key(&old)?
+                .ok_or_else(|| WriteError::NoSuchTsigKey(old.clone()))?;
+            let key = change(&current).map_err(KeyError::Invalid)?;
+            if configured.get(key.name()).is_some() {
+                return Err(KeyError::NameInConfig(key.name().clone()));
+            }
+            store.replace_tsig_key(&old, &key)?;
+            Ok(key)
+        })
+        .await
     }
 
     /// Deletes the store's key `name`; it stops verifying at once.
@@ -160,17 +178,17 @@ impl KeyManager {
 
     /// Runs one store change on a blocking thread and publishes the
     /// keyring it leaves, before answering.
-    async fn write(
+    async fn write<T: Send + 'static>(
         self: &Arc<Self>,
-        change: impl FnOnce(&Store) -> Result<(), KeyError> + Send + 'static,
-    ) -> Result<(), KeyError> {
+        change: impl FnOnce(&Store) -> Result<T, KeyError> + Send + 'static,
+    ) -> Result<T, KeyError> {
         let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
-            change(&this.store)?;
+            let value = change(&this.store)?;
             let stored = this.store.tsig_keys()?;
             this.publish_keys(&stored);
-            Ok(())
+            Ok(value)
         })
         .await
         .map_err(|e| KeyError::Internal(format!("a store task failed: {e}")))?

@@ -82,6 +82,7 @@ impl From<crate::keys::KeyError> for Failure {
             K::NameInConfig(_) => ApiError::Conflict(error.to_string()),
             K::Refused(error) => error.into(),
             K::Store(error) => error.into(),
+            K::Invalid(error) => error,
             K::Internal(message) => ApiError::Internal(message),
         })
     }

@@ -143,14 +143,12 @@ pub(crate) async fn put_key(
     JsonBody(change): JsonBody<TsigKeyChange>,
 ) -> Result<axum::Json<TsigKey>, Failure> {
     let name = key_name(&params)?;
-    let (current, source) = find(&state, &name).await?;
-    if source == KeySource::Config {
-        return Err(crate::keys::KeyError::Configured(name).into());
-    }
-    let key = tsig::changed_key(&current, &change)?;
-    let shown = key_out(&key, KeySource::Store, Secret::Shown);
-    state.manager.keys().replace(&name, key).await?;
-    Ok(axum::Json(shown))
+    let key = state
+        .manager
+        .keys()
+        .change(&name, move |current| tsig::changed_key(current, &change))
+        .await?;
+    Ok(axum::Json(key_out(&key, KeySource::Store, Secret::Shown)))
 }
 
 /// Deletes a key kept in the store; it stops verifying at once.
