@@ -9,6 +9,7 @@ mod admin;
 mod bootstrap;
 mod control;
 mod http;
+mod keys;
 mod manage;
 mod memory;
 mod namedconf;
@@ -343,18 +344,23 @@ fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.
     // With views, the store's zones are served in every view.
+    let api_address = match (args.api_listen, embedded_default) {
+        (Some(address), _) => Some(address),
+        (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
+        (None, false) => config.api.listen,
+    };
     let store = (args.config.is_some() || embedded_default).then(|| serve::StorePlan {
         path: config.node.data_dir.join(STORE_FILE),
         declared,
         defaults: default_rules,
         elsewhere,
-        api: match (args.api_listen, embedded_default) {
-            (Some(address), _) => Some(address),
-            (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
-            (None, false) => config.api.listen,
-        },
+        api: api_address,
         seed_example: embedded_default,
         node_name: config.node.name.clone(),
+        configured_keys: keyring.clone(),
+        unconfigured_keys: config.unconfigured_keys.clone(),
+        effective_config: effective_config(&config, &args, api_address),
+        cors_origins: config.api.cors_origins.clone(),
     });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
@@ -462,6 +468,35 @@ fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
     }
 }
 
+/// The settings `GET …/config` shows: the configuration's, with the
+/// command line's overrides (`--listen`, `--api-listen`) in place.
+fn effective_config(
+    config: &Config,
+    args: &ServeArgs,
+    api: Option<std::net::SocketAddr>,
+) -> Vec<(String, String)> {
+    let mut settings = config.effective_settings();
+    let join = |list: &[std::net::SocketAddr]| {
+        list.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (name, value) in &mut settings {
+        match name.as_str() {
+            "dns.listen" if !args.listen.is_empty() => *value = join(&args.listen),
+            "api.listen" => *value = api.map_or_else(|| "none".to_string(), |a| a.to_string()),
+            "dns.udp_workers" => {
+                if let Some(workers) = args.udp_workers {
+                    *value = workers.to_string();
+                }
+            }
+            _ => {}
+        }
+    }
+    settings
+}
+
 /// The TSIG keys of the configuration.
 fn keyring(config: &Config) -> Keyring {
     config
@@ -563,6 +598,11 @@ fn config_check(file: &std::path::Path, check_zones: bool) -> anyhow::Result<Exi
             return Ok(ExitCode::FAILURE);
         }
     };
+    // Not errors: such a key may be kept in the store, which the file
+    // cannot show; the node warns at start if the store lacks it too.
+    for reference in &config.unconfigured_keys {
+        println!("warning: {}", reference.place);
+    }
     let mut ok = true;
     if check_zones {
         for zone in &config.zones {

@@ -127,6 +127,8 @@ pub struct Manager {
     defaults: ZoneRules,
     /// Zones the configuration serves from files or as secondaries.
     elsewhere: HashMap<Name, Elsewhere>,
+    /// The TSIG keys (configuration and store), published to every lane.
+    keys: Arc<crate::keys::KeyManager>,
 }
 
 impl Manager {
@@ -139,6 +141,7 @@ impl Manager {
         declared: HashMap<(Option<String>, Name), ZoneRules>,
         defaults: ZoneRules,
         elsewhere: HashMap<Name, Elsewhere>,
+        keys: Arc<crate::keys::KeyManager>,
     ) -> Arc<Manager> {
         assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
         Arc::new(Manager {
@@ -154,7 +157,13 @@ impl Manager {
                 .into_iter()
                 .map(|(name, e)| (name.to_lowercase(), e))
                 .collect(),
+            keys,
         })
+    }
+
+    /// The TSIG keys.
+    pub fn keys(&self) -> &Arc<crate::keys::KeyManager> {
+        &self.keys
     }
 
     /// The store, for reads.

@@ -111,6 +111,15 @@ pub struct StorePlan {
     pub seed_example: bool,
     /// The node's name, shown by the API.
     pub node_name: String,
+    /// The configuration's `[[key]]`s (the store's are added at start).
+    pub configured_keys: Keyring,
+    /// Match-list `key NAME`s naming no `[[key]]`: warned about at start
+    /// unless the store has the key.
+    pub unconfigured_keys: Vec<config::UnconfiguredKey>,
+    /// The effective settings `GET …/config` shows (no secrets).
+    pub effective_config: Vec<(String, String)>,
+    /// Web origins allowed to call the API from a browser (CORS).
+    pub cors_origins: Vec<String>,
 }
 
 /// What one lane is made from: its view (none for the default), its
@@ -305,6 +314,9 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             let address = listener.local_addr()?;
             let settings = crate::http::HttpSettings {
                 node_name: store_plan.node_name.clone(),
+                started,
+                effective_config: store_plan.effective_config.clone(),
+                cors_origins: store_plan.cors_origins.clone(),
             };
             tokio::spawn(crate::http::serve(listener, Arc::clone(manager), settings));
             tracing::info!(%address, "API listening");
@@ -373,15 +385,24 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
         let data_dir = plan.path.parent().unwrap_or(std::path::Path::new("."));
         crate::bootstrap::first_user(&store, data_dir, plan.api)?;
     }
+    let keys = Arc::new(crate::keys::KeyManager::new(
+        Arc::clone(&store),
+        plan.configured_keys.clone(),
+        lanes.iter().map(|l| Arc::clone(&l.replicator)).collect(),
+    ));
+    let stored_keys = keys
+        .start(&plan.unconfigured_keys)
+        .context("cannot read the TSIG keys of the store")?;
     let manager = Manager::new(
         store,
         lanes,
         plan.declared.clone(),
         plan.defaults.clone(),
         plan.elsewhere.clone(),
+        keys,
     );
     let count = manager.start().map_err(anyhow::Error::msg)?;
-    tracing::info!(zones = count, store = %plan.path.display(), "store opened");
+    tracing::info!(zones = count, tsig_keys = stored_keys, store = %plan.path.display(), "store opened");
     Ok(manager)
 }
 

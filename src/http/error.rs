@@ -74,6 +74,20 @@ impl From<ManageError> for Failure {
     }
 }
 
+impl From<crate::keys::KeyError> for Failure {
+    fn from(error: crate::keys::KeyError) -> Failure {
+        use crate::keys::KeyError as K;
+        Failure(match error {
+            K::Configured(_) => ApiError::Unprocessable(error.to_string()),
+            K::NameInConfig(_) => ApiError::Conflict(error.to_string()),
+            K::Refused(error) => error.into(),
+            K::Store(error) => error.into(),
+            K::Invalid(error) => error,
+            K::Internal(message) => ApiError::Internal(message),
+        })
+    }
+}
+
 /// Answers paths no route knows.
 pub(crate) async fn not_found(uri: axum::http::Uri) -> Failure {
     Failure(ApiError::NotFound(format!(

@@ -6,7 +6,9 @@
 //!  TCP (tokio) ─► axum router ─► extractors (extract.rs): X-API-Key → token (401/403),
 //!                     │          path/query/body → typed request (400/413/422, JSON errors)
 //!                     ▼
-//!  handlers: server.rs (discovery, servers, search-data, OpenAPI) · zones.rs (PowerDNS zones)
+//!  cors.rs: CORS preflights answered, allowed origins marked (before routing)
+//!  handlers: server.rs (discovery, servers, config, statistics, search-data, OpenAPI)
+//!            zones.rs (PowerDNS zones) · tsigkeys.rs (TSIG keys)
 //!            history.rs (history, diff, revert) · cluster.rs (replication state, SOA probes)
 //!                     │ reads: Store on blocking threads, Replicator status
 //!                     ▼ writes: api::convert → Manager (store commit, snapshot, journal, NOTIFY)
@@ -31,11 +33,13 @@ use utoipa_axum::routes;
 use crate::manage::Manager;
 
 pub(crate) mod cluster;
+mod cors;
 mod error;
 mod extract;
 mod history;
 mod limits;
 mod server;
+mod tsigkeys;
 mod views;
 mod zones;
 
@@ -44,6 +48,12 @@ mod zones;
 pub struct HttpSettings {
     /// The node's name.
     pub node_name: String,
+    /// When the node started (`uptime` in `…/statistics`).
+    pub started: std::time::Instant,
+    /// The effective settings `…/config` shows, without secrets.
+    pub effective_config: Vec<(String, String)>,
+    /// Web origins whose pages may call the API (CORS); empty: none.
+    pub cors_origins: Vec<String>,
 }
 
 /// The largest request body accepted: a zone of some tens of thousands of
@@ -86,7 +96,7 @@ pub async fn serve(
 #[openapi(
     info(
         title = "hadns REST API",
-        description = "PowerDNS-compatible zones and RRsets (`/api/v1/servers/localhost/…`) and hadns's own history, revert and cluster endpoints. Authenticate with an API token in the `X-API-Key` header. Errors are `{\"error\": \"…\"}`.",
+        description = "PowerDNS-compatible zones and RRsets, TSIG keys, configuration and statistics (`/api/v1/servers/localhost/…`) and hadns's own history, revert and cluster endpoints. Authenticate with an API token in the `X-API-Key` header. Errors are `{\"error\": \"…\"}`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
     tags(
@@ -96,6 +106,7 @@ pub async fn serve(
         (name = "history", description = "Each zone's change journal, diffs and revert (hadns)"),
         (name = "cluster", description = "Replication state (hadns)"),
         (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
+        (name = "tsigkeys", description = "TSIG keys, PowerDNS-compatible: kept in the store and used for transfers and updates at once; the configuration's `[[key]]`s are listed read-only"),
     ),
 )]
 struct ApiDoc;
@@ -109,6 +120,14 @@ pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(server::list_servers))
         .routes(routes!(server::get_server))
         .routes(routes!(server::search_data))
+        .routes(routes!(server::config))
+        .routes(routes!(server::statistics))
+        .routes(routes!(tsigkeys::list_keys, tsigkeys::create_key))
+        .routes(routes!(
+            tsigkeys::get_key,
+            tsigkeys::put_key,
+            tsigkeys::delete_key
+        ))
         .routes(routes!(zones::list_zones, zones::create_zone))
         .routes(routes!(
             zones::get_zone,
@@ -130,6 +149,7 @@ pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
     let document = openapi.to_json().unwrap_or_else(|e| {
         format!("{{\"error\": \"the OpenAPI document did not serialise: {e}\"}}")
     });
+    let cors = Arc::new(cors::Cors::new(&settings.cors_origins));
     let state = AppState {
         manager,
         settings: Arc::new(settings),
@@ -141,6 +161,9 @@ pub(crate) fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Outermost, so a preflight is answered before routing and
+        // authentication (browsers send it without the API key).
+        .layer(axum::middleware::from_fn_with_state(cors, cors::handle))
         .with_state(state)
 }
 

@@ -1,11 +1,12 @@
-//! Discovery (`/api`, `/api/v1`, the OpenAPI document), the server object
-//! and `search-data`.
+//! Discovery (`/api`, `/api/v1`, the OpenAPI document), the server object,
+//! `search-data`, and the node's effective settings (`config`) and counters
+//! (`statistics`).
 
 use std::sync::Arc;
 
 use api::ApiError;
 use api::convert::{self, zone_id};
-use api::pdns::{ApiFeatures, ApiVersion, SearchResult, Server};
+use api::pdns::{ApiFeatures, ApiVersion, ConfigSetting, SearchResult, Server, StatisticItem};
 use api::search::Pattern;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -295,4 +296,96 @@ pub(crate) async fn search_data(
         search_zone(&pattern, kind, zone, &sets, max, &mut results);
     }
     Ok(axum::Json(results))
+}
+
+/// The node's effective settings, read-only, as PowerDNS lists its
+/// configuration: one `ConfigSetting` per key path of the configuration
+/// file, after defaults and command-line overrides. No secrets: TSIG keys
+/// show their name and algorithm only, API tokens are not configuration.
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/config",
+    tag = "servers",
+    responses((status = 200, description = "The settings, in file order", body = Vec<ConfigSetting>), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn config(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+) -> axum::Json<Vec<ConfigSetting>> {
+    axum::Json(
+        state
+            .settings
+            .effective_config
+            .iter()
+            .map(|(name, value)| ConfigSetting {
+                object_type: "ConfigSetting".to_string(),
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
+    )
+}
+
+/// Parameters of `statistics`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct StatisticsQuery {
+    /// Only this counter (a list of one); an unknown name is a 422.
+    statistic: Option<String>,
+    /// PowerDNS's switch for its ring buffers (top queries and the like):
+    /// accepted; hadns keeps no rings, so it changes nothing.
+    includerings: Option<String>,
+}
+
+/// The node's counters, as PowerDNS lists them: `StatisticItem`s whose
+/// values are decimal text. These are the counts the node keeps today;
+/// query and response counters come with the metrics work.
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/statistics",
+    tag = "servers",
+    params(StatisticsQuery),
+    responses((status = 200, description = "The counters", body = Vec<StatisticItem>), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn statistics(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(query): Query<StatisticsQuery>,
+) -> Result<axum::Json<Vec<StatisticItem>>, Failure> {
+    // Nothing to leave out: there are no ring statistics.
+    let _ = query.includerings;
+    let store = Arc::clone(state.manager.store());
+    let keys = Arc::clone(state.manager.keys());
+    let (store_zones, key_count) =
+        blocking(move || Ok((store.zones()?.len(), keys.count()?))).await?;
+    let configured_zones = state.manager.elsewhere().len();
+    let counters: [(&str, u64); 6] = [
+        ("uptime", state.settings.started.elapsed().as_secs()),
+        ("zones", (store_zones + configured_zones) as u64),
+        ("zones-in-store", store_zones as u64),
+        ("zones-configured", configured_zones as u64),
+        ("tsig-keys", key_count as u64),
+        ("views", state.manager.views().len() as u64),
+    ];
+    let mut items: Vec<StatisticItem> = counters
+        .iter()
+        .map(|(name, value)| StatisticItem {
+            object_type: "StatisticItem".to_string(),
+            name: (*name).to_string(),
+            value: value.to_string(),
+        })
+        .collect();
+    if let Some(wanted) = query.statistic.as_deref() {
+        items.retain(|item| item.name == wanted);
+        if items.is_empty() {
+            return Err(ApiError::Unprocessable(format!(
+                "Unknown statistic name `{wanted}` (known: {})",
+                counters.map(|(name, _)| name).join(", ")
+            ))
+            .into());
+        }
+    }
+    Ok(axum::Json(items))
 }

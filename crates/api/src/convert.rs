@@ -52,6 +52,15 @@ pub fn zone_url(name: &Name) -> String {
 /// The zone a URL id names: `=XX` escapes decoded, with or without the
 /// final dot, in any case; lower-cased.
 pub fn parse_zone_id(id: &str) -> Result<Name, ApiError> {
+    let text = unescape_id(id, "zone")?;
+    let name = Name::from_text(&text, Some(&Name::root()))
+        .map_err(|e| ApiError::NotFound(format!("Could not find domain '{text}': {e}")))?;
+    Ok(name.to_lowercase())
+}
+
+/// The text of a PowerDNS object id in a URL (`what` names the object for
+/// messages): `=XX` escapes decoded; a bad escape or non-UTF-8 is a 400.
+pub fn unescape_id(id: &str, what: &str) -> Result<String, ApiError> {
     let bytes = id.as_bytes();
     let mut decoded = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -63,7 +72,7 @@ pub fn parse_zone_id(id: &str) -> Result<Name, ApiError> {
                 .and_then(|h| u8::from_str_radix(h, 16).ok())
                 .ok_or_else(|| {
                     ApiError::BadRequest(format!(
-                        "zone id `{id}` has a bad `=XX` escape at position {i}"
+                        "{what} id `{id}` has a bad `=XX` escape at position {i}"
                     ))
                 })?;
             decoded.push(hex);
@@ -73,11 +82,8 @@ pub fn parse_zone_id(id: &str) -> Result<Name, ApiError> {
             i += 1;
         }
     }
-    let text = String::from_utf8(decoded)
-        .map_err(|_| ApiError::BadRequest(format!("zone id `{id}` is not UTF-8")))?;
-    let name = Name::from_text(&text, Some(&Name::root()))
-        .map_err(|e| ApiError::NotFound(format!("Could not find domain '{text}': {e}")))?;
-    Ok(name.to_lowercase())
+    String::from_utf8(decoded)
+        .map_err(|_| ApiError::BadRequest(format!("{what} id `{id}` is not UTF-8")))
 }
 
 /// An absolute name from a request: it must end with a dot (PowerDNS calls

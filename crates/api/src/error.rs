@@ -23,7 +23,7 @@ pub enum ApiError {
     NotFound(String),
     /// 405: the path exists but not with this method.
     MethodNotAllowed(String),
-    /// 409: the zone exists already.
+    /// 409: the zone (or TSIG key) exists already.
     Conflict(String),
     /// 413: the request body is larger than the server accepts.
     PayloadTooLarge(String),
@@ -79,6 +79,17 @@ impl ApiError {
         ApiError::NotFound(format!("Could not find domain '{zone}'"))
     }
 
+    /// 404 for a TSIG key neither the store nor the configuration has,
+    /// worded as PowerDNS words it.
+    pub fn no_such_tsig_key(name: &wire::Name) -> ApiError {
+        ApiError::NotFound(format!("TSIG key with name '{name}' not found"))
+    }
+
+    /// 409 for a TSIG key name that is taken, worded as PowerDNS words it.
+    pub fn tsig_key_exists(name: &wire::Name) -> ApiError {
+        ApiError::Conflict(format!("A TSIG key with the name '{name}' already exists"))
+    }
+
     /// 404 for a view the configuration does not define.
     pub fn no_such_view(view: &str) -> ApiError {
         ApiError::NotFound(format!(
@@ -110,6 +121,8 @@ impl From<store::WriteError> for ApiError {
             W::NoSuchZone(zone) => ApiError::no_such_zone(&zone),
             W::ZoneExists(zone) => ApiError::Conflict(format!("Domain '{zone}' already exists")),
             W::NoSuchView(view) => ApiError::no_such_view(&view),
+            W::NoSuchTsigKey(name) => ApiError::no_such_tsig_key(&name),
+            W::TsigKeyExists(name) => ApiError::tsig_key_exists(&name),
             W::Storage(error) => error.into(),
             W::PasswordHash(_) | W::Randomness(_) => ApiError::Internal(error.to_string()),
             other => ApiError::Unprocessable(other.to_string()),

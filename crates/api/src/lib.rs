@@ -21,6 +21,7 @@
 //!   responses. Record content is always printed in canonical presentation
 //!   form, whatever the client sent.
 //! - [`search`] is PowerDNS's `search-data` pattern (`*` and `?`).
+//! - [`tsig`] reads TSIG keys from requests and shows them as PowerDNS does.
 //! - [`error`] is the one error type, with the status PowerDNS uses for each
 //!   case.
 //!
@@ -33,6 +34,7 @@ pub mod error;
 pub mod own;
 pub mod pdns;
 pub mod search;
+pub mod tsig;
 
 pub use error::{ApiError, ErrorBody, parse_json};
 

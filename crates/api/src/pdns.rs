@@ -46,7 +46,7 @@ pub struct Server {
     /// The PowerDNS version hadns behaves like, then `-hadns.` and hadns's
     /// own version: `4.9.0-hadns.0.1.0`.
     pub version: String,
-    /// URL template of the configuration (not served by hadns).
+    /// URL template of the configuration (`GET …/config`, read-only).
     pub config_url: String,
     /// URL template of the zones.
     pub zones_url: String,
@@ -355,4 +355,92 @@ pub(crate) mod whole {
     pub(crate) fn u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
         whole(serde_json::Number::deserialize(d)?, u64::from(u32::MAX)).map(|v| v as u32)
     }
+}
+
+/// A TSIG key (`…/tsigkeys`), as PowerDNS shows it.
+///
+/// Lists leave `key` empty, as PowerDNS does; a single key, a created one
+/// and a changed one show the secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TsigKey {
+    /// The key's name, without the final dot (as PowerDNS writes it).
+    #[schema(example = "xfr-key")]
+    pub name: String,
+    /// Identifier for URLs: the name with its final dot, characters
+    /// outside `A-Za-z0-9.-_` written `=XX`.
+    #[schema(example = "xfr-key.")]
+    pub id: String,
+    /// `hmac-md5`, `hmac-sha1`, `hmac-sha224`, `hmac-sha256`,
+    /// `hmac-sha384` or `hmac-sha512`.
+    #[schema(example = "hmac-sha256")]
+    pub algorithm: String,
+    /// The secret, base64; empty in lists.
+    #[schema(example = "pjt1Aq3fX2mPBL3NXDDnXBSKc2aeAEl8b2sXGAFfNp0=")]
+    pub key: String,
+    /// Always `TSIGKey`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// Where the key is kept: `store` (made through the API; can be changed
+    /// and deleted) or `config` (a `[[key]]`; read-only here). A hadns
+    /// addition.
+    #[schema(example = "store")]
+    pub source: String,
+}
+
+/// The body of `POST …/tsigkeys`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TsigKeyCreate {
+    /// The key's name (a domain name; the final dot is optional).
+    pub name: String,
+    /// The HMAC algorithm: `hmac-md5`, `hmac-sha1`, `hmac-sha224`,
+    /// `hmac-sha256`, `hmac-sha384` or `hmac-sha512` (wire names such as
+    /// `hmac-md5.sig-alg.reg.int` too).
+    pub algorithm: String,
+    /// The secret, base64. Absent or empty: the server makes a random one
+    /// as long as the algorithm's output (32 octets for hmac-sha256).
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// The body of `PUT …/tsigkeys/{id}`: only the fields to change.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TsigKeyChange {
+    /// A new name: the key is renamed.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// A new algorithm.
+    #[serde(default)]
+    pub algorithm: Option<String>,
+    /// A new secret, base64.
+    #[serde(default)]
+    pub key: Option<String>,
+}
+
+/// One setting of `GET …/config`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ConfigSetting {
+    /// Always `ConfigSetting`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// The setting, named by its key path in the configuration file
+    /// (`dns.listen`, `zone[0].allow_transfer`).
+    #[schema(example = "dns.listen")]
+    pub name: String,
+    /// Its effective value, as text (lists comma-separated).
+    #[schema(example = "127.0.0.1:5353")]
+    pub value: String,
+}
+
+/// One counter of `GET …/statistics`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct StatisticItem {
+    /// Always `StatisticItem`.
+    #[serde(rename = "type")]
+    pub object_type: String,
+    /// The counter's name (`uptime`, `zones`…).
+    #[schema(example = "uptime")]
+    pub name: String,
+    /// Its value, a decimal number as text (as PowerDNS sends it).
+    #[schema(example = "3600")]
+    pub value: String,
 }

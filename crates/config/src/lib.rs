@@ -10,6 +10,7 @@
 //! operator can go straight to the mistake. Relative paths in the file are
 //! taken relative to the directory holding the file.
 
+mod effective;
 mod spec;
 
 use std::collections::HashSet;
@@ -57,6 +58,18 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A `key NAME` in a match list that names no `[[key]]`. Accepted: the key
+/// may be made through the API (`/tsigkeys`) and kept in the store, and it
+/// takes effect the moment it is. Until then the element matches nothing,
+/// so the node warns at start about every one the store lacks too.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnconfiguredKey {
+    /// The key name.
+    pub name: Name,
+    /// Where it is written; the message says what is missing.
+    pub place: ConfigError,
+}
 
 /// Whether a zone takes writes here or copies them from elsewhere.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -120,6 +133,9 @@ pub struct DnsConfig {
 pub struct ApiConfig {
     /// HTTP listen address for the API and web UI.
     pub listen: Option<SocketAddr>,
+    /// Web origins (`https://admin.example`) whose pages may call the API
+    /// from a browser (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
 }
 
 /// `[[key]]`: a TSIG key.
@@ -276,6 +292,8 @@ pub struct Config {
     pub zone_defaults: ZoneDefaults,
     /// `[replication]`.
     pub replication: ReplicationConfig,
+    /// Match list elements `key NAME` naming no `[[key]]`, in file order.
+    pub unconfigured_keys: Vec<UnconfiguredKey>,
 }
 
 impl Default for Config {
@@ -307,6 +325,7 @@ impl Config {
         let checker = Checker {
             text,
             file: path.map(Path::to_path_buf),
+            unconfigured_keys: std::cell::RefCell::new(Vec::new()),
         };
         let spec: spec::FileSpec = {
             let deserializer = toml::de::Deserializer::parse(text)
@@ -336,6 +355,9 @@ impl Config {
 struct Checker<'a> {
     text: &'a str,
     file: Option<PathBuf>,
+    /// `key NAME` elements of match lists naming no `[[key]]`, collected
+    /// as the lists are read.
+    unconfigured_keys: std::cell::RefCell<Vec<UnconfiguredKey>>,
 }
 
 impl Checker<'_> {
@@ -485,7 +507,17 @@ impl Checker<'_> {
                     return Err(self.at(value, &key, format!("no [[acl]] named `{name}`")));
                 }
                 MatchElement::Key(name) if !keys.contains(name) => {
-                    return Err(self.at(value, &key, format!("no [[key]] named `{name}`")));
+                    // Keys may live in the store (made through the API), which
+                    // the configuration cannot see: accept, and let the node
+                    // warn at start if the store lacks it too.
+                    self.unconfigured_keys.borrow_mut().push(UnconfiguredKey {
+                        name: name.clone(),
+                        place: self.at(
+                            value,
+                            &key,
+                            format!("no [[key]] named `{name}`; the element matches nothing until a key of that name is made through the API (/tsigkeys)"),
+                        ),
+                    });
                 }
                 _ => {}
             }
@@ -571,11 +603,21 @@ impl Checker<'_> {
             builtin_zones: dns_spec.builtin_zones.unwrap_or(true),
         };
 
+        let mut cors_origins = Vec::with_capacity(spec.api.cors_origins.len());
+        for (i, origin) in spec.api.cors_origins.iter().enumerate() {
+            let key = format!("api.cors_origins[{i}]");
+            let text = cors_origin(origin.get_ref()).map_err(|m| self.at(origin, &key, m))?;
+            if cors_origins.contains(&text) {
+                return Err(self.at(origin, &key, format!("origin `{text}` is listed twice")));
+            }
+            cors_origins.push(text);
+        }
         let api = ApiConfig {
             listen: match &spec.api.listen {
                 Some(v) => Some(self.socket(v, "api.listen", 8053)?),
                 None => None,
             },
+            cors_origins,
         };
 
         let mut keys = Vec::new();
@@ -1032,8 +1074,39 @@ impl Checker<'_> {
             log,
             zone_defaults,
             replication,
+            unconfigured_keys: self.unconfigured_keys.take(),
         })
     }
+}
+
+/// A web origin as browsers send it in `Origin`: `http` or `https`, a
+/// host and an optional port, nothing after (no path, not even `/`);
+/// lower-cased, since scheme and host compare without case.
+fn cors_origin(text: &str) -> Result<String, String> {
+    let explain = "(expected a web origin such as `https://admin.example` or `http://127.0.0.1:8080`: scheme, host, optional port, no path)";
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{text}` does not start with http:// or https:// {explain}"))?;
+    let host = match rest.rsplit_once(':') {
+        // `[::1]:8080` and `host:8080`; a bare `[::1]` has its colons inside brackets.
+        Some((host, port)) if !port.contains(']') => {
+            port.parse::<u16>()
+                .map_err(|_| format!("`{text}` has a bad port `{port}` {explain}"))?;
+            host
+        }
+        _ => rest,
+    };
+    let valid_host = !host.is_empty()
+        && (host.starts_with('[') && host.ends_with(']')
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    if !valid_host {
+        return Err(format!("`{text}` is not a web origin {explain}"));
+    }
+    Ok(lower)
 }
 
 /// Reads a secret file: either bare base64 or a BIND `key { … secret "…"; }`

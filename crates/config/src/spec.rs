@@ -94,6 +94,8 @@ pub(crate) struct DnsSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApiSpec {
     pub listen: Option<Spanned<String>>,
+    #[serde(default)]
+    pub cors_origins: Vec<Spanned<String>>,
 }
 
 /// `[[key]]`.

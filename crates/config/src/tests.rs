@@ -143,9 +143,6 @@ fn bad_values_are_refused_with_line_and_key() {
 fn references_must_resolve() {
     let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nview = \"outside\"\n");
     assert_eq!((e.line, e.key.as_str()), (Some(4), "zone[0].view"));
-    let e =
-        error("version = 1\n[[zone]]\nname = \"a.example\"\nallow_transfer = [\"key missing\"]\n");
-    assert_eq!(e.key, "zone[0].allow_transfer[0]");
     let e = error("version = 1\n[[zone]]\nname = \"a.example\"\nnotify_key = \"nokey\"\n");
     assert_eq!(e.key, "zone[0].notify_key");
     let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"nolist\"]\n");
@@ -154,6 +151,89 @@ fn references_must_resolve() {
     assert_eq!((e.line, e.key.as_str()), (Some(4), "view[0].match_keys[0]"));
     let e = error("version = 1\n[[view]]\nname = \"v\"\nmatch_clients = [\"10.0.0.1/8\"]\n");
     assert!(e.message.contains("host bits set"), "{e}");
+}
+
+#[test]
+fn match_lists_may_name_keys_kept_in_the_store() {
+    // A key made through the API lives in the store, which the file cannot
+    // see: the element is accepted and reported, with where it is written.
+    let config = Config::parse(
+        "version = 1\n[[key]]\nname = \"k\"\nalgorithm = \"hmac-sha256\"\nsecret = \"aGVsbG8=\"\n\
+         [[zone]]\nname = \"a.example\"\nallow_transfer = [\"key k\", \"key api-made\"]\n",
+        Some(Path::new("/etc/hadns/hadns.toml")),
+    )
+    .unwrap();
+    assert_eq!(config.unconfigured_keys.len(), 1);
+    let missing = &config.unconfigured_keys[0];
+    assert_eq!(missing.name.to_string(), "api-made.");
+    assert_eq!(
+        (missing.place.line, missing.place.key.as_str()),
+        (Some(8), "zone[0].allow_transfer[1]")
+    );
+    assert!(
+        missing.place.to_string().contains("/tsigkeys"),
+        "{}",
+        missing.place
+    );
+}
+
+#[test]
+fn cors_origins_are_web_origins() {
+    let config = Config::parse(
+        "version = 1\n[api]\ncors_origins = [\"https://Admin.Example\", \"http://127.0.0.1:8080\", \"http://[::1]:9\"]\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        config.api.cors_origins,
+        [
+            "https://admin.example",
+            "http://127.0.0.1:8080",
+            "http://[::1]:9"
+        ]
+    );
+    for bad in [
+        "admin.example",
+        "https://admin.example/",
+        "https://a:x",
+        "ftp://a",
+        "https://",
+    ] {
+        let e = error(&format!("version = 1\n[api]\ncors_origins = [\"{bad}\"]\n"));
+        assert_eq!(
+            (e.line, e.key.as_str()),
+            (Some(3), "api.cors_origins[0]"),
+            "{bad}: {e}"
+        );
+    }
+    let e = error("version = 1\n[api]\ncors_origins = [\"https://a\", \"https://A\"]\n");
+    assert!(e.message.contains("twice"), "{e}");
+}
+
+#[test]
+fn effective_settings_show_no_secrets() {
+    let config = Config::parse(CONTRACT, Some(Path::new("/etc/hadns/hadns.toml"))).unwrap();
+    let settings = config.effective_settings();
+    let value = |name: &str| {
+        settings
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    assert_eq!(value("node.name"), "ns1");
+    assert_eq!(value("dns.listen"), "0.0.0.0:53, [::]:53");
+    assert_eq!(value("zone[0].allow_transfer"), "key xfr., 192.0.2.0/24");
+    assert_eq!(value("key[0].algorithm"), "hmac-sha256");
+    for key in &config.keys {
+        let secret = wire::base64::encode(&key.secret);
+        assert!(
+            settings.iter().all(|(_, v)| !v.contains(&secret)),
+            "the secret of {} is shown",
+            key.name
+        );
+    }
+    assert!(settings.iter().all(|(n, _)| !n.contains("secret")));
 }
 
 #[test]

@@ -146,6 +146,15 @@ pub enum WriteError {
     /// A token name must not be empty.
     #[error("an API token name cannot be empty")]
     EmptyTokenName,
+    /// No TSIG key with this name is in the store.
+    #[error("no TSIG key {0} in the store")]
+    NoSuchTsigKey(Name),
+    /// A TSIG key with this name is in the store already.
+    #[error("a TSIG key named {0} already exists")]
+    TsigKeyExists(Name),
+    /// A TSIG key must have a secret.
+    #[error("TSIG key {0}: the secret cannot be empty")]
+    EmptyTsigSecret(Name),
     /// Argon2 could not hash the password.
     #[error("cannot hash the password: {0}")]
     PasswordHash(argon2::password_hash::Error),

@@ -1,5 +1,5 @@
 //! The primary's durable state: zones, RRsets, comments, the change
-//! journal, users and API tokens, in one SQLite file.
+//! journal, users, API tokens and TSIG keys, in one SQLite file.
 //!
 //! ```text
 //!  API / UPDATE / UI / import
@@ -38,6 +38,7 @@ mod plan;
 mod schema;
 mod serial;
 mod store;
+mod tsig;
 mod validate;
 mod zones;
 

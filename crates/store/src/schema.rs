@@ -19,6 +19,7 @@
 //!          ├ comments       (per RRset, PowerDNS-style; independent of records)
 //!          └ journal        (one entry per change of served data)
 //!  users ◄── api_tokens
+//!  tsig_keys                (keys made through the API; secrets as used)
 //! ```
 //!
 //! Views come with [5/8]; the schema has them now so that data can be
@@ -128,6 +129,21 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE rrsets ADD COLUMN sort_key BLOB;
     ALTER TABLE rrsets ADD COLUMN owner_text TEXT;
     CREATE INDEX rrsets_order ON rrsets (zone_id, ifnull(view_id, 0), sort_key, rtype);
+    ",
+    // 3: TSIG keys managed through the API (`/tsigkeys`), served beside the
+    // configuration's `[[key]]`s. The secret is kept as it is used (the
+    // node must compute HMACs with it); the file is mode 0600. The name is
+    // lower-case wire form, like zone names, so one key has one row.
+    "
+    CREATE TABLE tsig_keys (
+        id         INTEGER PRIMARY KEY,
+        name       BLOB NOT NULL UNIQUE,
+        algorithm  TEXT NOT NULL CHECK (algorithm IN ('hmac-md5', 'hmac-sha1', 'hmac-sha224',
+                                                      'hmac-sha256', 'hmac-sha384', 'hmac-sha512')),
+        secret     BLOB NOT NULL CHECK (length(secret) > 0),
+        created_at INTEGER NOT NULL DEFAULT (unixepoch()),
+        updated_at INTEGER NOT NULL DEFAULT (unixepoch())
+    );
     ",
 ];
 

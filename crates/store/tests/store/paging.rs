@@ -113,11 +113,13 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
     let before = keys(&page(&f, "", 0, 100));
     let path = f.path.clone();
     drop(f.store);
-    // Back to schema 1: the columns and index migration 2 added are gone.
+    // Back to schema 1: the columns and index migration 2 added are gone,
+    // and so is every later step's table (3: tsig_keys).
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
-            "DROP INDEX rrsets_order;
+            "DROP TABLE tsig_keys;
+             DROP INDEX rrsets_order;
              ALTER TABLE rrsets DROP COLUMN sort_key;
              ALTER TABLE rrsets DROP COLUMN owner_text;
              PRAGMA user_version = 1;",

@@ -1,0 +1,224 @@
+//! The effective settings of a [`Config`] as `(key path, text)` pairs: what
+//! `GET /api/v1/servers/localhost/config` shows. Every setting the node
+//! acts on is listed with its value after defaults are applied, named by
+//! its key path in the file (`dns.listen`, `zone[0].allow_transfer`).
+//!
+//! Secrets are never listed: a `[[key]]` shows its name and algorithm,
+//! not its secret (nor where a `secret_file` is).
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use crate::{Config, MatchElement, MatchRule, Role, SerialPolicy};
+
+impl Config {
+    /// Every effective setting, in file order, without secrets.
+    pub fn effective_settings(&self) -> Vec<(String, String)> {
+        let mut out = Settings(Vec::new());
+        out.push("version", crate::FORMAT_VERSION.to_string());
+        out.push("node.name", self.node.name.clone());
+        out.push("node.data_dir", self.node.data_dir.display().to_string());
+        let dns = &self.dns;
+        out.push("dns.listen", addresses(&dns.listen));
+        out.push("dns.version", optional(dns.version.as_deref()));
+        out.push("dns.identity", optional(dns.identity.as_deref()));
+        out.push(
+            "dns.nsid",
+            optional(dns.nsid.as_deref().map(String::from_utf8_lossy).as_deref()),
+        );
+        out.push("dns.edns_udp_payload", dns.edns_udp_payload.to_string());
+        out.push("dns.udp_workers", dns.udp_workers.to_string());
+        out.push("dns.tcp_idle_timeout", seconds(dns.tcp_idle_timeout));
+        out.push(
+            "dns.tcp_max_connections",
+            dns.tcp_max_connections.to_string(),
+        );
+        out.push("dns.builtin_zones", dns.builtin_zones.to_string());
+        out.push(
+            "api.listen",
+            self.api
+                .listen
+                .map_or_else(|| "none".to_string(), |a| a.to_string()),
+        );
+        out.push("api.cors_origins", self.api.cors_origins.join(", "));
+        for (i, key) in self.keys.iter().enumerate() {
+            // The name and algorithm only: the secret stays out.
+            out.push(&format!("key[{i}].name"), key.name.to_string());
+            out.push(
+                &format!("key[{i}].algorithm"),
+                key.algorithm.short_name().to_string(),
+            );
+        }
+        for (i, acl) in self.acls.iter().enumerate() {
+            out.push(&format!("acl[{i}].name"), acl.name.clone());
+            out.push(&format!("acl[{i}].addresses"), rules(&acl.rules));
+        }
+        for (i, view) in self.views.iter().enumerate() {
+            let at = format!("view[{i}]");
+            out.push(&format!("{at}.name"), view.name.clone());
+            out.push(&format!("{at}.match_clients"), rules(&view.match_clients));
+            out.push(&format!("{at}.match_keys"), names(&view.match_keys));
+            out.push(&format!("{at}.match_ecs"), view.match_ecs.to_string());
+            out.push(&format!("{at}.ecs_trusted"), rules(&view.ecs_trusted));
+        }
+        for (i, zone) in self.zones.iter().enumerate() {
+            let at = format!("zone[{i}]");
+            out.push(&format!("{at}.name"), zone.name.to_string());
+            out.push(&format!("{at}.view"), optional(zone.view.as_deref()));
+            out.push(
+                &format!("{at}.role"),
+                match zone.role {
+                    Role::Primary => "primary",
+                    Role::Secondary => "secondary",
+                }
+                .to_string(),
+            );
+            out.push(
+                &format!("{at}.file"),
+                zone.file
+                    .as_ref()
+                    .map_or_else(|| "none".to_string(), |f| f.display().to_string()),
+            );
+            out.push(&format!("{at}.notify"), addresses(&zone.notify));
+            out.push(
+                &format!("{at}.notify_key"),
+                optional(zone.notify_key.as_ref().map(ToString::to_string).as_deref()),
+            );
+            out.push(&format!("{at}.notify_ns"), zone.notify_ns.to_string());
+            out.push(&format!("{at}.allow_transfer"), rules(&zone.allow_transfer));
+            out.push(&format!("{at}.allow_update"), rules(&zone.allow_update));
+            if zone.role == Role::Secondary {
+                out.push(&format!("{at}.allow_notify"), rules(&zone.allow_notify));
+                out.push(&format!("{at}.primaries"), addresses(&zone.primaries));
+                out.push(
+                    &format!("{at}.primary_key"),
+                    optional(
+                        zone.primary_key
+                            .as_ref()
+                            .map(ToString::to_string)
+                            .as_deref(),
+                    ),
+                );
+            }
+            out.push(
+                &format!("{at}.serial_policy"),
+                serial_policy(zone.serial_policy),
+            );
+        }
+        let defaults = &self.zone_defaults;
+        out.push("zone_defaults.notify", addresses(&defaults.notify));
+        out.push(
+            "zone_defaults.notify_key",
+            optional(
+                defaults
+                    .notify_key
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .as_deref(),
+            ),
+        );
+        out.push("zone_defaults.notify_ns", defaults.notify_ns.to_string());
+        out.push(
+            "zone_defaults.allow_transfer",
+            rules(&defaults.allow_transfer),
+        );
+        out.push("zone_defaults.allow_update", rules(&defaults.allow_update));
+        out.push(
+            "zone_defaults.serial_policy",
+            serial_policy(defaults.serial_policy),
+        );
+        out.push("zone_defaults.nameservers", names(&defaults.nameservers));
+        let r = &self.replication;
+        out.push("replication.min_refresh", seconds(r.refresh.0));
+        out.push("replication.max_refresh", seconds(r.refresh.1));
+        out.push("replication.min_retry", seconds(r.retry.0));
+        out.push("replication.max_retry", seconds(r.retry.1));
+        out.push("replication.min_expire", seconds(r.expire.0));
+        out.push("replication.max_expire", seconds(r.expire.1));
+        out.push(
+            "replication.journal_max_size",
+            r.journal_max_size.to_string(),
+        );
+        out.push(
+            "replication.journal_max_entries",
+            r.journal_max_entries.to_string(),
+        );
+        out.push(
+            "replication.max_transfers_out",
+            r.max_transfers_out.to_string(),
+        );
+        out.push("replication.transfer_timeout", seconds(r.transfer_timeout));
+        out.push("log.queries", self.log.queries.to_string());
+        out.push("log.query_file", self.log.query_file.display().to_string());
+        out.push("log.max_size", self.log.max_size.to_string());
+        out.push("log.keep", self.log.keep.to_string());
+        out.0
+    }
+}
+
+/// The list being built.
+struct Settings(Vec<(String, String)>);
+
+impl Settings {
+    fn push(&mut self, name: &str, value: String) {
+        self.0.push((name.to_string(), value));
+    }
+}
+
+/// `none` for an unset value, as the file spells "no value" (`version = "none"`).
+fn optional(value: Option<&str>) -> String {
+    value.unwrap_or("none").to_string()
+}
+
+/// Whole seconds.
+fn seconds(duration: Duration) -> String {
+    duration.as_secs().to_string()
+}
+
+/// Addresses, comma-separated.
+fn addresses(list: &[SocketAddr]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Names, comma-separated.
+fn names(list: &[wire::Name]) -> String {
+    list.iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A match list in the order its elements are tried, as the file spells them.
+fn rules(list: &[MatchRule]) -> String {
+    list.iter()
+        .map(|rule| {
+            let element = match &rule.element {
+                MatchElement::Prefix(prefix) => prefix.to_string(),
+                MatchElement::Key(name) => format!("key {name}"),
+                MatchElement::Acl(name) => name.clone(),
+                MatchElement::Any => "any".to_string(),
+                MatchElement::None => "none".to_string(),
+            };
+            if rule.negated {
+                format!("!{element}")
+            } else {
+                element
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A serial policy as the file spells it.
+fn serial_policy(policy: SerialPolicy) -> String {
+    match policy {
+        SerialPolicy::Keep => "keep",
+        SerialPolicy::Auto => "auto",
+        SerialPolicy::Increment => "increment",
+        SerialPolicy::Date => "date",
+    }
+    .to_string()
+}
