@@ -129,6 +129,37 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE rrsets ADD COLUMN owner_text TEXT;
     CREATE INDEX rrsets_order ON rrsets (zone_id, ifnull(view_id, 0), sort_key, rtype);
     ",
+    // 3: the PowerDNS zone settings clients send and read back (`account`,
+    // `soa_edit_api`, `soa_edit`, `catalog`, `masters`, the TSIG key ids,
+    // `api_rectify`, `presigned`), and the `epoch` serial policy
+    // (`soa_edit_api: EPOCH`). SQLite cannot widen a CHECK constraint in
+    // place, so the zones table is rebuilt as SQLite's ALTER TABLE guide
+    // says (foreign keys are off during migrations, see `migrate`, so
+    // dropping the old table cascades nowhere). Lists are stored one item
+    // per line: items are addresses and names, which hold no line breaks.
+    "
+    CREATE TABLE zones_new (
+        id                  INTEGER PRIMARY KEY,
+        name                BLOB NOT NULL UNIQUE,
+        kind                TEXT NOT NULL CHECK (kind IN ('Native', 'Master', 'Slave')),
+        serial_policy       TEXT NOT NULL CHECK (serial_policy IN ('increment', 'date', 'epoch')),
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        account             TEXT NOT NULL DEFAULT '',
+        soa_edit_api        TEXT NOT NULL DEFAULT '',
+        soa_edit            TEXT NOT NULL DEFAULT '',
+        catalog             TEXT NOT NULL DEFAULT '',
+        masters             TEXT NOT NULL DEFAULT '',
+        master_tsig_key_ids TEXT NOT NULL DEFAULT '',
+        slave_tsig_key_ids  TEXT NOT NULL DEFAULT '',
+        api_rectify         INTEGER NOT NULL DEFAULT 0 CHECK (api_rectify IN (0, 1)),
+        presigned           INTEGER NOT NULL DEFAULT 0 CHECK (presigned IN (0, 1))
+    );
+    INSERT INTO zones_new (id, name, kind, serial_policy, created_at, updated_at)
+        SELECT id, name, kind, serial_policy, created_at, updated_at FROM zones;
+    DROP TABLE zones;
+    ALTER TABLE zones_new RENAME TO zones;
+    ",
 ];
 
 /// Opens the read-write connection, creating the file, and brings the
@@ -181,8 +212,21 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Applies the missing migration steps in one transaction.
+/// Applies the missing migration steps in one transaction, with foreign
+/// key enforcement off while they run: a step may rebuild a table others
+/// refer to (SQLite's own procedure for changes ALTER TABLE cannot make),
+/// and dropping the old copy must not cascade to its children. The
+/// references are checked before the commit instead.
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    connection.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = migrate_steps(connection);
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    result
+}
+
+/// The steps of [`migrate`], in one transaction.
+fn migrate_steps(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len();
@@ -200,6 +244,16 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         fill_owner_keys(&transaction)?;
     }
     if applied < known {
+        let dangling: i64 = transaction.query_row(
+            "SELECT count(*) FROM pragma_foreign_key_check",
+            [],
+            |row| row.get(0),
+        )?;
+        if dangling > 0 {
+            return Err(StoreError::corrupt(format!(
+                "{dangling} rows refer to rows that do not exist after the schema migration"
+            )));
+        }
         transaction.pragma_update(None, "user_version", known as i64)?;
     }
     transaction.commit()?;
