@@ -545,7 +545,7 @@ fn ds_dnskey_and_ns_beside_dname_are_placed_as_dnssec_and_rfc_6672_say() {
         "mx",
         Rtype::MX,
         Reason::TargetNotHostName {
-            content: "10 mail\\@mx.example.com.".to_string(),
+            content: "10 mail@mx.example.com.".to_string(),
         },
     );
 }
