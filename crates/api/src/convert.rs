@@ -511,7 +511,7 @@ pub fn apply_settings(
     }
     let mut policy = None;
     if let Some(text) = request.soa_edit_api {
-        let Some((canonical, chosen)) = SOA_EDIT_API
+        let Some((_, chosen)) = SOA_EDIT_API
             .iter()
             .find(|(known, _)| known.eq_ignore_ascii_case(text))
         else {
@@ -520,17 +520,19 @@ pub fn apply_settings(
                  SOA-EDIT, SOA-EDIT-INCREASE, OFF, or empty)"
             ));
         };
-        settings.soa_edit_api = canonical.to_string();
+        // Kept as sent (octoDNS sends `default`), so that a client reading
+        // it back sees no difference.
+        settings.soa_edit_api = text.to_string();
         policy = *chosen;
     }
     if let Some(text) = request.soa_edit {
-        let Some(canonical) = SOA_EDIT.iter().find(|k| k.eq_ignore_ascii_case(text)) else {
+        if !SOA_EDIT.iter().any(|k| k.eq_ignore_ascii_case(text)) {
             return refuse(format!(
                 "soa_edit: '{text}' is not a SOA-EDIT kind (INCREMENT-WEEKS, INCEPTION-EPOCH, \
                  INCEPTION-INCREMENT, EPOCH, NONE, or empty)"
             ));
-        };
-        settings.soa_edit = canonical.to_string();
+        }
+        settings.soa_edit = text.to_string();
     }
     if let Some(account) = request.account {
         if account.chars().any(char::is_control) {
