@@ -1063,6 +1063,48 @@ mod tests {
     }
 
     #[test]
+    fn zone_text_becomes_rrsets_with_their_lines() {
+        let apex = name("t.test.");
+        let text = "$TTL 60\n@ SOA ns h 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\nns 30 A 192.0.2.2\n";
+        let (rrsets, lines) = zone_text_rrsets(&apex, text).unwrap();
+        assert_eq!(rrsets.len(), 3);
+        let a = rrsets.iter().find(|r| r.rtype == Rtype::A).unwrap();
+        assert_eq!((a.ttl, a.records.len()), (30, 2), "one TTL per set, the smallest");
+        assert_eq!(
+            lines.prefix(&name("NS.t.test."), Rtype::A).as_deref(),
+            Some("zone: line 4: ")
+        );
+        let error = zone_text_rrsets(&apex, "$TTL 60\nwww.other. A 192.0.2.1\n").unwrap_err();
+        assert_eq!(error.status(), 422);
+        assert!(error.message().starts_with("zone: line 2:"), "{error}");
+    }
+
+    #[test]
+    fn settings_soa_edit_api_chooses_the_serial_policy_and_unknowns_are_refused() {
+        let mut settings = ZoneSettings::default();
+        for (text, policy) in [
+            ("DEFAULT", Some(SerialPolicy::Date)),
+            ("increase", Some(SerialPolicy::Increment)),
+            ("EPOCH", Some(SerialPolicy::Epoch)),
+            ("OFF", None),
+            ("", None),
+        ] {
+            let request = SettingsRequest {
+                soa_edit_api: Some(text),
+                ..SettingsRequest::default()
+            };
+            assert_eq!(apply_settings(&request, &mut settings).unwrap(), policy);
+            assert_eq!(settings.soa_edit_api, text, "kept as sent");
+        }
+        let request = SettingsRequest {
+            masters: Some(&["192.0.2.1:53".to_string(), "nope".to_string()]),
+            ..SettingsRequest::default()
+        };
+        let error = apply_settings(&request, &mut settings).unwrap_err();
+        assert!(error.message().starts_with("masters[1]"), "{error}");
+    }
+
+    #[test]
     fn replacing_everything_deletes_what_is_not_given_and_needs_the_soa() {
         let apex = name("z.test.");
         let stored = |owner: &str, rtype| StoredRrset {

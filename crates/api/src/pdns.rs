@@ -234,7 +234,7 @@ pub struct ZonePatch {
 }
 
 /// `POST …/zones`: a new zone.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct ZoneCreate {
     /// The apex; must be absolute (end with a dot).
     #[schema(example = "example.com.")]
