@@ -291,3 +291,69 @@ fn fill_owner_keys(connection: &Connection) -> Result<(), StoreError> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at schema version 2 with one zone, an RRset, a record, a
+    /// comment and a journal entry; migrating it must keep every row (the
+    /// zones table is rebuilt in step 3, and a cascade from dropping the
+    /// old one would take the zone's data with it).
+    #[test]
+    fn step_3_rebuilds_zones_and_keeps_every_row_that_refers_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        let mut old = Connection::open(&path).unwrap();
+        configure(&old).unwrap();
+        let transaction = old.transaction().unwrap();
+        for step in &MIGRATIONS[..2] {
+            transaction.execute_batch(step).unwrap();
+        }
+        transaction
+            .execute_batch(
+                "INSERT INTO zones (id, name, kind, serial_policy, created_at, updated_at)
+                     VALUES (7, x'0474657374', 'Master', 'date', 1, 2);
+                 INSERT INTO rrsets (id, zone_id, owner, rtype, ttl) VALUES (1, 7, x'0474657374', 1, 60);
+                 INSERT INTO records (rrset_id, rdata, content) VALUES (1, x'c0000201', '192.0.2.1');
+                 INSERT INTO comments (zone_id, owner, rtype, content, account, modified_at)
+                     VALUES (7, x'0474657374', 1, 'hi', 'me', 3);
+                 INSERT INTO journal (zone_id, serial_from, serial_to, author, source, changed_at,
+                                      removed_count, added_count, removed, added)
+                     VALUES (7, 0, 1, 'a', 'api', 4, 0, 0, x'', x'');
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        transaction.commit().unwrap();
+        drop(old);
+
+        let connection = open_writer(&path).unwrap();
+        let count = |table: &str| -> i64 {
+            connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        for table in ["zones", "rrsets", "records", "comments", "journal"] {
+            assert_eq!(count(table), 1, "{table} kept its row");
+        }
+        let (policy, account, rectify): (String, String, bool) = connection
+            .query_row(
+                "SELECT serial_policy, account, api_rectify FROM zones WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((policy.as_str(), account.as_str(), rectify), ("date", "", false));
+        let enforced: bool = connection
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(enforced, "foreign keys are on again after the migration");
+        // The references still cascade to the rebuilt table.
+        connection.execute("DELETE FROM zones WHERE id = 7", []).unwrap();
+        assert_eq!(count("rrsets"), 0);
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+}
