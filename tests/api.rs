@@ -1142,15 +1142,27 @@ fn post_with_zone_text_creates_those_records_or_names_the_line() {
     let zones_before = zone_count(&node);
     let head = "$ORIGIN bad.test.\n$TTL 300\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n";
     let cases = [
-        (format!("{head}www.elsewhere.example. A 192.0.2.1\n"), "zone: line 5"),
-        (format!("{head}www.elsewhere.example. A 192.0.2.1\n"), "out of zone"),
+        (
+            format!("{head}www.elsewhere.example. A 192.0.2.1\n"),
+            "zone: line 5",
+        ),
+        (
+            format!("{head}www.elsewhere.example. A 192.0.2.1\n"),
+            "out of zone",
+        ),
         (format!("{head}@ CNAME other.example.\n"), "zone: line 5"),
         (format!("{head}@ CNAME other.example.\n"), "CNAME"),
         (format!("{head}www A 999.1.1.1\n"), "zone: line 5"),
-        (format!("{head}www A 192.0.2.1\nwww BOGUSTYPE x\n"), "zone: line 6"),
+        (
+            format!("{head}www A 192.0.2.1\nwww BOGUSTYPE x\n"),
+            "zone: line 6",
+        ),
         (format!("{head}$INCLUDE /etc/passwd\n"), "zone: line 5"),
         // A rule the store checks still names the line of the RRset.
-        (format!("{head}\nmx MX 10 mail@mx.bad.test.\n"), "zone: line 6"),
+        (
+            format!("{head}\nmx MX 10 mail@mx.bad.test.\n"),
+            "zone: line 6",
+        ),
         (format!("{head}\nmx MX 10 mail@mx.bad.test.\n"), "host name"),
     ];
     for (text, needle) in &cases {
@@ -1209,7 +1221,10 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
     assert_eq!(zone["nsec3param"], "");
     assert_eq!(zone["dnssec"], false);
     let epoch = zone["serial"].as_u64().unwrap();
-    assert!(epoch > 1_700_000_000, "EPOCH: the serial is the time, {epoch}");
+    assert!(
+        epoch > 1_700_000_000,
+        "EPOCH: the serial is the time, {epoch}"
+    );
     let listed = node.get_json(&format!("{ZONES}?zone=set.test."));
     assert_eq!(listed[0]["account"], "customer-42");
     assert_eq!(listed[0]["soa_edit_api"], "EPOCH");
@@ -1247,7 +1262,11 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
     assert_eq!((old, next), (new, new + 1));
     // DEFAULT is YYYYMMDDnn, which stays put here as the serial is already
     // far ahead of today's: it only counts up.
-    let put = node.send("PUT", &path, &json!({"soa_edit_api": "default", "kind": "Native"}));
+    let put = node.send(
+        "PUT",
+        &path,
+        &json!({"soa_edit_api": "default", "kind": "Native"}),
+    );
     assert_eq!(put.status, 204, "{}", put.text());
     let zone = node.get_json(&path);
     assert_eq!(zone["serial_policy"], "date");
@@ -1262,8 +1281,14 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
         (json!({"nsec3narrow": true}), "nsec3narrow"),
         (json!({"soa_edit_api": "SOMETIMES"}), "soa_edit_api"),
         (json!({"soa_edit": "WEEKLY"}), "soa_edit"),
-        (json!({"masters": ["192.0.2.1", "primary.example."]}), "masters[1]"),
-        (json!({"master_tsig_key_ids": ["a..b"]}), "master_tsig_key_ids[0]"),
+        (
+            json!({"masters": ["192.0.2.1", "primary.example."]}),
+            "masters[1]",
+        ),
+        (
+            json!({"master_tsig_key_ids": ["a..b"]}),
+            "master_tsig_key_ids[0]",
+        ),
         (json!({"slave_tsig_key_ids": [""]}), "slave_tsig_key_ids[0]"),
         (json!({"catalog": "a..b."}), "catalog"),
         (json!({"kind": "Slave"}), "kind"),
@@ -1278,18 +1303,29 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
         ),
     ];
     for (body, needle) in &cases {
-        refused(node.send("PUT", &path, body), 422, needle, &body.to_string());
+        refused(
+            node.send("PUT", &path, body),
+            422,
+            needle,
+            &body.to_string(),
+        );
     }
     assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
 
     // POST refusals create nothing; `serial` makes the SOA's serial.
     let zones_before = zone_count(&node);
     for (extra, needle) in &cases[..9] {
-        let mut body = json!({"name": "no.test.", "kind": "Native", "nameservers": ["ns1.no.test."]});
+        let mut body =
+            json!({"name": "no.test.", "kind": "Native", "nameservers": ["ns1.no.test."]});
         body.as_object_mut()
             .unwrap()
             .extend(extra.as_object().unwrap().clone());
-        refused(node.send("POST", ZONES, &body), 422, needle, &body.to_string());
+        refused(
+            node.send("POST", ZONES, &body),
+            422,
+            needle,
+            &body.to_string(),
+        );
     }
     assert_eq!(zone_count(&node), zones_before);
     let response = node.send(
@@ -1300,7 +1336,10 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
     );
     assert_eq!(response.status, 201, "{}", response.text());
     assert_eq!(response.json()["serial"], 2024010203u64);
-    assert_eq!(ask(node.dns, "serial.test.", Rtype::SOA).rcode, Rcode::NOERROR);
+    assert_eq!(
+        ask(node.dns, "serial.test.", Rtype::SOA).rcode,
+        Rcode::NOERROR
+    );
 }
 
 #[test]
@@ -1332,27 +1371,61 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
     };
     let key = "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
     let cases = [
-        (set("rules.test.", "MX", "10 mail@mx.rules.test."), "not a host name"),
-        (set("_sip._udp.rules.test.", "SRV", "0 5 5060 sip@x.rules.test."), "not a host name"),
-        (set("sub.rules.test.", "NS", "ns@sub.rules.test."), "not a host name"),
-        (set("alias.rules.test.", "CNAME", "who@rules.test."), "not a host name"),
-        (set("1.rules.test.", "PTR", "host\\032name.rules.test."), "not a host name"),
         (
-            set("rules.test.", "DS", "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118"),
+            set("rules.test.", "MX", "10 mail@mx.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("_sip._udp.rules.test.", "SRV", "0 5 5060 sip@x.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("sub.rules.test.", "NS", "ns@sub.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("alias.rules.test.", "CNAME", "who@rules.test."),
+            "not a host name",
+        ),
+        (
+            set("1.rules.test.", "PTR", "host\\032name.rules.test."),
+            "not a host name",
+        ),
+        (
+            set(
+                "rules.test.",
+                "DS",
+                "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118",
+            ),
             "DS record cannot be at the zone apex",
         ),
-        (set("www.rules.test.", "DNSKEY", key), "DNSKEY record belongs only at the zone apex"),
-        (set("child.rules.test.", "DNAME", "example.org."), "RFC 6672"),
+        (
+            set("www.rules.test.", "DNSKEY", key),
+            "DNSKEY record belongs only at the zone apex",
+        ),
+        (
+            set("child.rules.test.", "DNAME", "example.org."),
+            "RFC 6672",
+        ),
         (set("dn.rules.test.", "NS", "ns.example.net."), "RFC 6672"),
     ];
     for (rrsets, needle) in &cases {
-        refused(patch(&node, "rules.test.", rrsets.clone()), 422, needle, &rrsets.to_string());
+        refused(
+            patch(&node, "rules.test.", rrsets.clone()),
+            422,
+            needle,
+            &rrsets.to_string(),
+        );
     }
     assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
     assert_eq!(node.get(&format!("{path}/history")).text(), history);
     // What the rules allow: targets with service labels, the root as a
     // null MX (RFC 7505), keys at the apex.
-    patch_ok(&node, "rules.test.", set("dkim.rules.test.", "CNAME", "s1._domainkey.example.net."));
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("dkim.rules.test.", "CNAME", "s1._domainkey.example.net."),
+    );
     patch_ok(&node, "rules.test.", set("null.rules.test.", "MX", "0 ."));
     patch_ok(&node, "rules.test.", set("rules.test.", "DNSKEY", key));
 
@@ -1364,13 +1437,21 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
         "malformed JSON",
     );
     refused(
-        node.send("POST", ZONES, &json!({"name": "rules.test.", "kind": "Native", "nameservers": ["ns1.rules.test."]})),
+        node.send(
+            "POST",
+            ZONES,
+            &json!({"name": "rules.test.", "kind": "Native", "nameservers": ["ns1.rules.test."]}),
+        ),
         409,
         "already exists",
         "an existing zone",
     );
     for method in ["GET", "PUT", "PATCH", "DELETE"] {
-        let response = node.send(method, &format!("{ZONES}/nowhere.test."), &json!({"rrsets": []}));
+        let response = node.send(
+            method,
+            &format!("{ZONES}/nowhere.test."),
+            &json!({"rrsets": []}),
+        );
         refused(response, 404, "nowhere.test.", method);
     }
     refused(
@@ -1380,8 +1461,18 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
         "no name",
     );
     // PowerDNS endpoints hadns does not have (docs/api.md says why).
-    for (method, tail) in [("PUT", "rectify"), ("GET", "metadata"), ("GET", "cryptokeys")] {
-        let response = node.request(method, &format!("{path}/{tail}"), Some(&node.token), &[], None);
+    for (method, tail) in [
+        ("PUT", "rectify"),
+        ("GET", "metadata"),
+        ("GET", "cryptokeys"),
+    ] {
+        let response = node.request(
+            method,
+            &format!("{path}/{tail}"),
+            Some(&node.token),
+            &[],
+            None,
+        );
         refused(response, 404, tail, tail);
     }
 }
@@ -1406,13 +1497,19 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
                 "records": [{"content": soa, "disabled": disabled}]}])
     };
     patch_ok(&node, "off.test.", soa_set(true));
-    assert_eq!(ask(node.dns, "www.off.test.", Rtype::A).rcode, Rcode::REFUSED);
+    assert_eq!(
+        ask(node.dns, "www.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
     assert_eq!(ask(node.dns, "off.test.", Rtype::SOA).rcode, Rcode::REFUSED);
     // Kept: listed, readable, with its data and the disabled SOA.
     let listed = node.get_json(&format!("{ZONES}?zone=off.test."));
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let zone = node.get_json(&path);
-    assert_eq!(rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["disabled"], true);
+    assert_eq!(
+        rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["disabled"],
+        true
+    );
     assert!(rrset(&zone, "www.off.test.", "A").is_some());
     // Changes while it is out of service are kept, and served once it is back.
     patch_ok(
@@ -1421,12 +1518,18 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
         json!([{"name": "new.off.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
                 "records": [{"content": "192.0.2.2"}]}]),
     );
-    assert_eq!(ask(node.dns, "new.off.test.", Rtype::A).rcode, Rcode::REFUSED);
+    assert_eq!(
+        ask(node.dns, "new.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
     // A restart keeps it out of service (and starts, with the zone kept).
     let dns = node.dns;
     drop(node);
     let node = Node::start_on(root.path(), "off", dns, "");
-    assert_eq!(ask(node.dns, "www.off.test.", Rtype::A).rcode, Rcode::REFUSED);
+    assert_eq!(
+        ask(node.dns, "www.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
     assert_eq!(node.get(&path).status, 200);
     patch_ok(&node, "off.test.", soa_set(false));
     assert_eq!(

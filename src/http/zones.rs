@@ -29,7 +29,7 @@ use crate::manage::{Elsewhere, ManageError};
 /// Where a zone the API was asked about comes from.
 pub(crate) enum Found {
     /// Kept in the store: readable and writable.
-    Store(ZoneInfo),
+    Store(Box<ZoneInfo>),
     /// Served from a zone file: read-only here.
     File(PathBuf),
     /// A secondary zone: read-only here.
@@ -66,7 +66,7 @@ pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure
     let store = Arc::clone(state.manager.store());
     let name = zone.clone();
     match blocking(move || Ok(store.zone(&name)?)).await? {
-        Some(info) => Ok(Found::Store(info)),
+        Some(info) => Ok(Found::Store(Box::new(info))),
         None => Err(ApiError::no_such_zone(zone).into()),
     }
 }
@@ -274,7 +274,7 @@ pub(crate) async fn list_zones(
     let stored = blocking(move || Ok(store.zones()?)).await?;
     let mut found: Vec<(Name, Found)> = stored
         .into_iter()
-        .map(|info| (info.name.clone(), Found::Store(info)))
+        .map(|info| (info.name.clone(), Found::Store(Box::new(info))))
         .collect();
     for (name, elsewhere) in state.manager.elsewhere() {
         let entry = match elsewhere {

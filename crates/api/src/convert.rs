@@ -543,9 +543,7 @@ pub fn apply_settings(
     if let Some(catalog) = request.catalog {
         if !catalog.is_empty() {
             Name::from_text(catalog, Some(&Name::root())).map_err(|e| {
-                ApiError::Unprocessable(format!(
-                    "catalog: '{catalog}' is not a zone name: {e}"
-                ))
+                ApiError::Unprocessable(format!("catalog: '{catalog}' is not a zone name: {e}"))
             })?;
         }
         settings.catalog = catalog.to_string();
@@ -583,9 +581,7 @@ pub fn apply_settings(
                 && !id.chars().any(char::is_control)
                 && Name::from_text(id, Some(&Name::root())).is_ok();
             if !valid {
-                return refuse(format!(
-                    "{field}[{index}]: '{id}' is not a TSIG key name"
-                ));
+                return refuse(format!("{field}[{index}]: '{id}' is not a TSIG key name"));
             }
         }
         *target = ids.to_vec();
@@ -1069,7 +1065,11 @@ mod tests {
         let (rrsets, lines) = zone_text_rrsets(&apex, text).unwrap();
         assert_eq!(rrsets.len(), 3);
         let a = rrsets.iter().find(|r| r.rtype == Rtype::A).unwrap();
-        assert_eq!((a.ttl, a.records.len()), (30, 2), "one TTL per set, the smallest");
+        assert_eq!(
+            (a.ttl, a.records.len()),
+            (30, 2),
+            "one TTL per set, the smallest"
+        );
         assert_eq!(
             lines.prefix(&name("NS.t.test."), Rtype::A).as_deref(),
             Some("zone: line 4: ")

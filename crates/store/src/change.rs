@@ -538,7 +538,10 @@ mod tests {
             disabled: false,
         };
         let error = stored_record(&name("example"), Rtype::MX, &input).unwrap_err();
-        assert!(matches!(error.reason, ValidationReason::TargetNotHostName { .. }));
+        assert!(matches!(
+            error.reason,
+            ValidationReason::TargetNotHostName { .. }
+        ));
     }
 
     #[test]

@@ -331,9 +331,9 @@ fn validation_message(name: &Name, rtype: Rtype, reason: &ValidationReason) -> S
         R::DsAtApex => format!(
             "a DS record cannot be at the zone apex {name}: DS belongs to the parent zone (RFC 4035 §2.4)"
         ),
-        R::DnskeyNotAtApex { apex } => format!(
-            "a DNSKEY record belongs only at the zone apex {apex} (RFC 4035 §2.1)"
-        ),
+        R::DnskeyNotAtApex { apex } => {
+            format!("a DNSKEY record belongs only at the zone apex {apex} (RFC 4035 §2.1)")
+        }
         R::NsAndDname { other } => format!(
             "{rtype} cannot coexist with {other} at {name}: NS and DNAME may share only the apex (RFC 6672 §2.3)"
         ),

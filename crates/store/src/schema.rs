@@ -244,11 +244,10 @@ fn migrate_steps(connection: &mut Connection) -> Result<(), StoreError> {
         fill_owner_keys(&transaction)?;
     }
     if applied < known {
-        let dangling: i64 = transaction.query_row(
-            "SELECT count(*) FROM pragma_foreign_key_check",
-            [],
-            |row| row.get(0),
-        )?;
+        let dangling: i64 =
+            transaction.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })?;
         if dangling > 0 {
             return Err(StoreError::corrupt(format!(
                 "{dangling} rows refer to rows that do not exist after the schema migration"
@@ -343,13 +342,18 @@ mod tests {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
             )
             .unwrap();
-        assert_eq!((policy.as_str(), account.as_str(), rectify), ("date", "", false));
+        assert_eq!(
+            (policy.as_str(), account.as_str(), rectify),
+            ("date", "", false)
+        );
         let enforced: bool = connection
             .pragma_query_value(None, "foreign_keys", |r| r.get(0))
             .unwrap();
         assert!(enforced, "foreign keys are on again after the migration");
         // The references still cascade to the rebuilt table.
-        connection.execute("DELETE FROM zones WHERE id = 7", []).unwrap();
+        connection
+            .execute("DELETE FROM zones WHERE id = 7", [])
+            .unwrap();
         assert_eq!(count("rrsets"), 0);
         let version: i64 = connection
             .pragma_query_value(None, "user_version", |r| r.get(0))

@@ -84,7 +84,10 @@ mod tests {
     fn epoch_serials_are_the_time_and_never_go_back() {
         let now = LEAP_DAY_NOON;
         assert_eq!(initial(SerialPolicy::Epoch, now), Serial(now as u32));
-        assert_eq!(next(SerialPolicy::Epoch, Serial(1), now), Serial(now as u32));
+        assert_eq!(
+            next(SerialPolicy::Epoch, Serial(1), now),
+            Serial(now as u32)
+        );
         // A second change in the same second, or a serial ahead of the clock.
         let at_now = Serial(now as u32);
         assert_eq!(next(SerialPolicy::Epoch, at_now, now), at_now + 1);

@@ -1579,7 +1579,11 @@ fn zone_row((id, name, kind, policy, updated_at): RawZoneRow) -> Result<ZoneRow,
 }
 
 /// Writes a zone's PowerDNS settings.
-fn write_settings(tx: &Connection, zone_id: i64, settings: &ZoneSettings) -> Result<(), StoreError> {
+fn write_settings(
+    tx: &Connection,
+    zone_id: i64,
+    settings: &ZoneSettings,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE zones SET account = ?1, soa_edit_api = ?2, soa_edit = ?3, catalog = ?4,
              masters = ?5, master_tsig_key_ids = ?6, slave_tsig_key_ids = ?7,

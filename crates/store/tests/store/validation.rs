@@ -258,7 +258,11 @@ fn a_disabled_soa_keeps_the_zone_without_serving_it() {
         records: vec![record],
     };
     let applied = f
-        .apply(vec![change("@", Rtype::SOA, soa(disabled(Rtype::SOA, &example_soa(1))))])
+        .apply(vec![change(
+            "@",
+            Rtype::SOA,
+            soa(disabled(Rtype::SOA, &example_soa(1))),
+        )])
         .expect("disabling the SOA is a change like any other");
     // Only the flag moved: no serial bump, no journal entry.
     assert_eq!((applied.from, applied.to), (Serial(1), Serial(1)));
@@ -271,8 +275,12 @@ fn a_disabled_soa_keeps_the_zone_without_serving_it() {
         .unwrap();
     assert_eq!(applied.to, Serial(2));
     assert_eq!(f.store.soa_disabled(&zone).unwrap(), Some(true));
-    f.apply(vec![change("@", Rtype::SOA, soa(input(Rtype::SOA, &example_soa(2))))])
-        .unwrap();
+    f.apply(vec![change(
+        "@",
+        Rtype::SOA,
+        soa(input(Rtype::SOA, &example_soa(2))),
+    )])
+    .unwrap();
     assert_eq!(f.store.soa_disabled(&zone).unwrap(), Some(false));
     assert_eq!(f.serial(), Serial(2));
 }
@@ -517,8 +525,13 @@ fn ds_dnskey_and_ns_beside_dname_are_placed_as_dnssec_and_rfc_6672_say() {
         Rtype::DS,
         Reason::DsAtApex,
     );
-    f.apply(vec![replace("child", Rtype::NS, 300, &["ns.child.example.com."])])
-        .unwrap();
+    f.apply(vec![replace(
+        "child",
+        Rtype::NS,
+        300,
+        &["ns.child.example.com."],
+    )])
+    .unwrap();
     f.apply(vec![replace("child", Rtype::DS, 300, &[ds])])
         .expect("DS at a delegation is the parent's data");
     let key = "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
@@ -533,13 +546,23 @@ fn ds_dnskey_and_ns_beside_dname_are_placed_as_dnssec_and_rfc_6672_say() {
     f.apply(vec![replace("@", Rtype::DNSKEY, 300, &[key])])
         .expect("DNSKEY at the apex");
     f.assert_refused(
-        vec![replace("child", Rtype::DNAME, 300, &["elsewhere.example.net."])],
+        vec![replace(
+            "child",
+            Rtype::DNAME,
+            300,
+            &["elsewhere.example.net."],
+        )],
         "child",
         Rtype::DNAME,
         Reason::NsAndDname { other: Rtype::NS },
     );
-    f.apply(vec![replace("@", Rtype::DNAME, 300, &["elsewhere.example.net."])])
-        .expect("NS and DNAME may share the apex");
+    f.apply(vec![replace(
+        "@",
+        Rtype::DNAME,
+        300,
+        &["elsewhere.example.net."],
+    )])
+    .expect("NS and DNAME may share the apex");
     f.assert_refused(
         vec![replace("mx", Rtype::MX, 300, &["10 mail@mx.example.com."])],
         "mx",
