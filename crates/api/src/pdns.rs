@@ -2,9 +2,9 @@
 //! (names, `type` discriminators, trailing dots), as clients written for
 //! PowerDNS read and send them.
 //!
-//! Requests ignore fields they do not know, as PowerDNS does: octoDNS sends
-//! `serial` and `soa_edit_api` with a new zone, external-dns sends
-//! `changetype` inside zone creation. Responses carry the fields PowerDNS
+//! Requests ignore fields PowerDNS does not define either, as PowerDNS
+//! does; external-dns sends `changetype` inside zone creation, where it
+//! means nothing but `DELETE`. Responses carry the fields PowerDNS
 //! 4.9 sends for the same object, with fixed values where hadns has no
 //! such notion (`dnssec: false`, `nsec3param: ""`). Every zone field
 //! PowerDNS defines is honoured, stored and returned, or refused with a
