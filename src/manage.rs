@@ -258,6 +258,10 @@ impl Manager {
                 ));
                 continue;
             }
+            if info.soa_disabled {
+                tracing::info!(zone = %info.name, "store zone not served: its SOA record is disabled");
+                continue;
+            }
             if let Err(e) = self.serve_everywhere(&info.name) {
                 failures.push(e);
             }
@@ -500,7 +504,7 @@ impl Manager {
         let zone = zone.clone();
         blocking(move || {
             let applied = write(&this.store, &zone)?;
-            this.publish_for(view.as_deref(), &applied);
+            this.publish_committed(view.as_deref(), &applied);
             Ok(applied)
         })
         .await
@@ -518,6 +522,11 @@ impl Manager {
         blocking(move || {
             let apex = new.name.to_lowercase();
             let applied = this.store.create_zone(new, &meta)?;
+            // A zone created with its SOA disabled is kept, not served.
+            if this.store.soa_disabled(&apex)? == Some(true) {
+                tracing::info!(zone = %apex, "zone created with its SOA record disabled: kept in the store, not served");
+                return Ok(applied);
+            }
             if let Err(e) = this.serve_everywhere(&apex) {
                 // Refused after all: take it out of the store again, so
                 // the store is as it was before the request.
@@ -554,7 +563,7 @@ impl Manager {
                 .store
                 .import(&apex, records, store::ZoneKind::Master, &meta)?;
             if existed {
-                this.publish(&applied);
+                this.publish_committed(None, &applied);
             } else if let Err(e) = this.serve_everywhere(&apex) {
                 tracing::error!(zone = %apex, "zone imported into the store but not served: {e}");
                 return Err(ManageError::Internal(format!(
@@ -603,6 +612,14 @@ impl Manager {
                 }
                 return Err(WriteError::NoSuchZone(zone.clone()).into());
             };
+            if info.soa_disabled {
+                for lane in &this.lanes {
+                    lane.replicator.remove_zone(&zone);
+                }
+                return Ok(format!(
+                    "zone {zone} has its SOA record disabled; kept in the store, not served"
+                ));
+            }
             let Some(current) = this.replicator().current(&zone) else {
                 this.serve_everywhere(&zone)
                     .map_err(ManageError::Internal)?;
@@ -684,7 +701,7 @@ impl Manager {
                 None => this.store.apply(&apex, &changes, &meta)?,
                 Some(name) => this.store.apply_in_view(&apex, name, &changes, &meta)?,
             };
-            this.publish_for(view.as_deref(), &applied);
+            this.publish_committed(view.as_deref(), &applied);
             Ok(applied)
         })
         .await;
@@ -703,6 +720,47 @@ impl Manager {
                 tracing::error!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update failed: {e}");
                 Rcode::SERVFAIL
             }
+        }
+    }
+
+    /// After a commit: publishes it ([`Manager::publish_for`]), unless the
+    /// zone's SOA record is now disabled, which takes the zone out of
+    /// service in every lane, as PowerDNS does: it stays in the store and
+    /// in listings, its IXFR journal and copy stay on disk, and queries for
+    /// it are REFUSED like those for any zone not served here. A zone
+    /// whose SOA is enabled again is served again from the store (its
+    /// lanes' journals caught up with what changed meanwhile). One indexed
+    /// read of the apex SOA per write. Runs under the write lock.
+    fn publish_committed(&self, view: Option<&str>, applied: &Applied) {
+        let apex = applied.zone.to_lowercase();
+        let disabled = match self.store.soa_disabled(&apex) {
+            Ok(disabled) => disabled.unwrap_or(false),
+            Err(e) => {
+                tracing::error!(zone = %apex, error = %e, "change committed but the zone's SOA cannot be read; publishing it");
+                false
+            }
+        };
+        let served = self
+            .lanes
+            .iter()
+            .any(|lane| lane.replicator.current(&apex).is_some());
+        match (disabled, served) {
+            (true, true) => {
+                for lane in &self.lanes {
+                    lane.replicator.remove_zone(&apex);
+                }
+                tracing::info!(zone = %apex, "SOA record disabled: zone kept in the store, no longer served");
+            }
+            (true, false) => {}
+            (false, false) => match self.serve_everywhere(&apex) {
+                Ok(()) => {
+                    tracing::info!(zone = %apex, "SOA record enabled: zone served again")
+                }
+                Err(e) => {
+                    tracing::error!(zone = %apex, error = %e, "change committed but the zone cannot be served")
+                }
+            },
+            (false, true) => self.publish_for(view, applied),
         }
     }
 

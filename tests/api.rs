@@ -29,7 +29,8 @@ fn create_zone(node: &Node, zone: &str, rrsets: Value) -> Value {
             "kind": "Native",
             "nameservers": [format!("ns1.{zone}")],
             "masters": [],
-            "soa_edit_api": "DEFAULT",
+            // INCREASE: serials 1, 2, 3… (DEFAULT would be YYYYMMDDnn).
+            "soa_edit_api": "INCREASE",
             "rrsets": rrsets,
         }),
     );
@@ -687,10 +688,10 @@ fn put_replaces_whole_content_and_refuses_what_hadns_cannot_do() {
     let settings = node.send(
         "PUT",
         &path,
-        &json!({"kind": "Native", "soa_edit_api": "DEFAULT", "masters": []}),
+        &json!({"kind": "Native", "soa_edit_api": "INCREASE", "masters": []}),
     );
     assert_eq!(settings.status, 204, "{}", settings.text());
-    let kind = node.send("PUT", &path, &json!({"kind": "Master"}));
+    let kind = node.send("PUT", &path, &json!({"kind": "Slave"}));
     assert_eq!(kind.status, 422);
     assert!(kind.error().contains("kind"), "{}", kind.error());
     let no_soa = node.send(
@@ -1074,4 +1075,476 @@ fn secondaries_replicate_api_changes_and_zones_outside_the_store_are_read_only()
     let state = &cluster["zones"][0]["secondary"];
     assert_eq!(state["primaries"], json!([dns_a.to_string()]));
     assert_eq!(state["expired"], false);
+}
+
+/// How many zones `GET …/zones` lists.
+fn zone_count(node: &Node) -> usize {
+    node.get_json(ZONES).as_array().unwrap().len()
+}
+
+/// A request that must be refused with `status`, its error naming
+/// `needle`.
+fn refused(response: HttpResponse, status: u16, needle: &str, what: &str) {
+    assert_eq!(response.status, status, "{what}: {}", response.text());
+    let error = response.error();
+    assert!(
+        error.contains(needle),
+        "{what}: {error:?} should name {needle:?}"
+    );
+}
+
+#[test]
+fn post_with_zone_text_creates_those_records_or_names_the_line() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "text", "");
+    // BIND style: directives, relative names, comments, TTL units.
+    let bind = "$ORIGIN text.test.\n$TTL 1h\n\
+                @ IN SOA ns1 hostmaster 7 3600 600 86400 300\n\
+                @ NS ns1 ; the only server\n\
+                ns1 300 A 192.0.2.53\n\
+                www 60 IN A 192.0.2.80\n\
+                @ MX 10 mail.text.test.\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "text.test.", "kind": "Native", "nameservers": [], "zone": bind}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let zone = response.json();
+    assert_eq!(zone["serial"], 7, "the SOA of the text, serial as written");
+    assert_eq!(
+        contents(rrset(&zone, "www.text.test.", "A").unwrap()),
+        ["192.0.2.80"]
+    );
+    assert_eq!(
+        served(&node, "www.text.test.", Rtype::A),
+        (Rcode::NOERROR, vec![(60, "192.0.2.80".to_string())])
+    );
+    assert_eq!(
+        served(&node, "text.test.", Rtype::MX).1,
+        vec![(3600, "10 mail.text.test.".to_string())]
+    );
+
+    // AXFR style, as dig prints it: absolute names, class IN, the SOA again
+    // at the end.
+    let axfr = "; <<>> DiG 9.18 <<>> axfr axfr.test.\n\
+                axfr.test.\t\t3600\tIN\tSOA\tns1.axfr.test. h.axfr.test. 3 3600 600 86400 300\n\
+                axfr.test.\t\t3600\tIN\tNS\tns1.axfr.test.\n\
+                ns1.axfr.test.\t\t3600\tIN\tA\t192.0.2.1\n\
+                txt.axfr.test.\t\t300\tIN\tTXT\t\"hello world\"\n\
+                axfr.test.\t\t3600\tIN\tSOA\tns1.axfr.test. h.axfr.test. 3 3600 600 86400 300\n\
+                ;; XFR size: 5 records (messages 1, bytes 200)\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "axfr.test.", "kind": "Master", "zone": axfr}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(response.json()["serial"], 3);
+    let answer = ask(node.dns, "txt.axfr.test.", Rtype::TXT);
+    assert_eq!(answer.rcode, Rcode::NOERROR);
+    assert!(format!("{:?}", answer.answer).contains("hello world"));
+
+    // Refusals name the line (and the field), and create nothing.
+    let zones_before = zone_count(&node);
+    let head = "$ORIGIN bad.test.\n$TTL 300\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n";
+    let cases = [
+        (
+            format!("{head}www.elsewhere.example. A 192.0.2.1\n"),
+            "zone: line 5",
+        ),
+        (
+            format!("{head}www.elsewhere.example. A 192.0.2.1\n"),
+            "out of zone",
+        ),
+        (format!("{head}@ CNAME other.example.\n"), "zone: line 5"),
+        (format!("{head}@ CNAME other.example.\n"), "CNAME"),
+        (format!("{head}www A 999.1.1.1\n"), "zone: line 5"),
+        (
+            format!("{head}www A 192.0.2.1\nwww BOGUSTYPE x\n"),
+            "zone: line 6",
+        ),
+        (format!("{head}$INCLUDE /etc/passwd\n"), "zone: line 5"),
+        // A rule the store checks still names the line of the RRset.
+        (
+            format!("{head}\nmx MX 10 mail@mx.bad.test.\n"),
+            "zone: line 6",
+        ),
+        (format!("{head}\nmx MX 10 mail@mx.bad.test.\n"), "host name"),
+    ];
+    for (text, needle) in &cases {
+        let response = node.send(
+            "POST",
+            ZONES,
+            &json!({"name": "bad.test.", "kind": "Native", "zone": text}),
+        );
+        refused(response, 422, needle, text);
+    }
+    let both = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "bad.test.", "kind": "Native", "zone": head,
+                "rrsets": [{"name": "a.bad.test.", "type": "A", "ttl": 1, "records": [{"content": "192.0.2.1"}]}]}),
+    );
+    refused(both, 422, "zone", "zone and rrsets");
+    let not_text = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "bad.test.", "kind": "Native", "zone": 5}),
+    );
+    refused(not_text, 422, "zone", "zone as a number");
+    assert_eq!(zone_count(&node), zones_before, "nothing was created");
+    assert_eq!(node.get(&format!("{ZONES}/bad.test.")).status, 404);
+    assert_eq!(ask(node.dns, "bad.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+}
+
+#[test]
+fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "settings", "");
+    let settings = json!({
+        "account": "customer-42",
+        "soa_edit_api": "EPOCH",
+        "soa_edit": "INCEPTION-INCREMENT",
+        "catalog": "catalog.example.",
+        "masters": ["192.0.2.1", "[2001:db8::1]:5300"],
+        "master_tsig_key_ids": ["xfr-in."],
+        "slave_tsig_key_ids": ["xfr-out."],
+        "api_rectify": true,
+        "presigned": true,
+    });
+    let mut body = json!({"name": "set.test.", "kind": "Native", "nameservers": ["ns1.set.test."]});
+    body.as_object_mut()
+        .unwrap()
+        .extend(settings.as_object().unwrap().clone());
+    let response = node.send("POST", ZONES, &body);
+    assert_eq!(response.status, 201, "{}", response.text());
+    let path = format!("{ZONES}/set.test.");
+    let zone = node.get_json(&path);
+    for (field, value) in settings.as_object().unwrap() {
+        assert_eq!(&zone[field], value, "{field} comes back as sent");
+    }
+    assert_eq!(zone["serial_policy"], "epoch");
+    assert_eq!(zone["nsec3param"], "");
+    assert_eq!(zone["dnssec"], false);
+    let epoch = zone["serial"].as_u64().unwrap();
+    assert!(
+        epoch > 1_700_000_000,
+        "EPOCH: the serial is the time, {epoch}"
+    );
+    let listed = node.get_json(&format!("{ZONES}?zone=set.test."));
+    assert_eq!(listed[0]["account"], "customer-42");
+    assert_eq!(listed[0]["soa_edit_api"], "EPOCH");
+    let (old, new) = patch_ok(
+        &node,
+        "set.test.",
+        json!([{"name": "a.set.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.1"}]}]),
+    );
+    assert_eq!(u64::from(old), epoch);
+    assert!(new > old, "the time, or one more when in the same second");
+
+    // PUT: INCREASE makes the next serial the old one plus one; the kind
+    // moves between Native and Master; the account can be cleared; what is
+    // not sent stays.
+    let put = node.send(
+        "PUT",
+        &path,
+        &json!({"soa_edit_api": "INCREASE", "kind": "Master", "account": ""}),
+    );
+    assert_eq!(put.status, 204, "{}", put.text());
+    let zone = node.get_json(&path);
+    assert_eq!(zone["kind"], "Master");
+    assert_eq!(zone["account"], "");
+    assert_eq!(zone["soa_edit_api"], "INCREASE");
+    assert_eq!(zone["serial_policy"], "increment");
+    assert_eq!(zone["catalog"], "catalog.example.", "not sent, kept");
+    assert_eq!(zone["serial"], new, "settings move no serial");
+    let (old, next) = patch_ok(
+        &node,
+        "set.test.",
+        json!([{"name": "b.set.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.2"}]}]),
+    );
+    assert_eq!((old, next), (new, new + 1));
+    // DEFAULT is YYYYMMDDnn, which stays put here as the serial is already
+    // far ahead of today's: it only counts up.
+    let put = node.send(
+        "PUT",
+        &path,
+        &json!({"soa_edit_api": "default", "kind": "Native"}),
+    );
+    assert_eq!(put.status, 204, "{}", put.text());
+    let zone = node.get_json(&path);
+    assert_eq!(zone["serial_policy"], "date");
+    assert_eq!(zone["soa_edit_api"], "default", "as sent, case kept");
+    assert_eq!(zone["kind"], "Native");
+
+    // Refusals name the field and the rule, and change nothing.
+    let before = node.get(&path).text();
+    let cases = [
+        (json!({"dnssec": true}), "dnssec"),
+        (json!({"nsec3param": "1 0 1 ab"}), "nsec3param"),
+        (json!({"nsec3narrow": true}), "nsec3narrow"),
+        (json!({"soa_edit_api": "SOMETIMES"}), "soa_edit_api"),
+        (json!({"soa_edit": "WEEKLY"}), "soa_edit"),
+        (
+            json!({"masters": ["192.0.2.1", "primary.example."]}),
+            "masters[1]",
+        ),
+        (
+            json!({"master_tsig_key_ids": ["a..b"]}),
+            "master_tsig_key_ids[0]",
+        ),
+        (json!({"slave_tsig_key_ids": [""]}), "slave_tsig_key_ids[0]"),
+        (json!({"catalog": "a..b."}), "catalog"),
+        (json!({"kind": "Slave"}), "kind"),
+        (json!({"kind": "Producer"}), "Producer"),
+        (json!({"serial_policy": "random"}), "random"),
+        (json!({"account": 7}), "account"),
+        // A refused content change leaves the settings sent with it unwritten.
+        (
+            json!({"account": "new-owner", "rrsets": [{"name": "set.test.", "type": "NS", "ttl": 60,
+                    "records": [{"content": "ns1.set.test."}]}]}),
+            "SOA",
+        ),
+    ];
+    for (body, needle) in &cases {
+        refused(
+            node.send("PUT", &path, body),
+            422,
+            needle,
+            &body.to_string(),
+        );
+    }
+    assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
+
+    // POST refusals create nothing; `serial` makes the SOA's serial.
+    let zones_before = zone_count(&node);
+    for (extra, needle) in &cases[..9] {
+        let mut body =
+            json!({"name": "no.test.", "kind": "Native", "nameservers": ["ns1.no.test."]});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        refused(
+            node.send("POST", ZONES, &body),
+            422,
+            needle,
+            &body.to_string(),
+        );
+    }
+    assert_eq!(zone_count(&node), zones_before);
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "serial.test.", "kind": "Native", "nameservers": ["ns1.serial.test."],
+                "serial": 2024010203, "soa_edit_api": "INCREASE"}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(response.json()["serial"], 2024010203u64);
+    assert_eq!(
+        ask(node.dns, "serial.test.", Rtype::SOA).rcode,
+        Rcode::NOERROR
+    );
+}
+
+#[test]
+fn powerdns_validation_rules_refuse_and_change_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "rules", "");
+    create_zone(
+        &node,
+        "rules.test.",
+        json!([
+            {"name": "child.rules.test.", "type": "NS", "ttl": 300, "records": [{"content": "ns.child.rules.test."}]},
+            {"name": "child.rules.test.", "type": "DS", "ttl": 300,
+             "records": [{"content": "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118"}]},
+            {"name": "dn.rules.test.", "type": "DNAME", "ttl": 300, "records": [{"content": "example.net."}]},
+            // Comments alone, no records: kept, as PowerDNS keeps them.
+            {"name": "later.rules.test.", "type": "A", "comments": [{"content": "reserved for later", "account": "ops"}]},
+        ]),
+    );
+    let path = format!("{ZONES}/rules.test.");
+    let zone = node.get_json(&path);
+    let later = rrset(&zone, "later.rules.test.", "A").expect("the comment-only set");
+    assert_eq!(later["comments"][0]["content"], "reserved for later");
+    assert_eq!(later["records"], json!([]));
+    let before = node.get(&path).text();
+    let history = node.get(&format!("{path}/history")).text();
+    let set = |name: &str, rtype: &str, content: &str| {
+        json!([{"name": name, "type": rtype, "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": content}]}])
+    };
+    let key = "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
+    let cases = [
+        (
+            set("rules.test.", "MX", "10 mail@mx.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("_sip._udp.rules.test.", "SRV", "0 5 5060 sip@x.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("sub.rules.test.", "NS", "ns@sub.rules.test."),
+            "not a host name",
+        ),
+        (
+            set("alias.rules.test.", "CNAME", "who@rules.test."),
+            "not a host name",
+        ),
+        (
+            set("1.rules.test.", "PTR", "host\\032name.rules.test."),
+            "not a host name",
+        ),
+        (
+            set(
+                "rules.test.",
+                "DS",
+                "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118",
+            ),
+            "DS record cannot be at the zone apex",
+        ),
+        (
+            set("www.rules.test.", "DNSKEY", key),
+            "DNSKEY record belongs only at the zone apex",
+        ),
+        (
+            set("child.rules.test.", "DNAME", "example.org."),
+            "RFC 6672",
+        ),
+        (set("dn.rules.test.", "NS", "ns.example.net."), "RFC 6672"),
+    ];
+    for (rrsets, needle) in &cases {
+        refused(
+            patch(&node, "rules.test.", rrsets.clone()),
+            422,
+            needle,
+            &rrsets.to_string(),
+        );
+    }
+    assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
+    assert_eq!(node.get(&format!("{path}/history")).text(), history);
+    // What the rules allow: targets with service labels, the root as a
+    // null MX (RFC 7505), keys at the apex.
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("dkim.rules.test.", "CNAME", "s1._domainkey.example.net."),
+    );
+    patch_ok(&node, "rules.test.", set("null.rules.test.", "MX", "0 ."));
+    patch_ok(&node, "rules.test.", set("rules.test.", "DNSKEY", key));
+
+    // The statuses PowerDNS uses.
+    refused(
+        node.request("POST", ZONES, Some(&node.token), &[], Some("{\"name\": ")),
+        400,
+        "JSON",
+        "malformed JSON",
+    );
+    refused(
+        node.send(
+            "POST",
+            ZONES,
+            &json!({"name": "rules.test.", "kind": "Native", "nameservers": ["ns1.rules.test."]}),
+        ),
+        409,
+        "already exists",
+        "an existing zone",
+    );
+    for method in ["GET", "PUT", "PATCH", "DELETE"] {
+        let response = node.send(
+            method,
+            &format!("{ZONES}/nowhere.test."),
+            &json!({"rrsets": []}),
+        );
+        refused(response, 404, "nowhere.test.", method);
+    }
+    refused(
+        node.send("POST", ZONES, &json!({"kind": "Native"})),
+        422,
+        "name",
+        "no name",
+    );
+    // PowerDNS endpoints hadns does not have (docs/api.md says why).
+    for (method, tail) in [
+        ("PUT", "rectify"),
+        ("GET", "metadata"),
+        ("GET", "cryptokeys"),
+    ] {
+        let response = node.request(
+            method,
+            &format!("{path}/{tail}"),
+            Some(&node.token),
+            &[],
+            None,
+        );
+        refused(response, 404, tail, tail);
+    }
+}
+
+#[test]
+fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "off", "");
+    create_zone(
+        &node,
+        "off.test.",
+        json!([{"name": "www.off.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]}]),
+    );
+    let path = format!("{ZONES}/off.test.");
+    let zone = node.get_json(&path);
+    let soa = rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let soa_set = |disabled: bool| {
+        json!([{"name": "off.test.", "type": "SOA", "ttl": 3600, "changetype": "REPLACE",
+                "records": [{"content": soa, "disabled": disabled}]}])
+    };
+    patch_ok(&node, "off.test.", soa_set(true));
+    assert_eq!(
+        ask(node.dns, "www.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
+    assert_eq!(ask(node.dns, "off.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+    // Kept: listed, readable, with its data and the disabled SOA.
+    let listed = node.get_json(&format!("{ZONES}?zone=off.test."));
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let zone = node.get_json(&path);
+    assert_eq!(
+        rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["disabled"],
+        true
+    );
+    assert!(rrset(&zone, "www.off.test.", "A").is_some());
+    // Changes while it is out of service are kept, and served once it is back.
+    patch_ok(
+        &node,
+        "off.test.",
+        json!([{"name": "new.off.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.2"}]}]),
+    );
+    assert_eq!(
+        ask(node.dns, "new.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
+    // A restart keeps it out of service (and starts, with the zone kept).
+    let dns = node.dns;
+    drop(node);
+    let node = Node::start_on(root.path(), "off", dns, "");
+    assert_eq!(
+        ask(node.dns, "www.off.test.", Rtype::A).rcode,
+        Rcode::REFUSED
+    );
+    assert_eq!(node.get(&path).status, 200);
+    patch_ok(&node, "off.test.", soa_set(false));
+    assert_eq!(
+        served(&node, "new.off.test.", Rtype::A),
+        (Rcode::NOERROR, vec![(60, "192.0.2.2".to_string())])
+    );
+    assert_eq!(
+        served(&node, "www.off.test.", Rtype::A).1,
+        vec![(300, "192.0.2.1".to_string())]
+    );
 }

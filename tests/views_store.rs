@@ -449,3 +449,44 @@ fn a_bind_secondary_with_views_follows_each_views_copy_of_a_store_zone() {
         "10.0.0.1"
     );
 }
+
+#[test]
+fn a_disabled_soa_takes_the_zone_out_of_every_view_and_settings_are_the_zones() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = primary(dir.path(), free_port(), free_port());
+    create_zone(&node);
+    assert_eq!(set_a(&node, Some("a"), "www", "10.0.0.1").0, 204);
+    let www = |source: &str| dig_short(node.dns, source, &format!("www.{ZONE}"), "A");
+    assert_eq!(www("127.0.0.2"), "10.0.0.1");
+    assert_eq!(www("127.0.0.1"), "192.0.2.1");
+
+    let path = format!("{ZONES}/{ZONE}");
+    let zone = node.get_json(&path);
+    let soa = zone["rrsets"][0]["records"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let set_soa = |disabled: bool| {
+        node.send(
+            "PATCH",
+            &path,
+            &json!({"rrsets": [{"name": ZONE, "type": "SOA", "ttl": 3600, "changetype": "REPLACE",
+                                "records": [{"content": soa, "disabled": disabled}]}]}),
+        )
+    };
+    assert_eq!(set_soa(true).status, 204);
+    // Out of service in both views (REFUSED: no SOA answer at all).
+    assert_eq!(serial_seen(node.dns, "127.0.0.2"), None);
+    assert_eq!(serial_seen(node.dns, "127.0.0.1"), None);
+    assert_eq!(node.get(&path).status, 200, "kept in the store");
+
+    // Settings are the zone's in every view: not per view.
+    let response = node.send("PUT", &format!("{path}?view=a"), &json!({"account": "x"}));
+    assert_eq!(response.status, 422, "{}", response.text());
+    assert!(response.error().contains("view"), "{}", response.error());
+    assert_eq!(node.get_json(&path)["account"], "");
+
+    assert_eq!(set_soa(false).status, 204);
+    assert_eq!(www("127.0.0.2"), "10.0.0.1", "view a's own data is back");
+    assert_eq!(www("127.0.0.1"), "192.0.2.1");
+}

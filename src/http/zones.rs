@@ -16,7 +16,7 @@ use api::{ApiError, ErrorBody};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use store::{ChangeMeta, Source, ZoneInfo};
+use store::{ChangeMeta, Source, WriteError, ZoneInfo};
 use utoipa::IntoParams;
 use wire::{Name, Rtype, Serial};
 
@@ -24,12 +24,12 @@ use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
 use super::views::{ViewQuery, known_view};
 use super::{AppState, now};
-use crate::manage::Elsewhere;
+use crate::manage::{Elsewhere, ManageError};
 
 /// Where a zone the API was asked about comes from.
 pub(crate) enum Found {
     /// Kept in the store: readable and writable.
-    Store(ZoneInfo),
+    Store(Box<ZoneInfo>),
     /// Served from a zone file: read-only here.
     File(PathBuf),
     /// A secondary zone: read-only here.
@@ -66,7 +66,7 @@ pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure
     let store = Arc::clone(state.manager.store());
     let name = zone.clone();
     match blocking(move || Ok(store.zone(&name)?)).await? {
-        Some(info) => Ok(Found::Store(info)),
+        Some(info) => Ok(Found::Store(Box::new(info))),
         None => Err(ApiError::no_such_zone(zone).into()),
     }
 }
@@ -102,11 +102,16 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
             .current(zone)
             .map_or(0, |snapshot| snapshot.serial().0)
     };
+    let no_settings = store::ZoneSettings::default();
+    let settings = match found {
+        Found::Store(info) => &info.settings,
+        Found::File(_) | Found::Secondary(_) => &no_settings,
+    };
     let (kind, serial, masters, last_check, serial_policy) = match found {
         Found::Store(info) => (
             info.kind.as_str(),
             info.serial.0,
-            Vec::new(),
+            info.settings.masters.clone(),
             0,
             Some(info.serial_policy.as_str().to_string()),
         ),
@@ -139,12 +144,18 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
         edited_serial: serial,
         masters,
         dnssec: false,
-        account: String::new(),
-        catalog: String::new(),
+        account: settings.account.clone(),
+        catalog: settings.catalog.clone(),
+        master_tsig_key_ids: settings.master_tsig_key_ids.clone(),
+        slave_tsig_key_ids: settings.slave_tsig_key_ids.clone(),
+        api_rectify: settings.api_rectify,
+        presigned: settings.presigned,
+        nsec3param: String::new(),
+        nsec3narrow: false,
         last_check,
         rrsets: None,
-        soa_edit_api: None,
-        soa_edit: None,
+        soa_edit_api: Some(settings.soa_edit_api.clone()),
+        soa_edit: Some(settings.soa_edit.clone()),
         serial_policy,
     }
 }
@@ -263,7 +274,7 @@ pub(crate) async fn list_zones(
     let stored = blocking(move || Ok(store.zones()?)).await?;
     let mut found: Vec<(Name, Found)> = stored
         .into_iter()
-        .map(|info| (info.name.clone(), Found::Store(info)))
+        .map(|info| (info.name.clone(), Found::Store(Box::new(info))))
         .collect();
     for (name, elsewhere) in state.manager.elsewhere() {
         let entry = match elsewhere {
@@ -326,7 +337,7 @@ pub(crate) async fn create_zone(
         .into());
     }
     let rules = state.manager.rules(&name);
-    let mut new = convert::new_zone(&create, rules.serial_policy, now())?;
+    let (mut new, lines) = convert::new_zone(&create, rules.serial_policy, now())?;
     // No NS set given (octoDNS creates zones with `nameservers: []`): the
     // configured default nameservers, if any; without them the store
     // refuses the zone, as a zone without NS records cannot be served.
@@ -350,7 +361,24 @@ pub(crate) async fn create_zone(
         comment: change_comment(&headers, create.comment.as_ref())?,
         now: now(),
     };
-    let applied = state.manager.create_zone(new, meta).await?;
+    let applied = match state.manager.create_zone(new, meta).await {
+        Ok(applied) => applied,
+        // A rule broken by zone-file text names the line of the RRset.
+        Err(ManageError::Refused(WriteError::Validation {
+            name,
+            rtype,
+            reason,
+        })) => {
+            let prefix = lines.prefix(&name, rtype).unwrap_or_default();
+            let error = WriteError::Validation {
+                name,
+                rtype,
+                reason,
+            };
+            return Err(ApiError::Unprocessable(format!("{prefix}{error}")).into());
+        }
+        Err(error) => return Err(error.into()),
+    };
     tracing::info!(zone = %name, author = %writer.author(), serial = applied.to.0, "zone created through the API");
     let found = find(&state, &name).await?;
     let mut zone = zone_object(&state, &name, &found);
@@ -358,8 +386,6 @@ pub(crate) async fn create_zone(
         zone.rrsets =
             Some(load_rrsets(&state, &name, &found, None, &RrsetFilter::default()).await?);
     }
-    zone.soa_edit_api = Some(String::new());
-    zone.soa_edit = Some(String::new());
     let mut response = (StatusCode::CREATED, axum::Json(zone)).into_response();
     if let Ok(location) = HeaderValue::from_str(&zone_url(&name)) {
         response.headers_mut().insert(header::LOCATION, location);
@@ -447,8 +473,6 @@ pub(crate) async fn get_zone(
     if with_rrsets {
         object.rrsets = Some(load_rrsets(&state, &zone, &found, view.as_deref(), &filter).await?);
     }
-    object.soa_edit_api = Some(String::new());
-    object.soa_edit = Some(String::new());
     Ok(axum::Json(object))
 }
 
@@ -506,9 +530,9 @@ pub(crate) async fn patch_zone(
     Ok(changed(applied.from, applied.to))
 }
 
-/// Changes zone settings (hadns keeps none it can change: `kind` must stay
-/// as it is) and, with `rrsets`, replaces the zone's whole content as one
-/// change.
+/// Changes zone settings (`kind` between Native and Master, the serial
+/// policy, and the PowerDNS settings it stores) and, with `rrsets`,
+/// replaces the zone's whole content as one change.
 #[utoipa::path(
     put,
     path = "/api/v1/servers/localhost/zones/{zone}",
@@ -529,42 +553,65 @@ pub(crate) async fn put_zone(
     let view = view.known(&state)?;
     let found = find(&state, &zone).await?;
     let info = found.writable(&zone)?;
-    if let Some(kind) = &update.kind {
-        let wanted = kind
-            .parse::<store::ZoneKind>()
-            .map_err(|e| ApiError::Unprocessable(e.to_string()))?;
-        if wanted != info.kind {
-            return Err(ApiError::Unprocessable(format!(
-                "zone {zone} is {} and hadns cannot change a zone's kind (Native and Master zones are served alike)",
-                info.kind
-            ))
-            .into());
+    // Everything is checked before anything is written: settings first,
+    // then the RRsets, so a refused body changes nothing.
+    let kind = match &update.kind {
+        Some(text) => Some(convert::creatable_kind(text)?),
+        None => None,
+    };
+    let request = convert::SettingsRequest::of_update(&update);
+    let mut settings = info.settings.clone();
+    let chosen = convert::apply_settings(&request, &mut settings)?;
+    let policy = match &update.serial_policy {
+        Some(text) => Some(convert::serial_policy(text)?),
+        None => chosen,
+    };
+    let changes = match &update.rrsets {
+        Some(rrsets) => {
+            let store = Arc::clone(state.manager.store());
+            let (name, in_view) = (zone.clone(), view.clone());
+            let current =
+                blocking(move || Ok(stored_rrsets(&store, &name, in_view.as_deref())?)).await?;
+            Some(convert::replace_all(&zone, &current, rrsets, now())?)
         }
+        None => None,
+    };
+    let settings_given = kind.is_some() || policy.is_some() || !request.is_empty();
+    if settings_given && view.is_some() {
+        return Err(ApiError::Unprocessable(format!(
+            "zone settings (kind, serial policy, {}) are the zone's in every view: PUT them without `view`",
+            "account, soa_edit_api …"
+        ))
+        .into());
     }
-    convert::refuse_unsupported(
-        update.dnssec,
-        update.account.as_deref(),
-        update.masters.as_deref().unwrap_or_default(),
-    )?;
-    let Some(rrsets) = &update.rrsets else {
-        return Ok(StatusCode::NO_CONTENT.into_response());
-    };
-    let store = Arc::clone(state.manager.store());
-    let (name, in_view) = (zone.clone(), view.clone());
-    let current = blocking(move || Ok(stored_rrsets(&store, &name, in_view.as_deref())?)).await?;
-    let changes = convert::replace_all(&zone, &current, rrsets, now())?;
-    let meta = ChangeMeta {
-        author: writer.author(),
-        source: Source::Api,
-        comment: change_comment(&headers, update.comment.as_ref())?,
-        now: now(),
-    };
-    let applied = state
-        .manager
-        .apply_in(&zone, view.as_deref(), changes, meta)
+    // The content first: the store may still refuse it, and then nothing
+    // has been written. The settings were all checked above, so writing
+    // them can fail only if the store itself does.
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(changes) = changes {
+        let meta = ChangeMeta {
+            author: writer.author(),
+            source: Source::Api,
+            comment: change_comment(&headers, update.comment.as_ref())?,
+            now: now(),
+        };
+        let applied = state
+            .manager
+            .apply_in(&zone, view.as_deref(), changes, meta)
+            .await?;
+        tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
+        response = changed(applied.from, applied.to);
+    }
+    if settings_given {
+        let store = Arc::clone(state.manager.store());
+        let name = zone.clone();
+        blocking(move || {
+            Ok(store.update_zone_settings(&name, kind, policy, Some(&settings), now())?)
+        })
         .await?;
-    tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
-    Ok(changed(applied.from, applied.to))
+        tracing::info!(zone = %zone, author = %writer.author(), "zone settings changed through the API");
+    }
+    Ok(response)
 }
 
 /// Deletes a zone from the store, with its history, and stops serving it.

@@ -269,7 +269,7 @@ fn record_line(record: &Record) -> String {
 
 /// Where a zone shown in the UI comes from.
 enum Origin {
-    Store(store::ZoneInfo),
+    Store(Box<store::ZoneInfo>),
     Elsewhere(Elsewhere),
 }
 
@@ -280,7 +280,7 @@ async fn find_zone(state: &AppState, zone: &Name) -> Result<Option<Origin>, Stri
     let store = Arc::clone(state.manager.store());
     let name = zone.clone();
     let info = blocking(move || store.zone(&name).map_err(|e| e.to_string())).await?;
-    Ok(info.map(Origin::Store))
+    Ok(info.map(|info| Origin::Store(Box::new(info))))
 }
 
 fn not_found(session: &UiSession, zone: &str) -> Response {

@@ -204,6 +204,8 @@ pub(super) async fn create_zone(
         serial_policy: rules.serial_policy,
         rrsets: Vec::new(),
         nameservers,
+        serial: None,
+        settings: Default::default(),
     };
     let meta = ChangeMeta {
         author: session.view.user.clone(),

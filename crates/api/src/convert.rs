@@ -13,10 +13,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use store::{
     ChangeSet, JournalChange, JournalEntry, NewZone, RecordInput, RrsetInput, RrsetOp,
-    SerialPolicy, StoredRrset, ZoneKind,
+    SerialPolicy, StoredRrset, ZoneKind, ZoneSettings,
 };
 use wire::rdata::RdataText;
-use wire::{Name, Record, Rtype};
+use wire::{Name, Record, Rtype, Serial};
 
 use crate::error::ApiError;
 use crate::own::{ChangeDiff, ChangedRecord, HistoryEntry};
@@ -371,47 +371,368 @@ pub fn serial_policy(text: &str) -> Result<SerialPolicy, ApiError> {
         .map_err(|e| ApiError::Unprocessable(e.to_string()))
 }
 
-/// Refuses the PowerDNS options hadns has no use for when they ask for
-/// something: DNSSEC signing, accounts, primaries.
-pub fn refuse_unsupported(
-    dnssec: Option<bool>,
-    account: Option<&str>,
-    masters: &[String],
-) -> Result<(), ApiError> {
-    if dnssec == Some(true) {
-        return Err(ApiError::Unprocessable(
-            "dnssec: hadns does not sign zones (it serves pre-signed data)".to_string(),
-        ));
-    }
-    if account.is_some_and(|a| !a.is_empty()) {
-        return Err(ApiError::Unprocessable(
-            "account: hadns does not keep zone accounts; leave it empty".to_string(),
-        ));
-    }
-    if !masters.is_empty() {
-        return Err(ApiError::Unprocessable(
-            "masters: only secondary zones have primaries, and those are declared in the \
-             configuration ([[zone]] with role = \"secondary\"), not through the API"
-                .to_string(),
-        ));
-    }
-    Ok(())
+/// The PowerDNS zone settings a `POST` or `PUT` carries; `None`: not
+/// given (a `PUT` keeps what is stored).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct SettingsRequest<'a> {
+    /// `account`.
+    pub account: Option<&'a str>,
+    /// `soa_edit_api`.
+    pub soa_edit_api: Option<&'a str>,
+    /// `soa_edit`.
+    pub soa_edit: Option<&'a str>,
+    /// `catalog`.
+    pub catalog: Option<&'a str>,
+    /// `masters`.
+    pub masters: Option<&'a [String]>,
+    /// `master_tsig_key_ids`.
+    pub master_tsig_key_ids: Option<&'a [String]>,
+    /// `slave_tsig_key_ids`.
+    pub slave_tsig_key_ids: Option<&'a [String]>,
+    /// `api_rectify`.
+    pub api_rectify: Option<bool>,
+    /// `presigned`.
+    pub presigned: Option<bool>,
+    /// `dnssec`: only false is possible.
+    pub dnssec: Option<bool>,
+    /// `nsec3param`: only empty is possible.
+    pub nsec3param: Option<&'a str>,
+    /// `nsec3narrow`: only false is possible.
+    pub nsec3narrow: Option<bool>,
 }
 
-/// A POST body → the zone to create. `default_policy` is the configured
-/// serial policy for the zone, used unless the request names one.
+impl<'a> SettingsRequest<'a> {
+    /// The settings of a `POST …/zones` body.
+    pub fn of_create(create: &'a ZoneCreate) -> SettingsRequest<'a> {
+        SettingsRequest {
+            account: create.account.as_deref(),
+            soa_edit_api: create.soa_edit_api.as_deref(),
+            soa_edit: create.soa_edit.as_deref(),
+            catalog: create.catalog.as_deref(),
+            masters: Some(&create.masters),
+            master_tsig_key_ids: create.master_tsig_key_ids.as_deref(),
+            slave_tsig_key_ids: create.slave_tsig_key_ids.as_deref(),
+            api_rectify: create.api_rectify,
+            presigned: create.presigned,
+            dnssec: create.dnssec,
+            nsec3param: create.nsec3param.as_deref(),
+            nsec3narrow: create.nsec3narrow,
+        }
+    }
+
+    /// The settings of a `PUT …/zones/{zone}` body.
+    pub fn of_update(update: &'a pdns::ZoneUpdate) -> SettingsRequest<'a> {
+        SettingsRequest {
+            account: update.account.as_deref(),
+            soa_edit_api: update.soa_edit_api.as_deref(),
+            soa_edit: update.soa_edit.as_deref(),
+            catalog: update.catalog.as_deref(),
+            masters: update.masters.as_deref(),
+            master_tsig_key_ids: update.master_tsig_key_ids.as_deref(),
+            slave_tsig_key_ids: update.slave_tsig_key_ids.as_deref(),
+            api_rectify: update.api_rectify,
+            presigned: update.presigned,
+            dnssec: update.dnssec,
+            nsec3param: update.nsec3param.as_deref(),
+            nsec3narrow: update.nsec3narrow,
+        }
+    }
+
+    /// Whether any setting is given.
+    pub fn is_empty(&self) -> bool {
+        let SettingsRequest {
+            account,
+            soa_edit_api,
+            soa_edit,
+            catalog,
+            masters,
+            master_tsig_key_ids,
+            slave_tsig_key_ids,
+            api_rectify,
+            presigned,
+            dnssec,
+            nsec3param,
+            nsec3narrow,
+        } = self;
+        account.is_none()
+            && soa_edit_api.is_none()
+            && soa_edit.is_none()
+            && catalog.is_none()
+            && masters.is_none()
+            && master_tsig_key_ids.is_none()
+            && slave_tsig_key_ids.is_none()
+            && api_rectify.is_none()
+            && presigned.is_none()
+            && dnssec.is_none()
+            && nsec3param.is_none()
+            && nsec3narrow.is_none()
+    }
+}
+
+/// The `soa_edit_api` values PowerDNS knows, and the serial policy each
+/// chooses (`None`: the zone keeps its policy; hadns always moves the
+/// serial on a change, which secondaries need to see it).
+const SOA_EDIT_API: [(&str, Option<SerialPolicy>); 7] = [
+    ("", None),
+    ("DEFAULT", Some(SerialPolicy::Date)),
+    ("INCREASE", Some(SerialPolicy::Increment)),
+    ("EPOCH", Some(SerialPolicy::Epoch)),
+    ("SOA-EDIT", None),
+    ("SOA-EDIT-INCREASE", None),
+    ("OFF", None),
+];
+
+/// The `soa_edit` values PowerDNS knows (used when it signs; stored here).
+const SOA_EDIT: [&str; 6] = [
+    "",
+    "INCREMENT-WEEKS",
+    "INCEPTION-EPOCH",
+    "INCEPTION-INCREMENT",
+    "EPOCH",
+    "NONE",
+];
+
+/// Checks the settings of a request and writes them over `settings`;
+/// returns the serial policy `soa_edit_api` chooses, if it chooses one.
+/// Each refusal names the field and the rule.
+pub fn apply_settings(
+    request: &SettingsRequest<'_>,
+    settings: &mut ZoneSettings,
+) -> Result<Option<SerialPolicy>, ApiError> {
+    let refuse = |text: String| Err(ApiError::Unprocessable(text));
+    if request.dnssec == Some(true) {
+        return refuse(
+            "dnssec: hadns does not sign zones (it serves pre-signed data as given); send false"
+                .to_string(),
+        );
+    }
+    if request.nsec3param.is_some_and(|p| !p.is_empty()) {
+        return refuse(
+            "nsec3param: hadns does not sign zones, with NSEC3 or otherwise; send an empty string"
+                .to_string(),
+        );
+    }
+    if request.nsec3narrow == Some(true) {
+        return refuse("nsec3narrow: hadns does not sign zones; send false".to_string());
+    }
+    let mut policy = None;
+    if let Some(text) = request.soa_edit_api {
+        let Some((_, chosen)) = SOA_EDIT_API
+            .iter()
+            .find(|(known, _)| known.eq_ignore_ascii_case(text))
+        else {
+            return refuse(format!(
+                "soa_edit_api: '{text}' is not a SOA-EDIT-API kind (DEFAULT, INCREASE, EPOCH, \
+                 SOA-EDIT, SOA-EDIT-INCREASE, OFF, or empty)"
+            ));
+        };
+        // Kept as sent (octoDNS sends `default`), so that a client reading
+        // it back sees no difference.
+        settings.soa_edit_api = text.to_string();
+        policy = *chosen;
+    }
+    if let Some(text) = request.soa_edit {
+        if !SOA_EDIT.iter().any(|k| k.eq_ignore_ascii_case(text)) {
+            return refuse(format!(
+                "soa_edit: '{text}' is not a SOA-EDIT kind (INCREMENT-WEEKS, INCEPTION-EPOCH, \
+                 INCEPTION-INCREMENT, EPOCH, NONE, or empty)"
+            ));
+        }
+        settings.soa_edit = text.to_string();
+    }
+    if let Some(account) = request.account {
+        if account.chars().any(char::is_control) {
+            return refuse("account: control characters are not allowed".to_string());
+        }
+        settings.account = account.to_string();
+    }
+    if let Some(catalog) = request.catalog {
+        if !catalog.is_empty() {
+            Name::from_text(catalog, Some(&Name::root())).map_err(|e| {
+                ApiError::Unprocessable(format!("catalog: '{catalog}' is not a zone name: {e}"))
+            })?;
+        }
+        settings.catalog = catalog.to_string();
+    }
+    if let Some(masters) = request.masters {
+        for (index, text) in masters.iter().enumerate() {
+            let address = text.parse::<std::net::IpAddr>().is_ok()
+                || text.parse::<std::net::SocketAddr>().is_ok();
+            if !address {
+                return refuse(format!(
+                    "masters[{index}]: '{text}' is not an IP address (ADDRESS or ADDRESS:PORT, \
+                     [IPv6]:PORT)"
+                ));
+            }
+        }
+        settings.masters = masters.to_vec();
+    }
+    for (field, given, target) in [
+        (
+            "master_tsig_key_ids",
+            request.master_tsig_key_ids,
+            &mut settings.master_tsig_key_ids,
+        ),
+        (
+            "slave_tsig_key_ids",
+            request.slave_tsig_key_ids,
+            &mut settings.slave_tsig_key_ids,
+        ),
+    ] {
+        let Some(ids) = given else { continue };
+        for (index, id) in ids.iter().enumerate() {
+            // Key ids are key names; stored one per line, so none may hold
+            // a line break (a name's presentation form never does).
+            let valid = !id.is_empty()
+                && !id.chars().any(char::is_control)
+                && Name::from_text(id, Some(&Name::root())).is_ok();
+            if !valid {
+                return refuse(format!("{field}[{index}]: '{id}' is not a TSIG key name"));
+            }
+        }
+        *target = ids.to_vec();
+    }
+    if let Some(flag) = request.api_rectify {
+        settings.api_rectify = flag;
+    }
+    if let Some(flag) = request.presigned {
+        settings.presigned = flag;
+    }
+    Ok(policy)
+}
+
+/// Where each RRset of zone-file text was first written, so that a rule
+/// the store finds broken can name the line.
+#[derive(Clone, Debug, Default)]
+pub struct ZoneTextLines(BTreeMap<(Name, Rtype), u32>);
+
+impl ZoneTextLines {
+    /// `zone: line N: ` for a refusal about (name, type), if that RRset
+    /// came from zone-file text.
+    pub fn prefix(&self, name: &Name, rtype: Rtype) -> Option<String> {
+        self.0
+            .get(&(name.to_lowercase(), rtype))
+            .map(|line| format!("zone: line {line}: "))
+    }
+}
+
+/// Whether a zone-file finding refuses the text as PowerDNS refuses it:
+/// data outside the zone and the rules of what may share a name. Missing
+/// SOA and NS are not (the SOA is made, the NS set may come from
+/// `nameservers`), nor glue and target findings, which PowerDNS accepts.
+fn refuses_zone_text(problem: &zonefile::Problem) -> bool {
+    use zonefile::Problem as P;
+    matches!(
+        problem,
+        P::OutOfZone { .. }
+            | P::MultipleSoa(_)
+            | P::SoaNotAtApex { .. }
+            | P::MultipleCnames(_)
+            | P::MultipleDnames(_)
+            | P::CnameAtApex(_)
+            | P::CnameAndOtherData { .. }
+            | P::DnameAndCname(_)
+    )
+}
+
+/// A zone-file finding as the API reports it: `zone: line N: problem`.
+fn zone_text_error(diagnostic: &zonefile::Diagnostic) -> String {
+    match &diagnostic.location {
+        Some(location) => format!("zone: line {}: {}", location.line, diagnostic.problem),
+        None => format!("zone: {}", diagnostic.problem),
+    }
+}
+
+/// The RRsets of zone-file text (`zone` in `POST …/zones`), BIND style or
+/// AXFR output (its closing SOA repeats the first and is dropped); the
+/// first error found names its line.
+pub fn zone_text_rrsets(
+    apex: &Name,
+    text: &str,
+) -> Result<(Vec<RrsetInput>, ZoneTextLines), ApiError> {
+    let label = std::path::Path::new("zone");
+    let parsed = zonefile::parse_untrusted(text.as_bytes(), apex, label).map_err(|errors| {
+        let first = errors
+            .iter()
+            .find(|d| d.is_error())
+            .or(errors.first())
+            .map_or_else(|| "zone: cannot be read".to_string(), zone_text_error);
+        ApiError::Unprocessable(first)
+    })?;
+    if let Some(refusal) = zonefile::check(&parsed)
+        .iter()
+        .find(|d| d.is_error() && refuses_zone_text(&d.problem))
+    {
+        return Err(ApiError::Unprocessable(zone_text_error(refusal)));
+    }
+    let mut sets: BTreeMap<(Name, Rtype), (u32, Vec<RecordInput>)> = BTreeMap::new();
+    let mut lines = BTreeMap::new();
+    for sourced in parsed.records {
+        let record = sourced.record;
+        let key = (record.owner.to_lowercase(), record.rtype);
+        lines.entry(key.clone()).or_insert(sourced.location.line);
+        let (ttl, records) = sets.entry(key).or_insert((record.ttl, Vec::new()));
+        // One TTL per set (RFC 2181 §5.2): the smallest, as imports do.
+        *ttl = (*ttl).min(record.ttl);
+        records.push(RecordInput {
+            rdata: record.rdata,
+            content: None,
+            disabled: false,
+        });
+    }
+    let rrsets = sets
+        .into_iter()
+        .map(|((name, rtype), (ttl, records))| RrsetInput {
+            name,
+            rtype,
+            ttl,
+            records,
+            comments: Vec::new(),
+        })
+        .collect();
+    Ok((rrsets, ZoneTextLines(lines)))
+}
+
+/// A POST body → the zone to create, and where its RRsets were written
+/// when they came as zone-file text. `default_policy` is the configured
+/// serial policy for the zone, used unless the request chooses one
+/// (`serial_policy`, else `soa_edit_api`).
 pub fn new_zone(
     create: &ZoneCreate,
     default_policy: SerialPolicy,
     now: u64,
-) -> Result<NewZone, ApiError> {
+) -> Result<(NewZone, ZoneTextLines), ApiError> {
     let name = parse_absolute(&create.name).map_err(ApiError::Unprocessable)?;
     let kind = creatable_kind(&create.kind)?;
-    refuse_unsupported(create.dnssec, create.account.as_deref(), &create.masters)?;
+    let mut settings = ZoneSettings::default();
+    let chosen = apply_settings(&SettingsRequest::of_create(create), &mut settings)?;
     let serial_policy = match &create.serial_policy {
         Some(text) => serial_policy(text)?,
-        None => default_policy,
+        None => chosen.unwrap_or(default_policy),
     };
+    let serial = create.serial.filter(|s| *s != 0).map(Serial);
+    if let Some(text) = &create.zone {
+        if !create.rrsets.is_empty() {
+            return Err(ApiError::Unprocessable(
+                "zone: give the records either as zone-file text (`zone`) or as `rrsets`, not both"
+                    .to_string(),
+            ));
+        }
+        let (rrsets, lines) = zone_text_rrsets(&name, text)?;
+        let nameservers = nameservers(create)?;
+        return Ok((
+            NewZone {
+                name,
+                kind,
+                serial_policy,
+                rrsets,
+                nameservers,
+                serial,
+                settings,
+            },
+            lines,
+        ));
+    }
     let mut rrsets = Vec::with_capacity(create.rrsets.len());
     for change in &create.rrsets {
         let (owner, rtype) = key_of(change)?;
@@ -439,20 +760,32 @@ pub fn new_zone(
             comments: comments_in(change.comments.as_deref().unwrap_or_default(), now),
         });
     }
-    let nameservers = create
+    let nameservers = nameservers(create)?;
+    Ok((
+        NewZone {
+            name,
+            kind,
+            serial_policy,
+            rrsets,
+            nameservers,
+            serial,
+            settings,
+        },
+        ZoneTextLines::default(),
+    ))
+}
+
+/// The `nameservers` of a POST body.
+fn nameservers(create: &ZoneCreate) -> Result<Vec<Name>, ApiError> {
+    create
         .nameservers
         .iter()
-        .map(|ns| {
-            parse_absolute(ns).map_err(|e| ApiError::Unprocessable(format!("nameservers: {e}")))
+        .enumerate()
+        .map(|(index, ns)| {
+            parse_absolute(ns)
+                .map_err(|e| ApiError::Unprocessable(format!("nameservers[{index}]: {e}")))
         })
-        .collect::<Result<Vec<Name>, ApiError>>()?;
-    Ok(NewZone {
-        name,
-        kind,
-        serial_policy,
-        rrsets,
-        nameservers,
-    })
+        .collect()
 }
 
 /// A stored RRset as the API shows it, content in canonical form.
@@ -690,7 +1023,7 @@ mod tests {
     #[test]
     fn new_zones_refuse_secondaries_and_relative_names() {
         let create = |json: &str| -> ZoneCreate { serde_json::from_str(json).unwrap() };
-        let zone = new_zone(
+        let (zone, _) = new_zone(
             &create(
                 r#"{"name":"new.test.","kind":"Native","nameservers":["ns1.new.test."],"masters":[],
                     "serial":0,"soa_edit_api":"DEFAULT",
@@ -729,6 +1062,52 @@ mod tests {
             assert_eq!(error.status(), 422, "{json}");
             assert!(error.message().contains(needle), "{json}: {error}");
         }
+    }
+
+    #[test]
+    fn zone_text_becomes_rrsets_with_their_lines() {
+        let apex = name("t.test.");
+        let text = "$TTL 60\n@ SOA ns h 1 1 1 1 1\n@ NS ns\nns A 192.0.2.1\nns 30 A 192.0.2.2\n";
+        let (rrsets, lines) = zone_text_rrsets(&apex, text).unwrap();
+        assert_eq!(rrsets.len(), 3);
+        let a = rrsets.iter().find(|r| r.rtype == Rtype::A).unwrap();
+        assert_eq!(
+            (a.ttl, a.records.len()),
+            (30, 2),
+            "one TTL per set, the smallest"
+        );
+        assert_eq!(
+            lines.prefix(&name("NS.t.test."), Rtype::A).as_deref(),
+            Some("zone: line 4: ")
+        );
+        let error = zone_text_rrsets(&apex, "$TTL 60\nwww.other. A 192.0.2.1\n").unwrap_err();
+        assert_eq!(error.status(), 422);
+        assert!(error.message().starts_with("zone: line 2:"), "{error}");
+    }
+
+    #[test]
+    fn settings_soa_edit_api_chooses_the_serial_policy_and_unknowns_are_refused() {
+        let mut settings = ZoneSettings::default();
+        for (text, policy) in [
+            ("DEFAULT", Some(SerialPolicy::Date)),
+            ("increase", Some(SerialPolicy::Increment)),
+            ("EPOCH", Some(SerialPolicy::Epoch)),
+            ("OFF", None),
+            ("", None),
+        ] {
+            let request = SettingsRequest {
+                soa_edit_api: Some(text),
+                ..SettingsRequest::default()
+            };
+            assert_eq!(apply_settings(&request, &mut settings).unwrap(), policy);
+            assert_eq!(settings.soa_edit_api, text, "kept as sent");
+        }
+        let request = SettingsRequest {
+            masters: Some(&["192.0.2.1:53".to_string(), "nope".to_string()]),
+            ..SettingsRequest::default()
+        };
+        let error = apply_settings(&request, &mut settings).unwrap_err();
+        assert!(error.message().starts_with("masters[1]"), "{error}");
     }
 
     #[test]

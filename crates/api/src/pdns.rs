@@ -2,11 +2,13 @@
 //! (names, `type` discriminators, trailing dots), as clients written for
 //! PowerDNS read and send them.
 //!
-//! Requests ignore fields they do not know, as PowerDNS does: octoDNS sends
-//! `serial` and `soa_edit_api` with a new zone, external-dns sends
-//! `changetype` inside zone creation. Responses carry the fields PowerDNS
+//! Requests ignore fields PowerDNS does not define either, as PowerDNS
+//! does; external-dns sends `changetype` inside zone creation, where it
+//! means nothing but `DELETE`. Responses carry the fields PowerDNS
 //! 4.9 sends for the same object, with fixed values where hadns has no
-//! such notion (`dnssec: false`, `account: ""`).
+//! such notion (`dnssec: false`, `nsec3param: ""`). Every zone field
+//! PowerDNS defines is honoured, stored and returned, or refused with a
+//! 422 naming it (docs/api.md lists which).
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -86,28 +88,54 @@ pub struct Zone {
     /// The serial seen in answers (hadns never edits it: equals `serial`).
     pub edited_serial: u32,
     /// Primaries of a secondary zone (`ADDRESS` or `ADDRESS:PORT` when the
-    /// port is not 53); empty otherwise.
+    /// port is not 53); for a store zone, the `masters` last sent (stored,
+    /// not used: store zones are primaries).
     pub masters: Vec<String>,
     /// Always false: hadns does not sign zones.
     pub dnssec: bool,
-    /// Always empty.
+    /// Who the zone belongs to, as last sent (stored, not used).
     pub account: String,
-    /// Always empty.
+    /// The catalog zone (RFC 9432) this zone is a member of, as last sent
+    /// (stored, not used: hadns does not produce catalog zones yet).
     pub catalog: String,
+    /// TSIG key ids for transfers from `masters`, as last sent (stored,
+    /// not used).
+    #[serde(default)]
+    pub master_tsig_key_ids: Vec<String>,
+    /// TSIG key ids allowed to transfer the zone, as last sent (stored, not
+    /// used: transfer rules come from the configuration).
+    #[serde(default)]
+    pub slave_tsig_key_ids: Vec<String>,
+    /// As last sent (stored, not used: there is no DNSSEC ordering data to
+    /// rectify).
+    #[serde(default)]
+    pub api_rectify: bool,
+    /// As last sent (stored; hadns serves the signatures it is given either
+    /// way).
+    #[serde(default)]
+    pub presigned: bool,
+    /// Always empty: hadns does not sign zones, with NSEC3 or otherwise.
+    #[serde(default)]
+    pub nsec3param: String,
+    /// Always false.
+    #[serde(default)]
+    pub nsec3narrow: bool,
     /// Unix time of a secondary's last successful check, 0 otherwise.
     pub last_check: u64,
     /// The RRsets, disabled records and comment-only sets included: the
     /// SOA first, then by owner (canonical order) and type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rrsets: Option<Vec<Rrset>>,
-    /// Always empty: the store moves serials by its own policy.
+    /// As last sent; `DEFAULT`, `INCREASE` and `EPOCH` chose the zone's
+    /// `serial_policy` (`date`, `increment`, `epoch`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soa_edit_api: Option<String>,
-    /// Always empty.
+    /// As last sent (stored, not used: hadns never edits the serial it
+    /// serves).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub soa_edit: Option<String>,
-    /// How the serial moves on each change (`increment` or `date`) for
-    /// zones kept in the store; a hadns addition.
+    /// How the serial moves on each change (`increment`, `date` or
+    /// `epoch`) for zones kept in the store; a hadns addition.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub serial_policy: Option<String>,
 }
@@ -206,7 +234,7 @@ pub struct ZonePatch {
 }
 
 /// `POST …/zones`: a new zone.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct ZoneCreate {
     /// The apex; must be absolute (end with a dot).
     #[schema(example = "example.com.")]
@@ -223,49 +251,110 @@ pub struct ZoneCreate {
     /// `ns1.ZONE hostmaster.ZONE SERIAL 10800 3600 604800 3600`.
     #[serde(default)]
     pub rrsets: Vec<RrsetChange>,
-    /// Must be empty (for `Native`/`Master` zones).
+    /// The zone's records as zone-file text (BIND, or AXFR output as `dig`
+    /// prints it), instead of `rrsets`; `$INCLUDE` is refused.
+    #[serde(default)]
+    pub zone: Option<String>,
+    /// The serial of the SOA made when none is given; 0 or absent for the
+    /// policy's first serial.
+    #[serde(default, deserialize_with = "whole::option_u32")]
+    pub serial: Option<u32>,
+    /// Stored and returned; not used (the zone is a primary).
     #[serde(default)]
     pub masters: Vec<String>,
-    /// `increment` or `date` (`YYYYMMDDnn`); defaults to the configuration's
-    /// policy for the zone. A hadns addition.
+    /// `increment`, `date` (`YYYYMMDDnn`) or `epoch`; defaults to what
+    /// `soa_edit_api` says, else the configuration's policy for the zone.
+    /// A hadns addition.
     #[serde(default)]
     pub serial_policy: Option<String>,
     /// Why (stored in the journal); a hadns addition.
     #[serde(default)]
     pub comment: Option<String>,
-    /// Accepted and ignored: the store moves serials by its policy.
+    /// `DEFAULT`, `INCREASE`, `EPOCH` (serial policies `date`, `increment`,
+    /// `epoch`), `SOA-EDIT`, `SOA-EDIT-INCREASE`, `OFF` or empty; stored.
     #[serde(default)]
     pub soa_edit_api: Option<String>,
+    /// `INCREMENT-WEEKS`, `INCEPTION-EPOCH`, `INCEPTION-INCREMENT`, `EPOCH`,
+    /// `NONE` or empty; stored, not used.
+    #[serde(default)]
+    pub soa_edit: Option<String>,
     /// Must be false or absent: hadns does not sign zones.
     #[serde(default)]
     pub dnssec: Option<bool>,
-    /// Must be empty or absent.
+    /// Must be empty or absent: hadns does not sign zones.
+    #[serde(default)]
+    pub nsec3param: Option<String>,
+    /// Must be false or absent.
+    #[serde(default)]
+    pub nsec3narrow: Option<bool>,
+    /// Stored and returned.
+    #[serde(default)]
+    pub presigned: Option<bool>,
+    /// Stored and returned; not used.
+    #[serde(default)]
+    pub api_rectify: Option<bool>,
+    /// Who the zone belongs to; stored and returned.
     #[serde(default)]
     pub account: Option<String>,
+    /// A catalog zone's name, or empty; stored and returned.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// TSIG key names; stored and returned.
+    #[serde(default)]
+    pub master_tsig_key_ids: Option<Vec<String>>,
+    /// TSIG key names; stored and returned.
+    #[serde(default)]
+    pub slave_tsig_key_ids: Option<Vec<String>>,
 }
 
 /// `PUT …/zones/{zone}`: zone settings, and optionally the zone's whole new
 /// content.
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
 pub struct ZoneUpdate {
-    /// The zone's kind; must be the kind it has (hadns cannot change it).
+    /// `Native` or `Master` (also `Primary`): the two are exchanged
+    /// freely; a store zone never becomes a secondary.
     #[serde(default)]
     pub kind: Option<String>,
-    /// Must be empty or absent.
+    /// Stored and returned; not used (the zone is a primary).
     #[serde(default)]
     pub masters: Option<Vec<String>>,
-    /// Must be empty or absent.
+    /// Who the zone belongs to; stored and returned.
     #[serde(default)]
     pub account: Option<String>,
     /// Must be false or absent.
     #[serde(default)]
     pub dnssec: Option<bool>,
-    /// Accepted and ignored.
+    /// Must be empty or absent.
+    #[serde(default)]
+    pub nsec3param: Option<String>,
+    /// Must be false or absent.
+    #[serde(default)]
+    pub nsec3narrow: Option<bool>,
+    /// Stored and returned.
+    #[serde(default)]
+    pub presigned: Option<bool>,
+    /// Stored and returned; not used.
+    #[serde(default)]
+    pub api_rectify: Option<bool>,
+    /// As in `POST`: stored, and `DEFAULT`, `INCREASE`, `EPOCH` set the
+    /// serial policy.
     #[serde(default)]
     pub soa_edit_api: Option<String>,
-    /// Accepted and ignored.
+    /// Stored and returned; not used.
     #[serde(default)]
     pub soa_edit: Option<String>,
+    /// A catalog zone's name, or empty; stored and returned.
+    #[serde(default)]
+    pub catalog: Option<String>,
+    /// TSIG key names; stored and returned.
+    #[serde(default)]
+    pub master_tsig_key_ids: Option<Vec<String>>,
+    /// TSIG key names; stored and returned.
+    #[serde(default)]
+    pub slave_tsig_key_ids: Option<Vec<String>>,
+    /// `increment`, `date` or `epoch`; a hadns addition.
+    #[serde(default)]
+    pub serial_policy: Option<String>,
     /// Given, every RRset of the zone is replaced by these (the SOA must be
     /// among them), as one change.
     #[serde(default)]

@@ -82,12 +82,22 @@ proptest! {
             kind: "Native".to_string(),
             nameservers: Vec::new(),
             rrsets,
-            masters: Vec::new(),
-            serial_policy: None,
-            comment: None,
-            soa_edit_api: None,
-            dnssec: None,
-            account: None,
+            ..ZoneCreate::default()
+        };
+        let _ = new_zone(&create, store::SerialPolicy::Increment, 0);
+    }
+
+    #[test]
+    fn zone_text_never_panics(text in "[$@a-z0-9 .;()\"\\\n\t]{0,200}", settings in ".{0,20}") {
+        let create = ZoneCreate {
+            name: "z.test.".to_string(),
+            kind: "Native".to_string(),
+            zone: Some(text),
+            soa_edit_api: Some(settings.clone()),
+            catalog: Some(settings.clone()),
+            masters: vec![settings.clone()],
+            master_tsig_key_ids: Some(vec![settings]),
+            ..ZoneCreate::default()
         };
         let _ = new_zone(&create, store::SerialPolicy::Increment, 0);
     }

@@ -353,6 +353,20 @@ impl Edit {
                 ValidationReason::SoaNotAtApex { apex },
             ));
         }
+        // A DS set belongs to the parent side of a zone cut (RFC 4035
+        // §2.4): at our apex it is the parent zone's, never ours.
+        if rtype == Rtype::DS && *name == self.apex {
+            return Err(Rejection::new(name, rtype, ValidationReason::DsAtApex));
+        }
+        // A zone's keys are published at its apex (RFC 4035 §2.1).
+        if rtype == Rtype::DNSKEY && *name != self.apex {
+            let apex = self.apex.clone();
+            return Err(Rejection::new(
+                name,
+                rtype,
+                ValidationReason::DnskeyNotAtApex { apex },
+            ));
+        }
         Ok(())
     }
 
@@ -407,11 +421,58 @@ pub(crate) fn stored_record(
             },
         ));
     }
+    if let Some(target) = target_name(rtype, &input.rdata)
+        && !is_host_name(target)
+    {
+        return Err(Rejection::new(
+            name,
+            rtype,
+            ValidationReason::TargetNotHostName {
+                content: input.content.clone().unwrap_or_else(text),
+            },
+        ));
+    }
     Ok(StoredRecord {
         rdata: input.rdata.clone(),
         content: input.content.clone().unwrap_or_else(text),
         disabled: input.disabled,
     })
+}
+
+/// The target name (wire form) of the types whose RDATA names a host:
+/// NS, MX, SRV (RFC 1035 §3.3, RFC 2782), CNAME and PTR.
+fn target_name(rtype: Rtype, rdata: &[u8]) -> Option<&[u8]> {
+    match rtype {
+        Rtype::NS | Rtype::MX | Rtype::SRV => wire::rdata::additional_target(rtype, rdata),
+        Rtype::CNAME | Rtype::PTR => wire::rdata::single_name(rdata),
+        _ => None,
+    }
+}
+
+/// Whether a wire-form name is a host name: labels of letters, digits and
+/// hyphens (RFC 952, RFC 1123 §2.1), plus the underscore that service
+/// labels (RFC 8552, e.g. DKIM's `_domainkey`) put in CNAME targets. The
+/// root is one too: the "no service" target of MX (RFC 7505) and SRV
+/// (RFC 2782).
+fn is_host_name(wire: &[u8]) -> bool {
+    let mut position = 0;
+    while let Some(&length) = wire.get(position) {
+        if length == 0 {
+            return true;
+        }
+        let start = position + 1;
+        let Some(label) = wire.get(start..start + usize::from(length)) else {
+            return false;
+        };
+        if !label
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        {
+            return false;
+        }
+        position = start + usize::from(length);
+    }
+    false
 }
 
 #[cfg(test)]
@@ -459,6 +520,28 @@ mod tests {
         assert_eq!(set.records.len(), 2);
         assert!(set.records[0].disabled);
         assert_eq!(set.records[1].content, "192.0.2.2");
+    }
+
+    #[test]
+    fn targets_must_be_host_names() {
+        let name_wire = |text: &str| name(text).as_wire().to_vec();
+        assert!(is_host_name(&name_wire("mx-1.example.com")));
+        assert!(is_host_name(&name_wire("s1._domainkey.example.net")));
+        assert!(is_host_name(Name::root().as_wire()));
+        assert!(!is_host_name(&name_wire("mail@mx.example")));
+        assert!(!is_host_name(&name_wire("a\\032b.example")));
+        let mut mx = vec![0, 10];
+        mx.extend(name_wire("mail@mx.example"));
+        let input = RecordInput {
+            rdata: mx,
+            content: None,
+            disabled: false,
+        };
+        let error = stored_record(&name("example"), Rtype::MX, &input).unwrap_err();
+        assert!(matches!(
+            error.reason,
+            ValidationReason::TargetNotHostName { .. }
+        ));
     }
 
     #[test]

@@ -114,6 +114,19 @@ pub enum WriteError {
         /// What is wrong there.
         error: Box<WriteError>,
     },
+    /// A zone's kind cannot change this way: only `Native` and `Master`
+    /// are exchanged (a secondary is declared in the configuration).
+    #[error(
+        "kind: zone {zone} is {from} and cannot become {to}: only Native and Master zones are exchanged; secondary zones are declared in the configuration"
+    )]
+    KindChange {
+        /// The zone.
+        zone: Name,
+        /// Its kind.
+        from: crate::zones::ZoneKind,
+        /// The kind asked for.
+        to: crate::zones::ZoneKind,
+    },
     /// A zone with this name is already in the store.
     #[error("zone {0} already exists")]
     ZoneExists(Name),
@@ -254,8 +267,26 @@ pub enum ValidationReason {
         /// How many SOA records it would hold.
         count: usize,
     },
-    /// The SOA record is marked disabled; a zone cannot be served without it.
-    SoaDisabled,
+    /// A DS record at the zone apex: DS belongs to the parent side of the
+    /// cut (RFC 4035 §2.4).
+    DsAtApex,
+    /// A DNSKEY record below the apex: keys are published at the apex
+    /// (RFC 4035 §2.1).
+    DnskeyNotAtApex {
+        /// The zone's apex.
+        apex: Name,
+    },
+    /// NS and DNAME at the same name below the apex (RFC 6672 §2.3).
+    NsAndDname {
+        /// The type the change set wrote beside the other one.
+        other: Rtype,
+    },
+    /// The target of an NS, MX, SRV, CNAME or PTR record is not a host
+    /// name (letters, digits, hyphens; underscores for service labels).
+    TargetNotHostName {
+        /// The record's content.
+        content: String,
+    },
     /// The change removes (or disables) the last NS record at the apex.
     ApexNsRemoved,
     /// A new zone has no NS record at its apex.
@@ -306,7 +337,18 @@ fn validation_message(name: &Name, rtype: Rtype, reason: &ValidationReason) -> S
         R::SoaNotSingle { count } => format!(
             "the zone must keep exactly one SOA record at its apex, and this would leave {count}"
         ),
-        R::SoaDisabled => "the SOA record cannot be disabled".to_string(),
+        R::DsAtApex => format!(
+            "a DS record cannot be at the zone apex {name}: DS belongs to the parent zone (RFC 4035 §2.4)"
+        ),
+        R::DnskeyNotAtApex { apex } => {
+            format!("a DNSKEY record belongs only at the zone apex {apex} (RFC 4035 §2.1)")
+        }
+        R::NsAndDname { other } => format!(
+            "{rtype} cannot coexist with {other} at {name}: NS and DNAME may share only the apex (RFC 6672 §2.3)"
+        ),
+        R::TargetNotHostName { content } => format!(
+            "the target in `{content}` is not a host name (letters, digits, hyphens and underscores only)"
+        ),
         R::ApexNsRemoved => {
             "the zone apex must keep at least one NS record, and this would remove the last"
                 .to_string()

@@ -51,7 +51,7 @@ pub use journal::{JournalChange, JournalEntry};
 pub use store::Store;
 pub use zones::{
     Comment, NewZone, OwnRrset, RrsetInput, RrsetPage, SerialPolicy, StoredRecord, StoredRrset,
-    UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
+    UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind, ZoneSettings,
 };
 
 /// The schema version (`PRAGMA user_version`) this build migrates to.

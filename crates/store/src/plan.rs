@@ -85,12 +85,15 @@ pub(crate) fn plan(
     let soa_changed =
         old.0 != proposed.0 || without_serial(&old.1.rdata) != without_serial(&proposed.1.rdata);
     let forward = proposed_serial.is_newer_than(old_serial);
+    // Disabling or enabling the SOA takes the zone out of service or back
+    // (see `validate`): that flag is kept whatever the serial does.
+    let disabled = proposed.1.disabled;
     if removed.is_empty() && added.is_empty() && !soa_changed && !forward {
         edit.new.insert(
             soa_key,
             RrsetState {
                 ttl: old.0,
-                records: vec![old.1],
+                records: vec![StoredRecord { disabled, ..old.1 }],
             },
         );
         return Ok(Plan {
@@ -115,7 +118,7 @@ pub(crate) fn plan(
         }
         .to_string(),
         rdata,
-        disabled: false,
+        disabled,
     };
     let old_soa = served_record(&soa_key, old.0, &old.1);
     let new_soa = served_record(&soa_key, proposed.0, &record);

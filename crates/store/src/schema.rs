@@ -130,7 +130,38 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ALTER TABLE rrsets ADD COLUMN owner_text TEXT;
     CREATE INDEX rrsets_order ON rrsets (zone_id, ifnull(view_id, 0), sort_key, rtype);
     ",
-    // 3: TSIG keys managed through the API (`/tsigkeys`), served beside the
+    // 3: the PowerDNS zone settings clients send and read back (`account`,
+    // `soa_edit_api`, `soa_edit`, `catalog`, `masters`, the TSIG key ids,
+    // `api_rectify`, `presigned`), and the `epoch` serial policy
+    // (`soa_edit_api: EPOCH`). SQLite cannot widen a CHECK constraint in
+    // place, so the zones table is rebuilt as SQLite's ALTER TABLE guide
+    // says (foreign keys are off during migrations, see `migrate`, so
+    // dropping the old table cascades nowhere). Lists are stored one item
+    // per line: items are addresses and names, which hold no line breaks.
+    "
+    CREATE TABLE zones_new (
+        id                  INTEGER PRIMARY KEY,
+        name                BLOB NOT NULL UNIQUE,
+        kind                TEXT NOT NULL CHECK (kind IN ('Native', 'Master', 'Slave')),
+        serial_policy       TEXT NOT NULL CHECK (serial_policy IN ('increment', 'date', 'epoch')),
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        account             TEXT NOT NULL DEFAULT '',
+        soa_edit_api        TEXT NOT NULL DEFAULT '',
+        soa_edit            TEXT NOT NULL DEFAULT '',
+        catalog             TEXT NOT NULL DEFAULT '',
+        masters             TEXT NOT NULL DEFAULT '',
+        master_tsig_key_ids TEXT NOT NULL DEFAULT '',
+        slave_tsig_key_ids  TEXT NOT NULL DEFAULT '',
+        api_rectify         INTEGER NOT NULL DEFAULT 0 CHECK (api_rectify IN (0, 1)),
+        presigned           INTEGER NOT NULL DEFAULT 0 CHECK (presigned IN (0, 1))
+    );
+    INSERT INTO zones_new (id, name, kind, serial_policy, created_at, updated_at)
+        SELECT id, name, kind, serial_policy, created_at, updated_at FROM zones;
+    DROP TABLE zones;
+    ALTER TABLE zones_new RENAME TO zones;
+    ",
+    // 4: TSIG keys managed through the API (`/tsigkeys`), served beside the
     // configuration's `[[key]]`s. The secret is kept as it is used (the
     // node must compute HMACs with it); the file is mode 0600. The name is
     // lower-case wire form, like zone names, so one key has one row.
@@ -197,8 +228,21 @@ fn configure(connection: &Connection) -> rusqlite::Result<()> {
     Ok(())
 }
 
-/// Applies the missing migration steps in one transaction.
+/// Applies the missing migration steps in one transaction, with foreign
+/// key enforcement off while they run: a step may rebuild a table others
+/// refer to (SQLite's own procedure for changes ALTER TABLE cannot make),
+/// and dropping the old copy must not cascade to its children. The
+/// references are checked before the commit instead.
 fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
+    // The pragma is a no-op inside a transaction, so it is set around it.
+    connection.pragma_update(None, "foreign_keys", "OFF")?;
+    let result = migrate_steps(connection);
+    connection.pragma_update(None, "foreign_keys", "ON")?;
+    result
+}
+
+/// The steps of [`migrate`], in one transaction.
+fn migrate_steps(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len();
@@ -216,6 +260,15 @@ fn migrate(connection: &mut Connection) -> Result<(), StoreError> {
         fill_owner_keys(&transaction)?;
     }
     if applied < known {
+        let dangling: i64 =
+            transaction.query_row("SELECT count(*) FROM pragma_foreign_key_check", [], |row| {
+                row.get(0)
+            })?;
+        if dangling > 0 {
+            return Err(StoreError::corrupt(format!(
+                "{dangling} rows refer to rows that do not exist after the schema migration"
+            )));
+        }
         transaction.pragma_update(None, "user_version", known as i64)?;
     }
     transaction.commit()?;
@@ -252,4 +305,75 @@ fn fill_owner_keys(connection: &Connection) -> Result<(), StoreError> {
         ])?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A database at schema version 2 with one zone, an RRset, a record, a
+    /// comment and a journal entry; migrating it must keep every row (the
+    /// zones table is rebuilt in step 3, and a cascade from dropping the
+    /// old one would take the zone's data with it).
+    #[test]
+    fn step_3_rebuilds_zones_and_keeps_every_row_that_refers_to_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.sqlite");
+        let mut old = Connection::open(&path).unwrap();
+        configure(&old).unwrap();
+        let transaction = old.transaction().unwrap();
+        for step in &MIGRATIONS[..2] {
+            transaction.execute_batch(step).unwrap();
+        }
+        transaction
+            .execute_batch(
+                "INSERT INTO zones (id, name, kind, serial_policy, created_at, updated_at)
+                     VALUES (7, x'0474657374', 'Master', 'date', 1, 2);
+                 INSERT INTO rrsets (id, zone_id, owner, rtype, ttl) VALUES (1, 7, x'0474657374', 1, 60);
+                 INSERT INTO records (rrset_id, rdata, content) VALUES (1, x'c0000201', '192.0.2.1');
+                 INSERT INTO comments (zone_id, owner, rtype, content, account, modified_at)
+                     VALUES (7, x'0474657374', 1, 'hi', 'me', 3);
+                 INSERT INTO journal (zone_id, serial_from, serial_to, author, source, changed_at,
+                                      removed_count, added_count, removed, added)
+                     VALUES (7, 0, 1, 'a', 'api', 4, 0, 0, x'', x'');
+                 PRAGMA user_version = 2;",
+            )
+            .unwrap();
+        transaction.commit().unwrap();
+        drop(old);
+
+        let connection = open_writer(&path).unwrap();
+        let count = |table: &str| -> i64 {
+            connection
+                .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+                .unwrap()
+        };
+        for table in ["zones", "rrsets", "records", "comments", "journal"] {
+            assert_eq!(count(table), 1, "{table} kept its row");
+        }
+        let (policy, account, rectify): (String, String, bool) = connection
+            .query_row(
+                "SELECT serial_policy, account, api_rectify FROM zones WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            (policy.as_str(), account.as_str(), rectify),
+            ("date", "", false)
+        );
+        let enforced: bool = connection
+            .pragma_query_value(None, "foreign_keys", |r| r.get(0))
+            .unwrap();
+        assert!(enforced, "foreign keys are on again after the migration");
+        // The references still cascade to the rebuilt table.
+        connection
+            .execute("DELETE FROM zones WHERE id = 7", [])
+            .unwrap();
+        assert_eq!(count("rrsets"), 0);
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
 }

@@ -21,14 +21,23 @@ pub(crate) fn next(policy: SerialPolicy, old: Serial, now: u64) -> Serial {
             Some(today) if today.is_newer_than(old) => today,
             _ => old + 1,
         },
+        // Unix time, as PowerDNS's SOA-EDIT-API EPOCH; never backwards:
+        // two changes in one second, or a clock behind the serial, count
+        // up by one instead.
+        SerialPolicy::Epoch => match u32::try_from(now).ok().map(Serial) {
+            Some(epoch) if epoch.is_newer_than(old) => epoch,
+            _ => old + 1,
+        },
     }
 }
 
-/// The first serial of a zone under `policy`: 1, or `YYYYMMDD01`.
+/// The first serial of a zone under `policy`: 1, `YYYYMMDD01`, or the
+/// Unix time.
 pub(crate) fn initial(policy: SerialPolicy, now: u64) -> Serial {
     match policy {
         SerialPolicy::Increment => Serial(1),
         SerialPolicy::Date => first_of_day(now).unwrap_or(Serial(1)),
+        SerialPolicy::Epoch => u32::try_from(now).map_or(Serial(1), Serial),
     }
 }
 
@@ -70,6 +79,23 @@ mod tests {
 
     /// 2024-02-29 12:00 UTC.
     const LEAP_DAY_NOON: u64 = 1_709_208_000;
+
+    #[test]
+    fn epoch_serials_are_the_time_and_never_go_back() {
+        let now = LEAP_DAY_NOON;
+        assert_eq!(initial(SerialPolicy::Epoch, now), Serial(now as u32));
+        assert_eq!(
+            next(SerialPolicy::Epoch, Serial(1), now),
+            Serial(now as u32)
+        );
+        // A second change in the same second, or a serial ahead of the clock.
+        let at_now = Serial(now as u32);
+        assert_eq!(next(SerialPolicy::Epoch, at_now, now), at_now + 1);
+        assert_eq!(
+            next(SerialPolicy::Epoch, Serial(now as u32 + 50), now),
+            Serial(now as u32 + 51)
+        );
+    }
 
     #[test]
     fn calendar_dates_are_right_around_leap_days_and_years() {

@@ -24,7 +24,7 @@ use crate::journal::{self, JournalChange, JournalEntry};
 use crate::plan::{self, Plan, SerialRule};
 use crate::zones::{
     Comment, NewZone, OwnRrset, RrsetPage, SerialPolicy, StoredRecord, StoredRrset, ViewRrsets,
-    ZoneInfo, ZoneKind,
+    ZoneInfo, ZoneKind, ZoneSettings,
 };
 use crate::{schema, serial, validate};
 
@@ -201,6 +201,7 @@ impl Store {
                     return Err(WriteError::ZoneExists(apex.clone()));
                 }
                 let row = insert_zone(tx, &apex, new.kind, new.serial_policy, meta.now)?;
+                write_settings(tx, row.id, &new.settings)?;
                 let mut edit = Edit::new(&apex, BTreeMap::new());
                 let mut seen = HashSet::new();
                 for rrset in &new.rrsets {
@@ -244,7 +245,9 @@ impl Store {
                     edit.apply(&replace(&apex, Rtype::NS, DEFAULT_TTL, records))?;
                 }
                 if !seen.contains(&(apex.clone(), Rtype::SOA)) {
-                    let first = serial::initial(new.serial_policy, meta.now);
+                    let first = new
+                        .serial
+                        .unwrap_or_else(|| serial::initial(new.serial_policy, meta.now));
                     let soa = RecordInput {
                         rdata: default_soa(&apex, new.nameservers.first(), first),
                         content: None,
@@ -253,6 +256,70 @@ impl Store {
                     edit.apply(&replace(&apex, Rtype::SOA, DEFAULT_TTL, vec![soa]))?;
                 }
                 commit(tx, &row, edit, meta, SerialRule::Initial)
+            },
+        )
+    }
+
+    /// Changes a zone's kind, serial policy and PowerDNS settings (each
+    /// `None` keeps what is stored); its data and serial stay as they are,
+    /// the new policy applies from the next change. Only `Native` and
+    /// `Master` can be exchanged: a zone never becomes or stops being a
+    /// secondary here.
+    pub fn update_zone_settings(
+        &self,
+        name: &Name,
+        kind: Option<ZoneKind>,
+        policy: Option<SerialPolicy>,
+        settings: Option<&ZoneSettings>,
+        now: u64,
+    ) -> Result<(), WriteError> {
+        self.write(
+            || format!("changing the settings of zone {name}"),
+            |tx| {
+                let row =
+                    find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
+                if let Some(kind) = kind
+                    && kind != row.kind
+                {
+                    if kind == ZoneKind::Slave || row.kind == ZoneKind::Slave {
+                        return Err(WriteError::KindChange {
+                            zone: row.apex.clone(),
+                            from: row.kind,
+                            to: kind,
+                        });
+                    }
+                    tx.execute(
+                        "UPDATE zones SET kind = ?1 WHERE id = ?2",
+                        params![kind.as_str(), row.id],
+                    )?;
+                }
+                if let Some(policy) = policy {
+                    tx.execute(
+                        "UPDATE zones SET serial_policy = ?1 WHERE id = ?2",
+                        params![policy.as_str(), row.id],
+                    )?;
+                }
+                if let Some(settings) = settings {
+                    write_settings(tx, row.id, settings)?;
+                }
+                tx.execute(
+                    "UPDATE zones SET updated_at = ?1 WHERE id = ?2",
+                    params![sql_time(now), row.id],
+                )?;
+                Ok(())
+            },
+        )
+    }
+
+    /// Whether a zone's SOA record is disabled (the zone is kept but not
+    /// served), or `None` for a zone not in the store. One indexed lookup
+    /// of the apex SOA, so the write path can ask after every change.
+    pub fn soa_disabled(&self, zone: &Name) -> Result<Option<bool>, StoreError> {
+        self.read(
+            || format!("reading the SOA of {zone}"),
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => Ok(Some(apex_soa_disabled(tx, &row)?)),
+                None => Ok(None),
             },
         )
     }
@@ -1511,6 +1578,76 @@ fn zone_row((id, name, kind, policy, updated_at): RawZoneRow) -> Result<ZoneRow,
     })
 }
 
+/// Writes a zone's PowerDNS settings.
+fn write_settings(
+    tx: &Connection,
+    zone_id: i64,
+    settings: &ZoneSettings,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE zones SET account = ?1, soa_edit_api = ?2, soa_edit = ?3, catalog = ?4,
+             masters = ?5, master_tsig_key_ids = ?6, slave_tsig_key_ids = ?7,
+             api_rectify = ?8, presigned = ?9
+         WHERE id = ?10",
+        params![
+            settings.account,
+            settings.soa_edit_api,
+            settings.soa_edit,
+            settings.catalog,
+            settings.masters.join("\n"),
+            settings.master_tsig_key_ids.join("\n"),
+            settings.slave_tsig_key_ids.join("\n"),
+            settings.api_rectify,
+            settings.presigned,
+            zone_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a zone's PowerDNS settings.
+fn read_settings(tx: &Connection, zone_id: i64) -> Result<ZoneSettings, StoreError> {
+    // Lists are one item per line (see schema step 3).
+    let list = |text: String| -> Vec<String> {
+        text.split('\n')
+            .filter(|item| !item.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let settings = tx
+        .prepare_cached(
+            "SELECT account, soa_edit_api, soa_edit, catalog, masters, master_tsig_key_ids,
+                    slave_tsig_key_ids, api_rectify, presigned
+             FROM zones WHERE id = ?1",
+        )?
+        .query_row([zone_id], |row| {
+            Ok(ZoneSettings {
+                account: row.get(0)?,
+                soa_edit_api: row.get(1)?,
+                soa_edit: row.get(2)?,
+                catalog: row.get(3)?,
+                masters: list(row.get(4)?),
+                master_tsig_key_ids: list(row.get(5)?),
+                slave_tsig_key_ids: list(row.get(6)?),
+                api_rectify: row.get(7)?,
+                presigned: row.get(8)?,
+            })
+        })?;
+    Ok(settings)
+}
+
+/// Whether the apex SOA record of a zone is disabled.
+fn apex_soa_disabled(tx: &Connection, row: &ZoneRow) -> Result<bool, StoreError> {
+    let disabled: Option<bool> = tx
+        .prepare_cached(
+            "SELECT r.disabled FROM rrsets s JOIN records r ON r.rrset_id = s.id
+             WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3 AND s.rtype = 6",
+        )?
+        .query_row(params![row.id, BASE_VIEW, row.apex.as_wire()], |r| r.get(0))
+        .optional()?;
+    Ok(disabled.unwrap_or(false))
+}
+
 /// The zone with apex `name`, if stored.
 fn find_zone(tx: &Connection, name: &Name) -> Result<Option<ZoneRow>, StoreError> {
     let raw = tx
@@ -1543,6 +1680,8 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
         )?
         .query_row(params![row.id, BASE_VIEW], |r| r.get(0))?;
     let last_change = journal_entries(tx, row, Chain::BASE, i64::MAX, 1)?.pop();
+    let soa_disabled = apex_soa_disabled(tx, row)?;
+    let settings = read_settings(tx, row.id)?;
     Ok(ZoneInfo {
         name: row.apex.clone(),
         kind: row.kind,
@@ -1551,6 +1690,8 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
         records: usize::try_from(records).unwrap_or(0),
         updated_at: row.updated_at,
         last_change,
+        soa_disabled,
+        settings,
     })
 }
 

@@ -5,7 +5,9 @@
 //! a name and what the apex must hold, since those rules are about what
 //! resolvers see: a disabled CNAME may sit beside an A record, but
 //! disabling the last apex NS record is refused as removing it would be.
-//! An SOA record may not be disabled at all.
+//! The SOA record may be disabled: as in PowerDNS, that takes the whole
+//! zone out of service (it is kept, and answers REFUSED) until the SOA is
+//! enabled again.
 
 use wire::{Name, Rtype};
 
@@ -93,11 +95,28 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
             ValidationReason::MultipleDnames { count: dnames },
         ));
     }
+    // Below the apex, NS makes a zone cut and the DNAME there would be
+    // occluded by it (RFC 6672 §2.3). Both sets at this name are already
+    // loaded: no lookup beyond the touched name.
+    if dnames > 0 && count_of(Rtype::NS) > 0 && *name != edit.apex {
+        let key = |rtype: Rtype| (name.clone(), rtype);
+        let dname_changed = edit.old.get(&key(Rtype::DNAME)) != edit.new.get(&key(Rtype::DNAME));
+        let (culprit, other) = if dname_changed {
+            (Rtype::DNAME, Rtype::NS)
+        } else {
+            (Rtype::NS, Rtype::DNAME)
+        };
+        return Err(Rejection::new(
+            name,
+            culprit,
+            ValidationReason::NsAndDname { other },
+        ));
+    }
     Ok(())
 }
 
-/// The apex holds exactly one SOA record, enabled, and at least one served
-/// NS record.
+/// The apex holds exactly one SOA record (enabled or not: a disabled one
+/// keeps the zone out of service) and at least one served NS record.
 fn check_apex(edit: &Edit) -> Result<(), Rejection> {
     let apex = &edit.apex;
     let soa = edit.new.get(&(apex.clone(), Rtype::SOA));
@@ -107,13 +126,6 @@ fn check_apex(edit: &Edit) -> Result<(), Rejection> {
             apex,
             Rtype::SOA,
             ValidationReason::SoaNotSingle { count },
-        ));
-    }
-    if soa.is_some_and(|set| set.records.iter().any(|r| r.disabled)) {
-        return Err(Rejection::new(
-            apex,
-            Rtype::SOA,
-            ValidationReason::SoaDisabled,
         ));
     }
     let served_ns = |map: &std::collections::BTreeMap<_, crate::change::RrsetState>| {

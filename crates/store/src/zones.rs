@@ -70,14 +70,18 @@ pub enum SerialPolicy {
     /// already at or beyond `YYYYMMDD01` is only ever incremented, so the
     /// serial never goes back: after `YYYYMMDD99` comes `YYYYMMDD99 + 1`.
     Date,
+    /// The Unix time of the change (PowerDNS's `SOA-EDIT-API` `EPOCH`), or
+    /// the old serial plus one when that would not be newer (RFC 1982).
+    Epoch,
 }
 
 impl SerialPolicy {
-    /// The name stored in the database: `increment` or `date`.
+    /// The name stored in the database: `increment`, `date` or `epoch`.
     pub fn as_str(self) -> &'static str {
         match self {
             SerialPolicy::Increment => "increment",
             SerialPolicy::Date => "date",
+            SerialPolicy::Epoch => "epoch",
         }
     }
 }
@@ -90,17 +94,18 @@ impl fmt::Display for SerialPolicy {
 
 /// A serial policy the store does not know.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown serial policy `{0}` (expected increment or date)")]
+#[error("unknown serial policy `{0}` (expected increment, date or epoch)")]
 pub struct UnknownSerialPolicy(pub String);
 
 impl FromStr for SerialPolicy {
     type Err = UnknownSerialPolicy;
 
-    /// Reads `increment` or `date`, in any case.
+    /// Reads `increment`, `date` or `epoch`, in any case.
     fn from_str(s: &str) -> Result<SerialPolicy, UnknownSerialPolicy> {
         match s.to_ascii_lowercase().as_str() {
             "increment" => Ok(SerialPolicy::Increment),
             "date" => Ok(SerialPolicy::Date),
+            "epoch" => Ok(SerialPolicy::Epoch),
             _ => Err(UnknownSerialPolicy(s.to_string())),
         }
     }
@@ -124,6 +129,41 @@ pub struct ZoneInfo {
     pub updated_at: u64,
     /// The newest journal entry, if any.
     pub last_change: Option<JournalEntry>,
+    /// Whether its SOA record is disabled: the zone is kept but not served.
+    pub soa_disabled: bool,
+    /// The PowerDNS settings clients keep on it.
+    pub settings: ZoneSettings,
+}
+
+/// The PowerDNS zone settings a client sets and reads back, kept as given.
+///
+/// hadns acts on none of them itself except through the serial policy
+/// (`soa_edit_api` `DEFAULT`, `INCREASE` and `EPOCH` choose one when the
+/// zone is created or changed through the API): they are stored so that
+/// tools which assign zones to accounts (PowerDNS-Admin) or compare what
+/// they sent with what they read (Terraform) see their own values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneSettings {
+    /// PowerDNS `account`: who the zone belongs to (free text).
+    pub account: String,
+    /// PowerDNS `soa_edit_api`, as given.
+    pub soa_edit_api: String,
+    /// PowerDNS `soa_edit`, as given (hadns never edits served serials).
+    pub soa_edit: String,
+    /// PowerDNS `catalog`: the catalog zone it belongs to (RFC 9432), as
+    /// given; empty for none.
+    pub catalog: String,
+    /// PowerDNS `masters`, as given (addresses, with an optional port).
+    pub masters: Vec<String>,
+    /// PowerDNS `master_tsig_key_ids`, as given.
+    pub master_tsig_key_ids: Vec<String>,
+    /// PowerDNS `slave_tsig_key_ids`, as given.
+    pub slave_tsig_key_ids: Vec<String>,
+    /// PowerDNS `api_rectify`, as given.
+    pub api_rectify: bool,
+    /// PowerDNS `presigned`, as given (hadns serves signatures it is given
+    /// either way).
+    pub presigned: bool,
 }
 
 /// A comment on an RRset, as the PowerDNS API has them.
@@ -267,4 +307,9 @@ pub struct NewZone {
     /// Targets of the apex NS set to create, TTL 3600 (PowerDNS
     /// `nameservers`).
     pub nameservers: Vec<Name>,
+    /// The serial of the SOA made when `rrsets` hold none (PowerDNS
+    /// `serial`); `None` for the policy's first serial.
+    pub serial: Option<Serial>,
+    /// The PowerDNS settings to keep with it.
+    pub settings: ZoneSettings,
 }

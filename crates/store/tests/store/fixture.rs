@@ -227,6 +227,8 @@ pub fn example_zone(policy: SerialPolicy) -> NewZone {
             rrset("alias", Rtype::CNAME, 300, &["www.example.com."]),
         ],
         nameservers: Vec::new(),
+        serial: None,
+        settings: Default::default(),
     }
 }
 

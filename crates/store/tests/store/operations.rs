@@ -457,6 +457,8 @@ fn zones_are_listed_with_serial_counts_and_last_change() {
                 serial_policy: SerialPolicy::Increment,
                 rrsets: Vec::new(),
                 nameservers: vec![name("ns.a.example")],
+                serial: None,
+                settings: Default::default(),
             },
             &meta(NOW + 5),
         )

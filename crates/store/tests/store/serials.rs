@@ -48,6 +48,8 @@ fn date_policy_counts_within_a_day_and_starts_a_new_day_at_01() {
                 serial_policy: SerialPolicy::Date,
                 rrsets: Vec::new(),
                 nameservers: vec![name("ns1.example.com")],
+                serial: None,
+                settings: Default::default(),
             },
             &meta(NOW),
         )

@@ -5,7 +5,7 @@ use store::{
     ChangeSet, NewZone, RecordInput, RrsetOp, SerialPolicy, ValidationReason as Reason, WriteError,
     ZoneKind,
 };
-use wire::{Class, Record, Rtype};
+use wire::{Class, Record, Rtype, Serial};
 
 use crate::fixture::*;
 
@@ -247,16 +247,42 @@ fn the_apex_keeps_exactly_one_soa() {
         Rtype::SOA,
         Reason::SoaNotSingle { count: 2 },
     );
-    let op = RrsetOp::Replace {
+}
+
+#[test]
+fn a_disabled_soa_keeps_the_zone_without_serving_it() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let zone = name("example.com");
+    let soa = |record| RrsetOp::Replace {
         ttl: 3600,
-        records: vec![disabled(Rtype::SOA, &example_soa(5))],
+        records: vec![record],
     };
-    f.assert_refused(
-        vec![change("@", Rtype::SOA, op)],
+    let applied = f
+        .apply(vec![change(
+            "@",
+            Rtype::SOA,
+            soa(disabled(Rtype::SOA, &example_soa(1))),
+        )])
+        .expect("disabling the SOA is a change like any other");
+    // Only the flag moved: no serial bump, no journal entry.
+    assert_eq!((applied.from, applied.to), (Serial(1), Serial(1)));
+    assert_eq!(f.store.soa_disabled(&zone).unwrap(), Some(true));
+    assert!(f.store.zone(&zone).unwrap().unwrap().soa_disabled);
+    assert!(!f.served().iter().any(|r| r.contains("SOA")));
+    // A change while disabled keeps it disabled, serial moving on.
+    let applied = f
+        .apply(vec![replace("new", Rtype::A, 60, &["192.0.2.9"])])
+        .unwrap();
+    assert_eq!(applied.to, Serial(2));
+    assert_eq!(f.store.soa_disabled(&zone).unwrap(), Some(true));
+    f.apply(vec![change(
         "@",
         Rtype::SOA,
-        Reason::SoaDisabled,
-    );
+        soa(input(Rtype::SOA, &example_soa(2))),
+    )])
+    .unwrap();
+    assert_eq!(f.store.soa_disabled(&zone).unwrap(), Some(false));
+    assert_eq!(f.serial(), Serial(2));
 }
 
 #[test]
@@ -470,6 +496,8 @@ fn a_new_zone_from_nameservers_gets_a_default_soa() {
                 serial_policy: SerialPolicy::Increment,
                 rrsets: Vec::new(),
                 nameservers: vec![name("ns1.example.org"), name("ns2.example.net")],
+                serial: None,
+                settings: Default::default(),
             },
             &meta(NOW),
         )
@@ -485,4 +513,62 @@ fn a_new_zone_from_nameservers_gets_a_default_soa() {
         ]
     );
     assert_eq!(applied.added[0].rtype, Rtype::SOA, "the SOA comes first");
+}
+
+#[test]
+fn ds_dnskey_and_ns_beside_dname_are_placed_as_dnssec_and_rfc_6672_say() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let ds = "60485 5 1 2bb183af5f22588179a53b0a98631fad1a292118";
+    f.assert_refused(
+        vec![replace("@", Rtype::DS, 300, &[ds])],
+        "@",
+        Rtype::DS,
+        Reason::DsAtApex,
+    );
+    f.apply(vec![replace(
+        "child",
+        Rtype::NS,
+        300,
+        &["ns.child.example.com."],
+    )])
+    .unwrap();
+    f.apply(vec![replace("child", Rtype::DS, 300, &[ds])])
+        .expect("DS at a delegation is the parent's data");
+    let key = "257 3 8 AwEAAaz/tAm8yTn4Mfeh5eyI96WSVexTBAvkMgJzkKTOiW1vkIbzxeF3+/4RgWOq7HrxRixHlFlExOLAJr5emLvN7SWXgnLh4+B5xQlNVz8Og8kvArMtNROxVQuCaSnIDdD5LKyWbRd2n9WGe2R8PzgCmr3EgVLrjyBxWezF0jLHwVN8efS3rCj/EWgvIWgb9tarpVUDK/b58Da+sqqls3eNbuv7pr+eoZG+SrDK6nWeL3c6H5Apxz7LjVc1uTIdsIXxuOLYA4/ilBmSVIzuDWfdRUfhHdY6+cn8HFRm+2hM8AnXGXws9555KrUB5qihylGa8subX2Nn6UwNR1AkUTV74bU=";
+    f.assert_refused(
+        vec![replace("www", Rtype::DNSKEY, 300, &[key])],
+        "www",
+        Rtype::DNSKEY,
+        Reason::DnskeyNotAtApex {
+            apex: name("example.com"),
+        },
+    );
+    f.apply(vec![replace("@", Rtype::DNSKEY, 300, &[key])])
+        .expect("DNSKEY at the apex");
+    f.assert_refused(
+        vec![replace(
+            "child",
+            Rtype::DNAME,
+            300,
+            &["elsewhere.example.net."],
+        )],
+        "child",
+        Rtype::DNAME,
+        Reason::NsAndDname { other: Rtype::NS },
+    );
+    f.apply(vec![replace(
+        "@",
+        Rtype::DNAME,
+        300,
+        &["elsewhere.example.net."],
+    )])
+    .expect("NS and DNAME may share the apex");
+    f.assert_refused(
+        vec![replace("mx", Rtype::MX, 300, &["10 mail@mx.example.com."])],
+        "mx",
+        Rtype::MX,
+        Reason::TargetNotHostName {
+            content: "10 mail@mx.example.com.".to_string(),
+        },
+    );
 }
