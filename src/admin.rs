@@ -180,6 +180,9 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
             read_only,
         } => {
             let scope = if read_only { Scope::Read } else { Scope::Write };
+            if name.is_empty() {
+                bail!("a token needs a name");
+            }
             let users = store.users()?;
             if users.is_empty() {
                 // A fresh store (no first start of a node with the API has

@@ -164,8 +164,11 @@ fn json_reply(text: &str) -> String {
                 error.push('\n');
                 error.push_str(rest);
             }
+            // The status line is one line; the whole error is in the JSON,
+            // which is all the client prints on standard output.
+            let first = error.lines().next().unwrap_or_default();
             format!(
-                "error: {error}\n{}\n",
+                "error: {first}\n{}\n",
                 serde_json::json!({"ok": false, "error": error})
             )
         }
@@ -358,7 +361,7 @@ fn time(t: Option<SystemTime>) -> String {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |n| n.as_secs()) as i64;
             let delta = d.as_secs() as i64 - now;
-            let relative = if delta >= 0 {
+            let relative = if delta > 0 {
                 format!("in {delta}s")
             } else {
                 format!("{}s ago", -delta)

@@ -28,7 +28,7 @@ use wire::Name;
 use wire::tsig::{Key, Keyring};
 
 /// Why a key change was refused or failed. Nothing was written when this
-/// is returned.
+/// is returned (a committed change is always reported as done).
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
     /// The key is a `[[key]]` of the configuration, which the API does not
@@ -65,7 +65,12 @@ pub struct KeyManager {
     /// Every lane's replicator: each lane's served state gets the keyring.
     lanes: Vec<Arc<Replicator>>,
     /// One change at a time, so keyrings are published in commit order.
-    writes: tokio::sync::Mutex<()>,
+    /// Held on the blocking thread from before the commit to after the
+    /// publish: a request whose client goes away cannot release it early
+    /// (an async guard would be dropped with the request's future while
+    /// its blocking work went on, and a late publish could bring back a
+    /// key deleted after it).
+    writes: std::sync::Mutex<()>,
 }
 
 impl KeyManager {
@@ -76,7 +81,7 @@ impl KeyManager {
             store,
             configured,
             lanes,
-            writes: tokio::sync::Mutex::new(()),
+            writes: std::sync::Mutex::new(()),
         }
     }
 
@@ -87,7 +92,7 @@ impl KeyManager {
         let stored = self.store.tsig_keys()?;
         for key in &stored {
             if self.configured.get(key.name()).is_some() {
-                tracing::warn!(key = %key.name(), "a TSIG key in the store has the name of a [[key]] of the configuration; the configuration's is used");
+                tracing::warn!(key = %key.name(), "a TSIG key in the store has the name of a [[key]] of the configuration; the configuration's is used (DELETE …/tsigkeys/NAME removes the store's)");
             }
         }
         for reference in unconfigured {
@@ -166,32 +171,60 @@ impl KeyManager {
         .await
     }
 
-    /// Deletes the store's key `name`; it stops verifying at once.
+    /// Deletes the store's key `name`; it stops verifying at once. A store
+    /// key that a `[[key]]` of the same name hides can be deleted too (so
+    /// that it cannot come back to life should the `[[key]]` be dropped);
+    /// the `[[key]]` itself is read-only here.
     pub async fn delete(self: &Arc<Self>, name: &Name) -> Result<(), KeyError> {
-        if self.configured.get(name).is_some() {
-            return Err(KeyError::Configured(name.clone()));
-        }
+        let configured = self.configured.get(name).is_some();
         let name = name.clone();
-        self.write(move |store| Ok(store.delete_tsig_key(&name)?))
-            .await
+        self.write(move |store| match store.delete_tsig_key(&name) {
+            Ok(()) => Ok(()),
+            Err(WriteError::NoSuchTsigKey(_)) if configured => Err(KeyError::Configured(name)),
+            Err(e) => Err(e.into()),
+        })
+        .await
     }
 
     /// Runs one store change on a blocking thread and publishes the
-    /// keyring it leaves, before answering.
+    /// keyring it leaves, before answering. The change and the publish run
+    /// under `writes` on that thread, so they finish together even when
+    /// the request is abandoned.
     async fn write<T: Send + 'static>(
         self: &Arc<Self>,
         change: impl FnOnce(&Store) -> Result<T, KeyError> + Send + 'static,
     ) -> Result<T, KeyError> {
-        let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         tokio::task::spawn_blocking(move || {
+            let _writer = this.writes.lock().unwrap_or_else(|p| p.into_inner());
             let value = change(&this.store)?;
-            let stored = this.store.tsig_keys()?;
-            this.publish_keys(&stored);
+            // Committed: from here on the change stands, so it is reported
+            // as done and the keyring must follow it.
+            this.republish();
             Ok(value)
         })
         .await
         .map_err(|e| KeyError::Internal(format!("a store task failed: {e}")))?
+    }
+
+    /// Reads the store's keys and publishes them; a read that fails is
+    /// tried again, and if it keeps failing the error is logged (the
+    /// committed change is not undone by a failed read).
+    fn republish(&self) {
+        let mut last_error = None;
+        for attempt in 0..5 {
+            match self.store.tsig_keys() {
+                Ok(stored) => {
+                    self.publish_keys(&stored);
+                    return;
+                }
+                Err(e) => last_error = Some(e),
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20 << attempt));
+        }
+        if let Some(e) = last_error {
+            tracing::error!(error = %e, "a TSIG key change was committed but the keys could not be read back to serve it; it takes effect with the next key change or restart");
+        }
     }
 
     /// Serves the store's `stored` keys and the configuration's in every

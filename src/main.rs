@@ -469,7 +469,8 @@ fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
 }
 
 /// The settings `GET …/config` shows: the configuration's, with the
-/// command line's overrides (`--listen`, `--api-listen`) in place.
+/// command line's overrides (`--listen`, `--api-listen`, `--udp-workers`,
+/// `--no-builtin-zones`) in place and the UDP worker count the node runs.
 fn effective_config(
     config: &Config,
     args: &ServeArgs,
@@ -487,10 +488,16 @@ fn effective_config(
             "dns.listen" if !args.listen.is_empty() => *value = join(&args.listen),
             "api.listen" => *value = api.map_or_else(|| "none".to_string(), |a| a.to_string()),
             "dns.udp_workers" => {
-                if let Some(workers) = args.udp_workers {
-                    *value = workers.to_string();
-                }
+                // 0 means one per CPU: show the count the node runs.
+                let workers = args.udp_workers.unwrap_or(config.dns.udp_workers);
+                let workers = if workers == 0 {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                } else {
+                    workers
+                };
+                *value = workers.to_string();
             }
+            "dns.builtin_zones" if args.no_builtin_zones => *value = "false".to_string(),
             _ => {}
         }
     }

@@ -1,70 +1,102 @@
 //! The security log: requests refused for who sent them (failed TSIG,
-//! transfer/update/NOTIFY ACLs), logged at `info` with client, zone, key
-//! and reason, as BIND's `security` and `xfer-out` categories log them.
-//! A flood of refused requests must not become a flood of log lines, so at
-//! most [`LINES_PER_SECOND`] are written each second and the rest are
-//! counted and reported once the next second opens.
+//! transfer/update/NOTIFY ACLs, no view admitting the client), logged at
+//! `info` with client, zone, key and reason, as BIND's `security` and
+//! `xfer-out` categories log them.
+//!
+//! A flood of refused requests (from spoofed sources, say) must become
+//! neither a flood of log lines nor a lock the UDP workers queue on: at
+//! most [`LINES_PER_SECOND`] lines are written in each one-second window,
+//! counted with atomics only; the rest are counted and reported in one line
+//! when the window closes — by the next refusal or by [`flush`], which the
+//! node calls every second, whichever comes first.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::time::Instant;
 
 use answer::refusal::Refusal;
 
 /// Lines written per one-second window before the rest are only counted.
 pub const LINES_PER_SECOND: u32 = 20;
 
-/// The rate limiter's window.
-struct Window {
-    opened: Option<Instant>,
-    written: u32,
-    suppressed: u64,
+/// A one-second window of written and suppressed lines, in atomics.
+struct Limiter {
+    /// When the window opened, in milliseconds since the process started.
+    opened_ms: AtomicU64,
+    written: AtomicU32,
+    suppressed: AtomicU64,
 }
 
-/// Shared by every transport thread; taken only when a request was refused,
-/// never on the query path.
-static WINDOW: Mutex<Window> = Mutex::new(Window {
-    opened: None,
-    written: 0,
-    suppressed: 0,
-});
-
-/// Decides whether a line may be written at `now`; returns how many lines
-/// the window just closed suppressed, to be reported first.
-fn admit(window: &mut Window, now: Instant) -> (bool, u64) {
-    let mut closed_suppressed = 0;
-    if window
-        .opened
-        .is_none_or(|opened| now.duration_since(opened) >= Duration::from_secs(1))
-    {
-        closed_suppressed = std::mem::take(&mut window.suppressed);
-        window.opened = Some(now);
-        window.written = 0;
+impl Limiter {
+    const fn new() -> Limiter {
+        Limiter {
+            opened_ms: AtomicU64::new(0),
+            written: AtomicU32::new(0),
+            suppressed: AtomicU64::new(0),
+        }
     }
-    if window.written < LINES_PER_SECOND {
-        window.written += 1;
-        (true, closed_suppressed)
-    } else {
-        window.suppressed += 1;
-        (false, closed_suppressed)
+
+    /// Opens a new window if the current one is a second old; returns how
+    /// many lines the closed window suppressed (to be reported once).
+    fn roll(&self, now_ms: u64) -> u64 {
+        let opened = self.opened_ms.load(Ordering::Relaxed);
+        if now_ms.saturating_sub(opened) < 1000 {
+            return 0;
+        }
+        // One thread wins the roll; the others see the new window.
+        if self
+            .opened_ms
+            .compare_exchange(opened, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return 0;
+        }
+        self.written.store(0, Ordering::Relaxed);
+        self.suppressed.swap(0, Ordering::Relaxed)
+    }
+
+    /// Whether a line may be written at `now_ms`, and what a closed window
+    /// suppressed.
+    fn admit(&self, now_ms: u64) -> (bool, u64) {
+        let closed = self.roll(now_ms);
+        if self.written.fetch_add(1, Ordering::Relaxed) < LINES_PER_SECOND {
+            (true, closed)
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+            (false, closed)
+        }
     }
 }
 
-/// Logs one refused request from `client`.
-pub fn refused(client: SocketAddr, refusal: &Refusal) {
-    let (write, suppressed) = {
-        let mut window = WINDOW
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        admit(&mut window, Instant::now())
-    };
+static LIMITER: Limiter = Limiter::new();
+
+/// Milliseconds since the first use of the log (a monotonic clock).
+fn now_ms() -> u64 {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64 + 1000
+}
+
+fn report_suppressed(suppressed: u64) {
     if suppressed > 0 {
         tracing::info!(
             target: "hadns::security",
             suppressed,
-            "more refused requests in the last second were not logged"
+            "more refused requests in the last window were not logged (at most {LINES_PER_SECOND} lines a second)"
         );
     }
+}
+
+/// Reports what the last window suppressed once it is a second old; the
+/// node calls this every second so a flood that stops is still counted.
+pub fn flush() {
+    report_suppressed(LIMITER.roll(now_ms()));
+}
+
+/// Logs one refused request from `client`.
+pub fn refused(client: SocketAddr, refusal: &Refusal) {
+    let (write, suppressed) = LIMITER.admit(now_ms());
+    report_suppressed(suppressed);
     if write {
         let key = refusal
             .key
@@ -88,26 +120,28 @@ mod tests {
 
     #[test]
     fn a_window_admits_its_quota_then_counts_the_rest() {
-        let mut window = Window {
-            opened: None,
-            written: 0,
-            suppressed: 0,
-        };
-        let start = Instant::now();
+        let limiter = Limiter::new();
+        let start = 5_000;
         for _ in 0..LINES_PER_SECOND {
-            assert_eq!(admit(&mut window, start), (true, 0));
+            assert_eq!(limiter.admit(start), (true, 0));
         }
-        assert_eq!(admit(&mut window, start), (false, 0));
-        assert_eq!(
-            admit(&mut window, start + Duration::from_millis(999)),
-            (false, 0)
-        );
-        // The next second opens: the two suppressed lines are reported.
-        assert_eq!(
-            admit(&mut window, start + Duration::from_secs(1)),
-            (true, 2)
-        );
-        assert_eq!(window.suppressed, 0);
-        assert_eq!(window.written, 1);
+        assert_eq!(limiter.admit(start), (false, 0));
+        assert_eq!(limiter.admit(start + 999), (false, 0));
+        // The next second opens: the two suppressed lines are reported once.
+        assert_eq!(limiter.admit(start + 1000), (true, 2));
+        assert_eq!(limiter.admit(start + 1001), (true, 0));
+    }
+
+    #[test]
+    fn a_flood_that_stops_is_reported_by_the_flush() {
+        let limiter = Limiter::new();
+        let start = 5_000;
+        for _ in 0..LINES_PER_SECOND + 7 {
+            limiter.admit(start);
+        }
+        // Nothing more arrives; the periodic flush closes the window.
+        assert_eq!(limiter.roll(start + 500), 0, "the window is still open");
+        assert_eq!(limiter.roll(start + 1000), 7);
+        assert_eq!(limiter.roll(start + 2500), 0, "reported once");
     }
 }

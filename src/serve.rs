@@ -345,6 +345,15 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "ready"
         );
+        // The security log counts what its rate limit holds back; this
+        // reports a flood's count even when the flood has stopped.
+        tokio::spawn(async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                crate::seclog::flush();
+            }
+        });
         signals(&reloader).await
     });
     shutdown.store(true, Ordering::Relaxed);

@@ -141,6 +141,24 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let port = common::free_port();
+    // A NOTIFY target that acknowledges (RFC 1996 §4.7: the reply echoes
+    // the NOTIFY with QR set), so zone-status has a real time to show.
+    let target = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    target
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let target_address = target.local_addr().unwrap();
+    let acknowledger = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        // The NOTIFY sent at start, and the one `ctl notify` sends.
+        for _ in 0..2 {
+            let Ok((len, from)) = target.recv_from(&mut buf) else {
+                return;
+            };
+            buf[2] |= 0x80;
+            let _ = target.send_to(&buf[..len], from);
+        }
+    });
     std::fs::write(
         d.join("a.zone"),
         "$ORIGIN a.test.\n$TTL 300\n@ SOA ns h 7 60 30 600 60\n@ NS ns\nns A 127.0.0.1\n",
@@ -150,7 +168,7 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
         d.join("hadns.toml"),
         format!(
             "version = 1\n[node]\ndata_dir = \"data\"\n[dns]\nlisten = [\"127.0.0.1:{port}\"]\nbuiltin_zones = false\nudp_workers = 1\n\
-             [[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nnotify = [\"127.0.0.1:9\"]\n"
+             [[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nnotify = [\"{target_address}\"]\n"
         ),
     )
     .unwrap();
@@ -175,8 +193,7 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
     assert_eq!(status["zones"][0]["serial"], 7);
     assert!(status["zones"][0]["view"].is_null());
 
-    // A NOTIFY goes out to a port nobody answers; its state is in
-    // zone-status with RFC 3339 times (or null: never acknowledged).
+    // The NOTIFY's acknowledgement time, in JSON and in the text, is RFC 3339.
     let sent = ctl(&["notify", "a.test", "--json"]);
     assert!(sent.status.success());
     let sent: Value = serde_json::from_str(&stdout(&sent)).unwrap();
@@ -184,16 +201,36 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
         sent,
         serde_json::json!({"ok": true, "message": "NOTIFY sent"})
     );
-    let zone = ctl(&["zone-status", "a.test", "--json"]);
-    assert!(zone.status.success(), "{}", stderr(&zone));
-    let zone: Value = serde_json::from_str(&stdout(&zone)).unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let zone = loop {
+        let zone = ctl(&["zone-status", "a.test", "--json"]);
+        assert!(zone.status.success(), "{}", stderr(&zone));
+        let zone: Value = serde_json::from_str(&stdout(&zone)).unwrap();
+        if !zone["notify"][0]["acknowledged"].is_null() {
+            break zone;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never acknowledged: {zone}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
     assert_eq!(
         (zone["zone"].as_str(), zone["serial"].as_u64()),
         (Some("a.test."), Some(7))
     );
-    assert_eq!(zone["notify"][0]["target"], "127.0.0.1:9");
-    assert!(zone["notify"][0]["acknowledged"].is_null());
+    assert_eq!(zone["notify"][0]["target"], target_address.to_string());
+    let acknowledged = zone["notify"][0]["acknowledged"].as_str().unwrap();
+    assert!(is_rfc3339(acknowledged), "{zone}");
     assert!(zone["secondary"].is_null());
+    let text = stdout(&ctl(&["zone-status", "a.test"]));
+    let line = text
+        .lines()
+        .find(|l| l.starts_with(&format!("notify {target_address}")))
+        .unwrap_or_else(|| panic!("no NOTIFY line: {text}"));
+    let time = line.split("acknowledged ").nth(1).unwrap();
+    let (stamp, relative) = time.split_once(' ').unwrap();
+    assert!(is_rfc3339(stamp) && relative.ends_with("s ago)"), "{line}");
 
     // Errors: exit status 1 and a JSON error object.
     let missing = ctl(&["zone-status", "b.test", "--json"]);
@@ -227,4 +264,5 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
             "`{command}` missing from ctl --help:\n{help}"
         );
     }
+    acknowledger.join().unwrap();
 }

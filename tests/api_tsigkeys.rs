@@ -255,6 +255,33 @@ fn tsig_keys_are_managed_like_powerdns_and_refusals_change_nothing() {
         Some(r#"{"name": "x", "algorithm": "hmac-sha1"}"#),
     );
     assert_refused(&node, response, 403, "read-only", &before);
+    // A read-only token reads keys without their secrets (with one, it
+    // could sign UPDATEs that allow_update admits), and no token ever gets
+    // the secret of a [[key]] of the configuration.
+    let read = node.request(
+        "GET",
+        &format!("{KEYS}/given-key."),
+        Some(&viewer),
+        &[],
+        None,
+    );
+    assert_eq!(read.status, 200, "{}", read.text());
+    assert_eq!(
+        (read.json()["name"].as_str(), read.json()["key"].as_str()),
+        (Some("given-key"), Some(""))
+    );
+    assert_eq!(node.get_json(&format!("{KEYS}/given-key."))["key"], given);
+    let configured = node.get_json(&format!("{KEYS}/cfg-key."));
+    assert_eq!(
+        (configured["source"].as_str(), configured["key"].as_str()),
+        (Some("config"), Some(""))
+    );
+    assert!(
+        !node
+            .get(&format!("{KEYS}/cfg-key."))
+            .text()
+            .contains(CONFIG_SECRET)
+    );
 
     // Rename: the key moves to its new name with its secret.
     let response = put("Given-Key", json!({"name": "renamed"}));

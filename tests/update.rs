@@ -646,6 +646,7 @@ fn refused_updates_transfers_and_notifies_are_logged_with_who_and_why() {
         "key=ddns-md5. request=UPDATE reason=BADSIG",
         "key=other. request=UPDATE reason=not allowed by the zone's ACL",
         "client=127.0.0.2",
+        "key=- request=AXFR reason=not allowed by the zone's ACL",
         "request=NOTIFY reason=not taken",
         "transfer out done",
     ];

@@ -25,8 +25,15 @@ pub(crate) const API_KEY_HEADER: &str = "x-api-key";
 /// The header that gives the reason for a change (stored in the journal).
 pub(crate) const COMMENT_HEADER: &str = "x-change-comment";
 
-/// A caller with any valid token.
-pub(crate) struct Reader;
+/// A caller with any valid token, and its token.
+pub(crate) struct Reader(pub TokenInfo);
+
+impl Reader {
+    /// Whether the caller's token may write.
+    pub(crate) fn may_write(&self) -> bool {
+        self.0.scope == Scope::Write
+    }
+}
 
 /// A caller whose token may write.
 pub(crate) struct Writer(pub TokenInfo);
@@ -63,7 +70,7 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        authenticate(parts, state).await.map(|_| Reader)
+        authenticate(parts, state).await.map(Reader)
     }
 }
 

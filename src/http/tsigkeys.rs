@@ -5,8 +5,8 @@
 //! Keys made here are kept in the store and published to every view's
 //! keyring before the answer is sent, so they verify transfers, updates
 //! and NOTIFYs at once (see `crate::keys`). The configuration's `[[key]]`s
-//! are listed and readable; changing or deleting one is a 422, and making
-//! a key of a configured name a 409.
+//! are listed and readable without their secrets; changing or deleting one
+//! is a 422, and making a key of a configured name a 409.
 
 use std::sync::Arc;
 
@@ -101,23 +101,36 @@ pub(crate) async fn create_key(
     Ok(response)
 }
 
-/// One key, with its secret.
+/// One key; its secret only to a token that may write, and only for a key
+/// kept in the store.
+///
+/// PowerDNS shows every secret to every caller, but it has no read-only
+/// tokens: here a read-only token holding the secret of a key that
+/// `allow_update` admits could change zones by signed UPDATE, so it gets
+/// `key: ""`. The configuration's `[[key]]`s (which include the keys this
+/// node signs NOTIFYs and transfer requests with) never leave the file
+/// through the API.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/tsigkeys/{tsigkey_id}",
     tag = "tsigkeys",
     params(KeyParam),
-    responses((status = 200, description = "The key with its secret", body = TsigKey), ReadErrors),
+    responses((status = 200, description = "The key; with its secret for a read-write token and a key kept in the store, `key` empty otherwise", body = TsigKey), ReadErrors),
     security(("api_key" = [])),
 )]
 pub(crate) async fn get_key(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     params: PathParams,
 ) -> Result<axum::Json<TsigKey>, Failure> {
     let name = key_name(&params)?;
     let (key, source) = find(&state, &name).await?;
-    Ok(axum::Json(key_out(&key, source, Secret::Shown)))
+    let secret = if caller.may_write() && source == KeySource::Store {
+        Secret::Shown
+    } else {
+        Secret::Omitted
+    };
+    Ok(axum::Json(key_out(&key, source, secret)))
 }
 
 /// Changes a key kept in the store: a new `name` renames it, `algorithm`

@@ -328,7 +328,18 @@ fn respond_with<'s>(
     let (served, index) = match chosen {
         Ok((served, index, _)) => (served, index),
         Err(_) => {
-            // No view admits this client.
+            // No view admits this client. A transfer, UPDATE or NOTIFY so
+            // refused goes to the security log; plain queries from outside
+            // every view are ordinary traffic for a split-horizon server.
+            let asked = Asked::of(request.opcode(), request.qtype);
+            if asked != Asked::Query {
+                scratch.refusal = Some(Refusal {
+                    asked,
+                    zone: Name::from_wire(request.qname()).unwrap_or_else(|_| Name::root()),
+                    key: key.cloned(),
+                    reason: Reason::NoView,
+                });
+            }
             error_response(
                 base,
                 &request,

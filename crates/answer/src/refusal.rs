@@ -65,7 +65,8 @@ pub enum Reason {
     BadTime,
     /// The MAC was truncated below what the key accepts (BADTRUNC).
     BadTrunc,
-    /// Unsigned, where the zone's ACL admits only keys.
+    /// Unsigned, and refused by a zone ACL that names keys (a signature
+    /// was likely expected).
     Unsigned,
     /// The zone's ACL does not admit this address or key.
     Acl,
@@ -74,6 +75,8 @@ pub enum Reason {
     /// Not something this zone takes here: UPDATE to a zone not kept in
     /// the store, NOTIFY to a zone we are primary for.
     NotTaken,
+    /// No view admits the client (by address, key or client subnet).
+    NoView,
 }
 
 impl Reason {
@@ -107,10 +110,11 @@ impl fmt::Display for Reason {
             Reason::BadSig => "BADSIG (MAC does not verify)",
             Reason::BadTime => "BADTIME (signed too far from our time)",
             Reason::BadTrunc => "BADTRUNC (MAC truncated)",
-            Reason::Unsigned => "unsigned (the zone's ACL admits keys only)",
+            Reason::Unsigned => "unsigned, and not allowed by the zone's ACL",
             Reason::Acl => "not allowed by the zone's ACL",
             Reason::NotAuthoritative => "not authoritative for the zone",
             Reason::NotTaken => "not taken for this zone here",
+            Reason::NoView => "no view admits the client",
         })
     }
 }
@@ -120,7 +124,8 @@ impl fmt::Display for Reason {
 pub struct Refusal {
     /// What was asked for.
     pub asked: Asked,
-    /// The zone (the question's name).
+    /// The question's name: the zone for transfers, UPDATE and NOTIFY; the
+    /// name asked for when a signed query fails its TSIG check.
     pub zone: Name,
     /// The TSIG key the request named, verified or not.
     pub key: Option<Name>,

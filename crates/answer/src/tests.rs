@@ -996,6 +996,32 @@ mod views {
         )
     }
 
+    #[test]
+    fn transfers_refused_for_want_of_a_view_are_recorded_but_queries_are_not() {
+        use crate::refusal::{Asked, Reason};
+        let (views, served) = node();
+        // 192.0.2.66 is excluded from the last view: no view admits it.
+        let client = Client {
+            address: "192.0.2.66:5300".parse().unwrap(),
+            transport: Transport::Tcp,
+            now: NOW,
+        };
+        let ask = |bytes: &[u8]| {
+            let mut scratch = Scratch::default();
+            let mut out = Vec::new();
+            respond_in_views(&views, &served, bytes, &client, &mut scratch, &mut out);
+            assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+            scratch.take_refusal()
+        };
+        let axfr = query(0, "example.test.", Rtype::AXFR, 1, None);
+        let refusal = ask(&axfr).expect("recorded");
+        assert_eq!(
+            (refusal.asked, refusal.reason),
+            (Asked::Transfer(Rtype::AXFR), Reason::NoView)
+        );
+        assert_eq!(ask(&query(0, "www.example.test.", Rtype::A, 1, None)), None);
+    }
+
     /// Asks `www.example.test. A` from `from` with `options` in an OPT.
     fn ask_www(from: &str, options: Option<&[u8]>, sign: bool) -> (Message, usize) {
         let (views, served) = node();
