@@ -44,7 +44,7 @@ impl StoreArgs {
     }
 
     fn open(&self) -> anyhow::Result<Store> {
-        let path = self.data_dir()?.join(crate::STORE_FILE);
+        let path = self.data_dir()?.join(manage::STORE_FILE);
         Store::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
     }
 }
@@ -380,7 +380,7 @@ pub fn import(args: ImportArgs, store_args: &StoreArgs) -> anyhow::Result<ExitCo
                     .clone()
                     .unwrap_or_else(|| format!("imported from {}", zone.file.display())),
             ),
-            now: crate::tcp::unix_now(),
+            now: node::clock::unix_now(),
         };
         let count = zone.records.len();
         match store.import(&zone.origin, zone.records, kind, &meta) {
@@ -428,10 +428,10 @@ fn read_zone(origin: &Name, file: &Path) -> Result<Vec<Record>, String> {
 
 /// Asks a node running on this data directory to serve the new data.
 fn tell_running_node(data_dir: &Path, zone: &Name) {
-    if !data_dir.join(crate::control::SOCKET_NAME).exists() {
+    if !data_dir.join(node::control::SOCKET_NAME).exists() {
         return;
     }
-    match crate::control::request(data_dir, &format!("sync {zone}")) {
+    match node::control::request(data_dir, &format!("sync {zone}")) {
         Ok((true, _, rest)) => print!("running node: {rest}"),
         Ok((false, first, _)) => eprintln!("running node: {first}"),
         // A socket left by a node that is not running: nothing to tell.

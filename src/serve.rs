@@ -1,213 +1,427 @@
-//! Running a node: load the zones, bind the sockets, start the UDP workers,
-//! the tokio side (TCP, replication, control socket, signals), reload on
-//! SIGHUP, stop on SIGTERM.
-//!
-//! ```text
-//!            ┌──────── Arc<ArcSwap<Served>> ─────────────┐
-//!  load ───► │ catalog + settings + keys + zone policies  │ ◄── Replicator::publish (transfers in,
-//!            └──────┬──────────────────────┬──────────────┘     zone file reloads), one at a time
-//!          UDP worker threads        tokio: TCP connections ──► AXFR/IXFR out (Replicator)
-//!      (recvmmsg → respond → sendmmsg)   replication tasks (secondaries, NOTIFY out)
-//!                                        control socket (hadns ctl), signals
-//! ```
+//! `hadns serve`: the configuration and the command line turned into a
+//! node's [`node::Plan`], and the wiring of a node: its lanes loaded, the
+//! primary's writer ([`manage::Manager`]) opened over them when the node
+//! keeps zones in a store, the HTTP server ([`web::serve`]) beside, and the
+//! node served with the writer as its update sink and control hooks.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::process::ExitCode;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use answer::{Served, Settings, ZonePolicy};
+use answer::ZonePolicy;
+use answer::acl::MatchList;
 use anyhow::{Context, bail};
-use arc_swap::ArcSwap;
-use replicate::driver::{DriverSettings, PrimaryOutcome, Replicator, ZoneSetup};
+use config::{Config, Role, SerialPolicy};
+use manage::{Elsewhere, KeyManager, ManagedLane, Manager, NodeHooks, ZoneRules};
+use node::zones::{Source, ZoneSpec};
+use replicate::driver::{DriverSettings, RoleSetup, ZoneSetup};
+use replicate::journal::JournalLimits;
+use replicate::secondary::TimerBounds;
 use wire::Name;
-use wire::tsig::Keyring;
+use wire::tsig::{Key, Keyring};
 
-use crate::manage::{Elsewhere, ManagedLane, Manager, ZoneRules};
-use crate::tcp::{self, Limits};
-use crate::udp;
-use crate::zones::{self, Source, ZoneSpec};
-
-/// A zone kept in step with its secondaries (or its primaries).
-pub struct Replicated {
-    /// How it replicates.
-    pub setup: ZoneSetup,
-    /// For a primary, the zone file it is read from.
-    pub file: Option<PathBuf>,
+/// `hadns serve`'s options.
+#[derive(clap::Args)]
+pub struct ServeArgs {
+    /// Configuration file (TOML, see docs/configuration.md).
+    #[arg(long, short = 'c')]
+    config: Option<PathBuf>,
+    /// Serve a zone file: ORIGIN=FILE (repeatable). Added to the config's zones.
+    #[arg(long = "zone", value_name = "ORIGIN=FILE")]
+    zones: Vec<String>,
+    /// Listen address for UDP and TCP (repeatable); replaces the config's.
+    #[arg(long = "listen", value_name = "ADDR:PORT")]
+    listen: Vec<SocketAddr>,
+    /// HTTP address of the API; replaces the config's `[api] listen`.
+    #[arg(long, value_name = "ADDR:PORT")]
+    api_listen: Option<SocketAddr>,
+    /// UDP worker threads per address (default: one per CPU).
+    #[arg(long)]
+    udp_workers: Option<usize>,
+    /// Do not serve the built-in localhost and loopback reverse zones.
+    #[arg(long)]
+    no_builtin_zones: bool,
 }
 
-/// Everything needed to run a node.
-pub struct Plan {
-    /// DNS listen addresses (UDP and TCP on each).
-    pub listen: Vec<SocketAddr>,
-    /// Zones served as read, without journal or NOTIFY (command-line zones,
-    /// the example and built-in zones).
-    pub static_zones: Vec<ZoneSpec>,
-    /// Zones under replication (from the configuration file).
-    pub replicated: Vec<Replicated>,
-    /// Answering settings.
-    pub settings: Settings,
-    /// TSIG keys.
-    pub keyring: Keyring,
-    /// Per-zone access rules.
-    pub policies: HashMap<Name, ZonePolicy>,
-    /// Where journals, copies and the control socket live.
-    pub data_dir: PathBuf,
-    /// UDP worker threads per listen address (0: one per CPU).
-    pub udp_workers: usize,
-    /// TCP limits.
-    pub tcp: Limits,
-    /// Replication tunables.
-    pub replication: DriverSettings,
-    /// The store and the API, on a node that keeps zones in a store.
-    pub store: Option<StorePlan>,
-    /// `[[view]]`s, in match order. Empty: one default view serves
-    /// `replicated` under `policies`. Otherwise every replicated zone is in
-    /// a view, and each view has its own served state and replicator (its
-    /// journals and copies under `data_dir/views/NAME/`); the static zones
-    /// are served in every view.
-    pub views: Vec<ViewPlan>,
+/// Runs `hadns serve`.
+pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let embedded_default = args.config.is_none() && args.zones.is_empty();
+    let config = match &args.config {
+        Some(path) => Config::load(path).map_err(anyhow::Error::msg)?,
+        None => Config::default(),
+    };
+    refuse_unbuilt_features(&config)?;
+    let keyring = keyring(&config);
+    let mut replicated = Vec::new();
+    let mut policies = HashMap::new();
+    let mut declared = HashMap::new();
+    let mut elsewhere = HashMap::new();
+    let lookup = |name: &str| {
+        config
+            .acls
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.rules.as_slice())
+    };
+    let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
+    let mut view_plans = Vec::with_capacity(config.views.len());
+    for view in &config.views {
+        let compile = |rules: &[config::MatchRule], key: &str| {
+            MatchList::compile(rules, &lookup)
+                .map_err(|e| anyhow::anyhow!("view {}: {key}: {e}", view.name))
+        };
+        view_plans.push(node::ViewPlan {
+            view: answer::view::View::new(
+                &view.name,
+                compile(&view.match_clients, "match_clients")?,
+                view.match_keys.clone(),
+                if view.match_ecs {
+                    Some(compile(&view.ecs_trusted, "ecs_trusted")?)
+                } else {
+                    None
+                },
+            ),
+            replicated: Vec::new(),
+            policies: HashMap::new(),
+        });
+    }
+    for zone in &config.zones {
+        let compile = |rules: &[config::MatchRule], key: &str| {
+            MatchList::compile(rules, &lookup)
+                .map_err(|e| anyhow::anyhow!("zone {}: {key}: {e}", zone.name))
+        };
+        if zone.role == Role::Primary && zone.file.is_none() {
+            // Kept in the store: the manager serves it with these rules.
+            warn_address_updates(&zone.name.to_string(), &zone.allow_update);
+            declared.insert(
+                (zone.view.clone(), zone.name.to_lowercase()),
+                manage::ZoneRules {
+                    notify: zone.notify.clone(),
+                    notify_key: key(&zone.notify_key),
+                    notify_ns: zone.notify_ns,
+                    policy: manage::store_zone_policy(
+                        compile(&zone.allow_transfer, "allow_transfer")?,
+                        compile(&zone.allow_update, "allow_update")?,
+                    ),
+                    serial_policy: store_serial_policy(zone.serial_policy),
+                    nameservers: config.zone_defaults.nameservers.clone(),
+                },
+            );
+            continue;
+        }
+        if zone.file.is_some() && !zone.allow_update.is_empty() {
+            // The format allows it (BIND does), but a zone file has nowhere
+            // durable to put the change: say so rather than act silently.
+            tracing::warn!(
+                zone = %zone.name,
+                "allow_update is ignored for a zone read from a file: updates are answered NOTAUTH; omit `file` to keep the zone in the store and take updates"
+            );
+        }
+        elsewhere.insert(
+            zone.name.to_lowercase(),
+            match (&zone.file, zone.role) {
+                (Some(file), _) => manage::Elsewhere::File(file.clone()),
+                (None, _) => manage::Elsewhere::Secondary(zone.primaries.clone()),
+            },
+        );
+        let role = match zone.role {
+            Role::Primary => RoleSetup::Primary {
+                serial_policy: match zone.serial_policy {
+                    SerialPolicy::Auto => replicate::driver::SerialPolicy::Auto,
+                    _ => replicate::driver::SerialPolicy::Keep,
+                },
+            },
+            Role::Secondary => RoleSetup::Secondary {
+                primaries: zone.primaries.clone(),
+                key: key(&zone.primary_key),
+            },
+        };
+        // A zone in a view is that view's alone (refuse_unbuilt_features
+        // made sure the view exists and holds only file and secondary zones).
+        let (policies, replicated) = match zone
+            .view
+            .as_ref()
+            .and_then(|v| view_plans.iter_mut().find(|p| p.view.name == *v))
+        {
+            Some(plan) => (&mut plan.policies, &mut plan.replicated),
+            None => (&mut policies, &mut replicated),
+        };
+        policies.insert(
+            zone.name.to_lowercase(),
+            ZonePolicy {
+                allow_transfer: compile(&zone.allow_transfer, "allow_transfer")?,
+                allow_notify: match zone.role {
+                    Role::Secondary => Some(compile(&zone.allow_notify, "allow_notify")?),
+                    Role::Primary => None,
+                },
+                // Zone files and secondaries take no updates: NOTAUTH.
+                allow_update: None,
+            },
+        );
+        replicated.push(node::Replicated {
+            setup: ZoneSetup {
+                apex: zone.name.clone(),
+                role,
+                notify: zone.notify.clone(),
+                notify_key: key(&zone.notify_key),
+                notify_ns: zone.notify_ns,
+            },
+            file: zone.file.clone(),
+        });
+    }
+    let defaults = &config.zone_defaults;
+    let compile_default = |rules: &[config::MatchRule], key: &str| {
+        MatchList::compile(rules, &lookup).map_err(|e| anyhow::anyhow!("zone_defaults.{key}: {e}"))
+    };
+    warn_address_updates("zone_defaults", &defaults.allow_update);
+    let default_rules = manage::ZoneRules {
+        notify: defaults.notify.clone(),
+        notify_key: key(&defaults.notify_key),
+        notify_ns: defaults.notify_ns,
+        policy: manage::store_zone_policy(
+            compile_default(&defaults.allow_transfer, "allow_transfer")?,
+            compile_default(&defaults.allow_update, "allow_update")?,
+        ),
+        serial_policy: store_serial_policy(defaults.serial_policy),
+        nameservers: defaults.nameservers.clone(),
+    };
+    // A node with a store: any node run from a configuration file, and the
+    // embedded default. `--zone` alone (tests, benchmarks) has none.
+    // With views, the store's zones are served in every view.
+    let api_address = match (args.api_listen, embedded_default) {
+        (Some(address), _) => Some(address),
+        (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
+        (None, false) => config.api.listen,
+    };
+    let store = (args.config.is_some() || embedded_default).then(|| StorePlan {
+        path: config.node.data_dir.join(manage::STORE_FILE),
+        declared,
+        defaults: default_rules,
+        elsewhere,
+        api: api_address,
+        seed_example: embedded_default,
+        node_name: config.node.name.clone(),
+        configured_keys: keyring.clone(),
+        unconfigured_keys: config.unconfigured_keys.clone(),
+        effective_config: effective_config(&config, &args, api_address),
+        cors_origins: config.api.cors_origins.clone(),
+    });
+    let mut static_zones = Vec::new();
+    for arg in &args.zones {
+        let (origin, file) = arg
+            .split_once('=')
+            .with_context(|| format!("--zone {arg}: expected ORIGIN=FILE"))?;
+        let origin = Name::from_text(origin, Some(&Name::root()))
+            .with_context(|| format!("--zone {arg}: bad origin"))?;
+        static_zones.push(ZoneSpec {
+            origin,
+            source: Source::File(PathBuf::from(file)),
+        });
+    }
+    if config.dns.builtin_zones && !args.no_builtin_zones {
+        for builtin in node::zones::builtin() {
+            let taken = static_zones.iter().any(|z| z.origin == builtin.origin)
+                || replicated.iter().any(|z| z.setup.apex == builtin.origin);
+            if !taken {
+                static_zones.push(builtin);
+            }
+        }
+    }
+    let listen = if args.listen.is_empty() {
+        config.dns.listen.clone()
+    } else {
+        args.listen.clone()
+    };
+    let settings = answer::Settings {
+        edns_udp_payload: config.dns.edns_udp_payload,
+        version: config.dns.version.clone(),
+        identity: config.dns.identity.clone(),
+        nsid: config.dns.nsid.clone(),
+    };
+    let plan = node::Plan {
+        listen,
+        static_zones,
+        replicated,
+        settings,
+        keyring,
+        policies,
+        data_dir: config.node.data_dir.clone(),
+        udp_workers: args.udp_workers.unwrap_or(config.dns.udp_workers),
+        tcp: node::tcp::Limits {
+            idle_timeout: config.dns.tcp_idle_timeout.max(Duration::from_millis(100)),
+            max_connections: config.dns.tcp_max_connections,
+        },
+        replication: driver_settings(&config.replication),
+        views: view_plans,
+    };
+    run(plan, store)?;
+    Ok(ExitCode::SUCCESS)
 }
 
-/// One `[[view]]`: who it serves and its zones.
-pub struct ViewPlan {
-    /// Its matching rules (and name).
-    pub view: answer::view::View,
-    /// Its zones under replication.
-    pub replicated: Vec<Replicated>,
-    /// Their access rules.
-    pub policies: HashMap<Name, ZonePolicy>,
+/// Where the embedded default serves HTTP.
+const DEFAULT_API_LISTEN: &str = "127.0.0.1:8053";
+
+/// The store's serial policy for a configured one (the configuration
+/// refuses `keep` and `auto` for store zones).
+fn store_serial_policy(policy: SerialPolicy) -> store::SerialPolicy {
+    match policy {
+        SerialPolicy::Date => store::SerialPolicy::Date,
+        _ => store::SerialPolicy::Increment,
+    }
 }
 
-/// One served state with the replicator that publishes it: the node's
-/// only one without views, else one per view.
-pub struct Lane {
-    /// The view's name; `None` for the default view.
-    pub view: Option<String>,
-    /// What its queries are answered from.
-    pub state: Arc<ArcSwap<Served>>,
-    /// Its zones' replication.
-    pub replicator: Arc<Replicator>,
-    /// Its file-backed and secondary zones (for reloads).
-    pub replicated: Vec<Replicated>,
+/// Logs a warning when updates are allowed by address: RFC 2136 updates
+/// with no TSIG can be forged by anyone who can spoof the address.
+fn warn_address_updates(zone: &str, rules: &[config::MatchRule]) {
+    if rules.iter().any(|r| {
+        !r.negated
+            && matches!(
+                r.element,
+                config::MatchElement::Prefix(_)
+                    | config::MatchElement::Acl(_)
+                    | config::MatchElement::Any
+            )
+    }) {
+        tracing::warn!(
+            zone,
+            "allow_update admits clients by address; updates without TSIG can be forged by address spoofing"
+        );
+    }
+}
+
+/// Replication tunables from `[replication]`.
+fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
+    DriverSettings {
+        bounds: TimerBounds {
+            refresh: r.refresh,
+            retry: r.retry,
+            expire: r.expire,
+        },
+        journal: JournalLimits {
+            max_bytes: r.journal_max_size,
+            max_entries: r.journal_max_entries,
+        },
+        max_transfers_out: r.max_transfers_out,
+        transfer_timeout: r.transfer_timeout,
+        after_load: Some(node::memory::release_free_memory),
+        ..DriverSettings::default()
+    }
+}
+
+/// The settings `GET …/config` shows: the configuration's, with the
+/// command line's overrides (`--listen`, `--api-listen`, `--udp-workers`,
+/// `--no-builtin-zones`) in place and the UDP worker count the node runs.
+fn effective_config(
+    config: &Config,
+    args: &ServeArgs,
+    api: Option<std::net::SocketAddr>,
+) -> Vec<(String, String)> {
+    let mut settings = config.effective_settings();
+    let join = |list: &[std::net::SocketAddr]| {
+        list.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    for (name, value) in &mut settings {
+        match name.as_str() {
+            "dns.listen" if !args.listen.is_empty() => *value = join(&args.listen),
+            "api.listen" => *value = api.map_or_else(|| "none".to_string(), |a| a.to_string()),
+            "dns.udp_workers" => {
+                // 0 means one per CPU: show the count the node runs.
+                let workers = args.udp_workers.unwrap_or(config.dns.udp_workers);
+                let workers = if workers == 0 {
+                    std::thread::available_parallelism().map_or(1, |n| n.get())
+                } else {
+                    workers
+                };
+                *value = workers.to_string();
+            }
+            "dns.builtin_zones" if args.no_builtin_zones => *value = "false".to_string(),
+            _ => {}
+        }
+    }
+    settings
+}
+
+/// The TSIG keys of the configuration.
+fn keyring(config: &Config) -> Keyring {
+    config
+        .keys
+        .iter()
+        .map(|k| Key::new(k.name.clone(), k.algorithm, k.secret.clone()))
+        .collect()
+}
+
+/// Refuses configuration this build accepts in its format but cannot act
+/// on, rather than silently ignoring it: with `[[view]]`s, every zone read
+/// from a file or copied as a secondary must name its view (as in BIND). A
+/// zone kept in the store is served in every view; its `[[zone]]` may name
+/// a view to give that view's copy its own transfer and NOTIFY rules.
+fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
+    if config.views.is_empty() {
+        return Ok(());
+    }
+    for zone in &config.zones {
+        let in_store = zone.role == Role::Primary && zone.file.is_none();
+        if zone.view.is_none() && !in_store {
+            bail!(
+                "zone {}: [[view]]s are configured, so every zone read from a file or copied as a secondary must name its view (`view = \"…\"`)",
+                zone.name
+            );
+        }
+    }
+    Ok(())
 }
 
 /// The store side of a node: zones kept in SQLite, changed through the API
 /// and dynamic updates.
-pub struct StorePlan {
+struct StorePlan {
     /// The database file.
-    pub path: PathBuf,
+    path: PathBuf,
     /// Rules of the store zones named by `[[zone]]`, by (view, zone).
-    pub declared: HashMap<(Option<String>, Name), ZoneRules>,
+    declared: HashMap<(Option<String>, Name), ZoneRules>,
     /// Rules of the other store zones (`[zone_defaults]`).
-    pub defaults: ZoneRules,
+    defaults: ZoneRules,
     /// Zones configured as zone files or secondaries.
-    pub elsewhere: HashMap<Name, Elsewhere>,
+    elsewhere: HashMap<Name, Elsewhere>,
     /// HTTP address of the API and web UI.
-    pub api: Option<SocketAddr>,
+    api: Option<SocketAddr>,
     /// The embedded default: put the example zone in an empty store.
-    pub seed_example: bool,
+    seed_example: bool,
     /// The node's name, shown by the API.
-    pub node_name: String,
+    node_name: String,
     /// The configuration's `[[key]]`s (the store's are added at start).
-    pub configured_keys: Keyring,
+    configured_keys: Keyring,
     /// Match-list `key NAME`s naming no `[[key]]`: warned about at start
     /// unless the store has the key.
-    pub unconfigured_keys: Vec<config::UnconfiguredKey>,
+    unconfigured_keys: Vec<config::UnconfiguredKey>,
     /// The effective settings `GET …/config` shows (no secrets).
-    pub effective_config: Vec<(String, String)>,
+    effective_config: Vec<(String, String)>,
     /// Web origins allowed to call the API from a browser (CORS).
-    pub cors_origins: Vec<String>,
+    cors_origins: Vec<String>,
 }
 
-/// What one lane is made from: its view (none for the default), its
-/// replicated zones, their rules, and the directory of its journals.
-type LanePlan = (
-    Option<answer::view::View>,
-    Vec<Replicated>,
-    HashMap<Name, ZonePolicy>,
-    PathBuf,
-);
-
-/// Runs the node until SIGTERM or SIGINT.
-pub fn run(plan: Plan) -> anyhow::Result<()> {
+/// Loads the node's lanes, opens the store over them, and serves until
+/// SIGTERM or SIGINT. Every zone must load and the store must open, or the
+/// node does not start (the error lists every reason).
+fn run(plan: node::Plan, store: Option<StorePlan>) -> anyhow::Result<()> {
     let started = Instant::now();
-    let mut plan = plan;
-    let lane_plans: Vec<LanePlan> = if plan.views.is_empty() {
-        vec![(
-            None,
-            std::mem::take(&mut plan.replicated),
-            std::mem::take(&mut plan.policies),
-            plan.data_dir.clone(),
-        )]
-    } else {
-        std::mem::take(&mut plan.views)
-            .into_iter()
-            .map(|v| {
-                let dir = plan.data_dir.join("views").join(&v.view.name);
-                (Some(v.view), v.replicated, v.policies, dir)
-            })
-            .collect()
-    };
-    let mut matchers = Vec::new();
-    let mut lanes = Vec::new();
-    // Every zone must load, or the node does not start.
-    let mut failures = Vec::new();
-    for (view, replicated, policies, dir) in lane_plans {
-        let state = Arc::new(ArcSwap::from_pointee(Served {
-            settings: plan.settings.clone(),
-            keyring: plan.keyring.clone(),
-            policies,
-            ..Served::default()
-        }));
-        let setups: Vec<ZoneSetup> = replicated.iter().map(|r| r.setup.clone()).collect();
-        let replicator =
-            Replicator::new(Arc::clone(&state), &dir, setups, plan.replication.clone())?;
-        replicator.update_served(|served| served.replication = Some(replicator.clone()));
-        // A view's own zone of the same name wins over a built-in one.
-        for spec in plan
-            .static_zones
-            .iter()
-            .filter(|s| !replicated.iter().any(|r| r.setup.apex == s.origin))
-        {
-            match load_logged(spec) {
-                Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
-                Err(e) => failures.push(e),
-            }
-        }
-        for zone in replicated.iter().filter(|r| r.file.is_some()) {
-            let spec = ZoneSpec {
-                origin: zone.setup.apex.clone(),
-                source: Source::File(zone.file.clone().expect("filtered")),
-            };
-            if let Err(e) = load_primary(&replicator, &spec) {
-                failures.push(e);
-            }
-        }
-        let name = view.as_ref().map(|v| v.name.clone());
-        if let Some(view) = view {
-            matchers.push(view);
-        }
-        lanes.push(Lane {
-            view: name,
-            state,
-            replicator,
-            replicated,
-        });
-    }
-    let views = Arc::new(answer::view::Views::new(matchers));
-    let lanes = Arc::new(lanes);
+    let loaded = node::load(plan)?;
+    let mut failures = loaded.failures().to_vec();
     // The store's zones are served in every lane (every view).
-    let managed: Vec<ManagedLane> = lanes
+    let managed: Vec<ManagedLane> = loaded
+        .lanes()
         .iter()
         .map(|lane| ManagedLane {
             view: lane.view.clone(),
             replicator: Arc::clone(&lane.replicator),
         })
         .collect();
-    let manager = match &plan.store {
+    let manager = match &store {
         Some(store_plan) => match open_store(store_plan, managed) {
             Ok(manager) => Some(manager),
             Err(e) => {
@@ -220,165 +434,38 @@ pub fn run(plan: Plan) -> anyhow::Result<()> {
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
-    crate::memory::release_free_memory();
-    let zone_count: usize = lanes.iter().map(|l| l.state.load().catalog.len()).sum();
-
-    let workers = if plan.udp_workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        plan.udp_workers
-    };
-    let mut udp_sockets = Vec::new();
-    let mut tcp_listeners = Vec::new();
-    for &address in &plan.listen {
-        let first = udp::bind(address).with_context(|| format!("cannot bind UDP {address}"))?;
-        // With port 0 the kernel picks one; every worker and TCP must share it.
-        let address = first.local_addr()?;
-        let wildcard = address.ip().is_unspecified();
-        udp_sockets.push((first, wildcard));
-        for _ in 1..workers {
-            udp_sockets.push((
-                udp::bind(address).with_context(|| format!("cannot bind UDP {address}"))?,
-                wildcard,
-            ));
-        }
-        tcp_listeners
-            .push(tcp::bind(address).with_context(|| format!("cannot bind TCP {address}"))?);
-        tracing::info!(%address, udp_workers = workers, "listening");
+    let mut services = node::Services::default();
+    if let Some(manager) = &manager {
+        let hooks = Arc::new(NodeHooks(Arc::clone(manager)));
+        services.updates = Some(hooks.clone());
+        services.control = Some(hooks);
     }
-
-    let api_listener = match plan.store.as_ref().and_then(|s| s.api) {
-        Some(address) => Some(
-            std::net::TcpListener::bind(address)
-                .and_then(|l| l.set_nonblocking(true).map(|()| l))
-                .with_context(|| format!("cannot bind the API to {address}"))?,
-        ),
-        None => None,
-    };
-    let (update_sender, update_receiver) = tokio::sync::mpsc::channel::<udp::UdpUpdate>(1024);
-    let update_sender = manager.as_ref().map(|_| update_sender);
-
-    let shutdown = Arc::new(AtomicBool::new(false));
-    let mut threads = Vec::new();
-    let mut wake_handles = Vec::new();
-    for (i, (socket, wildcard)) in udp_sockets.into_iter().enumerate() {
-        wake_handles.push(
-            socket
-                .try_clone()
-                .context("cannot duplicate a UDP socket")?,
-        );
-        let worker = udp::Worker {
-            socket,
-            wildcard,
-            lanes: lanes.iter().map(|l| Arc::clone(&l.state)).collect(),
-            views: Arc::clone(&views),
-            shutdown: Arc::clone(&shutdown),
-            updates: update_sender.clone(),
+    if let (Some(manager), Some(store_plan)) = (&manager, &store)
+        && let Some(address) = store_plan.api
+    {
+        let listener = std::net::TcpListener::bind(address)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .with_context(|| format!("cannot bind the API to {address}"))?;
+        let settings = web::HttpSettings {
+            node_name: store_plan.node_name.clone(),
+            started,
+            effective_config: store_plan.effective_config.clone(),
+            cors_origins: store_plan.cors_origins.clone(),
         };
-        threads.push(
-            std::thread::Builder::new()
-                .name(format!("udp-{i}"))
-                .spawn(move || worker.run())
-                .context("cannot start a UDP worker thread")?,
-        );
-    }
-
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .thread_name("hadns-io")
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    let static_zones = plan.static_zones;
-    let data_dir = plan.data_dir;
-    let result = runtime.block_on(async {
-        let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
-        for listener in tcp_listeners {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            tokio::spawn(tcp::serve(
-                listener,
-                Arc::clone(&lanes),
-                Arc::clone(&views),
-                manager.clone(),
-                plan.tcp,
-                Arc::clone(&connections),
-            ));
-        }
-        if let Some(manager) = &manager {
-            tokio::spawn(udp_updates(update_receiver, Arc::clone(manager)));
-        }
-        if let (Some(listener), Some(manager), Some(store_plan)) =
-            (api_listener, &manager, &plan.store)
-        {
-            let listener = tokio::net::TcpListener::from_std(listener)?;
-            let address = listener.local_addr()?;
-            let settings = crate::http::HttpSettings {
-                node_name: store_plan.node_name.clone(),
-                started,
-                effective_config: store_plan.effective_config.clone(),
-                cors_origins: store_plan.cors_origins.clone(),
-            };
-            tokio::spawn(crate::http::serve(listener, Arc::clone(manager), settings));
-            tracing::info!(%address, "API listening");
-        }
-        for lane in lanes.iter() {
-            lane.replicator.start();
-        }
-        let reloader = Reloader {
-            static_zones,
-            lanes: Arc::clone(&lanes),
-        };
-        let reloader = Arc::new(reloader);
-        if lanes.iter().any(|l| !l.replicated.is_empty()) || manager.is_some() {
-            match crate::control::listen(
-                &data_dir,
-                Arc::clone(&lanes),
-                Arc::clone(&reloader),
-                manager.clone(),
-            ) {
-                Ok(path) => tracing::info!(socket = %path.display(), "control socket ready"),
-                Err(e) => tracing::warn!(error = %e, "no control socket"),
+        let manager = Arc::clone(manager);
+        services.tasks.push(Box::new(move || {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Ok(address) = listener.local_addr() {
+                        tracing::info!(%address, "API listening");
+                    }
+                    tokio::spawn(web::serve(listener, manager, settings));
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serve the API"),
             }
-        }
-        tracing::info!(
-            zones = zone_count,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "ready"
-        );
-        // The security log counts what its rate limit holds back; this
-        // reports a flood's count even when the flood has stopped.
-        tokio::spawn(async {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-            loop {
-                tick.tick().await;
-                crate::seclog::flush();
-            }
-        });
-        signals(&reloader).await
-    });
-    shutdown.store(true, Ordering::Relaxed);
-    for socket in &wake_handles {
-        udp::wake_for_shutdown(socket);
+        }));
     }
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    for thread in threads {
-        let _ = thread.join();
-    }
-    tracing::info!("stopped");
-    result
-}
-
-/// Answers the dynamic updates the UDP workers hand over, each once its
-/// change is committed (or refused).
-async fn udp_updates(
-    mut receiver: tokio::sync::mpsc::Receiver<udp::UdpUpdate>,
-    manager: Arc<Manager>,
-) {
-    while let Some(update) = receiver.recv().await {
-        // In order: the writer takes one change at a time anyway.
-        let reply = manager.update(*update.ticket, update.lane).await;
-        udp::send_one(&update.socket, &reply, update.to, update.from);
-    }
+    node::serve(loaded, services)
 }
 
 /// Opens the store, serves its zones, and creates the first user and API
@@ -388,13 +475,13 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
         .with_context(|| format!("cannot open the store {}", plan.path.display()))?;
     let store = Arc::new(store);
     if plan.seed_example && store.zones()?.is_empty() {
-        crate::bootstrap::seed_example(&store)?;
+        manage::bootstrap::seed_example(&store)?;
     }
     if plan.api.is_some() && store.users()?.is_empty() {
         let data_dir = plan.path.parent().unwrap_or(std::path::Path::new("."));
-        crate::bootstrap::first_user(&store, data_dir, plan.api)?;
+        manage::bootstrap::first_user(&store, data_dir, plan.api)?;
     }
-    let keys = Arc::new(crate::keys::KeyManager::new(
+    let keys = Arc::new(KeyManager::new(
         Arc::clone(&store),
         plan.configured_keys.clone(),
         lanes.iter().map(|l| Arc::clone(&l.replicator)).collect(),
@@ -413,105 +500,4 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
     let count = manager.start().map_err(anyhow::Error::msg)?;
     tracing::info!(zones = count, tsig_keys = stored_keys, store = %plan.path.display(), "store opened");
     Ok(manager)
-}
-
-/// What a reload (SIGHUP or `hadns ctl reload`) re-reads.
-pub struct Reloader {
-    static_zones: Vec<ZoneSpec>,
-    lanes: Arc<Vec<Lane>>,
-}
-
-impl Reloader {
-    /// Re-reads every file-backed zone. A zone that fails keeps its current
-    /// snapshot and the failure is logged; the others are replaced, their
-    /// changes journaled and announced by NOTIFY.
-    pub fn reload(&self) -> Vec<String> {
-        let mut failures = Vec::new();
-        for lane in self.lanes.iter() {
-            for spec in self.static_zones.iter().filter(|s| {
-                matches!(s.source, Source::File(_))
-                    && !lane.replicated.iter().any(|r| r.setup.apex == s.origin)
-            }) {
-                match load_logged(spec) {
-                    Ok(zone) => lane.replicator.publish(&spec.origin, Some(Arc::new(zone))),
-                    Err(e) => {
-                        tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
-                        failures.push(e);
-                    }
-                }
-            }
-            for zone in lane.replicated.iter().filter(|r| r.file.is_some()) {
-                let spec = ZoneSpec {
-                    origin: zone.setup.apex.clone(),
-                    source: Source::File(zone.file.clone().expect("filtered")),
-                };
-                if let Err(e) = load_primary(&lane.replicator, &spec) {
-                    tracing::error!(zone = %spec.origin, view = lane.view.as_deref().unwrap_or("-"), "reload failed, keeping the loaded copy: {e}");
-                    failures.push(e);
-                }
-            }
-        }
-        crate::memory::release_free_memory();
-        tracing::info!(failed = failures.len(), "reload done");
-        failures
-    }
-}
-
-/// Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return.
-async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => {
-                let reloader = Arc::clone(reloader);
-                // Parsing a big zone is CPU work; keep it off the I/O threads.
-                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
-            }
-            _ = terminate.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
-        }
-    }
-}
-
-/// Loads a zone, logging its warnings; the error text lists every reason.
-fn load_logged(spec: &ZoneSpec) -> Result<zone::Zone, String> {
-    let started = Instant::now();
-    match zones::load(spec) {
-        Ok(loaded) => {
-            for warning in &loaded.warnings {
-                tracing::warn!(zone = %spec.origin, "{warning}");
-            }
-            tracing::info!(
-                zone = %spec.origin,
-                serial = loaded.zone.serial().0,
-                records = loaded.zone.record_count(),
-                heap_kib = loaded.zone.heap_bytes() / 1024,
-                elapsed_ms = started.elapsed().as_millis() as u64,
-                source = %spec.source,
-                "zone loaded"
-            );
-            Ok(loaded.zone)
-        }
-        Err(e) => Err(e.to_string()),
-    }
-}
-
-/// Loads a primary zone file and hands it to the replicator, which
-/// journals the difference and sends NOTIFYs.
-fn load_primary(replicator: &Arc<Replicator>, spec: &ZoneSpec) -> Result<(), String> {
-    let zone = load_logged(spec)?;
-    match replicator.primary_loaded(&spec.origin, zone) {
-        Ok(PrimaryOutcome::Published(serial)) => {
-            tracing::info!(zone = %spec.origin, serial = serial.0, "zone published");
-            Ok(())
-        }
-        Ok(PrimaryOutcome::Unchanged(serial)) => {
-            tracing::info!(zone = %spec.origin, serial = serial.0, "zone unchanged");
-            Ok(())
-        }
-        Err(e) => Err(format!("zone {}: {e}", spec.origin)),
-    }
 }

@@ -1,0 +1,986 @@
+//! The primary's write path at run time: every change to a zone kept in the
+//! store, from the REST API, RFC 2136 UPDATE or the web UI, goes through
+//! [`Manager`], one at a time.
+//!
+//! ```text
+//!  API / UI / UPDATE ──► Manager (one writer at a time)
+//!                          │ Store::apply ── SQLite commit (WAL, synchronous=FULL)
+//!                          │ new snapshot = served snapshot + the committed difference
+//!                          ▼ Replicator::primary_changed ── journal append, publish, NOTIFY
+//!                        reply (2xx / NOERROR) only after all of the above
+//! ```
+//!
+//! The store is the zone's durable copy: a change is acknowledged only once
+//! committed there. The replicator's journal (which answers IXFR) follows
+//! the store's; should the node die between the two, [`Manager::start`]
+//! copies the missing differences from the store's journal at the next
+//! start, so secondaries still get them by IXFR.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use answer::ZonePolicy;
+use answer::acl::MatchList;
+use answer::update::{self, UpdateOp, UpdateTicket};
+use replicate::Diff;
+use replicate::diff::RecordSet;
+use replicate::driver::{Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup};
+use store::{
+    Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
+    StoreError, WriteError,
+};
+use wire::tsig::Key;
+use wire::{Name, Rcode, Record, Rtype, Serial};
+use zone::{BuildOptions, Zone};
+
+/// How a store zone replicates and who may change it: from its
+/// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
+#[derive(Clone, Debug)]
+pub struct ZoneRules {
+    /// NOTIFY targets.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Arc<Key>>,
+    /// Also NOTIFY the zone's NS targets.
+    pub notify_ns: bool,
+    /// Transfer and update rules.
+    pub policy: ZonePolicy,
+    /// Serial policy for a zone created through the API.
+    pub serial_policy: store::SerialPolicy,
+    /// The apex NS set of a zone created through the API without one.
+    pub nameservers: Vec<Name>,
+}
+
+/// A zone the configuration serves from somewhere other than the store.
+#[derive(Clone, Debug)]
+pub enum Elsewhere {
+    /// A primary zone read from this file.
+    File(PathBuf),
+    /// A secondary zone copied from these primaries.
+    Secondary(Vec<SocketAddr>),
+}
+
+impl Elsewhere {
+    /// Where the zone comes from, for messages: "from the zone file …" or
+    /// "as a secondary".
+    pub fn describe(&self) -> String {
+        match self {
+            Elsewhere::File(path) => format!("from the zone file {}", path.display()),
+            Elsewhere::Secondary(_) => "as a secondary".to_string(),
+        }
+    }
+}
+
+/// Why a management call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    /// The store refused the change (validation, unknown or existing zone);
+    /// nothing was written.
+    #[error(transparent)]
+    Refused(#[from] WriteError),
+    /// The store could not be read.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The zone is served from a zone file or as a secondary, not from the
+    /// store.
+    #[error("zone {zone} is not kept in the store: {why}")]
+    NotInStore {
+        /// The zone.
+        zone: Name,
+        /// Where it comes from instead.
+        why: String,
+    },
+    /// A blocking task died.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One served state the manager publishes store zones to: the node's
+/// only one without views, else one per `[[view]]`.
+#[derive(Clone)]
+pub struct ManagedLane {
+    /// The view's name; `None` for the node without views.
+    pub view: Option<String>,
+    /// The replicator that publishes (and journals, and NOTIFYs) there.
+    pub replicator: Arc<Replicator>,
+}
+
+/// The primary's writer: the store, each lane's replicator and the rules
+/// of each store zone.
+///
+/// With views, every store zone is served in every view: the base data
+/// with the view's own RRsets in place (see [`Store::apply_in_view`]),
+/// each copy with its own serial and IXFR journal in that view's lane.
+pub struct Manager {
+    store: Arc<Store>,
+    /// The lanes, in view order; never empty.
+    lanes: Vec<ManagedLane>,
+    /// Serialises writes so that snapshots and journal entries are published
+    /// in commit order.
+    writes: tokio::sync::Mutex<()>,
+    /// Rules of the store zones named by `[[zone]]`, by (view, zone): a
+    /// `[[zone]]` without `view` gives the rules of every view.
+    declared: HashMap<(Option<String>, Name), ZoneRules>,
+    /// Rules of the other store zones.
+    defaults: ZoneRules,
+    /// Zones the configuration serves from files or as secondaries.
+    elsewhere: HashMap<Name, Elsewhere>,
+    /// The TSIG keys (configuration and store), published to every lane.
+    keys: Arc<crate::keys::KeyManager>,
+}
+
+impl Manager {
+    /// A manager over `store` publishing to `lanes` (one without a view,
+    /// or one per view in match order); call [`Manager::start`] before
+    /// serving.
+    pub fn new(
+        store: Arc<Store>,
+        lanes: Vec<ManagedLane>,
+        declared: HashMap<(Option<String>, Name), ZoneRules>,
+        defaults: ZoneRules,
+        elsewhere: HashMap<Name, Elsewhere>,
+        keys: Arc<crate::keys::KeyManager>,
+    ) -> Arc<Manager> {
+        assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
+        Arc::new(Manager {
+            store,
+            lanes,
+            writes: tokio::sync::Mutex::new(()),
+            declared: declared
+                .into_iter()
+                .map(|((view, name), rules)| ((view, name.to_lowercase()), rules))
+                .collect(),
+            defaults,
+            elsewhere: elsewhere
+                .into_iter()
+                .map(|(name, e)| (name.to_lowercase(), e))
+                .collect(),
+            keys,
+        })
+    }
+
+    /// The TSIG keys.
+    pub fn keys(&self) -> &Arc<crate::keys::KeyManager> {
+        &self.keys
+    }
+
+    /// The store, for reads.
+    pub fn store(&self) -> &Arc<Store> {
+        &self.store
+    }
+
+    /// The first lane's replicator (the only one without views), for
+    /// status and control of store zones.
+    pub fn replicator(&self) -> &Arc<Replicator> {
+        &self.lanes[0].replicator
+    }
+
+    /// The lanes, in view order.
+    pub fn lanes(&self) -> &[ManagedLane] {
+        &self.lanes
+    }
+
+    /// The replicator serving `zone` in view `view` (that view's lane);
+    /// without a view, the lane serving it: for a zone from a file or a
+    /// secondary in a view, that view's; for a store zone, the first.
+    pub fn replicator_in(&self, zone: &Name, view: Option<&str>) -> &Arc<Replicator> {
+        match view.and_then(|v| self.lane(Some(v))) {
+            Some(lane) => &lane.replicator,
+            None => self
+                .lanes
+                .iter()
+                .find(|lane| lane.replicator.status(zone).is_some())
+                .map_or(&self.lanes[0].replicator, |lane| &lane.replicator),
+        }
+    }
+
+    /// The configured views, in match order; empty without views.
+    pub fn views(&self) -> Vec<&str> {
+        self.lanes
+            .iter()
+            .filter_map(|lane| lane.view.as_deref())
+            .collect()
+    }
+
+    /// The lane of view `view` (`None`: the first lane, which is the only
+    /// one without views); `None` for a view the configuration does not
+    /// define.
+    pub fn lane(&self, view: Option<&str>) -> Option<&ManagedLane> {
+        match view {
+            None => self.lanes.first(),
+            Some(name) => self
+                .lanes
+                .iter()
+                .find(|lane| lane.view.as_deref() == Some(name)),
+        }
+    }
+
+    /// Zones the configuration serves from files or as secondaries.
+    pub fn elsewhere(&self) -> &HashMap<Name, Elsewhere> {
+        &self.elsewhere
+    }
+
+    /// The rules a store zone gets (in the first view).
+    pub fn rules(&self, zone: &Name) -> &ZoneRules {
+        self.rules_in(zone, self.lanes[0].view.as_deref())
+    }
+
+    /// The rules a store zone gets in view `view`: its `[[zone]]` for that
+    /// view, else its `[[zone]]` without a view, else `[zone_defaults]`.
+    pub fn rules_in(&self, zone: &Name, view: Option<&str>) -> &ZoneRules {
+        let zone = zone.to_lowercase();
+        view.and_then(|v| self.declared.get(&(Some(v.to_string()), zone.clone())))
+            .or_else(|| self.declared.get(&(None, zone)))
+            .unwrap_or(&self.defaults)
+    }
+
+    /// Serves every zone of the store in every lane (at start, before the
+    /// replicators start), after recording the configured views in the
+    /// store. A zone the configuration also serves from a file or as a
+    /// secondary is an error; every problem is reported.
+    pub fn start(&self) -> Result<usize, String> {
+        let views = self.views();
+        if !views.is_empty() {
+            self.store
+                .sync_views(&views, node::clock::unix_now())
+                .map_err(|e| e.to_string())?;
+        }
+        let zones = self.store.zones().map_err(|e| e.to_string())?;
+        let mut failures = Vec::new();
+        for info in &zones {
+            if let Some(other) = self.elsewhere.get(&info.name) {
+                failures.push(format!(
+                    "zone {} is in the store and also configured {}; remove one",
+                    info.name,
+                    other.describe()
+                ));
+                continue;
+            }
+            if info.soa_disabled {
+                tracing::info!(zone = %info.name, "store zone not served: its SOA record is disabled");
+                continue;
+            }
+            if let Err(e) = self.serve_everywhere(&info.name) {
+                failures.push(e);
+            }
+        }
+        let declared: std::collections::BTreeSet<&Name> =
+            self.declared.keys().map(|(_, name)| name).collect();
+        for name in declared {
+            if !zones.iter().any(|z| &z.name == name) {
+                tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
+            }
+        }
+        match self.store.views() {
+            Ok(known) => {
+                for stale in known.iter().filter(|v| !views.contains(&v.as_str())) {
+                    tracing::warn!(view = %stale, "the store keeps data of a view the configuration no longer has; base changes still reach it (checked there too), so it is current should the view come back");
+                }
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+        if failures.is_empty() {
+            Ok(zones.len())
+        } else {
+            Err(failures.join("\n"))
+        }
+    }
+
+    /// Serves a store zone in every lane.
+    fn serve_everywhere(&self, apex: &Name) -> Result<(), String> {
+        for lane in &self.lanes {
+            self.serve_store_zone(lane, apex)?;
+        }
+        Ok(())
+    }
+
+    /// What lane `lane` serves of a store zone: the base, or its view's copy.
+    fn records_in(&self, lane: &ManagedLane, apex: &Name) -> Result<Vec<Record>, StoreError> {
+        match &lane.view {
+            None => self.store.zone_records(apex),
+            Some(view) => self.store.zone_records_in_view(apex, view),
+        }
+    }
+
+    /// Takes a store zone under replication in one lane and serves it as
+    /// the store holds it, catching the lane's journal up with the store's.
+    fn serve_store_zone(&self, lane: &ManagedLane, apex: &Name) -> Result<(), String> {
+        let view = lane.view.as_deref();
+        let rules = self.rules_in(apex, view).clone();
+        let replicator = &lane.replicator;
+        replicator
+            .add_zone(setup_for(apex, &rules))
+            .map_err(|e| e.to_string())?;
+        let policy = rules.policy.clone();
+        let key = apex.to_lowercase();
+        replicator.update_served(|served| {
+            served.policies.insert(key, policy);
+        });
+        let records = self
+            .records_in(lane, apex)
+            .map_err(|e| format!("zone {apex}: {e}"))?;
+        let zone = Zone::build(apex, records, BuildOptions::default())
+            .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
+        self.catch_up_journal(lane, apex, zone.serial());
+        let serial = zone.serial();
+        replicator
+            .primary_loaded(apex, zone)
+            .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
+        tracing::info!(zone = %apex, view, serial = serial.0, "store zone served");
+        Ok(())
+    }
+
+    /// Brings a lane's IXFR journal of a store zone up to `serial` from the
+    /// store's journal, before the zone is loaded: the changes it lacks
+    /// (a crash between the store's commit and the lane's append — lane
+    /// journals are not fsynced, the store being the durable copy), or,
+    /// when it lost more than that or everything, the store's newest
+    /// changes in its place, so secondaries keep getting IXFR.
+    fn catch_up_journal(&self, lane: &ManagedLane, apex: &Name, serial: Serial) {
+        let view = lane.view.as_deref();
+        let replicator = &lane.replicator;
+        let last = replicator.journal_last_serial(apex);
+        if last == Some(serial) {
+            return;
+        }
+        if let Some(last) = last
+            && last.is_newer_than(serial)
+        {
+            // The store is older than what this lane served (a restored
+            // backup): leave the journal as it is, so loading the zone
+            // refuses the serial going backwards instead of serving it.
+            tracing::error!(zone = %apex, view, journal = last.0, store = serial.0, "the store's serial is older than the one this node last served");
+            return;
+        }
+        let changes = match last {
+            Some(last) => self.store.changes_since_in(apex, view, last),
+            None => Ok(None),
+        };
+        let changes = match changes {
+            Ok(Some(changes)) => Ok(changes),
+            // Not reachable from what the journal holds: refill it.
+            Ok(None) => self.store.recent_changes_in(apex, view, REFILL_ENTRIES),
+            Err(e) => Err(e),
+        };
+        let diffs: Vec<Diff> = match changes {
+            Ok(changes) => changes
+                .into_iter()
+                .map(|c| Diff::new(c.entry.serial_from, c.entry.serial_to, c.removed, c.added))
+                .collect(),
+            Err(e) => {
+                tracing::warn!(zone = %apex, view, error = %e, "cannot read the store's journal");
+                return;
+            }
+        };
+        if diffs.is_empty() {
+            return;
+        }
+        tracing::info!(zone = %apex, view, from = ?last.map(|s| s.0), to = serial.0, changes = diffs.len(), "catching the IXFR journal up with the store");
+        if let Err(e) = replicator.journal_append(apex, &diffs) {
+            tracing::warn!(zone = %apex, view, error = %e, "cannot catch the journal up");
+        }
+    }
+
+    /// Refuses a write to a zone that is not in the store.
+    fn check_writable(&self, zone: &Name) -> Result<(), ManageError> {
+        match self.elsewhere.get(&zone.to_lowercase()) {
+            Some(other) => Err(ManageError::NotInStore {
+                zone: zone.clone(),
+                why: format!("it is configured {}", other.describe()),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Applies a change set to view `view`'s copy of a store zone (its own
+    /// RRsets, see [`Store::apply_in_view`]) and publishes it in that
+    /// view's lane only; `None` changes the base data and publishes the
+    /// result in every lane (each view that does not override what changed
+    /// gets it).
+    pub async fn apply_in(
+        self: &Arc<Self>,
+        zone: &Name,
+        view: Option<&str>,
+        changes: ChangeSet,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        let Some(view) = view else {
+            return self
+                .write_and_publish(zone, None, move |store, zone| {
+                    store.apply(zone, &changes, &meta)
+                })
+                .await;
+        };
+        if self.lane(Some(view)).is_none() {
+            return Err(WriteError::NoSuchView(view.to_string()).into());
+        }
+        let name = view.to_string();
+        self.write_and_publish(zone, Some(name.clone()), move |store, zone| {
+            store.apply_in_view(zone, &name, &changes, &meta)
+        })
+        .await
+    }
+
+    /// Makes view `view` serve the base's (name, type) RRset again: its own
+    /// set there (or its hiding of the base's) is dropped. The base's set
+    /// is read under the write lock, so no base change can slip between
+    /// the read and the view's write.
+    pub async fn follow_base(
+        self: &Arc<Self>,
+        zone: &Name,
+        view: &str,
+        owner: Name,
+        rtype: Rtype,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        if self.lane(Some(view)).is_none() {
+            return Err(WriteError::NoSuchView(view.to_string()).into());
+        }
+        let name = view.to_string();
+        self.write_and_publish(zone, Some(name.clone()), move |store, zone| {
+            let base = store
+                .rrsets(zone)?
+                .into_iter()
+                .find(|set| set.name == owner && set.rtype == rtype && !set.records.is_empty());
+            let op = match base {
+                Some(set) => RrsetOp::Replace {
+                    ttl: set.ttl,
+                    records: set
+                        .records
+                        .into_iter()
+                        .map(|r| RecordInput {
+                            rdata: r.rdata,
+                            content: Some(r.content),
+                            disabled: r.disabled,
+                        })
+                        .collect(),
+                },
+                None => RrsetOp::Delete,
+            };
+            let change = RrsetChange {
+                name: owner,
+                rtype,
+                op,
+                comments: None,
+            };
+            store.apply_in_view(
+                zone,
+                &name,
+                &ChangeSet {
+                    changes: vec![change],
+                },
+                &meta,
+            )
+        })
+        .await
+    }
+
+    /// Reverts a store zone's base data to what it was at serial `to`, as
+    /// a new change.
+    pub async fn revert(
+        self: &Arc<Self>,
+        zone: &Name,
+        to: Serial,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        self.write_and_publish(zone, None, move |store, zone| store.revert(zone, to, &meta))
+            .await
+    }
+
+    /// Runs one store write on a blocking thread under the write lock and
+    /// publishes what it committed: in view `view`'s lane for a change to
+    /// that view's copy, else in every lane.
+    async fn write_and_publish(
+        self: &Arc<Self>,
+        zone: &Name,
+        view: Option<String>,
+        write: impl FnOnce(&Store, &Name) -> Result<Applied, WriteError> + Send + 'static,
+    ) -> Result<Applied, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let zone = zone.clone();
+        blocking(move || {
+            let applied = write(&this.store, &zone)?;
+            this.publish_committed(view.as_deref(), &applied);
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Creates a store zone and serves it (in every view).
+    pub async fn create_zone(
+        self: &Arc<Self>,
+        new: NewZone,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        self.check_writable(&new.name)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        blocking(move || {
+            let apex = new.name.to_lowercase();
+            let applied = this.store.create_zone(new, &meta)?;
+            // A zone created with its SOA disabled is kept, not served.
+            if this.store.soa_disabled(&apex)? == Some(true) {
+                tracing::info!(zone = %apex, "zone created with its SOA record disabled: kept in the store, not served");
+                return Ok(applied);
+            }
+            if let Err(e) = this.serve_everywhere(&apex) {
+                // Refused after all: take it out of the store again, so
+                // the store is as it was before the request.
+                for lane in &this.lanes {
+                    lane.replicator.forget_zone(&apex);
+                }
+                let undone = this.store.delete_zone(&apex);
+                tracing::error!(zone = %apex, undone = undone.is_ok(), "zone created in the store but not served: {e}");
+                return Err(ManageError::Internal(format!(
+                    "zone {apex} cannot be served, so it was not created: {e}"
+                )));
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Replaces a store zone's base data with `records` (creating the zone
+    /// if it is new) as one change, and serves the result: the web UI's
+    /// import.
+    pub async fn import(
+        self: &Arc<Self>,
+        zone: &Name,
+        records: Vec<wire::Record>,
+        meta: ChangeMeta,
+    ) -> Result<Applied, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let apex = zone.to_lowercase();
+        blocking(move || {
+            let existed = this.store.zone(&apex)?.is_some();
+            let applied = this
+                .store
+                .import(&apex, records, store::ZoneKind::Master, &meta)?;
+            if existed {
+                this.publish_committed(None, &applied);
+            } else if let Err(e) = this.serve_everywhere(&apex) {
+                tracing::error!(zone = %apex, "zone imported into the store but not served: {e}");
+                return Err(ManageError::Internal(format!(
+                    "zone {apex} was imported but cannot be served: {e}"
+                )));
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
+    /// Deletes a store zone and stops serving it (in every view).
+    pub async fn delete_zone(self: &Arc<Self>, zone: &Name) -> Result<(), ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let zone = zone.to_lowercase();
+        blocking(move || {
+            this.store.delete_zone(&zone)?;
+            for lane in &this.lanes {
+                lane.replicator.forget_zone(&zone);
+                lane.replicator.update_served(|served| {
+                    served.policies.remove(&zone);
+                });
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Re-reads a store zone changed by another process (`hadns import`
+    /// while the node runs): serves it if new, publishes the changes since
+    /// the served serial in each lane, or stops serving it if it is gone.
+    pub async fn sync_zone(self: &Arc<Self>, zone: &Name) -> Result<String, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let zone = zone.to_lowercase();
+        blocking(move || {
+            let Some(info) = this.store.zone(&zone)? else {
+                if this.replicator().current(&zone).is_some() {
+                    for lane in &this.lanes {
+                        lane.replicator.forget_zone(&zone);
+                    }
+                    return Ok(format!("zone {zone} is no longer in the store; not served"));
+                }
+                return Err(WriteError::NoSuchZone(zone.clone()).into());
+            };
+            if info.soa_disabled {
+                for lane in &this.lanes {
+                    lane.replicator.remove_zone(&zone);
+                }
+                return Ok(format!(
+                    "zone {zone} has its SOA record disabled; kept in the store, not served"
+                ));
+            }
+            let Some(current) = this.replicator().current(&zone) else {
+                this.serve_everywhere(&zone)
+                    .map_err(ManageError::Internal)?;
+                return Ok(format!("zone {zone} served at serial {}", info.serial));
+            };
+            drop(current);
+            let mut moves = Vec::new();
+            for lane in &this.lanes {
+                let before = lane.replicator.current(&zone).map(|z| z.serial());
+                this.catch_up(lane, &zone);
+                let after = lane.replicator.current(&zone).map(|z| z.serial());
+                let copy = match &lane.view {
+                    Some(view) => format!("view {view}"),
+                    None => format!("zone {zone}"),
+                };
+                moves.push(match (before, after) {
+                    (Some(before), Some(after)) if before != after => {
+                        format!("{copy} moved from serial {before} to {after}")
+                    }
+                    (_, Some(after)) => format!("{copy} unchanged at serial {after}"),
+                    _ => format!("{copy} not served"),
+                });
+            }
+            Ok(if this.lanes.len() == 1 {
+                moves.concat()
+            } else {
+                format!("zone {zone}: {}", moves.join("; "))
+            })
+        })
+        .await
+    }
+
+    /// Applies an RFC 2136 UPDATE that came in through lane `lane` (the
+    /// view that matched the request) and returns the reply to send: the
+    /// prerequisites and update section are evaluated against that lane's
+    /// served snapshot under the write lock, so no other change can slip
+    /// between the check and the commit; with views the change is the
+    /// view's own, as each view's zone is its own in BIND.
+    pub async fn update(self: &Arc<Self>, mut ticket: UpdateTicket, lane: usize) -> Vec<u8> {
+        let rcode = self.update_rcode(&ticket, lane).await;
+        ticket.reply(rcode, node::clock::unix_now())
+    }
+
+    async fn update_rcode(self: &Arc<Self>, ticket: &UpdateTicket, lane: usize) -> Rcode {
+        let apex = ticket.apex.to_lowercase();
+        if self.elsewhere.contains_key(&apex) {
+            return Rcode::NOTAUTH;
+        }
+        let Some(view) = self.lanes.get(lane).map(|l| l.view.clone()) else {
+            return Rcode::SERVFAIL;
+        };
+        let _writer = self.writes.lock().await;
+        let Some(zone) = self.lanes[lane].replicator.current(&apex) else {
+            return Rcode::SERVFAIL;
+        };
+        let ops = match update::plan(&zone, &ticket.message) {
+            Ok(ops) => ops,
+            Err(rcode) => return rcode,
+        };
+        if ops.is_empty() {
+            return Rcode::NOERROR;
+        }
+        let author = match &ticket.key {
+            Some(key) => format!("key {key}"),
+            None => format!("address {}", ticket.client.address.ip()),
+        };
+        let changes = ChangeSet {
+            changes: ops.into_iter().map(update_change).collect(),
+        };
+        let meta = ChangeMeta {
+            author,
+            source: Source::Update,
+            comment: None,
+            now: node::clock::unix_now(),
+        };
+        let this = Arc::clone(self);
+        let result = blocking(move || {
+            let applied = match &view {
+                None => this.store.apply(&apex, &changes, &meta)?,
+                Some(name) => this.store.apply_in_view(&apex, name, &changes, &meta)?,
+            };
+            this.publish_committed(view.as_deref(), &applied);
+            Ok(applied)
+        })
+        .await;
+        match result {
+            Ok(applied) => {
+                tracing::info!(zone = %ticket.apex, view = self.lanes[lane].view, client = %ticket.client.address, from = applied.from.0, to = applied.to.0, "dynamic update applied");
+                Rcode::NOERROR
+            }
+            Err(ManageError::Refused(
+                error @ (WriteError::Validation { .. } | WriteError::InView { .. }),
+            )) => {
+                tracing::info!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update refused: {error}");
+                Rcode::REFUSED
+            }
+            Err(e) => {
+                tracing::error!(zone = %ticket.apex, client = %ticket.client.address, "dynamic update failed: {e}");
+                Rcode::SERVFAIL
+            }
+        }
+    }
+
+    /// After a commit: publishes it ([`Manager::publish_for`]), unless the
+    /// zone's SOA record is now disabled, which takes the zone out of
+    /// service in every lane, as PowerDNS does: it stays in the store and
+    /// in listings, its IXFR journal and copy stay on disk, and queries for
+    /// it are REFUSED like those for any zone not served here. A zone
+    /// whose SOA is enabled again is served again from the store (its
+    /// lanes' journals caught up with what changed meanwhile). One indexed
+    /// read of the apex SOA per write. Runs under the write lock.
+    fn publish_committed(&self, view: Option<&str>, applied: &Applied) {
+        let apex = applied.zone.to_lowercase();
+        let disabled = match self.store.soa_disabled(&apex) {
+            Ok(disabled) => disabled.unwrap_or(false),
+            Err(e) => {
+                tracing::error!(zone = %apex, error = %e, "change committed but the zone's SOA cannot be read; publishing it");
+                false
+            }
+        };
+        let served = self
+            .lanes
+            .iter()
+            .any(|lane| lane.replicator.current(&apex).is_some());
+        match (disabled, served) {
+            (true, true) => {
+                for lane in &self.lanes {
+                    lane.replicator.remove_zone(&apex);
+                }
+                tracing::info!(zone = %apex, "SOA record disabled: zone kept in the store, no longer served");
+            }
+            (true, false) => {}
+            (false, false) => match self.serve_everywhere(&apex) {
+                Ok(()) => {
+                    tracing::info!(zone = %apex, "SOA record enabled: zone served again")
+                }
+                Err(e) => {
+                    tracing::error!(zone = %apex, error = %e, "change committed but the zone cannot be served")
+                }
+            },
+            (false, true) => self.publish_for(view, applied),
+        }
+    }
+
+    /// After a commit: a change to view `view`'s copy is published in that
+    /// view's lane, a change to the base in every lane.
+    fn publish_for(&self, view: Option<&str>, applied: &Applied) {
+        match view.and_then(|v| self.lane(Some(v))) {
+            Some(lane) => self.publish_in(lane, applied),
+            None => self.publish(applied),
+        }
+    }
+
+    /// After a commit to the base data: publishes it in every lane. The
+    /// lane without a view takes the committed difference as it is; a
+    /// view's lane catches up with the store's copy of that view, which
+    /// moved only if the view does not override what changed. Runs under
+    /// the write lock.
+    fn publish(&self, applied: &Applied) {
+        let publish_one = |lane: &ManagedLane| match lane.view {
+            None => self.publish_in(lane, applied),
+            Some(_) => self.catch_up(lane, &applied.zone),
+        };
+        if let [only] = self.lanes.as_slice() {
+            publish_one(only);
+            return;
+        }
+        // Each view's lane reads its change, builds its snapshot and appends
+        // to its own IXFR journal: side by side, so a write costs about one
+        // lane's time rather than the sum.
+        // Publishing starts NOTIFY tasks on the runtime this blocking
+        // thread belongs to; each helper thread enters it too.
+        let runtime = tokio::runtime::Handle::try_current().ok();
+        std::thread::scope(|scope| {
+            for lane in &self.lanes {
+                let runtime = runtime.clone();
+                scope.spawn(move || {
+                    let _entered = runtime.as_ref().map(|r| r.enter());
+                    publish_one(lane)
+                });
+            }
+        });
+    }
+
+    /// Brings one view's lane to the store's copy of that view: nothing if
+    /// the serials agree, the one journal entry between them as an
+    /// increment, else the whole copy (compared with the served one).
+    fn catch_up(&self, lane: &ManagedLane, zone: &Name) {
+        let apex = zone.to_lowercase();
+        let view = lane.view.as_deref();
+        let Some(current) = lane.replicator.current(&apex) else {
+            return;
+        };
+        match self.store.changes_since_in(&apex, view, current.serial()) {
+            // Already there: the view did not move.
+            Ok(Some(changes)) if changes.is_empty() => return,
+            Ok(Some(mut changes)) if changes.len() == 1 => {
+                let change = changes.remove(0);
+                let applied = Applied {
+                    zone: apex,
+                    from: change.entry.serial_from,
+                    to: change.entry.serial_to,
+                    removed: change.removed,
+                    added: change.added,
+                };
+                self.publish_in(lane, &applied);
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's changes cannot be read; serving the old copy");
+                return;
+            }
+        }
+        let zone = match self
+            .records_in(lane, &apex)
+            .map_err(|e| e.to_string())
+            .and_then(|records| {
+                Zone::build(&apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+            }) {
+            Ok(zone) => zone,
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the view's copy cannot be built; serving the old copy");
+                return;
+            }
+        };
+        if let Err(e) = lane.replicator.primary_loaded(&apex, zone) {
+            tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
+        }
+    }
+
+    /// Publishes one committed difference in one lane: builds the new
+    /// snapshot and hands it with the difference to the lane's replicator
+    /// (journal, publish, NOTIFY). Runs under the write lock.
+    fn publish_in(&self, lane: &ManagedLane, applied: &Applied) {
+        if applied.added.is_empty() {
+            return;
+        }
+        let apex = applied.zone.to_lowercase();
+        let view = lane.view.as_deref();
+        let replicator = &lane.replicator;
+        let records = match replicator.current(&apex) {
+            Some(current) if current.serial() == applied.from => {
+                let mut set = RecordSet::from_records(current.records());
+                match set.apply(&applied.removed, &applied.added) {
+                    Ok(()) => Some(set.into_records()),
+                    Err(e) => {
+                        tracing::warn!(zone = %apex, view, error = %e, "served copy differs from the store; rebuilding from the store");
+                        None
+                    }
+                }
+            }
+            _ => None,
+        };
+        let records = match records {
+            Some(records) => records,
+            None => match self.records_in(lane, &apex) {
+                Ok(records) => records,
+                Err(e) => {
+                    tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be read back; serving the old copy until restart");
+                    return;
+                }
+            },
+        };
+        let zone = match Zone::build(&apex, records, BuildOptions::default()) {
+            Ok(zone) => zone,
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be built; serving the old copy");
+                return;
+            }
+        };
+        let diff = Diff::new(
+            applied.from,
+            applied.to,
+            applied.removed.clone(),
+            applied.added.clone(),
+        );
+        if let Err(e) = replicator.primary_changed(&apex, zone, diff) {
+            tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
+        }
+    }
+}
+
+/// " in view V" for messages, or nothing.
+fn in_view(view: Option<&str>) -> String {
+    view.map(|v| format!(" in view {v}")).unwrap_or_default()
+}
+
+/// How many of the store's newest changes refill a lane's IXFR journal that
+/// lost its entries.
+const REFILL_ENTRIES: usize = 1000;
+
+/// The replication setup of a store zone.
+fn setup_for(apex: &Name, rules: &ZoneRules) -> ZoneSetup {
+    ZoneSetup {
+        apex: apex.to_lowercase(),
+        // The store moves the serial itself; the replicator never needs to.
+        role: RoleSetup::Primary {
+            serial_policy: DriverPolicy::Keep,
+        },
+        notify: rules.notify.clone(),
+        notify_key: rules.notify_key.clone(),
+        notify_ns: rules.notify_ns,
+    }
+}
+
+/// Maps one RFC 2136 operation to the store's vocabulary.
+fn update_change(op: UpdateOp) -> RrsetChange {
+    let input = |record: &Record| RecordInput {
+        rdata: record.rdata.clone(),
+        content: None,
+        disabled: false,
+    };
+    let (name, rtype, op) = match op {
+        // RFC 2136 §3.4.2.2: an added SOA or CNAME replaces the one there
+        // (the planner has already dropped what must be ignored).
+        UpdateOp::Add(record) if matches!(record.rtype, Rtype::SOA | Rtype::CNAME) => {
+            let op = RrsetOp::Replace {
+                ttl: record.ttl,
+                records: vec![input(&record)],
+            };
+            (record.owner, record.rtype, op)
+        }
+        UpdateOp::Add(record) => {
+            let op = RrsetOp::Extend {
+                ttl: record.ttl,
+                records: vec![input(&record)],
+            };
+            (record.owner, record.rtype, op)
+        }
+        UpdateOp::DeleteRrset(name, rtype) => (name, rtype, RrsetOp::Delete),
+        UpdateOp::DeleteName(name) => (name, Rtype::ANY, RrsetOp::DeleteName),
+        UpdateOp::DeleteRecord(record) => {
+            let op = RrsetOp::DeleteRecord {
+                rdata: record.rdata.clone(),
+            };
+            (record.owner, record.rtype, op)
+        }
+    };
+    RrsetChange {
+        name,
+        rtype,
+        op,
+        comments: None,
+    }
+}
+
+/// The zone policy for a store zone.
+pub fn store_zone_policy(allow_transfer: MatchList, allow_update: MatchList) -> ZonePolicy {
+    ZonePolicy {
+        allow_transfer,
+        allow_notify: None,
+        allow_update: Some(allow_update),
+    }
+}
+
+/// Runs store work on a blocking thread.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, ManageError> + Send + 'static,
+) -> Result<T, ManageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ManageError::Internal(format!("a store task failed: {e}")))?
+}

@@ -1,0 +1,40 @@
+//! A running hadns node: the part of the binary that answers DNS. It knows
+//! nothing of HTTP or SQL; the binary hands it a [`Plan`], and what the
+//! primary's writer and the web server need comes in through the narrow
+//! [`hooks`] it is given.
+//!
+//! ```text
+//!            ┌──────── Arc<ArcSwap<Served>> per lane (view) ──┐
+//!  load ───► │ catalog + settings + keys + zone policies       │ ◄── Replicator::publish
+//!            └──────┬──────────────────────┬───────────────────┘
+//!          UDP worker threads        tokio: TCP connections ──► AXFR/IXFR out (Replicator)
+//!      (recvmmsg → respond → sendmmsg)   UPDATE tickets ──► hooks::UpdateSink (the writer)
+//!                                        control socket (hadns ctl) ──► hooks::ControlHooks
+//!                                        signals: SIGHUP reload, SIGTERM stop
+//! ```
+//!
+//! | module | concern |
+//! |---|---|
+//! | `runtime` | [`load`] the lanes from a [`Plan`], then [`serve`] them: sockets, threads, runtime, signals |
+//! | `lane` | one served state and its replicator; reloading zone files |
+//! | `zones` | where zones come from: files, the built-in zones, the example |
+//! | `udp` | UDP workers (recvmmsg/sendmmsg, IP_PKTINFO replies) |
+//! | `tcp` | DNS over TCP (RFC 7766) |
+//! | `control` | the `hadns ctl` Unix socket |
+//! | `hooks` | what the node asks of the writer it is given |
+//! | `seclog` | the rate-limited security log |
+//! | `memory`, `clock` | returning freed memory; the Unix time |
+
+pub mod clock;
+pub mod control;
+pub mod hooks;
+pub mod lane;
+pub mod memory;
+pub mod runtime;
+pub mod seclog;
+pub mod tcp;
+pub mod udp;
+pub mod zones;
+
+pub use lane::{Lane, Reloader, Replicated};
+pub use runtime::{Loaded, Plan, Services, ViewPlan, load, serve};

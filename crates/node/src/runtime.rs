@@ -1,0 +1,384 @@
+//! Running a node: load the zones into lanes ([`load`]), then bind the
+//! sockets and serve ([`serve`]): the UDP workers, the tokio side (TCP,
+//! replication, control socket, signals), reload on SIGHUP, stop on
+//! SIGTERM. Between the two the binary opens what the node does not know
+//! (the store, the HTTP server) over the loaded lanes and hands them in as
+//! [`Services`].
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use answer::view::Views;
+use answer::{Served, Settings, ZonePolicy};
+use anyhow::Context;
+use arc_swap::ArcSwap;
+use replicate::driver::{DriverSettings, Replicator, ZoneSetup};
+use wire::Name;
+use wire::tsig::Keyring;
+
+use crate::hooks::{ControlHooks, UpdateSink};
+use crate::lane::{Lane, Reloader, Replicated, load_logged, load_primary};
+use crate::tcp::{self, Limits};
+use crate::udp;
+use crate::zones::{Source, ZoneSpec};
+
+/// Everything needed to run a node.
+pub struct Plan {
+    /// DNS listen addresses (UDP and TCP on each).
+    pub listen: Vec<SocketAddr>,
+    /// Zones served as read, without journal or NOTIFY (command-line zones,
+    /// the example and built-in zones).
+    pub static_zones: Vec<ZoneSpec>,
+    /// Zones under replication (from the configuration file).
+    pub replicated: Vec<Replicated>,
+    /// Answering settings.
+    pub settings: Settings,
+    /// TSIG keys.
+    pub keyring: Keyring,
+    /// Per-zone access rules.
+    pub policies: HashMap<Name, ZonePolicy>,
+    /// Where journals, copies and the control socket live.
+    pub data_dir: PathBuf,
+    /// UDP worker threads per listen address (0: one per CPU).
+    pub udp_workers: usize,
+    /// TCP limits.
+    pub tcp: Limits,
+    /// Replication tunables.
+    pub replication: DriverSettings,
+    /// `[[view]]`s, in match order. Empty: one default view serves
+    /// `replicated` under `policies`. Otherwise every replicated zone is in
+    /// a view, and each view has its own served state and replicator (its
+    /// journals and copies under `data_dir/views/NAME/`); the static zones
+    /// are served in every view.
+    pub views: Vec<ViewPlan>,
+}
+
+/// One `[[view]]`: who it serves and its zones.
+pub struct ViewPlan {
+    /// Its matching rules (and name).
+    pub view: answer::view::View,
+    /// Its zones under replication.
+    pub replicated: Vec<Replicated>,
+    /// Their access rules.
+    pub policies: HashMap<Name, ZonePolicy>,
+}
+
+/// The lanes of a node, loaded and ready to serve.
+pub struct Loaded {
+    lanes: Arc<Vec<Lane>>,
+    views: Arc<Views>,
+    failures: Vec<String>,
+    started: Instant,
+    listen: Vec<SocketAddr>,
+    static_zones: Vec<ZoneSpec>,
+    data_dir: PathBuf,
+    udp_workers: usize,
+    tcp: Limits,
+}
+
+impl Loaded {
+    /// The lanes, in view order (one when there are no views).
+    pub fn lanes(&self) -> &Arc<Vec<Lane>> {
+        &self.lanes
+    }
+
+    /// Why zones failed to load (each message names the zone); a node
+    /// with failures should not be served.
+    pub fn failures(&self) -> &[String] {
+        &self.failures
+    }
+}
+
+/// What the node is given beside its lanes.
+#[derive(Default)]
+pub struct Services {
+    /// Where RFC 2136 updates go; without one, no lane takes updates.
+    pub updates: Option<Arc<dyn UpdateSink>>,
+    /// `hadns ctl` commands about zones the node does not keep (`sync`);
+    /// with one, the control socket is opened even with no replicated zone.
+    pub control: Option<Arc<dyn ControlHooks>>,
+    /// Started in the runtime once the DNS sockets are bound (the HTTP
+    /// server): each may `tokio::spawn`.
+    pub tasks: Vec<Box<dyn FnOnce() + Send>>,
+}
+
+/// The socket side of a [`Plan`].
+struct ServePlan {
+    listen: Vec<SocketAddr>,
+    udp_workers: usize,
+    tcp: Limits,
+}
+
+/// What one lane is made from: its view (none for the default), its
+/// replicated zones, their rules, and the directory of its journals.
+type LanePlan = (
+    Option<answer::view::View>,
+    Vec<Replicated>,
+    HashMap<Name, ZonePolicy>,
+    PathBuf,
+);
+
+/// Loads every zone into its lane: the lanes' served states and
+/// replicators, the static zones in each, the primary zone files. A zone
+/// that fails is named in [`Loaded::failures`].
+pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
+    let started = Instant::now();
+    let mut plan = plan;
+    let lane_plans: Vec<LanePlan> = if plan.views.is_empty() {
+        vec![(
+            None,
+            std::mem::take(&mut plan.replicated),
+            std::mem::take(&mut plan.policies),
+            plan.data_dir.clone(),
+        )]
+    } else {
+        std::mem::take(&mut plan.views)
+            .into_iter()
+            .map(|v| {
+                let dir = plan.data_dir.join("views").join(&v.view.name);
+                (Some(v.view), v.replicated, v.policies, dir)
+            })
+            .collect()
+    };
+    let mut matchers = Vec::new();
+    let mut lanes = Vec::new();
+    // Every zone must load, or the node does not start.
+    let mut failures = Vec::new();
+    for (view, replicated, policies, dir) in lane_plans {
+        let state = Arc::new(ArcSwap::from_pointee(Served {
+            settings: plan.settings.clone(),
+            keyring: plan.keyring.clone(),
+            policies,
+            ..Served::default()
+        }));
+        let setups: Vec<ZoneSetup> = replicated.iter().map(|r| r.setup.clone()).collect();
+        let replicator =
+            Replicator::new(Arc::clone(&state), &dir, setups, plan.replication.clone())?;
+        replicator.update_served(|served| served.replication = Some(replicator.clone()));
+        // A view's own zone of the same name wins over a built-in one.
+        for spec in plan
+            .static_zones
+            .iter()
+            .filter(|s| !replicated.iter().any(|r| r.setup.apex == s.origin))
+        {
+            match load_logged(spec) {
+                Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
+                Err(e) => failures.push(e),
+            }
+        }
+        for zone in replicated.iter().filter(|r| r.file.is_some()) {
+            let spec = ZoneSpec {
+                origin: zone.setup.apex.clone(),
+                source: Source::File(zone.file.clone().expect("filtered")),
+            };
+            if let Err(e) = load_primary(&replicator, &spec) {
+                failures.push(e);
+            }
+        }
+        let name = view.as_ref().map(|v| v.name.clone());
+        if let Some(view) = view {
+            matchers.push(view);
+        }
+        lanes.push(Lane {
+            view: name,
+            state,
+            replicator,
+            replicated,
+        });
+    }
+    let views = Arc::new(answer::view::Views::new(matchers));
+    let lanes = Arc::new(lanes);
+    Ok(Loaded {
+        lanes,
+        views,
+        failures,
+        started,
+        listen: plan.listen,
+        static_zones: plan.static_zones,
+        data_dir: plan.data_dir,
+        udp_workers: plan.udp_workers,
+        tcp: plan.tcp,
+    })
+}
+
+/// Binds the DNS sockets and serves the loaded lanes until SIGTERM or
+/// SIGINT, with the writer and tasks `services` brings.
+pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
+    let Loaded {
+        lanes,
+        views,
+        started,
+        listen,
+        static_zones,
+        data_dir,
+        udp_workers,
+        tcp,
+        ..
+    } = loaded;
+    let plan = ServePlan {
+        listen,
+        udp_workers,
+        tcp,
+    };
+    crate::memory::release_free_memory();
+    let zone_count: usize = lanes.iter().map(|l| l.state.load().catalog.len()).sum();
+
+    let workers = if plan.udp_workers == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        plan.udp_workers
+    };
+    let mut udp_sockets = Vec::new();
+    let mut tcp_listeners = Vec::new();
+    for &address in &plan.listen {
+        let first = udp::bind(address).with_context(|| format!("cannot bind UDP {address}"))?;
+        // With port 0 the kernel picks one; every worker and TCP must share it.
+        let address = first.local_addr()?;
+        let wildcard = address.ip().is_unspecified();
+        udp_sockets.push((first, wildcard));
+        for _ in 1..workers {
+            udp_sockets.push((
+                udp::bind(address).with_context(|| format!("cannot bind UDP {address}"))?,
+                wildcard,
+            ));
+        }
+        tcp_listeners
+            .push(tcp::bind(address).with_context(|| format!("cannot bind TCP {address}"))?);
+        tracing::info!(%address, udp_workers = workers, "listening");
+    }
+
+    let (update_sender, update_receiver) = tokio::sync::mpsc::channel::<udp::UdpUpdate>(1024);
+    let update_sender = services.updates.as_ref().map(|_| update_sender);
+
+    let shutdown = Arc::new(AtomicBool::new(false));
+    let mut threads = Vec::new();
+    let mut wake_handles = Vec::new();
+    for (i, (socket, wildcard)) in udp_sockets.into_iter().enumerate() {
+        wake_handles.push(
+            socket
+                .try_clone()
+                .context("cannot duplicate a UDP socket")?,
+        );
+        let worker = udp::Worker {
+            socket,
+            wildcard,
+            lanes: lanes.iter().map(|l| Arc::clone(&l.state)).collect(),
+            views: Arc::clone(&views),
+            shutdown: Arc::clone(&shutdown),
+            updates: update_sender.clone(),
+        };
+        threads.push(
+            std::thread::Builder::new()
+                .name(format!("udp-{i}"))
+                .spawn(move || worker.run())
+                .context("cannot start a UDP worker thread")?,
+        );
+    }
+
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("hadns-io")
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    let result = runtime.block_on(async {
+        let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
+        for listener in tcp_listeners {
+            let listener = tokio::net::TcpListener::from_std(listener)?;
+            tokio::spawn(tcp::serve(
+                listener,
+                Arc::clone(&lanes),
+                Arc::clone(&views),
+                services.updates.clone(),
+                plan.tcp,
+                Arc::clone(&connections),
+            ));
+        }
+        if let Some(updates) = &services.updates {
+            tokio::spawn(udp_updates(update_receiver, Arc::clone(updates)));
+        }
+        for task in services.tasks {
+            task();
+        }
+        for lane in lanes.iter() {
+            lane.replicator.start();
+        }
+        let reloader = Reloader {
+            static_zones,
+            lanes: Arc::clone(&lanes),
+        };
+        let reloader = Arc::new(reloader);
+        if lanes.iter().any(|l| !l.replicated.is_empty()) || services.control.is_some() {
+            match crate::control::listen(
+                &data_dir,
+                Arc::clone(&lanes),
+                Arc::clone(&reloader),
+                services.control.clone(),
+            ) {
+                Ok(path) => tracing::info!(socket = %path.display(), "control socket ready"),
+                Err(e) => tracing::warn!(error = %e, "no control socket"),
+            }
+        }
+        tracing::info!(
+            zones = zone_count,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "ready"
+        );
+        // The security log counts what its rate limit holds back; this
+        // reports a flood's count even when the flood has stopped.
+        tokio::spawn(async {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                crate::seclog::flush();
+            }
+        });
+        signals(&reloader).await
+    });
+    shutdown.store(true, Ordering::Relaxed);
+    for socket in &wake_handles {
+        udp::wake_for_shutdown(socket);
+    }
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    for thread in threads {
+        let _ = thread.join();
+    }
+    tracing::info!("stopped");
+    result
+}
+
+/// Answers the dynamic updates the UDP workers hand over, each once its
+/// change is committed (or refused).
+async fn udp_updates(
+    mut receiver: tokio::sync::mpsc::Receiver<udp::UdpUpdate>,
+    updates: Arc<dyn UpdateSink>,
+) {
+    while let Some(update) = receiver.recv().await {
+        // In order: the writer takes one change at a time anyway.
+        let reply = updates.update(*update.ticket, update.lane).await;
+        udp::send_one(&update.socket, &reply, update.to, update.from);
+    }
+}
+
+/// Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return.
+async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                let reloader = Arc::clone(reloader);
+                // Parsing a big zone is CPU work; keep it off the I/O threads.
+                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+            }
+            _ = terminate.recv() => return Ok(()),
+            _ = interrupt.recv() => return Ok(()),
+        }
+    }
+}

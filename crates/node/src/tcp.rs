@@ -1,0 +1,164 @@
+//! DNS over TCP (RFC 7766) on tokio: two-octet length prefix, several
+//! queries per connection (pipelined; answers go out as they are ready),
+//! an idle timeout and a cap on connections.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use answer::view::Views;
+use answer::{Client, Outcome, Scratch};
+use tokio::io::{AsyncReadExt, AsyncWriteExt, BufReader, BufWriter};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use zone::Transport;
+
+use crate::clock::unix_now;
+use crate::hooks::UpdateSink;
+use crate::lane::Lane;
+
+/// TCP limits.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Close a connection with no complete query for this long.
+    pub idle_timeout: Duration,
+    /// Most connections at once; further ones are closed at once.
+    pub max_connections: usize,
+}
+
+/// Opens a listening socket (SO_REUSEADDR so restarts do not wait).
+pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    socket.set_reuse_address(true)?;
+    if address.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(1024)?;
+    socket.set_nonblocking(true)?;
+    Ok(socket.into())
+}
+
+/// Accepts connections until the task is dropped.
+pub async fn serve(
+    listener: TcpListener,
+    lanes: Arc<Vec<Lane>>,
+    views: Arc<Views>,
+    updates: Option<Arc<dyn UpdateSink>>,
+    limits: Limits,
+    connections: Arc<Semaphore>,
+) {
+    loop {
+        let (stream, peer) = match listener.accept().await {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of descriptors and the like: back off instead of spinning.
+                tracing::warn!(error = %e, "TCP accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            tracing::debug!(%peer, "TCP connection limit reached; closing");
+            drop(stream);
+            continue;
+        };
+        let lanes = Arc::clone(&lanes);
+        let views = Arc::clone(&views);
+        let updates = updates.clone();
+        tokio::spawn(async move {
+            let _ = stream.set_nodelay(true);
+            if let Err(e) = connection(stream, peer, lanes, views, updates, limits).await {
+                tracing::debug!(%peer, error = %e, "TCP connection ended");
+            }
+            drop(permit);
+        });
+    }
+}
+
+/// Serves one connection: reads length-prefixed messages and writes the
+/// answers, flushing whenever no further query is already buffered.
+async fn connection(
+    stream: TcpStream,
+    peer: SocketAddr,
+    lanes: Arc<Vec<Lane>>,
+    views: Arc<Views>,
+    updates: Option<Arc<dyn UpdateSink>>,
+    limits: Limits,
+) -> std::io::Result<()> {
+    let (read_half, write_half) = stream.into_split();
+    let mut reader = BufReader::with_capacity(16 * 1024, read_half);
+    let mut writer = BufWriter::with_capacity(16 * 1024, write_half);
+    let mut scratch = Scratch::default();
+    let mut request = Vec::with_capacity(512);
+    let mut reply = Vec::with_capacity(4096);
+    loop {
+        let length = if reader.buffer().len() >= 2 {
+            reader.read_u16().await?
+        } else {
+            writer.flush().await?;
+            match tokio::time::timeout(limits.idle_timeout, reader.read_u16()).await {
+                Ok(Ok(length)) => length,
+                Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => return Ok(()),
+            }
+        } as usize;
+        request.resize(length, 0);
+        match tokio::time::timeout(limits.idle_timeout, reader.read_exact(&mut request)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Ok(()),
+        }
+        let client = Client {
+            address: peer,
+            transport: Transport::Tcp,
+            now: unix_now(),
+        };
+        let (outcome, view) = if views.is_empty() {
+            let served = lanes[0].state.load();
+            let outcome = answer::respond(&served, &request, &client, &mut scratch, &mut reply);
+            (outcome, 0)
+        } else {
+            let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
+            answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply)
+        };
+        if let Some(refusal) = scratch.take_refusal() {
+            crate::seclog::refused(peer, &refusal);
+        }
+        match outcome {
+            Outcome::Drop => continue,
+            Outcome::Reply => {
+                writer
+                    .write_all(&(reply.len() as u16).to_be_bytes())
+                    .await?;
+                writer.write_all(&reply).await?;
+            }
+            Outcome::Update(ticket) => {
+                // Only store zones get tickets, and they exist only where a
+                // manager does.
+                let Some(updates) = &updates else { continue };
+                let reply = updates.update(*ticket, view).await;
+                writer
+                    .write_all(&(reply.len() as u16).to_be_bytes())
+                    .await?;
+                writer.write_all(&reply).await?;
+            }
+            Outcome::Transfer(ticket) => {
+                // RFC 5936 §4.1: the connection may carry more requests after.
+                writer.flush().await?;
+                // The view that admitted the request owns the zone.
+                let Some(lane) = lanes.get(view) else {
+                    continue;
+                };
+                lane.replicator.serve_transfer(*ticket, &mut writer).await?;
+            }
+        }
+    }
+}

@@ -1,0 +1,166 @@
+//! Where served zones come from: zone files and the built-in zones, read
+//! and checked into snapshots.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use wire::Name;
+use zone::{BuildOptions, Zone};
+use zonefile::Diagnostic;
+
+/// The example zone served by `hadns serve` with no arguments.
+pub const EXAMPLE_ZONE: &str = include_str!("../../../examples/example.test.zone");
+/// Origin of [`EXAMPLE_ZONE`].
+pub const EXAMPLE_ORIGIN: &str = "example.test.";
+
+/// Where a zone's contents come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// A master file on disk, re-read on reload.
+    File(PathBuf),
+    /// Text compiled into the binary.
+    Embedded(&'static str, &'static str),
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::File(path) => write!(f, "{}", path.display()),
+            Source::Embedded(name, _) => write!(f, "<built-in {name}>"),
+        }
+    }
+}
+
+/// A zone the server answers for and how to (re)load it.
+#[derive(Clone, Debug)]
+pub struct ZoneSpec {
+    /// The apex.
+    pub origin: Name,
+    /// The contents.
+    pub source: Source,
+}
+
+/// Why a zone could not be loaded: every diagnostic, errors first.
+#[derive(Debug)]
+pub struct LoadError {
+    /// The zone.
+    pub origin: Name,
+    /// What was wrong.
+    pub diagnostics: Vec<Diagnostic>,
+    /// When the records parsed but could not form a zone.
+    pub structure: Option<zone::ZoneError>,
+}
+
+impl fmt::Display for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "zone {} not loaded", self.origin)?;
+        for d in self.diagnostics.iter().filter(|d| d.is_error()) {
+            write!(f, "\n  {d}")?;
+        }
+        if let Some(e) = &self.structure {
+            write!(f, "\n  {e}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for LoadError {}
+
+/// A loaded zone with the warnings its check produced.
+pub struct Loaded {
+    /// The snapshot.
+    pub zone: Zone,
+    /// Non-fatal findings (named-checkzone warnings).
+    pub warnings: Vec<Diagnostic>,
+}
+
+/// Reads, checks and builds a zone. Check errors (named-checkzone's
+/// errors) refuse the zone; warnings are returned for logging.
+pub fn load(spec: &ZoneSpec) -> Result<Loaded, LoadError> {
+    let parsed = match &spec.source {
+        Source::File(path) => zonefile::parse_file(path, &spec.origin),
+        Source::Embedded(name, text) => zonefile::parse_str(text, &spec.origin, Path::new(name)),
+    };
+    let file = parsed.map_err(|diagnostics| LoadError {
+        origin: spec.origin.clone(),
+        diagnostics,
+        structure: None,
+    })?;
+    let diagnostics = zonefile::check(&file);
+    if diagnostics.iter().any(Diagnostic::is_error) {
+        return Err(LoadError {
+            origin: spec.origin.clone(),
+            diagnostics,
+            structure: None,
+        });
+    }
+    let records = file.records.into_iter().map(|r| r.record).collect();
+    let zone =
+        Zone::build(&spec.origin, records, BuildOptions::default()).map_err(|e| LoadError {
+            origin: spec.origin.clone(),
+            diagnostics: Vec::new(),
+            structure: Some(e),
+        })?;
+    Ok(Loaded {
+        zone,
+        warnings: diagnostics,
+    })
+}
+
+/// The built-in zones (RFC 6303 style): `localhost.` and the loopback
+/// reverse zones, so a stray query for them is answered here.
+pub fn builtin() -> Vec<ZoneSpec> {
+    let names = [
+        ("localhost.", LOCALHOST_ZONE),
+        ("0.0.127.in-addr.arpa.", LOOPBACK_V4_REVERSE),
+        (LOOPBACK_V6_REVERSE_ORIGIN, LOOPBACK_V6_REVERSE),
+    ];
+    names
+        .into_iter()
+        .map(|(origin, text)| ZoneSpec {
+            origin: origin.parse().expect("built-in origins are valid names"),
+            source: Source::Embedded(origin, text),
+        })
+        .collect()
+}
+
+const LOCALHOST_ZONE: &str = "$TTL 86400
+@ IN SOA localhost. nobody.invalid. 1 3600 1200 604800 10800
+@ IN NS localhost.
+@ IN A 127.0.0.1
+@ IN AAAA ::1
+";
+
+const LOOPBACK_V4_REVERSE: &str = "$TTL 86400
+@ IN SOA localhost. nobody.invalid. 1 3600 1200 604800 10800
+@ IN NS localhost.
+1 IN PTR localhost.
+";
+
+const LOOPBACK_V6_REVERSE_ORIGIN: &str =
+    "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.ip6.arpa.";
+
+const LOOPBACK_V6_REVERSE: &str = "$TTL 86400
+@ IN SOA localhost. nobody.invalid. 1 3600 1200 604800 10800
+@ IN NS localhost.
+@ IN PTR localhost.
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_and_example_zones_load() {
+        for spec in builtin() {
+            let loaded = load(&spec).unwrap_or_else(|e| panic!("{e}"));
+            assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
+        }
+        let example = ZoneSpec {
+            origin: EXAMPLE_ORIGIN.parse().unwrap(),
+            source: Source::Embedded("example.test.zone", EXAMPLE_ZONE),
+        };
+        let loaded = load(&example).unwrap_or_else(|e| panic!("{e}"));
+        assert!(loaded.zone.record_count() > 10);
+    }
+}

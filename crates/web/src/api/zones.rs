@@ -1,0 +1,757 @@
+//! The PowerDNS zones endpoints: list, create, read, change (`PATCH`
+//! RRsets, `PUT` settings or whole content), delete, export, NOTIFY and
+//! retransfer.
+//!
+//! Zones kept in the store can be changed; zones the configuration serves
+//! from a zone file (kind `Master`) or as a secondary (kind `Slave`) are
+//! listed and readable, and a write to them is a 422 saying why.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use api::convert::{self, address_text, zone_url};
+use api::pdns::{self, ResultBody, ZoneCreate, ZonePatch, ZoneUpdate};
+use api::{ApiError, ErrorBody};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use store::{ChangeMeta, Source, WriteError, ZoneInfo};
+use utoipa::IntoParams;
+use wire::{Name, Rtype, Serial};
+
+use super::error::{Failure, ReadErrors, WriteErrors, blocking};
+use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
+use super::views::{ViewQuery, known_view};
+use crate::state::{AppState, now};
+use manage::{Elsewhere, ManageError};
+
+/// Where a zone the API was asked about comes from.
+pub(crate) enum Found {
+    /// Kept in the store: readable and writable.
+    Store(Box<ZoneInfo>),
+    /// Served from a zone file: read-only here.
+    File(PathBuf),
+    /// A secondary zone: read-only here.
+    Secondary(Vec<SocketAddr>),
+}
+
+impl Found {
+    /// Refuses a write to a zone not kept in the store.
+    fn writable(&self, zone: &Name) -> Result<&ZoneInfo, Failure> {
+        match self {
+            Found::Store(info) => Ok(info),
+            Found::File(path) => Err(ApiError::Unprocessable(format!(
+                "zone {zone} is served from the zone file {} and is read-only through the API; \
+                 edit the file and reload, or import it into the store",
+                path.display()
+            ))
+            .into()),
+            Found::Secondary(_) => Err(ApiError::Unprocessable(format!(
+                "zone {zone} is a secondary zone, copied from its primaries; change it there"
+            ))
+            .into()),
+        }
+    }
+}
+
+/// Finds a zone: configured elsewhere, or in the store; else 404.
+pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure> {
+    if let Some(elsewhere) = state.manager.elsewhere().get(zone) {
+        return Ok(match elsewhere {
+            Elsewhere::File(path) => Found::File(path.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+        });
+    }
+    let store = Arc::clone(state.manager.store());
+    let name = zone.clone();
+    match blocking(move || Ok(store.zone(&name)?)).await? {
+        Some(info) => Ok(Found::Store(Box::new(info))),
+        None => Err(ApiError::no_such_zone(zone).into()),
+    }
+}
+
+/// The serial of the newest NOTIFY sent to the zone's configured targets.
+fn notified_serial(state: &AppState, zone: &Name) -> u32 {
+    let Some(status) = state.manager.replicator_in(zone, None).status(zone) else {
+        return 0;
+    };
+    status
+        .notify
+        .iter()
+        .filter_map(|(_, target)| target.serial)
+        .fold(None, |newest: Option<Serial>, serial| match newest {
+            Some(newest) if !serial.is_newer_than(newest) => Some(newest),
+            _ => Some(serial),
+        })
+        .map_or(0, |serial| serial.0)
+}
+
+/// Unix seconds of a time.
+pub(crate) fn unix(time: std::time::SystemTime) -> u64 {
+    time.duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+/// A zone's object, without RRsets.
+pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns::Zone {
+    let served = || {
+        state
+            .manager
+            .replicator_in(zone, None)
+            .current(zone)
+            .map_or(0, |snapshot| snapshot.serial().0)
+    };
+    let no_settings = store::ZoneSettings::default();
+    let settings = match found {
+        Found::Store(info) => &info.settings,
+        Found::File(_) | Found::Secondary(_) => &no_settings,
+    };
+    let (kind, serial, masters, last_check, serial_policy) = match found {
+        Found::Store(info) => (
+            info.kind.as_str(),
+            info.serial.0,
+            info.settings.masters.clone(),
+            0,
+            Some(info.serial_policy.as_str().to_string()),
+        ),
+        Found::File(_) => ("Master", served(), Vec::new(), 0, None),
+        Found::Secondary(primaries) => {
+            let last_check = state
+                .manager
+                .replicator_in(zone, None)
+                .status(zone)
+                .and_then(|s| s.secondary)
+                .and_then(|s| s.last_check)
+                .map_or(0, unix);
+            (
+                "Slave",
+                served(),
+                primaries.iter().map(|a| address_text(*a)).collect(),
+                last_check,
+                None,
+            )
+        }
+    };
+    pdns::Zone {
+        id: convert::zone_id(zone),
+        url: zone_url(zone),
+        name: zone.to_string(),
+        object_type: "Zone".to_string(),
+        kind: kind.to_string(),
+        serial,
+        notified_serial: notified_serial(state, zone),
+        edited_serial: serial,
+        masters,
+        dnssec: false,
+        account: settings.account.clone(),
+        catalog: settings.catalog.clone(),
+        master_tsig_key_ids: settings.master_tsig_key_ids.clone(),
+        slave_tsig_key_ids: settings.slave_tsig_key_ids.clone(),
+        api_rectify: settings.api_rectify,
+        presigned: settings.presigned,
+        nsec3param: String::new(),
+        nsec3narrow: false,
+        last_check,
+        rrsets: None,
+        soa_edit_api: Some(settings.soa_edit_api.clone()),
+        soa_edit: Some(settings.soa_edit.clone()),
+        serial_policy,
+    }
+}
+
+/// Which RRsets a zone read returns.
+#[derive(Default)]
+struct RrsetFilter {
+    /// Only sets with this owner.
+    name: Option<String>,
+    /// Only sets of this type.
+    rtype: Option<String>,
+    /// Leave disabled records out.
+    without_disabled: bool,
+}
+
+/// A zone's RRsets, filtered.
+async fn load_rrsets(
+    state: &AppState,
+    zone: &Name,
+    found: &Found,
+    view: Option<&str>,
+    filter: &RrsetFilter,
+) -> Result<Vec<pdns::Rrset>, Failure> {
+    let mut sets = match found {
+        Found::Store(_) => {
+            let store = Arc::clone(state.manager.store());
+            let name = zone.clone();
+            let view = view.map(str::to_string);
+            let stored =
+                blocking(move || Ok(stored_rrsets(&store, &name, view.as_deref())?)).await?;
+            stored.iter().map(convert::rrset_out).collect()
+        }
+        Found::File(_) | Found::Secondary(_) => {
+            match state.manager.replicator_in(zone, view).current(zone) {
+                Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
+                None => Vec::new(),
+            }
+        }
+    };
+    sets.retain(|set| {
+        filter.name.as_ref().is_none_or(|n| *n == set.name)
+            && filter.rtype.as_ref().is_none_or(|t| *t == set.rtype)
+    });
+    if filter.without_disabled {
+        for set in &mut sets {
+            set.records.retain(|r| !r.disabled);
+        }
+    }
+    Ok(sets)
+}
+
+/// A store zone's RRsets: the base's, or what view `view` serves (its own
+/// sets in place of the base's).
+fn stored_rrsets(
+    store: &store::Store,
+    zone: &Name,
+    view: Option<&str>,
+) -> Result<Vec<store::StoredRrset>, store::StoreError> {
+    match view {
+        None => store.rrsets(zone),
+        Some(view) => Ok(store
+            .rrsets_in_view(zone, view)?
+            .map(|sets| sets.merged())
+            .unwrap_or_default()),
+    }
+}
+
+/// A PowerDNS boolean query parameter: `true` or `false`.
+fn flag(name: &str, value: Option<&str>, default: bool) -> Result<bool, Failure> {
+    match value {
+        None => Ok(default),
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        Some(other) => Err(ApiError::Unprocessable(format!(
+            "'{name}' request parameter value '{other}' is not supported (use true or false)"
+        ))
+        .into()),
+    }
+}
+
+/// Parameters of `GET …/zones`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ListQuery {
+    /// Only the zone with this name (an empty list if there is none).
+    zone: Option<String>,
+    /// Accepted and ignored (there is no DNSSEC data to leave out).
+    #[allow(dead_code)]
+    dnssec: Option<String>,
+}
+
+/// Lists every zone this node serves from the store, from zone files and
+/// as a secondary (without RRsets).
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones",
+    tag = "zones",
+    params(ListQuery),
+    responses((status = 200, description = "The zones, by name", body = Vec<pdns::Zone>), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn list_zones(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(query): Query<ListQuery>,
+) -> Result<axum::Json<Vec<pdns::Zone>>, Failure> {
+    let only = match &query.zone {
+        Some(text) => Some(
+            Name::from_text(text, Some(&Name::root()))
+                .map_err(|e| ApiError::Unprocessable(format!("zone '{text}': {e}")))?
+                .to_lowercase(),
+        ),
+        None => None,
+    };
+    let store = Arc::clone(state.manager.store());
+    let stored = blocking(move || Ok(store.zones()?)).await?;
+    let mut found: Vec<(Name, Found)> = stored
+        .into_iter()
+        .map(|info| (info.name.clone(), Found::Store(Box::new(info))))
+        .collect();
+    for (name, elsewhere) in state.manager.elsewhere() {
+        let entry = match elsewhere {
+            Elsewhere::File(path) => Found::File(path.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+        };
+        found.push((name.clone(), entry));
+    }
+    found.retain(|(name, _)| only.as_ref().is_none_or(|o| o == name));
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(axum::Json(
+        found
+            .iter()
+            .map(|(name, entry)| zone_object(&state, name, entry))
+            .collect(),
+    ))
+}
+
+/// Parameters of `POST …/zones`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct CreateQuery {
+    /// `false` leaves the RRsets out of the answer.
+    rrsets: Option<String>,
+}
+
+/// Creates a zone in the store and serves it at once (one journal entry,
+/// from serial 0). Secondary zones are declared in the configuration
+/// instead.
+#[utoipa::path(
+    post,
+    path = "/api/v1/servers/localhost/zones",
+    tag = "zones",
+    params(CreateQuery),
+    request_body = ZoneCreate,
+    responses(
+        (status = 201, description = "Created; the zone as stored", body = pdns::Zone,
+         headers(("Location" = String, description = "The zone's URL"))),
+        (status = 409, description = "A zone with this name exists", body = ErrorBody),
+        WriteErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn create_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    Query(query): Query<CreateQuery>,
+    headers: HeaderMap,
+    JsonBody(create): JsonBody<ZoneCreate>,
+) -> Result<Response, Failure> {
+    let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
+    let name = convert::parse_absolute(&create.name)
+        .map_err(ApiError::Unprocessable)?
+        .to_lowercase();
+    if let Some(elsewhere) = state.manager.elsewhere().get(&name) {
+        let how = elsewhere.describe();
+        return Err(ApiError::Conflict(format!(
+            "Domain '{name}' already exists: the configuration serves it {how}"
+        ))
+        .into());
+    }
+    let rules = state.manager.rules(&name);
+    let (mut new, lines) = convert::new_zone(&create, rules.serial_policy, now())?;
+    // No NS set given (octoDNS creates zones with `nameservers: []`): the
+    // configured default nameservers, if any; without them the store
+    // refuses the zone, as a zone without NS records cannot be served.
+    let apex_ns_given = new
+        .rrsets
+        .iter()
+        .any(|r| r.rtype == Rtype::NS && r.name == new.name && !r.records.is_empty());
+    if new.nameservers.is_empty() && !apex_ns_given {
+        if rules.nameservers.is_empty() {
+            return Err(ApiError::Unprocessable(format!(
+                "{name} NS: the zone apex needs at least one NS record: give an NS RRset or \
+                 nameservers, or configure [zone_defaults] nameservers on this node"
+            ))
+            .into());
+        }
+        new.nameservers = rules.nameservers.clone();
+    }
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, create.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = match state.manager.create_zone(new, meta).await {
+        Ok(applied) => applied,
+        // A rule broken by zone-file text names the line of the RRset.
+        Err(ManageError::Refused(WriteError::Validation {
+            name,
+            rtype,
+            reason,
+        })) => {
+            let prefix = lines.prefix(&name, rtype).unwrap_or_default();
+            let error = WriteError::Validation {
+                name,
+                rtype,
+                reason,
+            };
+            return Err(ApiError::Unprocessable(format!("{prefix}{error}")).into());
+        }
+        Err(error) => return Err(error.into()),
+    };
+    tracing::info!(zone = %name, author = %writer.author(), serial = applied.to.0, "zone created through the API");
+    let found = find(&state, &name).await?;
+    let mut zone = zone_object(&state, &name, &found);
+    if with_rrsets {
+        zone.rrsets =
+            Some(load_rrsets(&state, &name, &found, None, &RrsetFilter::default()).await?);
+    }
+    let mut response = (StatusCode::CREATED, axum::Json(zone)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&zone_url(&name)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// Parameters of `GET …/zones/{zone}`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub(crate) struct ZoneQuery {
+    /// `false` leaves the RRsets out.
+    rrsets: Option<String>,
+    /// Only the RRsets with this owner name.
+    rrset_name: Option<String>,
+    /// Only the RRsets of this type.
+    rrset_type: Option<String>,
+    /// `false` leaves disabled records out.
+    include_disabled: Option<String>,
+    /// A `[[view]]`'s name: that view's copy of a store zone (its serial,
+    /// and its own RRsets in place of the base's).
+    view: Option<String>,
+}
+
+/// The path parameter every zone endpoint takes.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // Only describes the parameter.
+pub(crate) struct ZoneParam {
+    /// The zone's id or name, with or without the final dot, any case.
+    zone: String,
+}
+
+/// A zone with its RRsets (disabled records and comments included).
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam, ZoneQuery),
+    responses((status = 200, description = "The zone", body = pdns::Zone), ReadErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn get_zone(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(query): Query<ZoneQuery>,
+) -> Result<axum::Json<pdns::Zone>, Failure> {
+    let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
+    let include_disabled = flag("include_disabled", query.include_disabled.as_deref(), true)?;
+    let filter = RrsetFilter {
+        name: match &query.rrset_name {
+            Some(text) => Some(
+                Name::from_text(text, Some(&Name::root()))
+                    .map_err(|e| ApiError::Unprocessable(format!("rrset_name '{text}': {e}")))?
+                    .to_lowercase()
+                    .to_string(),
+            ),
+            None => None,
+        },
+        rtype: match &query.rrset_type {
+            Some(text) => Some(
+                convert::parse_rtype(text)
+                    .map_err(|e| ApiError::Unprocessable(format!("rrset_type: {e}")))?
+                    .to_string(),
+            ),
+            None => None,
+        },
+        without_disabled: !include_disabled,
+    };
+    let view = known_view(&state, query.view.as_deref())?;
+    let found = find(&state, &zone).await?;
+    let mut object = zone_object(&state, &zone, &found);
+    if let (Some(view), Found::Store(_)) = (&view, &found) {
+        let (store, name, view) = (
+            Arc::clone(state.manager.store()),
+            zone.clone(),
+            view.clone(),
+        );
+        if let Some(serial) = blocking(move || Ok(store.serial_in(&name, Some(&view))?)).await? {
+            object.serial = serial.0;
+            object.edited_serial = serial.0;
+        }
+    }
+    if with_rrsets {
+        object.rrsets = Some(load_rrsets(&state, &zone, &found, view.as_deref(), &filter).await?);
+    }
+    Ok(axum::Json(object))
+}
+
+/// The response to a write that changed RRsets: 204, with the serials
+/// before and after as PowerDNS reports them.
+fn changed(from: Serial, to: Serial) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let headers = response.headers_mut();
+    headers.insert("x-pdns-old-serial", HeaderValue::from(from.0));
+    headers.insert("x-pdns-new-serial", HeaderValue::from(to.0));
+    response
+}
+
+/// Changes RRsets: every entry of `rrsets` (REPLACE, DELETE, EXTEND,
+/// PRUNE), applied in order as one change, one serial bump and one journal
+/// entry, or not at all. Answers once the change is served over DNS.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam, ViewQuery),
+    request_body = ZonePatch,
+    responses(
+        (status = 204, description = "Applied (or nothing to change)",
+         headers(("X-PDNS-Old-Serial" = u32, description = "Serial before"),
+                 ("X-PDNS-New-Serial" = u32, description = "Serial after"))),
+        WriteErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn patch_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
+    headers: HeaderMap,
+    JsonBody(patch): JsonBody<ZonePatch>,
+) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
+    find(&state, &zone).await?.writable(&zone)?;
+    let changes = convert::patch_changes(&patch.rrsets, now())?;
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, patch.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = state
+        .manager
+        .apply_in(&zone, view.as_deref(), changes, meta)
+        .await?;
+    if applied.from != applied.to {
+        tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone changed through the API");
+    }
+    Ok(changed(applied.from, applied.to))
+}
+
+/// Changes zone settings (`kind` between Native and Master, the serial
+/// policy, and the PowerDNS settings it stores) and, with `rrsets`,
+/// replaces the zone's whole content as one change.
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam, ViewQuery),
+    request_body = ZoneUpdate,
+    responses((status = 204, description = "Applied"), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn put_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
+    headers: HeaderMap,
+    JsonBody(update): JsonBody<ZoneUpdate>,
+) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
+    let found = find(&state, &zone).await?;
+    let info = found.writable(&zone)?;
+    // Everything is checked before anything is written: settings first,
+    // then the RRsets, so a refused body changes nothing.
+    let kind = match &update.kind {
+        Some(text) => Some(convert::creatable_kind(text)?),
+        None => None,
+    };
+    let request = convert::SettingsRequest::of_update(&update);
+    let mut settings = info.settings.clone();
+    let chosen = convert::apply_settings(&request, &mut settings)?;
+    let policy = match &update.serial_policy {
+        Some(text) => Some(convert::serial_policy(text)?),
+        None => chosen,
+    };
+    let changes = match &update.rrsets {
+        Some(rrsets) => {
+            let store = Arc::clone(state.manager.store());
+            let (name, in_view) = (zone.clone(), view.clone());
+            let current =
+                blocking(move || Ok(stored_rrsets(&store, &name, in_view.as_deref())?)).await?;
+            Some(convert::replace_all(&zone, &current, rrsets, now())?)
+        }
+        None => None,
+    };
+    let settings_given = kind.is_some() || policy.is_some() || !request.is_empty();
+    if settings_given && view.is_some() {
+        return Err(ApiError::Unprocessable(format!(
+            "zone settings (kind, serial policy, {}) are the zone's in every view: PUT them without `view`",
+            "account, soa_edit_api …"
+        ))
+        .into());
+    }
+    // The content first: the store may still refuse it, and then nothing
+    // has been written. The settings were all checked above, so writing
+    // them can fail only if the store itself does.
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(changes) = changes {
+        let meta = ChangeMeta {
+            author: writer.author(),
+            source: Source::Api,
+            comment: change_comment(&headers, update.comment.as_ref())?,
+            now: now(),
+        };
+        let applied = state
+            .manager
+            .apply_in(&zone, view.as_deref(), changes, meta)
+            .await?;
+        tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
+        response = changed(applied.from, applied.to);
+    }
+    if settings_given {
+        let store = Arc::clone(state.manager.store());
+        let name = zone.clone();
+        blocking(move || {
+            Ok(store.update_zone_settings(&name, kind, policy, Some(&settings), now())?)
+        })
+        .await?;
+        tracing::info!(zone = %zone, author = %writer.author(), "zone settings changed through the API");
+    }
+    Ok(response)
+}
+
+/// Deletes a zone from the store, with its history, and stops serving it.
+#[utoipa::path(
+    delete,
+    path = "/api/v1/servers/localhost/zones/{zone}",
+    tag = "zones",
+    params(ZoneParam, ViewQuery),
+    responses((status = 204, description = "Deleted"), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn delete_zone(
+    writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
+) -> Result<StatusCode, Failure> {
+    if let Some(view) = view.known(&state)? {
+        return Err(ApiError::Unprocessable(format!(
+            "a zone is deleted from every view at once (DELETE without `view`); to take RRsets out of view {view} only, PATCH …?view={view} with changetype DELETE"
+        ))
+        .into());
+    }
+    find(&state, &zone).await?.writable(&zone)?;
+    state.manager.delete_zone(&zone).await?;
+    tracing::info!(zone = %zone, author = %writer.author(), "zone deleted through the API");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The zone's served records as a master file (absolute owner names, the
+/// SOA first), which `hadns import` and BIND read back.
+#[utoipa::path(
+    get,
+    path = "/api/v1/servers/localhost/zones/{zone}/export",
+    tag = "zones",
+    params(ZoneParam, ViewQuery),
+    responses(
+        (status = 200, description = "The zone file", body = String, content_type = "text/plain"),
+        ReadErrors,
+    ),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn export_zone(
+    _caller: Reader,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+    Query(view): Query<ViewQuery>,
+) -> Result<Response, Failure> {
+    let view = view.known(&state)?;
+    let found = find(&state, &zone).await?;
+    let records = match &found {
+        Found::Store(_) => {
+            let store = Arc::clone(state.manager.store());
+            let name = zone.clone();
+            blocking(move || {
+                Ok(match &view {
+                    None => store.zone_records(&name)?,
+                    Some(view) => store.zone_records_in_view(&name, view)?,
+                })
+            })
+            .await?
+        }
+        Found::File(_) | Found::Secondary(_) => state
+            .manager
+            .replicator_in(&zone, view.as_deref())
+            .current(&zone)
+            .map(|snapshot| snapshot.records().collect())
+            .unwrap_or_default(),
+    };
+    let text = zonefile::write_zone(&zone, &records);
+    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// Sends NOTIFY for the zone to its targets now.
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}/notify",
+    tag = "zones",
+    params(ZoneParam),
+    responses((status = 200, description = "Queued", body = ResultBody), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn notify_zone(
+    _writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<axum::Json<ResultBody>, Failure> {
+    find(&state, &zone).await?;
+    // A store zone is in every view: each view's copy notifies its own
+    // targets.
+    let mut queued = false;
+    for lane in state.manager.lanes() {
+        queued |= lane.replicator.notify_now(&zone);
+    }
+    if !queued {
+        return Err(ApiError::Unprocessable(format!(
+            "zone {zone} is not under replication here, so it has no NOTIFY targets"
+        ))
+        .into());
+    }
+    Ok(axum::Json(ResultBody {
+        result: "Notification queued".to_string(),
+    }))
+}
+
+/// Transfers a secondary zone from its primary again now (a full
+/// transfer).
+#[utoipa::path(
+    put,
+    path = "/api/v1/servers/localhost/zones/{zone}/axfr-retrieve",
+    tag = "zones",
+    params(ZoneParam),
+    responses((status = 200, description = "Queued", body = ResultBody), WriteErrors),
+    security(("api_key" = [])),
+)]
+pub(crate) async fn axfr_retrieve(
+    _writer: Writer,
+    axum::extract::State(state): axum::extract::State<AppState>,
+    ZonePath(zone): ZonePath,
+) -> Result<axum::Json<ResultBody>, Failure> {
+    let Found::Secondary(primaries) = find(&state, &zone).await? else {
+        return Err(
+            ApiError::Unprocessable(format!("Domain '{zone}' is not a secondary domain")).into(),
+        );
+    };
+    if !state
+        .manager
+        .replicator_in(&zone, None)
+        .retransfer_now(&zone)
+    {
+        return Err(
+            ApiError::Internal(format!("secondary zone {zone} is not under replication")).into(),
+        );
+    }
+    let from = primaries
+        .iter()
+        .map(|a| address_text(*a))
+        .collect::<Vec<_>>()
+        .join(", ");
+    Ok(axum::Json(ResultBody {
+        result: format!("Added retrieval request for '{zone}' from primary {from}"),
+    }))
+}

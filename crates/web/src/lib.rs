@@ -1,0 +1,21 @@
+//! The HTTP side of a node: the PowerDNS-compatible REST API (`api`:
+//! handlers, extractors, errors, OpenAPI) and the web UI (`ui`: sessions,
+//! pages, askama templates in `templates/ui/`, static files in
+//! `static/ui/`), on one port, with connection limits. It knows the
+//! primary's writer ([`manage::Manager`]) and nothing of the node's
+//! sockets: the binary starts [`serve`] on a listener it bound.
+//!
+//! | module | concern |
+//! |---|---|
+//! | `router` | every route, CORS, the server and its limits |
+//! | `state` | what handlers reach ([`HttpSettings`], the manager, sessions) |
+//! | `api` | the REST API's handlers (see its own map) |
+//! | `ui` | the web UI's pages |
+
+mod api;
+mod router;
+mod state;
+mod ui;
+
+pub use router::{router, serve};
+pub use state::{HttpSettings, MAX_BODY};

@@ -1,0 +1,41 @@
+//! What every handler of the API and the UI can reach, and the settings the
+//! binary gives the HTTP server.
+
+use std::sync::Arc;
+
+use manage::Manager;
+
+/// What the HTTP server shows about the node.
+#[derive(Clone, Debug)]
+pub struct HttpSettings {
+    /// The node's name.
+    pub node_name: String,
+    /// When the node started (`uptime` in `…/statistics`).
+    pub started: std::time::Instant,
+    /// The effective settings `…/config` shows, without secrets.
+    pub effective_config: Vec<(String, String)>,
+    /// Web origins whose pages may call the API (CORS); empty: none.
+    pub cors_origins: Vec<String>,
+}
+
+/// The largest request body accepted: a zone of some tens of thousands of
+/// records in one `POST` or `PUT`.
+pub const MAX_BODY: usize = 16 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub(crate) struct AppState {
+    /// The writer, the store and the replicator.
+    pub manager: Arc<Manager>,
+    /// Node facts.
+    pub settings: Arc<HttpSettings>,
+    /// The OpenAPI document, serialised once.
+    pub openapi: Arc<String>,
+    /// Web UI sessions and failed-login counts.
+    pub sessions: Arc<crate::ui::session::Sessions>,
+}
+
+/// Unix time now.
+pub(crate) fn now() -> u64 {
+    node::clock::unix_now()
+}

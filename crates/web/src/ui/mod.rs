@@ -1,0 +1,228 @@
+//! The web UI: server-rendered pages (askama templates in `templates/ui/`,
+//! the stylesheet and a vendored htmx in `static/ui/`) on the API's HTTP
+//! port, under `/ui/`.
+//!
+//! ```text
+//!  browser ─► /ui/… ─► UiSession (cookie → Sessions; else 303 to /ui/login)
+//!                      POST: same-origin check + CSRF token of the session
+//!          ─► handler: reads from the Store (blocking threads), writes through
+//!                      Manager::apply / create_zone / delete_zone / revert
+//!                      (source `ui`, author = the user), the same write path
+//!                      as the API and UPDATE
+//!          ◄─ HTML; a refused change re-renders its form (422) with the
+//!             write path's message beside the field it concerns
+//! ```
+//!
+//! Every form works without JavaScript; htmx (`hx-boost`) only swaps pages
+//! in place. Pages are served with a strict Content-Security-Policy (no
+//! inline script or style), `X-Frame-Options: DENY` and `no-store`.
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use store::{
+    ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, StoredRrset,
+    ValidationReason, WriteError, ZoneKind,
+};
+use wire::{Name, Record, Rtype, Serial};
+
+use crate::state::{AppState, now};
+use manage::{Elsewhere, ManageError};
+
+mod auth;
+mod cluster;
+mod history;
+mod import;
+mod records;
+pub(crate) mod routes;
+mod rows;
+pub(crate) mod session;
+mod users;
+mod views;
+mod zones;
+
+use session::{SessionView, same_token};
+
+/// The session cookie's name.
+const COOKIE: &str = "hadns_session";
+/// RRsets per page of a zone.
+const PAGE_SIZE: usize = 100;
+/// History entries per page.
+const HISTORY_PAGE: usize = 25;
+/// TTL of a record added without one.
+const DEFAULT_TTL: u32 = 3600;
+
+/// Renders a page with `status`.
+fn render(status: StatusCode, page: &impl Template) -> Response {
+    match page.render() {
+        Ok(html) => (
+            status,
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            html,
+        )
+            .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a UI template failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the page could not be rendered",
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A page that says what went wrong, with a way back.
+#[derive(Template)]
+#[template(path = "ui/message.html")]
+struct MessagePage {
+    nav: Option<SessionView>,
+    heading: String,
+    text: String,
+    back: String,
+}
+
+fn message(
+    status: StatusCode,
+    nav: Option<SessionView>,
+    heading: &str,
+    text: impl Into<String>,
+    back: &str,
+) -> Response {
+    render(
+        status,
+        &MessagePage {
+            nav,
+            heading: heading.to_string(),
+            text: text.into(),
+            back: back.to_string(),
+        },
+    )
+}
+
+/// A zone in a URL path: its name with the final dot, `=XX`-escaped like
+/// the API's zone ids.
+fn zone_url(zone: &Name) -> String {
+    format!("/ui/zones/{}", api::convert::zone_id(zone))
+}
+
+/// A domain name typed into a form, with or without its final dot,
+/// lower-cased; `if_empty` is the message for an empty field.
+fn typed_name(text: &str, if_empty: &str) -> Result<Name, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(if_empty.to_string());
+    }
+    Name::from_text(text, Some(&Name::root()))
+        .map(|name| name.to_lowercase())
+        .map_err(|e| format!("`{text}` is not a domain name: {e}"))
+}
+
+fn parse_zone(text: &str) -> Result<Name, String> {
+    api::convert::parse_zone_id(text)
+        .map(|n| n.to_lowercase())
+        .map_err(|e| e.to_string())
+}
+
+/// Percent-encodes a query-string value.
+fn url_encode(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Runs blocking store work.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| format!("internal error: {e}"))?
+}
+
+/// Lines of a diff shown per side; an import of a large zone is one change
+/// of as many records, which a page should not list in full.
+const DIFF_LINES: usize = 50;
+
+/// One side of a diff as lines, cut after [`DIFF_LINES`] with a count of
+/// the rest.
+fn diff_lines(records: &[Record]) -> Vec<String> {
+    let mut lines: Vec<String> = records.iter().take(DIFF_LINES).map(record_line).collect();
+    if records.len() > DIFF_LINES {
+        lines.push(format!("… and {} more records", records.len() - DIFF_LINES));
+    }
+    lines
+}
+
+/// A served record as one line of a diff.
+fn record_line(record: &Record) -> String {
+    format!(
+        "{} {} {} {}",
+        record.owner,
+        record.ttl,
+        record.rtype,
+        api::convert::content_text(record.rtype, &record.rdata)
+    )
+}
+
+/// Where a zone shown in the UI comes from.
+enum Origin {
+    Store(Box<store::ZoneInfo>),
+    Elsewhere(Elsewhere),
+}
+
+async fn find_zone(state: &AppState, zone: &Name) -> Result<Option<Origin>, String> {
+    if let Some(other) = state.manager.elsewhere().get(zone) {
+        return Ok(Some(Origin::Elsewhere(other.clone())));
+    }
+    let store = Arc::clone(state.manager.store());
+    let name = zone.clone();
+    let info = blocking(move || store.zone(&name).map_err(|e| e.to_string())).await?;
+    Ok(info.map(|info| Origin::Store(Box::new(info))))
+}
+
+fn not_found(view: &SessionView, zone: &str) -> Response {
+    message(
+        StatusCode::NOT_FOUND,
+        Some(view.clone()),
+        "No such zone",
+        format!("This node serves no zone {zone}."),
+        "/ui/",
+    )
+}
+
+/// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
+fn time_text(unix: u64) -> String {
+    let (year, month, day, hour, minute, second) = wire::time::civil(unix);
+    format!("{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02} UTC")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_civil_utc() {
+        assert_eq!(time_text(0), "1970-01-01 00:00:00 UTC");
+        assert_eq!(time_text(951_782_400), "2000-02-29 00:00:00 UTC");
+        assert_eq!(time_text(1_795_622_020), "2026-11-25 15:53:40 UTC");
+    }
+
+    #[test]
+    fn query_values_are_percent_encoded() {
+        assert_eq!(url_encode("a b&c=d/é"), "a%20b%26c%3Dd%2F%C3%A9");
+        assert_eq!(url_encode("www.example."), "www.example.");
+    }
+}

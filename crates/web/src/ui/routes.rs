@@ -1,0 +1,98 @@
+//! The UI's routes and what every UI response carries: security headers,
+//! the stylesheet and htmx.
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+
+use super::{auth, cluster, history, import, records, users, views, zones};
+use crate::state::AppState;
+
+/// The UI's routes, state applied by the caller.
+pub(crate) fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui", get(|| async { Redirect::to("/ui/") }))
+        .route("/ui/static/style.css", get(stylesheet))
+        .route("/ui/static/htmx.min.js", get(htmx))
+        .route("/ui/login", get(auth::login_page).post(auth::login))
+        .route("/ui/logout", post(auth::logout))
+        .route("/ui/", get(zones::zones_page))
+        .route("/ui/zones", post(zones::create_zone))
+        .route("/ui/zones/{zone}", get(records::zone_page))
+        .route("/ui/zones/{zone}/records", post(records::add_record))
+        .route(
+            "/ui/zones/{zone}/records/delete",
+            post(records::delete_record),
+        )
+        .route("/ui/zones/{zone}/view-rrset", post(views::view_rrset))
+        .route(
+            "/ui/zones/{zone}/edit",
+            get(records::edit_page).post(records::edit_record),
+        )
+        .route(
+            "/ui/zones/{zone}/delete",
+            get(zones::delete_zone_page).post(zones::delete_zone),
+        )
+        .route("/ui/cluster", get(cluster::cluster_page))
+        .route("/ui/import", get(import::import_page).post(import::import))
+        .route("/ui/users", get(users::users_page).post(users::add_user))
+        .route("/ui/users/password", post(users::reset_password))
+        .route("/ui/users/state", post(users::set_user_state))
+        .route("/ui/tokens", post(users::create_token))
+        .route("/ui/tokens/revoke", post(users::revoke_token))
+        .route("/ui/zones/{zone}/history", get(history::history_page))
+        .route(
+            "/ui/zones/{zone}/revert",
+            get(history::revert_page).post(history::revert),
+        )
+        .layer(axum::middleware::map_response(security_headers))
+}
+
+/// Headers on every UI response: no framing, no sniffing, no caching of
+/// pages that show zone data, and a policy that allows only our own script
+/// and stylesheet.
+async fn security_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let mut set = |name: header::HeaderName, value: &'static str| {
+        headers.insert(name, HeaderValue::from_static(value));
+    };
+    set(
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(header::X_FRAME_OPTIONS, "DENY");
+    set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(header::REFERRER_POLICY, "same-origin");
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}
+
+async fn stylesheet() -> Response {
+    static_file(
+        "text/css; charset=utf-8",
+        include_str!("../../static/ui/style.css"),
+    )
+}
+
+async fn htmx() -> Response {
+    static_file(
+        "text/javascript; charset=utf-8",
+        include_str!("../../static/ui/htmx.min.js"),
+    )
+}
+
+fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        body,
+    )
+        .into_response()
+}

@@ -1,0 +1,316 @@
+//! Users and API tokens: add users (with a random password shown once),
+//! reset passwords, disable and enable users (ending their sessions),
+//! create tokens (shown once) with a scope, revoke tokens.
+
+use store::Scope;
+
+use super::auth::{UiSession, check_form};
+use super::*;
+
+pub(super) struct UserRow {
+    name: String,
+    disabled: bool,
+    created: String,
+}
+
+pub(super) struct TokenRow {
+    name: String,
+    user: String,
+    scope: &'static str,
+    created: String,
+    state: String,
+    active: bool,
+}
+
+/// A secret shown once, right after it was made.
+pub(super) struct Shown {
+    what: String,
+    note: String,
+    secret: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/users.html")]
+pub(super) struct UsersPage {
+    nav: Option<SessionView>,
+    session: SessionView,
+    users: Vec<UserRow>,
+    tokens: Vec<TokenRow>,
+    shown: Option<Shown>,
+    error: Option<String>,
+}
+
+async fn render_users(
+    state: &AppState,
+    session: &UiSession,
+    status: StatusCode,
+    shown: Option<Shown>,
+    error: Option<String>,
+) -> Response {
+    let store = Arc::clone(state.manager.store());
+    let loaded = blocking(move || {
+        let users = store.users().map_err(|e| e.to_string())?;
+        let tokens = store.tokens().map_err(|e| e.to_string())?;
+        Ok((users, tokens))
+    })
+    .await;
+    match loaded {
+        Ok((users, tokens)) => render(
+            status,
+            &UsersPage {
+                nav: Some(session.view.clone()),
+                session: session.view.clone(),
+                users: users
+                    .into_iter()
+                    .map(|u| UserRow {
+                        created: time_text(u.created_at),
+                        name: u.name,
+                        disabled: u.disabled,
+                    })
+                    .collect(),
+                tokens: tokens
+                    .into_iter()
+                    .map(|t| TokenRow {
+                        scope: match t.scope {
+                            Scope::Read => "read only",
+                            Scope::Write => "read and write",
+                        },
+                        created: time_text(t.created_at),
+                        state: t.revoked_at.map_or_else(
+                            || "active".to_string(),
+                            |at| format!("revoked {}", time_text(at)),
+                        ),
+                        active: t.revoked_at.is_none(),
+                        name: t.name,
+                        user: t.user,
+                    })
+                    .collect(),
+                shown,
+                error,
+            },
+        ),
+        Err(e) => message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Some(session.view.clone()),
+            "Users unavailable",
+            e,
+            "/ui/",
+        ),
+    }
+}
+
+/// The page again with why a change was refused.
+async fn refused(state: &AppState, session: &UiSession, why: String) -> Response {
+    render_users(
+        state,
+        session,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        None,
+        Some(why),
+    )
+    .await
+}
+
+pub(super) async fn users_page(State(state): State<AppState>, session: UiSession) -> Response {
+    render_users(&state, &session, StatusCode::OK, None, None).await
+}
+
+#[derive(Deserialize)]
+pub(super) struct NameForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// A new random password: 128 bits as 32 hex digits.
+fn new_password() -> String {
+    session::random_token()[..32].to_string()
+}
+
+pub(super) async fn add_user(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NameForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let name = form.name.trim().to_string();
+    let password = new_password();
+    let store = Arc::clone(state.manager.store());
+    let (user, secret) = (name.clone(), password.clone());
+    match blocking(move || store.add_user(&user, &secret).map_err(|e| e.to_string())).await {
+        Ok(()) => {
+            tracing::info!(user = %name, by = %session.view.user, "user added in the web UI");
+            let shown = Shown {
+                what: format!("User {name} added"),
+                note: "Their password, shown only now:".into(),
+                secret: password,
+            };
+            render_users(&state, &session, StatusCode::OK, Some(shown), None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+pub(super) async fn reset_password(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NameForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let password = new_password();
+    let store = Arc::clone(state.manager.store());
+    let (user, secret) = (form.name.clone(), password.clone());
+    match blocking(move || {
+        store
+            .set_password(&user, &secret)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    {
+        Ok(()) => {
+            tracing::info!(user = %form.name, by = %session.view.user, "password reset in the web UI");
+            // Other sessions of that user end; this one goes on if it is ours.
+            state.sessions.remove_user_except(&form.name, &session.id);
+            if form.name == session.view.user {
+                let store = Arc::clone(state.manager.store());
+                let user = form.name.clone();
+                if let Ok(Some(stamp)) =
+                    blocking(move || store.credential_stamp(&user).map_err(|e| e.to_string())).await
+                {
+                    state.sessions.restamp(&session.id, stamp);
+                }
+            }
+            let shown = Shown {
+                what: format!("New password for {}", form.name),
+                note: "Shown only now; the user's other sessions have ended:".into(),
+                secret: password,
+            };
+            render_users(&state, &session, StatusCode::OK, Some(shown), None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct StateForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    disabled: bool,
+}
+
+pub(super) async fn set_user_state(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<StateForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    if form.name == session.view.user && form.disabled {
+        return refused(
+            &state,
+            &session,
+            "You cannot disable yourself: log in as another user to do it.".into(),
+        )
+        .await;
+    }
+    let store = Arc::clone(state.manager.store());
+    let (user, disabled) = (form.name.clone(), form.disabled);
+    match blocking(move || {
+        store
+            .set_user_disabled(&user, disabled)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    {
+        Ok(()) => {
+            tracing::info!(user = %form.name, disabled = form.disabled, by = %session.view.user, "user state changed in the web UI");
+            if form.disabled {
+                state.sessions.remove_user_except(&form.name, "");
+            }
+            render_users(&state, &session, StatusCode::OK, None, None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct TokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+}
+
+pub(super) async fn create_token(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let Ok(scope) = form.scope.parse::<Scope>() else {
+        return refused(
+            &state,
+            &session,
+            format!("`{}` is not a scope (read or write)", form.scope),
+        )
+        .await;
+    };
+    let store = Arc::clone(state.manager.store());
+    let (name, user) = (form.name.trim().to_string(), session.view.user.clone());
+    let token_name = name.clone();
+    match blocking(move || {
+        store
+            .create_token(&token_name, &user, scope)
+            .map_err(|e| e.to_string())
+    })
+    .await
+    {
+        Ok(secret) => {
+            tracing::info!(token = %name, user = %session.view.user, scope = %scope, "API token created in the web UI");
+            let shown = Shown {
+                what: format!("Token {name} created"),
+                note: "Copy it now: it is not kept and cannot be shown again.".into(),
+                secret,
+            };
+            render_users(&state, &session, StatusCode::OK, Some(shown), None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+pub(super) async fn revoke_token(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NameForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let store = Arc::clone(state.manager.store());
+    let name = form.name.clone();
+    match blocking(move || store.revoke_token(&name).map_err(|e| e.to_string())).await {
+        Ok(()) => {
+            tracing::info!(token = %form.name, by = %session.view.user, "API token revoked in the web UI");
+            render_users(&state, &session, StatusCode::OK, None, None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
