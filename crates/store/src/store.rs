@@ -16,15 +16,14 @@ use wire::{Class, Name, Record, Rtype, Serial};
 
 use crate::auth::PasswordCost;
 use crate::change::{
-    Applied, ChangeMeta, ChangeSet, Edit, RecordInput, RrsetChange, RrsetKey, RrsetOp, RrsetState,
-    Source,
+    Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey, RrsetOp, RrsetState,
 };
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
-use crate::journal::{self, JournalChange, JournalEntry};
+use crate::journal::{self, JournalChange, JournalEntry, Source};
 use crate::plan::{self, Plan, SerialRule};
 use crate::zones::{
-    Comment, NewZone, OwnRrset, RrsetPage, SerialPolicy, StoredRecord, StoredRrset, ViewRrsets,
-    ZoneInfo, ZoneKind, ZoneSettings,
+    Comment, NewZone, OwnRrset, RecordInput, RrsetPage, SerialPolicy, StoredRecord, StoredRrset,
+    ViewRrsets, ZoneInfo, ZoneKind, ZoneSettings,
 };
 use crate::{schema, serial, validate};
 
