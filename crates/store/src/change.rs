@@ -10,14 +10,13 @@
 //! [`crate::validate`].
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt;
-use std::str::FromStr;
 
 use wire::rdata::{RdataError, RdataText};
 use wire::{Name, Record, Rtype, Serial, Ttl};
 
 use crate::error::{Rejection, ValidationReason};
-use crate::zones::{Comment, StoredRecord};
+use crate::journal::Source;
+use crate::zones::{Comment, RecordInput, StoredRecord};
 
 /// Who made a change, through which door, why and when.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -31,56 +30,6 @@ pub struct ChangeMeta {
     /// Unix time in seconds; the store reads no clock, so serials from the
     /// date policy and journal times follow this.
     pub now: u64,
-}
-
-/// The door a change came through.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Source {
-    /// The REST API.
-    Api,
-    /// An RFC 2136 dynamic update.
-    Update,
-    /// The web UI.
-    Ui,
-    /// A zone file import.
-    Import,
-}
-
-impl Source {
-    /// The name stored in the journal: `api`, `update`, `ui` or `import`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Api => "api",
-            Source::Update => "update",
-            Source::Ui => "ui",
-            Source::Import => "import",
-        }
-    }
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A change source the store does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown change source `{0}` (expected api, update, ui or import)")]
-pub struct UnknownSource(pub String);
-
-impl FromStr for Source {
-    type Err = UnknownSource;
-
-    fn from_str(s: &str) -> Result<Source, UnknownSource> {
-        match s {
-            "api" => Ok(Source::Api),
-            "update" => Ok(Source::Update),
-            "ui" => Ok(Source::Ui),
-            "import" => Ok(Source::Import),
-            _ => Err(UnknownSource(s.to_string())),
-        }
-    }
 }
 
 /// Changes to the RRsets of one zone, applied in order, all or nothing.
@@ -145,18 +94,6 @@ pub enum RrsetOp {
     /// RFC 2136 "delete all RRsets from a name": the type is ignored; at the
     /// apex the SOA and NS sets stay (RFC 2136 §3.4.2.3).
     DeleteName,
-}
-
-/// A record given by a client.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RecordInput {
-    /// Uncompressed wire RDATA.
-    pub rdata: Vec<u8>,
-    /// The text the client gave; when `None` the store derives it with
-    /// [`wire::rdata::RdataText`].
-    pub content: Option<String>,
-    /// Keep the record without serving it (PowerDNS `disabled`).
-    pub disabled: bool,
 }
 
 /// The outcome of a committed write.

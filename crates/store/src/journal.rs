@@ -1,5 +1,6 @@
-//! The change journal's vocabulary, the encoding of its record lists, and
-//! undoing changes.
+//! The change journal's vocabulary (entries, and the [`Source`] door a
+//! change came through), the encoding of its record lists, and undoing
+//! changes.
 //!
 //! Each committed change of served data is one entry: serials from → to,
 //! who, through which door, when, why, and the records removed and added
@@ -22,10 +23,60 @@
 //! to it, and `store` sits below `replicate` in the crate order.)
 
 use std::collections::HashSet;
+use std::fmt;
+use std::str::FromStr;
 
 use wire::{Class, Name, Record, Rtype, Serial};
 
-use crate::change::Source;
+/// The door a change came through.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// The REST API.
+    Api,
+    /// An RFC 2136 dynamic update.
+    Update,
+    /// The web UI.
+    Ui,
+    /// A zone file import.
+    Import,
+}
+
+impl Source {
+    /// The name stored in the journal: `api`, `update`, `ui` or `import`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Api => "api",
+            Source::Update => "update",
+            Source::Ui => "ui",
+            Source::Import => "import",
+        }
+    }
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A change source the store does not know.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown change source `{0}` (expected api, update, ui or import)")]
+pub struct UnknownSource(pub String);
+
+impl FromStr for Source {
+    type Err = UnknownSource;
+
+    fn from_str(s: &str) -> Result<Source, UnknownSource> {
+        match s {
+            "api" => Ok(Source::Api),
+            "update" => Ok(Source::Update),
+            "ui" => Ok(Source::Ui),
+            "import" => Ok(Source::Import),
+            _ => Err(UnknownSource(s.to_string())),
+        }
+    }
+}
 
 /// One entry of a zone's history, without its records.
 #[derive(Clone, Debug, PartialEq, Eq)]

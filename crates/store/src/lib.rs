@@ -43,15 +43,14 @@ mod validate;
 mod zones;
 
 pub use auth::{PasswordCost, Scope, TOKEN_PREFIX, TokenInfo, UnknownScope, User};
-pub use change::{
-    Applied, ChangeMeta, ChangeSet, RecordInput, RrsetChange, RrsetOp, Source, UnknownSource,
-};
+pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};
-pub use journal::{JournalChange, JournalEntry};
+pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};
 pub use store::Store;
 pub use zones::{
-    Comment, NewZone, OwnRrset, RrsetInput, RrsetPage, SerialPolicy, StoredRecord, StoredRrset,
-    UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind, ZoneSettings,
+    Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy, StoredRecord,
+    StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
+    ZoneSettings,
 };
 
 /// The schema version (`PRAGMA user_version`) this build migrates to.

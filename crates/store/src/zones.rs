@@ -1,13 +1,12 @@
 //! The zone-level vocabulary of the store: kinds, serial policies, what a
-//! zone and its RRsets look like when read back, and what a new zone is
-//! made of.
+//! zone and its RRsets look like when read back, and what a new zone and
+//! a client's records ([`RecordInput`]) are made of.
 
 use std::fmt;
 use std::str::FromStr;
 
 use wire::{Name, Rtype, Serial};
 
-use crate::change::RecordInput;
 use crate::journal::JournalEntry;
 
 /// A zone's role, named as the PowerDNS API names it.
@@ -186,6 +185,18 @@ pub struct StoredRecord {
     /// [`wire::rdata::RdataText`] prints.
     pub content: String,
     /// Kept but not served (PowerDNS `disabled`).
+    pub disabled: bool,
+}
+
+/// A record given by a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordInput {
+    /// Uncompressed wire RDATA.
+    pub rdata: Vec<u8>,
+    /// The text the client gave; when `None` the store derives it with
+    /// [`wire::rdata::RdataText`].
+    pub content: Option<String>,
+    /// Keep the record without serving it (PowerDNS `disabled`).
     pub disabled: bool,
 }
 

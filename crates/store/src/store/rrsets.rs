@@ -1,0 +1,331 @@
+//! A zone's base RRsets and comments as stored: loading them (at some
+//! names, or all), the public reads (all RRsets, one page with search,
+//! what is served), and the serial of the stored SOA.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{Connection, params};
+use wire::rdata::soa_numbers;
+use wire::{Name, Record, Rtype, Serial};
+
+use super::zone_row::{ZoneRow, decode_name, find_zone};
+use super::{BASE_VIEW, Store, unix_time};
+use crate::change::{RrsetKey, RrsetState};
+use crate::error::StoreError;
+use crate::plan;
+use crate::zones::{Comment, RrsetPage, StoredRecord, StoredRrset};
+
+impl Store {
+    /// A zone's RRsets as stored, disabled records and comments included:
+    /// the SOA first, then by owner (canonical order) and type. Empty for
+    /// an unknown zone.
+    pub fn rrsets(&self, zone: &Name) -> Result<Vec<StoredRrset>, StoreError> {
+        self.read(
+            || format!("reading the RRsets of {zone}"),
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => stored_rrsets(tx, &row),
+                None => Ok(Vec::new()),
+            },
+        )
+    }
+
+    /// One page of a zone's RRsets: those whose owner contains `search`
+    /// (case-insensitive), whose type is `search`, or with a record whose
+    /// content contains it (all when `search` is empty), in canonical order
+    /// of their owners, `limit` from `offset`. Listing a page costs the
+    /// page, not the zone (an index orders the RRsets). Empty for an
+    /// unknown zone.
+    pub fn rrsets_page(
+        &self,
+        zone: &Name,
+        search: &str,
+        offset: usize,
+        limit: usize,
+    ) -> Result<RrsetPage, StoreError> {
+        self.read(
+            || format!("reading a page of the RRsets of {zone}"),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(RrsetPage {
+                        rrsets: Vec::new(),
+                        total: 0,
+                    });
+                };
+                let search = search.trim();
+                let pattern = format!(
+                    "%{}%",
+                    search
+                        .to_lowercase()
+                        .replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                );
+                let rtype = search
+                    .to_ascii_uppercase()
+                    .parse::<Rtype>()
+                    .map_or(-1, |t| i64::from(t.0));
+                const MATCHING: &str = "FROM rrsets s
+                     WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2
+                       AND (?3 = '' OR s.owner_text LIKE ?4 ESCAPE '\\' OR s.rtype = ?5
+                            OR EXISTS (SELECT 1 FROM records r WHERE r.rrset_id = s.id
+                                       AND lower(r.content) LIKE ?4 ESCAPE '\\'))";
+                let total: i64 = tx
+                    .prepare_cached(&format!("SELECT count(*) {MATCHING}"))?
+                    .query_row(params![row.id, BASE_VIEW, search, pattern, rtype], |r| {
+                        r.get(0)
+                    })?;
+                let mut statement = tx.prepare_cached(&format!(
+                    "SELECT s.id, s.owner, s.rtype, s.ttl {MATCHING}
+                     ORDER BY s.sort_key, s.rtype != 6, s.rtype LIMIT ?6 OFFSET ?7"
+                ))?;
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let offset = i64::try_from(offset).unwrap_or(i64::MAX);
+                let heads = statement
+                    .query_map(
+                        params![row.id, BASE_VIEW, search, pattern, rtype, limit, offset],
+                        |r| {
+                            Ok((
+                                r.get::<_, i64>(0)?,
+                                r.get::<_, Vec<u8>>(1)?,
+                                r.get::<_, u16>(2)?,
+                                r.get::<_, u32>(3)?,
+                            ))
+                        },
+                    )?
+                    .collect::<Result<Vec<_>, _>>()?;
+                let mut records = tx.prepare_cached(
+                    "SELECT rdata, content, disabled FROM records WHERE rrset_id = ?1 ORDER BY id",
+                )?;
+                let mut rrsets = Vec::with_capacity(heads.len());
+                for (id, owner, rtype, ttl) in heads {
+                    let records = records
+                        .query_map(params![id], |r| {
+                            Ok(StoredRecord {
+                                rdata: r.get(0)?,
+                                content: r.get(1)?,
+                                disabled: r.get(2)?,
+                            })
+                        })?
+                        .collect::<Result<Vec<_>, _>>()?;
+                    rrsets.push(StoredRrset {
+                        name: decode_name(&owner, "owner name")?,
+                        rtype: Rtype(rtype),
+                        ttl,
+                        records,
+                        comments: Vec::new(),
+                    });
+                }
+                Ok(RrsetPage {
+                    rrsets,
+                    total: usize::try_from(total).unwrap_or(0),
+                })
+            },
+        )
+    }
+
+    /// What gets served: the enabled records, class IN, the SOA first and
+    /// the rest in canonical order. Empty for an unknown zone.
+    pub fn zone_records(&self, zone: &Name) -> Result<Vec<Record>, StoreError> {
+        self.read(
+            || format!("reading the records of {zone}"),
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => Ok(served_records(&row.apex, &load_all_rrsets(tx, row.id)?)),
+                None => Ok(Vec::new()),
+            },
+        )
+    }
+}
+
+/// A zone's RRsets as stored (see [`Store::rrsets`]).
+pub(super) fn stored_rrsets(
+    tx: &Connection,
+    row: &ZoneRow,
+) -> Result<Vec<StoredRrset>, StoreError> {
+    let sets = load_all_rrsets(tx, row.id)?;
+    let mut comments = load_all_comments(tx, row.id)?;
+    let mut out: Vec<StoredRrset> = sets
+        .into_iter()
+        .map(|((name, rtype), set)| {
+            let comments = comments.remove(&(name.clone(), rtype)).unwrap_or_default();
+            StoredRrset {
+                name,
+                rtype,
+                ttl: set.ttl,
+                records: set.records,
+                comments,
+            }
+        })
+        .collect();
+    out.extend(
+        comments
+            .into_iter()
+            .map(|((name, rtype), comments)| StoredRrset {
+                name,
+                rtype,
+                ttl: 0,
+                records: Vec::new(),
+                comments,
+            }),
+    );
+    out.sort_by(|a, b| {
+        let soa_first = |s: &StoredRrset| s.rtype != Rtype::SOA || s.name != row.apex;
+        soa_first(a)
+            .cmp(&soa_first(b))
+            .then_with(|| a.name.cmp(&b.name))
+            .then(a.rtype.cmp(&b.rtype))
+    });
+    Ok(out)
+}
+
+/// The stored RRsets at `names`.
+pub(super) fn load_rrsets_at(
+    tx: &Connection,
+    zone_id: i64,
+    names: &BTreeSet<Name>,
+) -> Result<BTreeMap<RrsetKey, RrsetState>, StoreError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT s.owner, s.rtype, s.ttl, r.rdata, r.content, r.disabled
+         FROM rrsets s JOIN records r ON r.rrset_id = s.id
+         WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3
+         ORDER BY s.id, r.id",
+    )?;
+    let mut sets = BTreeMap::new();
+    for name in names {
+        let mut rows = statement.query(params![zone_id, BASE_VIEW, name.as_wire()])?;
+        while let Some(row) = rows.next()? {
+            add_record_row(&mut sets, row)?;
+        }
+    }
+    Ok(sets)
+}
+
+/// Every stored RRset of a zone.
+pub(super) fn load_all_rrsets(
+    tx: &Connection,
+    zone_id: i64,
+) -> Result<BTreeMap<RrsetKey, RrsetState>, StoreError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT s.owner, s.rtype, s.ttl, r.rdata, r.content, r.disabled
+         FROM rrsets s JOIN records r ON r.rrset_id = s.id
+         WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2
+         ORDER BY s.id, r.id",
+    )?;
+    let mut rows = statement.query(params![zone_id, BASE_VIEW])?;
+    let mut sets = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        add_record_row(&mut sets, row)?;
+    }
+    Ok(sets)
+}
+
+/// Adds a row of `owner, rtype, ttl, rdata, content, disabled` to its
+/// RRset.
+fn add_record_row(
+    sets: &mut BTreeMap<RrsetKey, RrsetState>,
+    row: &rusqlite::Row<'_>,
+) -> Result<(), StoreError> {
+    let owner: Vec<u8> = row.get(0)?;
+    let key = (decode_name(&owner, "owner name")?, Rtype(row.get(1)?));
+    let ttl: u32 = row.get(2)?;
+    let record = StoredRecord {
+        rdata: row.get(3)?,
+        content: row.get(4)?,
+        disabled: row.get(5)?,
+    };
+    sets.entry(key)
+        .or_insert_with(|| RrsetState {
+            ttl,
+            records: Vec::new(),
+        })
+        .records
+        .push(record);
+    Ok(())
+}
+
+/// The comments of one RRset.
+pub(super) fn load_comments(
+    tx: &Connection,
+    zone_id: i64,
+    key: &RrsetKey,
+) -> Result<Vec<Comment>, StoreError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT content, account, modified_at FROM comments
+         WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND owner = ?3 AND rtype = ?4
+         ORDER BY id",
+    )?;
+    let comments = statement
+        .query_map(
+            params![zone_id, BASE_VIEW, key.0.as_wire(), key.1.0],
+            |row| {
+                Ok(Comment {
+                    content: row.get(0)?,
+                    account: row.get(1)?,
+                    modified_at: unix_time(row.get(2)?),
+                })
+            },
+        )?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(comments)
+}
+
+/// Every comment of a zone, by RRset.
+fn load_all_comments(
+    tx: &Connection,
+    zone_id: i64,
+) -> Result<BTreeMap<RrsetKey, Vec<Comment>>, StoreError> {
+    let mut statement = tx.prepare_cached(
+        "SELECT owner, rtype, content, account, modified_at FROM comments
+         WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 ORDER BY id",
+    )?;
+    let mut rows = statement.query(params![zone_id, BASE_VIEW])?;
+    let mut comments: BTreeMap<RrsetKey, Vec<Comment>> = BTreeMap::new();
+    while let Some(row) = rows.next()? {
+        let owner: Vec<u8> = row.get(0)?;
+        let key = (decode_name(&owner, "comment owner")?, Rtype(row.get(1)?));
+        comments.entry(key).or_default().push(Comment {
+            content: row.get(2)?,
+            account: row.get(3)?,
+            modified_at: unix_time(row.get(4)?),
+        });
+    }
+    Ok(comments)
+}
+
+/// The records served from loaded RRsets: the SOA first, the rest in
+/// canonical order.
+pub(super) fn served_records(apex: &Name, sets: &BTreeMap<RrsetKey, RrsetState>) -> Vec<Record> {
+    let mut records: Vec<Record> = sets
+        .iter()
+        .flat_map(|(key, set)| {
+            set.enabled()
+                .map(move |record| plan::served_record(key, set.ttl, record))
+        })
+        .collect();
+    plan::sort_canonically(&mut records);
+    if let Some(soa) = records
+        .iter()
+        .position(|r| r.rtype == Rtype::SOA && r.owner == *apex)
+    {
+        records[..=soa].rotate_right(1);
+    }
+    records
+}
+
+/// The serial of a zone's stored SOA record.
+pub(super) fn current_serial(tx: &Connection, row: &ZoneRow) -> Result<Serial, StoreError> {
+    let mut names = BTreeSet::new();
+    names.insert(row.apex.clone());
+    soa_serial_of(&row.apex, &load_rrsets_at(tx, row.id, &names)?)
+}
+
+/// The serial of the SOA among loaded RRsets.
+pub(super) fn soa_serial_of(
+    apex: &Name,
+    sets: &BTreeMap<RrsetKey, RrsetState>,
+) -> Result<Serial, StoreError> {
+    sets.get(&(apex.clone(), Rtype::SOA))
+        .and_then(|set| set.records.first())
+        .and_then(|record| soa_numbers(&record.rdata))
+        .map(|numbers| Serial(numbers[0]))
+        .ok_or_else(|| StoreError::corrupt(format!("{apex} has no readable SOA record")))
+}

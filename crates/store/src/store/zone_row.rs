@@ -1,0 +1,169 @@
+//! A zone's row in `zones`: finding, inserting and decoding it, its
+//! PowerDNS settings columns, the flag of its apex SOA record, and the
+//! decoding of stored names every reader shares.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use wire::Name;
+
+use super::{BASE_VIEW, sql_time, unix_time};
+use crate::error::StoreError;
+use crate::zones::{SerialPolicy, ZoneKind, ZoneSettings};
+
+/// A zone's row.
+#[derive(Clone, Debug)]
+pub(super) struct ZoneRow {
+    /// Row id.
+    pub(super) id: i64,
+    /// The apex, lower-case.
+    pub(super) apex: Name,
+    /// Its role.
+    pub(super) kind: ZoneKind,
+    /// Its serial policy.
+    pub(super) policy: SerialPolicy,
+    /// Unix time of the last write.
+    pub(super) updated_at: u64,
+}
+
+/// The zone with apex `name`, if stored.
+pub(super) fn find_zone(tx: &Connection, name: &Name) -> Result<Option<ZoneRow>, StoreError> {
+    let raw = tx
+        .prepare_cached(
+            "SELECT id, name, kind, serial_policy, updated_at FROM zones WHERE name = ?1",
+        )?
+        .query_row([name.to_lowercase().as_wire()], raw_zone_row)
+        .optional()?;
+    raw.map(zone_row).transpose()
+}
+
+/// Inserts a zone row.
+pub(super) fn insert_zone(
+    tx: &Connection,
+    apex: &Name,
+    kind: ZoneKind,
+    policy: SerialPolicy,
+    now: u64,
+) -> Result<ZoneRow, StoreError> {
+    tx.execute(
+        "INSERT INTO zones (name, kind, serial_policy, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?4)",
+        params![
+            apex.as_wire(),
+            kind.as_str(),
+            policy.as_str(),
+            sql_time(now)
+        ],
+    )?;
+    Ok(ZoneRow {
+        id: tx.last_insert_rowid(),
+        apex: apex.clone(),
+        kind,
+        policy,
+        updated_at: now,
+    })
+}
+
+/// A zones row as SQLite returns it.
+type RawZoneRow = (i64, Vec<u8>, String, String, i64);
+
+/// Reads the columns `id, name, kind, serial_policy, updated_at`.
+pub(super) fn raw_zone_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<RawZoneRow> {
+    Ok((
+        row.get(0)?,
+        row.get(1)?,
+        row.get(2)?,
+        row.get(3)?,
+        row.get(4)?,
+    ))
+}
+
+/// Decodes a zones row.
+pub(super) fn zone_row(
+    (id, name, kind, policy, updated_at): RawZoneRow,
+) -> Result<ZoneRow, StoreError> {
+    Ok(ZoneRow {
+        id,
+        apex: decode_name(&name, "zone name")?,
+        kind: kind
+            .parse()
+            .map_err(|e| StoreError::corrupt(format!("zone row {id}: {e}")))?,
+        policy: policy
+            .parse()
+            .map_err(|e| StoreError::corrupt(format!("zone row {id}: {e}")))?,
+        updated_at: unix_time(updated_at),
+    })
+}
+
+/// Writes a zone's PowerDNS settings.
+pub(super) fn write_settings(
+    tx: &Connection,
+    zone_id: i64,
+    settings: &ZoneSettings,
+) -> Result<(), StoreError> {
+    tx.execute(
+        "UPDATE zones SET account = ?1, soa_edit_api = ?2, soa_edit = ?3, catalog = ?4,
+             masters = ?5, master_tsig_key_ids = ?6, slave_tsig_key_ids = ?7,
+             api_rectify = ?8, presigned = ?9
+         WHERE id = ?10",
+        params![
+            settings.account,
+            settings.soa_edit_api,
+            settings.soa_edit,
+            settings.catalog,
+            settings.masters.join("\n"),
+            settings.master_tsig_key_ids.join("\n"),
+            settings.slave_tsig_key_ids.join("\n"),
+            settings.api_rectify,
+            settings.presigned,
+            zone_id
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a zone's PowerDNS settings.
+pub(super) fn read_settings(tx: &Connection, zone_id: i64) -> Result<ZoneSettings, StoreError> {
+    // Lists are one item per line (see schema step 3).
+    let list = |text: String| -> Vec<String> {
+        text.split('\n')
+            .filter(|item| !item.is_empty())
+            .map(str::to_string)
+            .collect()
+    };
+    let settings = tx
+        .prepare_cached(
+            "SELECT account, soa_edit_api, soa_edit, catalog, masters, master_tsig_key_ids,
+                    slave_tsig_key_ids, api_rectify, presigned
+             FROM zones WHERE id = ?1",
+        )?
+        .query_row([zone_id], |row| {
+            Ok(ZoneSettings {
+                account: row.get(0)?,
+                soa_edit_api: row.get(1)?,
+                soa_edit: row.get(2)?,
+                catalog: row.get(3)?,
+                masters: list(row.get(4)?),
+                master_tsig_key_ids: list(row.get(5)?),
+                slave_tsig_key_ids: list(row.get(6)?),
+                api_rectify: row.get(7)?,
+                presigned: row.get(8)?,
+            })
+        })?;
+    Ok(settings)
+}
+
+/// Whether the apex SOA record of a zone is disabled.
+pub(super) fn apex_soa_disabled(tx: &Connection, row: &ZoneRow) -> Result<bool, StoreError> {
+    let disabled: Option<bool> = tx
+        .prepare_cached(
+            "SELECT r.disabled FROM rrsets s JOIN records r ON r.rrset_id = s.id
+             WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3 AND s.rtype = 6",
+        )?
+        .query_row(params![row.id, BASE_VIEW, row.apex.as_wire()], |r| r.get(0))
+        .optional()?;
+    Ok(disabled.unwrap_or(false))
+}
+
+/// A stored name.
+pub(super) fn decode_name(wire: &[u8], what: &str) -> Result<Name, StoreError> {
+    Name::from_wire(wire).map_err(|error| StoreError::corrupt(format!("{what}: {error}")))
+}
