@@ -27,8 +27,9 @@
 //!
 //! Only served data is journaled: disabled records and comments are
 //! stored but a change to them alone bumps no serial and writes no journal
-//! entry. Views ([5/8]) are prepared in the schema (see `schema.rs`) but
-//! every call here works on the base data.
+//! entry. Views: base RRsets (`view_id` NULL) are shared by every view; a
+//! view's own sets, own SOA and journal entries override them once it has
+//! data of its own (`store/views.rs`, `store/writes.rs`, `store/history.rs`).
 
 mod auth;
 mod change;

@@ -38,8 +38,8 @@ mod writes;
 mod zone_row;
 mod zones;
 
-/// `ifnull(view_id, 0)` of the base data, which every view shares. Only
-/// the base exists until views arrive ([5/8]).
+/// `ifnull(view_id, 0)` of the base data, which every view shares (a
+/// view's own rows carry its id).
 const BASE_VIEW: i64 = 0;
 
 /// The primary's durable state in one SQLite file: zones, records,
