@@ -6,8 +6,8 @@ use wire::header::flags;
 use wire::writer::{Owner, Writer};
 use wire::{Class, Rcode, Rtype};
 
-use crate::Served;
 use crate::reply::{edns_options, error_response, reply_bits};
+use crate::served::Served;
 use wire::request::Request;
 
 const VERSION_BIND: &[u8] = b"\x07version\x04bind\x00";

@@ -7,9 +7,10 @@ use wire::writer::Writer;
 use wire::{Name, Rcode, Rtype};
 
 use crate::acl::Requester;
+use crate::client::Client;
 use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, reply_bits};
-use crate::{Client, Served};
+use crate::served::Served;
 
 /// Answers a NOTIFY request; a refusal for who sent it is recorded in
 /// `refused` for the security log.

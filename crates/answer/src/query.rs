@@ -7,8 +7,10 @@ use wire::writer::Writer;
 use wire::{Rcode, Rtype};
 use zone::QueryOptions;
 
+use crate::client::{Client, Scratch};
+use crate::outcome::Outcome;
 use crate::reply::{append_opt, edns_options, error_response, opt_len, reply_bits};
-use crate::{Client, Outcome, Scratch, Served};
+use crate::served::Served;
 
 /// Answers an IN-class query for data, within `limit` octets.
 pub(crate) fn answer(

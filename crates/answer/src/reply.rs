@@ -6,7 +6,12 @@ use wire::writer::Writer;
 use wire::{Opcode, Rcode, Rtype};
 use zone::Transport;
 
-use crate::{Client, MIN_UDP_PAYLOAD, Served};
+use crate::client::Client;
+use crate::served::Served;
+
+/// Smallest UDP payload any client must accept (RFC 1035 §2.3.4; RFC 6891
+/// §6.2.3 says to treat smaller advertised sizes as 512).
+pub const MIN_UDP_PAYLOAD: u16 = 512;
 
 /// Largest response for this request: 512 without EDNS over UDP, the smaller
 /// of the client's and our payload size with it, 64 KiB over TCP.

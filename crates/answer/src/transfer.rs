@@ -7,9 +7,11 @@ use wire::{Class, Message, Name, Rcode, Rtype, Serial};
 use zone::Transport;
 
 use crate::acl::Requester;
+use crate::client::Client;
+use crate::outcome::{Outcome, TransferTicket};
 use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, reply_bits};
-use crate::{Client, Outcome, Served, TransferTicket};
+use crate::served::Served;
 
 /// Handles an AXFR or IXFR request; a refusal for who asked is recorded in
 /// `refused` for the security log.

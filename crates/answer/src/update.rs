@@ -12,16 +12,17 @@
 
 use std::collections::{HashMap, HashSet};
 
-use wire::header::flags;
 use wire::request::Request;
-use wire::writer::Writer;
 use wire::{Class, Message, Name, Rcode, Record, Rtype, Serial};
 use zone::Zone;
 
 use crate::acl::Requester;
+use crate::client::Client;
+use crate::outcome::Outcome;
+pub use crate::outcome::UpdateTicket;
 use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::error_response;
-use crate::{Client, Outcome, Served};
+use crate::served::Served;
 
 /// One change the update asks for, in order.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,48 +35,6 @@ pub enum UpdateOp {
     DeleteName(Name),
     /// Delete one record.
     DeleteRecord(Record),
-}
-
-/// An accepted UPDATE request, for the server's writer.
-pub struct UpdateTicket {
-    /// The zone being updated.
-    pub apex: Name,
-    /// The whole request, parsed.
-    pub message: Message,
-    /// The key it was signed with, for the journal's author.
-    pub key: Option<Name>,
-    /// Signs the reply when the request was signed.
-    pub signer: Option<wire::tsig::ResponseSigner>,
-    /// Where it came from.
-    pub client: Client,
-}
-
-impl std::fmt::Debug for UpdateTicket {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "UpdateTicket({} from {})",
-            self.apex, self.client.address
-        )
-    }
-}
-
-impl UpdateTicket {
-    /// The reply to this update with `rcode`: header and zone section
-    /// echoed (RFC 2136 §3.8), signed when the request was.
-    pub fn reply(&mut self, rcode: Rcode, now: u64) -> Vec<u8> {
-        let mut out = Vec::with_capacity(512);
-        let mut writer = Writer::new(&mut out, 65535);
-        if let Some(q) = self.message.question() {
-            let _ = writer.question(q.qname.as_wire(), q.qtype, q.qclass, true);
-        }
-        let bits = flags::QR | (self.message.header.bits & 0x7800) | rcode.header_bits() as u16;
-        writer.finish(self.message.header.id, bits);
-        if let Some(signer) = self.signer.as_mut() {
-            let _ = signer.sign(&mut out, now, 65535);
-        }
-        out
-    }
 }
 
 /// Checks an UPDATE request's zone section and the zone's policy; hands an

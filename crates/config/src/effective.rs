@@ -9,13 +9,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use crate::{Config, MatchElement, MatchRule, Role, SerialPolicy};
+use answer::acl::{MatchElement, MatchRule};
+
+use crate::load::FORMAT_VERSION;
+use crate::validated::{Config, Role, SerialPolicy};
 
 impl Config {
     /// Every effective setting, in file order, without secrets.
     pub fn effective_settings(&self) -> Vec<(String, String)> {
         let mut out = Settings(Vec::new());
-        out.push("version", crate::FORMAT_VERSION.to_string());
+        out.push("version", FORMAT_VERSION.to_string());
         out.push("node.name", self.node.name.clone());
         out.push("node.data_dir", self.node.data_dir.display().to_string());
         let dns = &self.dns;

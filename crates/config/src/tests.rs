@@ -1,3 +1,9 @@
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use wire::tsig::Algorithm;
+
 use super::*;
 
 /// The example of DESIGN.md, which is the contract tools write against.

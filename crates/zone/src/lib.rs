@@ -9,12 +9,13 @@
 //! new snapshot, published by the server through `arc-swap`. Nothing here
 //! knows who asks (views and ACLs live in `answer`) and nothing does I/O.
 
+mod compiled;
 mod encode;
 mod precompiled;
 mod resolve;
 mod snapshot;
 
+pub use compiled::Precompiled;
 pub use encode::Truncated;
-pub use precompiled::Precompiled;
 pub use resolve::{Item, MAX_CHAIN, Owner, QueryOptions, Resolution, Transport};
 pub use snapshot::{BuildOptions, NodeId, RrsetId, RrsetView, SoaFields, Zone, ZoneError};

@@ -15,7 +15,7 @@ use wire::name::{self, MAX_NAME_LEN};
 use wire::rdata;
 use wire::{Class, Name, Record, Rtype, Serial};
 
-use crate::precompiled;
+use crate::compiled;
 
 /// Index of a node in [`Zone::nodes`].
 pub type NodeId = u32;
@@ -152,7 +152,7 @@ pub struct Zone {
     pub(crate) rdata: Vec<u8>,
     /// Answers in wire form, once compiled (see [`Zone::compile`]); until
     /// then every query takes the general path.
-    pub(crate) compiled: std::sync::OnceLock<precompiled::Compiled>,
+    pub(crate) compiled: std::sync::OnceLock<compiled::Compiled>,
     pub(crate) signed: bool,
     pub(crate) record_count: usize,
 }
@@ -500,7 +500,7 @@ impl Zone {
             + self
                 .compiled
                 .get()
-                .map_or(0, precompiled::Compiled::heap_bytes)
+                .map_or(0, compiled::Compiled::heap_bytes)
     }
 
     /// Finds the node whose relative lower-case name is `rel`.

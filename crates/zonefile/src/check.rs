@@ -9,7 +9,7 @@ use std::collections::HashSet;
 use wire::{Name, Rtype};
 
 use crate::diagnostic::{Diagnostic, Problem};
-use crate::{SourcedRecord, ZoneFile};
+use crate::file::{SourcedRecord, ZoneFile};
 
 /// Types allowed beside a CNAME (RFC 2181 §10.1, RFC 4035 §2.5 for RRSIG
 /// and NSEC; KEY from RFC 2535). DNAME has its own error.

@@ -44,6 +44,7 @@
 
 mod check;
 mod diagnostic;
+mod file;
 mod generate;
 mod lexer;
 mod load;
@@ -52,36 +53,16 @@ mod write;
 
 use std::path::Path;
 
-use wire::{Name, Record};
+use wire::Name;
 
 pub use check::check;
 pub use diagnostic::{Diagnostic, Location, Problem, Severity};
+pub use file::{SourcedRecord, ZoneFile};
 pub use generate::MAX_ITERATIONS as MAX_GENERATE_ITERATIONS;
 pub use lexer::{LexError, MAX_TOKEN_LEN};
 pub use load::{MAX_ERRORS, MAX_INCLUDE_DEPTH};
 pub use scanner::{RdataSyntaxError, parse_rdata};
 pub use write::write_zone;
-
-/// A record and where it was written.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourcedRecord {
-    /// The record, class IN, RDATA uncompressed.
-    pub record: Record,
-    /// The file and line of the entry it came from (for `$GENERATE`, the
-    /// directive's line).
-    pub location: Location,
-}
-
-/// The records of a zone file, in file order, exact duplicates dropped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ZoneFile {
-    /// The origin the file was read with; [`check`] treats it as the apex.
-    pub origin: Name,
-    /// The records, in the order they were read (`$INCLUDE`d files in
-    /// place). A record equal to an earlier one in owner, type and RDATA is
-    /// dropped, as BIND and Knot do, whatever its TTL.
-    pub records: Vec<SourcedRecord>,
-}
 
 /// Reads the zone file at `path` with initial origin `origin`.
 ///

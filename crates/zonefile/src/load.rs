@@ -11,10 +11,10 @@ use std::sync::Arc;
 use wire::{Class, Name, Record, Rtype, Ttl};
 
 use crate::diagnostic::{Diagnostic, Location, Problem};
+use crate::file::{SourcedRecord, ZoneFile};
 use crate::generate::{self, NegativeValue, Range, Template};
 use crate::lexer::{Entry, Lexer, Token};
 use crate::scanner::{self, RdataFailure};
-use crate::{SourcedRecord, ZoneFile};
 
 /// Errors collected before parsing gives up.
 pub const MAX_ERRORS: usize = 100;

@@ -3,10 +3,10 @@
 
 use std::sync::Arc;
 
+use super::algorithm::Algorithm;
 use super::digest::{Chain, UnsignedRefusal, feed_received, request_mac, within_fudge};
-use super::record::{TsigFormatError, TsigRecord, find_tsig};
-use super::server::{SignError, check_mac_len};
-use super::{Algorithm, Key};
+use super::key::Key;
+use super::record::{SignError, TsigFormatError, TsigRecord, check_mac_len, find_tsig};
 use crate::header::Header;
 use crate::name::Name;
 use crate::types::Rcode;

@@ -6,12 +6,17 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::key::Key;
 use super::mac::{MacOutput, RunningMac};
 use super::record::{TsigRecord, time_bytes};
-use super::{Key, MAX_UNSIGNED_IN_A_ROW};
 use crate::header::{HEADER_LEN, Header};
 use crate::name::MAX_NAME_LEN;
 use crate::types::Class;
+
+/// Most unsigned messages a multi-message response may carry in a row
+/// between two signed ones (RFC 8945 §5.3.1: a client "MUST accept up to 99
+/// intermediary messages without a TSIG").
+pub const MAX_UNSIGNED_IN_A_ROW: usize = 99;
 
 /// Feeds a MAC that is part of the digest: its two-octet length, then the
 /// MAC itself (the "Request MAC" of §4.3.2 and the "Prior MAC" of §5.3.1).

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
-use super::Algorithm;
+use super::algorithm::Algorithm;
 use crate::base64::{self, Base64Error};
 use crate::name::Name;
 

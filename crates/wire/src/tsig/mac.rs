@@ -4,7 +4,7 @@
 use hmac::{Hmac, KeyInit, Mac};
 use subtle::ConstantTimeEq;
 
-use super::Algorithm;
+use super::algorithm::Algorithm;
 
 /// Largest HMAC output of any algorithm (HMAC-SHA512).
 pub(crate) const MAX_MAC_LEN: usize = 64;

@@ -1,13 +1,43 @@
 //! The TSIG resource record (RFC 8945 §4.2): reading it from a received
 //! message and writing it at the end of one we send.
 
-use super::SignError;
+use super::algorithm::Algorithm;
 use crate::header::{HEADER_LEN, Header};
 use crate::name::{self, Name, NameError};
 use crate::types::{Class, Rcode, Rtype};
 
 /// Largest value of the 48-bit Time Signed field.
 const MAX_TIME_SIGNED: u64 = 0xFFFF_FFFF_FFFF;
+
+/// Why a message could not be signed or passed on unsigned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum SignError {
+    /// The buffer does not even hold a header.
+    #[error("message shorter than its 12-octet header")]
+    NotAMessage,
+    /// ARCOUNT cannot count one more record.
+    #[error("ARCOUNT is already 65535")]
+    AdditionalCountFull,
+    /// The TSIG record does not fit under the size limit; the message is
+    /// unchanged, so the caller can truncate it and sign again.
+    #[error(
+        "a {record}-octet TSIG record does not fit after {message} octets under the {limit}-octet limit"
+    )]
+    NoRoom {
+        /// Length of the message before signing.
+        message: usize,
+        /// Length of the TSIG record.
+        record: usize,
+        /// The size limit (at most 65535).
+        limit: usize,
+    },
+    /// The first message of a response must be signed (RFC 8945 §5.3.1).
+    #[error("the first message of a response must be signed")]
+    FirstMessageUnsigned,
+    /// 99 messages in a row are unsigned already (RFC 8945 §5.3.1).
+    #[error("99 unsigned messages in a row already; this one must be signed")]
+    TooManyUnsigned,
+}
 
 /// A TSIG record, owned.
 ///
@@ -329,6 +359,26 @@ fn parse_rdata(key_name: Name, rdata: &[u8]) -> Result<TsigRecord, TsigFormatErr
         error,
         other,
     })
+}
+
+/// Checks a received MAC's length against what the protocol allows for
+/// `algorithm` (RFC 8945 §5.2.2.1); local policy is checked later.
+pub(crate) fn check_mac_len(mac: &[u8], algorithm: Algorithm) -> Result<(), TsigFormatError> {
+    let maximum = algorithm.output_len();
+    let minimum = algorithm.minimum_mac_len();
+    if mac.len() > maximum {
+        return Err(TsigFormatError::MacTooLong {
+            len: mac.len(),
+            maximum,
+        });
+    }
+    if mac.len() < minimum {
+        return Err(TsigFormatError::MacTooShort {
+            len: mac.len(),
+            minimum,
+        });
+    }
+    Ok(())
 }
 
 /// A time as the six octets of a 48-bit Time Signed field.

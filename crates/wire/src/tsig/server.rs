@@ -3,9 +3,10 @@
 
 use std::sync::Arc;
 
+use super::algorithm::Algorithm;
 use super::digest::{Chain, UnsignedRefusal, feed_received, request_mac, within_fudge};
-use super::record::{TsigFormatError, TsigRecord, time_bytes};
-use super::{Algorithm, Key, Keyring};
+use super::key::{Key, Keyring};
+use super::record::{SignError, TsigFormatError, TsigRecord, check_mac_len, time_bytes};
 use crate::header::Header;
 use crate::name::Name;
 use crate::types::Rcode;
@@ -155,36 +156,6 @@ impl TsigFailure {
     }
 }
 
-/// Why a message could not be signed or passed on unsigned.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum SignError {
-    /// The buffer does not even hold a header.
-    #[error("message shorter than its 12-octet header")]
-    NotAMessage,
-    /// ARCOUNT cannot count one more record.
-    #[error("ARCOUNT is already 65535")]
-    AdditionalCountFull,
-    /// The TSIG record does not fit under the size limit; the message is
-    /// unchanged, so the caller can truncate it and sign again.
-    #[error(
-        "a {record}-octet TSIG record does not fit after {message} octets under the {limit}-octet limit"
-    )]
-    NoRoom {
-        /// Length of the message before signing.
-        message: usize,
-        /// Length of the TSIG record.
-        record: usize,
-        /// The size limit (at most 65535).
-        limit: usize,
-    },
-    /// The first message of a response must be signed (RFC 8945 §5.3.1).
-    #[error("the first message of a response must be signed")]
-    FirstMessageUnsigned,
-    /// 99 messages in a row are unsigned already (RFC 8945 §5.3.1).
-    #[error("99 unsigned messages in a row already; this one must be signed")]
-    TooManyUnsigned,
-}
-
 /// Signs the response to a verified request: its first message with the
 /// request MAC and the full TSIG variables, each later message of a
 /// multi-message response (AXFR, IXFR) with the prior MAC and the timers
@@ -329,24 +300,4 @@ pub fn verify_request(
         return Err(TsigFailure::BadTrunc(request));
     }
     Ok(request)
-}
-
-/// Checks a received MAC's length against what the protocol allows for
-/// `algorithm` (RFC 8945 §5.2.2.1); local policy is checked later.
-pub(crate) fn check_mac_len(mac: &[u8], algorithm: Algorithm) -> Result<(), TsigFormatError> {
-    let maximum = algorithm.output_len();
-    let minimum = algorithm.minimum_mac_len();
-    if mac.len() > maximum {
-        return Err(TsigFormatError::MacTooLong {
-            len: mac.len(),
-            maximum,
-        });
-    }
-    if mac.len() < minimum {
-        return Err(TsigFormatError::MacTooShort {
-            len: mac.len(),
-            minimum,
-        });
-    }
-    Ok(())
 }

@@ -1,0 +1,234 @@
+//! Checking the server-wide sections: `[node]`, `[dns]`, `[api]`, `[log]`
+//! and `[replication]`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use crate::checker::Checker;
+use crate::error::ConfigError;
+use crate::spec;
+use crate::validated::{ApiConfig, DnsConfig, LogConfig, NodeConfig, ReplicationConfig};
+
+/// Default DNS listen address when none is configured.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:5353";
+
+/// The longest NSID accepted (RFC 5001 sets no limit; answers must carry
+/// it beside the other options within 512 octets).
+pub const MAX_NSID: usize = 128;
+
+impl Checker<'_> {
+    /// `[node]`.
+    pub(crate) fn node(&self, spec: &spec::FileSpec) -> Result<NodeConfig, ConfigError> {
+        let node = NodeConfig {
+            name: match &spec.node.name {
+                Some(n) if n.get_ref().is_empty() => {
+                    return Err(self.at(n, "node.name", "must not be empty"));
+                }
+                Some(n) => n.get_ref().clone(),
+                None => "hadns".to_string(),
+            },
+            data_dir: spec
+                .node
+                .data_dir
+                .as_ref()
+                .map_or_else(|| self.path("hadns-data"), |d| self.path(d.get_ref())),
+        };
+        Ok(node)
+    }
+
+    /// `[dns]`.
+    pub(crate) fn dns(&self, spec: &spec::FileSpec) -> Result<DnsConfig, ConfigError> {
+        let dns_spec = &spec.dns;
+        let listen = match &dns_spec.listen {
+            None => vec![DEFAULT_LISTEN.parse().expect("valid default")],
+            Some(list) => {
+                let mut out = Vec::new();
+                for (i, v) in list.iter().enumerate() {
+                    out.push(self.socket(v, &format!("dns.listen[{i}]"), 53)?);
+                }
+                out
+            }
+        };
+        let hidden = |v: &Option<Spanned<String>>| -> Option<String> {
+            match v {
+                None => None,
+                Some(s) if s.get_ref().eq_ignore_ascii_case("none") => None,
+                Some(s) => Some(s.get_ref().clone()),
+            }
+        };
+        if let Some(nsid) = &dns_spec.nsid
+            && nsid.get_ref().len() > MAX_NSID
+        {
+            // Every answer that carries it must still fit 512 octets.
+            return Err(self.at(
+                nsid,
+                "dns.nsid",
+                format!(
+                    "the NSID is {} octets; at most {MAX_NSID}",
+                    nsid.get_ref().len()
+                ),
+            ));
+        }
+        let dns = DnsConfig {
+            listen,
+            version: hidden(&dns_spec.version),
+            identity: hidden(&dns_spec.identity),
+            nsid: hidden(&dns_spec.nsid).map(String::into_bytes),
+            edns_udp_payload: match &dns_spec.edns_udp_payload {
+                Some(v) => self.int(v, "dns.edns_udp_payload", 512..=4096)?,
+                None => 1232,
+            },
+            udp_workers: match &dns_spec.udp_workers {
+                Some(v) => self.int(v, "dns.udp_workers", 0..=256)?,
+                None => 0,
+            },
+            tcp_idle_timeout: match &dns_spec.tcp_idle_timeout {
+                Some(v) => self.duration(v, "dns.tcp_idle_timeout")?,
+                None => Duration::from_secs(10),
+            },
+            tcp_max_connections: match &dns_spec.tcp_max_connections {
+                Some(v) => self.int(v, "dns.tcp_max_connections", 1..=1_000_000)?,
+                None => 1024,
+            },
+            builtin_zones: dns_spec.builtin_zones.unwrap_or(true),
+        };
+        Ok(dns)
+    }
+
+    /// `[api]`.
+    pub(crate) fn api(&self, spec: &spec::FileSpec) -> Result<ApiConfig, ConfigError> {
+        let mut cors_origins = Vec::with_capacity(spec.api.cors_origins.len());
+        for (i, origin) in spec.api.cors_origins.iter().enumerate() {
+            let key = format!("api.cors_origins[{i}]");
+            let text = cors_origin(origin.get_ref()).map_err(|m| self.at(origin, &key, m))?;
+            if cors_origins.contains(&text) {
+                return Err(self.at(origin, &key, format!("origin `{text}` is listed twice")));
+            }
+            cors_origins.push(text);
+        }
+        let api = ApiConfig {
+            listen: match &spec.api.listen {
+                Some(v) => Some(self.socket(v, "api.listen", 8053)?),
+                None => None,
+            },
+            cors_origins,
+        };
+        Ok(api)
+    }
+
+    /// `[log]`.
+    pub(crate) fn log(&self, spec: &spec::FileSpec) -> Result<LogConfig, ConfigError> {
+        let log = LogConfig {
+            queries: spec.log.queries.unwrap_or(false),
+            query_file: spec.log.query_file.as_ref().map_or_else(
+                || PathBuf::from("query.log"),
+                |f| PathBuf::from(f.get_ref()),
+            ),
+            max_size: match &spec.log.max_size {
+                Some(v) => self.size(v, "log.max_size")?,
+                None => 2 * 1024 * 1024,
+            },
+            keep: match &spec.log.keep {
+                Some(v) => self.int(v, "log.keep", 0..=1000)?,
+                None => 3,
+            },
+        };
+        Ok(log)
+    }
+
+    /// `[replication]`.
+    pub(crate) fn replication(
+        &self,
+        spec: &spec::FileSpec,
+    ) -> Result<ReplicationConfig, ConfigError> {
+        let r = &spec.replication;
+        let duration_or = |v: &Option<Spanned<spec::Duration>>,
+                           key: &str,
+                           default: u64|
+         -> Result<Duration, ConfigError> {
+            match v {
+                Some(v) => self.duration(v, key),
+                None => Ok(Duration::from_secs(default)),
+            }
+        };
+        type Bound<'a> = (&'a Option<Spanned<spec::Duration>>, &'a str, u64);
+        let bounds =
+            |low: Bound<'_>, high: Bound<'_>| -> Result<(Duration, Duration), ConfigError> {
+                let a = duration_or(low.0, low.1, low.2)?;
+                let b = duration_or(high.0, high.1, high.2)?;
+                if a > b {
+                    let span = high.0.as_ref().or(low.0.as_ref()).map(|s| s.span());
+                    return Err(self.error(
+                        span,
+                        high.1,
+                        format!("{}s is below {} ({}s)", b.as_secs(), low.1, a.as_secs()),
+                    ));
+                }
+                Ok((a, b))
+            };
+        let replication = ReplicationConfig {
+            refresh: bounds(
+                (&r.min_refresh, "replication.min_refresh", 300),
+                (&r.max_refresh, "replication.max_refresh", 28 * 86400),
+            )?,
+            retry: bounds(
+                (&r.min_retry, "replication.min_retry", 60),
+                (&r.max_retry, "replication.max_retry", 14 * 86400),
+            )?,
+            expire: bounds(
+                (&r.min_expire, "replication.min_expire", 3600),
+                (&r.max_expire, "replication.max_expire", 14 * 7 * 86400),
+            )?,
+            journal_max_size: match &r.journal_max_size {
+                Some(v) => self.size(v, "replication.journal_max_size")?,
+                None => 64 * 1024 * 1024,
+            },
+            journal_max_entries: match &r.journal_max_entries {
+                Some(v) => self.int(v, "replication.journal_max_entries", 1..=10_000_000)?,
+                None => 10_000,
+            },
+            max_transfers_out: match &r.max_transfers_out {
+                Some(v) => self.int(v, "replication.max_transfers_out", 1..=10_000)?,
+                None => 16,
+            },
+            transfer_timeout: duration_or(
+                &r.transfer_timeout,
+                "replication.transfer_timeout",
+                3600,
+            )?,
+        };
+        Ok(replication)
+    }
+}
+
+/// A web origin as browsers send it in `Origin`: `http` or `https`, a
+/// host and an optional port, nothing after (no path, not even `/`);
+/// lower-cased, since scheme and host compare without case.
+fn cors_origin(text: &str) -> Result<String, String> {
+    let explain = "(expected a web origin such as `https://admin.example` or `http://127.0.0.1:8080`: scheme, host, optional port, no path)";
+    let lower = text.to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"))
+        .ok_or_else(|| format!("`{text}` does not start with http:// or https:// {explain}"))?;
+    let host = match rest.rsplit_once(':') {
+        // `[::1]:8080` and `host:8080`; a bare `[::1]` has its colons inside brackets.
+        Some((host, port)) if !port.contains(']') => {
+            port.parse::<u16>()
+                .map_err(|_| format!("`{text}` has a bad port `{port}` {explain}"))?;
+            host
+        }
+        _ => rest,
+    };
+    let valid_host = !host.is_empty()
+        && (host.starts_with('[') && host.ends_with(']')
+            || host
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'));
+    if !valid_host {
+        return Err(format!("`{text}` is not a web origin {explain}"));
+    }
+    Ok(lower)
+}

@@ -1,0 +1,238 @@
+//! The validated configuration: [`Config`] and one type per section of the
+//! file, as the rest of hadns uses them. Built from the file by `load.rs`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use answer::acl::MatchRule;
+use wire::Name;
+use wire::tsig::Algorithm;
+
+use crate::error::UnconfiguredKey;
+
+/// Whether a zone takes writes here or copies them from elsewhere.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Authoritative source of the zone (zone file or store).
+    Primary,
+    /// Replicates from `primaries`.
+    Secondary,
+}
+
+/// How the SOA serial moves when a zone changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SerialPolicy {
+    /// Keep the serial the file says; a reload that changes content without
+    /// raising the serial is rejected.
+    Keep,
+    /// Add one to the serial on each change (RFC 1982 arithmetic).
+    Increment,
+    /// `YYYYMMDDnn`, never going backwards.
+    Date,
+    /// Like `Keep`, but when content changed and the serial did not, bump it.
+    Auto,
+}
+
+/// `[node]`.
+#[derive(Clone, Debug)]
+pub struct NodeConfig {
+    /// Name of this node (NSID default, logs).
+    pub name: String,
+    /// Where the node keeps its state.
+    pub data_dir: PathBuf,
+}
+
+/// `[dns]`.
+#[derive(Clone, Debug)]
+pub struct DnsConfig {
+    /// UDP and TCP listen addresses.
+    pub listen: Vec<SocketAddr>,
+    /// CHAOS `version.bind` answer; `None` refuses.
+    pub version: Option<String>,
+    /// CHAOS `hostname.bind`/`id.server` answer; `None` refuses.
+    pub identity: Option<String>,
+    /// NSID payload; `None` sends none.
+    pub nsid: Option<Vec<u8>>,
+    /// EDNS UDP payload size we advertise and honour.
+    pub edns_udp_payload: u16,
+    /// UDP worker threads; 0 means one per CPU.
+    pub udp_workers: usize,
+    /// How long an idle TCP connection is kept (RFC 7766 §6.2.3).
+    pub tcp_idle_timeout: Duration,
+    /// Most TCP connections at once.
+    pub tcp_max_connections: usize,
+    /// Serve the built-in `localhost.` and loopback reverse zones.
+    pub builtin_zones: bool,
+}
+
+/// `[api]`.
+#[derive(Clone, Debug, Default)]
+pub struct ApiConfig {
+    /// HTTP listen address for the API and web UI.
+    pub listen: Option<SocketAddr>,
+    /// Web origins (`https://admin.example`) whose pages may call the API
+    /// from a browser (CORS); empty: no CORS headers at all.
+    pub cors_origins: Vec<String>,
+}
+
+/// `[[key]]`: a TSIG key.
+#[derive(Clone, Debug)]
+pub struct KeyConfig {
+    /// Key name (as on the wire).
+    pub name: Name,
+    /// HMAC algorithm.
+    pub algorithm: Algorithm,
+    /// The shared secret.
+    pub secret: Vec<u8>,
+}
+
+/// `[[acl]]`.
+#[derive(Clone, Debug)]
+pub struct AclConfig {
+    /// Name used in match lists.
+    pub name: String,
+    /// The list.
+    pub rules: Vec<MatchRule>,
+}
+
+/// `[[view]]`.
+#[derive(Clone, Debug)]
+pub struct ViewConfig {
+    /// View name.
+    pub name: String,
+    /// Client address match list.
+    pub match_clients: Vec<MatchRule>,
+    /// TSIG keys that select this view.
+    pub match_keys: Vec<Name>,
+    /// Select by EDNS Client Subnet from trusted resolvers.
+    pub match_ecs: bool,
+    /// Resolvers whose ECS is believed.
+    pub ecs_trusted: Vec<MatchRule>,
+}
+
+/// `[[zone]]`.
+#[derive(Clone, Debug)]
+pub struct ZoneConfig {
+    /// The apex.
+    pub name: Name,
+    /// View the zone belongs to; `None` for the default view.
+    pub view: Option<String>,
+    /// Primary or secondary.
+    pub role: Role,
+    /// Zone file (primary); `None` keeps the zone in the store.
+    pub file: Option<PathBuf>,
+    /// NOTIFY targets.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Name>,
+    /// Also NOTIFY the zone's NS targets (addresses from the zone itself).
+    pub notify_ns: bool,
+    /// Who may transfer the zone.
+    pub allow_transfer: Vec<MatchRule>,
+    /// Who may send dynamic updates.
+    pub allow_update: Vec<MatchRule>,
+    /// Who may NOTIFY a secondary zone; by default its primaries' addresses.
+    pub allow_notify: Vec<MatchRule>,
+    /// Where a secondary transfers from, in order of preference.
+    pub primaries: Vec<SocketAddr>,
+    /// Key for SOA queries and transfers from the primaries.
+    pub primary_key: Option<Name>,
+    /// How the serial moves on change.
+    pub serial_policy: SerialPolicy,
+    /// Line of the `[[zone]]` table, for later error messages.
+    pub line: Option<usize>,
+}
+
+/// `[zone_defaults]`: how zones kept in the store but named by no
+/// `[[zone]]` (zones created through the API or `hadns import`) replicate
+/// and who may change them.
+#[derive(Clone, Debug)]
+pub struct ZoneDefaults {
+    /// NOTIFY targets.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs our NOTIFYs.
+    pub notify_key: Option<Name>,
+    /// Also NOTIFY the zone's NS targets.
+    pub notify_ns: bool,
+    /// Who may transfer the zone.
+    pub allow_transfer: Vec<MatchRule>,
+    /// Who may send dynamic updates.
+    pub allow_update: Vec<MatchRule>,
+    /// Serial policy of zones created without one (`increment` or `date`).
+    pub serial_policy: SerialPolicy,
+    /// The apex NS set of a zone created through the API without one (a
+    /// zone must have NS records; clients such as octoDNS create zones
+    /// with `nameservers: []` and manage only the records below the apex).
+    /// The first name is also the new zone's SOA MNAME.
+    pub nameservers: Vec<Name>,
+}
+
+/// `[log]`.
+#[derive(Clone, Debug)]
+pub struct LogConfig {
+    /// Log every query.
+    pub queries: bool,
+    /// Query log file (relative paths are inside `data_dir`).
+    pub query_file: PathBuf,
+    /// Rotate the query log at this size.
+    pub max_size: u64,
+    /// Rotated files to keep.
+    pub keep: u32,
+}
+
+/// `[replication]`: bounds on SOA timers (as BIND's min-refresh-time and
+/// friends) and transfer limits.
+#[derive(Clone, Debug)]
+pub struct ReplicationConfig {
+    /// Refresh interval bounds.
+    pub refresh: (Duration, Duration),
+    /// Retry interval bounds.
+    pub retry: (Duration, Duration),
+    /// Expire interval bounds.
+    pub expire: (Duration, Duration),
+    /// Largest journal file before old entries are dropped.
+    pub journal_max_size: u64,
+    /// Most journal entries kept.
+    pub journal_max_entries: usize,
+    /// Outgoing transfers at once.
+    pub max_transfers_out: usize,
+    /// Longest a transfer may take.
+    pub transfer_timeout: Duration,
+}
+
+/// A validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from, if any.
+    pub source: Option<PathBuf>,
+    /// `[node]`.
+    pub node: NodeConfig,
+    /// `[dns]`.
+    pub dns: DnsConfig,
+    /// `[api]`.
+    pub api: ApiConfig,
+    /// `[[key]]`s.
+    pub keys: Vec<KeyConfig>,
+    /// `[[acl]]`s.
+    pub acls: Vec<AclConfig>,
+    /// `[[view]]`s, in match order.
+    pub views: Vec<ViewConfig>,
+    /// `[[zone]]`s.
+    pub zones: Vec<ZoneConfig>,
+    /// `[log]`.
+    pub log: LogConfig,
+    /// `[zone_defaults]`.
+    pub zone_defaults: ZoneDefaults,
+    /// `[replication]`.
+    pub replication: ReplicationConfig,
+    /// Match list elements `key NAME` naming no `[[key]]`, in file order.
+    pub unconfigured_keys: Vec<UnconfiguredKey>,
+}
+
+impl Config {
+    /// The key with this name.
+    pub fn key(&self, name: &Name) -> Option<&KeyConfig> {
+        self.keys.iter().find(|k| k.name == *name)
+    }
+}
