@@ -12,7 +12,7 @@ use config::Config;
 use store::{ChangeMeta, Scope, Source, Store, ZoneKind};
 use wire::{Name, Record};
 
-use crate::namedconf;
+use config::namedconf;
 
 /// Which node's store: `--config` or `--data-dir` (default `./hadns-data`).
 #[derive(clap::Args, Clone, Debug)]

@@ -9,7 +9,6 @@
 mod admin;
 mod check;
 mod ctl;
-mod namedconf;
 mod serve;
 
 use std::path::PathBuf;

@@ -9,6 +9,9 @@
 //! Every error names the file, the line and the key (`zone[2].role`), so an
 //! operator can go straight to the mistake. Relative paths in the file are
 //! taken relative to the directory holding the file.
+//!
+//! Also here: reading the zone statements of BIND's named.conf
+//! ([`namedconf`]), so `hadns import` can take a BIND server's zones.
 
 mod access;
 mod checker;
@@ -16,6 +19,7 @@ mod effective;
 mod error;
 mod load;
 mod match_list;
+pub mod namedconf;
 mod server;
 mod spec;
 mod validated;
