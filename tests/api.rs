@@ -1390,12 +1390,13 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
             set("sub.rules.test.", "NS", "ns@sub.rules.test."),
             "not a host name",
         ),
+        (set("sub2.rules.test.", "NS", "."), "not a host name"),
         (
-            set("alias.rules.test.", "CNAME", "who@rules.test."),
+            set("rules.test.", "MX", "10 _mx.rules.test."),
             "not a host name",
         ),
         (
-            set("1.rules.test.", "PTR", "host\\032name.rules.test."),
+            set("_x._tcp.rules.test.", "SRV", "0 0 1 -lead.rules.test."),
             "not a host name",
         ),
         (
@@ -1426,14 +1427,47 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
     }
     assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
     assert_eq!(node.get(&format!("{path}/history")).text(), history);
-    // What the rules allow: targets with service labels, the root as a
-    // null MX (RFC 7505), keys at the apex.
+    // What the rules allow: CNAME and PTR targets are any name (service
+    // labels, RFC 2317 classless delegation, DNS-SD instance names,
+    // wildcards), the root as a null MX (RFC 7505) or SRV (RFC 2782), keys
+    // at the apex.
     patch_ok(
         &node,
         "rules.test.",
         set("dkim.rules.test.", "CNAME", "s1._domainkey.example.net."),
     );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("1.rules.test.", "CNAME", "1.0/25.2.0.192.in-addr.arpa."),
+    );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("wild.rules.test.", "CNAME", "*.example.net."),
+    );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set(
+            "_ipp._tcp.rules.test.",
+            "PTR",
+            "My\\ Printer._ipp._tcp.rules.test.",
+        ),
+    );
     patch_ok(&node, "rules.test.", set("null.rules.test.", "MX", "0 ."));
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("_none._tcp.rules.test.", "SRV", "0 0 0 ."),
+    );
+    let (rcode, ptr) = served(&node, "_ipp._tcp.rules.test.", Rtype::PTR);
+    assert_eq!(rcode, Rcode::NOERROR);
+    assert_eq!(ptr.len(), 1, "the DNS-SD PTR is served: {ptr:?}");
+    assert_eq!(
+        served(&node, "1.rules.test.", Rtype::CNAME).1,
+        vec![(60, "1.0/25.2.0.192.in-addr.arpa.".to_string())]
+    );
     patch_ok(&node, "rules.test.", set("rules.test.", "DNSKEY", key));
 
     // The statuses PowerDNS uses.
