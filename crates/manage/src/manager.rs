@@ -288,12 +288,22 @@ impl Manager {
         }
     }
 
-    /// Serves a store zone in every lane.
+    /// Serves a store zone in every lane. A lane whose copy cannot be
+    /// served is logged and skipped, so one view's broken copy keeps no
+    /// other view from serving the zone; the error lists every such lane.
     fn serve_everywhere(&self, apex: &Name) -> Result<(), String> {
+        let mut failures = Vec::new();
         for lane in &self.lanes {
-            self.serve_store_zone(lane, apex)?;
+            if let Err(e) = self.serve_store_zone(lane, apex) {
+                tracing::error!(zone = %apex, view = lane.view, error = %e, "store zone not served in this lane");
+                failures.push(e);
+            }
         }
-        Ok(())
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
+        }
     }
 
     /// What lane `lane` serves of a store zone: the base, or its view's copy.
