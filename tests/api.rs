@@ -1563,6 +1563,36 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
         ask(node.dns, "new.off.test.", Rtype::A).rcode,
         Rcode::REFUSED
     );
+    // A zone out of service can be reverted (and the revert previewed):
+    // its data goes back, its SOA stays disabled.
+    let (before_tmp, _) = patch_ok(
+        &node,
+        "off.test.",
+        json!([{"name": "tmp.off.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.9"}]}]),
+    );
+    let dry = node.send(
+        "POST",
+        &format!("{path}/revert?dry_run=true"),
+        &json!({ "serial": before_tmp }),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    assert!(dry.text().contains("tmp.off.test."), "{}", dry.text());
+    let reverted = node.send(
+        "POST",
+        &format!("{path}/revert"),
+        &json!({ "serial": before_tmp }),
+    );
+    assert_eq!(reverted.status, 200, "{}", reverted.text());
+    let zone = node.get_json(&path);
+    assert!(rrset(&zone, "tmp.off.test.", "A").is_none(), "reverted");
+    assert!(rrset(&zone, "new.off.test.", "A").is_some());
+    assert_eq!(
+        rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["disabled"],
+        true,
+        "still out of service"
+    );
+    assert_eq!(ask(node.dns, "off.test.", Rtype::SOA).rcode, Rcode::REFUSED);
     // A restart keeps it out of service (and starts, with the zone kept).
     let dns = node.dns;
     drop(node);
