@@ -1612,3 +1612,33 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
         vec![(300, "192.0.2.1".to_string())]
     );
 }
+
+#[test]
+fn comment_only_apex_soa_and_ns_sets_in_post_keep_their_comments() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "notes", "");
+    // Comments alone at the apex SOA and NS, with `nameservers`: the SOA
+    // is made as for any POST without one, the NS set comes from
+    // `nameservers`, and both keep the comments.
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({
+            "name": "notes.test.", "kind": "Native", "nameservers": ["ns1.notes.test."],
+            "soa_edit_api": "INCREASE",
+            "rrsets": [
+                {"name": "notes.test.", "type": "SOA", "comments": [{"content": "made by hadns", "account": "ops"}]},
+                {"name": "notes.test.", "type": "NS", "comments": [{"content": "ours", "account": "ops"}]},
+            ],
+        }),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let zone = node.get_json(&format!("{ZONES}/notes.test."));
+    let soa = rrset(&zone, "notes.test.", "SOA").expect("the made SOA");
+    assert_eq!(soa["records"].as_array().unwrap().len(), 1);
+    assert_eq!(soa["comments"][0]["content"], "made by hadns");
+    let ns = rrset(&zone, "notes.test.", "NS").expect("the NS set");
+    assert_eq!(contents(ns), ["ns1.notes.test."]);
+    assert_eq!(ns["comments"][0]["content"], "ours");
+    assert_eq!(ask(node.dns, "notes.test.", Rtype::SOA).rcode, Rcode::NOERROR);
+}

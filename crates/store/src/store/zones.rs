@@ -72,6 +72,12 @@ impl Store {
                 write_settings(tx, row.id, &new.settings)?;
                 let mut edit = Edit::new(&apex, BTreeMap::new());
                 let mut seen = HashSet::new();
+                // Only sets with records are "given": a set of comments
+                // alone (PowerDNS keeps those) neither replaces the SOA
+                // made below nor competes with `nameservers`; its comments
+                // are applied once every set with records is in place.
+                let mut given = HashSet::new();
+                let mut comments_only = Vec::new();
                 for rrset in &new.rrsets {
                     let key = (rrset.name.to_lowercase(), rrset.rtype);
                     if !seen.insert(key.clone()) {
@@ -82,6 +88,10 @@ impl Store {
                         )
                         .into());
                     }
+                    if rrset.records.is_empty() {
+                        comments_only.push(rrset);
+                        continue;
+                    }
                     if key == (apex.clone(), Rtype::NS) && !new.nameservers.is_empty() {
                         return Err(Rejection::new(
                             &apex,
@@ -90,6 +100,7 @@ impl Store {
                         )
                         .into());
                     }
+                    given.insert(key);
                     edit.apply(&RrsetChange {
                         name: rrset.name.clone(),
                         rtype: rrset.rtype,
@@ -112,7 +123,7 @@ impl Store {
                         .collect();
                     edit.apply(&replace(&apex, Rtype::NS, DEFAULT_TTL, records))?;
                 }
-                if !seen.contains(&(apex.clone(), Rtype::SOA)) {
+                if !given.contains(&(apex.clone(), Rtype::SOA)) {
                     let first = new
                         .serial
                         .unwrap_or_else(|| serial::initial(new.serial_policy, meta.now));
@@ -122,6 +133,19 @@ impl Store {
                         disabled: false,
                     };
                     edit.apply(&replace(&apex, Rtype::SOA, DEFAULT_TTL, vec![soa]))?;
+                }
+                // An EXTEND without records changes only the comments,
+                // leaving whatever set is there (a made SOA or NS) as it is.
+                for rrset in comments_only {
+                    edit.apply(&RrsetChange {
+                        name: rrset.name.clone(),
+                        rtype: rrset.rtype,
+                        op: RrsetOp::Extend {
+                            ttl: rrset.ttl,
+                            records: Vec::new(),
+                        },
+                        comments: Some(rrset.comments.clone()),
+                    })?;
                 }
                 commit(tx, &row, edit, meta, SerialRule::Initial)
             },
