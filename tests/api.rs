@@ -1300,7 +1300,7 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
         (json!({"catalog": "a..b."}), "catalog"),
         (json!({"kind": "Slave"}), "kind"),
         (json!({"kind": "Producer"}), "Producer"),
-        (json!({"serial_policy": "random"}), "random"),
+        (json!({"serial_policy": "random"}), "serial_policy: "),
         (json!({"account": 7}), "account"),
         // A refused content change leaves the settings sent with it unwritten.
         (

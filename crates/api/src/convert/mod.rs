@@ -368,7 +368,7 @@ pub fn creatable_kind(text: &str) -> Result<ZoneKind, ApiError> {
 /// A serial policy named in a request.
 pub fn serial_policy(text: &str) -> Result<SerialPolicy, ApiError> {
     text.parse::<SerialPolicy>()
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))
+        .map_err(|e| ApiError::Unprocessable(format!("serial_policy: {e}")))
 }
 
 /// The PowerDNS zone settings a `POST` or `PUT` carries; `None`: not
