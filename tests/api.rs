@@ -1633,6 +1633,12 @@ fn comment_only_apex_soa_and_ns_sets_in_post_keep_their_comments() {
         }),
     );
     assert_eq!(response.status, 201, "{}", response.text());
+    refused(
+        node.send("PUT", &format!("{path}/notify"), &json!({})),
+        422,
+        "SOA record is disabled",
+        "NOTIFY of a zone out of service",
+    );
     let zone = node.get_json(&format!("{ZONES}/notes.test."));
     let soa = rrset(&zone, "notes.test.", "SOA").expect("the made SOA");
     assert_eq!(soa["records"].as_array().unwrap().len(), 1);

@@ -699,7 +699,15 @@ pub(crate) async fn notify_zone(
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
-    find(&state, &zone).await?;
+    if let Found::Store(info) = find(&state, &zone).await?
+        && info.soa_disabled
+    {
+        return Err(ApiError::Unprocessable(format!(
+            "zone {zone} is out of service (its SOA record is disabled), so no NOTIFY is sent; \
+             enable the SOA to serve it again"
+        ))
+        .into());
+    }
     // A store zone is in every view: each view's copy notifies its own
     // targets.
     let mut queued = false;
