@@ -1648,3 +1648,38 @@ fn comment_only_apex_soa_and_ns_sets_in_post_keep_their_comments() {
     assert_eq!(ns["comments"][0]["content"], "ours");
     assert_eq!(ask(node.dns, "notes.test.", Rtype::SOA).rcode, Rcode::NOERROR);
 }
+
+#[test]
+fn zone_text_in_post_makes_at_most_its_cap_of_records() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "cap", "");
+    // Four $GENERATE lines ask for 262,144 records in a few hundred bytes.
+    let text = "$ORIGIN cap.test.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n\
+                $GENERATE 1-65536 a$ A 192.0.2.1\n$GENERATE 1-65536 b$ A 192.0.2.1\n\
+                $GENERATE 1-65536 c$ A 192.0.2.1\n$GENERATE 1-65536 d$ A 192.0.2.1\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "cap.test.", "kind": "Native", "zone": text}),
+    );
+    assert_eq!(response.status, 422, "{}", response.text());
+    let error = response.error();
+    assert!(
+        error.starts_with("zone: line") && error.contains("200000"),
+        "names `zone` and the cap: {error}"
+    );
+    assert_eq!(node.get(&format!("{ZONES}/cap.test.")).status, 404);
+    // Under the cap, $GENERATE is fine.
+    let small = "$ORIGIN ok.test.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n\
+                 $GENERATE 1-100 host$ A 192.0.2.1\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "ok.test.", "kind": "Native", "zone": small}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(
+        served(&node, "host42.ok.test.", Rtype::A).1,
+        vec![(60, "192.0.2.1".to_string())]
+    );
+}

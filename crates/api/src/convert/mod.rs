@@ -651,8 +651,20 @@ pub fn zone_text_rrsets(
     text: &str,
 ) -> Result<(Vec<RrsetInput>, ZoneTextLines), ApiError> {
     let label = std::path::Path::new("zone");
-    let parsed = zonefile::parse_untrusted(text.as_bytes(), apex, label).map_err(|errors| {
+    let parsed = zonefile::parse_untrusted_with_limit(
+        text.as_bytes(),
+        apex,
+        label,
+        MAX_ZONE_TEXT_RECORDS,
+    )
+    .map_err(|errors| {
         let first = errors
+/// The most records zone-file text in `POST …/zones` may make: about what
+/// the largest JSON body the API reads (16 MiB) can carry as `rrsets`, so
+/// `$GENERATE` (65,536 records a line) cannot turn a small body into a
+/// million records parsed and written under the store's write lock.
+pub const MAX_ZONE_TEXT_RECORDS: usize = 200_000;
+
             .iter()
             .find(|d| d.is_error())
             .or(errors.first())

@@ -337,7 +337,14 @@ pub(crate) async fn create_zone(
         .into());
     }
     let rules = state.manager.rules(&name);
-    let (mut new, lines) = convert::new_zone(&create, rules.serial_policy, now())?;
+    // Zone-file text can take a while to read (up to
+    // convert::MAX_ZONE_TEXT_RECORDS records): off the async threads.
+    let policy = rules.serial_policy;
+    let ((mut new, lines), create) = blocking(move || {
+        let converted = convert::new_zone(&create, policy, now())?;
+        Ok((converted, create))
+    })
+    .await?;
     // No NS set given (octoDNS creates zones with `nameservers: []`): the
     // configured default nameservers, if any; without them the store
     // refuses the zone, as a zone without NS records cannot be served.
