@@ -499,6 +499,33 @@ impl Manager {
             .await
     }
 
+    /// Changes a store zone's settings and, with `changes`, replaces its
+    /// base data, as one store transaction ([`Store::update_zone`]: both
+    /// or neither) under the write lock, then publishes what the content
+    /// change committed in every lane. `None` when no content was given.
+    pub async fn update_zone(
+        self: &Arc<Self>,
+        zone: &Name,
+        settings: store::SettingsChange,
+        changes: Option<ChangeSet>,
+        meta: ChangeMeta,
+    ) -> Result<Option<Applied>, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let zone = zone.clone();
+        blocking(move || {
+            let applied = this
+                .store
+                .update_zone(&zone, &settings, changes.as_ref(), &meta)?;
+            if let Some(applied) = &applied {
+                this.publish_committed(None, applied);
+            }
+            Ok(applied)
+        })
+        .await
+    }
+
     /// Runs one store write on a blocking thread under the write lock and
     /// publishes what it committed: in view `view`'s lane for a change to
     /// that view's copy, else in every lane.

@@ -50,7 +50,7 @@ pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};
 pub use store::Store;
 pub use zones::{
     Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy, StoredRecord,
-    StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
+    SettingsChange, StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
     ZoneSettings,
 };
 
