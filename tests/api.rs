@@ -1686,7 +1686,10 @@ fn comment_only_apex_soa_and_ns_sets_in_post_keep_their_comments() {
     let ns = rrset(&zone, "notes.test.", "NS").expect("the NS set");
     assert_eq!(contents(ns), ["ns1.notes.test."]);
     assert_eq!(ns["comments"][0]["content"], "ours");
-    assert_eq!(ask(node.dns, "notes.test.", Rtype::SOA).rcode, Rcode::NOERROR);
+    assert_eq!(
+        ask(node.dns, "notes.test.", Rtype::SOA).rcode,
+        Rcode::NOERROR
+    );
 }
 
 #[test]
@@ -1754,7 +1757,11 @@ fn put_writes_settings_and_content_as_one_and_keeps_concurrent_settings() {
         });
         let zone = node.get_json(&path);
         assert_eq!(zone["account"], format!("a{round}"), "round {round}");
-        assert_eq!(zone["catalog"], format!("c{round}.example."), "round {round}");
+        assert_eq!(
+            zone["catalog"],
+            format!("c{round}.example."),
+            "round {round}"
+        );
     }
 }
 

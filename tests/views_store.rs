@@ -523,10 +523,19 @@ fn a_views_own_soa_never_takes_the_base_soas_disabled_flag() {
     // disabled: the view's new SOA is its own, enabled.
     set_base_soa(&node, &soa, true);
     assert_eq!(set_a(&node, Some("a"), "www", "10.0.0.1").0, 204);
-    assert_eq!(serial_seen(node.dns, "127.0.0.2"), None, "still out of service");
+    assert_eq!(
+        serial_seen(node.dns, "127.0.0.2"),
+        None,
+        "still out of service"
+    );
     set_base_soa(&node, &soa, false);
-    let www = |node: &ApiNode, source: &str| dig_short(node.dns, source, &format!("www.{ZONE}"), "A");
-    assert_eq!(www(&node, "127.0.0.2"), "10.0.0.1", "view a is served again");
+    let www =
+        |node: &ApiNode, source: &str| dig_short(node.dns, source, &format!("www.{ZONE}"), "A");
+    assert_eq!(
+        www(&node, "127.0.0.2"),
+        "10.0.0.1",
+        "view a is served again"
+    );
     assert_eq!(www(&node, "127.0.0.1"), "192.0.2.1");
     drop(node);
     let node = primary(dir.path(), free_port(), free_port());
@@ -552,7 +561,11 @@ fn a_views_own_soa_never_takes_the_base_soas_disabled_flag() {
             .nth(3)
             .map(str::to_string)
     };
-    assert_eq!(refresh(&node, "127.0.0.2").as_deref(), Some("7200"), "view a has the new timer");
+    assert_eq!(
+        refresh(&node, "127.0.0.2").as_deref(),
+        Some("7200"),
+        "view a has the new timer"
+    );
     assert_eq!(refresh(&node, "127.0.0.1").as_deref(), Some("7200"));
     assert_eq!(www(&node, "127.0.0.2"), "10.0.0.1");
     drop(node);

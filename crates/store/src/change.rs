@@ -414,7 +414,9 @@ fn is_host_name(wire: &[u8]) -> bool {
         let Some(label) = wire.get(start..start + usize::from(length)) else {
             return false;
         };
-        let inner = label.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+        let inner = label
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
         let ends = label.first().is_some_and(u8::is_ascii_alphanumeric)
             && label.last().is_some_and(u8::is_ascii_alphanumeric);
         if !inner || !ends {

@@ -667,20 +667,16 @@ pub fn zone_text_rrsets(
     text: &str,
 ) -> Result<(Vec<RrsetInput>, ZoneTextLines), ApiError> {
     let label = std::path::Path::new("zone");
-    let parsed = zonefile::parse_untrusted_with_limit(
-        text.as_bytes(),
-        apex,
-        label,
-        MAX_ZONE_TEXT_RECORDS,
-    )
-    .map_err(|errors| {
-        let first = errors
-            .iter()
-            .find(|d| d.is_error())
-            .or(errors.first())
-            .map_or_else(|| "zone: cannot be read".to_string(), zone_text_error);
-        ApiError::Unprocessable(first)
-    })?;
+    let parsed =
+        zonefile::parse_untrusted_with_limit(text.as_bytes(), apex, label, MAX_ZONE_TEXT_RECORDS)
+            .map_err(|errors| {
+            let first = errors
+                .iter()
+                .find(|d| d.is_error())
+                .or(errors.first())
+                .map_or_else(|| "zone: cannot be read".to_string(), zone_text_error);
+            ApiError::Unprocessable(first)
+        })?;
     if let Some(refusal) = zonefile::check(&parsed)
         .iter()
         .find(|d| d.is_error() && refuses_zone_text(&d.problem))

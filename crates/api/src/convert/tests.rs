@@ -78,9 +78,7 @@ fn patch_rrsets_become_store_operations() {
     assert!(matches!(set.changes[3].op, RrsetOp::Prune { .. }));
     let comments = set.changes[4].comments.as_ref().unwrap();
     assert_eq!(comments[0].modified_at, 77);
-    assert!(
-        matches!(&set.changes[4].op, RrsetOp::Extend { records, .. } if records.is_empty())
-    );
+    assert!(matches!(&set.changes[4].op, RrsetOp::Extend { records, .. } if records.is_empty()));
 }
 
 #[test]
@@ -234,9 +232,8 @@ fn replacing_everything_deletes_what_is_not_given_and_needs_the_soa() {
     let soa = change(
         r#"{"name":"z.test.","type":"SOA","ttl":60,"records":[{"content":"ns1.z.test. h.z.test. 5 1 1 1 1"}]}"#,
     );
-    let ns = change(
-        r#"{"name":"z.test.","type":"NS","ttl":60,"records":[{"content":"ns1.z.test."}]}"#,
-    );
+    let ns =
+        change(r#"{"name":"z.test.","type":"NS","ttl":60,"records":[{"content":"ns1.z.test."}]}"#);
     let set = replace_all(&apex, &current, &[soa, ns.clone()], 0).unwrap();
     assert_eq!(set.changes[0].name, name("old.z.test."));
     assert_eq!(set.changes[0].op, RrsetOp::Delete);

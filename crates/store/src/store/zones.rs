@@ -20,9 +20,7 @@ use crate::change::{Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey,
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::plan::SerialRule;
 use crate::serial;
-use crate::zones::{
-    NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind,
-};
+use crate::zones::{NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind};
 
 /// TTL of the SOA and NS sets the store makes for a new zone.
 const DEFAULT_TTL: u32 = 3600;
@@ -176,8 +174,8 @@ impl Store {
                     find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
                 if !settings.is_empty() {
                     write_settings_change(tx, &row, settings, meta.now)?;
-                    row = find_zone(tx, name)?
-                        .ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
+                    row =
+                        find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
                 }
                 match change {
                     Some(change) => Ok(Some(apply_to_base(tx, &row, change, meta)?.0)),
