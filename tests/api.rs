@@ -1078,6 +1078,26 @@ fn secondaries_replicate_api_changes_and_zones_outside_the_store_are_read_only()
 }
 
 /// How many zones `GET …/zones` lists.
+/// Today's first `YYYYMMDDnn` serial (UTC), as the date policy makes it.
+fn first_date_serial() -> u32 {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    // Days since 1970-01-01 to a civil date (Howard Hinnant's algorithm).
+    let z = (now / 86_400) as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    u32::try_from((year * 10_000 + month * 100 + day) * 100 + 1).unwrap()
+}
+
 fn zone_count(node: &Node) -> usize {
     node.get_json(ZONES).as_array().unwrap().len()
 }
@@ -1267,8 +1287,9 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
                 "records": [{"content": "192.0.2.2"}]}]),
     );
     assert_eq!((old, next), (new, new + 1));
-    // DEFAULT is YYYYMMDDnn, which stays put here as the serial is already
-    // far ahead of today's: it only counts up.
+    // DEFAULT is YYYYMMDDnn. The serial here is an EPOCH one (about
+    // 1.7e9), older than today's first date serial (about 2.0e9), so the
+    // next change jumps to today's YYYYMMDD01.
     let put = node.send(
         "PUT",
         &path,
@@ -1279,9 +1300,25 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
     assert_eq!(zone["serial_policy"], "date");
     assert_eq!(zone["soa_edit_api"], "default", "as sent, case kept");
     assert_eq!(zone["kind"], "Native");
+    let day_before = first_date_serial();
+    let (old, dated) = patch_ok(
+        &node,
+        "set.test.",
+        json!([{"name": "c.set.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.3"}]}]),
+    );
+    assert_eq!(old, next);
+    assert!(
+        [day_before, first_date_serial()].contains(&dated),
+        "today's first date serial, not {dated}"
+    );
 
     // Refusals name the field and the rule, and change nothing.
     let before = node.get(&path).text();
+    let soa = rrset(&node.get_json(&path), "set.test.", "SOA").unwrap()["records"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cases = [
         (json!({"dnssec": true}), "dnssec"),
         (json!({"nsec3param": "1 0 1 ab"}), "nsec3param"),
@@ -1300,13 +1337,16 @@ fn zone_settings_clients_send_are_stored_and_returned_as_sent() {
         (json!({"catalog": "a..b."}), "catalog"),
         (json!({"kind": "Slave"}), "kind"),
         (json!({"kind": "Producer"}), "Producer"),
-        (json!({"serial_policy": "random"}), "random"),
+        (json!({"serial_policy": "random"}), "serial_policy: "),
         (json!({"account": 7}), "account"),
-        // A refused content change leaves the settings sent with it unwritten.
+        // Content the store refuses (a CNAME beside the apex SOA and NS)
+        // leaves the settings sent with it unwritten: one transaction.
         (
-            json!({"account": "new-owner", "rrsets": [{"name": "set.test.", "type": "NS", "ttl": 60,
-                    "records": [{"content": "ns1.set.test."}]}]}),
-            "SOA",
+            json!({"account": "new-owner", "soa_edit_api": "INCREASE", "rrsets": [
+                {"name": "set.test.", "type": "SOA", "ttl": 3600, "records": [{"content": soa}]},
+                {"name": "set.test.", "type": "NS", "ttl": 60, "records": [{"content": "ns1.set.test."}]},
+                {"name": "set.test.", "type": "CNAME", "ttl": 60, "records": [{"content": "elsewhere.example."}]}]}),
+            "CNAME",
         ),
     ];
     for (body, needle) in &cases {
@@ -1390,12 +1430,13 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
             set("sub.rules.test.", "NS", "ns@sub.rules.test."),
             "not a host name",
         ),
+        (set("sub2.rules.test.", "NS", "."), "not a host name"),
         (
-            set("alias.rules.test.", "CNAME", "who@rules.test."),
+            set("rules.test.", "MX", "10 _mx.rules.test."),
             "not a host name",
         ),
         (
-            set("1.rules.test.", "PTR", "host\\032name.rules.test."),
+            set("_x._tcp.rules.test.", "SRV", "0 0 1 -lead.rules.test."),
             "not a host name",
         ),
         (
@@ -1426,14 +1467,47 @@ fn powerdns_validation_rules_refuse_and_change_nothing() {
     }
     assert_eq!(node.get(&path).text(), before, "the zone is unchanged");
     assert_eq!(node.get(&format!("{path}/history")).text(), history);
-    // What the rules allow: targets with service labels, the root as a
-    // null MX (RFC 7505), keys at the apex.
+    // What the rules allow: CNAME and PTR targets are any name (service
+    // labels, RFC 2317 classless delegation, DNS-SD instance names,
+    // wildcards), the root as a null MX (RFC 7505) or SRV (RFC 2782), keys
+    // at the apex.
     patch_ok(
         &node,
         "rules.test.",
         set("dkim.rules.test.", "CNAME", "s1._domainkey.example.net."),
     );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("1.rules.test.", "CNAME", "1.0/25.2.0.192.in-addr.arpa."),
+    );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("wild.rules.test.", "CNAME", "*.example.net."),
+    );
+    patch_ok(
+        &node,
+        "rules.test.",
+        set(
+            "_ipp._tcp.rules.test.",
+            "PTR",
+            "My\\ Printer._ipp._tcp.rules.test.",
+        ),
+    );
     patch_ok(&node, "rules.test.", set("null.rules.test.", "MX", "0 ."));
+    patch_ok(
+        &node,
+        "rules.test.",
+        set("_none._tcp.rules.test.", "SRV", "0 0 0 ."),
+    );
+    let (rcode, ptr) = served(&node, "_ipp._tcp.rules.test.", Rtype::PTR);
+    assert_eq!(rcode, Rcode::NOERROR);
+    assert_eq!(ptr.len(), 1, "the DNS-SD PTR is served: {ptr:?}");
+    assert_eq!(
+        served(&node, "1.rules.test.", Rtype::CNAME).1,
+        vec![(60, "1.0/25.2.0.192.in-addr.arpa.".to_string())]
+    );
     patch_ok(&node, "rules.test.", set("rules.test.", "DNSKEY", key));
 
     // The statuses PowerDNS uses.
@@ -1529,6 +1603,42 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
         ask(node.dns, "new.off.test.", Rtype::A).rcode,
         Rcode::REFUSED
     );
+    // A zone out of service can be reverted (and the revert previewed):
+    // its data goes back, its SOA stays disabled.
+    let (before_tmp, _) = patch_ok(
+        &node,
+        "off.test.",
+        json!([{"name": "tmp.off.test.", "type": "A", "ttl": 60, "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.9"}]}]),
+    );
+    let dry = node.send(
+        "POST",
+        &format!("{path}/revert?dry_run=true"),
+        &json!({ "serial": before_tmp }),
+    );
+    assert_eq!(dry.status, 200, "{}", dry.text());
+    assert!(dry.text().contains("tmp.off.test."), "{}", dry.text());
+    let reverted = node.send(
+        "POST",
+        &format!("{path}/revert"),
+        &json!({ "serial": before_tmp }),
+    );
+    assert_eq!(reverted.status, 200, "{}", reverted.text());
+    let zone = node.get_json(&path);
+    assert!(rrset(&zone, "tmp.off.test.", "A").is_none(), "reverted");
+    assert!(rrset(&zone, "new.off.test.", "A").is_some());
+    assert_eq!(
+        rrset(&zone, "off.test.", "SOA").unwrap()["records"][0]["disabled"],
+        true,
+        "still out of service"
+    );
+    assert_eq!(ask(node.dns, "off.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+    refused(
+        node.send("PUT", &format!("{path}/notify"), &json!({})),
+        422,
+        "SOA record is disabled",
+        "NOTIFY of a zone out of service",
+    );
     // A restart keeps it out of service (and starts, with the zone kept).
     let dns = node.dns;
     drop(node);
@@ -1546,5 +1656,146 @@ fn a_disabled_soa_takes_the_zone_out_of_service_and_keeps_it() {
     assert_eq!(
         served(&node, "www.off.test.", Rtype::A).1,
         vec![(300, "192.0.2.1".to_string())]
+    );
+}
+
+#[test]
+fn comment_only_apex_soa_and_ns_sets_in_post_keep_their_comments() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "notes", "");
+    // Comments alone at the apex SOA and NS, with `nameservers`: the SOA
+    // is made as for any POST without one, the NS set comes from
+    // `nameservers`, and both keep the comments.
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({
+            "name": "notes.test.", "kind": "Native", "nameservers": ["ns1.notes.test."],
+            "soa_edit_api": "INCREASE",
+            "rrsets": [
+                {"name": "notes.test.", "type": "SOA", "comments": [{"content": "made by hadns", "account": "ops"}]},
+                {"name": "notes.test.", "type": "NS", "comments": [{"content": "ours", "account": "ops"}]},
+            ],
+        }),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let zone = node.get_json(&format!("{ZONES}/notes.test."));
+    let soa = rrset(&zone, "notes.test.", "SOA").expect("the made SOA");
+    assert_eq!(soa["records"].as_array().unwrap().len(), 1);
+    assert_eq!(soa["comments"][0]["content"], "made by hadns");
+    let ns = rrset(&zone, "notes.test.", "NS").expect("the NS set");
+    assert_eq!(contents(ns), ["ns1.notes.test."]);
+    assert_eq!(ns["comments"][0]["content"], "ours");
+    assert_eq!(
+        ask(node.dns, "notes.test.", Rtype::SOA).rcode,
+        Rcode::NOERROR
+    );
+}
+
+#[test]
+fn put_writes_settings_and_content_as_one_and_keeps_concurrent_settings() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "put", "");
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "order.test.", "kind": "Native", "nameservers": ["ns1.order.test."],
+                "soa_edit_api": "EPOCH"}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    let path = format!("{ZONES}/order.test.");
+    let zone = node.get_json(&path);
+    let soa = rrset(&zone, "order.test.", "SOA").unwrap()["records"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // The settings come first, so the content in the same PUT moves the
+    // serial by the policy it chooses (DEFAULT: YYYYMMDDnn, where EPOCH
+    // would give the time, about 1.7e9).
+    let day_before = first_date_serial();
+    let put = node.send(
+        "PUT",
+        &path,
+        &json!({"soa_edit_api": "DEFAULT", "rrsets": [
+            {"name": "order.test.", "type": "SOA", "ttl": 3600, "records": [{"content": soa}]},
+            {"name": "order.test.", "type": "NS", "ttl": 3600, "records": [{"content": "ns1.order.test."}]},
+            {"name": "www.order.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.1"}]}]}),
+    );
+    assert_eq!(put.status, 204, "{}", put.text());
+    let serial: u32 = put.header("X-PDNS-New-Serial").unwrap().parse().unwrap();
+    assert!(
+        [day_before, first_date_serial()].contains(&serial),
+        "the new policy's serial, not {serial}"
+    );
+    let zone = node.get_json(&path);
+    assert_eq!(zone["soa_edit_api"], "DEFAULT");
+    assert_eq!(zone["serial"], serial);
+    assert_eq!(
+        served(&node, "www.order.test.", Rtype::A).1,
+        vec![(60, "192.0.2.1".to_string())]
+    );
+
+    // Two PUTs of different settings at once: each writes only its field,
+    // merged in the store's transaction, so neither undoes the other.
+    for round in 0..20 {
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|scope| {
+            let account = scope.spawn(|| {
+                barrier.wait();
+                node.send("PUT", &path, &json!({"account": format!("a{round}")}))
+            });
+            let catalog = scope.spawn(|| {
+                barrier.wait();
+                node.send(
+                    "PUT",
+                    &path,
+                    &json!({"catalog": format!("c{round}.example.")}),
+                )
+            });
+            assert_eq!(account.join().unwrap().status, 204);
+            assert_eq!(catalog.join().unwrap().status, 204);
+        });
+        let zone = node.get_json(&path);
+        assert_eq!(zone["account"], format!("a{round}"), "round {round}");
+        assert_eq!(
+            zone["catalog"],
+            format!("c{round}.example."),
+            "round {round}"
+        );
+    }
+}
+
+#[test]
+fn zone_text_in_post_makes_at_most_its_cap_of_records() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "cap", "");
+    // Four $GENERATE lines ask for 262,144 records in a few hundred bytes.
+    let text = "$ORIGIN cap.test.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n\
+                $GENERATE 1-65536 a$ A 192.0.2.1\n$GENERATE 1-65536 b$ A 192.0.2.1\n\
+                $GENERATE 1-65536 c$ A 192.0.2.1\n$GENERATE 1-65536 d$ A 192.0.2.1\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "cap.test.", "kind": "Native", "zone": text}),
+    );
+    assert_eq!(response.status, 422, "{}", response.text());
+    let error = response.error();
+    assert!(
+        error.starts_with("zone: line") && error.contains("200000"),
+        "names `zone` and the cap: {error}"
+    );
+    assert_eq!(node.get(&format!("{ZONES}/cap.test.")).status, 404);
+    // Under the cap, $GENERATE is fine.
+    let small = "$ORIGIN ok.test.\n$TTL 60\n@ SOA ns1 h 1 1 1 1 1\n@ NS ns1\n\
+                 $GENERATE 1-100 host$ A 192.0.2.1\n";
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": "ok.test.", "kind": "Native", "zone": small}),
+    );
+    assert_eq!(response.status, 201, "{}", response.text());
+    assert_eq!(
+        served(&node, "host42.ok.test.", Rtype::A).1,
+        vec![(60, "192.0.2.1".to_string())]
     );
 }

@@ -490,3 +490,86 @@ fn a_disabled_soa_takes_the_zone_out_of_every_view_and_settings_are_the_zones() 
     assert_eq!(www("127.0.0.2"), "10.0.0.1", "view a's own data is back");
     assert_eq!(www("127.0.0.1"), "192.0.2.1");
 }
+
+/// REPLACEs the base SOA with `content`, enabled or not; the status.
+fn set_base_soa(node: &ApiNode, content: &str, disabled: bool) -> u16 {
+    let response = node.send(
+        "PATCH",
+        &format!("{ZONES}/{ZONE}"),
+        &json!({"rrsets": [{"name": ZONE, "type": "SOA", "ttl": 3600, "changetype": "REPLACE",
+                            "records": [{"content": content, "disabled": disabled}]}]}),
+    );
+    assert_eq!(response.status, 204, "{}", response.text());
+    response.status
+}
+
+/// The base SOA's content.
+fn base_soa(node: &ApiNode) -> String {
+    let zone = node.get_json(&format!("{ZONES}/{ZONE}"));
+    zone["rrsets"][0]["records"][0]["content"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn a_views_own_soa_never_takes_the_base_soas_disabled_flag() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = primary(dir.path(), free_port(), free_port());
+    create_zone(&node);
+    let soa = base_soa(&node);
+
+    // (a) View a's first data of its own arrives while the base SOA is
+    // disabled: the view's new SOA is its own, enabled.
+    set_base_soa(&node, &soa, true);
+    assert_eq!(set_a(&node, Some("a"), "www", "10.0.0.1").0, 204);
+    assert_eq!(
+        serial_seen(node.dns, "127.0.0.2"),
+        None,
+        "still out of service"
+    );
+    set_base_soa(&node, &soa, false);
+    let www =
+        |node: &ApiNode, source: &str| dig_short(node.dns, source, &format!("www.{ZONE}"), "A");
+    assert_eq!(
+        www(&node, "127.0.0.2"),
+        "10.0.0.1",
+        "view a is served again"
+    );
+    assert_eq!(www(&node, "127.0.0.1"), "192.0.2.1");
+    drop(node);
+    let node = primary(dir.path(), free_port(), free_port());
+    assert_eq!(www(&node, "127.0.0.2"), "10.0.0.1", "and after a restart");
+    assert!(serial_seen(node.dns, "127.0.0.2").is_some());
+
+    // (b) The base SOA is disabled together with a timer change, which is
+    // carried into view a's own SOA: its flag is not.
+    let soa = base_soa(&node);
+    let retimed = {
+        let mut fields: Vec<&str> = soa.split_whitespace().collect();
+        fields[3] = "7200";
+        fields.join(" ")
+    };
+    assert_ne!(retimed, soa);
+    set_base_soa(&node, &retimed, true);
+    assert_eq!(serial_seen(node.dns, "127.0.0.2"), None);
+    assert_eq!(serial_seen(node.dns, "127.0.0.1"), None);
+    set_base_soa(&node, &retimed, false);
+    let refresh = |node: &ApiNode, source: &str| {
+        dig_short(node.dns, source, ZONE, "SOA")
+            .split_whitespace()
+            .nth(3)
+            .map(str::to_string)
+    };
+    assert_eq!(
+        refresh(&node, "127.0.0.2").as_deref(),
+        Some("7200"),
+        "view a has the new timer"
+    );
+    assert_eq!(refresh(&node, "127.0.0.1").as_deref(), Some("7200"));
+    assert_eq!(www(&node, "127.0.0.2"), "10.0.0.1");
+    drop(node);
+    let node = primary(dir.path(), free_port(), free_port());
+    assert_eq!(www(&node, "127.0.0.2"), "10.0.0.1", "and after a restart");
+    assert_eq!(refresh(&node, "127.0.0.2").as_deref(), Some("7200"));
+}

@@ -288,12 +288,22 @@ impl Manager {
         }
     }
 
-    /// Serves a store zone in every lane.
+    /// Serves a store zone in every lane. A lane whose copy cannot be
+    /// served is logged and skipped, so one view's broken copy keeps no
+    /// other view from serving the zone; the error lists every such lane.
     fn serve_everywhere(&self, apex: &Name) -> Result<(), String> {
+        let mut failures = Vec::new();
         for lane in &self.lanes {
-            self.serve_store_zone(lane, apex)?;
+            if let Err(e) = self.serve_store_zone(lane, apex) {
+                tracing::error!(zone = %apex, view = lane.view, error = %e, "store zone not served in this lane");
+                failures.push(e);
+            }
         }
-        Ok(())
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(failures.join("; "))
+        }
     }
 
     /// What lane `lane` serves of a store zone: the base, or its view's copy.
@@ -487,6 +497,33 @@ impl Manager {
     ) -> Result<Applied, ManageError> {
         self.write_and_publish(zone, None, move |store, zone| store.revert(zone, to, &meta))
             .await
+    }
+
+    /// Changes a store zone's settings and, with `changes`, replaces its
+    /// base data, as one store transaction ([`Store::update_zone`]: both
+    /// or neither) under the write lock, then publishes what the content
+    /// change committed in every lane. `None` when no content was given.
+    pub async fn update_zone(
+        self: &Arc<Self>,
+        zone: &Name,
+        settings: store::SettingsChange,
+        changes: Option<ChangeSet>,
+        meta: ChangeMeta,
+    ) -> Result<Option<Applied>, ManageError> {
+        self.check_writable(zone)?;
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        let zone = zone.clone();
+        blocking(move || {
+            let applied = this
+                .store
+                .update_zone(&zone, &settings, changes.as_ref(), &meta)?;
+            if let Some(applied) = &applied {
+                this.publish_committed(None, applied);
+            }
+            Ok(applied)
+        })
+        .await
     }
 
     /// Runs one store write on a blocking thread under the write lock and

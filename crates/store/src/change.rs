@@ -358,8 +358,8 @@ pub(crate) fn stored_record(
             },
         ));
     }
-    if let Some(target) = target_name(rtype, &input.rdata)
-        && !is_host_name(target)
+    if let Some(target) = host_target(rtype, &input.rdata)
+        && !is_allowed_target(rtype, target)
     {
         return Err(Rejection::new(
             name,
@@ -376,37 +376,53 @@ pub(crate) fn stored_record(
     })
 }
 
-/// The target name (wire form) of the types whose RDATA names a host:
-/// NS, MX, SRV (RFC 1035 §3.3, RFC 2782), CNAME and PTR.
-fn target_name(rtype: Rtype, rdata: &[u8]) -> Option<&[u8]> {
+/// The target name (wire form) of the types whose target must be a host
+/// name: NS, MX and SRV (RFC 1035 §3.3, RFC 2782), the ones PowerDNS
+/// checks. CNAME and PTR targets are any name: RFC 2317 classless
+/// delegation points CNAMEs at labels such as `0/25`, and DNS-SD (RFC 6763)
+/// points PTRs at instance names with spaces.
+fn host_target(rtype: Rtype, rdata: &[u8]) -> Option<&[u8]> {
     match rtype {
         Rtype::NS | Rtype::MX | Rtype::SRV => wire::rdata::additional_target(rtype, rdata),
-        Rtype::CNAME | Rtype::PTR => wire::rdata::single_name(rdata),
         _ => None,
     }
 }
 
-/// Whether a wire-form name is a host name: labels of letters, digits and
-/// hyphens (RFC 952, RFC 1123 §2.1), plus the underscore that service
-/// labels (RFC 8552, e.g. DKIM's `_domainkey`) put in CNAME targets. The
-/// root is one too: the "no service" target of MX (RFC 7505) and SRV
-/// (RFC 2782).
+/// Whether `target` may be the target of an `rtype` record: a host name,
+/// or the root for MX (a null MX, RFC 7505) and SRV ("no service",
+/// RFC 2782). The root is no name server, so an NS target never is.
+fn is_allowed_target(rtype: Rtype, target: &[u8]) -> bool {
+    if target == [0] {
+        return matches!(rtype, Rtype::MX | Rtype::SRV);
+    }
+    is_host_name(target)
+}
+
+/// Whether a wire-form name other than the root is a host name as RFC 952
+/// and RFC 1123 §2.1 define it (and PowerDNS checks it): labels of
+/// letters, digits and hyphens that neither start nor end with a hyphen.
+/// Underscores are refused, as PowerDNS refuses them: service labels
+/// (RFC 8552) name services, not hosts.
 fn is_host_name(wire: &[u8]) -> bool {
     let mut position = 0;
+    let mut labels = 0;
     while let Some(&length) = wire.get(position) {
         if length == 0 {
-            return true;
+            return labels > 0;
         }
         let start = position + 1;
         let Some(label) = wire.get(start..start + usize::from(length)) else {
             return false;
         };
-        if !label
+        let inner = label
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-        {
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-');
+        let ends = label.first().is_some_and(u8::is_ascii_alphanumeric)
+            && label.last().is_some_and(u8::is_ascii_alphanumeric);
+        if !inner || !ends {
             return false;
         }
+        labels += 1;
         position = start + usize::from(length);
     }
     false
@@ -460,25 +476,40 @@ mod tests {
     }
 
     #[test]
-    fn targets_must_be_host_names() {
+    fn ns_mx_and_srv_targets_must_be_host_names_as_powerdns_checks() {
         let name_wire = |text: &str| name(text).as_wire().to_vec();
         assert!(is_host_name(&name_wire("mx-1.example.com")));
-        assert!(is_host_name(&name_wire("s1._domainkey.example.net")));
-        assert!(is_host_name(Name::root().as_wire()));
+        assert!(is_host_name(&name_wire("1.example")));
+        assert!(!is_host_name(&name_wire("s1._domainkey.example.net")));
+        assert!(!is_host_name(&name_wire("-a.example")));
+        assert!(!is_host_name(&name_wire("a-.example")));
+        assert!(!is_host_name(&name_wire("*.example")));
+        assert!(!is_host_name(Name::root().as_wire()));
         assert!(!is_host_name(&name_wire("mail@mx.example")));
         assert!(!is_host_name(&name_wire("a\\032b.example")));
+        let root = Name::root().as_wire().to_vec();
+        assert!(is_allowed_target(Rtype::MX, &root));
+        assert!(is_allowed_target(Rtype::SRV, &root));
+        assert!(!is_allowed_target(Rtype::NS, &root));
+        let record = |rtype: Rtype, rdata: Vec<u8>| {
+            let input = RecordInput {
+                rdata,
+                content: None,
+                disabled: false,
+            };
+            stored_record(&name("example"), rtype, &input)
+        };
         let mut mx = vec![0, 10];
         mx.extend(name_wire("mail@mx.example"));
-        let input = RecordInput {
-            rdata: mx,
-            content: None,
-            disabled: false,
-        };
-        let error = stored_record(&name("example"), Rtype::MX, &input).unwrap_err();
+        let error = record(Rtype::MX, mx).unwrap_err();
         assert!(matches!(
             error.reason,
             ValidationReason::TargetNotHostName { .. }
         ));
+        // CNAME and PTR targets are any name.
+        assert!(record(Rtype::CNAME, name_wire("1.0/25.2.0.192.in-addr.arpa")).is_ok());
+        assert!(record(Rtype::PTR, name_wire("My\\ Printer._ipp._tcp.example")).is_ok());
+        assert!(record(Rtype::CNAME, name_wire("*.example")).is_ok());
     }
 
     #[test]

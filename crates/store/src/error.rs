@@ -281,8 +281,8 @@ pub enum ValidationReason {
         /// The type the change set wrote beside the other one.
         other: Rtype,
     },
-    /// The target of an NS, MX, SRV, CNAME or PTR record is not a host
-    /// name (letters, digits, hyphens; underscores for service labels).
+    /// The target of an NS, MX or SRV record is not a host name (labels of
+    /// letters, digits and hyphens; the root only for MX and SRV).
     TargetNotHostName {
         /// The record's content.
         content: String,
@@ -347,7 +347,7 @@ fn validation_message(name: &Name, rtype: Rtype, reason: &ValidationReason) -> S
             "{rtype} cannot coexist with {other} at {name}: NS and DNAME may share only the apex (RFC 6672 §2.3)"
         ),
         R::TargetNotHostName { content } => format!(
-            "the target in `{content}` is not a host name (letters, digits, hyphens and underscores only)"
+            "the target in `{content}` is not a host name (labels of letters, digits and hyphens, no hyphen first or last)"
         ),
         R::ApexNsRemoved => {
             "the zone apex must keep at least one NS record, and this would remove the last"

@@ -49,9 +49,9 @@ pub use error::{StoreError, ValidationReason, WriteError};
 pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};
 pub use store::Store;
 pub use zones::{
-    Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy, StoredRecord,
-    StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo, ZoneKind,
-    ZoneSettings,
+    Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy, SettingsChange,
+    StoredRecord, StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo,
+    ZoneKind, ZoneSettings,
 };
 
 /// The schema version (`PRAGMA user_version`) this build migrates to.

@@ -208,7 +208,11 @@ fn soa_serial(rdata: &[u8], edit: &Edit) -> Result<Serial, StoreError> {
         })
 }
 
-/// The SOA record with serial `serial`, its text to match.
+/// A view's own SOA record: `record`'s fields with serial `serial`, its
+/// text to match, and enabled. Whether a zone is served is the base SOA's
+/// flag alone (see [`crate::validate`]); a view's own SOA carrying it
+/// would keep that view out of service once the base is enabled again,
+/// since nothing carries the flag back.
 pub(crate) fn soa_with_serial(record: &StoredRecord, serial: Serial) -> StoredRecord {
     let mut rdata = record.rdata.clone();
     set_soa_serial(&mut rdata, serial.0);
@@ -219,7 +223,7 @@ pub(crate) fn soa_with_serial(record: &StoredRecord, serial: Serial) -> StoredRe
         }
         .to_string(),
         rdata,
-        disabled: record.disabled,
+        disabled: false,
     }
 }
 

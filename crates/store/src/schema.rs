@@ -165,8 +165,10 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     // configuration's `[[key]]`s. The secret is kept as it is used (the
     // node must compute HMACs with it); the file is mode 0600. The name is
     // lower-case wire form, like zone names, so one key has one row.
+    // IF NOT EXISTS: development stores made while this was step 3 have
+    // the table already (see `migrate_steps`).
     "
-    CREATE TABLE tsig_keys (
+    CREATE TABLE IF NOT EXISTS tsig_keys (
         id         INTEGER PRIMARY KEY,
         name       BLOB NOT NULL UNIQUE,
         algorithm  TEXT NOT NULL CHECK (algorithm IN ('hmac-md5', 'hmac-sha1', 'hmac-sha224',
@@ -246,7 +248,20 @@ fn migrate_steps(connection: &mut Connection) -> Result<(), StoreError> {
     let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let version: i64 = transaction.pragma_query_value(None, "user_version", |row| row.get(0))?;
     let known = MIGRATIONS.len();
-    let applied = usize::try_from(version).unwrap_or(usize::MAX);
+    let mut applied = usize::try_from(version).unwrap_or(usize::MAX);
+    // Development stores made while `tsig_keys` was step 3 say 3 without
+    // having the zone settings of today's step 3: they get it now, and
+    // step 4 finds its table there.
+    if applied == 3 {
+        let settings: i64 = transaction.query_row(
+            "SELECT count(*) FROM pragma_table_info('zones') WHERE name = 'account'",
+            [],
+            |row| row.get(0),
+        )?;
+        if settings == 0 {
+            applied = 2;
+        }
+    }
     if applied > known {
         return Err(StoreError::SchemaTooNew {
             found: version,
@@ -371,6 +386,50 @@ mod tests {
             .execute("DELETE FROM zones WHERE id = 7", [])
             .unwrap();
         assert_eq!(count("rrsets"), 0);
+        let version: i64 = connection
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    /// A development store from when `tsig_keys` was step 3: user_version
+    /// 3, the key table, no zone settings. It opens, gets the settings and
+    /// keeps its zone and key.
+    #[test]
+    fn a_store_that_had_tsig_keys_as_step_3_gets_the_zone_settings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("dev.sqlite");
+        let mut old = Connection::open(&path).unwrap();
+        configure(&old).unwrap();
+        let transaction = old.transaction().unwrap();
+        for step in [MIGRATIONS[0], MIGRATIONS[1], MIGRATIONS[3]] {
+            transaction.execute_batch(step).unwrap();
+        }
+        transaction
+            .execute_batch(
+                "INSERT INTO zones (id, name, kind, serial_policy, created_at, updated_at)
+                     VALUES (7, x'0474657374', 'Master', 'date', 1, 2);
+                 INSERT INTO tsig_keys (name, algorithm, secret)
+                     VALUES (x'036b657900', 'hmac-sha256', x'00');
+                 PRAGMA user_version = 3;",
+            )
+            .unwrap();
+        transaction.commit().unwrap();
+        drop(old);
+
+        let connection = open_writer(&path).unwrap();
+        let (policy, account): (String, String) = connection
+            .query_row(
+                "SELECT serial_policy, account FROM zones WHERE id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!((policy.as_str(), account.as_str()), ("date", ""));
+        let keys: i64 = connection
+            .query_row("SELECT count(*) FROM tsig_keys", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(keys, 1, "the key is kept");
         let version: i64 = connection
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();

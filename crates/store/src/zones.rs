@@ -165,6 +165,71 @@ pub struct ZoneSettings {
     pub presigned: bool,
 }
 
+/// A change to a zone's settings: each `Some` field replaces what is
+/// stored, each `None` keeps it. The store merges it into the stored row
+/// inside its write transaction, so two changes to different fields never
+/// undo each other.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SettingsChange {
+    /// The zone's kind; only `Native` and `Master` can be exchanged.
+    pub kind: Option<ZoneKind>,
+    /// The serial policy, from the next change on.
+    pub serial_policy: Option<SerialPolicy>,
+    /// PowerDNS `account`.
+    pub account: Option<String>,
+    /// PowerDNS `soa_edit_api`, as given.
+    pub soa_edit_api: Option<String>,
+    /// PowerDNS `soa_edit`, as given.
+    pub soa_edit: Option<String>,
+    /// PowerDNS `catalog`, as given.
+    pub catalog: Option<String>,
+    /// PowerDNS `masters`, as given.
+    pub masters: Option<Vec<String>>,
+    /// PowerDNS `master_tsig_key_ids`, as given.
+    pub master_tsig_key_ids: Option<Vec<String>>,
+    /// PowerDNS `slave_tsig_key_ids`, as given.
+    pub slave_tsig_key_ids: Option<Vec<String>>,
+    /// PowerDNS `api_rectify`.
+    pub api_rectify: Option<bool>,
+    /// PowerDNS `presigned`.
+    pub presigned: Option<bool>,
+}
+
+impl SettingsChange {
+    /// Whether the change sets nothing.
+    pub fn is_empty(&self) -> bool {
+        *self == SettingsChange::default()
+    }
+
+    /// Writes the PowerDNS settings this change gives over `settings`
+    /// (kind and serial policy are columns of their own, not settings).
+    pub fn apply_to(&self, settings: &mut ZoneSettings) {
+        let text = |given: &Option<String>, target: &mut String| {
+            if let Some(value) = given {
+                target.clone_from(value);
+            }
+        };
+        text(&self.account, &mut settings.account);
+        text(&self.soa_edit_api, &mut settings.soa_edit_api);
+        text(&self.soa_edit, &mut settings.soa_edit);
+        text(&self.catalog, &mut settings.catalog);
+        let list = |given: &Option<Vec<String>>, target: &mut Vec<String>| {
+            if let Some(value) = given {
+                target.clone_from(value);
+            }
+        };
+        list(&self.masters, &mut settings.masters);
+        list(&self.master_tsig_key_ids, &mut settings.master_tsig_key_ids);
+        list(&self.slave_tsig_key_ids, &mut settings.slave_tsig_key_ids);
+        if let Some(flag) = self.api_rectify {
+            settings.api_rectify = flag;
+        }
+        if let Some(flag) = self.presigned {
+            settings.presigned = flag;
+        }
+    }
+}
+
 /// A comment on an RRset, as the PowerDNS API has them.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Comment {

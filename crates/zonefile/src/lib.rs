@@ -98,9 +98,21 @@ pub fn parse_untrusted(
     origin: &Name,
     name_for_errors: &Path,
 ) -> Result<ZoneFile, Vec<Diagnostic>> {
+    parse_untrusted_with_limit(bytes, origin, name_for_errors, MAX_UNTRUSTED_RECORDS)
+}
+
+/// Like [`parse_untrusted`], making at most `max_records` records: for a
+/// caller whose other doors carry fewer (the REST API, whose JSON bodies
+/// are capped), so that a few `$GENERATE` lines cannot make more.
+pub fn parse_untrusted_with_limit(
+    bytes: &[u8],
+    origin: &Name,
+    name_for_errors: &Path,
+    max_records: usize,
+) -> Result<ZoneFile, Vec<Diagnostic>> {
     let mut loader = load::Loader::new(origin);
     loader.forbid_includes();
-    loader.limit_records(MAX_UNTRUSTED_RECORDS);
+    loader.limit_records(max_records);
     loader.load_top(name_for_errors, bytes);
     loader.finish()
 }

@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, HashSet};
 
 use store::{
     ChangeSet, JournalChange, JournalEntry, NewZone, RecordInput, RrsetInput, RrsetOp,
-    SerialPolicy, StoredRrset, ZoneKind, ZoneSettings,
+    SerialPolicy, SettingsChange, StoredRrset, ZoneKind, ZoneSettings,
 };
 use wire::rdata::RdataText;
 use wire::{Name, Record, Rtype, Serial};
@@ -368,7 +368,7 @@ pub fn creatable_kind(text: &str) -> Result<ZoneKind, ApiError> {
 /// A serial policy named in a request.
 pub fn serial_policy(text: &str) -> Result<SerialPolicy, ApiError> {
     text.parse::<SerialPolicy>()
-        .map_err(|e| ApiError::Unprocessable(e.to_string()))
+        .map_err(|e| ApiError::Unprocessable(format!("serial_policy: {e}")))
 }
 
 /// The PowerDNS zone settings a `POST` or `PUT` carries; `None`: not
@@ -499,6 +499,17 @@ pub fn apply_settings(
     request: &SettingsRequest<'_>,
     settings: &mut ZoneSettings,
 ) -> Result<Option<SerialPolicy>, ApiError> {
+    let change = settings_change(request)?;
+    change.apply_to(settings);
+    Ok(change.serial_policy)
+}
+
+/// Checks the settings of a request: the change that writes the fields it
+/// gives (and no other), its `serial_policy` the one `soa_edit_api`
+/// chooses, if it chooses one. The store merges it into the stored row
+/// in its own transaction. Each refusal names the field and the rule.
+pub fn settings_change(request: &SettingsRequest<'_>) -> Result<SettingsChange, ApiError> {
+    let mut change = SettingsChange::default();
     let refuse = |text: String| Err(ApiError::Unprocessable(text));
     if request.dnssec == Some(true) {
         return refuse(
@@ -515,7 +526,6 @@ pub fn apply_settings(
     if request.nsec3narrow == Some(true) {
         return refuse("nsec3narrow: hadns does not sign zones; send false".to_string());
     }
-    let mut policy = None;
     if let Some(text) = request.soa_edit_api {
         let Some((_, chosen)) = SOA_EDIT_API
             .iter()
@@ -528,8 +538,8 @@ pub fn apply_settings(
         };
         // Kept as sent (octoDNS sends `default`), so that a client reading
         // it back sees no difference.
-        settings.soa_edit_api = text.to_string();
-        policy = *chosen;
+        change.soa_edit_api = Some(text.to_string());
+        change.serial_policy = *chosen;
     }
     if let Some(text) = request.soa_edit {
         if !SOA_EDIT.iter().any(|k| k.eq_ignore_ascii_case(text)) {
@@ -538,13 +548,13 @@ pub fn apply_settings(
                  INCEPTION-INCREMENT, EPOCH, NONE, or empty)"
             ));
         }
-        settings.soa_edit = text.to_string();
+        change.soa_edit = Some(text.to_string());
     }
     if let Some(account) = request.account {
         if account.chars().any(char::is_control) {
             return refuse("account: control characters are not allowed".to_string());
         }
-        settings.account = account.to_string();
+        change.account = Some(account.to_string());
     }
     if let Some(catalog) = request.catalog {
         if !catalog.is_empty() {
@@ -552,7 +562,7 @@ pub fn apply_settings(
                 ApiError::Unprocessable(format!("catalog: '{catalog}' is not a zone name: {e}"))
             })?;
         }
-        settings.catalog = catalog.to_string();
+        change.catalog = Some(catalog.to_string());
     }
     if let Some(masters) = request.masters {
         for (index, text) in masters.iter().enumerate() {
@@ -565,18 +575,18 @@ pub fn apply_settings(
                 ));
             }
         }
-        settings.masters = masters.to_vec();
+        change.masters = Some(masters.to_vec());
     }
     for (field, given, target) in [
         (
             "master_tsig_key_ids",
             request.master_tsig_key_ids,
-            &mut settings.master_tsig_key_ids,
+            &mut change.master_tsig_key_ids,
         ),
         (
             "slave_tsig_key_ids",
             request.slave_tsig_key_ids,
-            &mut settings.slave_tsig_key_ids,
+            &mut change.slave_tsig_key_ids,
         ),
     ] {
         let Some(ids) = given else { continue };
@@ -590,15 +600,15 @@ pub fn apply_settings(
                 return refuse(format!("{field}[{index}]: '{id}' is not a TSIG key name"));
             }
         }
-        *target = ids.to_vec();
+        *target = Some(ids.to_vec());
     }
     if let Some(flag) = request.api_rectify {
-        settings.api_rectify = flag;
+        change.api_rectify = Some(flag);
     }
     if let Some(flag) = request.presigned {
-        settings.presigned = flag;
+        change.presigned = Some(flag);
     }
-    Ok(policy)
+    Ok(change)
 }
 
 /// Where each RRset of zone-file text was first written, so that a rule
@@ -643,6 +653,12 @@ fn zone_text_error(diagnostic: &zonefile::Diagnostic) -> String {
     }
 }
 
+/// The most records zone-file text in `POST …/zones` may make: about what
+/// the largest JSON body the API reads (16 MiB) can carry as `rrsets`, so
+/// `$GENERATE` (65,536 records a line) cannot turn a small body into a
+/// million records parsed and written under the store's write lock.
+pub const MAX_ZONE_TEXT_RECORDS: usize = 200_000;
+
 /// The RRsets of zone-file text (`zone` in `POST …/zones`), BIND style or
 /// AXFR output (its closing SOA repeats the first and is dropped); the
 /// first error found names its line.
@@ -651,14 +667,16 @@ pub fn zone_text_rrsets(
     text: &str,
 ) -> Result<(Vec<RrsetInput>, ZoneTextLines), ApiError> {
     let label = std::path::Path::new("zone");
-    let parsed = zonefile::parse_untrusted(text.as_bytes(), apex, label).map_err(|errors| {
-        let first = errors
-            .iter()
-            .find(|d| d.is_error())
-            .or(errors.first())
-            .map_or_else(|| "zone: cannot be read".to_string(), zone_text_error);
-        ApiError::Unprocessable(first)
-    })?;
+    let parsed =
+        zonefile::parse_untrusted_with_limit(text.as_bytes(), apex, label, MAX_ZONE_TEXT_RECORDS)
+            .map_err(|errors| {
+            let first = errors
+                .iter()
+                .find(|d| d.is_error())
+                .or(errors.first())
+                .map_or_else(|| "zone: cannot be read".to_string(), zone_text_error);
+            ApiError::Unprocessable(first)
+        })?;
     if let Some(refusal) = zonefile::check(&parsed)
         .iter()
         .find(|d| d.is_error() && refuses_zone_text(&d.problem))

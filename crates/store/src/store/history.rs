@@ -16,7 +16,7 @@ use super::{BASE_VIEW, Store, lock, unix_time};
 use crate::change::{Applied, ChangeMeta, Edit, RrsetKey};
 use crate::error::{StoreError, WriteError};
 use crate::journal::{self, JournalChange, JournalEntry, Source};
-use crate::plan::SerialRule;
+use crate::plan::{self, SerialRule};
 use crate::zones::RecordInput;
 
 impl Store {
@@ -262,7 +262,19 @@ fn revert_edit(tx: &Connection, zone: &Name, to: Serial) -> Result<(ZoneRow, Edi
             serial: to,
         }
     })?;
-    let target = journal::undo(served_records(&row.apex, &stored), &changes).map_err(|error| {
+    // The undo starts from the apex SOA whatever its flag: every journal
+    // entry removes and adds the SOA, a disabled one's too, while served
+    // records leave a disabled SOA out.
+    let soa_key: RrsetKey = (row.apex.clone(), Rtype::SOA);
+    let soa_now = stored
+        .get(&soa_key)
+        .and_then(|set| Some((set.ttl, set.records.first()?)));
+    let soa_disabled = soa_now.is_some_and(|(_, record)| record.disabled);
+    let mut start = served_records(&row.apex, &stored);
+    if let Some((ttl, record)) = soa_now.filter(|(_, record)| record.disabled) {
+        start.insert(0, plan::served_record(&soa_key, ttl, record));
+    }
+    let target = journal::undo(start, &changes).map_err(|error| {
         StoreError::corrupt(format!(
             "the journal of {} does not match its data: {error}",
             row.apex
@@ -281,6 +293,22 @@ fn revert_edit(tx: &Connection, zone: &Name, to: Serial) -> Result<(ZoneRow, Edi
     for key in keys {
         let now = stored.get(&key);
         let then = target_sets.get(&key);
+        // The SOA as it was, written back with the flag it has now: a
+        // revert changes data, not whether the zone is in service.
+        if key == soa_key {
+            if let Some((ttl, rdatas)) = then
+                && let Some(rdata) = rdatas.first()
+                && soa_now.is_none_or(|(t, r)| t != *ttl || r.rdata != *rdata)
+            {
+                let soa = RecordInput {
+                    rdata: rdata.clone(),
+                    content: None,
+                    disabled: soa_disabled,
+                };
+                edit.apply(&replace(&key.0, key.1, *ttl, vec![soa]))?;
+            }
+            continue;
+        }
         let served_now: BTreeSet<&[u8]> = now
             .map(|set| set.enabled().map(|r| r.rdata.as_slice()).collect())
             .unwrap_or_default();

@@ -43,7 +43,8 @@ impl Store {
     }
 
     /// What view `view` serves of `zone`: the base with the view's own
-    /// RRsets in place of (or hiding) the base's. Empty for an unknown zone.
+    /// RRsets in place of (or hiding) the base's, the view's own SOA
+    /// (once it has one) always served. Empty for an unknown zone.
     pub fn zone_records_in_view(&self, zone: &Name, view: &str) -> Result<Vec<Record>, StoreError> {
         self.read(
             || format!("reading the records of {zone} in view {view}"),
@@ -56,7 +57,16 @@ impl Store {
                     return Ok(served_records(&row.apex, &base));
                 };
                 let names: BTreeSet<Name> = override_names(tx, row.id, view_id)?;
-                let over = load_overrides_at(tx, row.id, view_id, &names)?;
+                let mut over = load_overrides_at(tx, row.id, view_id, &names)?;
+                // The view's own SOA is served whatever its flag: whether
+                // the zone is served is the base SOA's decision, and
+                // stores written before view SOAs were always enabled may
+                // hold one that copied the base's flag.
+                if let Some(Some(own)) = over.get_mut(&(row.apex.clone(), Rtype::SOA)) {
+                    for record in &mut own.records {
+                        record.disabled = false;
+                    }
+                }
                 Ok(served_records(&row.apex, &merge(&base, &over)))
             },
         )

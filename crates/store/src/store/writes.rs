@@ -54,12 +54,7 @@ impl Store {
             |tx| {
                 let row =
                     find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
-                let names = changed_names(&row, change);
-                let mut edit = Edit::new(&row.apex, load_rrsets_at(tx, row.id, &names)?);
-                for one in &change.changes {
-                    edit.apply(one)?;
-                }
-                commit_with_views(tx, &row, edit, meta, SerialRule::Bump)
+                apply_to_base(tx, &row, change, meta)
             },
         )
     }
@@ -119,6 +114,23 @@ impl Store {
             },
         )
     }
+}
+
+/// Applies a change set to a zone's base data inside a write transaction,
+/// carrying it into every view with data of its own (see
+/// [`Store::apply_with_views`]).
+pub(super) fn apply_to_base(
+    tx: &Connection,
+    row: &ZoneRow,
+    change: &ChangeSet,
+    meta: &ChangeMeta,
+) -> Result<(Applied, Vec<(String, Applied)>), WriteError> {
+    let names = changed_names(row, change);
+    let mut edit = Edit::new(&row.apex, load_rrsets_at(tx, row.id, &names)?);
+    for one in &change.changes {
+        edit.apply(one)?;
+    }
+    commit_with_views(tx, row, edit, meta, SerialRule::Bump)
 }
 
 /// Checks a working copy and plans its commit.

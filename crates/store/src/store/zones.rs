@@ -10,17 +10,17 @@ use wire::{Class, Name, Record, Rtype, Serial};
 
 use super::history::{Chain, journal_entries};
 use super::rrsets::load_all_rrsets;
-use super::writes::{commit, replace};
+use super::writes::{apply_to_base, commit, replace};
 use super::zone_row::{
     ZoneRow, apex_soa_disabled, find_zone, insert_zone, raw_zone_row, read_settings,
     write_settings, zone_row,
 };
 use super::{BASE_VIEW, Store, sql_time};
-use crate::change::{Applied, ChangeMeta, Edit, RrsetChange, RrsetKey, RrsetOp};
+use crate::change::{Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey, RrsetOp};
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::plan::SerialRule;
 use crate::serial;
-use crate::zones::{NewZone, RecordInput, SerialPolicy, ZoneInfo, ZoneKind, ZoneSettings};
+use crate::zones::{NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind};
 
 /// TTL of the SOA and NS sets the store makes for a new zone.
 const DEFAULT_TTL: u32 = 3600;
@@ -72,6 +72,12 @@ impl Store {
                 write_settings(tx, row.id, &new.settings)?;
                 let mut edit = Edit::new(&apex, BTreeMap::new());
                 let mut seen = HashSet::new();
+                // Only sets with records are "given": a set of comments
+                // alone (PowerDNS keeps those) neither replaces the SOA
+                // made below nor competes with `nameservers`; its comments
+                // are applied once every set with records is in place.
+                let mut given = HashSet::new();
+                let mut comments_only = Vec::new();
                 for rrset in &new.rrsets {
                     let key = (rrset.name.to_lowercase(), rrset.rtype);
                     if !seen.insert(key.clone()) {
@@ -82,6 +88,10 @@ impl Store {
                         )
                         .into());
                     }
+                    if rrset.records.is_empty() {
+                        comments_only.push(rrset);
+                        continue;
+                    }
                     if key == (apex.clone(), Rtype::NS) && !new.nameservers.is_empty() {
                         return Err(Rejection::new(
                             &apex,
@@ -90,6 +100,7 @@ impl Store {
                         )
                         .into());
                     }
+                    given.insert(key);
                     edit.apply(&RrsetChange {
                         name: rrset.name.clone(),
                         rtype: rrset.rtype,
@@ -112,7 +123,7 @@ impl Store {
                         .collect();
                     edit.apply(&replace(&apex, Rtype::NS, DEFAULT_TTL, records))?;
                 }
-                if !seen.contains(&(apex.clone(), Rtype::SOA)) {
+                if !given.contains(&(apex.clone(), Rtype::SOA)) {
                     let first = new
                         .serial
                         .unwrap_or_else(|| serial::initial(new.serial_policy, meta.now));
@@ -123,58 +134,53 @@ impl Store {
                     };
                     edit.apply(&replace(&apex, Rtype::SOA, DEFAULT_TTL, vec![soa]))?;
                 }
+                // An EXTEND without records changes only the comments,
+                // leaving whatever set is there (a made SOA or NS) as it is.
+                for rrset in comments_only {
+                    edit.apply(&RrsetChange {
+                        name: rrset.name.clone(),
+                        rtype: rrset.rtype,
+                        op: RrsetOp::Extend {
+                            ttl: rrset.ttl,
+                            records: Vec::new(),
+                        },
+                        comments: Some(rrset.comments.clone()),
+                    })?;
+                }
                 commit(tx, &row, edit, meta, SerialRule::Initial)
             },
         )
     }
 
-    /// Changes a zone's kind, serial policy and PowerDNS settings (each
-    /// `None` keeps what is stored); its data and serial stay as they are,
-    /// the new policy applies from the next change. Only `Native` and
-    /// `Master` can be exchanged: a zone never becomes or stops being a
-    /// secondary here.
-    pub fn update_zone_settings(
+    /// Changes a zone's settings (each field of `settings` that is given;
+    /// the rest stay as stored) and, with `change`, its base data, in one
+    /// transaction: all of it or nothing. The settings come first, so the
+    /// change's serial moves by the serial policy it sets (as PowerDNS
+    /// applies `soa_edit_api` from a PUT to the content in it). Settings
+    /// alone move no serial. Only `Native` and `Master` can be exchanged:
+    /// a zone never becomes or stops being a secondary here. Returns what
+    /// the change did, `None` without one.
+    pub fn update_zone(
         &self,
         name: &Name,
-        kind: Option<ZoneKind>,
-        policy: Option<SerialPolicy>,
-        settings: Option<&ZoneSettings>,
-        now: u64,
-    ) -> Result<(), WriteError> {
+        settings: &SettingsChange,
+        change: Option<&ChangeSet>,
+        meta: &ChangeMeta,
+    ) -> Result<Option<Applied>, WriteError> {
         self.write(
-            || format!("changing the settings of zone {name}"),
+            || format!("changing zone {name}"),
             |tx| {
-                let row =
+                let mut row =
                     find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
-                if let Some(kind) = kind
-                    && kind != row.kind
-                {
-                    if kind == ZoneKind::Slave || row.kind == ZoneKind::Slave {
-                        return Err(WriteError::KindChange {
-                            zone: row.apex.clone(),
-                            from: row.kind,
-                            to: kind,
-                        });
-                    }
-                    tx.execute(
-                        "UPDATE zones SET kind = ?1 WHERE id = ?2",
-                        params![kind.as_str(), row.id],
-                    )?;
+                if !settings.is_empty() {
+                    write_settings_change(tx, &row, settings, meta.now)?;
+                    row =
+                        find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
                 }
-                if let Some(policy) = policy {
-                    tx.execute(
-                        "UPDATE zones SET serial_policy = ?1 WHERE id = ?2",
-                        params![policy.as_str(), row.id],
-                    )?;
+                match change {
+                    Some(change) => Ok(Some(apply_to_base(tx, &row, change, meta)?.0)),
+                    None => Ok(None),
                 }
-                if let Some(settings) = settings {
-                    write_settings(tx, row.id, settings)?;
-                }
-                tx.execute(
-                    "UPDATE zones SET updated_at = ?1 WHERE id = ?2",
-                    params![sql_time(now), row.id],
-                )?;
-                Ok(())
             },
         )
     }
@@ -261,6 +267,46 @@ impl Store {
             },
         )
     }
+}
+
+/// Writes a settings change into a zone's row: the kind (refusing a move
+/// to or from `Slave`), the serial policy, and the PowerDNS settings
+/// merged over what is stored, read in this same transaction.
+fn write_settings_change(
+    tx: &Connection,
+    row: &ZoneRow,
+    change: &SettingsChange,
+    now: u64,
+) -> Result<(), WriteError> {
+    if let Some(kind) = change.kind
+        && kind != row.kind
+    {
+        if kind == ZoneKind::Slave || row.kind == ZoneKind::Slave {
+            return Err(WriteError::KindChange {
+                zone: row.apex.clone(),
+                from: row.kind,
+                to: kind,
+            });
+        }
+        tx.execute(
+            "UPDATE zones SET kind = ?1 WHERE id = ?2",
+            params![kind.as_str(), row.id],
+        )?;
+    }
+    if let Some(policy) = change.serial_policy {
+        tx.execute(
+            "UPDATE zones SET serial_policy = ?1 WHERE id = ?2",
+            params![policy.as_str(), row.id],
+        )?;
+    }
+    let mut settings = read_settings(tx, row.id)?;
+    change.apply_to(&mut settings);
+    write_settings(tx, row.id, &settings)?;
+    tx.execute(
+        "UPDATE zones SET updated_at = ?1 WHERE id = ?2",
+        params![sql_time(now), row.id],
+    )?;
+    Ok(())
 }
 
 /// The listing of one zone.

@@ -114,7 +114,7 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
     let path = f.path.clone();
     drop(f.store);
     // Back to schema 1: the columns and index migration 2 added are gone,
-    // and so is every later step's table (3: tsig_keys).
+    // and so is every later step's table (4: tsig_keys).
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(

@@ -337,7 +337,14 @@ pub(crate) async fn create_zone(
         .into());
     }
     let rules = state.manager.rules(&name);
-    let (mut new, lines) = convert::new_zone(&create, rules.serial_policy, now())?;
+    // Zone-file text can take a while to read (up to
+    // convert::MAX_ZONE_TEXT_RECORDS records): off the async threads.
+    let policy = rules.serial_policy;
+    let ((mut new, lines), create) = blocking(move || {
+        let converted = convert::new_zone(&create, policy, now())?;
+        Ok((converted, create))
+    })
+    .await?;
     // No NS set given (octoDNS creates zones with `nameservers: []`): the
     // configured default nameservers, if any; without them the store
     // refuses the zone, as a zone without NS records cannot be served.
@@ -551,21 +558,28 @@ pub(crate) async fn put_zone(
     JsonBody(update): JsonBody<ZoneUpdate>,
 ) -> Result<Response, Failure> {
     let view = view.known(&state)?;
-    let found = find(&state, &zone).await?;
-    let info = found.writable(&zone)?;
-    // Everything is checked before anything is written: settings first,
-    // then the RRsets, so a refused body changes nothing.
-    let kind = match &update.kind {
-        Some(text) => Some(convert::creatable_kind(text)?),
-        None => None,
-    };
-    let request = convert::SettingsRequest::of_update(&update);
-    let mut settings = info.settings.clone();
-    let chosen = convert::apply_settings(&request, &mut settings)?;
-    let policy = match &update.serial_policy {
-        Some(text) => Some(convert::serial_policy(text)?),
-        None => chosen,
-    };
+    find(&state, &zone).await?.writable(&zone)?;
+    // Everything the request alone can be judged by is checked before
+    // anything is written; the store then applies settings and content in
+    // one transaction, so a refused body changes nothing.
+    let mut settings = convert::settings_change(&convert::SettingsRequest::of_update(&update))?;
+    if let Some(text) = &update.kind {
+        settings.kind = Some(convert::creatable_kind(text)?);
+    }
+    if let Some(text) = &update.serial_policy {
+        settings.serial_policy = Some(convert::serial_policy(text)?);
+    }
+    let settings_given = !settings.is_empty()
+        || update.dnssec.is_some()
+        || update.nsec3param.is_some()
+        || update.nsec3narrow.is_some();
+    if settings_given && view.is_some() {
+        return Err(ApiError::Unprocessable(format!(
+            "zone settings (kind, serial policy, {}) are the zone's in every view: PUT them without `view`",
+            "account, soa_edit_api …"
+        ))
+        .into());
+    }
     let changes = match &update.rrsets {
         Some(rrsets) => {
             let store = Arc::clone(state.manager.store());
@@ -576,42 +590,38 @@ pub(crate) async fn put_zone(
         }
         None => None,
     };
-    let settings_given = kind.is_some() || policy.is_some() || !request.is_empty();
-    if settings_given && view.is_some() {
-        return Err(ApiError::Unprocessable(format!(
-            "zone settings (kind, serial policy, {}) are the zone's in every view: PUT them without `view`",
-            "account, soa_edit_api …"
-        ))
-        .into());
-    }
-    // The content first: the store may still refuse it, and then nothing
-    // has been written. The settings were all checked above, so writing
-    // them can fail only if the store itself does.
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Some(changes) = changes {
-        let meta = ChangeMeta {
-            author: writer.author(),
-            source: Source::Api,
-            comment: change_comment(&headers, update.comment.as_ref())?,
-            now: now(),
-        };
-        let applied = state
-            .manager
-            .apply_in(&zone, view.as_deref(), changes, meta)
-            .await?;
-        tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
-        response = changed(applied.from, applied.to);
-    }
+    let meta = ChangeMeta {
+        author: writer.author(),
+        source: Source::Api,
+        comment: change_comment(&headers, update.comment.as_ref())?,
+        now: now(),
+    };
+    let applied = match (view.as_deref(), changes) {
+        // A view's own content: no settings come with it (refused above).
+        (Some(view), Some(changes)) => Some(
+            state
+                .manager
+                .apply_in(&zone, Some(view), changes, meta)
+                .await?,
+        ),
+        (Some(_), None) => None,
+        (None, changes) => {
+            state
+                .manager
+                .update_zone(&zone, settings, changes, meta)
+                .await?
+        }
+    };
     if settings_given {
-        let store = Arc::clone(state.manager.store());
-        let name = zone.clone();
-        blocking(move || {
-            Ok(store.update_zone_settings(&name, kind, policy, Some(&settings), now())?)
-        })
-        .await?;
         tracing::info!(zone = %zone, author = %writer.author(), "zone settings changed through the API");
     }
-    Ok(response)
+    match applied {
+        Some(applied) => {
+            tracing::info!(zone = %zone, view, author = %writer.author(), from = applied.from.0, to = applied.to.0, "zone content replaced through the API");
+            Ok(changed(applied.from, applied.to))
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
 }
 
 /// Deletes a zone from the store, with its history, and stops serving it.
@@ -699,7 +709,15 @@ pub(crate) async fn notify_zone(
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
-    find(&state, &zone).await?;
+    if let Found::Store(info) = find(&state, &zone).await?
+        && info.soa_disabled
+    {
+        return Err(ApiError::Unprocessable(format!(
+            "zone {zone} is out of service (its SOA record is disabled), so no NOTIFY is sent; \
+             enable the SOA to serve it again"
+        ))
+        .into());
+    }
     // A store zone is in every view: each view's copy notifies its own
     // targets.
     let mut queued = false;
