@@ -11,7 +11,9 @@ use wire::{Message, Name, Serial};
 use zone::{BuildOptions, Zone};
 
 use super::notify_out::name_server_addresses;
-use super::{DriverSettings, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy, ZoneSetup};
+use super::{
+    DriverSettings, NotifyTarget, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy, ZoneSetup,
+};
 
 #[test]
 fn notify_ns_targets_skip_the_mname_and_unknown_addresses() {
@@ -60,7 +62,7 @@ fn a_change_found_at_start_is_notified_once_the_driver_starts() {
         role: RoleSetup::Primary {
             serial_policy: SerialPolicy::Keep,
         },
-        notify: vec![target.local_addr().unwrap()],
+        notify: vec![NotifyTarget::new(target.local_addr().unwrap())],
         notify_key: None,
         notify_ns: false,
     };
