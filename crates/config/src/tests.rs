@@ -449,7 +449,10 @@ fn notify_targets_may_name_their_own_key() {
     let e = zone("\"10.0.0.3 key nokey\"");
     assert_eq!((e.line, e.key.as_str()), (Some(15), "zone[0].notify[1]"));
     assert!(e.message.contains("no [[key]] named `nokey.`"), "{e}");
-    assert!(e.to_string().starts_with("/etc/hadns/hadns.toml:15:"), "{e}");
+    assert!(
+        e.to_string().starts_with("/etc/hadns/hadns.toml:15:"),
+        "{e}"
+    );
     let e = zone("\"10.0.0.3 xfr\"");
     assert_eq!((e.line, e.key.as_str()), (Some(15), "zone[0].notify[1]"));
     assert!(e.message.contains("not a NOTIFY target"), "{e}");

@@ -265,7 +265,10 @@ mod tests {
         for back in [20, 121, 1000, 3500] {
             let (_, acknowledged) = run(Duration::from_secs(3600), back);
             let at = acknowledged.expect("reached within the window");
-            assert!(at >= back && at - back <= 60, "back at {back}, reached at {at}");
+            assert!(
+                at >= back && at - back <= 60,
+                "back at {back}, reached at {at}"
+            );
         }
     }
 

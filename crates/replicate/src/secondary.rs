@@ -589,7 +589,11 @@ mod tests {
         s.check_by(at(11));
         assert_eq!(s.next_step(at(10)), Step::Wait { until: at(11) });
         assert_eq!(s.next_step(at(11)), Step::QuerySoa { primary: 0 });
-        assert_eq!(s.status(at(11)).last_check, None, "no check yet in this run");
+        assert_eq!(
+            s.status(at(11)).last_check,
+            None,
+            "no check yet in this run"
+        );
         assert_eq!(s.status(at(11)).expires_at, Some(at(100_000)));
         s.soa_answer(at(12), 0, Ok(Serial(7)));
         assert_eq!(
