@@ -110,3 +110,12 @@ fn a_change_found_at_start_is_notified_once_the_driver_starts() {
     let soa = notify.answer.first().expect("SOA hint");
     assert_eq!(wire::rdata::soa_numbers(&soa.rdata).unwrap()[0], 2);
 }
+
+#[test]
+fn first_checks_at_start_are_spread_more_the_more_zones_there_are() {
+    use super::catch_up_spread;
+    assert_eq!(catch_up_spread(0), Duration::from_millis(100));
+    assert_eq!(catch_up_spread(1), Duration::from_millis(100));
+    assert_eq!(catch_up_spread(50), Duration::from_millis(500));
+    assert_eq!(catch_up_spread(1_000_000), Duration::from_secs(2));
+}
