@@ -288,11 +288,13 @@ async fn send_notify(
         {
             let (len, from) = match received {
                 Ok(received) => received,
-                // An ICMP error for an earlier send (the target is down):
-                // note it and keep waiting out this send's timeout.
+                // A socket error (an unconnected socket rarely sees ICMP
+                // errors): note it and wait out this send's timeout
+                // rather than spin on an error that may repeat.
                 Err(e) => {
                     last = e.to_string();
-                    continue;
+                    tokio::time::sleep_until(deadline).await;
+                    break;
                 }
             };
             if from != target {
