@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 use config::{Config, Role, SerialPolicy};
 use manage::{Elsewhere, KeyManager, ManagedLane, Manager, NodeHooks, ZoneRules};
 use node::zones::{Source, ZoneSpec};
-use replicate::driver::{DriverSettings, RoleSetup, ZoneSetup};
+use replicate::driver::{DriverSettings, NotifyTarget, RoleSetup, ZoneSetup};
 use replicate::journal::JournalLimits;
 use replicate::secondary::TimerBounds;
 use wire::Name;
@@ -67,6 +67,16 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             .map(|a| a.rules.as_slice())
     };
     let key = |name: &Option<Name>| name.as_ref().and_then(|n| keyring.get(n).cloned());
+    // Each target signed with its own key, if it names one (the
+    // configuration checked that every key named is a [[key]]).
+    let targets = |list: &[config::NotifyTarget]| -> Vec<NotifyTarget> {
+        list.iter()
+            .map(|t| NotifyTarget {
+                address: t.address,
+                key: key(&t.key),
+            })
+            .collect()
+    };
     let mut view_plans = Vec::with_capacity(config.views.len());
     for view in &config.views {
         let compile = |rules: &[config::MatchRule], key: &str| {
@@ -99,7 +109,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             declared.insert(
                 (zone.view.clone(), zone.name.to_lowercase()),
                 manage::ZoneRules {
-                    notify: zone.notify.clone(),
+                    notify: targets(&zone.notify),
                     notify_key: key(&zone.notify_key),
                     notify_ns: zone.notify_ns,
                     policy: manage::store_zone_policy(
@@ -165,7 +175,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
             setup: ZoneSetup {
                 apex: zone.name.clone(),
                 role,
-                notify: zone.notify.clone(),
+                notify: targets(&zone.notify),
                 notify_key: key(&zone.notify_key),
                 notify_ns: zone.notify_ns,
             },
@@ -178,7 +188,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     warn_address_updates("zone_defaults", &defaults.allow_update);
     let default_rules = manage::ZoneRules {
-        notify: defaults.notify.clone(),
+        notify: targets(&defaults.notify),
         notify_key: key(&defaults.notify_key),
         notify_ns: defaults.notify_ns,
         policy: manage::store_zone_policy(

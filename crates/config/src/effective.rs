@@ -12,7 +12,7 @@ use std::time::Duration;
 use answer::acl::{MatchElement, MatchRule};
 
 use crate::load::FORMAT_VERSION;
-use crate::validated::{Config, Role, SerialPolicy};
+use crate::validated::{Config, NotifyTarget, Role, SerialPolicy};
 
 impl Config {
     /// Every effective setting, in file order, without secrets.
@@ -82,7 +82,7 @@ impl Config {
                     .as_ref()
                     .map_or_else(|| "none".to_string(), |f| f.display().to_string()),
             );
-            out.push(&format!("{at}.notify"), addresses(&zone.notify));
+            out.push(&format!("{at}.notify"), notify_targets(&zone.notify));
             out.push(
                 &format!("{at}.notify_key"),
                 optional(zone.notify_key.as_ref().map(ToString::to_string).as_deref()),
@@ -109,7 +109,7 @@ impl Config {
             );
         }
         let defaults = &self.zone_defaults;
-        out.push("zone_defaults.notify", addresses(&defaults.notify));
+        out.push("zone_defaults.notify", notify_targets(&defaults.notify));
         out.push(
             "zone_defaults.notify_key",
             optional(
@@ -182,6 +182,18 @@ fn seconds(duration: Duration) -> String {
 fn addresses(list: &[SocketAddr]) -> String {
     list.iter()
         .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// NOTIFY targets as the file spells them (`ADDR` or `ADDR key NAME`),
+/// comma-separated.
+fn notify_targets(list: &[NotifyTarget]) -> String {
+    list.iter()
+        .map(|t| match &t.key {
+            Some(key) => format!("{} key {key}", t.address),
+            None => t.address.to_string(),
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -30,8 +30,8 @@ pub use error::{ConfigError, UnconfiguredKey};
 pub use load::FORMAT_VERSION;
 pub use server::{DEFAULT_LISTEN, MAX_NSID};
 pub use validated::{
-    AclConfig, ApiConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig, ReplicationConfig,
-    Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
+    AclConfig, ApiConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig, NotifyTarget,
+    ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
 };
 
 #[cfg(test)]

@@ -355,7 +355,13 @@ fn zone_defaults_and_store_zone_serial_policies() {
     )
     .unwrap();
     let defaults = &config.zone_defaults;
-    assert_eq!(defaults.notify, ["127.0.0.2:53".parse().unwrap()]);
+    assert_eq!(
+        defaults.notify,
+        [NotifyTarget {
+            address: "127.0.0.2:53".parse().unwrap(),
+            key: None
+        }]
+    );
     assert_eq!(defaults.notify_key, Some("ddns.".parse().unwrap()));
     assert_eq!(defaults.allow_update.len(), 1);
     assert_eq!(defaults.serial_policy, SerialPolicy::Date);
@@ -391,4 +397,75 @@ fn zone_defaults_and_store_zone_serial_policies() {
         "version = 1\n[[zone]]\nname = \"a.test\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1\"]\nallow_update = [\"any\"]\n",
     );
     assert_eq!(e.key, "zone[0].allow_update");
+}
+
+#[test]
+fn notify_targets_may_name_their_own_key() {
+    let keys = "version = 1\n\
+        [[key]]\nname = \"xfr-md5\"\nalgorithm = \"hmac-md5\"\nsecret = \"c2VjcmV0\"\n\
+        [[key]]\nname = \"xfr\"\nalgorithm = \"hmac-sha256\"\nsecret = \"c2VjcmV0\"\n";
+    let config = Config::parse(
+        &format!(
+            "{keys}[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\n\
+             notify = [\"10.0.0.2:53 key xfr-md5\", \"10.0.0.3\", \"[2001:db8::4]:5300  key  xfr\"]\n\
+             notify_key = \"xfr\"\n\
+             [zone_defaults]\nnotify = [\"10.0.0.5 key xfr-md5\"]\n"
+        ),
+        None,
+    )
+    .unwrap();
+    let target = |address: &str, key: Option<&str>| NotifyTarget {
+        address: address.parse().unwrap(),
+        key: key.map(|k| k.parse().unwrap()),
+    };
+    assert_eq!(
+        config.zones[0].notify,
+        [
+            target("10.0.0.2:53", Some("xfr-md5.")),
+            target("10.0.0.3:53", None),
+            target("[2001:db8::4]:5300", Some("xfr.")),
+        ]
+    );
+    assert_eq!(
+        config.zone_defaults.notify,
+        [target("10.0.0.5:53", Some("xfr-md5."))]
+    );
+    let shown: Vec<_> = config
+        .effective_settings()
+        .into_iter()
+        .filter(|(k, _)| k == "zone[0].notify")
+        .collect();
+    assert_eq!(
+        shown[0].1,
+        "10.0.0.2:53 key xfr-md5., 10.0.0.3:53, [2001:db8::4]:5300 key xfr."
+    );
+
+    // Errors name the file, the line and the element.
+    let zone = |notify: &str| {
+        error(&format!(
+            "{keys}[[zone]]\nname = \"a.test\"\nfile = \"a.zone\"\nnotify = [\n  \"10.0.0.2\",\n  {notify},\n]\n"
+        ))
+    };
+    let e = zone("\"10.0.0.3 key nokey\"");
+    assert_eq!((e.line, e.key.as_str()), (Some(15), "zone[0].notify[1]"));
+    assert!(e.message.contains("no [[key]] named `nokey.`"), "{e}");
+    assert!(
+        e.to_string().starts_with("/etc/hadns/hadns.toml:15:"),
+        "{e}"
+    );
+    let e = zone("\"10.0.0.3 xfr\"");
+    assert_eq!((e.line, e.key.as_str()), (Some(15), "zone[0].notify[1]"));
+    assert!(e.message.contains("not a NOTIFY target"), "{e}");
+    let e = zone("\"10.0.0.3 key\"");
+    assert!(e.message.contains("not a NOTIFY target"), "{e}");
+    let e = zone("\"nohost key xfr\"");
+    assert_eq!(e.key, "zone[0].notify[1]");
+    assert!(e.message.contains("not an address"), "{e}");
+    let e = error(&format!(
+        "{keys}[zone_defaults]\nnotify = [\"10.0.0.3 key missing\"]\n"
+    ));
+    assert_eq!(
+        (e.line, e.key.as_str()),
+        (Some(11), "zone_defaults.notify[0]")
+    );
 }

@@ -122,9 +122,10 @@ pub struct ZoneConfig {
     pub role: Role,
     /// Zone file (primary); `None` keeps the zone in the store.
     pub file: Option<PathBuf>,
-    /// NOTIFY targets.
-    pub notify: Vec<SocketAddr>,
-    /// Key that signs our NOTIFYs.
+    /// NOTIFY targets, each with the key that signs its NOTIFYs, if it
+    /// names one.
+    pub notify: Vec<NotifyTarget>,
+    /// Key that signs our NOTIFYs to targets that name no key of their own.
     pub notify_key: Option<Name>,
     /// Also NOTIFY the zone's NS targets (addresses from the zone itself).
     pub notify_ns: bool,
@@ -144,14 +145,25 @@ pub struct ZoneConfig {
     pub line: Option<usize>,
 }
 
+/// One element of a `notify` list: `"192.0.2.2:53"`, or with its own key
+/// as BIND's `also-notify { ADDR key NAME; }`, `"192.0.2.2:53 key xfr"`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NotifyTarget {
+    /// Where the NOTIFY goes (port 53 when the element gives none).
+    pub address: SocketAddr,
+    /// The `[[key]]` that signs NOTIFYs to this target; `None` means the
+    /// zone's `notify_key` (or none).
+    pub key: Option<Name>,
+}
+
 /// `[zone_defaults]`: how zones kept in the store but named by no
 /// `[[zone]]` (zones created through the API or `hadns import`) replicate
 /// and who may change them.
 #[derive(Clone, Debug)]
 pub struct ZoneDefaults {
-    /// NOTIFY targets.
-    pub notify: Vec<SocketAddr>,
-    /// Key that signs our NOTIFYs.
+    /// NOTIFY targets, each with its own key if it names one.
+    pub notify: Vec<NotifyTarget>,
+    /// Key that signs our NOTIFYs to targets that name no key of their own.
     pub notify_key: Option<Name>,
     /// Also NOTIFY the zone's NS targets.
     pub notify_ns: bool,

@@ -11,7 +11,7 @@ use wire::Name;
 use crate::checker::Checker;
 use crate::error::ConfigError;
 use crate::spec;
-use crate::validated::{Role, SerialPolicy, ZoneConfig, ZoneDefaults};
+use crate::validated::{NotifyTarget, Role, SerialPolicy, ZoneConfig, ZoneDefaults};
 
 impl Checker<'_> {
     /// `[[zone]]`s.
@@ -71,10 +71,7 @@ impl Checker<'_> {
                         }
                     }
                 };
-            let mut notify = Vec::new();
-            for (j, t) in z.notify.iter().enumerate() {
-                notify.push(self.socket(t, &format!("{prefix}.notify[{j}]"), 53)?);
-            }
+            let notify = self.notify_targets(&z.notify, &prefix, key_names)?;
             let mut primaries = Vec::new();
             for (j, t) in z.primaries.iter().enumerate() {
                 primaries.push(self.socket(t, &format!("{prefix}.primaries[{j}]"), 53)?);
@@ -185,6 +182,52 @@ impl Checker<'_> {
         Ok(zones)
     }
 
+    /// A `notify` list: `"ADDR"` or `"ADDR key NAME"` per element (BIND's
+    /// `also-notify { ADDR key NAME; }`), the key a `[[key]]`.
+    fn notify_targets(
+        &self,
+        list: &[Spanned<String>],
+        prefix: &str,
+        key_names: &HashSet<Name>,
+    ) -> Result<Vec<NotifyTarget>, ConfigError> {
+        let mut targets = Vec::with_capacity(list.len());
+        for (j, element) in list.iter().enumerate() {
+            let path = format!("{prefix}.notify[{j}]");
+            let words: Vec<&str> = element.get_ref().split_whitespace().collect();
+            let (address, key) = match words.as_slice() {
+                [address] => (*address, None),
+                [address, "key", name] => (*address, Some(*name)),
+                _ => {
+                    return Err(self.at(
+                        element,
+                        path,
+                        format!(
+                            "`{}` is not a NOTIFY target (expected \"192.0.2.2:53\" or \"192.0.2.2:53 key NAME\")",
+                            element.get_ref()
+                        ),
+                    ));
+                }
+            };
+            let address = self.socket(
+                &Spanned::new(element.span(), address.to_string()),
+                &path,
+                53,
+            )?;
+            let key = match key {
+                None => None,
+                Some(text) => {
+                    let name = self.name(&Spanned::new(element.span(), text.to_string()), &path)?;
+                    if !key_names.contains(&name) {
+                        return Err(self.at(element, path, format!("no [[key]] named `{name}`")));
+                    }
+                    Some(name)
+                }
+            };
+            targets.push(NotifyTarget { address, key });
+        }
+        Ok(targets)
+    }
+
     /// `[zone_defaults]`.
     pub(crate) fn zone_defaults(
         &self,
@@ -194,12 +237,7 @@ impl Checker<'_> {
     ) -> Result<ZoneDefaults, ConfigError> {
         let d = &spec.zone_defaults;
         let zone_defaults = ZoneDefaults {
-            notify: d
-                .notify
-                .iter()
-                .enumerate()
-                .map(|(j, t)| self.socket(t, &format!("zone_defaults.notify[{j}]"), 53))
-                .collect::<Result<_, _>>()?,
+            notify: self.notify_targets(&d.notify, "zone_defaults", key_names)?,
             notify_key: match &d.notify_key {
                 None => None,
                 Some(s) => {

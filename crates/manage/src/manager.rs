@@ -26,7 +26,9 @@ use answer::acl::MatchList;
 use answer::update::{self, UpdateOp, UpdateTicket};
 use replicate::Diff;
 use replicate::diff::RecordSet;
-use replicate::driver::{Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup};
+use replicate::driver::{
+    NotifyTarget, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
+};
 use store::{
     Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
     StoreError, WriteError,
@@ -39,9 +41,9 @@ use zone::{BuildOptions, Zone};
 /// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
 #[derive(Clone, Debug)]
 pub struct ZoneRules {
-    /// NOTIFY targets.
-    pub notify: Vec<SocketAddr>,
-    /// Key that signs our NOTIFYs.
+    /// NOTIFY targets, each with its own key if it names one.
+    pub notify: Vec<NotifyTarget>,
+    /// Key that signs our NOTIFYs to targets without a key of their own.
     pub notify_key: Option<Arc<Key>>,
     /// Also NOTIFY the zone's NS targets.
     pub notify_ns: bool,

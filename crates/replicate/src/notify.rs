@@ -7,23 +7,31 @@ use wire::header::{Header, flags};
 use wire::writer::{Owner, Section, Writer};
 use wire::{Class, Message, Name, Opcode, Rcode, Record, Rtype};
 
-/// How often and how patiently a NOTIFY is repeated until acknowledged
-/// (RFC 1996 §3.6 asks for retransmission with back-off).
-#[derive(Clone, Copy, Debug)]
+/// How a NOTIFY is repeated until acknowledged (RFC 1996 §3.6 asks for
+/// retransmission with back-off): the wait for an answer starts at
+/// `first_timeout`, doubles after each unanswered send up to `max_timeout`,
+/// and sends go on for a window, the zone's refresh interval, after which
+/// the target's own refresh timer (RFC 1034 §4.3.5) finds the change anyway.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Sends in all, the first included.
-    pub attempts: u32,
-    /// Wait for an answer to the first send; doubles after each.
+    /// Wait for an answer to the first send.
     pub first_timeout: Duration,
+    /// The longest wait between two sends: a target that comes back is
+    /// reached at most this long after it does.
+    pub max_timeout: Duration,
+    /// The shortest window, for zones whose refresh interval is shorter.
+    pub min_window: Duration,
 }
 
 impl Default for RetryPolicy {
-    /// Five sends, waiting 1, 2, 4, 8 and 16 s: about half a minute in all,
-    /// close to BIND's behaviour.
+    /// Waits of 1, 2, 4, 8, 16, 32 s, then every 60 s, for at least half
+    /// a minute (the whole of the old schedule) and otherwise the zone's
+    /// refresh interval.
     fn default() -> RetryPolicy {
         RetryPolicy {
-            attempts: 5,
             first_timeout: Duration::from_secs(1),
+            max_timeout: Duration::from_secs(60),
+            min_window: Duration::from_secs(31),
         }
     }
 }
@@ -31,7 +39,86 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// How long to wait for the answer to send number `attempt` (0-based).
     pub fn timeout(&self, attempt: u32) -> Duration {
-        self.first_timeout.saturating_mul(1 << attempt.min(16))
+        self.first_timeout
+            .saturating_mul(1 << attempt.min(16))
+            .min(self.max_timeout)
+    }
+
+    /// The retransmission of one NOTIFY, the first send made at `now`,
+    /// going on for `window` (the zone's refresh interval).
+    pub fn start<T: Clock>(&self, now: T, window: Duration) -> Retransmission<T> {
+        Retransmission {
+            policy: *self,
+            ends: now.plus(window.max(self.min_window)),
+            sent: 0,
+        }
+    }
+}
+
+/// A point in time the retry schedule can add to: `std::time::Instant`
+/// in the driver, anything monotonic in tests.
+pub trait Clock: Copy + Ord {
+    /// `self + duration`.
+    fn plus(self, duration: Duration) -> Self;
+}
+
+impl Clock for std::time::Instant {
+    fn plus(self, duration: Duration) -> Self {
+        self + duration
+    }
+}
+
+impl Clock for std::time::SystemTime {
+    fn plus(self, duration: Duration) -> Self {
+        self + duration
+    }
+}
+
+/// What to do once the wait after a send ends without an acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AfterWait {
+    /// Send again.
+    SendAgain,
+    /// The window is over: give up (the target's refresh timer takes over).
+    GiveUp,
+}
+
+/// How long to wait for an acknowledgement, and what then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Wait<T> {
+    /// Until when an answer is awaited.
+    pub until: T,
+    /// What to do if none came.
+    pub then: AfterWait,
+}
+
+/// The retransmission state of one NOTIFY to one target, driven by `now`.
+#[derive(Clone, Copy, Debug)]
+pub struct Retransmission<T> {
+    policy: RetryPolicy,
+    ends: T,
+    sent: u32,
+}
+
+impl<T: Clock> Retransmission<T> {
+    /// Records a send made at `now` and says how long to wait for its
+    /// acknowledgement. The last wait still lasts a whole timeout, so the
+    /// last send has as fair a chance as the others.
+    pub fn sent(&mut self, now: T) -> Wait<T> {
+        let timeout = self.policy.timeout(self.sent);
+        self.sent = self.sent.saturating_add(1);
+        let until = now.plus(timeout);
+        let then = if until >= self.ends {
+            AfterWait::GiveUp
+        } else {
+            AfterWait::SendAgain
+        };
+        Wait { until, then }
+    }
+
+    /// Sends made so far.
+    pub fn sends(&self) -> u32 {
+        self.sent
     }
 }
 
@@ -130,9 +217,78 @@ mod tests {
     }
 
     #[test]
-    fn retries_back_off() {
+    fn retries_back_off_up_to_a_minute() {
         let p = RetryPolicy::default();
         assert_eq!(p.timeout(0), Duration::from_secs(1));
         assert_eq!(p.timeout(4), Duration::from_secs(16));
+        assert_eq!(p.timeout(6), Duration::from_secs(60));
+        assert_eq!(p.timeout(40), Duration::from_secs(60));
+    }
+
+    /// A simulated clock: seconds since the first send.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+    struct Seconds(u64);
+
+    impl Clock for Seconds {
+        fn plus(self, d: Duration) -> Seconds {
+            Seconds(self.0 + d.as_secs())
+        }
+    }
+
+    /// Drives a retransmission against a target that answers from
+    /// `back_at` on, with no answer before: returns the times of the sends
+    /// and when the NOTIFY was acknowledged, if it was.
+    fn run(window: Duration, back_at: u64) -> (Vec<u64>, Option<u64>) {
+        let mut r = RetryPolicy::default().start(Seconds(0), window);
+        let mut now = Seconds(0);
+        let mut sends = Vec::new();
+        loop {
+            sends.push(now.0);
+            if now.0 >= back_at {
+                return (sends, Some(now.0));
+            }
+            let wait = r.sent(now);
+            now = wait.until;
+            if wait.then == AfterWait::GiveUp {
+                return (sends, None);
+            }
+        }
+    }
+
+    #[test]
+    fn a_target_down_for_two_minutes_is_reached_within_a_minute_of_its_return() {
+        // Refresh one hour: a target back after 120 s gets the NOTIFY.
+        let (sends, acknowledged) = run(Duration::from_secs(3600), 120);
+        assert_eq!(&sends[..8], &[0, 1, 3, 7, 15, 31, 63, 123]);
+        assert_eq!(acknowledged, Some(123));
+        // Wherever in the window it comes back, the wait is at most 60 s.
+        for back in [20, 121, 1000, 3500] {
+            let (_, acknowledged) = run(Duration::from_secs(3600), back);
+            let at = acknowledged.expect("reached within the window");
+            assert!(
+                at >= back && at - back <= 60,
+                "back at {back}, reached at {at}"
+            );
+        }
+    }
+
+    #[test]
+    fn sends_go_on_for_the_refresh_interval_then_stop() {
+        let (sends, acknowledged) = run(Duration::from_secs(3600), u64::MAX);
+        assert_eq!(acknowledged, None);
+        let last = *sends.last().unwrap();
+        assert!(last < 3600, "no send after the window: {last}");
+        assert!(last + 60 >= 3600, "sends until the window ends: {last}");
+        // 0, 1, 3, 7, 15, 31, then 63, 123, … 3543: once a minute.
+        assert_eq!(sends.len(), 6 + 59);
+    }
+
+    #[test]
+    fn a_short_refresh_still_gets_the_old_half_minute_of_retries() {
+        let (sends, acknowledged) = run(Duration::from_secs(5), u64::MAX);
+        assert_eq!(acknowledged, None);
+        assert_eq!(sends, [0, 1, 3, 7, 15]);
+        let (sends, _) = run(Duration::from_secs(60), u64::MAX);
+        assert_eq!(sends, [0, 1, 3, 7, 15, 31]);
     }
 }

@@ -249,6 +249,32 @@ impl Secondary {
         }
     }
 
+    /// Moves the next check forward to `at` if it was due later: a node
+    /// that starts checks every zone's primary at once (spread over a
+    /// moment, as BIND does at load), so a copy that missed changes while
+    /// the node was down is brought up to date in one round trip rather
+    /// than at its persisted refresh time. Expiry is untouched: the copy
+    /// still expires when the persisted timers say so.
+    pub fn check_by(&mut self, at: SystemTime) {
+        if self.pending == Pending::Nothing && self.next_refresh > at {
+            self.next_refresh = at;
+        }
+    }
+
+    /// Whether the SOA check in flight should be abandoned and sent again
+    /// at once: a NOTIFY came in meanwhile (RFC 1996 §3.7: the primary
+    /// has news now, so waiting out the old query's timeout, perhaps for a
+    /// primary that just came back, only delays the transfer). The check
+    /// itself stays pending; the driver asks again.
+    pub fn restart_check(&mut self) -> bool {
+        if self.notified && matches!(self.pending, Pending::QuerySoa { .. }) {
+            self.notified = false;
+            true
+        } else {
+            false
+        }
+    }
+
     /// Forces a transfer now, AXFR (for `retransfer` commands).
     pub fn force_transfer(&mut self) {
         self.pending = Pending::Transfer {
@@ -544,6 +570,67 @@ mod tests {
             Step::QuerySoa { primary: 0 },
             "the NOTIFY that came in meanwhile is honoured"
         );
+    }
+
+    #[test]
+    fn a_restarted_secondary_checks_at_once_but_keeps_its_expiry() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(3000),
+            expires_at: at(100_000),
+            last_transfer: Some(at(0)),
+        };
+        let mut s = Secondary::new(
+            1,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(10),
+        );
+        s.check_by(at(11));
+        assert_eq!(s.next_step(at(10)), Step::Wait { until: at(11) });
+        assert_eq!(s.next_step(at(11)), Step::QuerySoa { primary: 0 });
+        assert_eq!(
+            s.status(at(11)).last_check,
+            None,
+            "no check yet in this run"
+        );
+        assert_eq!(s.status(at(11)).expires_at, Some(at(100_000)));
+        s.soa_answer(at(12), 0, Ok(Serial(7)));
+        assert_eq!(
+            s.next_step(at(12)),
+            Step::Transfer {
+                primary: 0,
+                request: Request::Ixfr(Serial(5))
+            }
+        );
+        // A check due sooner than asked is not put off.
+        let mut s = Secondary::new(1, TimerBounds::default(), None, at(10));
+        s.check_by(at(20));
+        assert_eq!(s.next_step(at(10)), Step::QuerySoa { primary: 0 });
+    }
+
+    #[test]
+    fn a_notify_during_a_check_restarts_it_once() {
+        let mut s = Secondary::new(1, TimerBounds::default(), None, at(0));
+        assert!(!s.restart_check(), "nothing in flight");
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+        assert!(!s.restart_check(), "no NOTIFY came");
+        s.notify(at(1));
+        assert!(s.restart_check());
+        assert!(!s.restart_check(), "one NOTIFY, one restart");
+        assert_eq!(s.next_step(at(1)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(1), 0, Ok(Serial(3)));
+        assert_eq!(
+            s.next_step(at(1)),
+            Step::Transfer {
+                primary: 0,
+                request: Request::Axfr
+            },
+            "no second check: the restarted one answered the NOTIFY"
+        );
+        // A NOTIFY during a transfer does not abandon the transfer.
+        s.notify(at(2));
+        assert!(!s.restart_check());
     }
 
     #[test]

@@ -92,12 +92,30 @@ pub struct ZoneSetup {
     /// Primary or secondary.
     pub role: RoleSetup,
     /// Who to NOTIFY when the zone changes (secondaries too: tiers).
-    pub notify: Vec<SocketAddr>,
-    /// Key that signs our NOTIFYs.
+    pub notify: Vec<NotifyTarget>,
+    /// Key that signs our NOTIFYs to targets without a key of their own
+    /// (and to the zone's name servers).
     pub notify_key: Option<Arc<Key>>,
     /// Also NOTIFY the zone's own name servers (RFC 1996 §3.6), found
     /// through their addresses in the zone, except the SOA MNAME.
     pub notify_ns: bool,
+}
+
+/// One NOTIFY target (BIND's `also-notify { ADDR key NAME; }`).
+#[derive(Clone, Debug)]
+pub struct NotifyTarget {
+    /// Where the NOTIFY goes.
+    pub address: SocketAddr,
+    /// The key that signs NOTIFYs to this target; `None` means the zone's
+    /// `notify_key` (or none).
+    pub key: Option<Arc<Key>>,
+}
+
+impl NotifyTarget {
+    /// A target that takes the zone's `notify_key`.
+    pub fn new(address: SocketAddr) -> NotifyTarget {
+        NotifyTarget { address, key: None }
+    }
 }
 
 /// Tunables of the driver.
@@ -200,6 +218,10 @@ pub struct NotifyStatus {
     pub acknowledged: Option<SystemTime>,
     /// Why the last one failed, if it did.
     pub error: Option<String>,
+    /// The last one went unanswered for its whole retry window: it is
+    /// sent again once the target is heard from (it acknowledges a NOTIFY
+    /// for another zone).
+    pub unanswered: bool,
 }
 
 /// What `zone-status` shows.
@@ -233,7 +255,7 @@ enum Role {
 struct ZoneState {
     apex: Name,
     role: Role,
-    notify: Vec<SocketAddr>,
+    notify: Vec<NotifyTarget>,
     notify_key: Option<Arc<Key>>,
     notify_ns: bool,
     files: ZoneFiles,
@@ -326,8 +348,9 @@ impl Replicator {
         Ok(replicator)
     }
 
-    /// Starts a task per secondary zone and sends the NOTIFYs held back
-    /// since [`Replicator::new`]. Call within a tokio runtime, once the
+    /// Starts a task per secondary zone, its first SOA check due within
+    /// [`catch_up_spread`] of now, and sends the NOTIFYs held back since
+    /// [`Replicator::new`]. Call within a tokio runtime, once the
     /// listeners are bound (the NOTIFYs prompt transfers from us).
     pub fn start(self: &Arc<Self>) {
         self.started.store(true, Ordering::SeqCst);
@@ -338,8 +361,18 @@ impl Replicator {
             .values()
             .cloned()
             .collect();
+        let secondaries = zones
+            .iter()
+            .filter(|z| matches!(z.role, Role::Secondary { .. }))
+            .count();
+        let spread = catch_up_spread(secondaries);
+        let now = SystemTime::now();
         for zone in &zones {
-            if matches!(zone.role, Role::Secondary { .. }) {
+            if let Some(mut machine) = zone.machine() {
+                // Catch up at start: the copy may have missed changes while
+                // the node was down, and a NOTIFY sent then is long given up.
+                machine.check_by(now + spread.mul_f64(random_fraction()));
+                drop(machine);
                 tokio::spawn(Arc::clone(self).run_secondary(Arc::clone(zone)));
             }
             if zone.notify_pending.swap(false, Ordering::SeqCst) {
@@ -347,6 +380,26 @@ impl Replicator {
             }
         }
     }
+}
+
+/// Over how long the first SOA checks of `zones` secondary zones are
+/// spread at start: 10 ms a zone, at least 100 ms and at most 2 s, so a
+/// few zones catch up at once and thousands do not hit their primaries in
+/// the same instant (BIND jitters its load-time refreshes the same way).
+pub fn catch_up_spread(zones: usize) -> Duration {
+    Duration::from_millis((zones as u64).saturating_mul(10).clamp(100, 2000))
+}
+
+/// A number in [0, 1) that differs from call to call (jitter, not secrecy).
+fn random_fraction() -> f64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u128(
+        SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos()),
+    );
+    (hasher.finish() >> 11) as f64 / (1u64 << 53) as f64
 }
 
 impl ZoneState {

@@ -1,20 +1,23 @@
-//! NOTIFY out (RFC 1996 §3.5–3.6): to the configured targets and, when
-//! asked, the zone's name servers, retried until acknowledged.
+//! NOTIFY out (RFC 1996 §3.5–3.6): to the configured targets, each signed
+//! with its own key or the zone's, and, when asked, the zone's name
+//! servers; retried with back-off for the zone's refresh interval
+//! ([`notify::RetryPolicy`]), and sent again to a target that went silent
+//! once it acknowledges a NOTIFY for another zone.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use tokio::net::UdpSocket;
-use wire::tsig::{self, Key};
+use wire::tsig::{self, Key, ResponseError};
 use wire::{Name, Record, Rtype};
 use zone::Zone;
 
-use crate::notify;
+use crate::notify::{self, AfterWait};
 
 use super::io::local_any;
-use super::{Replicator, ZoneState, lock, random_id, unix};
+use super::{Replicator, ZoneState, lock, random_id, timers_of, unix};
 
 impl Replicator {
     /// Sends NOTIFY for `apex` to its targets now.
@@ -48,50 +51,126 @@ impl Replicator {
         let Some(zone) = self.copy(state) else {
             return;
         };
-        let mut targets = state.notify.clone();
-        if state.notify_ns {
-            for target in name_server_addresses(&zone) {
-                if !targets.contains(&target) {
-                    targets.push(target);
-                }
+        for (target, key) in notify_targets(state, &zone) {
+            self.spawn_notify(state, &zone, target, key);
+        }
+    }
+
+    /// Sends the zones whose last NOTIFY to `target` went unanswered for
+    /// its whole window their NOTIFY again: `target` just answered one, so
+    /// it is back (RFC 1996 §3.6 lets the primary repeat a NOTIFY; without
+    /// this the target would wait for its refresh timer).
+    fn target_heard_from(self: &Arc<Self>, target: SocketAddr) {
+        let zones: Vec<Arc<ZoneState>> = self
+            .zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for state in zones {
+            let unanswered = lock(&state.notify_status)
+                .get(&target)
+                .is_some_and(|s| s.unanswered);
+            if !unanswered {
+                continue;
             }
-        }
-        if targets.is_empty() {
-            return;
-        }
-        let soa = zone.soa_record();
-        let serial = zone.serial();
-        for target in targets {
-            let apex = state.apex.clone();
-            let soa = soa.clone();
-            let key = state.notify_key.clone();
-            let policy = self.settings.notify_retry;
-            let this = Arc::clone(self);
-            let task = tokio::spawn(async move {
-                let result = send_notify(&apex, &soa, target, key, policy).await;
-                let Some(state) = this.zone_state(&apex) else {
-                    return;
-                };
-                let mut status = lock(&state.notify_status);
-                let entry = status.entry(target).or_default();
-                entry.serial = Some(serial);
-                match result {
-                    Ok(()) => {
-                        entry.acknowledged = Some(SystemTime::now());
-                        entry.error = None;
-                        tracing::info!(zone = %apex, %target, serial = serial.0, "NOTIFY acknowledged");
-                    }
-                    Err(e) => {
-                        tracing::warn!(zone = %apex, %target, serial = serial.0, "NOTIFY given up: {e}");
-                        entry.error = Some(e);
-                    }
-                }
-            });
-            if let Some(older) = lock(&state.notify_in_flight).insert(target, task.abort_handle()) {
-                older.abort();
+            let Some(zone) = self.copy(&state) else {
+                continue;
+            };
+            if let Some((_, key)) = notify_targets(&state, &zone)
+                .into_iter()
+                .find(|(t, _)| *t == target)
+            {
+                tracing::info!(zone = %state.apex, %target, "target answers again; repeating the NOTIFY it missed");
+                self.spawn_notify(&state, &zone, target, key);
             }
         }
     }
+
+    /// Starts (or restarts) the retransmission of a NOTIFY for `zone` to
+    /// `target`; a newer one replaces the one in flight.
+    fn spawn_notify(
+        self: &Arc<Self>,
+        state: &ZoneState,
+        zone: &Zone,
+        target: SocketAddr,
+        key: Option<Arc<Key>>,
+    ) {
+        let apex = state.apex.clone();
+        let soa = zone.soa_record();
+        let serial = zone.serial();
+        // As long as the zone's refresh interval: after that the target's
+        // own refresh timer (RFC 1034 §4.3.5) finds the change anyway.
+        let window = timers_of(zone, &self.settings.bounds).refresh;
+        let policy = self.settings.notify_retry;
+        if let Some(entry) = lock(&state.notify_status).get_mut(&target) {
+            entry.unanswered = false;
+        }
+        let this = Arc::clone(self);
+        let task = tokio::spawn(async move {
+            let key_name = key.as_ref().map(|k| k.name().clone());
+            let result = send_notify(&apex, &soa, target, key, policy, window).await;
+            let Some(state) = this.zone_state(&apex) else {
+                return;
+            };
+            {
+                let mut status = lock(&state.notify_status);
+                let entry = status.entry(target).or_default();
+                entry.serial = Some(serial);
+                entry.unanswered = matches!(result, Err(NotifyError::NoAnswer(_)));
+                match &result {
+                    Ok(()) => {
+                        entry.acknowledged = Some(SystemTime::now());
+                        entry.error = None;
+                    }
+                    Err(e) => entry.error = Some(e.to_string()),
+                }
+            }
+            let key = key_name.map_or_else(|| "-".to_string(), |k| k.to_string());
+            match result {
+                Ok(()) => {
+                    tracing::info!(zone = %apex, %target, serial = serial.0, "NOTIFY acknowledged");
+                    this.target_heard_from(target);
+                }
+                Err(e @ NotifyError::Tsig(_)) => {
+                    // The target does not take our key: a configuration
+                    // mismatch an operator must fix on one side or the other.
+                    tracing::warn!(zone = %apex, %target, %key, serial = serial.0, "NOTIFY refused by the target's TSIG check: {e}");
+                }
+                Err(e) => {
+                    tracing::warn!(zone = %apex, %target, %key, serial = serial.0, "NOTIFY given up: {e}");
+                }
+            }
+        });
+        if let Some(older) = lock(&state.notify_in_flight).insert(target, task.abort_handle()) {
+            older.abort();
+        }
+    }
+}
+
+/// Every target of a zone with the key that signs its NOTIFYs: the
+/// configured ones (their own key, else the zone's `notify_key`) and, when
+/// asked, the zone's name servers (the zone's key).
+fn notify_targets(state: &ZoneState, zone: &Zone) -> Vec<(SocketAddr, Option<Arc<Key>>)> {
+    let mut targets: Vec<(SocketAddr, Option<Arc<Key>>)> = state
+        .notify
+        .iter()
+        .map(|t| {
+            (
+                t.address,
+                t.key.clone().or_else(|| state.notify_key.clone()),
+            )
+        })
+        .collect();
+    if state.notify_ns {
+        for address in name_server_addresses(zone) {
+            if !targets.iter().any(|(t, _)| *t == address) {
+                targets.push((address, state.notify_key.clone()));
+            }
+        }
+    }
+    targets
 }
 
 /// Addresses (port 53) of the zone's NS targets that the zone itself holds,
@@ -125,19 +204,67 @@ pub(super) fn name_server_addresses(zone: &Zone) -> Vec<SocketAddr> {
     out
 }
 
-/// Sends a NOTIFY until acknowledged or out of attempts.
-pub(super) async fn send_notify(
+/// Why a NOTIFY was not acknowledged.
+#[derive(Debug)]
+enum NotifyError {
+    /// No socket to send from.
+    Socket(std::io::Error),
+    /// The message could not be signed.
+    Sign(tsig::SignError),
+    /// The target refused our TSIG (BADKEY, BADSIG, BADTIME, …).
+    Tsig(ResponseError),
+    /// The target answered with an error RCODE, or garbage.
+    Refused(notify::AckError),
+    /// No answer within the retry window; the last error seen, if any.
+    NoAnswer(String),
+}
+
+impl std::fmt::Display for NotifyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotifyError::Socket(e) => write!(f, "cannot open a socket: {e}"),
+            NotifyError::Sign(e) => write!(f, "cannot sign: {e}"),
+            NotifyError::Tsig(e) => write!(f, "TSIG: {e}"),
+            NotifyError::Refused(e) => write!(f, "{e}"),
+            NotifyError::NoAnswer(last) => write!(f, "no answer ({last})"),
+        }
+    }
+}
+
+/// Whether a TSIG failure of a reply is the target's verdict on our key
+/// (a TSIG error it sent back) rather than a reply we cannot trust (a MAC
+/// that does not verify may be a forgery: keep waiting for the real one).
+fn is_target_verdict(e: &ResponseError) -> bool {
+    match e {
+        ResponseError::UnsignedError(_) | ResponseError::ServerError { .. } => true,
+        ResponseError::WrongKey { .. }
+        | ResponseError::Malformed(_)
+        | ResponseError::Unsigned
+        | ResponseError::TooManyUnsigned
+        | ResponseError::BadSig
+        | ResponseError::BadTime { .. }
+        | ResponseError::BadTrunc { .. }
+        | ResponseError::NothingVerified
+        | ResponseError::LastMessageUnsigned(_) => false,
+    }
+}
+
+/// Sends a NOTIFY until acknowledged, refused, or the window is over.
+async fn send_notify(
     apex: &Name,
     soa: &Record,
     target: SocketAddr,
     key: Option<Arc<Key>>,
     policy: notify::RetryPolicy,
-) -> Result<(), String> {
+    window: std::time::Duration,
+) -> Result<(), NotifyError> {
     let socket = UdpSocket::bind(local_any(target))
         .await
-        .map_err(|e| e.to_string())?;
+        .map_err(NotifyError::Socket)?;
+    let mut retransmission = policy.start(Instant::now(), window);
     let mut last = String::from("no answer");
-    for attempt in 0..policy.attempts {
+    let mut buf = vec![0u8; 4096];
+    loop {
         let id = random_id();
         let mut message = notify::message(id, apex, Some(soa));
         let mut verifier = match &key {
@@ -148,34 +275,55 @@ pub(super) async fn send_notify(
                     unix(SystemTime::now()),
                     tsig::DEFAULT_FUDGE,
                 )
-                .map_err(|e| e.to_string())?,
+                .map_err(NotifyError::Sign)?,
             ),
             None => None,
         };
         if let Err(e) = socket.send_to(&message, target).await {
             last = e.to_string();
         }
-        let deadline = tokio::time::Instant::now() + policy.timeout(attempt);
-        let mut buf = vec![0u8; 4096];
-        while let Ok(Ok((len, from))) =
-            tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await
+        let wait = retransmission.sent(Instant::now());
+        let deadline = tokio::time::Instant::from_std(wait.until);
+        while let Ok(received) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await
         {
+            let (len, from) = match received {
+                Ok(received) => received,
+                // A socket error (an unconnected socket rarely sees ICMP
+                // errors): note it and wait out this send's timeout
+                // rather than spin on an error that may repeat.
+                Err(e) => {
+                    last = e.to_string();
+                    tokio::time::sleep_until(deadline).await;
+                    break;
+                }
+            };
             if from != target {
                 continue;
             }
             let reply = &buf[..len];
-            if let Some(verifier) = verifier.as_mut()
-                && let Err(e) = verifier.verify(reply, unix(SystemTime::now()))
-            {
-                last = format!("TSIG: {e}");
+            let ack = notify::check_ack(reply, id, apex);
+            if ack == Err(notify::AckError::Unrelated) {
                 continue;
             }
-            match notify::check_ack(reply, id, apex) {
-                Ok(()) => return Ok(()),
-                Err(notify::AckError::Unrelated) => continue,
-                Err(e) => return Err(e.to_string()),
+            if let Some(verifier) = verifier.as_mut() {
+                match verifier.verify(reply, unix(SystemTime::now())) {
+                    Ok(_) => {}
+                    Err(e) if is_target_verdict(&e) => return Err(NotifyError::Tsig(e)),
+                    Err(e) => {
+                        // An unsigned error answer (a server that knows no
+                        // TSIG, or not the zone): as final as a signed one.
+                        if let (ResponseError::Unsigned, Err(refusal)) = (&e, &ack) {
+                            return Err(NotifyError::Refused(refusal.clone()));
+                        }
+                        last = format!("TSIG: {e}");
+                        continue;
+                    }
+                }
             }
+            return ack.map_err(NotifyError::Refused);
+        }
+        if wait.then == AfterWait::GiveUp {
+            return Err(NotifyError::NoAnswer(last));
         }
     }
-    Err(last)
 }

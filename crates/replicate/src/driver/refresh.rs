@@ -79,7 +79,29 @@ impl Replicator {
                 }
                 Step::QuerySoa { primary } => {
                     let address = primaries[primary.min(primaries.len() - 1)];
-                    let result = query_soa(&state.apex, address, key.clone()).await;
+                    let query = query_soa(&state.apex, address, key.clone());
+                    tokio::pin!(query);
+                    // A NOTIFY that arrives while the check waits for an
+                    // answer (from a primary that just came back, say)
+                    // restarts it at once rather than after the timeout.
+                    let result = loop {
+                        tokio::select! {
+                            result = &mut query => break Some(result),
+                            _ = state.wake.notified() => {
+                                if state.removed.load(Ordering::SeqCst) {
+                                    return;
+                                }
+                                let restart = state.machine().is_some_and(|mut m| m.restart_check());
+                                if restart {
+                                    break None;
+                                }
+                            }
+                        }
+                    };
+                    let Some(result) = result else {
+                        tracing::debug!(zone = %state.apex, primary = %address, "NOTIFY during the SOA check; checking again now");
+                        continue;
+                    };
                     if let Err(e) = &result {
                         tracing::warn!(zone = %state.apex, primary = %address, "SOA check failed: {e:?}");
                     }
@@ -316,33 +338,45 @@ impl Replicator {
 }
 
 /// Asks `primary` for the SOA serial of `apex`: UDP first, TCP when the
-/// answer is truncated; three tries of two seconds.
+/// answer is truncated; three tries of two seconds. The socket is
+/// connected, so an ICMP port or host unreachable (the primary is down)
+/// ends a try at once as ECONNREFUSED instead of after its timeout.
 pub(super) async fn query_soa(
     apex: &Name,
     primary: SocketAddr,
     key: Option<Arc<Key>>,
 ) -> Result<Serial, Failure> {
     let mut last_error = String::from("no answer");
+    let mut buf = vec![0u8; 65535];
     for _ in 0..3 {
         let id = random_id();
         let (query, mut verifier) = build_query(apex, Rtype::SOA, None, key.clone(), id);
         let socket = UdpSocket::bind(local_any(primary))
             .await
             .map_err(|e| Failure::Unreachable(e.to_string()))?;
-        if let Err(e) = socket.send_to(&query, primary).await {
-            last_error = e.to_string();
+        if let Err(e) = socket.connect(primary).await {
+            last_error = format!("{primary}: {e}");
             continue;
         }
-        let mut buf = vec![0u8; 65535];
+        if let Err(e) = socket.send(&query).await {
+            last_error = format!("{primary}: {e}");
+            continue;
+        }
         let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
         loop {
-            let Ok(Ok((len, from))) =
-                tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await
-            else {
-                last_error = format!("no answer from {primary}");
-                break;
+            // A connected socket only receives from `primary`.
+            let len = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+                Ok(Ok(len)) => len,
+                Ok(Err(e)) => {
+                    last_error = format!("{primary}: {e}");
+                    break;
+                }
+                Err(_) => {
+                    last_error = format!("no answer from {primary}");
+                    break;
+                }
             };
-            if from != primary || len < 12 || buf[..2] != id.to_be_bytes() {
+            if len < 12 || buf[..2] != id.to_be_bytes() {
                 continue;
             }
             let reply = &buf[..len];

@@ -11,7 +11,9 @@ use wire::{Message, Name, Serial};
 use zone::{BuildOptions, Zone};
 
 use super::notify_out::name_server_addresses;
-use super::{DriverSettings, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy, ZoneSetup};
+use super::{
+    DriverSettings, NotifyTarget, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy, ZoneSetup,
+};
 
 #[test]
 fn notify_ns_targets_skip_the_mname_and_unknown_addresses() {
@@ -60,7 +62,7 @@ fn a_change_found_at_start_is_notified_once_the_driver_starts() {
         role: RoleSetup::Primary {
             serial_policy: SerialPolicy::Keep,
         },
-        notify: vec![target.local_addr().unwrap()],
+        notify: vec![NotifyTarget::new(target.local_addr().unwrap())],
         notify_key: None,
         notify_ns: false,
     };
@@ -107,4 +109,13 @@ fn a_change_found_at_start_is_notified_once_the_driver_starts() {
     assert_eq!(notify.question().unwrap().qname, apex);
     let soa = notify.answer.first().expect("SOA hint");
     assert_eq!(wire::rdata::soa_numbers(&soa.rdata).unwrap()[0], 2);
+}
+
+#[test]
+fn first_checks_at_start_are_spread_more_the_more_zones_there_are() {
+    use super::catch_up_spread;
+    assert_eq!(catch_up_spread(0), Duration::from_millis(100));
+    assert_eq!(catch_up_spread(1), Duration::from_millis(100));
+    assert_eq!(catch_up_spread(50), Duration::from_millis(500));
+    assert_eq!(catch_up_spread(1_000_000), Duration::from_secs(2));
 }

@@ -161,9 +161,9 @@ impl Replicator {
             .iter()
             .map(|t| {
                 (
-                    *t,
+                    t.address,
                     lock(&state.notify_status)
-                        .get(t)
+                        .get(&t.address)
                         .cloned()
                         .unwrap_or_default(),
                 )
