@@ -196,6 +196,38 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
         (None, false) => config.api.listen,
     };
+    let catalog = match &config.catalog.produce {
+        None => None,
+        Some(apex) => {
+            let c = &config.catalog;
+            let compile = |rules: &[config::MatchRule], key: &str| {
+                MatchList::compile(rules, &lookup)
+                    .map_err(|e| anyhow::anyhow!("catalog.{key}: {e}"))
+            };
+            let mut files: Vec<Name> = if c.include_files {
+                config
+                    .zones
+                    .iter()
+                    .filter(|z| z.role == Role::Primary && z.file.is_some())
+                    .map(|z| z.name.to_lowercase())
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            // With views the same file zone may be defined once per view.
+            files.sort();
+            files.dedup();
+            Some(manage::CatalogSetup {
+                apex: apex.clone(),
+                group: c.group.clone(),
+                files,
+                notify: c.notify.clone(),
+                notify_key: key(&c.notify_key),
+                allow_transfer: compile(&c.allow_transfer, "allow_transfer")?,
+                allow_query: compile(&c.allow_query, "allow_query")?,
+            })
+        }
+    };
     let store = (args.config.is_some() || embedded_default).then(|| StorePlan {
         path: config.node.data_dir.join(manage::STORE_FILE),
         declared,
@@ -208,6 +240,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         unconfigured_keys: config.unconfigured_keys.clone(),
         effective_config: effective_config(&config, &args, api_address),
         cors_origins: config.api.cors_origins.clone(),
+        catalog,
     });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
@@ -403,6 +436,8 @@ struct StorePlan {
     effective_config: Vec<(String, String)>,
     /// Web origins allowed to call the API from a browser (CORS).
     cors_origins: Vec<String>,
+    /// The catalog zone to produce (`[catalog]`), if any.
+    catalog: Option<manage::CatalogSetup>,
 }
 
 /// Loads the node's lanes, opens the store over them, and serves until
@@ -496,6 +531,7 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
         plan.defaults.clone(),
         plan.elsewhere.clone(),
         keys,
+        plan.catalog.clone(),
     );
     let count = manager.start().map_err(anyhow::Error::msg)?;
     tracing::info!(zones = count, tsig_keys = stored_keys, store = %plan.path.display(), "store opened");

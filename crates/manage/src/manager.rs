@@ -21,12 +21,14 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use answer::ZonePolicy;
+use answer::{QueryLimit, ZonePolicy};
 use answer::acl::MatchList;
 use answer::update::{self, UpdateOp, UpdateTicket};
 use replicate::Diff;
 use replicate::diff::RecordSet;
-use replicate::driver::{Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup};
+use replicate::driver::{
+    PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
+};
 use store::{
     Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
     StoreError, WriteError,
@@ -34,6 +36,8 @@ use store::{
 use wire::tsig::Key;
 use wire::{Name, Rcode, Record, Rtype, Serial};
 use zone::{BuildOptions, Zone};
+
+use crate::catalog::{self, CatalogSetup, Member};
 
 /// How a store zone replicates and who may change it: from its
 /// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
@@ -129,6 +133,8 @@ pub struct Manager {
     elsewhere: HashMap<Name, Elsewhere>,
     /// The TSIG keys (configuration and store), published to every lane.
     keys: Arc<crate::keys::KeyManager>,
+    /// The catalog zone this node produces, if any (apex lower-case).
+    catalog: Option<CatalogSetup>,
 }
 
 impl Manager {
@@ -142,6 +148,7 @@ impl Manager {
         defaults: ZoneRules,
         elsewhere: HashMap<Name, Elsewhere>,
         keys: Arc<crate::keys::KeyManager>,
+        catalog: Option<CatalogSetup>,
     ) -> Arc<Manager> {
         assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
         Arc::new(Manager {
@@ -158,7 +165,16 @@ impl Manager {
                 .map(|(name, e)| (name.to_lowercase(), e))
                 .collect(),
             keys,
+            catalog: catalog.map(|mut setup| {
+                setup.apex = setup.apex.to_lowercase();
+                setup
+            }),
         })
+    }
+
+    /// The apex of the catalog zone this node produces (RFC 9432), if any.
+    pub fn catalog_apex(&self) -> Option<&Name> {
+        self.catalog.as_ref().map(|c| &c.apex)
     }
 
     /// The TSIG keys.
@@ -273,6 +289,9 @@ impl Manager {
                 tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
             }
         }
+        if let Err(e) = self.start_catalog(&zones) {
+            failures.push(e);
+        }
         match self.store.views() {
             Ok(known) => {
                 for stale in known.iter().filter(|v| !views.contains(&v.as_str())) {
@@ -383,8 +402,94 @@ impl Manager {
         }
     }
 
+    /// Takes the catalog zone under replication in every lane, with its
+    /// transfer and query rules, and publishes its first version (at
+    /// start). A store zone with the catalog's name is an error.
+    fn start_catalog(&self, zones: &[store::ZoneInfo]) -> Result<(), String> {
+        let Some(catalog) = &self.catalog else {
+            return Ok(());
+        };
+        let apex = &catalog.apex;
+        if zones.iter().any(|z| &z.name == apex) || self.elsewhere.contains_key(apex) {
+            return Err(format!(
+                "zone {apex} is the catalog zone ([catalog] produce) and also a zone of its own; rename one"
+            ));
+        }
+        for lane in &self.lanes {
+            lane.replicator
+                .add_zone(ZoneSetup {
+                    apex: apex.clone(),
+                    // The manager moves the serial itself (catalog::next_serial).
+                    role: RoleSetup::Primary {
+                        serial_policy: DriverPolicy::Keep,
+                    },
+                    notify: catalog.notify.clone(),
+                    notify_key: catalog.notify_key.clone(),
+                    // Its NS is `invalid.`: nobody to find there.
+                    notify_ns: false,
+                })
+                .map_err(|e| format!("catalog zone {apex}: {e}"))?;
+            let policy = ZonePolicy {
+                allow_transfer: catalog.allow_transfer.clone(),
+                allow_notify: None,
+                allow_update: None,
+            };
+            let limit = QueryLimit {
+                apex: apex.clone(),
+                allow_query: catalog.allow_query.clone(),
+            };
+            lane.replicator.update_served(|served| {
+                served.policies.insert(apex.clone(), policy);
+                served.query_limits.retain(|l| l.apex != limit.apex);
+                served.query_limits.push(limit);
+            });
+        }
+        self.refresh_catalog();
+        Ok(())
+    }
+
+    /// Rebuilds the catalog zone from the store's zone list (and the zone
+    /// files it includes) and, where it changed, publishes it in every
+    /// lane: journal entry, dump, NOTIFY. Zones whose SOA is disabled are
+    /// not served, so they are not members. Runs under the write lock
+    /// (or at start), right after the change that made it necessary.
+    fn refresh_catalog(&self) {
+        let Some(catalog) = &self.catalog else {
+            return;
+        };
+        let zones = match self.store.zones() {
+            Ok(zones) => zones,
+            Err(e) => {
+                tracing::error!(zone = %catalog.apex, error = %e, "cannot list the store's zones; the catalog zone is not updated");
+                return;
+            }
+        };
+        let members: Vec<Member> = zones
+            .iter()
+            .filter(|z| !z.soa_disabled)
+            .map(|z| &z.name)
+            .chain(&catalog.files)
+            .map(|zone| Member {
+                zone: zone.clone(),
+                group: catalog.group.clone(),
+            })
+            .collect();
+        for lane in &self.lanes {
+            publish_catalog(lane, catalog, &members);
+        }
+    }
+
     /// Refuses a write to a zone that is not in the store.
     fn check_writable(&self, zone: &Name) -> Result<(), ManageError> {
+        if let Some(catalog) = &self.catalog
+            && catalog.apex == zone.to_lowercase()
+        {
+            return Err(ManageError::NotInStore {
+                zone: zone.clone(),
+                why: "it is the catalog zone this node produces from its zone list ([catalog] produce)"
+                    .to_string(),
+            });
+        }
         match self.elsewhere.get(&zone.to_lowercase()) {
             Some(other) => Err(ManageError::NotInStore {
                 zone: zone.clone(),
@@ -539,6 +644,7 @@ impl Manager {
                     "zone {apex} cannot be served, so it was not created: {e}"
                 )));
             }
+            this.refresh_catalog();
             Ok(applied)
         })
         .await
@@ -569,6 +675,8 @@ impl Manager {
                 return Err(ManageError::Internal(format!(
                     "zone {apex} was imported but cannot be served: {e}"
                 )));
+            } else {
+                this.refresh_catalog();
             }
             Ok(applied)
         })
@@ -589,6 +697,7 @@ impl Manager {
                     served.policies.remove(&zone);
                 });
             }
+            this.refresh_catalog();
             Ok(())
         })
         .await
@@ -608,6 +717,7 @@ impl Manager {
                     for lane in &this.lanes {
                         lane.replicator.forget_zone(&zone);
                     }
+                    this.refresh_catalog();
                     return Ok(format!("zone {zone} is no longer in the store; not served"));
                 }
                 return Err(WriteError::NoSuchZone(zone.clone()).into());
@@ -616,6 +726,7 @@ impl Manager {
                 for lane in &this.lanes {
                     lane.replicator.remove_zone(&zone);
                 }
+                this.refresh_catalog();
                 return Ok(format!(
                     "zone {zone} has its SOA record disabled; kept in the store, not served"
                 ));
@@ -623,6 +734,7 @@ impl Manager {
             let Some(current) = this.replicator().current(&zone) else {
                 this.serve_everywhere(&zone)
                     .map_err(ManageError::Internal)?;
+                this.refresh_catalog();
                 return Ok(format!("zone {zone} served at serial {}", info.serial));
             };
             drop(current);
@@ -749,11 +861,13 @@ impl Manager {
                 for lane in &self.lanes {
                     lane.replicator.remove_zone(&apex);
                 }
+                self.refresh_catalog();
                 tracing::info!(zone = %apex, "SOA record disabled: zone kept in the store, no longer served");
             }
             (true, false) => {}
             (false, false) => match self.serve_everywhere(&apex) {
                 Ok(()) => {
+                    self.refresh_catalog();
                     tracing::info!(zone = %apex, "SOA record enabled: zone served again")
                 }
                 Err(e) => {
@@ -899,6 +1013,48 @@ impl Manager {
         );
         if let Err(e) = replicator.primary_changed(&apex, zone, diff) {
             tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
+        }
+    }
+}
+
+/// Publishes the catalog for `members` in one lane if it differs from the
+/// version last published there (in memory, or persisted by the previous
+/// run): same serial when nothing changed, one more when something did.
+fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, members: &[Member]) {
+    let apex = &catalog.apex;
+    let view = lane.view.as_deref();
+    let replicator = &lane.replicator;
+    let last = replicator.primary_copy(apex);
+    let last_serial = last.as_ref().map(|z| z.serial());
+    let build = |serial| {
+        catalog::records(apex, serial, members)
+            .map_err(|e| e.to_string())
+            .and_then(|records| {
+                Zone::build(apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+            })
+    };
+    let now = node::clock::unix_now();
+    let unchanged = build(catalog::next_serial(last_serial, false, now));
+    let zone = match (unchanged, &last) {
+        (Ok(same), Some(old)) if replicate::diff::between(old, &same).is_empty() => Ok(same),
+        (Ok(_), Some(_)) => build(catalog::next_serial(last_serial, true, now)),
+        (result, None) => result,
+        (Err(e), _) => Err(e),
+    };
+    let zone = match zone {
+        Ok(zone) => zone,
+        Err(e) => {
+            tracing::error!(zone = %apex, view, error = %e, "cannot build the catalog zone");
+            return;
+        }
+    };
+    match replicator.primary_loaded(apex, zone) {
+        Ok(PrimaryOutcome::Published(serial)) => {
+            tracing::info!(zone = %apex, view, serial = serial.0, members = members.len(), "catalog zone published")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(zone = %apex, view, error = %e, "catalog zone not published")
         }
     }
 }
