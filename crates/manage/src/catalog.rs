@@ -179,8 +179,14 @@ mod tests {
             member_id(&name("domain.example.")),
             "5960775ba382e7a4e09263fc06e7c00569b6a05c"
         );
-        assert_eq!(member_id(&name("EXAMPLE.com.")), member_id(&name("example.com.")));
-        assert_ne!(member_id(&name("example.net.")), member_id(&name("example.com.")));
+        assert_eq!(
+            member_id(&name("EXAMPLE.com.")),
+            member_id(&name("example.com."))
+        );
+        assert_ne!(
+            member_id(&name("example.net.")),
+            member_id(&name("example.com."))
+        );
     }
 
     #[test]
@@ -225,16 +231,26 @@ mod tests {
         assert_eq!(group.rdata, b"\x08external");
         assert!(records.iter().all(|r| r.ttl == 0));
         // The records make a zone.
-        zone::Zone::build(&name("catalog.hadns."), records, zone::BuildOptions::default())
-            .unwrap();
+        zone::Zone::build(
+            &name("catalog.hadns."),
+            records,
+            zone::BuildOptions::default(),
+        )
+        .unwrap();
     }
 
     #[test]
     fn serial_moves_only_when_the_catalog_changes() {
-        assert_eq!(next_serial(Some(Serial(5)), false, 1_700_000_000), Serial(5));
+        assert_eq!(
+            next_serial(Some(Serial(5)), false, 1_700_000_000),
+            Serial(5)
+        );
         assert_eq!(next_serial(Some(Serial(5)), true, 1_700_000_000), Serial(6));
         assert_eq!(next_serial(Some(Serial(u32::MAX)), true, 0), Serial(0));
-        assert_eq!(next_serial(None, true, 1_700_000_000), Serial(1_700_000_000));
+        assert_eq!(
+            next_serial(None, true, 1_700_000_000),
+            Serial(1_700_000_000)
+        );
     }
 
     #[test]

@@ -22,7 +22,7 @@ pub mod hooks;
 pub mod keys;
 pub mod manager;
 
-pub use hooks::NodeHooks;
 pub use catalog::CatalogSetup;
+pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
 pub use manager::{Elsewhere, ManageError, ManagedLane, Manager, ZoneRules, store_zone_policy};

@@ -21,9 +21,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use answer::{QueryLimit, ZonePolicy};
 use answer::acl::MatchList;
 use answer::update::{self, UpdateOp, UpdateTicket};
+use answer::{QueryLimit, ZonePolicy};
 use replicate::Diff;
 use replicate::diff::RecordSet;
 use replicate::driver::{

@@ -200,9 +200,13 @@ impl Replicator {
     fn last_version(&self, state: &ZoneState) -> Option<Arc<Zone>> {
         self.copy(state).or_else(|| {
             persist::read_zone(&state.files.zone).ok().and_then(|dump| {
-                Zone::build(&state.apex, dump.records, BuildOptions { precompile: false })
-                    .ok()
-                    .map(Arc::new)
+                Zone::build(
+                    &state.apex,
+                    dump.records,
+                    BuildOptions { precompile: false },
+                )
+                .ok()
+                .map(Arc::new)
             })
         })
     }
