@@ -114,6 +114,16 @@ fn catalog(server: SocketAddr, key: &TsigKey) -> (u32, Vec<(String, String)>) {
         .collect();
     assert_eq!(versions.len(), 1, "exactly one version record");
     assert_eq!(versions[0].rdata, b"\x012");
+    // Every member carries the configured group (RFC 9432 §4.4.2).
+    for (id, zone) in &members {
+        let owner = format!("group.{id}{suffix}");
+        let groups: Vec<_> = records
+            .iter()
+            .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
+            .collect();
+        assert_eq!(groups.len(), 1, "group of {zone}");
+        assert_eq!(groups[0].rdata, b"\x05hadns");
+    }
     (serial, members)
 }
 
@@ -202,9 +212,22 @@ fn serves(server: SocketAddr, zone: &str) -> bool {
 fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     let dir = tempfile::tempdir().unwrap();
     let key = key();
-    let mut node = ApiNode::start(dir.path(), "primary", &hadns_body(&key, &[]));
+    // A zone file, listed too with `include_files`.
+    let file = dir.path().join("file.test.zone");
+    std::fs::write(
+        &file,
+        "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 127.0.0.1\n",
+    )
+    .unwrap();
+    let body = format!(
+        "{}include_files = true\n[[zone]]\nname = \"file.test\"\nfile = \"{}\"\n",
+        hadns_body(&key, &[]),
+        file.display()
+    );
+    let mut node = ApiNode::start(dir.path(), "primary", &body);
+    let file_member = (member_id("file.test."), "file.test.".to_string());
     let (first, members) = catalog(node.dns, &key);
-    assert!(members.is_empty(), "no store zones yet: {members:?}");
+    assert_eq!(members, vec![file_member.clone()], "no store zones yet");
 
     // The SOA is for transfer clients: signed over UDP and TCP, refused
     // unsigned; everything else about the catalog is refused.
@@ -234,6 +257,7 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     let mut expected = vec![
         (member_id("one.test."), "one.test.".to_string()),
         (member_id("two.test."), "two.test.".to_string()),
+        file_member.clone(),
     ];
     expected.sort();
     assert_eq!(members, expected);
@@ -241,10 +265,12 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     delete(&node, "one.test.");
     let (serial, members) = catalog(node.dns, &key);
     assert_eq!(serial, first.wrapping_add(3));
-    assert_eq!(
-        members,
-        vec![(member_id("two.test."), "two.test.".to_string())]
-    );
+    let mut expected = vec![
+        (member_id("two.test."), "two.test.".to_string()),
+        file_member,
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
 
     // A zone named like the catalog is refused, and nothing is stored.
     let response = node.send(
@@ -254,7 +280,13 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     );
     assert_eq!(response.status, 422, "{}", response.text());
     let zones = node.get_json(ZONES);
-    assert_eq!(zones.as_array().map(Vec::len), Some(1), "{zones}");
+    let names: Vec<&str> = zones
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|z| z["name"].as_str())
+        .collect();
+    assert_eq!(names, ["file.test.", "two.test."], "{zones}");
     assert_eq!(catalog(node.dns, &key).0, first.wrapping_add(3));
 
     // A restart serves the same catalog at the same serial.
@@ -281,7 +313,7 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
         first.wrapping_add(3),
         "unchanged catalog, unchanged serial"
     );
-    assert_eq!(members.len(), 1);
+    assert_eq!(members.len(), 2);
 }
 
 /// Polls `servers` until each satisfies `done`; returns how long each took.
