@@ -108,6 +108,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     ),
                     serial_policy: store_serial_policy(zone.serial_policy),
                     nameservers: config.zone_defaults.nameservers.clone(),
+                    catalog_group: zone.catalog_group.clone(),
                 },
             );
             continue;
@@ -187,6 +188,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ),
         serial_policy: store_serial_policy(defaults.serial_policy),
         nameservers: defaults.nameservers.clone(),
+        catalog_group: None,
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.
@@ -204,19 +206,22 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 MatchList::compile(rules, &lookup)
                     .map_err(|e| anyhow::anyhow!("catalog.{key}: {e}"))
             };
-            let mut files: Vec<Name> = if c.include_files {
+            let mut files: Vec<manage::catalog::Member> = if c.include_files {
                 config
                     .zones
                     .iter()
                     .filter(|z| z.role == Role::Primary && z.file.is_some())
-                    .map(|z| z.name.to_lowercase())
+                    .map(|z| manage::catalog::Member {
+                        zone: z.name.to_lowercase(),
+                        group: z.catalog_group.clone().or_else(|| c.group.clone()),
+                    })
                     .collect()
             } else {
                 Vec::new()
             };
-            // With views the same file zone may be defined once per view.
+            // With views the same file zone may be defined once per view:
+            // it is listed once (catalog::records keeps the first).
             files.sort();
-            files.dedup();
             Some(manage::CatalogSetup {
                 apex: apex.clone(),
                 group: c.group.clone(),

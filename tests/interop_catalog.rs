@@ -114,15 +114,21 @@ fn catalog(server: SocketAddr, key: &TsigKey) -> (u32, Vec<(String, String)>) {
         .collect();
     assert_eq!(versions.len(), 1, "exactly one version record");
     assert_eq!(versions[0].rdata, b"\x012");
-    // Every member carries the configured group (RFC 9432 §4.4.2).
+    // Every member carries the configured group (RFC 9432 §4.4.2): the
+    // catalog's, or its own `[[zone]] catalog_group` (file.test.).
     for (id, zone) in &members {
+        let expected: &[u8] = if zone == "file.test." {
+            b"\x05files"
+        } else {
+            b"\x05hadns"
+        };
         let owner = format!("group.{id}{suffix}");
         let groups: Vec<_> = records
             .iter()
             .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
             .collect();
         assert_eq!(groups.len(), 1, "group of {zone}");
-        assert_eq!(groups[0].rdata, b"\x05hadns");
+        assert_eq!(groups[0].rdata, expected, "group of {zone}");
     }
     (serial, members)
 }
@@ -220,7 +226,7 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     )
     .unwrap();
     let body = format!(
-        "{}include_files = true\n[[zone]]\nname = \"file.test\"\nfile = \"{}\"\n",
+        "{}include_files = true\n[[zone]]\nname = \"file.test\"\nfile = \"{}\"\ncatalog_group = \"files\"\n",
         hadns_body(&key, &[]),
         file.display()
     );

@@ -14,6 +14,23 @@ use crate::validated::{CatalogConfig, ZoneConfig};
 const MAX_GROUP_LEN: usize = 255;
 
 impl Checker<'_> {
+    /// A catalog `group` property: one TXT character-string.
+    pub(crate) fn catalog_group(
+        &self,
+        value: &toml::Spanned<String>,
+        key: &str,
+    ) -> Result<String, ConfigError> {
+        let text = value.get_ref();
+        if text.is_empty() || text.len() > MAX_GROUP_LEN {
+            return Err(self.at(
+                value,
+                key,
+                format!("a group is 1 to {MAX_GROUP_LEN} octets (one TXT string)"),
+            ));
+        }
+        Ok(text.clone())
+    }
+
     /// `[catalog]`.
     pub(crate) fn catalog(
         &self,
@@ -81,14 +98,7 @@ impl Checker<'_> {
         }
         let group = match &c.group {
             None => None,
-            Some(g) if g.get_ref().is_empty() || g.get_ref().len() > MAX_GROUP_LEN => {
-                return Err(self.at(
-                    g,
-                    "catalog.group",
-                    format!("a group is 1 to {MAX_GROUP_LEN} octets (one TXT string)"),
-                ));
-            }
-            Some(g) => Some(g.get_ref().clone()),
+            Some(g) => Some(self.catalog_group(g, "catalog.group")?),
         };
         let notify_key = match &c.notify_key {
             None => None,

@@ -107,6 +107,9 @@ impl Config {
                 &format!("{at}.serial_policy"),
                 serial_policy(zone.serial_policy),
             );
+            if let Some(group) = &zone.catalog_group {
+                out.push(&format!("{at}.catalog_group"), group.clone());
+            }
         }
         let defaults = &self.zone_defaults;
         out.push("zone_defaults.notify", addresses(&defaults.notify));

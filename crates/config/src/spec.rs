@@ -170,6 +170,7 @@ pub(crate) struct ZoneSpec {
     pub primaries: Vec<Spanned<String>>,
     pub primary_key: Option<Spanned<String>>,
     pub serial_policy: Option<Spanned<String>>,
+    pub catalog_group: Option<Spanned<String>>,
 }
 
 /// `[log]`.

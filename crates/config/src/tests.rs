@@ -476,3 +476,18 @@ fn catalog_notify_key_must_be_configured() {
     let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\nnotify_key = \"nope\"\n");
     assert_eq!(e.key, "catalog.notify_key");
 }
+
+#[test]
+fn zones_may_carry_their_own_catalog_group_but_secondaries_may_not() {
+    let config = Config::parse(
+        "version = 1\n[[zone]]\nname = \"a.example\"\ncatalog_group = \"special\"\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(config.zones[0].catalog_group.as_deref(), Some("special"));
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"b.example\"\nrole = \"secondary\"\nprimaries = [\"192.0.2.1\"]\ncatalog_group = \"g\"\n",
+    );
+    assert_eq!(e.key, "zone[0].catalog_group");
+    assert_eq!(e.line, Some(6));
+}

@@ -140,6 +140,9 @@ pub struct ZoneConfig {
     pub primary_key: Option<Name>,
     /// How the serial moves on change.
     pub serial_policy: SerialPolicy,
+    /// The zone's `group` property in the catalog (`[catalog]`), in place
+    /// of `[catalog] group`.
+    pub catalog_group: Option<String>,
     /// Line of the `[[zone]]` table, for later error messages.
     pub line: Option<usize>,
 }

@@ -39,9 +39,9 @@ pub struct CatalogSetup {
     pub apex: Name,
     /// The `group` property every member gets (RFC 9432 §4.4.2).
     pub group: Option<String>,
-    /// Primary zones read from files that are members too
-    /// (`include_files = true`); empty otherwise.
-    pub files: Vec<Name>,
+    /// Primary zones read from files that are members too, with their
+    /// groups (`include_files = true`); empty otherwise.
+    pub files: Vec<Member>,
     /// NOTIFY targets.
     pub notify: Vec<SocketAddr>,
     /// Key that signs the catalog's NOTIFYs.

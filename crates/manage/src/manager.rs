@@ -55,6 +55,9 @@ pub struct ZoneRules {
     pub serial_policy: store::SerialPolicy,
     /// The apex NS set of a zone created through the API without one.
     pub nameservers: Vec<Name>,
+    /// The zone's `group` property in the catalog, in place of the
+    /// catalog's own (`[[zone]] catalog_group`).
+    pub catalog_group: Option<String>,
 }
 
 /// A zone the configuration serves from somewhere other than the store.
@@ -464,17 +467,22 @@ impl Manager {
                 return;
             }
         };
-        let members: Vec<Member> = zones
-            .iter()
-            .filter(|z| !z.soa_disabled)
-            .map(|z| &z.name)
-            .chain(&catalog.files)
-            .map(|zone| Member {
-                zone: zone.clone(),
-                group: catalog.group.clone(),
-            })
-            .collect();
         for lane in &self.lanes {
+            // A zone's group may differ between views (its `[[zone]]`
+            // for that view).
+            let members: Vec<Member> = zones
+                .iter()
+                .filter(|z| !z.soa_disabled)
+                .map(|z| Member {
+                    zone: z.name.clone(),
+                    group: self
+                        .rules_in(&z.name, lane.view.as_deref())
+                        .catalog_group
+                        .clone()
+                        .or_else(|| catalog.group.clone()),
+                })
+                .chain(catalog.files.iter().cloned())
+                .collect();
             publish_catalog(lane, catalog, &members);
         }
     }
