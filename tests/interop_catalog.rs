@@ -14,6 +14,9 @@
 //!    the API stops being served. The time from the POST (or DELETE) to
 //!    each secondary answering (or refusing) is printed, with the median
 //!    of a few runs.
+//! 3. With `[[view]]`s each view serves its own catalog, a member's group
+//!    coming from its `[[zone]] catalog_group` for that view or from
+//!    `[catalog] group`.
 //!
 //! Log lines relied on: none; every check asks the servers.
 
@@ -493,4 +496,49 @@ fn bind_and_knot_serve_and_drop_zones_created_and_deleted_through_the_api() {
         "no IXFR of the catalog in hadns's log:\n{}",
         node.process.log_tail(60)
     );
+}
+
+#[test]
+fn each_view_serves_its_own_catalog_with_its_own_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let view_key = |name: &str| TsigKey {
+        name: format!("{name}-xfr"),
+        ..key()
+    };
+    let (a, b) = (view_key("a"), view_key("b"));
+    let body = format!(
+        "{a_table}{b_table}\
+         [[view]]\nname = \"a\"\nmatch_keys = [\"a-xfr\"]\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"b\"\nmatch_keys = [\"b-xfr\"]\nmatch_clients = [\"any\"]\n\
+         [[zone]]\nname = \"shared.test\"\nview = \"b\"\ncatalog_group = \"b-only\"\n\
+         [catalog]\nproduce = \"{CATALOG}\"\ngroup = \"hadns\"\nallow_transfer = [\"key a-xfr\", \"key b-xfr\"]\n",
+        a_table = a.hadns_toml(),
+        b_table = b.hadns_toml(),
+    );
+    let node = ApiNode::start(dir.path(), "primary", &body);
+    create(&node, "shared.test.");
+    let group_in = |key: &TsigKey| {
+        let (records, _) = axfr(node.dns, CATALOG, Some(key)).expect("AXFR of the catalog");
+        let owner = format!("group.{}.zones.{CATALOG}", member_id("shared.test."));
+        let groups: Vec<Vec<u8>> = records
+            .iter()
+            .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
+            .map(|r| r.rdata.clone())
+            .collect();
+        groups
+    };
+    assert_eq!(
+        group_in(&a),
+        vec![b"\x05hadns".to_vec()],
+        "view a: the catalog's group"
+    );
+    assert_eq!(
+        group_in(&b),
+        vec![b"\x06b-only".to_vec()],
+        "view b: the zone's own"
+    );
+    // Each view's copy answers its signed SOA query.
+    for key in [&a, &b] {
+        assert_eq!(soa(node.dns, CATALOG, Some(key), false).0, Rcode::NOERROR);
+    }
 }
