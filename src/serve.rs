@@ -118,6 +118,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                     ),
                     serial_policy: store_serial_policy(zone.serial_policy),
                     nameservers: config.zone_defaults.nameservers.clone(),
+                    catalog_group: zone.catalog_group.clone(),
                 },
             );
             continue;
@@ -197,6 +198,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         ),
         serial_policy: store_serial_policy(defaults.serial_policy),
         nameservers: defaults.nameservers.clone(),
+        catalog_group: None,
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.
@@ -205,6 +207,41 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         (Some(address), _) => Some(address),
         (None, true) => Some(DEFAULT_API_LISTEN.parse().expect("valid address")),
         (None, false) => config.api.listen,
+    };
+    let catalog = match &config.catalog.produce {
+        None => None,
+        Some(apex) => {
+            let c = &config.catalog;
+            let compile = |rules: &[config::MatchRule], key: &str| {
+                MatchList::compile(rules, &lookup)
+                    .map_err(|e| anyhow::anyhow!("catalog.{key}: {e}"))
+            };
+            let mut files: Vec<manage::catalog::Member> = if c.include_files {
+                config
+                    .zones
+                    .iter()
+                    .filter(|z| z.role == Role::Primary && z.file.is_some())
+                    .map(|z| manage::catalog::Member {
+                        zone: z.name.to_lowercase(),
+                        group: z.catalog_group.clone().or_else(|| c.group.clone()),
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            // With views the same file zone may be defined once per view:
+            // it is listed once (catalog::records keeps the first).
+            files.sort();
+            Some(manage::CatalogSetup {
+                apex: apex.clone(),
+                group: c.group.clone(),
+                files,
+                notify: c.notify.clone(),
+                notify_key: key(&c.notify_key),
+                allow_transfer: compile(&c.allow_transfer, "allow_transfer")?,
+                allow_query: compile(&c.allow_query, "allow_query")?,
+            })
+        }
     };
     let store = (args.config.is_some() || embedded_default).then(|| StorePlan {
         path: config.node.data_dir.join(manage::STORE_FILE),
@@ -218,6 +255,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         unconfigured_keys: config.unconfigured_keys.clone(),
         effective_config: effective_config(&config, &args, api_address),
         cors_origins: config.api.cors_origins.clone(),
+        catalog,
     });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
@@ -413,6 +451,8 @@ struct StorePlan {
     effective_config: Vec<(String, String)>,
     /// Web origins allowed to call the API from a browser (CORS).
     cors_origins: Vec<String>,
+    /// The catalog zone to produce (`[catalog]`), if any.
+    catalog: Option<manage::CatalogSetup>,
 }
 
 /// Loads the node's lanes, opens the store over them, and serves until
@@ -506,6 +546,7 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
         plan.defaults.clone(),
         plan.elsewhere.clone(),
         keys,
+        plan.catalog.clone(),
     );
     let count = manager.start().map_err(anyhow::Error::msg)?;
     tracing::info!(zones = count, tsig_keys = stored_keys, store = %plan.path.display(), "store opened");

@@ -408,6 +408,21 @@ pub fn start_named(dir: &Path, port: u16, config_body: &str) -> Process {
 /// `remote:`, `acl:`, `zone:`); zones inherit the default template, which
 /// keeps zone files and journals in that directory.
 pub fn start_knot_configured(dir: &Path, port: u16, sections: &str) -> Process {
+    start_knot_with_templates(dir, port, "", "", sections)
+}
+
+/// [`start_knot_configured`] with more `template:` entries after the
+/// default one (`templates`, each starting `  - id: …`, with its own
+/// `storage`), for zones Knot adds by itself (catalog members). The
+/// `key:`, `remote:` and `acl:` sections the templates name go in
+/// `definitions`, which come before them; `zone:` goes in `sections`.
+pub fn start_knot_with_templates(
+    dir: &Path,
+    port: u16,
+    definitions: &str,
+    templates: &str,
+    sections: &str,
+) -> Process {
     let knotd = require_program("knotd", "knot");
     let run = dir.join("knot");
     std::fs::create_dir_all(&run).unwrap();
@@ -416,7 +431,8 @@ pub fn start_knot_configured(dir: &Path, port: u16, sections: &str) -> Process {
          log:\n  - target: stderr\n    any: info\n\
          database:\n    storage: \"{run}\"\n\
          control:\n    listen: \"{run}/knot.sock\"\n\
-         template:\n  - id: default\n    storage: \"{run}\"\n\
+         {definitions}\
+         template:\n  - id: default\n    storage: \"{run}\"\n{templates}\
          {sections}",
         run = run.display()
     );

@@ -39,7 +39,7 @@ pub use client::{Client, Scratch};
 pub use outcome::{Outcome, TransferTicket};
 pub use reply::MIN_UDP_PAYLOAD;
 pub use respond::{respond, respond_in_views};
-pub use served::{Replication, Served, Settings, ZonePolicy, ZonePolicyRef};
+pub use served::{QueryLimit, Replication, Served, Settings, ZonePolicy, ZonePolicyRef};
 
 #[cfg(test)]
 mod tests;

@@ -7,6 +7,7 @@ use wire::writer::Writer;
 use wire::{Rcode, Rtype};
 use zone::QueryOptions;
 
+use crate::acl::Requester;
 use crate::client::{Client, Scratch};
 use crate::outcome::Outcome;
 use crate::reply::{append_opt, edns_options, error_response, opt_len, reply_bits};
@@ -17,6 +18,7 @@ pub(crate) fn answer(
     served: &Served,
     request: &Request<'_>,
     client: &Client,
+    requester: Requester<'_>,
     scratch: &mut Scratch,
     limit: usize,
     out: &mut Vec<u8>,
@@ -26,6 +28,12 @@ pub(crate) fn answer(
         error_response(served, request, Rcode::REFUSED, limit, out);
         return Outcome::Reply;
     };
+    if !served.query_limits.is_empty()
+        && !served.may_query(entry.apex(), qname, request.qtype, requester)
+    {
+        error_response(served, request, Rcode::REFUSED, limit, out);
+        return Outcome::Reply;
+    }
     if request.qtype == Rtype::DS
         && qname.len() == entry.apex().wire_len()
         && let Some(parent) = served.catalog.find_parent(qname)

@@ -232,7 +232,7 @@ fn dispatch(
         _ => {}
     }
     match request.qclass {
-        Class::IN => query::answer(served, request, client, scratch, limit, out),
+        Class::IN => query::answer(served, request, client, requester, scratch, limit, out),
         Class::CH => {
             chaos::answer(served, request, limit, out);
             Outcome::Reply

@@ -71,12 +71,48 @@ pub struct Served {
     pub policies: HashMap<Name, ZonePolicy>,
     /// Where accepted NOTIFYs go.
     pub replication: Option<Arc<dyn Replication>>,
+    /// Zones only some clients may query (a catalog zone, RFC 9432 §7:
+    /// its contents are for the consumers, not the world). Empty on most
+    /// nodes, so the query path pays one length test for it.
+    pub query_limits: Vec<QueryLimit>,
+}
+
+/// A zone whose queries are limited: a QUERY for a name in it is answered
+/// when `allow_query` admits the client, or when it asks for the apex SOA
+/// and the zone's `allow_transfer` admits it (secondaries check the serial
+/// with a signed SOA query before they transfer); others are REFUSED.
+#[derive(Clone, Debug)]
+pub struct QueryLimit {
+    /// The zone's apex (lower case).
+    pub apex: Name,
+    /// Who may ask anything.
+    pub allow_query: MatchList,
 }
 
 impl Served {
     /// The policy of the zone with this apex (refuse-all when none is set).
     pub fn policy(&self, apex: &Name) -> ZonePolicyRef<'_> {
         ZonePolicyRef(self.policies.get(apex))
+    }
+
+    /// Whether `who` may ask about `qname` with `qtype` in the zone at
+    /// `apex`, under [`Served::query_limits`]; `true` for every zone not
+    /// listed there.
+    pub(crate) fn may_query(
+        &self,
+        apex: &Name,
+        qname: &[u8],
+        qtype: wire::Rtype,
+        who: Requester<'_>,
+    ) -> bool {
+        let Some(limit) = self.query_limits.iter().find(|l| &l.apex == apex) else {
+            return true;
+        };
+        if limit.allow_query.allows(who) {
+            return true;
+        }
+        // The request's qname is a lower-cased wire copy, as the apex is.
+        qtype == wire::Rtype::SOA && qname == apex.as_wire() && self.policy(apex).may_transfer(who)
     }
 }
 

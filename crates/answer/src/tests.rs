@@ -934,6 +934,85 @@ mod replication {
         );
         assert_eq!(msg.rcode(), Rcode::SERVFAIL);
     }
+
+    /// `secondary()` with example.test. limited like a catalog zone:
+    /// transfers (and so SOA queries) for key xfr, other queries for
+    /// 192.0.2.7 only.
+    fn limited() -> Served {
+        let (mut s, _) = secondary();
+        s.policies.insert(
+            "example.test.".parse().unwrap(),
+            ZonePolicy {
+                allow_transfer: list(&["key xfr"]),
+                ..ZonePolicy::default()
+            },
+        );
+        s.query_limits.push(crate::QueryLimit {
+            apex: "example.test.".parse().unwrap(),
+            allow_query: list(&["192.0.2.7"]),
+        });
+        s
+    }
+
+    #[test]
+    fn limited_zone_answers_signed_soa_queries_from_transfer_clients() {
+        let s = limited();
+        for transport in [Transport::Udp, Transport::Tcp] {
+            let mut q = query(0, "EXAMPLE.test.", Rtype::SOA, 1, None);
+            let mut verifier = wire::tsig::sign_request(&mut q, Arc::new(key()), NOW, 300).unwrap();
+            let (_, out) = ask_from(&s, &q, "192.0.2.99:5300", transport);
+            verifier
+                .verify(&out, NOW)
+                .expect("signed with the request's key");
+            let msg = Message::parse(&out).unwrap();
+            assert_eq!(msg.rcode(), Rcode::NOERROR);
+            assert_eq!(msg.answer.len(), 1);
+            assert_eq!(msg.answer[0].rtype, Rtype::SOA);
+        }
+    }
+
+    #[test]
+    fn limited_zone_refuses_unsigned_soa_and_other_questions() {
+        let s = limited();
+        let (_, out) = ask_from(
+            &s,
+            &query(0, "example.test.", Rtype::SOA, 1, None),
+            "192.0.2.99:5300",
+            Transport::Udp,
+        );
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::REFUSED);
+        // The transfer key opens the SOA, not the rest of the zone.
+        for (qname, qtype) in [
+            ("www.example.test.", Rtype::A),
+            ("example.test.", Rtype::NS),
+        ] {
+            let mut q = query(0, qname, qtype, 1, None);
+            let mut verifier = wire::tsig::sign_request(&mut q, Arc::new(key()), NOW, 300).unwrap();
+            let (_, out) = ask_from(&s, &q, "192.0.2.99:5300", Transport::Udp);
+            verifier
+                .verify(&out, NOW)
+                .expect("the refusal is signed too");
+            assert_eq!(
+                Message::parse(&out).unwrap().rcode(),
+                Rcode::REFUSED,
+                "{qname} {qtype}"
+            );
+        }
+    }
+
+    #[test]
+    fn limited_zone_answers_everything_to_allow_query_clients() {
+        let s = limited();
+        let (_, out) = ask_from(
+            &s,
+            &query(0, "www.example.test.", Rtype::A, 1, None),
+            "192.0.2.7:5300",
+            Transport::Udp,
+        );
+        let msg = Message::parse(&out).unwrap();
+        assert_eq!(msg.rcode(), Rcode::NOERROR);
+        assert_eq!(msg.answer.len(), 1);
+    }
 }
 
 mod views {

@@ -107,6 +107,9 @@ impl Config {
                 &format!("{at}.serial_policy"),
                 serial_policy(zone.serial_policy),
             );
+            if let Some(group) = &zone.catalog_group {
+                out.push(&format!("{at}.catalog_group"), group.clone());
+            }
         }
         let defaults = &self.zone_defaults;
         out.push("zone_defaults.notify", notify_targets(&defaults.notify));
@@ -151,6 +154,22 @@ impl Config {
             r.max_transfers_out.to_string(),
         );
         out.push("replication.transfer_timeout", seconds(r.transfer_timeout));
+        let c = &self.catalog;
+        out.push(
+            "catalog.produce",
+            optional(c.produce.as_ref().map(ToString::to_string).as_deref()),
+        );
+        if c.produce.is_some() {
+            out.push("catalog.group", optional(c.group.as_deref()));
+            out.push("catalog.include_files", c.include_files.to_string());
+            out.push("catalog.allow_transfer", rules(&c.allow_transfer));
+            out.push("catalog.allow_query", rules(&c.allow_query));
+            out.push("catalog.notify", addresses(&c.notify));
+            out.push(
+                "catalog.notify_key",
+                optional(c.notify_key.as_ref().map(ToString::to_string).as_deref()),
+            );
+        }
         out.push("log.queries", self.log.queries.to_string());
         out.push("log.query_file", self.log.query_file.display().to_string());
         out.push("log.max_size", self.log.max_size.to_string());

@@ -14,6 +14,7 @@
 //! ([`namedconf`]), so `hadns import` can take a BIND server's zones.
 
 mod access;
+mod catalog;
 mod checker;
 mod effective;
 mod error;
@@ -30,7 +31,8 @@ pub use error::{ConfigError, UnconfiguredKey};
 pub use load::FORMAT_VERSION;
 pub use server::{DEFAULT_LISTEN, MAX_NSID};
 pub use validated::{
-    AclConfig, ApiConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig, NotifyTarget,
+    AclConfig, ApiConfig, CatalogConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig,
+    NotifyTarget,
     ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
 };
 

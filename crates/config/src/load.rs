@@ -79,6 +79,7 @@ impl Checker<'_> {
         let zone_defaults = self.zone_defaults(&spec, &acl_names, &key_names)?;
         let log = self.log(&spec)?;
         let replication = self.replication(&spec)?;
+        let catalog = self.catalog(&spec, &zones, &acl_names, &key_names)?;
 
         Ok(Config {
             source: self.file.clone(),
@@ -92,6 +93,7 @@ impl Checker<'_> {
             log,
             zone_defaults,
             replication,
+            catalog,
             unconfigured_keys: self.unconfigured_keys.take(),
         })
     }

@@ -30,6 +30,24 @@ pub(crate) struct FileSpec {
     pub replication: ReplicationSpec,
     #[serde(default)]
     pub zone_defaults: ZoneDefaultsSpec,
+    #[serde(default)]
+    pub catalog: CatalogSpec,
+}
+
+/// `[catalog]`: the catalog zone (RFC 9432) this primary produces.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogSpec {
+    pub produce: Option<Spanned<String>>,
+    pub group: Option<Spanned<String>>,
+    pub include_files: Option<bool>,
+    #[serde(default)]
+    pub allow_transfer: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub allow_query: Vec<Spanned<String>>,
+    #[serde(default)]
+    pub notify: Vec<Spanned<String>>,
+    pub notify_key: Option<Spanned<String>>,
 }
 
 /// `[zone_defaults]`: settings for store zones no `[[zone]]` names (zones
@@ -152,6 +170,7 @@ pub(crate) struct ZoneSpec {
     pub primaries: Vec<Spanned<String>>,
     pub primary_key: Option<Spanned<String>>,
     pub serial_policy: Option<Spanned<String>>,
+    pub catalog_group: Option<Spanned<String>>,
 }
 
 /// `[log]`.

@@ -469,3 +469,102 @@ fn notify_targets_may_name_their_own_key() {
         (Some(11), "zone_defaults.notify[0]")
     );
 }
+
+/// A key table for the catalog tests.
+const CATALOG_KEY: &str =
+    "[[key]]\nname = \"xfr\"\nalgorithm = \"hmac-sha256\"\nsecret = \"aGVsbG8=\"\n";
+
+#[test]
+fn catalog_section_is_read_with_every_setting() {
+    let config = Config::parse(
+        &format!(
+            "version = 1\n{CATALOG_KEY}[catalog]\nproduce = \"catalog.hadns\"\ngroup = \"external\"\n\
+             include_files = true\nallow_transfer = [\"key xfr\"]\nallow_query = [\"127.0.0.1\"]\n\
+             notify = [\"127.0.0.1:5301\"]\nnotify_key = \"xfr\"\n"
+        ),
+        None,
+    )
+    .unwrap();
+    let catalog = &config.catalog;
+    assert_eq!(
+        catalog.produce.as_ref().map(ToString::to_string).as_deref(),
+        Some("catalog.hadns.")
+    );
+    assert_eq!(catalog.group.as_deref(), Some("external"));
+    assert!(catalog.include_files);
+    assert_eq!(catalog.allow_transfer.len(), 1);
+    assert_eq!(catalog.allow_query.len(), 1);
+    assert_eq!(
+        catalog.notify,
+        vec!["127.0.0.1:5301".parse::<SocketAddr>().unwrap()]
+    );
+    assert_eq!(
+        catalog
+            .notify_key
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("xfr.")
+    );
+    let settings = config.effective_settings();
+    assert!(settings.contains(&("catalog.produce".to_string(), "catalog.hadns.".to_string())));
+}
+
+#[test]
+fn no_catalog_section_produces_no_catalog() {
+    let config = Config::parse("version = 1\n", None).unwrap();
+    assert!(config.catalog.produce.is_none());
+}
+
+#[test]
+fn catalog_settings_without_produce_are_refused_with_their_line() {
+    let e = error("version = 1\n[catalog]\ngroup = \"g\"\n");
+    assert_eq!(e.key, "catalog.group");
+    assert_eq!(e.line, Some(3));
+    assert!(e.message.contains("produce"), "{e}");
+}
+
+#[test]
+fn catalog_named_like_a_configured_zone_is_refused() {
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"catalog.hadns\"\n[catalog]\nproduce = \"catalog.hadns.\"\n",
+    );
+    assert_eq!(e.key, "catalog.produce");
+    assert_eq!(e.line, Some(5));
+}
+
+#[test]
+fn catalog_group_longer_than_one_txt_string_is_refused() {
+    let e = error(&format!(
+        "version = 1\n[catalog]\nproduce = \"c.example\"\ngroup = \"{}\"\n",
+        "g".repeat(256)
+    ));
+    assert_eq!(e.key, "catalog.group");
+}
+
+#[test]
+fn catalog_unknown_key_is_refused() {
+    let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\nconsume = true\n");
+    assert_eq!(e.line, Some(4));
+}
+
+#[test]
+fn catalog_notify_key_must_be_configured() {
+    let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\nnotify_key = \"nope\"\n");
+    assert_eq!(e.key, "catalog.notify_key");
+}
+
+#[test]
+fn zones_may_carry_their_own_catalog_group_but_secondaries_may_not() {
+    let config = Config::parse(
+        "version = 1\n[[zone]]\nname = \"a.example\"\ncatalog_group = \"special\"\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(config.zones[0].catalog_group.as_deref(), Some("special"));
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"b.example\"\nrole = \"secondary\"\nprimaries = [\"192.0.2.1\"]\ncatalog_group = \"g\"\n",
+    );
+    assert_eq!(e.key, "zone[0].catalog_group");
+    assert_eq!(e.line, Some(6));
+}

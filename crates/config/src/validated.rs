@@ -141,6 +141,9 @@ pub struct ZoneConfig {
     pub primary_key: Option<Name>,
     /// How the serial moves on change.
     pub serial_policy: SerialPolicy,
+    /// The zone's `group` property in the catalog (`[catalog]`), in place
+    /// of `[catalog] group`.
+    pub catalog_group: Option<String>,
     /// Line of the `[[zone]]` table, for later error messages.
     pub line: Option<usize>,
 }
@@ -178,6 +181,27 @@ pub struct ZoneDefaults {
     /// with `nameservers: []` and manage only the records below the apex).
     /// The first name is also the new zone's SOA MNAME.
     pub nameservers: Vec<Name>,
+}
+
+/// `[catalog]`: the catalog zone (RFC 9432, version 2) a primary produces
+/// from the zones it keeps in the store, so that secondaries that consume
+/// catalogs (BIND, Knot) add and drop member zones on their own.
+#[derive(Clone, Debug, Default)]
+pub struct CatalogConfig {
+    /// The catalog zone's apex; `None`: no catalog is produced.
+    pub produce: Option<Name>,
+    /// The `group` property (RFC 9432 §4.4.2) given to every member.
+    pub group: Option<String>,
+    /// Also list the primary zones read from files.
+    pub include_files: bool,
+    /// Who may transfer the catalog (and ask for its SOA).
+    pub allow_transfer: Vec<MatchRule>,
+    /// Who may send other queries for names in the catalog.
+    pub allow_query: Vec<MatchRule>,
+    /// NOTIFY targets of the catalog.
+    pub notify: Vec<SocketAddr>,
+    /// Key that signs the catalog's NOTIFYs.
+    pub notify_key: Option<Name>,
 }
 
 /// `[log]`.
@@ -238,6 +262,8 @@ pub struct Config {
     pub zone_defaults: ZoneDefaults,
     /// `[replication]`.
     pub replication: ReplicationConfig,
+    /// `[catalog]`.
+    pub catalog: CatalogConfig,
     /// Match list elements `key NAME` naming no `[[key]]`, in file order.
     pub unconfigured_keys: Vec<UnconfiguredKey>,
 }

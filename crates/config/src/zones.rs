@@ -138,6 +138,17 @@ impl Checker<'_> {
                     return Err(self.at(s, format!("{prefix}.serial_policy"), expected));
                 }
             }
+            let catalog_group = match &z.catalog_group {
+                None => None,
+                Some(_) if role == Role::Secondary => {
+                    return Err(self.error(
+                        z.catalog_group.as_ref().map(|g| g.span()),
+                        format!("{prefix}.catalog_group"),
+                        "only zones this node is primary for are members of its catalog",
+                    ));
+                }
+                Some(g) => Some(self.catalog_group(g, &format!("{prefix}.catalog_group"))?),
+            };
             zones.push(ZoneConfig {
                 name,
                 view,
@@ -176,6 +187,7 @@ impl Checker<'_> {
                 primaries,
                 primary_key: key_ref(&z.primary_key, &format!("{prefix}.primary_key"))?,
                 serial_policy,
+                catalog_group,
                 line,
             });
         }

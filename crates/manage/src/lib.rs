@@ -8,6 +8,7 @@
 //! | module | concern |
 //! |---|---|
 //! | `manager` | the [`Manager`]: store zones in lanes, writes, UPDATE, sync, start |
+//! | `catalog` | the catalog zone (RFC 9432) produced from the store's zone list |
 //! | `keys` | TSIG keys made through the API, merged with the configuration's and published |
 //! | `bootstrap` | the example zone of the embedded default; the first user and token |
 //! | `hooks` | the [`Manager`] as the node's update sink and control hooks |
@@ -16,10 +17,12 @@
 pub const STORE_FILE: &str = "hadns.db";
 
 pub mod bootstrap;
+pub mod catalog;
 pub mod hooks;
 pub mod keys;
 pub mod manager;
 
+pub use catalog::CatalogSetup;
 pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
 pub use manager::{Elsewhere, ManageError, ManagedLane, Manager, ZoneRules, store_zone_policy};

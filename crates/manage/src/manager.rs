@@ -21,13 +21,13 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use answer::ZonePolicy;
 use answer::acl::MatchList;
 use answer::update::{self, UpdateOp, UpdateTicket};
+use answer::{QueryLimit, ZonePolicy};
 use replicate::Diff;
 use replicate::diff::RecordSet;
 use replicate::driver::{
-    NotifyTarget, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
+    NotifyTarget, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
 };
 use store::{
     Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
@@ -36,6 +36,8 @@ use store::{
 use wire::tsig::Key;
 use wire::{Name, Rcode, Record, Rtype, Serial};
 use zone::{BuildOptions, Zone};
+
+use crate::catalog::{self, CatalogSetup, Member};
 
 /// How a store zone replicates and who may change it: from its
 /// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
@@ -53,6 +55,9 @@ pub struct ZoneRules {
     pub serial_policy: store::SerialPolicy,
     /// The apex NS set of a zone created through the API without one.
     pub nameservers: Vec<Name>,
+    /// The zone's `group` property in the catalog, in place of the
+    /// catalog's own (`[[zone]] catalog_group`).
+    pub catalog_group: Option<String>,
 }
 
 /// A zone the configuration serves from somewhere other than the store.
@@ -131,6 +136,8 @@ pub struct Manager {
     elsewhere: HashMap<Name, Elsewhere>,
     /// The TSIG keys (configuration and store), published to every lane.
     keys: Arc<crate::keys::KeyManager>,
+    /// The catalog zone this node produces, if any (apex lower-case).
+    catalog: Option<CatalogSetup>,
 }
 
 impl Manager {
@@ -144,6 +151,7 @@ impl Manager {
         defaults: ZoneRules,
         elsewhere: HashMap<Name, Elsewhere>,
         keys: Arc<crate::keys::KeyManager>,
+        catalog: Option<CatalogSetup>,
     ) -> Arc<Manager> {
         assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
         Arc::new(Manager {
@@ -160,7 +168,16 @@ impl Manager {
                 .map(|(name, e)| (name.to_lowercase(), e))
                 .collect(),
             keys,
+            catalog: catalog.map(|mut setup| {
+                setup.apex = setup.apex.to_lowercase();
+                setup
+            }),
         })
+    }
+
+    /// The apex of the catalog zone this node produces (RFC 9432), if any.
+    pub fn catalog_apex(&self) -> Option<&Name> {
+        self.catalog.as_ref().map(|c| &c.apex)
     }
 
     /// The TSIG keys.
@@ -274,6 +291,9 @@ impl Manager {
             if !zones.iter().any(|z| &z.name == name) {
                 tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
             }
+        }
+        if let Err(e) = self.start_catalog(&zones) {
+            failures.push(e);
         }
         match self.store.views() {
             Ok(known) => {
@@ -395,8 +415,99 @@ impl Manager {
         }
     }
 
+    /// Takes the catalog zone under replication in every lane, with its
+    /// transfer and query rules, and publishes its first version (at
+    /// start). A store zone with the catalog's name is an error.
+    fn start_catalog(&self, zones: &[store::ZoneInfo]) -> Result<(), String> {
+        let Some(catalog) = &self.catalog else {
+            return Ok(());
+        };
+        let apex = &catalog.apex;
+        if zones.iter().any(|z| &z.name == apex) || self.elsewhere.contains_key(apex) {
+            return Err(format!(
+                "zone {apex} is the catalog zone ([catalog] produce) and also a zone of its own; rename one"
+            ));
+        }
+        for lane in &self.lanes {
+            lane.replicator
+                .add_zone(ZoneSetup {
+                    apex: apex.clone(),
+                    // The manager moves the serial itself (catalog::next_serial).
+                    role: RoleSetup::Primary {
+                        serial_policy: DriverPolicy::Keep,
+                    },
+                    notify: catalog.notify.clone(),
+                    notify_key: catalog.notify_key.clone(),
+                    // Its NS is `invalid.`: nobody to find there.
+                    notify_ns: false,
+                })
+                .map_err(|e| format!("catalog zone {apex}: {e}"))?;
+            let policy = ZonePolicy {
+                allow_transfer: catalog.allow_transfer.clone(),
+                allow_notify: None,
+                allow_update: None,
+            };
+            let limit = QueryLimit {
+                apex: apex.clone(),
+                allow_query: catalog.allow_query.clone(),
+            };
+            lane.replicator.update_served(|served| {
+                served.policies.insert(apex.clone(), policy);
+                served.query_limits.retain(|l| l.apex != limit.apex);
+                served.query_limits.push(limit);
+            });
+        }
+        self.refresh_catalog();
+        Ok(())
+    }
+
+    /// Rebuilds the catalog zone from the store's zone list (and the zone
+    /// files it includes) and, where it changed, publishes it in every
+    /// lane: journal entry, dump, NOTIFY. Zones whose SOA is disabled are
+    /// not served, so they are not members. Runs under the write lock
+    /// (or at start), right after the change that made it necessary.
+    fn refresh_catalog(&self) {
+        let Some(catalog) = &self.catalog else {
+            return;
+        };
+        let zones = match self.store.zones() {
+            Ok(zones) => zones,
+            Err(e) => {
+                tracing::error!(zone = %catalog.apex, error = %e, "cannot list the store's zones; the catalog zone is not updated");
+                return;
+            }
+        };
+        for lane in &self.lanes {
+            // A zone's group may differ between views (its `[[zone]]`
+            // for that view).
+            let members: Vec<Member> = zones
+                .iter()
+                .filter(|z| !z.soa_disabled)
+                .map(|z| Member {
+                    zone: z.name.clone(),
+                    group: self
+                        .rules_in(&z.name, lane.view.as_deref())
+                        .catalog_group
+                        .clone()
+                        .or_else(|| catalog.group.clone()),
+                })
+                .chain(catalog.files.iter().cloned())
+                .collect();
+            publish_catalog(lane, catalog, &members);
+        }
+    }
+
     /// Refuses a write to a zone that is not in the store.
     fn check_writable(&self, zone: &Name) -> Result<(), ManageError> {
+        if let Some(catalog) = &self.catalog
+            && catalog.apex == zone.to_lowercase()
+        {
+            return Err(ManageError::NotInStore {
+                zone: zone.clone(),
+                why: "it is the catalog zone this node produces from its zone list ([catalog] produce)"
+                    .to_string(),
+            });
+        }
         match self.elsewhere.get(&zone.to_lowercase()) {
             Some(other) => Err(ManageError::NotInStore {
                 zone: zone.clone(),
@@ -578,6 +689,7 @@ impl Manager {
                     "zone {apex} cannot be served, so it was not created: {e}"
                 )));
             }
+            this.refresh_catalog();
             Ok(applied)
         })
         .await
@@ -608,6 +720,8 @@ impl Manager {
                 return Err(ManageError::Internal(format!(
                     "zone {apex} was imported but cannot be served: {e}"
                 )));
+            } else {
+                this.refresh_catalog();
             }
             Ok(applied)
         })
@@ -628,6 +742,7 @@ impl Manager {
                     served.policies.remove(&zone);
                 });
             }
+            this.refresh_catalog();
             Ok(())
         })
         .await
@@ -647,6 +762,7 @@ impl Manager {
                     for lane in &this.lanes {
                         lane.replicator.forget_zone(&zone);
                     }
+                    this.refresh_catalog();
                     return Ok(format!("zone {zone} is no longer in the store; not served"));
                 }
                 return Err(WriteError::NoSuchZone(zone.clone()).into());
@@ -655,6 +771,7 @@ impl Manager {
                 for lane in &this.lanes {
                     lane.replicator.remove_zone(&zone);
                 }
+                this.refresh_catalog();
                 return Ok(format!(
                     "zone {zone} has its SOA record disabled; kept in the store, not served"
                 ));
@@ -662,6 +779,7 @@ impl Manager {
             let Some(current) = this.replicator().current(&zone) else {
                 this.serve_everywhere(&zone)
                     .map_err(ManageError::Internal)?;
+                this.refresh_catalog();
                 return Ok(format!("zone {zone} served at serial {}", info.serial));
             };
             drop(current);
@@ -788,11 +906,13 @@ impl Manager {
                 for lane in &self.lanes {
                     lane.replicator.remove_zone(&apex);
                 }
+                self.refresh_catalog();
                 tracing::info!(zone = %apex, "SOA record disabled: zone kept in the store, no longer served");
             }
             (true, false) => {}
             (false, false) => match self.serve_everywhere(&apex) {
                 Ok(()) => {
+                    self.refresh_catalog();
                     tracing::info!(zone = %apex, "SOA record enabled: zone served again")
                 }
                 Err(e) => {
@@ -938,6 +1058,48 @@ impl Manager {
         );
         if let Err(e) = replicator.primary_changed(&apex, zone, diff) {
             tracing::error!(zone = %apex, view, error = %e, "change committed but not published");
+        }
+    }
+}
+
+/// Publishes the catalog for `members` in one lane if it differs from the
+/// version last published there (in memory, or persisted by the previous
+/// run): same serial when nothing changed, one more when something did.
+fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, members: &[Member]) {
+    let apex = &catalog.apex;
+    let view = lane.view.as_deref();
+    let replicator = &lane.replicator;
+    let last = replicator.primary_copy(apex);
+    let last_serial = last.as_ref().map(|z| z.serial());
+    let build = |serial| {
+        catalog::records(apex, serial, members)
+            .map_err(|e| e.to_string())
+            .and_then(|records| {
+                Zone::build(apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+            })
+    };
+    let now = node::clock::unix_now();
+    let unchanged = build(catalog::next_serial(last_serial, false, now));
+    let zone = match (unchanged, &last) {
+        (Ok(same), Some(old)) if replicate::diff::between(old, &same).is_empty() => Ok(same),
+        (Ok(_), Some(_)) => build(catalog::next_serial(last_serial, true, now)),
+        (result, None) => result,
+        (Err(e), _) => Err(e),
+    };
+    let zone = match zone {
+        Ok(zone) => zone,
+        Err(e) => {
+            tracing::error!(zone = %apex, view, error = %e, "cannot build the catalog zone");
+            return;
+        }
+    };
+    match replicator.primary_loaded(apex, zone) {
+        Ok(PrimaryOutcome::Published(serial)) => {
+            tracing::info!(zone = %apex, view, serial = serial.0, members = members.len(), "catalog zone published")
+        }
+        Ok(_) => {}
+        Err(e) => {
+            tracing::error!(zone = %apex, view, error = %e, "catalog zone not published")
         }
     }
 }

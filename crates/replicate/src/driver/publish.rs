@@ -70,13 +70,7 @@ impl Replicator {
         let Role::Primary { serial_policy } = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
-        let old = self.copy(state).or_else(|| {
-            persist::read_zone(&state.files.zone).ok().and_then(|dump| {
-                Zone::build(&apex, dump.records, BuildOptions { precompile: false })
-                    .ok()
-                    .map(Arc::new)
-            })
-        });
+        let old = self.last_version(state);
         let mut new = new;
         if self.current(&apex).is_none() && lock(&state.journal).last_serial() == Some(new.serial())
         {
@@ -192,6 +186,29 @@ impl Replicator {
         zone.compile();
         self.send_notifies(&state);
         Ok(())
+    }
+
+    /// The last version of a primary zone this node published: the copy
+    /// in memory, or at start the one persisted by the previous run.
+    /// `None` for a zone never published here (or not replicated).
+    pub fn primary_copy(&self, apex: &Name) -> Option<Arc<Zone>> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        self.last_version(&state)
+    }
+
+    /// The copy in memory, else the persisted dump.
+    fn last_version(&self, state: &ZoneState) -> Option<Arc<Zone>> {
+        self.copy(state).or_else(|| {
+            persist::read_zone(&state.files.zone).ok().and_then(|dump| {
+                Zone::build(
+                    &state.apex,
+                    dump.records,
+                    BuildOptions { precompile: false },
+                )
+                .ok()
+                .map(Arc::new)
+            })
+        })
     }
 
     /// The newest serial in a zone's journal.

@@ -1,0 +1,544 @@
+//! The catalog zone hadns produces (RFC 9432, version 2), and real BIND 9
+//! and Knot DNS secondaries consuming it.
+//!
+//! 1. hadns alone: the catalog lists every store zone under a member id
+//!    that is the SHA-1 of the zone's wire name; its serial moves by one
+//!    with each zone created or deleted through the REST API and stays put
+//!    across a restart; its SOA is answered (signed, over UDP and TCP) to
+//!    the transfer key and REFUSED unsigned, and other questions about it
+//!    are REFUSED; a zone named like the catalog cannot be created.
+//! 2. BIND (`catalog-zones`, the catalog a secondary zone of its view) and
+//!    Knot (`catalog-role: interpret` with a template for members), given
+//!    no zone but the catalog: a zone created through the API is served by
+//!    both with no change to their configuration, and one deleted through
+//!    the API stops being served. The time from the POST (or DELETE) to
+//!    each secondary answering (or refusing) is printed, with the median
+//!    of a few runs.
+//! 3. With `[[view]]`s each view serves its own catalog, a member's group
+//!    coming from its `[[zone]] catalog_group` for that view or from
+//!    `[catalog] group`.
+//!
+//! Log lines relied on: none; every check asks the servers.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use common::{
+    ApiNode, Process, TsigKey, axfr, free_port, query, start_hadns, start_knot_with_templates,
+    start_named, tcp_exchange, udp_exchange,
+};
+use serde_json::json;
+use wire::tsig::Algorithm;
+use wire::{Message, Rcode, Rtype};
+
+const CATALOG: &str = "catalog.hadns.";
+const ZONES: &str = "/api/v1/servers/localhost/zones";
+/// How long any one step may take.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn key() -> TsigKey {
+    TsigKey {
+        name: "catalog-key".into(),
+        algorithm: Algorithm::HmacSha256,
+        secret: "TuUBrWAiNYUAy0X1zoRzBj3cAx2Fv1CO1o0LS7h2ZE0=".into(),
+    }
+}
+
+fn address(port: u16) -> SocketAddr {
+    SocketAddr::from(([127, 0, 0, 1], port))
+}
+
+/// The hadns configuration after `[node]`, `[dns]` and `[api]`: the key,
+/// transfers of every store zone and of the catalog for the key, NOTIFYs
+/// to `notify` signed with it.
+fn hadns_body(key: &TsigKey, notify: &[u16]) -> String {
+    let targets = notify
+        .iter()
+        .map(|p| format!("\"127.0.0.1:{p}\""))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{key_table}\
+         [zone_defaults]\nallow_transfer = [\"key {name}\"]\nnotify = [{targets}]\nnotify_key = \"{name}\"\n\
+         [catalog]\nproduce = \"{CATALOG}\"\ngroup = \"hadns\"\nallow_transfer = [\"key {name}\"]\n\
+         notify = [{targets}]\nnotify_key = \"{name}\"\n",
+        key_table = key.hadns_toml(),
+        name = key.name,
+    )
+}
+
+/// Creates `zone` through the API.
+fn create(node: &ApiNode, zone: &str) {
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": zone, "kind": "Native", "nameservers": [format!("ns1.{zone}")]}),
+    );
+    assert_eq!(response.status, 201, "create {zone}: {}", response.text());
+}
+
+/// Deletes `zone` through the API.
+fn delete(node: &ApiNode, zone: &str) {
+    let response = node.request(
+        "DELETE",
+        &format!("{ZONES}/{zone}"),
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(response.status, 204, "delete {zone}: {}", response.text());
+}
+
+/// The catalog's records by AXFR with the key: (serial, member zones by id).
+fn catalog(server: SocketAddr, key: &TsigKey) -> (u32, Vec<(String, String)>) {
+    let (records, _) = axfr(server, CATALOG, Some(key)).expect("AXFR of the catalog");
+    let soa = records.iter().find(|r| r.rtype == Rtype::SOA).expect("SOA");
+    let serial = wire::rdata::soa_numbers(&soa.rdata).unwrap()[0];
+    let suffix = format!(".zones.{CATALOG}");
+    let mut members: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r.rtype == Rtype::PTR)
+        .map(|r| {
+            let owner = r.owner.to_string();
+            let id = owner
+                .strip_suffix(&suffix)
+                .expect("PTR under zones.")
+                .to_string();
+            let target = wire::Name::from_wire(&r.rdata).unwrap().to_string();
+            (id, target)
+        })
+        .collect();
+    members.sort();
+    let versions: Vec<_> = records
+        .iter()
+        .filter(|r| r.owner.to_string() == format!("version.{CATALOG}"))
+        .collect();
+    assert_eq!(versions.len(), 1, "exactly one version record");
+    assert_eq!(versions[0].rdata, b"\x012");
+    // Every member carries the configured group (RFC 9432 §4.4.2): the
+    // catalog's, or its own `[[zone]] catalog_group` (file.test.).
+    for (id, zone) in &members {
+        let expected: &[u8] = if zone == "file.test." {
+            b"\x05files"
+        } else {
+            b"\x05hadns"
+        };
+        let owner = format!("group.{id}{suffix}");
+        let groups: Vec<_> = records
+            .iter()
+            .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
+            .collect();
+        assert_eq!(groups.len(), 1, "group of {zone}");
+        assert_eq!(groups[0].rdata, expected, "group of {zone}");
+    }
+    (serial, members)
+}
+
+/// The SHA-1 of `zone`'s wire form in hex: the member id hadns gives it.
+fn member_id(zone: &str) -> String {
+    let name = wire::Name::from_text(zone, None).unwrap();
+    let label_text: String = name.as_wire().iter().map(|b| format!("{b:02x}")).collect();
+    // Independent of hadns's own code: ask the system's sha1sum.
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "printf '{}' | sha1sum",
+            escape_for_printf(name.as_wire())
+        ))
+        .output()
+        .expect("run sha1sum");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let id = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(id.len(), 40, "sha1sum of {label_text}: {text}");
+    id
+}
+
+/// Every octet as `\ooo`, for printf.
+fn escape_for_printf(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("\\{b:03o}")).collect()
+}
+
+/// The RCODE and, for NOERROR, the SOA serial of an SOA query for
+/// `zone`, signed with `key` when given; over TCP or UDP.
+fn soa(server: SocketAddr, zone: &str, key: Option<&TsigKey>, tcp: bool) -> (Rcode, Option<u32>) {
+    try_soa(server, zone, key, tcp).expect("an answer")
+}
+
+/// [`soa`], or `None` when nothing answers.
+fn try_soa(
+    server: SocketAddr,
+    zone: &str,
+    key: Option<&TsigKey>,
+    tcp: bool,
+) -> Option<(Rcode, Option<u32>)> {
+    let mut request = query(0x50a0, zone, Rtype::SOA, 0, None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut verifier =
+        key.map(|k| wire::tsig::sign_request(&mut request, k.wire_key(), now, 300).unwrap());
+    let reply = if tcp {
+        tcp_exchange(server, &request, Duration::from_secs(5))
+    } else {
+        udp_exchange(server, &request, Duration::from_secs(5))
+    }?;
+    if let Some(verifier) = verifier.as_mut() {
+        verifier.verify(&reply, now).expect("the answer is signed");
+    }
+    let message = Message::parse(&reply).unwrap();
+    let serial = message
+        .answer
+        .iter()
+        .find(|r| r.rtype == Rtype::SOA)
+        .map(|r| wire::rdata::soa_numbers(&r.rdata).unwrap()[0]);
+    Some((message.rcode(), serial))
+}
+
+/// Whether `server` answers `zone`'s SOA authoritatively.
+fn serves(server: SocketAddr, zone: &str) -> bool {
+    let Some(reply) = udp_exchange(
+        server,
+        &query(0x5e71, zone, Rtype::SOA, 0, None),
+        Duration::from_millis(300),
+    ) else {
+        return false;
+    };
+    Message::parse(&reply).is_ok_and(|m| {
+        m.rcode() == Rcode::NOERROR
+            && m.header.flag(wire::header::flags::AA)
+            && m.answer.iter().any(|r| r.rtype == Rtype::SOA)
+    })
+}
+
+#[test]
+fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    // A zone file, listed too with `include_files`.
+    let file = dir.path().join("file.test.zone");
+    std::fs::write(
+        &file,
+        "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 127.0.0.1\n",
+    )
+    .unwrap();
+    let body = format!(
+        "{}include_files = true\n[[zone]]\nname = \"file.test\"\nfile = \"{}\"\ncatalog_group = \"files\"\n",
+        hadns_body(&key, &[]),
+        file.display()
+    );
+    let mut node = ApiNode::start(dir.path(), "primary", &body);
+    let file_member = (member_id("file.test."), "file.test.".to_string());
+    let (first, members) = catalog(node.dns, &key);
+    assert_eq!(members, vec![file_member.clone()], "no store zones yet");
+
+    // The SOA is for transfer clients: signed over UDP and TCP, refused
+    // unsigned; everything else about the catalog is refused.
+    for tcp in [false, true] {
+        assert_eq!(
+            soa(node.dns, CATALOG, Some(&key), tcp),
+            (Rcode::NOERROR, Some(first))
+        );
+        assert_eq!(soa(node.dns, CATALOG, None, tcp).0, Rcode::REFUSED);
+    }
+    let txt = udp_exchange(
+        node.dns,
+        &query(1, &format!("version.{CATALOG}"), Rtype::TXT, 0, None),
+        Duration::from_secs(5),
+    )
+    .unwrap();
+    assert_eq!(Message::parse(&txt).unwrap().rcode(), Rcode::REFUSED);
+
+    create(&node, "one.test.");
+    create(&node, "two.test.");
+    let (serial, members) = catalog(node.dns, &key);
+    assert_eq!(
+        serial,
+        first.wrapping_add(2),
+        "one serial step per zone created"
+    );
+    let mut expected = vec![
+        (member_id("one.test."), "one.test.".to_string()),
+        (member_id("two.test."), "two.test.".to_string()),
+        file_member.clone(),
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+
+    delete(&node, "one.test.");
+    let (serial, members) = catalog(node.dns, &key);
+    assert_eq!(serial, first.wrapping_add(3));
+    let mut expected = vec![
+        (member_id("two.test."), "two.test.".to_string()),
+        file_member,
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+
+    // A zone named like the catalog is refused, and nothing is stored.
+    let response = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": CATALOG, "kind": "Native", "nameservers": ["ns1.example."]}),
+    );
+    assert_eq!(response.status, 422, "{}", response.text());
+    let zones = node.get_json(ZONES);
+    let names: Vec<&str> = zones
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|z| z["name"].as_str())
+        .collect();
+    assert_eq!(names, ["file.test.", "two.test."], "{zones}");
+    assert_eq!(catalog(node.dns, &key).0, first.wrapping_add(3));
+
+    // A restart serves the same catalog at the same serial.
+    node.process.signal("TERM");
+    assert!(
+        node.process.wait_exit(LIMIT).is_some(),
+        "hadns did not stop"
+    );
+    let config = node.dir.join("hadns.toml").display().to_string();
+    let _restarted: Process = start_hadns(&node.dir, "primary-again", &["--config".into(), config]);
+    let deadline = Instant::now() + LIMIT;
+    while try_soa(node.dns, CATALOG, Some(&key), false).map(|(rcode, _)| rcode)
+        != Some(Rcode::NOERROR)
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the catalog is not served after a restart"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let (serial, members) = catalog(node.dns, &key);
+    assert_eq!(
+        serial,
+        first.wrapping_add(3),
+        "unchanged catalog, unchanged serial"
+    );
+    assert_eq!(members.len(), 2);
+}
+
+/// Polls `servers` until each satisfies `done`; returns how long each took.
+fn time_until(
+    started: Instant,
+    servers: &[(&str, SocketAddr, &mut Process)],
+    done: impl Fn(SocketAddr) -> bool,
+    what: &str,
+) -> Vec<Duration> {
+    let mut took: Vec<Option<Duration>> = vec![None; servers.len()];
+    while took.iter().any(Option::is_none) {
+        for (i, (name, server, process)) in servers.iter().enumerate() {
+            if took[i].is_none() && done(*server) {
+                took[i] = Some(started.elapsed());
+            }
+            if took[i].is_none() && started.elapsed() > LIMIT {
+                panic!(
+                    "{name} did not {what} within {LIMIT:?}; its log ends:\n{}",
+                    process.log_tail(80)
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    took.into_iter().map(Option::unwrap_or_default).collect()
+}
+
+fn median(mut values: Vec<Duration>) -> Duration {
+    values.sort();
+    values[values.len() / 2]
+}
+
+#[test]
+fn bind_and_knot_serve_and_drop_zones_created_and_deleted_through_the_api() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let named_port = free_port();
+    let knot_port = free_port();
+    let node = ApiNode::start(
+        dir.path(),
+        "primary",
+        &hadns_body(&key, &[named_port, knot_port]),
+    );
+    let hadns_port = node.dns.port();
+    let mut named = start_named(
+        dir.path(),
+        named_port,
+        &format!(
+            "{key_statement}\
+             view \"all\" {{\n  match-clients {{ any; }};\n  recursion no;\n\
+             \x20 allow-notify {{ key \"{name}\"; }};\n\
+             \x20 catalog-zones {{\n    zone \"{CATALOG}\" default-primaries {{ 127.0.0.1 port {hadns_port} key \"{name}\"; }} min-update-interval 0 in-memory yes;\n  }};\n\
+             \x20 zone \"{CATALOG}\" {{\n    type secondary;\n    file \"catalog.db\";\n\
+             \x20   primaries {{ 127.0.0.1 port {hadns_port} key \"{name}\"; }};\n    notify no;\n  }};\n}};\n",
+            key_statement = key.bind_statement(),
+            name = key.name,
+        ),
+    );
+    let run = dir.path().join("knot");
+    let mut knot = start_knot_with_templates(
+        dir.path(),
+        knot_port,
+        &format!(
+            "key:\n{key_entry}\
+             remote:\n  - id: hadns\n    address: 127.0.0.1@{hadns_port}\n    key: {name}\n\
+             acl:\n  - id: notify-from-hadns\n    address: 127.0.0.1\n    key: {name}\n    action: notify\n",
+            key_entry = key.knot_entry(),
+            name = key.name,
+        ),
+        &format!(
+            "  - id: member\n    storage: \"{run}\"\n    master: hadns\n    acl: notify-from-hadns\n",
+            run = run.display()
+        ),
+        &format!(
+            "zone:\n  - domain: {CATALOG}\n    master: hadns\n    acl: notify-from-hadns\n\
+             \x20   catalog-role: interpret\n    catalog-template: member\n",
+        ),
+    );
+    // Both hold the (empty) catalog before the first zone is made. BIND
+    // answers the catalog's SOA; Knot refuses queries for a catalog it
+    // interprets, so its log tells.
+    let (serial, _) = catalog(node.dns, &key);
+    let deadline = Instant::now() + LIMIT;
+    while common::soa_serial(address(named_port), CATALOG) != Some(serial) {
+        assert!(
+            Instant::now() < deadline && !named.has_exited(),
+            "named did not load the catalog; its log ends:\n{}",
+            named.log_tail(80)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let loaded = format!("-> {serial}");
+    while !knot
+        .log_text()
+        .lines()
+        .any(|l| l.contains(&format!("[{CATALOG}] refresh")) && l.contains(&loaded))
+    {
+        assert!(
+            Instant::now() < deadline && !knot.has_exited(),
+            "knotd did not load the catalog; its log ends:\n{}",
+            knot.log_tail(80)
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    let zones = [
+        "first.test.",
+        "second.test.",
+        "third.test.",
+        "fourth.test.",
+        "fifth.test.",
+    ];
+    let (mut to_bind, mut to_knot) = (Vec::new(), Vec::new());
+    for zone in zones {
+        let started = Instant::now();
+        create(&node, zone);
+        let took = time_until(
+            started,
+            &[
+                ("named", address(named_port), &mut named),
+                ("knotd", address(knot_port), &mut knot),
+            ],
+            |server| serves(server, zone),
+            &format!("serve {zone}"),
+        );
+        println!(
+            "created {zone}: served by BIND after {:?}, by Knot after {:?}",
+            took[0], took[1]
+        );
+        to_bind.push(took[0]);
+        to_knot.push(took[1]);
+    }
+    println!(
+        "POST to the new zone answering (median of {}): BIND {:?}, Knot {:?}",
+        zones.len(),
+        median(to_bind),
+        median(to_knot)
+    );
+
+    let (mut gone_bind, mut gone_knot) = (Vec::new(), Vec::new());
+    for zone in zones {
+        let started = Instant::now();
+        delete(&node, zone);
+        let took = time_until(
+            started,
+            &[
+                ("named", address(named_port), &mut named),
+                ("knotd", address(knot_port), &mut knot),
+            ],
+            |server| !serves(server, zone),
+            &format!("stop serving {zone}"),
+        );
+        println!(
+            "deleted {zone}: dropped by BIND after {:?}, by Knot after {:?}",
+            took[0], took[1]
+        );
+        gone_bind.push(took[0]);
+        gone_knot.push(took[1]);
+    }
+    println!(
+        "DELETE to the zone no longer answering (median of {}): BIND {:?}, Knot {:?}",
+        zones.len(),
+        median(gone_bind),
+        median(gone_knot)
+    );
+    // The catalog reached them as increments once they held it.
+    assert!(
+        node.process.log_text().lines().any(|l| l
+            .contains(&format!("transfer out done zone={CATALOG} "))
+            && l.contains("qtype=IXFR kind=\"IXFR\"")),
+        "no IXFR of the catalog in hadns's log:\n{}",
+        node.process.log_tail(60)
+    );
+}
+
+#[test]
+fn each_view_serves_its_own_catalog_with_its_own_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let view_key = |name: &str| TsigKey {
+        name: format!("{name}-xfr"),
+        ..key()
+    };
+    let (a, b) = (view_key("a"), view_key("b"));
+    let body = format!(
+        "{a_table}{b_table}\
+         [[view]]\nname = \"a\"\nmatch_keys = [\"a-xfr\"]\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"b\"\nmatch_keys = [\"b-xfr\"]\nmatch_clients = [\"any\"]\n\
+         [[zone]]\nname = \"shared.test\"\nview = \"b\"\ncatalog_group = \"b-only\"\n\
+         [catalog]\nproduce = \"{CATALOG}\"\ngroup = \"hadns\"\nallow_transfer = [\"key a-xfr\", \"key b-xfr\"]\n",
+        a_table = a.hadns_toml(),
+        b_table = b.hadns_toml(),
+    );
+    let node = ApiNode::start(dir.path(), "primary", &body);
+    create(&node, "shared.test.");
+    let group_in = |key: &TsigKey| {
+        let (records, _) = axfr(node.dns, CATALOG, Some(key)).expect("AXFR of the catalog");
+        let owner = format!("group.{}.zones.{CATALOG}", member_id("shared.test."));
+        let groups: Vec<Vec<u8>> = records
+            .iter()
+            .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
+            .map(|r| r.rdata.clone())
+            .collect();
+        groups
+    };
+    assert_eq!(
+        group_in(&a),
+        vec![b"\x05hadns".to_vec()],
+        "view a: the catalog's group"
+    );
+    assert_eq!(
+        group_in(&b),
+        vec![b"\x06b-only".to_vec()],
+        "view b: the zone's own"
+    );
+    // Each view's copy answers its signed SOA query.
+    for key in [&a, &b] {
+        assert_eq!(soa(node.dns, CATALOG, Some(key), false).0, Rcode::NOERROR);
+    }
+}
