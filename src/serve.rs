@@ -236,7 +236,7 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 apex: apex.clone(),
                 group: c.group.clone(),
                 files,
-                notify: c.notify.clone(),
+                notify: targets(&c.notify),
                 notify_key: key(&c.notify_key),
                 allow_transfer: compile(&c.allow_transfer, "allow_transfer")?,
                 allow_query: compile(&c.allow_query, "allow_query")?,

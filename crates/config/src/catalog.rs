@@ -130,12 +130,8 @@ impl Checker<'_> {
                 acl_names,
                 key_names,
             )?,
-            notify: c
-                .notify
-                .iter()
-                .enumerate()
-                .map(|(j, t)| self.socket(t, &format!("catalog.notify[{j}]"), 53))
-                .collect::<Result<_, _>>()?,
+            // The same element form as a zone's: `ADDR[:PORT] [key NAME]`.
+            notify: self.notify_targets(&c.notify, "catalog", key_names)?,
             notify_key,
         })
     }

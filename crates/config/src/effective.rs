@@ -164,7 +164,7 @@ impl Config {
             out.push("catalog.include_files", c.include_files.to_string());
             out.push("catalog.allow_transfer", rules(&c.allow_transfer));
             out.push("catalog.allow_query", rules(&c.allow_query));
-            out.push("catalog.notify", addresses(&c.notify));
+            out.push("catalog.notify", notify_targets(&c.notify));
             out.push(
                 "catalog.notify_key",
                 optional(c.notify_key.as_ref().map(ToString::to_string).as_deref()),

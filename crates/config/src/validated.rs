@@ -199,7 +199,7 @@ pub struct CatalogConfig {
     /// Who may send other queries for names in the catalog.
     pub allow_query: Vec<MatchRule>,
     /// NOTIFY targets of the catalog.
-    pub notify: Vec<SocketAddr>,
+    pub notify: Vec<NotifyTarget>,
     /// Key that signs the catalog's NOTIFYs.
     pub notify_key: Option<Name>,
 }

@@ -196,7 +196,7 @@ impl Checker<'_> {
 
     /// A `notify` list: `"ADDR"` or `"ADDR key NAME"` per element (BIND's
     /// `also-notify { ADDR key NAME; }`), the key a `[[key]]`.
-    fn notify_targets(
+    pub(crate) fn notify_targets(
         &self,
         list: &[Spanned<String>],
         prefix: &str,

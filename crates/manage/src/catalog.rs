@@ -23,10 +23,10 @@
 //!
 //! This module is pure: members in, records out.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use answer::acl::MatchList;
+use replicate::driver::NotifyTarget;
 use sha1::{Digest, Sha1};
 use wire::name::NameError;
 use wire::tsig::Key;
@@ -42,8 +42,8 @@ pub struct CatalogSetup {
     /// Primary zones read from files that are members too, with their
     /// groups (`include_files = true`); empty otherwise.
     pub files: Vec<Member>,
-    /// NOTIFY targets.
-    pub notify: Vec<SocketAddr>,
+    /// NOTIFY targets, each with its own key or the catalog's `notify_key`.
+    pub notify: Vec<NotifyTarget>,
     /// Key that signs the catalog's NOTIFYs.
     pub notify_key: Option<Arc<Key>>,
     /// Who may transfer the catalog, and ask for its SOA.
