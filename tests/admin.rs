@@ -12,11 +12,7 @@ use common::{hadns_binary, wait_for_zone};
 use serde_json::Value;
 
 fn hadns(dir: &Path, args: &[&str]) -> Output {
-    Command::new(hadns_binary())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run hadns")
+    common::hadns_in(dir, args)
 }
 
 fn stdout(output: &Output) -> String {

@@ -16,11 +16,7 @@ use common::{Process, ask, free_port, hadns_binary, soa_serial};
 use wire::{Name, Rcode, Rtype};
 
 fn hadns(dir: &Path, args: &[&str]) -> Output {
-    Command::new(hadns_binary())
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .expect("run hadns")
+    common::hadns_in(dir, args)
 }
 
 fn text(output: &Output) -> String {

@@ -1115,3 +1115,12 @@ pub fn python_tool(program: &str) -> PathBuf {
     );
     path
 }
+
+/// Runs `hadns ARGS` in `dir` and waits for it.
+pub fn hadns_in(dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(hadns_binary())
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run hadns")
+}
