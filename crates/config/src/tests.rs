@@ -458,6 +458,9 @@ fn notify_targets_may_name_their_own_key() {
     assert!(e.message.contains("not a NOTIFY target"), "{e}");
     let e = zone("\"10.0.0.3 key\"");
     assert!(e.message.contains("not a NOTIFY target"), "{e}");
+    let e = zone("\"10.0.0.2:53 key xfr\"");
+    assert_eq!((e.line, e.key.as_str()), (Some(15), "zone[0].notify[1]"));
+    assert!(e.message.contains("already a target (notify[0])"), "{e}");
     let e = zone("\"nohost key xfr\"");
     assert_eq!(e.key, "zone[0].notify[1]");
     assert!(e.message.contains("not an address"), "{e}");
@@ -495,7 +498,7 @@ fn catalog_section_is_read_with_every_setting() {
     assert_eq!(catalog.allow_transfer.len(), 1);
     assert_eq!(catalog.allow_query.len(), 1);
     assert_eq!(
-        catalog.notify,
+        catalog.notify.iter().map(|t| t.address).collect::<Vec<_>>(),
         vec!["127.0.0.1:5301".parse::<SocketAddr>().unwrap()]
     );
     assert_eq!(

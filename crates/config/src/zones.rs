@@ -235,6 +235,18 @@ impl Checker<'_> {
                     Some(name)
                 }
             };
+            // One key per address: a second element for the same address
+            // would silently replace the first one's key in the driver.
+            if let Some(k) = targets
+                .iter()
+                .position(|t: &NotifyTarget| t.address == address)
+            {
+                return Err(self.at(
+                    element,
+                    path,
+                    format!("{address} is already a target (notify[{k}]); list each address once"),
+                ));
+            }
             targets.push(NotifyTarget { address, key });
         }
         Ok(targets)

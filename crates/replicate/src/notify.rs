@@ -9,9 +9,11 @@ use wire::{Class, Message, Name, Opcode, Rcode, Record, Rtype};
 
 /// How a NOTIFY is repeated until acknowledged (RFC 1996 §3.6 asks for
 /// retransmission with back-off): the wait for an answer starts at
-/// `first_timeout`, doubles after each unanswered send up to `max_timeout`,
-/// and sends go on for a window, the zone's refresh interval, after which
-/// the target's own refresh timer (RFC 1034 §4.3.5) finds the change anyway.
+/// `first_timeout`, doubles after each unanswered send up to `max_timeout`
+/// (jittered by ±10 % there), and sends go on for a window, the zone's
+/// refresh interval, after which the target's own refresh timer (RFC 1034
+/// §4.3.5) finds the change anyway. An answer is listened for at most
+/// [`ACK_WAIT`] after each send; the rest of the wait needs no socket.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Wait for an answer to the first send.
@@ -55,6 +57,15 @@ impl RetryPolicy {
     }
 }
 
+/// How long an acknowledgement is listened for after a send, at most: a
+/// target that answers does so within a round trip, and a NOTIFY to a dead
+/// target must not hold a socket (a file descriptor) for its whole window.
+pub const ACK_WAIT: Duration = Duration::from_secs(4);
+
+/// How far the waits at `max_timeout` are jittered either way: zones that
+/// changed together would otherwise retransmit in lockstep for hours.
+pub const RETRY_JITTER: f64 = 0.1;
+
 /// A point in time the retry schedule can add to: `std::time::Instant`
 /// in the driver, anything monotonic in tests.
 pub trait Clock: Copy + Ord {
@@ -86,7 +97,10 @@ pub enum AfterWait {
 /// How long to wait for an acknowledgement, and what then.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Wait<T> {
-    /// Until when an answer is awaited.
+    /// Until when an answer is listened for (the socket is held until
+    /// then): at most [`ACK_WAIT`] after the send, never after `until`.
+    pub listen_until: T,
+    /// When to send again if no answer came.
     pub until: T,
     /// What to do if none came.
     pub then: AfterWait,
@@ -101,11 +115,21 @@ pub struct Retransmission<T> {
 }
 
 impl<T: Clock> Retransmission<T> {
-    /// Records a send made at `now` and says how long to wait for its
-    /// acknowledgement. The last wait still lasts a whole timeout, so the
-    /// last send has as fair a chance as the others.
-    pub fn sent(&mut self, now: T) -> Wait<T> {
-        let timeout = self.policy.timeout(self.sent);
+    /// Records a send made at `now` and says how long to listen for its
+    /// acknowledgement and when to send again. `jitter`, in [0, 1), moves
+    /// the waits at `max_timeout` by up to [`RETRY_JITTER`] either way
+    /// (0.5: not at all); the shorter back-off waits are kept exact. The
+    /// last send is listened for as long as the others.
+    pub fn sent(&mut self, now: T, jitter: f64) -> Wait<T> {
+        let mut timeout = self.policy.timeout(self.sent);
+        if timeout >= self.policy.max_timeout {
+            let jitter = if jitter.is_finite() {
+                jitter.clamp(0.0, 1.0)
+            } else {
+                0.5
+            };
+            timeout = timeout.mul_f64(1.0 - RETRY_JITTER + 2.0 * RETRY_JITTER * jitter);
+        }
         self.sent = self.sent.saturating_add(1);
         let until = now.plus(timeout);
         let then = if until >= self.ends {
@@ -113,7 +137,11 @@ impl<T: Clock> Retransmission<T> {
         } else {
             AfterWait::SendAgain
         };
-        Wait { until, then }
+        Wait {
+            listen_until: now.plus(timeout.min(ACK_WAIT)),
+            until,
+            then,
+        }
     }
 
     /// Sends made so far.
@@ -247,7 +275,9 @@ mod tests {
             if now.0 >= back_at {
                 return (sends, Some(now.0));
             }
-            let wait = r.sent(now);
+            let wait = r.sent(now, 0.5);
+            assert!(wait.listen_until <= wait.until);
+            assert!(wait.listen_until <= now.plus(ACK_WAIT));
             now = wait.until;
             if wait.then == AfterWait::GiveUp {
                 return (sends, None);
@@ -290,5 +320,43 @@ mod tests {
         assert_eq!(sends, [0, 1, 3, 7, 15]);
         let (sends, _) = run(Duration::from_secs(60), u64::MAX);
         assert_eq!(sends, [0, 1, 3, 7, 15, 31]);
+    }
+
+    #[test]
+    fn sockets_are_held_a_few_seconds_a_send_and_the_minute_waits_are_jittered() {
+        let start = std::time::SystemTime::UNIX_EPOCH;
+        let mut r = RetryPolicy::default().start(start, Duration::from_secs(3600));
+        let mut now = start;
+        let mut gaps = Vec::new();
+        for send in 0..20 {
+            let jitter = f64::from(send % 5) / 4.0 * 0.999;
+            let wait = r.sent(now, jitter);
+            let listen = wait.listen_until.duration_since(now).unwrap();
+            let gap = wait.until.duration_since(now).unwrap();
+            assert!(listen <= ACK_WAIT && listen <= gap, "send {send}");
+            if send < 6 {
+                assert_eq!(gap, Duration::from_secs(1 << send), "back-off exact");
+                assert_eq!(listen, gap.min(ACK_WAIT));
+            } else {
+                assert!(
+                    gap >= Duration::from_secs(54) && gap <= Duration::from_secs(66),
+                    "send {send}: {gap:?}"
+                );
+                assert_eq!(listen, ACK_WAIT, "the socket is dropped after 4 s");
+            }
+            gaps.push(gap);
+            now = wait.until;
+        }
+        assert!(gaps[6..].iter().any(|g| *g < Duration::from_secs(57)));
+        assert!(gaps[6..].iter().any(|g| *g > Duration::from_secs(63)));
+        // Out-of-range jitter is clamped, not trusted.
+        let mut r = RetryPolicy::default().start(start, Duration::from_secs(3600));
+        for _ in 0..6 {
+            r.sent(start, 0.5);
+        }
+        let wait = r.sent(start, f64::NAN);
+        assert_eq!(wait.until, start + Duration::from_secs(60));
+        let wait = r.sent(start, 7.0);
+        assert_eq!(wait.until, start + Duration::from_secs(66));
     }
 }

@@ -131,8 +131,17 @@ impl Failure {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pending {
     Nothing,
-    QuerySoa { primary: usize },
-    Transfer { primary: usize, request: Request },
+    /// A SOA check; `restarted` once a NOTIFY restarted it, so that a
+    /// stream of NOTIFYs (spoofed or just frequent) cannot keep a check
+    /// from ever finishing or failing over.
+    QuerySoa {
+        primary: usize,
+        restarted: bool,
+    },
+    Transfer {
+        primary: usize,
+        request: Request,
+    },
 }
 
 /// State persisted across restarts (with the copy itself).
@@ -184,7 +193,14 @@ pub struct Secondary {
     last_transfer: Option<SystemTime>,
     last_check: Option<SystemTime>,
     last_error: Option<String>,
+    /// State of the generator that jitters the refresh interval.
+    jitter: u64,
 }
+
+/// The shortest next refresh after a success, as a fraction of the
+/// refresh interval: zones that were checked together (at start, or after
+/// a common outage) drift apart instead of querying in lockstep forever.
+pub const REFRESH_JITTER_LOW: f64 = 0.9;
 
 impl Secondary {
     /// A zone with `primaries` primaries and, when a copy was persisted, its
@@ -218,19 +234,28 @@ impl Secondary {
             last_transfer,
             last_check: None,
             last_error: None,
+            // Seeded from the clock: deterministic for a given `now` (tests),
+            // and different from zone to zone in practice.
+            jitter: now
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos() as u64)
+                ^ (primaries as u64).rotate_left(32),
         }
     }
 
     /// What to do at `now`.
     pub fn next_step(&mut self, now: SystemTime) -> Step {
         match self.pending {
-            Pending::QuerySoa { primary } => return Step::QuerySoa { primary },
+            Pending::QuerySoa { primary, .. } => return Step::QuerySoa { primary },
             Pending::Transfer { primary, request } => return Step::Transfer { primary, request },
             Pending::Nothing => {}
         }
         if self.notified || now >= self.next_refresh {
             self.notified = false;
-            self.pending = Pending::QuerySoa { primary: 0 };
+            self.pending = Pending::QuerySoa {
+                primary: 0,
+                restarted: false,
+            };
             return Step::QuerySoa { primary: 0 };
         }
         let until = match self.expires_at {
@@ -249,14 +274,16 @@ impl Secondary {
         }
     }
 
-    /// Moves the next check forward to `at` if it was due later: a node
-    /// that starts checks every zone's primary at once (spread over a
-    /// moment, as BIND does at load), so a copy that missed changes while
-    /// the node was down is brought up to date in one round trip rather
-    /// than at its persisted refresh time. Expiry is untouched: the copy
-    /// still expires when the persisted timers say so.
-    pub fn check_by(&mut self, at: SystemTime) {
-        if self.pending == Pending::Nothing && self.next_refresh > at {
+    /// Sets the first check of this run to `at`, earlier or later than
+    /// the persisted refresh time: a node that starts checks every zone's
+    /// primary, so a copy that missed changes while the node was down is
+    /// brought up to date in one round trip rather than at its persisted
+    /// refresh time; and overdue zones and zones without a copy, due at
+    /// once, are spread like the others instead of all querying at the
+    /// first instant. Expiry is untouched: the copy still expires when the
+    /// persisted timers say so.
+    pub fn first_check_at(&mut self, at: SystemTime) {
+        if self.pending == Pending::Nothing {
             self.next_refresh = at;
         }
     }
@@ -264,14 +291,19 @@ impl Secondary {
     /// Whether the SOA check in flight should be abandoned and sent again
     /// at once: a NOTIFY came in meanwhile (RFC 1996 §3.7: the primary
     /// has news now, so waiting out the old query's timeout, perhaps for a
-    /// primary that just came back, only delays the transfer). The check
-    /// itself stays pending; the driver asks again.
+    /// primary that just came back, only delays the transfer). At most
+    /// once per check, and the driver keeps the check's time budget, so
+    /// NOTIFYs cannot hold a check off forever; later ones are answered by
+    /// another check after this one. The check itself stays pending; the
+    /// driver asks again.
     pub fn restart_check(&mut self) -> bool {
-        if self.notified && matches!(self.pending, Pending::QuerySoa { .. }) {
-            self.notified = false;
-            true
-        } else {
-            false
+        match &mut self.pending {
+            Pending::QuerySoa { restarted, .. } if self.notified && !*restarted => {
+                *restarted = true;
+                self.notified = false;
+                true
+            }
+            _ => false,
         }
     }
 
@@ -352,8 +384,22 @@ impl Secondary {
         self.pending = Pending::Nothing;
         self.last_check = Some(now);
         self.last_error = None;
-        self.next_refresh = now + self.timers.refresh;
+        self.next_refresh = now + self.jittered_refresh();
         self.expires_at = Some(now + self.timers.expire);
+    }
+
+    /// The refresh interval times a fraction in [`REFRESH_JITTER_LOW`], 1].
+    fn jittered_refresh(&mut self) -> Duration {
+        // splitmix64: a few operations, good enough to scatter timers.
+        self.jitter = self.jitter.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.jitter;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^= z >> 31;
+        let fraction = (z >> 11) as f64 / (1u64 << 53) as f64;
+        self.timers
+            .refresh
+            .mul_f64(1.0 - (1.0 - REFRESH_JITTER_LOW) * fraction)
     }
 
     /// Tries the next primary; after the last one, waits the retry interval.
@@ -361,7 +407,19 @@ impl Secondary {
         self.last_error = Some(failure.text().to_string());
         let next = primary + 1;
         if next < self.primaries {
-            self.pending = Pending::QuerySoa { primary: next };
+            // The same check goes on with the next primary: a restart it
+            // already had counts.
+            let restarted = matches!(
+                self.pending,
+                Pending::QuerySoa {
+                    restarted: true,
+                    ..
+                }
+            );
+            self.pending = Pending::QuerySoa {
+                primary: next,
+                restarted,
+            };
         } else {
             self.pending = Pending::Nothing;
             self.next_refresh = now + self.timers.retry;
@@ -412,9 +470,69 @@ impl Secondary {
     }
 }
 
+/// SOA queries a lane (one [`crate::driver::Replicator`]) starts per
+/// second at most, across all its secondary zones: after a long outage
+/// thousands of zones are due at once, and their primaries should see a
+/// steady trickle rather than a burst. BIND's `serial-query-rate` default
+/// is 20; 50 catches up 10 000 zones in under three and a half minutes.
+pub const SOA_QUERIES_PER_SECOND: u32 = 50;
+
+/// Paces SOA queries to a rate: each query takes the next free slot, one
+/// every `1 / rate` seconds (a token bucket holding one token), and waits
+/// until then. Driven by `now`; the driver sleeps until the slot.
+#[derive(Clone, Debug)]
+pub struct QueryPacer<T> {
+    interval: Duration,
+    next_free: Option<T>,
+}
+
+impl<T: crate::notify::Clock> QueryPacer<T> {
+    /// A pacer allowing `per_second` queries a second (at least one).
+    pub fn new(per_second: u32) -> QueryPacer<T> {
+        QueryPacer {
+            interval: Duration::from_secs(1) / per_second.max(1),
+            next_free: None,
+        }
+    }
+
+    /// Takes a slot for a query wanted at `now`: returns when it may go
+    /// (`now` itself when the rate allows at once).
+    pub fn reserve(&mut self, now: T) -> T {
+        let at = match self.next_free {
+            Some(free) if free > now => free,
+            _ => now,
+        };
+        self.next_free = Some(at.plus(self.interval));
+        at
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn soa_queries_are_paced_to_the_rate() {
+        let start = SystemTime::UNIX_EPOCH;
+        let mut pacer = QueryPacer::new(50);
+        // 1000 zones due at the same instant go out over 20 s, 20 ms apart.
+        let slots: Vec<SystemTime> = (0..1000).map(|_| pacer.reserve(start)).collect();
+        assert_eq!(slots[0], start, "the first goes at once");
+        for pair in slots.windows(2) {
+            assert_eq!(
+                pair[1].duration_since(pair[0]).unwrap(),
+                Duration::from_millis(20)
+            );
+        }
+        // After a quiet spell, a query goes at once again.
+        let later = start + Duration::from_secs(60);
+        assert_eq!(pacer.reserve(later), later);
+        assert_eq!(
+            pacer.reserve(later),
+            later + Duration::from_millis(20),
+            "no burst allowance: one slot per interval"
+        );
+    }
 
     fn at(seconds: u64) -> SystemTime {
         SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + seconds)
@@ -422,6 +540,20 @@ mod tests {
 
     fn timers() -> Timers {
         Timers::from_soa(3600, 600, 86400 * 7, &TimerBounds::default())
+    }
+
+    /// `step` waits for the next refresh, jittered: between 90 % and 100 %
+    /// of `refresh` seconds after `from`.
+    fn assert_refresh_wait(step: Step, from: SystemTime, refresh: u64) {
+        let Step::Wait { until } = step else {
+            panic!("expected a wait, got {step:?}");
+        };
+        let after = until.duration_since(from).expect("after the check");
+        let refresh = Duration::from_secs(refresh);
+        assert!(
+            after >= refresh.mul_f64(REFRESH_JITTER_LOW) && after <= refresh,
+            "next refresh {after:?} after the check, refresh {refresh:?}"
+        );
     }
 
     #[test]
@@ -439,12 +571,7 @@ mod tests {
         );
         s.transfer_done(at(2), 0, Ok((Serial(5), timers())));
         assert!(!s.is_expired(at(2)));
-        assert_eq!(
-            s.next_step(at(3)),
-            Step::Wait {
-                until: at(2 + 3600)
-            }
-        );
+        assert_refresh_wait(s.next_step(at(3)), at(2), 3600);
     }
 
     #[test]
@@ -465,7 +592,7 @@ mod tests {
         assert_eq!(s.next_step(at(50)), Step::Wait { until: at(100) });
         assert_eq!(s.next_step(at(100)), Step::QuerySoa { primary: 0 });
         s.soa_answer(at(100), 0, Ok(Serial(5)));
-        assert_eq!(s.next_step(at(101)), Step::Wait { until: at(3700) });
+        assert_refresh_wait(s.next_step(at(101)), at(100), 3600);
         assert_eq!(s.next_step(at(3700)), Step::QuerySoa { primary: 0 });
         s.soa_answer(at(3700), 0, Ok(Serial(6)));
         assert_eq!(
@@ -586,7 +713,7 @@ mod tests {
             Some((persisted, timers())),
             at(10),
         );
-        s.check_by(at(11));
+        s.first_check_at(at(11));
         assert_eq!(s.next_step(at(10)), Step::Wait { until: at(11) });
         assert_eq!(s.next_step(at(11)), Step::QuerySoa { primary: 0 });
         assert_eq!(
@@ -603,10 +730,112 @@ mod tests {
                 request: Request::Ixfr(Serial(5))
             }
         );
-        // A check due sooner than asked is not put off.
+    }
+
+    #[test]
+    fn overdue_zones_and_zones_without_a_copy_are_spread_too() {
+        // Persisted refresh long past (the node was down): not at once, but
+        // at the time the driver spread it to.
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(0),
+            expires_at: at(100_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            1,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(5000),
+        );
+        s.first_check_at(at(5030));
+        assert_eq!(s.next_step(at(5000)), Step::Wait { until: at(5030) });
+        assert_eq!(s.next_step(at(5030)), Step::QuerySoa { primary: 0 });
+        // No copy: due at once without the spread, spread with it.
         let mut s = Secondary::new(1, TimerBounds::default(), None, at(10));
-        s.check_by(at(20));
-        assert_eq!(s.next_step(at(10)), Step::QuerySoa { primary: 0 });
+        s.first_check_at(at(20));
+        assert_eq!(s.next_step(at(10)), Step::Wait { until: at(20) });
+        assert_eq!(s.next_step(at(20)), Step::QuerySoa { primary: 0 });
+        // A check already under way is left alone.
+        s.first_check_at(at(99));
+        assert_eq!(s.next_step(at(21)), Step::QuerySoa { primary: 0 });
+    }
+
+    #[test]
+    fn a_stream_of_notifies_restarts_a_check_once_and_it_still_fails_over() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(0),
+            expires_at: at(100_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            2,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+        let mut restarts = 0;
+        for i in 0..100 {
+            s.notify(at(i));
+            if s.restart_check() {
+                restarts += 1;
+                assert_eq!(s.next_step(at(i)), Step::QuerySoa { primary: 0 });
+            }
+        }
+        assert_eq!(restarts, 1, "one restart per check, however many NOTIFYs");
+        // The primary stays silent: the check fails over to the next one,
+        // and NOTIFYs cannot restart that part of the same check either.
+        s.soa_answer(at(100), 0, Err(Failure::Unreachable("timeout".into())));
+        assert_eq!(s.next_step(at(100)), Step::QuerySoa { primary: 1 });
+        for i in 100..200 {
+            s.notify(at(i));
+            assert!(!s.restart_check(), "NOTIFY {i} restarted the check again");
+        }
+        s.soa_answer(at(200), 1, Err(Failure::Unreachable("timeout".into())));
+        assert_eq!(s.status(at(200)).last_error.as_deref(), Some("timeout"));
+        // The NOTIFYs that came in meanwhile are answered by a new check
+        // (RFC 1996 §3.7), which may be restarted once in its turn.
+        assert_eq!(s.next_step(at(200)), Step::QuerySoa { primary: 0 });
+        s.notify(at(201));
+        assert!(s.restart_check());
+        s.notify(at(202));
+        assert!(!s.restart_check());
+        // And it completes.
+        s.soa_answer(at(203), 0, Ok(Serial(5)));
+        assert_eq!(s.status(at(203)).last_check, Some(at(203)));
+    }
+
+    #[test]
+    fn refresh_after_a_success_is_jittered_within_bounds() {
+        let persisted = Persisted {
+            serial: Serial(5),
+            next_refresh: at(0),
+            expires_at: at(1_000_000),
+            last_transfer: None,
+        };
+        let mut s = Secondary::new(
+            1,
+            TimerBounds::default(),
+            Some((persisted, timers())),
+            at(0),
+        );
+        let mut now = at(0);
+        let mut seen = std::collections::BTreeSet::new();
+        for _ in 0..200 {
+            assert_eq!(s.next_step(now), Step::QuerySoa { primary: 0 });
+            s.soa_answer(now, 0, Ok(Serial(5)));
+            let step = s.next_step(now);
+            assert_refresh_wait(step, now, 3600);
+            let Step::Wait { until } = step else {
+                unreachable!()
+            };
+            seen.insert(until.duration_since(now).unwrap().as_secs());
+            now = until;
+        }
+        assert!(seen.len() > 50, "the jitter varies: {seen:?}");
+        assert!(seen.iter().any(|&s| s < 3600 - 180), "{seen:?}");
     }
 
     #[test]

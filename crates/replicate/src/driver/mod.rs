@@ -49,7 +49,7 @@ use zone::Zone;
 use crate::journal::{Journal, JournalLimits};
 use crate::notify;
 use crate::persist::ZoneFiles;
-use crate::secondary::{Secondary, TimerBounds, Timers};
+use crate::secondary::{QueryPacer, SOA_QUERIES_PER_SECOND, Secondary, TimerBounds, Timers};
 
 mod io;
 mod notify_out;
@@ -287,6 +287,8 @@ pub struct Replicator {
     transfers_out: Arc<tokio::sync::Semaphore>,
     /// [`Replicator::start`] has run: NOTIFYs can be sent.
     started: AtomicBool,
+    /// Paces this lane's SOA queries to [`SOA_QUERIES_PER_SECOND`].
+    soa_pacer: Mutex<QueryPacer<std::time::Instant>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -341,6 +343,7 @@ impl Replicator {
             settings,
             publish_lock: Mutex::new(()),
             started: AtomicBool::new(false),
+            soa_pacer: Mutex::new(QueryPacer::new(SOA_QUERIES_PER_SECOND)),
         });
         for setup in setups {
             replicator.open_zone(setup)?;
@@ -348,8 +351,9 @@ impl Replicator {
         Ok(replicator)
     }
 
-    /// Starts a task per secondary zone, its first SOA check due within
-    /// [`catch_up_spread`] of now, and sends the NOTIFYs held back since
+    /// Starts a task per secondary zone, its first SOA check at a random
+    /// time within [`catch_up_spread`] of now (whether its persisted
+    /// refresh time is later, already past, or there is no copy), and sends the NOTIFYs held back since
     /// [`Replicator::new`]. Call within a tokio runtime, once the
     /// listeners are bound (the NOTIFYs prompt transfers from us).
     pub fn start(self: &Arc<Self>) {
@@ -371,7 +375,9 @@ impl Replicator {
             if let Some(mut machine) = zone.machine() {
                 // Catch up at start: the copy may have missed changes while
                 // the node was down, and a NOTIFY sent then is long given up.
-                machine.check_by(now + spread.mul_f64(random_fraction()));
+                // Overdue zones are spread too, or after a long outage every
+                // zone would query its primary in the first instant.
+                machine.first_check_at(now + spread.mul_f64(random_fraction()));
                 drop(machine);
                 tokio::spawn(Arc::clone(self).run_secondary(Arc::clone(zone)));
             }
@@ -383,11 +389,16 @@ impl Replicator {
 }
 
 /// Over how long the first SOA checks of `zones` secondary zones are
-/// spread at start: 10 ms a zone, at least 100 ms and at most 2 s, so a
-/// few zones catch up at once and thousands do not hit their primaries in
-/// the same instant (BIND jitters its load-time refreshes the same way).
+/// spread at start: the time [`SOA_QUERIES_PER_SECOND`] needs for them
+/// (20 ms a zone), at least 100 ms. Each zone's first check is drawn
+/// uniformly from that window, and the lane's pacer then holds the SOA
+/// queries to the rate whatever the draw (BIND paces its refresh queries
+/// with `serial-query-rate` instead of spreading them).
 pub fn catch_up_spread(zones: usize) -> Duration {
-    Duration::from_millis((zones as u64).saturating_mul(10).clamp(100, 2000))
+    let per_zone = Duration::from_secs(1) / SOA_QUERIES_PER_SECOND;
+    per_zone
+        .saturating_mul(u32::try_from(zones).unwrap_or(u32::MAX))
+        .max(Duration::from_millis(100))
 }
 
 /// A number in [0, 1) that differs from call to call (jitter, not secrecy).
@@ -403,6 +414,13 @@ fn random_fraction() -> f64 {
 }
 
 impl ZoneState {
+    /// Aborts every NOTIFY retransmission of the zone (it is removed).
+    fn abort_notifies(&self) {
+        for (_, handle) in lock(&self.notify_in_flight).drain() {
+            handle.abort();
+        }
+    }
+
     fn machine(&self) -> Option<MutexGuard<'_, Secondary>> {
         match &self.role {
             Role::Secondary { machine, .. } => Some(lock(machine)),

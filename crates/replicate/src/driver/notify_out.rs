@@ -1,23 +1,25 @@
 //! NOTIFY out (RFC 1996 §3.5–3.6): to the configured targets, each signed
 //! with its own key or the zone's, and, when asked, the zone's name
 //! servers; retried with back-off for the zone's refresh interval
-//! ([`notify::RetryPolicy`]), and sent again to a target that went silent
+//! ([`notify::RetryPolicy`]); a socket is held only for the few seconds
+//! after each send that an answer is listened for; and sent again to a target that went silent
 //! once it acknowledges a NOTIFY for another zone.
 
+use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Instant, SystemTime};
 
 use tokio::net::UdpSocket;
-use wire::tsig::{self, Key, ResponseError};
+use wire::tsig::{self, Key, ResponseError, ResponseVerifier};
 use wire::{Name, Record, Rtype};
 use zone::Zone;
 
 use crate::notify::{self, AfterWait};
 
 use super::io::local_any;
-use super::{Replicator, ZoneState, lock, random_id, timers_of, unix};
+use super::{Replicator, ZoneState, lock, random_fraction, random_id, timers_of, unix};
 
 impl Replicator {
     /// Sends NOTIFY for `apex` to its targets now.
@@ -31,7 +33,7 @@ impl Replicator {
         }
     }
 
-    pub(super) fn send_notifies(self: &Arc<Self>, state: &ZoneState) {
+    pub(super) fn send_notifies(self: &Arc<Self>, state: &Arc<ZoneState>) {
         if !self.started.load(Ordering::SeqCst) {
             // A primary zone file that changed while the node was down is
             // journaled and published at start, before the tokio runtime
@@ -92,7 +94,7 @@ impl Replicator {
     /// `target`; a newer one replaces the one in flight.
     fn spawn_notify(
         self: &Arc<Self>,
-        state: &ZoneState,
+        state: &Arc<ZoneState>,
         zone: &Zone,
         target: SocketAddr,
         key: Option<Arc<Key>>,
@@ -108,12 +110,27 @@ impl Replicator {
             entry.unanswered = false;
         }
         let this = Arc::clone(self);
+        // The task updates the state of the zone it was started for, never
+        // whatever zone bears the name when it ends: a zone deleted and
+        // created again must not inherit the old one's NOTIFY outcome.
+        let owner = Arc::clone(state);
         let task = tokio::spawn(async move {
+            let state = owner;
             let key_name = key.as_ref().map(|k| k.name().clone());
             let result = send_notify(&apex, &soa, target, key, policy, window).await;
-            let Some(state) = this.zone_state(&apex) else {
+            if state.removed.load(Ordering::SeqCst) {
                 return;
-            };
+            }
+            {
+                // Done: forget our handle, unless a newer NOTIFY replaced it.
+                let mut in_flight = lock(&state.notify_in_flight);
+                if in_flight
+                    .get(&target)
+                    .is_some_and(|h| h.id() == tokio::task::id())
+                {
+                    in_flight.remove(&target);
+                }
+            }
             {
                 let mut status = lock(&state.notify_status);
                 let entry = status.entry(target).or_default();
@@ -145,6 +162,11 @@ impl Replicator {
         });
         if let Some(older) = lock(&state.notify_in_flight).insert(target, task.abort_handle()) {
             older.abort();
+        }
+        // Removed meanwhile: `remove_zone` set the flag before aborting what
+        // it found in flight, so either it saw this task or we see the flag.
+        if state.removed.load(Ordering::SeqCst) {
+            state.abort_notifies();
         }
     }
 }
@@ -206,9 +228,7 @@ pub(super) fn name_server_addresses(zone: &Zone) -> Vec<SocketAddr> {
 
 /// Why a NOTIFY was not acknowledged.
 #[derive(Debug)]
-enum NotifyError {
-    /// No socket to send from.
-    Socket(std::io::Error),
+pub(super) enum NotifyError {
     /// The message could not be signed.
     Sign(tsig::SignError),
     /// The target refused our TSIG (BADKEY, BADSIG, BADTIME, …).
@@ -222,7 +242,6 @@ enum NotifyError {
 impl std::fmt::Display for NotifyError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            NotifyError::Socket(e) => write!(f, "cannot open a socket: {e}"),
             NotifyError::Sign(e) => write!(f, "cannot sign: {e}"),
             NotifyError::Tsig(e) => write!(f, "TSIG: {e}"),
             NotifyError::Refused(e) => write!(f, "{e}"),
@@ -249,8 +268,21 @@ fn is_target_verdict(e: &ResponseError) -> bool {
     }
 }
 
+/// How many earlier sends of one retransmission can still be
+/// acknowledged: every send carries the same message ID (RFC 1996 does
+/// not ask for a new one), but a signed send has its own request MAC, so
+/// the answer to it verifies only against that send's verifier.
+const VERIFIERS_KEPT: usize = 8;
+
 /// Sends a NOTIFY until acknowledged, refused, or the window is over.
-async fn send_notify(
+///
+/// A socket (and its buffer) exists only while an answer is listened for,
+/// at most [`notify::ACK_WAIT`] after a send: thousands of zones
+/// retransmitting to a dead target for hours must not hold a file
+/// descriptor each. While the back-off waits are that short the socket
+/// stays open from one send to the next, and an answer to any earlier
+/// send of this retransmission that arrives while it is open counts.
+pub(super) async fn send_notify(
     apex: &Name,
     soa: &Record,
     target: SocketAddr,
@@ -258,72 +290,123 @@ async fn send_notify(
     policy: notify::RetryPolicy,
     window: std::time::Duration,
 ) -> Result<(), NotifyError> {
-    let socket = UdpSocket::bind(local_any(target))
-        .await
-        .map_err(NotifyError::Socket)?;
     let mut retransmission = policy.start(Instant::now(), window);
     let mut last = String::from("no answer");
-    let mut buf = vec![0u8; 4096];
+    let id = random_id();
+    let mut verifiers: VecDeque<ResponseVerifier> = VecDeque::new();
+    let mut socket: Option<UdpSocket> = None;
     loop {
-        let id = random_id();
         let mut message = notify::message(id, apex, Some(soa));
-        let mut verifier = match &key {
-            Some(key) => Some(
-                tsig::sign_request(
-                    &mut message,
-                    Arc::clone(key),
-                    unix(SystemTime::now()),
-                    tsig::DEFAULT_FUDGE,
-                )
-                .map_err(NotifyError::Sign)?,
-            ),
-            None => None,
-        };
-        if let Err(e) = socket.send_to(&message, target).await {
-            last = e.to_string();
+        if let Some(key) = &key {
+            let verifier = tsig::sign_request(
+                &mut message,
+                Arc::clone(key),
+                unix(SystemTime::now()),
+                tsig::DEFAULT_FUDGE,
+            )
+            .map_err(NotifyError::Sign)?;
+            if verifiers.len() == VERIFIERS_KEPT {
+                verifiers.pop_front();
+            }
+            verifiers.push_back(verifier);
         }
-        let wait = retransmission.sent(Instant::now());
-        let deadline = tokio::time::Instant::from_std(wait.until);
-        while let Ok(received) = tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await
-        {
-            let (len, from) = match received {
-                Ok(received) => received,
-                // A socket error (an unconnected socket rarely sees ICMP
-                // errors): note it and wait out this send's timeout
-                // rather than spin on an error that may repeat.
-                Err(e) => {
-                    last = e.to_string();
-                    tokio::time::sleep_until(deadline).await;
-                    break;
-                }
-            };
-            if from != target {
-                continue;
+        if socket.is_none() {
+            match UdpSocket::bind(local_any(target)).await {
+                Ok(bound) => socket = Some(bound),
+                // Out of descriptors, say: a passing shortage, so the next
+                // send tries again rather than give the NOTIFY up.
+                Err(e) => last = format!("cannot open a socket: {e}"),
             }
-            let reply = &buf[..len];
-            let ack = notify::check_ack(reply, id, apex);
-            if ack == Err(notify::AckError::Unrelated) {
-                continue;
+        }
+        let wait = retransmission.sent(Instant::now(), random_fraction());
+        if let Some(open) = &socket {
+            if let Err(e) = open.send_to(&message, target).await {
+                last = e.to_string();
             }
-            if let Some(verifier) = verifier.as_mut() {
-                match verifier.verify(reply, unix(SystemTime::now())) {
-                    Ok(_) => {}
-                    Err(e) if is_target_verdict(&e) => return Err(NotifyError::Tsig(e)),
-                    Err(e) => {
-                        // An unsigned error answer (a server that knows no
-                        // TSIG, or not the zone): as final as a signed one.
-                        if let (ResponseError::Unsigned, Err(refusal)) = (&e, &ack) {
-                            return Err(NotifyError::Refused(refusal.clone()));
-                        }
-                        last = format!("TSIG: {e}");
-                        continue;
-                    }
-                }
+            let until = tokio::time::Instant::from_std(wait.listen_until);
+            if let Some(outcome) =
+                listen(open, target, id, apex, &mut verifiers, until, &mut last).await
+            {
+                return outcome;
             }
-            return ack.map_err(NotifyError::Refused);
         }
         if wait.then == AfterWait::GiveUp {
             return Err(NotifyError::NoAnswer(last));
         }
+        if wait.listen_until < wait.until {
+            // Nothing to listen for until the next send: no socket meanwhile.
+            socket = None;
+            tokio::time::sleep_until(tokio::time::Instant::from_std(wait.until)).await;
+        }
     }
+}
+
+/// Listens on `socket` until `until` for the acknowledgement of a NOTIFY
+/// with `id`: `Some` with the outcome once one is final, `None` when
+/// nothing final came.
+async fn listen(
+    socket: &UdpSocket,
+    target: SocketAddr,
+    id: u16,
+    apex: &Name,
+    verifiers: &mut VecDeque<ResponseVerifier>,
+    until: tokio::time::Instant,
+    last: &mut String,
+) -> Option<Result<(), NotifyError>> {
+    let mut buf = vec![0u8; 4096];
+    while let Ok(received) = tokio::time::timeout_at(until, socket.recv_from(&mut buf)).await {
+        let (len, from) = match received {
+            Ok(received) => received,
+            // A socket error (an unconnected socket rarely sees ICMP
+            // errors): note it and wait out this listen rather than spin
+            // on an error that may repeat.
+            Err(e) => {
+                *last = e.to_string();
+                tokio::time::sleep_until(until).await;
+                return None;
+            }
+        };
+        if from != target {
+            continue;
+        }
+        let reply = &buf[..len];
+        let ack = notify::check_ack(reply, id, apex);
+        if ack == Err(notify::AckError::Unrelated) {
+            continue;
+        }
+        if !verifiers.is_empty() {
+            match tsig_verdict(reply, verifiers) {
+                Ok(()) => {}
+                Err(e) if is_target_verdict(&e) => return Some(Err(NotifyError::Tsig(e))),
+                // Unverified, unsigned included: RFC 8945 §5.3 has a
+                // response without TSIG to a signed request discarded, or
+                // an off-path spoofer who guessed the ID could end the
+                // retransmission with an unsigned REFUSED. Keep waiting.
+                Err(e) => {
+                    *last = format!("TSIG: {e}");
+                    continue;
+                }
+            }
+        }
+        return Some(ack.map_err(NotifyError::Refused));
+    }
+    None
+}
+
+/// Checks `reply` against the verifiers of the sends made so far, newest
+/// first: `Ok` when one of them verifies it, else the most telling error
+/// (a TSIG error the target sent back before anything else).
+fn tsig_verdict(reply: &[u8], verifiers: &VecDeque<ResponseVerifier>) -> Result<(), ResponseError> {
+    let now = unix(SystemTime::now());
+    let mut worst = None;
+    for verifier in verifiers.iter().rev() {
+        // A copy: a failed check must not change the state of a verifier
+        // whose own answer may still come.
+        match verifier.clone().verify(reply, now) {
+            Ok(_) => return Ok(()),
+            Err(e) if is_target_verdict(&e) => return Err(e),
+            Err(e) => worst = Some(e),
+        }
+    }
+    Err(worst.unwrap_or(ResponseError::Unsigned))
 }

@@ -66,7 +66,7 @@ impl Replicator {
         let state = self
             .zone_state(&apex)
             .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
-        let state = &*state;
+        let state = &state;
         let Role::Primary { serial_policy } = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };

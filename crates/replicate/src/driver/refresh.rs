@@ -59,6 +59,10 @@ impl Replicator {
         let Role::Secondary { primaries, key, .. } = &state.role else {
             return;
         };
+        // The SOA check under way: its primary and when its time is up. A
+        // check restarted by a NOTIFY keeps this deadline, so restarts never
+        // extend it.
+        let mut check: Option<(usize, tokio::time::Instant)> = None;
         loop {
             if state.removed.load(Ordering::SeqCst) {
                 return;
@@ -69,6 +73,10 @@ impl Replicator {
                 Some(mut machine) => machine.next_step(now),
                 None => return,
             };
+            if !matches!(step, Step::QuerySoa { .. }) {
+                // The check ended some other way (a forced transfer).
+                check = None;
+            }
             match step {
                 Step::Wait { until } => {
                     let wait = until.duration_since(now).unwrap_or_default();
@@ -79,7 +87,22 @@ impl Replicator {
                 }
                 Step::QuerySoa { primary } => {
                     let address = primaries[primary.min(primaries.len() - 1)];
-                    let query = query_soa(&state.apex, address, key.clone());
+                    let deadline = match check {
+                        Some((p, deadline)) if p == primary => deadline,
+                        _ => {
+                            // A new query: wait for the lane's next slot, so
+                            // that many zones due at once reach their
+                            // primaries at a steady rate.
+                            let slot = lock(&self.soa_pacer).reserve(std::time::Instant::now());
+                            tokio::time::sleep_until(tokio::time::Instant::from_std(slot)).await;
+                            if state.removed.load(Ordering::SeqCst) {
+                                return;
+                            }
+                            tokio::time::Instant::now() + SOA_CHECK_BUDGET
+                        }
+                    };
+                    check = Some((primary, deadline));
+                    let query = query_soa(&state.apex, address, key.clone(), deadline);
                     tokio::pin!(query);
                     // A NOTIFY that arrives while the check waits for an
                     // answer (from a primary that just came back, say)
@@ -102,6 +125,7 @@ impl Replicator {
                         tracing::debug!(zone = %state.apex, primary = %address, "NOTIFY during the SOA check; checking again now");
                         continue;
                     };
+                    check = None;
                     if let Err(e) = &result {
                         tracing::warn!(zone = %state.apex, primary = %address, "SOA check failed: {e:?}");
                     }
@@ -337,18 +361,27 @@ impl Replicator {
     }
 }
 
+/// How long one SOA check of one primary may take: three tries of two
+/// seconds. A check restarted by a NOTIFY gets what is left of it.
+const SOA_CHECK_BUDGET: Duration = Duration::from_secs(6);
+
 /// Asks `primary` for the SOA serial of `apex`: UDP first, TCP when the
-/// answer is truncated; three tries of two seconds. The socket is
-/// connected, so an ICMP port or host unreachable (the primary is down)
-/// ends a try at once as ECONNREFUSED instead of after its timeout.
+/// answer is truncated; tries of two seconds until `deadline` (three in
+/// [`SOA_CHECK_BUDGET`]). The socket is connected, so an ICMP port or
+/// host unreachable (the primary is down) ends a try at once as
+/// ECONNREFUSED instead of after its timeout.
 pub(super) async fn query_soa(
     apex: &Name,
     primary: SocketAddr,
     key: Option<Arc<Key>>,
+    deadline: tokio::time::Instant,
 ) -> Result<Serial, Failure> {
     let mut last_error = String::from("no answer");
     let mut buf = vec![0u8; 65535];
     for _ in 0..3 {
+        if tokio::time::Instant::now() >= deadline {
+            break;
+        }
         let id = random_id();
         let (query, mut verifier) = build_query(apex, Rtype::SOA, None, key.clone(), id);
         let socket = UdpSocket::bind(local_any(primary))
@@ -362,10 +395,10 @@ pub(super) async fn query_soa(
             last_error = format!("{primary}: {e}");
             continue;
         }
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        let try_deadline = (tokio::time::Instant::now() + Duration::from_secs(2)).min(deadline);
         loop {
             // A connected socket only receives from `primary`.
-            let len = match tokio::time::timeout_at(deadline, socket.recv(&mut buf)).await {
+            let len = match tokio::time::timeout_at(try_deadline, socket.recv(&mut buf)).await {
                 Ok(Ok(len)) => len,
                 Ok(Err(e)) => {
                     last_error = format!("{primary}: {e}");

@@ -116,6 +116,142 @@ fn first_checks_at_start_are_spread_more_the_more_zones_there_are() {
     use super::catch_up_spread;
     assert_eq!(catch_up_spread(0), Duration::from_millis(100));
     assert_eq!(catch_up_spread(1), Duration::from_millis(100));
-    assert_eq!(catch_up_spread(50), Duration::from_millis(500));
-    assert_eq!(catch_up_spread(1_000_000), Duration::from_secs(2));
+    assert_eq!(catch_up_spread(5), Duration::from_millis(100));
+    assert_eq!(catch_up_spread(50), Duration::from_secs(1));
+    // As long as the SOA query rate needs for them all.
+    assert_eq!(catch_up_spread(1_000_000), Duration::from_secs(20_000));
+}
+
+/// An unsigned answer to a signed NOTIFY is not the target's (RFC 8945
+/// §5.3): an off-path spoofer who guessed the ID must not end the
+/// retransmission with an unsigned REFUSED.
+#[test]
+fn an_unsigned_refusal_of_a_signed_notify_does_not_end_the_retransmission() {
+    use super::notify_out::{NotifyError, send_notify};
+    let apex: Name = "example.".parse().unwrap();
+    let soa = zone(&apex, 7, "").soa_record();
+    let key = Arc::new(wire::tsig::Key::new(
+        "k.".parse().unwrap(),
+        wire::tsig::Algorithm::HmacSha256,
+        vec![7; 32],
+    ));
+    // Short waits, so the whole window passes quickly; the outcome, not
+    // the timing, is asserted.
+    let policy = crate::notify::RetryPolicy {
+        first_timeout: Duration::from_millis(20),
+        max_timeout: Duration::from_millis(20),
+        min_window: Duration::from_millis(300),
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (result, notifies) = runtime.block_on(async {
+        let target = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let address = target.local_addr().unwrap();
+        let spoofer = tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            let mut seen = Vec::new();
+            while let Ok((len, from)) = target.recv_from(&mut buf).await {
+                seen.push(u16::from_be_bytes([buf[0], buf[1]]));
+                // Echo the question back as an unsigned REFUSED.
+                let id = seen[seen.len() - 1];
+                let mut reply = crate::notify::message(id, &apex_of(&buf[..len]), None);
+                reply[2] |= 0x80;
+                reply[3] = (reply[3] & 0xF0) | 5;
+                let _ = target.send_to(&reply, from).await;
+                if seen.len() >= 3 {
+                    return seen;
+                }
+            }
+            seen
+        });
+        let result = send_notify(
+            &"example.".parse().unwrap(),
+            &soa,
+            address,
+            Some(key),
+            policy,
+            Duration::ZERO,
+        )
+        .await;
+        (result, spoofer.await.unwrap())
+    });
+    assert!(
+        matches!(&result, Err(NotifyError::NoAnswer(last)) if last.contains("not signed")),
+        "{result:?}"
+    );
+    assert!(notifies.len() >= 3, "sends went on: {notifies:?}");
+    assert!(
+        notifies.windows(2).all(|w| w[0] == w[1]),
+        "one message ID for every send of a retransmission: {notifies:?}"
+    );
+}
+
+fn apex_of(notify: &[u8]) -> Name {
+    Message::parse(notify)
+        .unwrap()
+        .question()
+        .unwrap()
+        .qname
+        .clone()
+}
+
+/// Deleting a zone stops its NOTIFYs, and a zone created again under the
+/// same name starts with a clean NOTIFY status.
+#[test]
+fn a_deleted_zone_stops_its_notifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let apex: Name = "example.".parse().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        // A target that never answers: the NOTIFY stays in flight.
+        let target = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+        let setup = ZoneSetup {
+            apex: apex.clone(),
+            role: RoleSetup::Primary {
+                serial_policy: SerialPolicy::Keep,
+            },
+            notify: vec![NotifyTarget::new(target.local_addr().unwrap())],
+            notify_key: None,
+            notify_ns: false,
+        };
+        let replicator = Replicator::new(
+            Arc::new(ArcSwap::from_pointee(Served::default())),
+            dir.path(),
+            vec![setup.clone()],
+            DriverSettings::default(),
+        )
+        .unwrap();
+        replicator.start();
+        replicator
+            .primary_loaded(&apex, zone(&apex, 1, ""))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        tokio::time::timeout(Duration::from_secs(10), target.recv_from(&mut buf))
+            .await
+            .expect("a NOTIFY goes out")
+            .unwrap();
+        let old = replicator.zone_state(&apex).unwrap();
+        assert_eq!(super::lock(&old.notify_in_flight).len(), 1);
+
+        replicator.forget_zone(&apex);
+        assert!(
+            super::lock(&old.notify_in_flight).is_empty(),
+            "the retransmission was aborted"
+        );
+        assert!(old.removed.load(std::sync::atomic::Ordering::SeqCst));
+
+        // The same name again: its own state, nothing of the old one's.
+        replicator.add_zone(setup).unwrap();
+        let new = replicator.zone_state(&apex).unwrap();
+        assert!(!Arc::ptr_eq(&old, &new));
+        let status = replicator.status(&apex).unwrap();
+        assert_eq!(status.notify.len(), 1);
+        assert!(status.notify[0].1.serial.is_none());
+        assert!(status.notify[0].1.acknowledged.is_none());
+    });
 }

@@ -64,6 +64,9 @@ impl Replicator {
         {
             state.removed.store(true, Ordering::SeqCst);
             state.wake.notify_one();
+            // Its NOTIFYs stop too: they would go on for up to a refresh
+            // interval for a zone that no longer exists here.
+            state.abort_notifies();
         }
         let _guard = lock(&self.publish_lock);
         let mut next = (*self.served.load_full()).clone();
