@@ -179,7 +179,11 @@ fn store_member_id(zone: &str, row: i64) -> String {
         .output()
         .expect("run sha1sum");
     let text = String::from_utf8(output.stdout).unwrap();
-    let id = text.split_whitespace().next().unwrap_or_default().to_string();
+    let id = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(id.len(), 40, "sha1sum: {text}");
     id
 }
@@ -352,7 +356,10 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     ];
     expected.sort();
     assert_eq!(members, expected);
-    assert_ne!(store_member_id("two.test.", 3), store_member_id("two.test.", 2));
+    assert_ne!(
+        store_member_id("two.test.", 3),
+        store_member_id("two.test.", 2)
+    );
     let ids_before_restart = members.clone();
 
     // An IXFR from two changes back holds exactly those two changes: the
@@ -373,7 +380,12 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     let mut ptrs: Vec<(String, String)> = records
         .iter()
         .filter(|r| r.1 == "PTR")
-        .map(|r| (r.0.strip_suffix(&zones_suffix).unwrap().to_string(), r.2.clone()))
+        .map(|r| {
+            (
+                r.0.strip_suffix(&zones_suffix).unwrap().to_string(),
+                r.2.clone(),
+            )
+        })
         .collect();
     ptrs.sort();
     let mut expected_ptrs = vec![
@@ -664,7 +676,11 @@ fn each_view_serves_its_own_catalog_with_its_own_groups() {
         targets
     };
     assert_eq!(ptrs_in(&a), ["a-file.test.", "shared.test."]);
-    assert_eq!(ptrs_in(&b), ["shared.test."], "view a's file zone is not b's");
+    assert_eq!(
+        ptrs_in(&b),
+        ["shared.test."],
+        "view a's file zone is not b's"
+    );
     // Each view's copy answers its signed SOA query.
     for key in [&a, &b] {
         assert_eq!(soa(node.dns, CATALOG, Some(key), false).0, Rcode::NOERROR);
@@ -696,7 +712,9 @@ fn www(server: SocketAddr, zone: &str) -> Option<String> {
         .answer
         .iter()
         .find(|r| r.rtype == Rtype::A && r.rdata.len() == 4)
-        .map(|r| std::net::Ipv4Addr::new(r.rdata[0], r.rdata[1], r.rdata[2], r.rdata[3]).to_string())
+        .map(|r| {
+            std::net::Ipv4Addr::new(r.rdata[0], r.rdata[1], r.rdata[2], r.rdata[3]).to_string()
+        })
 }
 
 #[test]

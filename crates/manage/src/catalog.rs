@@ -297,7 +297,10 @@ mod tests {
             store_member_id(&zone, 7),
             store_member_id(&name("example.com."), 7)
         );
-        assert_eq!(Member::store(zone.clone(), 7, None).id, store_member_id(&zone, 7));
+        assert_eq!(
+            Member::store(zone.clone(), 7, None).id,
+            store_member_id(&zone, 7)
+        );
         // Deleted and created again (a new row): a new id, which consumers
         // take as a new zone (RFC 9432 §5.6).
         assert_ne!(store_member_id(&zone, 7), store_member_id(&zone, 8));
@@ -365,8 +368,14 @@ mod tests {
         // Changed: the clock when it is ahead, else one more.
         assert_eq!(next_serial(s(5), s(5), false, NOW), Serial(1_700_000_000));
         let ahead = 1_700_000_100;
-        assert_eq!(next_serial(s(ahead), s(ahead), false, NOW), Serial(ahead + 1));
-        assert_eq!(next_serial(s(1_699_999_999), None, false, NOW), Serial(1_700_000_000));
+        assert_eq!(
+            next_serial(s(ahead), s(ahead), false, NOW),
+            Serial(ahead + 1)
+        );
+        assert_eq!(
+            next_serial(s(1_699_999_999), None, false, NOW),
+            Serial(1_700_000_000)
+        );
         // Same second: one more than the clock's value already used.
         assert_eq!(
             next_serial(s(1_700_000_000), None, false, NOW),
@@ -374,7 +383,10 @@ mod tests {
         );
         // Wrap-around (RFC 1982): u32::MAX + 1 is 0, which is newer.
         assert_eq!(next_serial(s(u32::MAX), None, false, 5), Serial(5));
-        assert_eq!(next_serial(s(u32::MAX), None, false, u64::from(u32::MAX)), Serial(0));
+        assert_eq!(
+            next_serial(s(u32::MAX), None, false, u64::from(u32::MAX)),
+            Serial(0)
+        );
         // The dump lost but the journal kept: above the journal, not the
         // clock, when bulk changes pushed past the Unix time.
         assert_eq!(next_serial(None, s(ahead), false, NOW), Serial(ahead + 1));
@@ -382,8 +394,14 @@ mod tests {
         // A crash between journal append and dump: the journal is newer
         // than the dump, so even content equal to the dump gets a new
         // serial, never the journaled one (whose content may differ).
-        assert_eq!(next_serial(s(ahead), s(ahead + 1), true, NOW), Serial(ahead + 2));
-        assert_eq!(next_serial(s(ahead), s(ahead + 1), false, NOW), Serial(ahead + 2));
+        assert_eq!(
+            next_serial(s(ahead), s(ahead + 1), true, NOW),
+            Serial(ahead + 2)
+        );
+        assert_eq!(
+            next_serial(s(ahead), s(ahead + 1), false, NOW),
+            Serial(ahead + 2)
+        );
         // An older journal (reset, or trimmed) does not pull it back.
         assert_eq!(next_serial(s(ahead), s(3), false, NOW), Serial(ahead + 1));
         // Never published: the clock.
