@@ -216,22 +216,11 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 MatchList::compile(rules, &lookup)
                     .map_err(|e| anyhow::anyhow!("catalog.{key}: {e}"))
             };
-            let mut files: Vec<manage::catalog::Member> = if c.include_files {
-                config
-                    .zones
-                    .iter()
-                    .filter(|z| z.role == Role::Primary && z.file.is_some())
-                    .map(|z| manage::catalog::Member {
-                        zone: z.name.to_lowercase(),
-                        group: z.catalog_group.clone().or_else(|| c.group.clone()),
-                    })
-                    .collect()
+            let files = if c.include_files {
+                manage::catalog::file_members(&config.zones, c.group.as_deref())
             } else {
-                Vec::new()
+                Default::default()
             };
-            // With views the same file zone may be defined once per view:
-            // it is listed once (catalog::records keeps the first).
-            files.sort();
             Some(manage::CatalogSetup {
                 apex: apex.clone(),
                 group: c.group.clone(),

@@ -2,11 +2,14 @@
 //! and Knot DNS secondaries consuming it.
 //!
 //! 1. hadns alone: the catalog lists every store zone under a member id
-//!    that is the SHA-1 of the zone's wire name; its serial moves by one
-//!    with each zone created or deleted through the REST API and stays put
-//!    across a restart; its SOA is answered (signed, over UDP and TCP) to
-//!    the transfer key and REFUSED unsigned, and other questions about it
-//!    are REFUSED; a zone named like the catalog cannot be created.
+//!    that is the SHA-1 of the zone's wire name and its store row id (a
+//!    zone file's: of its name alone), so a zone deleted and created again
+//!    gets a new id; its serial moves forward with each zone created or
+//!    deleted through the REST API and stays put, ids too, across a
+//!    restart; an IXFR from two changes back carries exactly those member
+//!    changes; its SOA is answered (signed, over UDP and TCP) to the
+//!    transfer key and REFUSED unsigned, and other questions about it are
+//!    REFUSED; a zone named like the catalog cannot be created.
 //! 2. BIND (`catalog-zones`, the catalog a secondary zone of its view) and
 //!    Knot (`catalog-role: interpret` with a template for members), given
 //!    no zone but the catalog: a zone created through the API is served by
@@ -16,7 +19,10 @@
 //!    of a few runs.
 //! 3. With `[[view]]`s each view serves its own catalog, a member's group
 //!    coming from its `[[zone]] catalog_group` for that view or from
-//!    `[catalog] group`.
+//!    `[catalog] group`, and a zone file listed only in its own view's.
+//! 4. BIND with its default `min-update-interval` (5 s): a zone deleted
+//!    and created again within it, with a lower serial, is served with the
+//!    new zone's data (the new member id makes BIND drop its old copy).
 //!
 //! Log lines relied on: none; every check asks the servers.
 
@@ -31,7 +37,7 @@ use common::{
 };
 use serde_json::json;
 use wire::tsig::Algorithm;
-use wire::{Message, Rcode, Rtype};
+use wire::{Message, Rcode, Rtype, Serial};
 
 const CATALOG: &str = "catalog.hadns.";
 const ZONES: &str = "/api/v1/servers/localhost/zones";
@@ -159,6 +165,61 @@ fn member_id(zone: &str) -> String {
     id
 }
 
+/// The member id hadns gives a store zone with row id `row`: the SHA-1
+/// of its wire name followed by the row id (8 octets, big-endian). A
+/// fresh store numbers its zones from 1 in order of creation, never
+/// reusing a number.
+fn store_member_id(zone: &str, row: i64) -> String {
+    let name = wire::Name::from_text(zone, None).unwrap();
+    let mut input = name.as_wire().to_vec();
+    input.extend_from_slice(&row.to_be_bytes());
+    let output = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("printf '{}' | sha1sum", escape_for_printf(&input)))
+        .output()
+        .expect("run sha1sum");
+    let text = String::from_utf8(output.stdout).unwrap();
+    let id = text
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(id.len(), 40, "sha1sum: {text}");
+    id
+}
+
+/// The catalog's IXFR from `serial` with `key`, asked with dig over TCP:
+/// the answer's records as (owner, type, rdata text).
+fn ixfr(server: SocketAddr, serial: u32, key: &TsigKey) -> Vec<(String, String, String)> {
+    let dig = common::require_program("dig", "bind9-dnsutils");
+    let args: Vec<String> = [
+        format!("@{}", server.ip()),
+        "-p".into(),
+        server.port().to_string(),
+        "-y".into(),
+        key.dash_y(),
+        "+tcp".into(),
+        "+noall".into(),
+        "+answer".into(),
+        CATALOG.into(),
+        format!("IXFR={serial}"),
+    ]
+    .into();
+    let text = common::run_tool(&dig, &args, "", LIMIT);
+    text.lines()
+        .filter(|l| !l.starts_with(';') && !l.trim().is_empty())
+        .map(|l| {
+            let fields: Vec<&str> = l.split_whitespace().collect();
+            assert!(fields.len() >= 5, "dig line: {l}");
+            (
+                fields[0].to_lowercase(),
+                fields[3].to_string(),
+                fields[4..].join(" "),
+            )
+        })
+        .collect()
+}
+
 /// Every octet as `\ooo`, for printf.
 fn escape_for_printf(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("\\{b:03o}")).collect()
@@ -255,31 +316,89 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
     .unwrap();
     assert_eq!(Message::parse(&txt).unwrap().rcode(), Rcode::REFUSED);
 
+    // Serials move forward (RFC 1982) with each change: one more, or the
+    // Unix time when that is ahead.
+    let newer = |a: u32, b: u32| Serial(a).is_newer_than(Serial(b));
     create(&node, "one.test.");
+    let (after_one, _) = catalog(node.dns, &key);
+    assert!(newer(after_one, first), "{after_one} after {first}");
     create(&node, "two.test.");
-    let (serial, members) = catalog(node.dns, &key);
-    assert_eq!(
-        serial,
-        first.wrapping_add(2),
-        "one serial step per zone created"
-    );
+    let (after_two, members) = catalog(node.dns, &key);
+    assert!(newer(after_two, after_one), "{after_two} after {after_one}");
     let mut expected = vec![
-        (member_id("one.test."), "one.test.".to_string()),
-        (member_id("two.test."), "two.test.".to_string()),
+        (store_member_id("one.test.", 1), "one.test.".to_string()),
+        (store_member_id("two.test.", 2), "two.test.".to_string()),
         file_member.clone(),
     ];
     expected.sort();
     assert_eq!(members, expected);
 
     delete(&node, "one.test.");
-    let (serial, members) = catalog(node.dns, &key);
-    assert_eq!(serial, first.wrapping_add(3));
+    let (after_delete, members) = catalog(node.dns, &key);
+    assert!(newer(after_delete, after_two));
     let mut expected = vec![
-        (member_id("two.test."), "two.test.".to_string()),
+        (store_member_id("two.test.", 2), "two.test.".to_string()),
+        file_member.clone(),
+    ];
+    expected.sort();
+    assert_eq!(members, expected);
+
+    // Deleted and created again: a new member id (RFC 9432 §5.4, §5.6),
+    // so a consumer that missed the deletion still drops the old copy.
+    delete(&node, "two.test.");
+    let (after_gone, _) = catalog(node.dns, &key);
+    create(&node, "two.test.");
+    let (last, members) = catalog(node.dns, &key);
+    assert!(newer(after_gone, after_delete) && newer(last, after_gone));
+    let mut expected = vec![
+        (store_member_id("two.test.", 3), "two.test.".to_string()),
         file_member,
     ];
     expected.sort();
     assert_eq!(members, expected);
+    assert_ne!(
+        store_member_id("two.test.", 3),
+        store_member_id("two.test.", 2)
+    );
+    let ids_before_restart = members.clone();
+
+    // An IXFR from two changes back holds exactly those two changes: the
+    // old two.test. member (PTR and group) out, the new one in. An AXFR
+    // fallback would hold file.test.'s PTR and a single SOA pair.
+    let records = ixfr(node.dns, after_delete, &key);
+    let soas: Vec<u32> = records
+        .iter()
+        .filter(|r| r.1 == "SOA")
+        .map(|r| r.2.split_whitespace().nth(2).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(
+        soas,
+        [last, after_delete, after_gone, after_gone, last, last],
+        "IXFR sequence: {records:?}"
+    );
+    let zones_suffix = format!(".zones.{CATALOG}");
+    let mut ptrs: Vec<(String, String)> = records
+        .iter()
+        .filter(|r| r.1 == "PTR")
+        .map(|r| {
+            (
+                r.0.strip_suffix(&zones_suffix).unwrap().to_string(),
+                r.2.clone(),
+            )
+        })
+        .collect();
+    ptrs.sort();
+    let mut expected_ptrs = vec![
+        (store_member_id("two.test.", 2), "two.test.".to_string()),
+        (store_member_id("two.test.", 3), "two.test.".to_string()),
+    ];
+    expected_ptrs.sort();
+    assert_eq!(ptrs, expected_ptrs, "{records:?}");
+    let others = records
+        .iter()
+        .filter(|r| !matches!(r.1.as_str(), "SOA" | "PTR"))
+        .count();
+    assert_eq!(others, 2, "the two members' group TXTs: {records:?}");
 
     // A zone named like the catalog is refused, and nothing is stored.
     let response = node.send(
@@ -296,7 +415,7 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
         .filter_map(|z| z["name"].as_str())
         .collect();
     assert_eq!(names, ["file.test.", "two.test."], "{zones}");
-    assert_eq!(catalog(node.dns, &key).0, first.wrapping_add(3));
+    assert_eq!(catalog(node.dns, &key).0, last);
 
     // A restart serves the same catalog at the same serial.
     node.process.signal("TERM");
@@ -317,12 +436,8 @@ fn catalog_lists_store_zones_and_its_serial_moves_with_them() {
         std::thread::sleep(Duration::from_millis(50));
     }
     let (serial, members) = catalog(node.dns, &key);
-    assert_eq!(
-        serial,
-        first.wrapping_add(3),
-        "unchanged catalog, unchanged serial"
-    );
-    assert_eq!(members.len(), 2);
+    assert_eq!(serial, last, "unchanged catalog, unchanged serial");
+    assert_eq!(members, ids_before_restart, "a restart keeps the ids");
 }
 
 /// Polls `servers` until each satisfies `done`; returns how long each took.
@@ -506,20 +621,32 @@ fn each_view_serves_its_own_catalog_with_its_own_groups() {
         ..key()
     };
     let (a, b) = (view_key("a"), view_key("b"));
+    let file = dir.path().join("a-file.test.zone");
+    std::fs::write(
+        &file,
+        "$TTL 300\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 127.0.0.1\n",
+    )
+    .unwrap();
     let body = format!(
         "{a_table}{b_table}\
          [[view]]\nname = \"a\"\nmatch_keys = [\"a-xfr\"]\nmatch_clients = [\"127.0.0.2\"]\n\
          [[view]]\nname = \"b\"\nmatch_keys = [\"b-xfr\"]\nmatch_clients = [\"any\"]\n\
          [[zone]]\nname = \"shared.test\"\nview = \"b\"\ncatalog_group = \"b-only\"\n\
-         [catalog]\nproduce = \"{CATALOG}\"\ngroup = \"hadns\"\nallow_transfer = [\"key a-xfr\", \"key b-xfr\"]\n",
+         [[zone]]\nname = \"a-file.test\"\nview = \"a\"\nfile = \"{file}\"\n\
+         [catalog]\nproduce = \"{CATALOG}\"\ngroup = \"hadns\"\nallow_transfer = [\"key a-xfr\", \"key b-xfr\"]\n\
+         include_files = true\n",
         a_table = a.hadns_toml(),
         b_table = b.hadns_toml(),
+        file = file.display(),
     );
     let node = ApiNode::start(dir.path(), "primary", &body);
     create(&node, "shared.test.");
     let group_in = |key: &TsigKey| {
         let (records, _) = axfr(node.dns, CATALOG, Some(key)).expect("AXFR of the catalog");
-        let owner = format!("group.{}.zones.{CATALOG}", member_id("shared.test."));
+        let owner = format!(
+            "group.{}.zones.{CATALOG}",
+            store_member_id("shared.test.", 1)
+        );
         let groups: Vec<Vec<u8>> = records
             .iter()
             .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string() == owner)
@@ -537,8 +664,109 @@ fn each_view_serves_its_own_catalog_with_its_own_groups() {
         vec![b"\x06b-only".to_vec()],
         "view b: the zone's own"
     );
+    // A zone file is in its own view's catalog only.
+    let ptrs_in = |key: &TsigKey| {
+        let (records, _) = axfr(node.dns, CATALOG, Some(key)).expect("AXFR of the catalog");
+        let mut targets: Vec<String> = records
+            .iter()
+            .filter(|r| r.rtype == Rtype::PTR)
+            .map(|r| wire::Name::from_wire(&r.rdata).unwrap().to_string())
+            .collect();
+        targets.sort();
+        targets
+    };
+    assert_eq!(ptrs_in(&a), ["a-file.test.", "shared.test."]);
+    assert_eq!(
+        ptrs_in(&b),
+        ["shared.test."],
+        "view a's file zone is not b's"
+    );
     // Each view's copy answers its signed SOA query.
     for key in [&a, &b] {
         assert_eq!(soa(node.dns, CATALOG, Some(key), false).0, Rcode::NOERROR);
     }
+}
+
+/// Sets `www.<zone>` A to `address` through the API (one serial step).
+fn set_www(node: &ApiNode, zone: &str, address: &str) {
+    let response = node.send(
+        "PATCH",
+        &format!("{ZONES}/{zone}"),
+        &json!({"rrsets": [{
+            "name": format!("www.{zone}"), "type": "A", "ttl": 300, "changetype": "REPLACE",
+            "records": [{"content": address, "disabled": false}],
+        }]}),
+    );
+    assert_eq!(response.status, 204, "PATCH {zone}: {}", response.text());
+}
+
+/// The A record `server` answers for `www.<zone>`, if any.
+fn www(server: SocketAddr, zone: &str) -> Option<String> {
+    let reply = udp_exchange(
+        server,
+        &query(0x77a0, &format!("www.{zone}"), Rtype::A, 0, None),
+        Duration::from_millis(300),
+    )?;
+    let message = Message::parse(&reply).ok()?;
+    message
+        .answer
+        .iter()
+        .find(|r| r.rtype == Rtype::A && r.rdata.len() == 4)
+        .map(|r| {
+            std::net::Ipv4Addr::new(r.rdata[0], r.rdata[1], r.rdata[2], r.rdata[3]).to_string()
+        })
+}
+
+#[test]
+fn bind_with_its_default_update_interval_serves_a_zone_created_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = key();
+    let named_port = free_port();
+    let node = ApiNode::start(dir.path(), "primary", &hadns_body(&key, &[named_port]));
+    let hadns_port = node.dns.port();
+    // No `min-update-interval`: BIND's default, 5 s between catalog
+    // updates, so a deletion and a re-creation within it arrive together.
+    let mut named = start_named(
+        dir.path(),
+        named_port,
+        &format!(
+            "{key_statement}\
+             view \"all\" {{\n  match-clients {{ any; }};\n  recursion no;\n\
+             \x20 allow-notify {{ key \"{name}\"; }};\n\
+             \x20 catalog-zones {{\n    zone \"{CATALOG}\" default-primaries {{ 127.0.0.1 port {hadns_port} key \"{name}\"; }} in-memory yes;\n  }};\n\
+             \x20 zone \"{CATALOG}\" {{\n    type secondary;\n    file \"catalog.db\";\n\
+             \x20   primaries {{ 127.0.0.1 port {hadns_port} key \"{name}\"; }};\n    notify no;\n  }};\n}};\n",
+            key_statement = key.bind_statement(),
+            name = key.name,
+        ),
+    );
+    let zone = "again.test.";
+    create(&node, zone);
+    // Several changes: the old zone's serial ends above the new one's.
+    for address in ["192.0.2.1", "192.0.2.2", "192.0.2.3"] {
+        set_www(&node, zone, address);
+    }
+    let old_serial = soa(node.dns, zone, None, false).1.unwrap();
+    time_until(
+        Instant::now(),
+        &[("named", address(named_port), &mut named)],
+        |server| www(server, zone).as_deref() == Some("192.0.2.3"),
+        "serve the first again.test.",
+    );
+    // Deleted and created again at once, with a lower serial.
+    delete(&node, zone);
+    create(&node, zone);
+    set_www(&node, zone, "192.0.2.99");
+    let new_serial = soa(node.dns, zone, None, false).1.unwrap();
+    assert!(
+        Serial(old_serial).is_newer_than(Serial(new_serial)),
+        "the test needs the new zone's serial ({new_serial}) below the old one's ({old_serial})"
+    );
+    let took = time_until(
+        Instant::now(),
+        &[("named", address(named_port), &mut named)],
+        |server| www(server, zone).as_deref() == Some("192.0.2.99"),
+        "serve the new again.test.'s data",
+    );
+    println!("re-created zone served by BIND after {:?}", took[0]);
 }

@@ -114,6 +114,16 @@ impl Checker<'_> {
                 Some(name)
             }
         };
+        // With nobody allowed to transfer it, no consumer can ever read
+        // the catalog (and its SOA is refused to all): a catalog that
+        // serves nothing is a mistake, not a choice to accept silently.
+        if c.allow_transfer.is_empty() {
+            return Err(self.at(
+                produce,
+                "catalog.allow_transfer",
+                "a catalog needs `allow_transfer` (e.g. [\"key xfr\"]): consumers read it only by transfer, and with nobody allowed the catalog reaches no one",
+            ));
+        }
         Ok(CatalogConfig {
             produce: Some(apex),
             group,

@@ -498,8 +498,11 @@ fn catalog_section_is_read_with_every_setting() {
     assert_eq!(catalog.allow_transfer.len(), 1);
     assert_eq!(catalog.allow_query.len(), 1);
     assert_eq!(
-        catalog.notify.iter().map(|t| t.address).collect::<Vec<_>>(),
-        vec!["127.0.0.1:5301".parse::<SocketAddr>().unwrap()]
+        catalog.notify,
+        vec![crate::NotifyTarget {
+            address: "127.0.0.1:5301".parse::<SocketAddr>().unwrap(),
+            key: None,
+        }]
     );
     assert_eq!(
         catalog
@@ -546,6 +549,15 @@ fn catalog_group_longer_than_one_txt_string_is_refused() {
 }
 
 #[test]
+fn catalog_without_allow_transfer_is_refused_with_its_line() {
+    let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\n");
+    assert_eq!(e.key, "catalog.allow_transfer");
+    assert_eq!(e.line, Some(3), "{e}");
+    assert!(e.to_string().contains("hadns.toml:3"), "{e}");
+    assert!(e.message.contains("reaches no one"), "{e}");
+}
+
+#[test]
 fn catalog_unknown_key_is_refused() {
     let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\nconsume = true\n");
     assert_eq!(e.line, Some(4));
@@ -553,7 +565,9 @@ fn catalog_unknown_key_is_refused() {
 
 #[test]
 fn catalog_notify_key_must_be_configured() {
-    let e = error("version = 1\n[catalog]\nproduce = \"c.example\"\nnotify_key = \"nope\"\n");
+    let e = error(
+        "version = 1\n[catalog]\nproduce = \"c.example\"\nallow_transfer = [\"any\"]\nnotify_key = \"nope\"\n",
+    );
     assert_eq!(e.key, "catalog.notify_key");
 }
 

@@ -483,15 +483,17 @@ impl Manager {
             let members: Vec<Member> = zones
                 .iter()
                 .filter(|z| !z.soa_disabled)
-                .map(|z| Member {
-                    zone: z.name.clone(),
-                    group: self
+                .map(|z| {
+                    let group = self
                         .rules_in(&z.name, lane.view.as_deref())
                         .catalog_group
                         .clone()
-                        .or_else(|| catalog.group.clone()),
+                        .or_else(|| catalog.group.clone());
+                    Member::store(z.name.clone(), z.id, group)
                 })
-                .chain(catalog.files.iter().cloned())
+                // Only the file zones this view defines: another view's
+                // are not served here.
+                .chain(catalog.files.get(&lane.view).into_iter().flatten().cloned())
                 .collect();
             publish_catalog(lane, catalog, &members);
         }
@@ -1064,13 +1066,16 @@ impl Manager {
 
 /// Publishes the catalog for `members` in one lane if it differs from the
 /// version last published there (in memory, or persisted by the previous
-/// run): same serial when nothing changed, one more when something did.
+/// run): same serial when nothing changed, a newer one when something did
+/// or when the journal holds a serial newer than that version
+/// ([`catalog::next_serial`]).
 fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, members: &[Member]) {
     let apex = &catalog.apex;
     let view = lane.view.as_deref();
     let replicator = &lane.replicator;
     let last = replicator.primary_copy(apex);
     let last_serial = last.as_ref().map(|z| z.serial());
+    let journal_serial = replicator.journal_last_serial(apex);
     let build = |serial| {
         catalog::records(apex, serial, members)
             .map_err(|e| e.to_string())
@@ -1079,13 +1084,20 @@ fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, members: &[Member
             })
     };
     let now = node::clock::unix_now();
-    let unchanged = build(catalog::next_serial(last_serial, false, now));
-    let zone = match (unchanged, &last) {
-        (Ok(same), Some(old)) if replicate::diff::between(old, &same).is_empty() => Ok(same),
-        (Ok(_), Some(_)) => build(catalog::next_serial(last_serial, true, now)),
-        (result, None) => result,
-        (Err(e), _) => Err(e),
+    // Built once at the last serial to compare contents, then at the
+    // serial next_serial picks.
+    let same_as_last = match (&last, last_serial) {
+        (Some(old), Some(serial)) => match build(serial) {
+            Ok(same) => replicate::diff::between(old, &same).is_empty(),
+            Err(e) => {
+                tracing::error!(zone = %apex, view, error = %e, "cannot build the catalog zone");
+                return;
+            }
+        },
+        _ => false,
     };
+    let serial = catalog::next_serial(last_serial, journal_serial, same_as_last, now);
+    let zone = build(serial);
     let zone = match zone {
         Ok(zone) => zone,
         Err(e) => {

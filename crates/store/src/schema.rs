@@ -178,6 +178,38 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL DEFAULT (unixepoch())
     );
     ",
+    // 5: a zone's row id is never reused (AUTOINCREMENT). Without it SQLite
+    // gives a zone created right after the newest one was deleted the same
+    // id, and the catalog's member ids (manage::catalog) derive from it so
+    // that a zone deleted and created again is a new member to consumers
+    // (RFC 9432 §5.4, §5.6). Rebuilt as in step 3; ids are kept as they are.
+    "
+    CREATE TABLE zones_new (
+        id                  INTEGER PRIMARY KEY AUTOINCREMENT,
+        name                BLOB NOT NULL UNIQUE,
+        kind                TEXT NOT NULL CHECK (kind IN ('Native', 'Master', 'Slave')),
+        serial_policy       TEXT NOT NULL CHECK (serial_policy IN ('increment', 'date', 'epoch')),
+        created_at          INTEGER NOT NULL,
+        updated_at          INTEGER NOT NULL,
+        account             TEXT NOT NULL DEFAULT '',
+        soa_edit_api        TEXT NOT NULL DEFAULT '',
+        soa_edit            TEXT NOT NULL DEFAULT '',
+        catalog             TEXT NOT NULL DEFAULT '',
+        masters             TEXT NOT NULL DEFAULT '',
+        master_tsig_key_ids TEXT NOT NULL DEFAULT '',
+        slave_tsig_key_ids  TEXT NOT NULL DEFAULT '',
+        api_rectify         INTEGER NOT NULL DEFAULT 0 CHECK (api_rectify IN (0, 1)),
+        presigned           INTEGER NOT NULL DEFAULT 0 CHECK (presigned IN (0, 1))
+    );
+    INSERT INTO zones_new (id, name, kind, serial_policy, created_at, updated_at, account,
+                           soa_edit_api, soa_edit, catalog, masters, master_tsig_key_ids,
+                           slave_tsig_key_ids, api_rectify, presigned)
+        SELECT id, name, kind, serial_policy, created_at, updated_at, account,
+               soa_edit_api, soa_edit, catalog, masters, master_tsig_key_ids,
+               slave_tsig_key_ids, api_rectify, presigned FROM zones;
+    DROP TABLE zones;
+    ALTER TABLE zones_new RENAME TO zones;
+    ",
 ];
 
 /// Opens the read-write connection, creating the file, and brings the

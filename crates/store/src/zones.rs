@@ -113,6 +113,10 @@ impl FromStr for SerialPolicy {
 /// A zone as listed by [`crate::Store::zones`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ZoneInfo {
+    /// The zone's row id in the store: stable while the zone exists (and
+    /// across restarts), never given again to a zone created later, even
+    /// one with the same name. The catalog's member ids derive from it.
+    pub id: i64,
     /// The apex, lower-case.
     pub name: Name,
     /// Its role.

@@ -333,6 +333,7 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
     let soa_disabled = apex_soa_disabled(tx, row)?;
     let settings = read_settings(tx, row.id)?;
     Ok(ZoneInfo {
+        id: row.id,
         name: row.apex.clone(),
         kind: row.kind,
         serial,

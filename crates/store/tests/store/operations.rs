@@ -447,6 +447,26 @@ fn deleting_a_zone_removes_it_and_its_history() {
 }
 
 #[test]
+fn a_zone_created_again_gets_a_new_id_that_a_reopen_keeps() {
+    // The catalog's member ids derive from the row id (RFC 9432 §5.4):
+    // deleting the newest zone and creating it again must not give the
+    // old id back, as SQLite does for a plain INTEGER PRIMARY KEY.
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let first = f.store.zone(&name("example.com")).unwrap().unwrap().id;
+    f.store.delete_zone(&name("example.com")).unwrap();
+    f.store
+        .create_zone(example_zone(SerialPolicy::Increment), &meta(NOW))
+        .unwrap();
+    let second = f.store.zone(&name("example.com")).unwrap().unwrap().id;
+    assert_ne!(first, second, "a zone created again is a new zone");
+    drop(f.store);
+    let again = store::Store::open_with(&f.path, store::PasswordCost::MINIMUM).unwrap();
+    let zones = again.zones().unwrap();
+    assert_eq!(zones.len(), 1);
+    assert_eq!(zones[0].id, second, "the id outlives a restart");
+}
+
+#[test]
 fn zones_are_listed_with_serial_counts_and_last_change() {
     let f = Fixture::with_example(SerialPolicy::Date);
     f.store
