@@ -436,10 +436,11 @@ impl Manager {
                     role: RoleSetup::Primary {
                         serial_policy: DriverPolicy::Keep,
                     },
-                    notify: catalog.notify.clone(),
+                    notify: catalog.notify.iter().map(|a| NotifyTarget::new(*a)).collect(),
                     notify_key: catalog.notify_key.clone(),
                     // Its NS is `invalid.`: nobody to find there.
                     notify_ns: false,
+                    catalog: None,
                 })
                 .map_err(|e| format!("catalog zone {apex}: {e}"))?;
             let policy = ZonePolicy {
@@ -1124,6 +1125,7 @@ fn setup_for(apex: &Name, rules: &ZoneRules) -> ZoneSetup {
         notify: rules.notify.clone(),
         notify_key: rules.notify_key.clone(),
         notify_ns: rules.notify_ns,
+        catalog: None,
     }
 }
 
