@@ -114,6 +114,7 @@ impl Replicator {
             notify: setup.notify,
             notify_key: setup.notify_key,
             notify_ns: setup.notify_ns,
+            catalog: setup.catalog,
             files,
             journal: Mutex::new(journal),
             copy: Mutex::new(None),
@@ -180,6 +181,11 @@ impl Replicator {
             secondary: state.machine().map(|m| m.status(now)),
             journal: Some((journal.first_serial(), journal.last_serial(), journal.len())),
             notify,
+            primaries: match &state.role {
+                Role::Secondary { primaries, .. } => primaries.clone(),
+                Role::Primary { .. } => Vec::new(),
+            },
+            catalog: state.catalog.clone(),
         })
     }
 
