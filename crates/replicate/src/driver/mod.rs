@@ -283,6 +283,9 @@ struct ZoneState {
     notify_pending: AtomicBool,
     /// The zone was removed: its task ends.
     removed: AtomicBool,
+    /// The zone was forgotten (removed with its files): a transfer that
+    /// was under way when it was deletes what it wrote on its way out.
+    forgotten: AtomicBool,
 }
 
 /// Runs replication for every configured zone.

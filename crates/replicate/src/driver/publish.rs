@@ -29,6 +29,11 @@ impl Replicator {
 
     /// Publishes a new version of a replicated zone and keeps it as the copy.
     pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        if state.removed.load(std::sync::atomic::Ordering::SeqCst) {
+            // Removed while a transfer was under way: serving it again
+            // would bring back a zone its owner dropped.
+            return;
+        }
         *lock(&state.copy) = Some(zone.clone());
         self.publish(&state.apex, Some(zone.clone()));
         if let Some(watcher) = lock(&self.watchers).get(&state.apex) {

@@ -39,17 +39,11 @@ impl Replicator {
     /// than being compared with, and journaled after, the old one.
     pub fn forget_zone(&self, apex: &Name) {
         let apex = apex.to_lowercase();
-        self.remove_zone(&apex);
-        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
-        for path in [&files.journal, &files.zone, &files.timers] {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
-                }
-            }
+        if let Some(state) = self.zone_state(&apex) {
+            state.forgotten.store(true, Ordering::SeqCst);
         }
+        self.remove_zone(&apex);
+        delete_files(&apex, &ZoneFiles::in_data_dir(&self.data_dir, &apex));
     }
 
     /// Stops replicating a zone and stops serving it. Its files stay in the
@@ -124,6 +118,7 @@ impl Replicator {
             notify_in_flight: Mutex::new(HashMap::new()),
             notify_pending: AtomicBool::new(false),
             removed: AtomicBool::new(false),
+            forgotten: AtomicBool::new(false),
         });
         self.zones
             .write()
@@ -197,6 +192,19 @@ impl Replicator {
             .keys()
             .cloned()
             .collect()
+    }
+}
+
+/// Deletes a forgotten zone's dump, journal and timers.
+pub(super) fn delete_files(apex: &Name, files: &ZoneFiles) {
+    for path in [&files.journal, &files.zone, &files.timers] {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
+            }
+        }
     }
 }
 
