@@ -432,6 +432,9 @@ pub(super) async fn query_soa_tcp(
 pub(super) fn soa_from_reply(apex: &Name, reply: &[u8]) -> Result<Serial, Failure> {
     let message = Message::parse(reply)
         .map_err(|e| Failure::Unreachable(format!("malformed answer: {e}")))?;
+    if message.rcode() == Rcode::REFUSED {
+        return Err(Failure::SoaRefused("SOA query answered REFUSED".into()));
+    }
     if message.rcode() != Rcode::NOERROR {
         return Err(Failure::Refused(format!(
             "SOA query answered {}",
