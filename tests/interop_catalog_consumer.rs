@@ -111,7 +111,9 @@ fn consumer_body(catalog: &str, primary: SocketAddr, key: Option<&TsigKey>) -> S
             key.hadns_toml(),
             key.name
         ),
-        None => format!("[[catalog_consumer]]\nzone = \"{catalog}\"\nprimaries = [\"{primary}\"]\n"),
+        None => {
+            format!("[[catalog_consumer]]\nzone = \"{catalog}\"\nprimaries = [\"{primary}\"]\n")
+        }
     }
 }
 
@@ -152,14 +154,20 @@ fn hadns_consumer_follows_a_hadns_catalog_and_restarts_from_saved_copies() {
             &json!({"name": zone, "kind": "Native", "nameservers": [format!("ns1.{zone}")]}),
         );
         assert_eq!(response.status, 201, "create {zone}: {}", response.text());
-        let took = wait(started, &mut consumer.process, &format!("serve {zone}"), || {
-            serves(consumer_dns, zone)
-        });
+        let took = wait(
+            started,
+            &mut consumer.process,
+            &format!("serve {zone}"),
+            || serves(consumer_dns, zone),
+        );
         println!("created {zone}: served by the hadns consumer after {took:?}");
         to_serve.push(took);
     }
     to_serve.sort();
-    println!("POST to answering on the consumer, median of 3: {:?}", to_serve[1]);
+    println!(
+        "POST to answering on the consumer, median of 3: {:?}",
+        to_serve[1]
+    );
 
     // The member is marked with its catalog in `ctl status` and the API.
     let status = hadns_ctl(&data_dir, &["status"]);
@@ -214,9 +222,15 @@ fn hadns_consumer_follows_a_hadns_catalog_and_restarts_from_saved_copies() {
     // the catalog's saved copy and their own saved copies.
     let mut primary = primary;
     primary.process.signal("TERM");
-    assert!(primary.process.wait_exit(LIMIT).is_some(), "primary did not stop");
+    assert!(
+        primary.process.wait_exit(LIMIT).is_some(),
+        "primary did not stop"
+    );
     consumer.process.signal("TERM");
-    assert!(consumer.process.wait_exit(LIMIT).is_some(), "consumer did not stop");
+    assert!(
+        consumer.process.wait_exit(LIMIT).is_some(),
+        "consumer did not stop"
+    );
     let config = consumer.dir.join("hadns.toml").display().to_string();
     let started = Instant::now();
     let mut restarted = start_hadns(
@@ -224,9 +238,12 @@ fn hadns_consumer_follows_a_hadns_catalog_and_restarts_from_saved_copies() {
         "consumer-again",
         &["--config".into(), config],
     );
-    let took = wait(started, &mut restarted, "serve kept.test. after restart", || {
-        serves(consumer_dns, "kept.test.") && serves(consumer_dns, "third.test.")
-    });
+    let took = wait(
+        started,
+        &mut restarted,
+        "serve kept.test. after restart",
+        || serves(consumer_dns, "kept.test.") && serves(consumer_dns, "third.test."),
+    );
     println!("restarted consumer (primary down) serves the members after {took:?}");
     assert!(refuses(consumer_dns, "first.test."));
 }
@@ -345,5 +362,8 @@ fn broken_catalog_from_bind_removes_nothing() {
     });
     println!("good catalog without two.bind.: REFUSED after {took:?}");
     assert!(serves(dns, "one.bind."));
-    assert_eq!(files_of(&consumer.dir.join("data"), "two.bind."), Vec::<String>::new());
+    assert_eq!(
+        files_of(&consumer.dir.join("data"), "two.bind."),
+        Vec::<String>::new()
+    );
 }

@@ -205,14 +205,8 @@ impl Checker<'_> {
                     ),
                 ));
             }
-            let template = self.member_template(
-                None,
-                &c.primaries,
-                &c.key,
-                None,
-                &prefix,
-                key_names,
-            )?;
+            let template =
+                self.member_template(None, &c.primaries, &c.key, None, &prefix, key_names)?;
             if template.primaries.is_empty() {
                 return Err(self.error(
                     line.map(|_| c.zone.span()),

@@ -587,7 +587,15 @@ fn catalog_consumer_with_groups_inherits_the_default_template() {
     assert_eq!(consumer.zone.to_string(), "catalog.hadns.");
     let primary: SocketAddr = "127.0.0.1:5300".parse().unwrap();
     assert_eq!(consumer.template.primaries, vec![primary]);
-    assert_eq!(consumer.template.key.as_ref().map(ToString::to_string).as_deref(), Some("xfr."));
+    assert_eq!(
+        consumer
+            .template
+            .key
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("xfr.")
+    );
     assert_eq!(consumer.groups.len(), 2);
     assert_eq!(consumer.groups[0].group.as_deref(), Some("internal"));
     assert_eq!(
@@ -595,7 +603,10 @@ fn catalog_consumer_with_groups_inherits_the_default_template() {
         vec!["127.0.0.2:53".parse::<SocketAddr>().unwrap()],
         "port 53 by default"
     );
-    assert_eq!(consumer.groups[0].key, consumer.template.key, "the consumer's key");
+    assert_eq!(
+        consumer.groups[0].key, consumer.template.key,
+        "the consumer's key"
+    );
     assert_eq!(consumer.groups[1].primaries, vec![primary]);
 }
 

@@ -436,7 +436,11 @@ impl Manager {
                     role: RoleSetup::Primary {
                         serial_policy: DriverPolicy::Keep,
                     },
-                    notify: catalog.notify.iter().map(|a| NotifyTarget::new(*a)).collect(),
+                    notify: catalog
+                        .notify
+                        .iter()
+                        .map(|a| NotifyTarget::new(*a))
+                        .collect(),
                     notify_key: catalog.notify_key.clone(),
                     // Its NS is `invalid.`: nobody to find there.
                     notify_ns: false,

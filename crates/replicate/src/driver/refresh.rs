@@ -61,7 +61,8 @@ impl Replicator {
         };
         loop {
             if state.removed.load(Ordering::SeqCst) {
-                if state.forgotten.load(Ordering::SeqCst) && self.zone_state(&state.apex).is_none() {
+                if state.forgotten.load(Ordering::SeqCst) && self.zone_state(&state.apex).is_none()
+                {
                     // A transfer or timer save that was under way when the
                     // zone was forgotten may have written files again (not
                     // when the zone came back meanwhile: they are its own).
