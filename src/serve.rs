@@ -179,10 +179,18 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
                 notify: targets(&zone.notify),
                 notify_key: key(&zone.notify_key),
                 notify_ns: zone.notify_ns,
+                catalog: None,
             },
             file: zone.file.clone(),
         });
     }
+    let catalog_consumers = consumers(
+        &config,
+        &keyring,
+        &mut replicated,
+        &mut policies,
+        &mut elsewhere,
+    )?;
     let defaults = &config.zone_defaults;
     let compile_default = |rules: &[config::MatchRule], key: &str| {
         MatchList::compile(rules, &lookup).map_err(|e| anyhow::anyhow!("zone_defaults.{key}: {e}"))
@@ -293,9 +301,83 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         },
         replication: driver_settings(&config.replication),
         views: view_plans,
+        catalog_consumers,
     };
     run(plan, store)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The `[[catalog_consumer]]`s: each catalog becomes a secondary zone
+/// (added to `replicated`, with its NOTIFY policy), and a consumer that
+/// provisions its members from the templates.
+fn consumers(
+    config: &Config,
+    keyring: &Keyring,
+    replicated: &mut Vec<node::Replicated>,
+    policies: &mut HashMap<Name, ZonePolicy>,
+    elsewhere: &mut HashMap<Name, Elsewhere>,
+) -> anyhow::Result<Vec<node::CatalogConsumer>> {
+    let template = |t: &config::MemberTemplate| -> anyhow::Result<node::MemberTemplate> {
+        // As for a [[zone]] without allow_notify: the primaries' addresses.
+        let rules: Vec<config::MatchRule> = t
+            .primaries
+            .iter()
+            .map(|p| config::MatchRule {
+                negated: false,
+                element: config::MatchElement::Prefix(p.ip().into()),
+            })
+            .collect();
+        Ok(node::MemberTemplate {
+            primaries: t.primaries.clone(),
+            key: t.key.as_ref().and_then(|n| keyring.get(n).cloned()),
+            allow_notify: MatchList::compile(&rules, &|_| None)
+                .map_err(|e| anyhow::anyhow!("catalog_consumer: allow_notify: {e}"))?,
+        })
+    };
+    let mut out = Vec::new();
+    for c in &config.catalog_consumers {
+        let default = template(&c.template)?;
+        let apex = c.zone.to_lowercase();
+        policies.insert(
+            apex.clone(),
+            ZonePolicy {
+                // The catalog is read here, not passed on.
+                allow_transfer: MatchList::none(),
+                allow_notify: Some(default.allow_notify.clone()),
+                allow_update: None,
+            },
+        );
+        elsewhere.insert(
+            apex.clone(),
+            manage::Elsewhere::Secondary(c.template.primaries.clone()),
+        );
+        replicated.push(node::Replicated {
+            setup: ZoneSetup {
+                apex: apex.clone(),
+                role: RoleSetup::Secondary {
+                    primaries: default.primaries.clone(),
+                    key: default.key.clone(),
+                },
+                notify: Vec::new(),
+                notify_key: None,
+                notify_ns: false,
+                catalog: None,
+            },
+            file: None,
+        });
+        let mut groups = HashMap::new();
+        for g in &c.groups {
+            if let Some(name) = &g.group {
+                groups.insert(name.clone(), template(g)?);
+            }
+        }
+        out.push(node::CatalogConsumer {
+            apex,
+            template: default,
+            groups,
+        });
+    }
+    Ok(out)
 }
 
 /// Where the embedded default serves HTTP.

@@ -114,6 +114,10 @@ pub struct ZoneReplication {
     pub targets: Vec<NotifyTarget>,
     /// For a secondary zone: its refresh state.
     pub secondary: Option<SecondaryState>,
+    /// For a member of a consumed catalog zone (RFC 9432): the catalog
+    /// that provisioned it; absent for configured zones.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<String>,
 }
 
 /// The serials an IXFR journal covers.

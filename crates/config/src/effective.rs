@@ -170,6 +170,21 @@ impl Config {
                 optional(c.notify_key.as_ref().map(ToString::to_string).as_deref()),
             );
         }
+        for (i, c) in self.catalog_consumers.iter().enumerate() {
+            let at = format!("catalog_consumer[{i}]");
+            out.push(&format!("{at}.zone"), c.zone.to_string());
+            for t in std::iter::once(&c.template).chain(&c.groups) {
+                let at = match &t.group {
+                    None => at.clone(),
+                    Some(g) => format!("{at}.group[{g}]"),
+                };
+                out.push(&format!("{at}.primaries"), addresses(&t.primaries));
+                out.push(
+                    &format!("{at}.key"),
+                    optional(t.key.as_ref().map(ToString::to_string).as_deref()),
+                );
+            }
+        }
         out.push("log.queries", self.log.queries.to_string());
         out.push("log.query_file", self.log.query_file.display().to_string());
         out.push("log.max_size", self.log.max_size.to_string());

@@ -31,8 +31,9 @@ pub use error::{ConfigError, UnconfiguredKey};
 pub use load::FORMAT_VERSION;
 pub use server::{DEFAULT_LISTEN, MAX_NSID};
 pub use validated::{
-    AclConfig, ApiConfig, CatalogConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig,
-    NotifyTarget, ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
+    AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, KeyConfig,
+    LogConfig, MemberTemplate, NodeConfig, NotifyTarget, ReplicationConfig, Role, SerialPolicy,
+    ViewConfig, ZoneConfig, ZoneDefaults,
 };
 
 #[cfg(test)]

@@ -80,6 +80,8 @@ impl Checker<'_> {
         let log = self.log(&spec)?;
         let replication = self.replication(&spec)?;
         let catalog = self.catalog(&spec, &zones, &acl_names, &key_names)?;
+        let catalog_consumers =
+            self.catalog_consumers(&spec, &zones, &catalog, &views, &key_names)?;
 
         Ok(Config {
             source: self.file.clone(),
@@ -94,6 +96,7 @@ impl Checker<'_> {
             zone_defaults,
             replication,
             catalog,
+            catalog_consumers,
             unconfigured_keys: self.unconfigured_keys.take(),
         })
     }

@@ -32,6 +32,30 @@ pub(crate) struct FileSpec {
     pub zone_defaults: ZoneDefaultsSpec,
     #[serde(default)]
     pub catalog: CatalogSpec,
+    #[serde(default)]
+    pub catalog_consumer: Vec<Spanned<CatalogConsumerSpec>>,
+}
+
+/// `[[catalog_consumer]]`: a catalog zone (RFC 9432) this node consumes.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogConsumerSpec {
+    pub zone: Spanned<String>,
+    #[serde(default)]
+    pub primaries: Vec<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
+    #[serde(default)]
+    pub group: Vec<Spanned<CatalogGroupSpec>>,
+}
+
+/// `[[catalog_consumer.group]]`: where members of one group transfer from.
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CatalogGroupSpec {
+    pub name: Spanned<String>,
+    #[serde(default)]
+    pub primaries: Vec<Spanned<String>>,
+    pub key: Option<Spanned<String>>,
 }
 
 /// `[catalog]`: the catalog zone (RFC 9432) this primary produces.

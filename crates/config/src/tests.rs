@@ -585,3 +585,87 @@ fn zones_may_carry_their_own_catalog_group_but_secondaries_may_not() {
     assert_eq!(e.key, "zone[0].catalog_group");
     assert_eq!(e.line, Some(6));
 }
+
+#[test]
+fn catalog_consumer_with_groups_inherits_the_default_template() {
+    let config = Config::parse(
+        &format!(
+            "version = 1\n{CATALOG_KEY}[[catalog_consumer]]\nzone = \"catalog.hadns\"\n\
+             primaries = [\"127.0.0.1:5300\"]\nkey = \"xfr\"\n\
+             [[catalog_consumer.group]]\nname = \"internal\"\nprimaries = [\"127.0.0.2\"]\n\
+             [[catalog_consumer.group]]\nname = \"same-primaries\"\n"
+        ),
+        None,
+    )
+    .unwrap();
+    let [consumer] = config.catalog_consumers.as_slice() else {
+        panic!("one consumer: {:?}", config.catalog_consumers);
+    };
+    assert_eq!(consumer.zone.to_string(), "catalog.hadns.");
+    let primary: SocketAddr = "127.0.0.1:5300".parse().unwrap();
+    assert_eq!(consumer.template.primaries, vec![primary]);
+    assert_eq!(
+        consumer
+            .template
+            .key
+            .as_ref()
+            .map(ToString::to_string)
+            .as_deref(),
+        Some("xfr.")
+    );
+    assert_eq!(consumer.groups.len(), 2);
+    assert_eq!(consumer.groups[0].group.as_deref(), Some("internal"));
+    assert_eq!(
+        consumer.groups[0].primaries,
+        vec!["127.0.0.2:53".parse::<SocketAddr>().unwrap()],
+        "port 53 by default"
+    );
+    assert_eq!(
+        consumer.groups[0].key, consumer.template.key,
+        "the consumer's key"
+    );
+    assert_eq!(consumer.groups[1].primaries, vec![primary]);
+}
+
+#[test]
+fn catalog_consumer_without_primaries_is_refused() {
+    let e = error("version = 1\n[[catalog_consumer]]\nzone = \"catalog.hadns\"\n");
+    assert_eq!(e.key, "catalog_consumer[0].primaries");
+    assert_eq!(e.line, Some(3));
+}
+
+#[test]
+fn catalog_consumer_of_a_configured_zone_is_refused() {
+    let e = error(
+        "version = 1\n[[zone]]\nname = \"catalog.hadns\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1\"]\n\
+         [[catalog_consumer]]\nzone = \"catalog.hadns\"\nprimaries = [\"127.0.0.1\"]\n",
+    );
+    assert_eq!(e.key, "catalog_consumer[0].zone");
+    assert_eq!(e.line, Some(7));
+}
+
+#[test]
+fn catalog_consumer_key_must_be_configured() {
+    let e = error(
+        "version = 1\n[[catalog_consumer]]\nzone = \"c.example\"\nprimaries = [\"127.0.0.1\"]\nkey = \"nokey\"\n",
+    );
+    assert_eq!(e.key, "catalog_consumer[0].key");
+}
+
+#[test]
+fn catalog_consumer_with_views_is_refused() {
+    let e = error(
+        "version = 1\n[[view]]\nname = \"a\"\nmatch_clients = [\"any\"]\n\
+         [[catalog_consumer]]\nzone = \"c.example\"\nprimaries = [\"127.0.0.1\"]\n",
+    );
+    assert_eq!(e.key, "catalog_consumer[0]");
+}
+
+#[test]
+fn catalog_consumer_group_named_twice_is_refused() {
+    let e = error(
+        "version = 1\n[[catalog_consumer]]\nzone = \"c.example\"\nprimaries = [\"127.0.0.1\"]\n\
+         [[catalog_consumer.group]]\nname = \"g\"\n[[catalog_consumer.group]]\nname = \"g\"\n",
+    );
+    assert_eq!(e.key, "catalog_consumer[0].group[1].name");
+}

@@ -204,6 +204,33 @@ pub struct CatalogConfig {
     pub notify_key: Option<Name>,
 }
 
+/// `[[catalog_consumer]]`: a catalog zone (RFC 9432, version 2) this node
+/// transfers as a secondary zone, and whose members it serves as
+/// secondary zones of their own, added and dropped as the catalog changes.
+#[derive(Clone, Debug)]
+pub struct CatalogConsumerConfig {
+    /// The catalog zone's apex.
+    pub zone: Name,
+    /// Where the catalog, and members of no configured group, transfer
+    /// from, and the key they are signed with.
+    pub template: MemberTemplate,
+    /// Templates for members whose `group` property names them.
+    pub groups: Vec<MemberTemplate>,
+    /// Line of the `[[catalog_consumer]]` table, for later messages.
+    pub line: Option<usize>,
+}
+
+/// Where a member zone of a consumed catalog transfers from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MemberTemplate {
+    /// The group this template is for; `None` for the default.
+    pub group: Option<String>,
+    /// Primaries, in order of preference (their addresses may NOTIFY).
+    pub primaries: Vec<SocketAddr>,
+    /// Key for SOA queries, transfers and NOTIFYs.
+    pub key: Option<Name>,
+}
+
 /// `[log]`.
 #[derive(Clone, Debug)]
 pub struct LogConfig {
@@ -264,6 +291,8 @@ pub struct Config {
     pub replication: ReplicationConfig,
     /// `[catalog]`.
     pub catalog: CatalogConfig,
+    /// `[[catalog_consumer]]`s.
+    pub catalog_consumers: Vec<CatalogConsumerConfig>,
     /// Match list elements `key NAME` naming no `[[key]]`, in file order.
     pub unconfigured_keys: Vec<UnconfiguredKey>,
 }

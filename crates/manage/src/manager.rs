@@ -440,6 +440,7 @@ impl Manager {
                     notify_key: catalog.notify_key.clone(),
                     // Its NS is `invalid.`: nobody to find there.
                     notify_ns: false,
+                    catalog: None,
                 })
                 .map_err(|e| format!("catalog zone {apex}: {e}"))?;
             let policy = ZonePolicy {
@@ -1136,6 +1137,7 @@ fn setup_for(apex: &Name, rules: &ZoneRules) -> ZoneSetup {
         notify: rules.notify.clone(),
         notify_key: rules.notify_key.clone(),
         notify_ns: rules.notify_ns,
+        catalog: None,
     }
 }
 

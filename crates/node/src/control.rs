@@ -189,6 +189,7 @@ fn status_json(lanes: &[Lane]) -> serde_json::Value {
                     "view": lane.view,
                     "role": s.role,
                     "serial": s.serial.map(|v| v.0),
+                    "catalog": s.catalog.as_ref().map(ToString::to_string),
                 }));
             }
         }
@@ -296,12 +297,15 @@ async fn execute_text(
                             s.role,
                             s.serial.map_or("-".to_string(), |v| v.0.to_string())
                         );
-                        match &lane.view {
-                            Some(view) => {
-                                let _ = writeln!(out, "\t{view}");
-                            }
-                            None => out.push('\n'),
+                        if let Some(view) = &lane.view {
+                            let _ = write!(out, "\t{view}");
                         }
+                        // Members of a consumed catalog name it, so an
+                        // operator sees where a zone nobody configured came from.
+                        if let Some(catalog) = &s.catalog {
+                            let _ = write!(out, "\tcatalog={catalog}");
+                        }
+                        out.push('\n');
                     }
                 }
             }

@@ -17,6 +17,7 @@
 //! |---|---|
 //! | `runtime` | [`load`] the lanes from a [`Plan`], then [`serve`] them: sockets, threads, runtime, signals |
 //! | `lane` | one served state and its replicator; reloading zone files |
+//! | `catalog_consumer` | consumed catalog zones (RFC 9432): members added and removed as the catalog changes |
 //! | `zones` | where zones come from: files, the built-in zones, the example |
 //! | `udp` | UDP workers (recvmmsg/sendmmsg, IP_PKTINFO replies) |
 //! | `tcp` | DNS over TCP (RFC 7766) |
@@ -25,6 +26,7 @@
 //! | `seclog` | the rate-limited security log |
 //! | `memory`, `clock` | returning freed memory; the Unix time |
 
+pub mod catalog_consumer;
 pub mod clock;
 pub mod control;
 pub mod hooks;
@@ -36,5 +38,6 @@ pub mod tcp;
 pub mod udp;
 pub mod zones;
 
+pub use catalog_consumer::{CatalogConsumer, MemberTemplate};
 pub use lane::{Lane, Reloader, Replicated};
 pub use runtime::{Loaded, Plan, Services, ViewPlan, load, serve};

@@ -20,6 +20,7 @@ use replicate::driver::{DriverSettings, Replicator, ZoneSetup};
 use wire::Name;
 use wire::tsig::Keyring;
 
+use crate::catalog_consumer::{CatalogConsumer, Consumer};
 use crate::hooks::{ControlHooks, UpdateSink};
 use crate::lane::{Lane, Reloader, Replicated, load_logged, load_primary};
 use crate::tcp::{self, Limits};
@@ -55,6 +56,10 @@ pub struct Plan {
     /// journals and copies under `data_dir/views/NAME/`); the static zones
     /// are served in every view.
     pub views: Vec<ViewPlan>,
+    /// Catalog zones consumed (RFC 9432), each also a secondary zone in
+    /// `replicated`; their members are added in the default lane (the
+    /// configuration refuses consumers on a node with views).
+    pub catalog_consumers: Vec<CatalogConsumer>,
 }
 
 /// One `[[view]]`: who it serves and its zones.
@@ -78,6 +83,7 @@ pub struct Loaded {
     data_dir: PathBuf,
     udp_workers: usize,
     tcp: Limits,
+    consumers: Vec<Arc<Consumer>>,
 }
 
 impl Loaded {
@@ -191,6 +197,19 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         });
     }
     let views = Arc::new(answer::view::Views::new(matchers));
+    // Members of consumed catalogs, from the catalogs' persisted copies:
+    // a restarted node serves them at once, before the first transfer.
+    let consumers: Vec<Arc<Consumer>> = match lanes.first() {
+        Some(lane) => std::mem::take(&mut plan.catalog_consumers)
+            .into_iter()
+            .map(|setup| {
+                let consumer = Arc::new(Consumer::new(setup, Arc::clone(&lane.replicator)));
+                consumer.provision_saved();
+                consumer
+            })
+            .collect(),
+        None => Vec::new(),
+    };
     let lanes = Arc::new(lanes);
     Ok(Loaded {
         lanes,
@@ -202,6 +221,7 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         data_dir: plan.data_dir,
         udp_workers: plan.udp_workers,
         tcp: plan.tcp,
+        consumers,
     })
 }
 
@@ -217,6 +237,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         data_dir,
         udp_workers,
         tcp,
+        consumers,
         ..
     } = loaded;
     let plan = ServePlan {
@@ -306,6 +327,9 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         }
         for lane in lanes.iter() {
             lane.replicator.start();
+        }
+        for consumer in consumers {
+            tokio::spawn(consumer.run());
         }
         let reloader = Reloader {
             static_zones,

@@ -1,6 +1,7 @@
 //! Replication: journals of zone changes, NOTIFY, SOA refresh, AXFR/IXFR in
 //! and out.
 
+pub mod catalog;
 mod crc32;
 pub mod diff;
 pub mod driver;

@@ -112,6 +112,11 @@ pub enum Failure {
     IxfrUnusable(String),
     /// The primary refused us (REFUSED, NOTAUTH, bad TSIG).
     Refused(String),
+    /// The primary answered the SOA query with REFUSED. Some primaries
+    /// refuse every query for a zone they still transfer (Knot 3.2 for
+    /// the catalog zones it generates), so the transfer is tried anyway;
+    /// if that is refused too, the check has failed.
+    SoaRefused(String),
     /// A transfer that arrived but is not a valid zone.
     Invalid(String),
 }
@@ -122,6 +127,7 @@ impl Failure {
             Failure::Unreachable(t)
             | Failure::IxfrUnusable(t)
             | Failure::Refused(t)
+            | Failure::SoaRefused(t)
             | Failure::Invalid(t) => t,
         }
     }
@@ -336,6 +342,18 @@ impl Secondary {
                     }
                 }
             },
+            Err(Failure::SoaRefused(reason)) => {
+                // IXFR from our serial answers "up to date" with one SOA
+                // when nothing changed, so this costs one connection.
+                self.last_error = Some(reason);
+                self.pending = Pending::Transfer {
+                    primary,
+                    request: match self.serial {
+                        Some(ours) => Request::Ixfr(ours),
+                        None => Request::Axfr,
+                    },
+                };
+            }
             Err(failure) => self.failed(now, primary, failure),
         }
     }
@@ -601,6 +619,26 @@ mod tests {
                 primary: 0,
                 request: Request::Ixfr(Serial(5))
             }
+        );
+    }
+
+    #[test]
+    fn a_refused_soa_query_tries_the_transfer_and_fails_if_that_is_refused() {
+        let mut s = Secondary::new(2, TimerBounds::default(), None, at(0));
+        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+        s.soa_answer(at(0), 0, Err(Failure::SoaRefused("REFUSED".into())));
+        assert_eq!(
+            s.next_step(at(0)),
+            Step::Transfer {
+                primary: 0,
+                request: Request::Axfr
+            }
+        );
+        s.transfer_done(at(1), 0, Err(Failure::Refused("REFUSED".into())));
+        assert_eq!(
+            s.next_step(at(1)),
+            Step::QuerySoa { primary: 1 },
+            "the next primary, as for any failure"
         );
     }
 

@@ -99,6 +99,9 @@ pub struct ZoneSetup {
     /// Also NOTIFY the zone's own name servers (RFC 1996 §3.6), found
     /// through their addresses in the zone, except the SOA MNAME.
     pub notify_ns: bool,
+    /// The catalog zone whose member this zone is (RFC 9432), if it was
+    /// provisioned from one rather than configured.
+    pub catalog: Option<Name>,
 }
 
 /// One NOTIFY target (BIND's `also-notify { ADDR key NAME; }`).
@@ -239,6 +242,10 @@ pub struct ZoneStatus {
     pub journal: Option<(Option<Serial>, Option<Serial>, usize)>,
     /// NOTIFY targets and their state.
     pub notify: Vec<(SocketAddr, NotifyStatus)>,
+    /// A secondary's primaries, in order of preference.
+    pub primaries: Vec<SocketAddr>,
+    /// The catalog zone this zone is a member of, if it came from one.
+    pub catalog: Option<Name>,
 }
 
 enum Role {
@@ -258,6 +265,7 @@ struct ZoneState {
     notify: Vec<NotifyTarget>,
     notify_key: Option<Arc<Key>>,
     notify_ns: bool,
+    catalog: Option<Name>,
     files: ZoneFiles,
     journal: Mutex<Journal>,
     /// The newest good version, kept even while it is not served (an
@@ -275,6 +283,9 @@ struct ZoneState {
     notify_pending: AtomicBool,
     /// The zone was removed: its task ends.
     removed: AtomicBool,
+    /// The zone was forgotten (removed with its files): a transfer that
+    /// was under way when it was deletes what it wrote on its way out.
+    forgotten: AtomicBool,
 }
 
 /// Runs replication for every configured zone.
@@ -289,6 +300,9 @@ pub struct Replicator {
     started: AtomicBool,
     /// Paces this lane's SOA queries to [`SOA_QUERIES_PER_SECOND`].
     soa_pacer: Mutex<QueryPacer<std::time::Instant>>,
+    /// Zones someone watches ([`Replicator::watch`]): each new copy is
+    /// sent to the watcher (a catalog's consumer task).
+    watchers: Mutex<HashMap<Name, tokio::sync::watch::Sender<Option<Arc<Zone>>>>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -344,6 +358,7 @@ impl Replicator {
             publish_lock: Mutex::new(()),
             started: AtomicBool::new(false),
             soa_pacer: Mutex::new(QueryPacer::new(SOA_QUERIES_PER_SECOND)),
+            watchers: Mutex::new(HashMap::new()),
         });
         for setup in setups {
             replicator.open_zone(setup)?;

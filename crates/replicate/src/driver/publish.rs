@@ -29,8 +29,37 @@ impl Replicator {
 
     /// Publishes a new version of a replicated zone and keeps it as the copy.
     pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        if state.removed.load(std::sync::atomic::Ordering::SeqCst) {
+            // Removed while a transfer was under way: serving it again
+            // would bring back a zone its owner dropped.
+            return;
+        }
         *lock(&state.copy) = Some(zone.clone());
-        self.publish(&state.apex, Some(zone));
+        self.publish(&state.apex, Some(zone.clone()));
+        if let Some(watcher) = lock(&self.watchers).get(&state.apex) {
+            watcher.send_replace(Some(zone));
+        }
+    }
+
+    /// Watches a zone's copy: the receiver sees each new version as it is
+    /// published (a transfer applied), starting with the newest good
+    /// version held now (served or not, so an expired catalog still
+    /// lists its members). One watcher per zone; a second call replaces
+    /// the first.
+    pub fn watch(&self, apex: &Name) -> tokio::sync::watch::Receiver<Option<Arc<Zone>>> {
+        let apex = apex.to_lowercase();
+        let current = self.copy_of(&apex);
+        let (sender, receiver) = tokio::sync::watch::channel(current);
+        lock(&self.watchers).insert(apex, sender);
+        receiver
+    }
+
+    /// The newest good version of a replicated zone, served or not (an
+    /// expired secondary keeps its copy); `None` for a zone never loaded
+    /// or not replicated here.
+    pub fn copy_of(&self, apex: &Name) -> Option<Arc<Zone>> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        self.copy(&state)
     }
 
     /// The newest good version of a replicated zone, served or not.

@@ -65,6 +65,13 @@ impl Replicator {
         let mut check: Option<(usize, tokio::time::Instant)> = None;
         loop {
             if state.removed.load(Ordering::SeqCst) {
+                if state.forgotten.load(Ordering::SeqCst) && self.zone_state(&state.apex).is_none()
+                {
+                    // A transfer or timer save that was under way when the
+                    // zone was forgotten may have written files again (not
+                    // when the zone came back meanwhile: they are its own).
+                    super::zones::delete_files(&state.apex, &state.files);
+                }
                 return;
             }
             let now = SystemTime::now();
@@ -459,6 +466,9 @@ pub(super) async fn query_soa_tcp(
 pub(super) fn soa_from_reply(apex: &Name, reply: &[u8]) -> Result<Serial, Failure> {
     let message = Message::parse(reply)
         .map_err(|e| Failure::Unreachable(format!("malformed answer: {e}")))?;
+    if message.rcode() == Rcode::REFUSED {
+        return Err(Failure::SoaRefused("SOA query answered REFUSED".into()));
+    }
     if message.rcode() != Rcode::NOERROR {
         return Err(Failure::Refused(format!(
             "SOA query answered {}",

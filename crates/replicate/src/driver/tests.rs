@@ -65,6 +65,7 @@ fn a_change_found_at_start_is_notified_once_the_driver_starts() {
         notify: vec![NotifyTarget::new(target.local_addr().unwrap())],
         notify_key: None,
         notify_ns: false,
+        catalog: None,
     };
     let new_replicator = || {
         Replicator::new(
@@ -218,6 +219,7 @@ fn a_deleted_zone_stops_its_notifies() {
             notify: vec![NotifyTarget::new(target.local_addr().unwrap())],
             notify_key: None,
             notify_ns: false,
+            catalog: None,
         };
         let replicator = Replicator::new(
             Arc::new(ArcSwap::from_pointee(Served::default())),

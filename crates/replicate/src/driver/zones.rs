@@ -39,17 +39,11 @@ impl Replicator {
     /// than being compared with, and journaled after, the old one.
     pub fn forget_zone(&self, apex: &Name) {
         let apex = apex.to_lowercase();
-        self.remove_zone(&apex);
-        let files = ZoneFiles::in_data_dir(&self.data_dir, &apex);
-        for path in [&files.journal, &files.zone, &files.timers] {
-            match std::fs::remove_file(path) {
-                Ok(()) => {}
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => {
-                    tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
-                }
-            }
+        if let Some(state) = self.zone_state(&apex) {
+            state.forgotten.store(true, Ordering::SeqCst);
         }
+        self.remove_zone(&apex);
+        delete_files(&apex, &ZoneFiles::in_data_dir(&self.data_dir, &apex));
     }
 
     /// Stops replicating a zone and stops serving it. Its files stay in the
@@ -117,6 +111,7 @@ impl Replicator {
             notify: setup.notify,
             notify_key: setup.notify_key,
             notify_ns: setup.notify_ns,
+            catalog: setup.catalog,
             files,
             journal: Mutex::new(journal),
             copy: Mutex::new(None),
@@ -126,6 +121,7 @@ impl Replicator {
             notify_in_flight: Mutex::new(HashMap::new()),
             notify_pending: AtomicBool::new(false),
             removed: AtomicBool::new(false),
+            forgotten: AtomicBool::new(false),
         });
         self.zones
             .write()
@@ -183,6 +179,11 @@ impl Replicator {
             secondary: state.machine().map(|m| m.status(now)),
             journal: Some((journal.first_serial(), journal.last_serial(), journal.len())),
             notify,
+            primaries: match &state.role {
+                Role::Secondary { primaries, .. } => primaries.clone(),
+                Role::Primary { .. } => Vec::new(),
+            },
+            catalog: state.catalog.clone(),
         })
     }
 
@@ -194,6 +195,19 @@ impl Replicator {
             .keys()
             .cloned()
             .collect()
+    }
+}
+
+/// Deletes a forgotten zone's dump, journal and timers.
+pub(super) fn delete_files(apex: &Name, files: &ZoneFiles) {
+    for path in [&files.journal, &files.zone, &files.timers] {
+        match std::fs::remove_file(path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                tracing::warn!(zone = %apex, file = %path.display(), error = %e, "cannot delete a file of a deleted zone")
+            }
+        }
     }
 }
 

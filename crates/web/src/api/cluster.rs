@@ -103,7 +103,9 @@ pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
                 Some(Elsewhere::Secondary(primaries)) => {
                     primaries.iter().map(|a| address_text(*a)).collect()
                 }
-                _ => Vec::new(),
+                // Members of a consumed catalog are configured nowhere:
+                // the replicator knows their primaries.
+                _ => status.primaries.iter().map(|a| address_text(*a)).collect(),
             },
             last_check: s.last_check.map(unix),
             last_transfer: s.last_transfer.map(unix),
@@ -124,6 +126,7 @@ pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
             }),
             targets,
             secondary,
+            catalog: status.catalog.as_ref().map(ToString::to_string),
         });
     }
     while let Some(joined) = probes.join_next().await {
