@@ -436,7 +436,13 @@ impl Manager {
                     role: RoleSetup::Primary {
                         serial_policy: DriverPolicy::Keep,
                     },
-                    notify: catalog.notify.clone(),
+                    // [catalog] notify names no per-target keys: each
+                    // target takes the catalog's notify_key.
+                    notify: catalog
+                        .notify
+                        .iter()
+                        .map(|address| NotifyTarget::new(*address))
+                        .collect(),
                     notify_key: catalog.notify_key.clone(),
                     // Its NS is `invalid.`: nobody to find there.
                     notify_ns: false,
