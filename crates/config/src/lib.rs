@@ -32,8 +32,7 @@ pub use load::FORMAT_VERSION;
 pub use server::{DEFAULT_LISTEN, MAX_NSID};
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, Config, DnsConfig, KeyConfig, LogConfig, NodeConfig,
-    NotifyTarget,
-    ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
+    NotifyTarget, ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
 };
 
 #[cfg(test)]

@@ -127,6 +127,10 @@ pub enum WriteError {
         /// The kind asked for.
         to: crate::zones::ZoneKind,
     },
+    /// The zone is a secondary (kind `Slave`): its data is the copy
+    /// transferred from its primaries, so it takes no changes here.
+    #[error("zone {0} is a secondary zone: its data is copied from its primaries; change it there")]
+    Secondary(Name),
     /// A zone with this name is already in the store.
     #[error("zone {0} already exists")]
     ZoneExists(Name),
