@@ -278,3 +278,55 @@ fn a_secondary_zone_created_through_the_api_replicates_survives_a_restart_and_is
     );
     assert_eq!(configured.status, 422, "{}", configured.text());
 }
+
+#[test]
+fn a_configured_zone_wins_over_a_stored_secondary_of_the_same_name_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let dns: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    // Nothing answers on these ports: the zone is never transferred, which
+    // this test does not need.
+    let (stored_primary, configured_primary) = (free_port(), free_port());
+    let mut node = ApiNode::start_on(root, "node", dns, "");
+    let created = node.send(
+        "POST",
+        ZONES,
+        &json!({"name": ZONE, "kind": "Slave", "masters": [format!("127.0.0.1:{stored_primary}")]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    node.process.signal("TERM");
+    node.process.wait_exit(LIMIT);
+    drop(node);
+    // Restarted with a [[zone]] of the same name: it starts, warns, and
+    // the zone is the configuration's.
+    let node = ApiNode::start_on(
+        root,
+        "node",
+        dns,
+        &format!(
+            "[[zone]]\nname = \"{ZONE}\"\nrole = \"secondary\"\nprimaries = [\"127.0.0.1:{configured_primary}\"]\n"
+        ),
+    );
+    let zone = node.get_json(&format!("{ZONES}/{ZONE}"));
+    assert_eq!(zone["kind"], "Slave");
+    assert_eq!(
+        zone["masters"],
+        json!([format!("127.0.0.1:{configured_primary}")])
+    );
+    let listed = node.get_json(ZONES);
+    assert_eq!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|z| z["name"] == ZONE)
+            .count(),
+        1,
+        "{listed}"
+    );
+    assert!(
+        node.process.log_text().contains("the configuration wins"),
+        "{}",
+        node.process.log_text()
+    );
+}

@@ -144,8 +144,9 @@ fn new_zones_refuse_secondaries_and_relative_names() {
     assert_eq!(zone.nameservers, vec![name("ns1.new.test.")]);
     for (json, needle) in [
         (
+            // A secondary is made by new_secondary, never by new_zone.
             r#"{"name":"s.test.","kind":"Slave","masters":["192.0.2.1"]}"#,
-            "configuration",
+            "does not become a secondary",
         ),
         (r#"{"name":"s.test","kind":"Native"}"#, "not canonical"),
         (r#"{"name":"s.test.","kind":"Producer"}"#, "Producer"),
