@@ -29,6 +29,11 @@ impl Replicator {
 
     /// Publishes a new version of a replicated zone and keeps it as the copy.
     pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        // A transfer that ends after the zone was removed must not serve
+        // it again.
+        if state.removed.load(std::sync::atomic::Ordering::SeqCst) {
+            return;
+        }
         *lock(&state.copy) = Some(zone.clone());
         self.publish(&state.apex, Some(zone));
     }
