@@ -172,6 +172,30 @@ fn a_secondary_zone_created_through_the_api_replicates_survives_a_restart_and_is
         "{zone}"
     );
 
+    // A key made through /tsigkeys names a transfer key too.
+    let key = secondary.send(
+        "POST",
+        "/api/v1/servers/localhost/tsigkeys",
+        &json!({"name": "api-made.", "algorithm": "hmac-sha256"}),
+    );
+    assert_eq!(key.status, 201, "{}", key.text());
+    let other = secondary.send(
+        "POST",
+        ZONES,
+        &json!({"name": "other.test.", "kind": "Secondary", "masters": [primary.dns.to_string()],
+                "master_tsig_key_ids": ["api-made."]}),
+    );
+    assert_eq!(other.status, 201, "{}", other.text());
+    assert_eq!(other.json()["master_tsig_key_ids"], json!(["api-made."]));
+    let gone = secondary.request(
+        "DELETE",
+        &format!("{ZONES}/other.test."),
+        Some(&secondary.token),
+        &[],
+        None,
+    );
+    assert_eq!(gone.status, 204, "{}", gone.text());
+
     // Writes are refused: its data is its primary's.
     let patch = secondary.send(
         "PATCH",
