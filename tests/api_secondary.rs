@@ -354,3 +354,58 @@ fn a_configured_zone_wins_over_a_stored_secondary_of_the_same_name_at_start() {
         node.process.log_text()
     );
 }
+
+#[test]
+fn with_views_a_secondary_created_through_the_api_replicates_in_every_view() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let primary = ApiNode::start(
+        root,
+        "primary",
+        "[zone_defaults]\nallow_transfer = [\"127.0.0.1\"]\n",
+    );
+    let created = primary.send(
+        "POST",
+        ZONES,
+        &json!({"name": ZONE, "kind": "Native", "nameservers": ["ns1.sec.test."], "rrsets": [
+            {"name": "www.sec.test.", "type": "A", "ttl": 300, "changetype": "REPLACE",
+             "records": [{"content": "192.0.2.7", "disabled": false}]}]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let secondary = ApiNode::start(
+        root,
+        "secondary",
+        "[[view]]\nname = \"a\"\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"b\"\nmatch_clients = [\"any\"]\n",
+    );
+    let created = secondary.send(
+        "POST",
+        ZONES,
+        &json!({"name": ZONE, "kind": "Slave", "masters": [primary.dns.to_string()]}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    // Queries from 127.0.0.1 land in view b.
+    wait_for_a(secondary.dns, "www.sec.test.", "192.0.2.7", LIMIT);
+    // Each view's lane keeps its own copy.
+    let deadline = Instant::now() + LIMIT;
+    let copy = |view: &str| {
+        secondary
+            .dir
+            .join(format!("data/views/{view}/zones/sec.test.zone"))
+    };
+    while !(copy("a").exists() && copy("b").exists()) {
+        assert!(Instant::now() < deadline, "no copy in both views");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(secondary.get("/api/v1/views").status, 200);
+    let deleted = secondary.request(
+        "DELETE",
+        &format!("{ZONES}/{ZONE}"),
+        Some(&secondary.token),
+        &[],
+        None,
+    );
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    assert_eq!(ask(secondary.dns, ZONE, Rtype::SOA).rcode, Rcode::REFUSED);
+    assert!(!copy("a").exists() && !copy("b").exists());
+}
