@@ -115,9 +115,9 @@ pub enum WriteError {
         error: Box<WriteError>,
     },
     /// A zone's kind cannot change this way: only `Native` and `Master`
-    /// are exchanged (a secondary is declared in the configuration).
+    /// are exchanged (a secondary is created as one and stays one).
     #[error(
-        "kind: zone {zone} is {from} and cannot become {to}: only Native and Master zones are exchanged; secondary zones are declared in the configuration"
+        "kind: zone {zone} is {from} and cannot become {to}: only Native and Master zones are exchanged; a secondary zone is created as one (kind Slave with its masters) and stays one"
     )]
     KindChange {
         /// The zone.
