@@ -99,6 +99,22 @@ pub enum ManageError {
         /// Where it comes from instead.
         why: String,
     },
+    /// The configuration already serves this zone, which it keeps
+    /// serving: a zone is created through the API only under a name the
+    /// configuration leaves free.
+    #[error("Domain '{zone}' already exists: the configuration serves it {why}")]
+    Configured {
+        /// The zone.
+        zone: Name,
+        /// How the configuration serves it.
+        why: String,
+    },
+    /// A secondary zone's `master_tsig_key_ids` names a key neither the
+    /// configuration nor the store has.
+    #[error(
+        "master_tsig_key_ids[0]: no TSIG key {0}: neither a [[key]] of the configuration nor one made through /tsigkeys"
+    )]
+    UnknownKey(Name),
     /// A blocking task died.
     #[error("internal error: {0}")]
     Internal(String),
@@ -269,6 +285,10 @@ impl Manager {
         let zones = self.store.zones().map_err(|e| e.to_string())?;
         let mut failures = Vec::new();
         for info in &zones {
+            if info.kind == store::ZoneKind::Slave {
+                self.start_secondary(info);
+                continue;
+            }
             if let Some(other) = self.elsewhere.get(&info.name) {
                 failures.push(format!(
                     "zone {} is in the store and also configured {}; remove one",
@@ -308,6 +328,170 @@ impl Manager {
         } else {
             Err(failures.join("\n"))
         }
+    }
+
+    /// Takes a secondary zone created through the API under replication
+    /// at start, in every lane, from its stored `masters` and key: each
+    /// lane serves its persisted copy at once and checks its primaries
+    /// when the replicators start. A name the configuration also declares
+    /// is left to the configuration, with a warning; a zone that cannot
+    /// be replicated (its key is gone) is logged and not served, so one
+    /// such zone does not keep the node from starting.
+    fn start_secondary(&self, info: &store::ZoneInfo) {
+        let apex = &info.name;
+        if let Some(why) = self.configured(apex) {
+            tracing::warn!(zone = %apex, "a secondary zone created through the API is also configured {why}; the configuration wins; the stored zone is ignored while the configuration has it");
+            return;
+        }
+        let primaries: Vec<SocketAddr> = info
+            .settings
+            .masters
+            .iter()
+            .filter_map(|text| api::convert::primary_address(text))
+            .collect();
+        if primaries.is_empty() {
+            tracing::error!(zone = %apex, masters = ?info.settings.masters, "secondary zone in the store without a usable primary; not served");
+            return;
+        }
+        let key = match info.settings.master_tsig_key_ids.first() {
+            Some(id) => match Name::from_text(id, Some(&Name::root())) {
+                Ok(name) => match self.transfer_key(&name) {
+                    Ok(key) => Some(key),
+                    Err(e) => {
+                        tracing::error!(zone = %apex, error = %e, "secondary zone not served");
+                        return;
+                    }
+                },
+                Err(e) => {
+                    tracing::error!(zone = %apex, key = %id, error = %e, "secondary zone not served: its key name is unreadable");
+                    return;
+                }
+            },
+            None => None,
+        };
+        match self.replicate_secondary(apex, &primaries, key) {
+            Ok(()) => {
+                tracing::info!(zone = %apex, primaries = ?primaries, "secondary zone created through the API: replicating")
+            }
+            Err(e) => tracing::error!(zone = %apex, error = %e, "secondary zone not served"),
+        }
+    }
+
+    /// Where the configuration serves `zone`, if it does (a `[[zone]]`
+    /// with a file, as a secondary, or kept in the store as a primary, or
+    /// the catalog zone), for messages.
+    fn configured(&self, zone: &Name) -> Option<String> {
+        let zone = zone.to_lowercase();
+        if let Some(other) = self.elsewhere.get(&zone) {
+            return Some(format!("in [[zone]] {}", other.describe()));
+        }
+        if self.declared.keys().any(|(_, name)| *name == zone) {
+            return Some("in [[zone]] as a primary zone kept in the store".to_string());
+        }
+        if self.catalog.as_ref().is_some_and(|c| c.apex == zone) {
+            return Some("as the catalog zone ([catalog] produce)".to_string());
+        }
+        None
+    }
+
+    /// The TSIG key called `name`, from the configuration or the store.
+    fn transfer_key(&self, name: &Name) -> Result<Arc<Key>, ManageError> {
+        match self.keys.get(name)? {
+            Some((key, _)) => Ok(Arc::new(key)),
+            None => Err(ManageError::UnknownKey(name.clone())),
+        }
+    }
+
+    /// Replicates a secondary zone in every lane: NOTIFY accepted from its
+    /// primaries' addresses, transfers out by `[zone_defaults]
+    /// allow_transfer` (tiers of secondaries), no NOTIFY targets and no
+    /// updates. On failure the lanes it reached forget it again.
+    fn replicate_secondary(
+        &self,
+        apex: &Name,
+        primaries: &[SocketAddr],
+        key: Option<Arc<Key>>,
+    ) -> Result<(), String> {
+        let apex = apex.to_lowercase();
+        let mut allow_notify = Vec::with_capacity(primaries.len());
+        for primary in primaries {
+            allow_notify.push(answer::acl::parse_match_rule(&primary.ip().to_string())?);
+        }
+        let allow_notify = MatchList::compile(&allow_notify, &|_| None)?;
+        for (done, lane) in self.lanes.iter().enumerate() {
+            let policy = ZonePolicy {
+                allow_transfer: self
+                    .rules_in(&apex, lane.view.as_deref())
+                    .policy
+                    .allow_transfer
+                    .clone(),
+                allow_notify: Some(allow_notify.clone()),
+                allow_update: None,
+            };
+            // The policy goes first, so a NOTIFY that arrives as soon as
+            // the zone is known is judged by it.
+            lane.replicator.update_served(|served| {
+                served.policies.insert(apex.clone(), policy);
+            });
+            let added = lane.replicator.add_zone(ZoneSetup {
+                apex: apex.clone(),
+                role: RoleSetup::Secondary {
+                    primaries: primaries.to_vec(),
+                    key: key.clone(),
+                },
+                notify: Vec::new(),
+                notify_key: None,
+                notify_ns: false,
+                catalog: None,
+            });
+            if let Err(e) = added {
+                for lane in &self.lanes[..=done] {
+                    lane.replicator.forget_zone(&apex);
+                    lane.replicator.update_served(|served| {
+                        served.policies.remove(&apex);
+                    });
+                }
+                return Err(format!("zone {apex}{}: {e}", in_view(lane.view.as_deref())));
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates a secondary zone (PowerDNS kind `Slave`): its row in the
+    /// store with its settings, then replication in every lane, which
+    /// transfers it from `new.primaries` at once. Refused — with nothing
+    /// written and no replication started — for a name the configuration
+    /// serves, a name in the store, or a key that does not exist.
+    pub async fn create_secondary(
+        self: &Arc<Self>,
+        new: api::convert::NewSecondary,
+        now: u64,
+    ) -> Result<(), ManageError> {
+        let apex = new.name.to_lowercase();
+        if let Some(why) = self.configured(&apex) {
+            return Err(ManageError::Configured { zone: apex, why });
+        }
+        let _writer = self.writes.lock().await;
+        let this = Arc::clone(self);
+        blocking(move || {
+            let key = match &new.key {
+                Some(name) => Some(this.transfer_key(name)?),
+                None => None,
+            };
+            this.store
+                .create_secondary_zone(&apex, &new.settings, now)?;
+            if let Err(e) = this.replicate_secondary(&apex, &new.primaries, key) {
+                // Refused after all: the store goes back to what it was.
+                let undone = this.store.delete_zone(&apex);
+                tracing::error!(zone = %apex, undone = undone.is_ok(), "secondary zone stored but not replicated: {e}");
+                return Err(ManageError::Internal(format!(
+                    "zone {apex} cannot be replicated, so it was not created: {e}"
+                )));
+            }
+            tracing::info!(zone = %apex, primaries = ?new.primaries, "secondary zone created; transferring it");
+            Ok(())
+        })
+        .await
     }
 
     /// Serves a store zone in every lane. A lane whose copy cannot be
@@ -483,7 +667,8 @@ impl Manager {
             // for that view).
             let members: Vec<Member> = zones
                 .iter()
-                .filter(|z| !z.soa_disabled)
+                // Secondary zones are their primaries' to list.
+                .filter(|z| !z.soa_disabled && z.kind != store::ZoneKind::Slave)
                 .map(|z| {
                     let group = self
                         .rules_in(&z.name, lane.view.as_deref())
@@ -760,7 +945,15 @@ impl Manager {
         let this = Arc::clone(self);
         let zone = zone.to_lowercase();
         blocking(move || {
-            let Some(info) = this.store.zone(&zone)? else {
+            let info = this.store.zone(&zone)?;
+            if let Some(info) = &info
+                && info.kind == store::ZoneKind::Slave
+            {
+                return Ok(format!(
+                    "zone {zone} is a secondary zone: nothing to sync, its copy comes from its primaries"
+                ));
+            }
+            let Some(info) = info else {
                 if this.replicator().current(&zone).is_some() {
                     for lane in &this.lanes {
                         lane.replicator.forget_zone(&zone);

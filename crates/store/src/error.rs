@@ -115,9 +115,9 @@ pub enum WriteError {
         error: Box<WriteError>,
     },
     /// A zone's kind cannot change this way: only `Native` and `Master`
-    /// are exchanged (a secondary is declared in the configuration).
+    /// are exchanged (a secondary is created as one and stays one).
     #[error(
-        "kind: zone {zone} is {from} and cannot become {to}: only Native and Master zones are exchanged; secondary zones are declared in the configuration"
+        "kind: zone {zone} is {from} and cannot become {to}: only Native and Master zones are exchanged; a secondary zone is created as one (kind Slave with its masters) and stays one"
     )]
     KindChange {
         /// The zone.
@@ -127,6 +127,10 @@ pub enum WriteError {
         /// The kind asked for.
         to: crate::zones::ZoneKind,
     },
+    /// The zone is a secondary (kind `Slave`): its data is the copy
+    /// transferred from its primaries, so it takes no changes here.
+    #[error("zone {0} is a secondary zone: its data is copied from its primaries; change it there")]
+    Secondary(Name),
     /// A zone with this name is already in the store.
     #[error("zone {0} already exists")]
     ZoneExists(Name),

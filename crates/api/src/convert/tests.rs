@@ -144,8 +144,9 @@ fn new_zones_refuse_secondaries_and_relative_names() {
     assert_eq!(zone.nameservers, vec![name("ns1.new.test.")]);
     for (json, needle) in [
         (
+            // A secondary is made by new_secondary, never by new_zone.
             r#"{"name":"s.test.","kind":"Slave","masters":["192.0.2.1"]}"#,
-            "configuration",
+            "does not become a secondary",
         ),
         (r#"{"name":"s.test","kind":"Native"}"#, "not canonical"),
         (r#"{"name":"s.test.","kind":"Producer"}"#, "Producer"),
@@ -270,4 +271,59 @@ fn snapshot_records_group_into_rrsets_soa_first() {
     assert_eq!(sets.len(), 2);
     assert_eq!(sets[0].rtype, "SOA");
     assert_eq!((sets[1].ttl, sets[1].records.len()), (20, 2));
+}
+
+#[test]
+fn a_secondary_zone_needs_masters_that_are_addresses_and_at_most_one_key() {
+    let create = |json: &str| -> ZoneCreate { serde_json::from_str(json).unwrap() };
+    let made = new_secondary(&create(
+        r#"{"name": "s.test.", "kind": "Slave", "masters": ["192.0.2.1", "[2001:db8::1]:5300"],
+            "master_tsig_key_ids": ["xfr.key."]}"#,
+    ))
+    .unwrap();
+    assert_eq!(
+        made.primaries,
+        vec![
+            "192.0.2.1:53".parse().unwrap(),
+            "[2001:db8::1]:5300".parse().unwrap()
+        ]
+    );
+    assert_eq!(made.key, Some(Name::from_text("xfr.key.", None).unwrap()));
+    assert_eq!(made.settings.masters, ["192.0.2.1", "[2001:db8::1]:5300"]);
+    assert!(is_secondary_kind("secondary") && is_secondary_kind("Slave"));
+    assert!(!is_secondary_kind("Native"));
+    for (json, field) in [
+        (r#"{"name": "s.test.", "kind": "Slave"}"#, "masters:"),
+        (
+            r#"{"name": "s.test.", "kind": "Slave", "masters": []}"#,
+            "masters:",
+        ),
+        (
+            r#"{"name": "s.test.", "kind": "Slave", "masters": ["192.0.2.1", "primary.test"]}"#,
+            "masters[1]:",
+        ),
+        (
+            r#"{"name": "s.test.", "kind": "Slave", "masters": ["192.0.2.1:0"]}"#,
+            "masters[0]:",
+        ),
+        (
+            r#"{"name": "s.test.", "kind": "Slave", "masters": ["192.0.2.1"],
+                "master_tsig_key_ids": ["a.", "b."]}"#,
+            "master_tsig_key_ids:",
+        ),
+        (
+            r#"{"name": "s.test.", "kind": "Slave", "masters": ["192.0.2.1"],
+                "rrsets": [{"name": "s.test.", "type": "A", "ttl": 1,
+                            "records": [{"content": "192.0.2.9"}]}]}"#,
+            "kind Slave:",
+        ),
+    ] {
+        let error = new_secondary(&create(json)).unwrap_err();
+        assert_eq!(error.status(), 422, "{json}");
+        assert!(
+            error.message().starts_with(field),
+            "{json}: {}",
+            error.message()
+        );
+    }
 }

@@ -186,6 +186,9 @@ impl Replicator {
     }
 
     pub(super) fn save_timers(&self, state: &ZoneState, primary: Option<SocketAddr>) {
+        if state.removed.load(Ordering::SeqCst) {
+            return;
+        }
         let Some(machine) = state.machine() else {
             return;
         };
@@ -249,6 +252,11 @@ impl Replicator {
         request: Request,
         received: Received,
     ) -> Result<(Serial, Timers), Failure> {
+        // A zone removed while its transfer ran (DELETE through the API)
+        // must not get its files back: forget_zone has deleted them.
+        if state.removed.load(Ordering::SeqCst) {
+            return Err(Failure::Invalid("the zone was removed".into()));
+        }
         let bounds = &self.settings.bounds;
         match received {
             Received::UpToDate(_) => {

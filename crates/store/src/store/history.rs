@@ -11,7 +11,7 @@ use wire::{Name, Record, Rtype, Serial};
 use super::rrsets::{current_serial, load_all_rrsets, served_records, soa_serial_of};
 use super::views::{load_overrides_at, view_id};
 use super::writes::{commit, replace, settle};
-use super::zone_row::{ZoneRow, find_zone};
+use super::zone_row::{ZoneRow, find_zone, writable_zone};
 use super::{BASE_VIEW, Store, lock, unix_time};
 use crate::change::{Applied, ChangeMeta, Edit, RrsetKey};
 use crate::error::{StoreError, WriteError};
@@ -253,7 +253,7 @@ impl Store {
 /// The working copy that reverts a zone to serial `to`: every RRset whose
 /// served records differ from those at `to` is replaced by them.
 fn revert_edit(tx: &Connection, zone: &Name, to: Serial) -> Result<(ZoneRow, Edit), WriteError> {
-    let row = find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
+    let row = writable_zone(tx, zone)?;
     let stored = load_all_rrsets(tx, row.id)?;
     let current = soa_serial_of(&row.apex, &stored)?;
     let changes = changes_back_to(tx, &row, Chain::BASE, current, to)?.ok_or_else(|| {

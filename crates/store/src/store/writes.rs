@@ -12,7 +12,7 @@ use wire::{Name, Rtype, Serial};
 
 use super::rrsets::{load_comments, load_rrsets_at};
 use super::views::{all_views, load_overrides_at, merge, view_id, write_overrides};
-use super::zone_row::{ZoneRow, find_zone};
+use super::zone_row::{ZoneRow, writable_zone};
 use super::{BASE_VIEW, Store, sql_time};
 use crate::change::{
     Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey, RrsetOp, RrsetState,
@@ -52,8 +52,7 @@ impl Store {
         self.write(
             || format!("applying a change to {zone}"),
             |tx| {
-                let row =
-                    find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
+                let row = writable_zone(tx, zone)?;
                 apply_to_base(tx, &row, change, meta)
             },
         )
@@ -74,8 +73,7 @@ impl Store {
         self.write(
             || format!("applying a change to {zone} in view {view}"),
             |tx| {
-                let row =
-                    find_zone(tx, zone)?.ok_or_else(|| WriteError::NoSuchZone(zone.clone()))?;
+                let row = writable_zone(tx, zone)?;
                 let view_id =
                     view_id(tx, view)?.ok_or_else(|| WriteError::NoSuchView(view.to_string()))?;
                 if let Some(soa) = change

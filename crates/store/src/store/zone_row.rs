@@ -6,7 +6,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use wire::Name;
 
 use super::{BASE_VIEW, sql_time, unix_time};
-use crate::error::StoreError;
+use crate::error::{StoreError, WriteError};
 use crate::zones::{SerialPolicy, ZoneKind, ZoneSettings};
 
 /// A zone's row.
@@ -33,6 +33,17 @@ pub(super) fn find_zone(tx: &Connection, name: &Name) -> Result<Option<ZoneRow>,
         .query_row([name.to_lowercase().as_wire()], raw_zone_row)
         .optional()?;
     raw.map(zone_row).transpose()
+}
+
+/// The row of a zone whose data may be changed: refuses a zone that is
+/// not there and a secondary (`Slave`) zone, whose data is not the
+/// store's but the copy transferred from its primaries.
+pub(super) fn writable_zone(tx: &Connection, name: &Name) -> Result<ZoneRow, WriteError> {
+    let row = find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
+    if row.kind == ZoneKind::Slave {
+        return Err(WriteError::Secondary(row.apex));
+    }
+    Ok(row)
 }
 
 /// Inserts a zone row.

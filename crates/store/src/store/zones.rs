@@ -12,7 +12,7 @@ use super::history::{Chain, journal_entries};
 use super::rrsets::load_all_rrsets;
 use super::writes::{apply_to_base, commit, replace};
 use super::zone_row::{
-    ZoneRow, apex_soa_disabled, find_zone, insert_zone, raw_zone_row, read_settings,
+    ZoneRow, apex_soa_disabled, find_zone, insert_zone, raw_zone_row, read_settings, writable_zone,
     write_settings, zone_row,
 };
 use super::{BASE_VIEW, Store, sql_time};
@@ -20,7 +20,9 @@ use crate::change::{Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey,
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::plan::SerialRule;
 use crate::serial;
-use crate::zones::{NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind};
+use crate::zones::{
+    NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind, ZoneSettings,
+};
 
 /// TTL of the SOA and NS sets the store makes for a new zone.
 const DEFAULT_TTL: u32 = 3600;
@@ -152,6 +154,33 @@ impl Store {
         )
     }
 
+    /// Records a secondary zone (kind `Slave`) with its settings (its
+    /// `masters` among them). It has no RRsets and no journal here: its
+    /// data is the copy the replicator transfers from its primaries and
+    /// keeps in the data directory, as for secondaries the configuration
+    /// declares.
+    pub fn create_secondary_zone(
+        &self,
+        name: &Name,
+        settings: &ZoneSettings,
+        now: u64,
+    ) -> Result<(), WriteError> {
+        let apex = name.to_lowercase();
+        self.write(
+            || format!("creating secondary zone {apex}"),
+            |tx| {
+                if find_zone(tx, &apex)?.is_some() {
+                    return Err(WriteError::ZoneExists(apex.clone()));
+                }
+                // The serial policy is never used: a secondary's serial is
+                // its primary's.
+                let row = insert_zone(tx, &apex, ZoneKind::Slave, SerialPolicy::Increment, now)?;
+                write_settings(tx, row.id, settings)?;
+                Ok(())
+            },
+        )
+    }
+
     /// Changes a zone's settings (each field of `settings` that is given;
     /// the rest stay as stored) and, with `change`, its base data, in one
     /// transaction: all of it or nothing. The settings come first, so the
@@ -170,8 +199,7 @@ impl Store {
         self.write(
             || format!("changing zone {name}"),
             |tx| {
-                let mut row =
-                    find_zone(tx, name)?.ok_or_else(|| WriteError::NoSuchZone(name.clone()))?;
+                let mut row = writable_zone(tx, name)?;
                 if !settings.is_empty() {
                     write_settings_change(tx, &row, settings, meta.now)?;
                     row =
@@ -232,6 +260,9 @@ impl Store {
             |tx| {
                 let grouped = group_records(records)?;
                 match find_zone(tx, &apex)? {
+                    Some(row) if row.kind == ZoneKind::Slave => {
+                        Err(WriteError::Secondary(row.apex))
+                    }
                     Some(mut row) => {
                         if row.kind != kind {
                             tx.execute(
@@ -318,11 +349,19 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
         )?
         .query_row(params![row.id, BASE_VIEW, row.apex.as_wire()], |r| r.get(0))
         .optional()?;
-    let serial = soa
-        .as_deref()
-        .and_then(soa_numbers)
-        .map(|numbers| Serial(numbers[0]))
-        .ok_or_else(|| StoreError::corrupt(format!("{} has no readable SOA record", row.apex)))?;
+    let serial = match soa.as_deref().and_then(soa_numbers) {
+        Some(numbers) => Serial(numbers[0]),
+        // A secondary's records are not in the store (the replicator keeps
+        // its transferred copy): its serial is the served copy's, which
+        // only the caller knows.
+        None if row.kind == ZoneKind::Slave => Serial(0),
+        None => {
+            return Err(StoreError::corrupt(format!(
+                "{} has no readable SOA record",
+                row.apex
+            )));
+        }
+    };
     let records: i64 = tx
         .prepare_cached(
             "SELECT count(*) FROM rrsets s JOIN records r ON r.rrset_id = s.id

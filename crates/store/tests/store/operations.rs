@@ -503,3 +503,68 @@ fn zones_are_listed_with_serial_counts_and_last_change() {
     );
     assert_eq!(example.records, 8);
 }
+
+#[test]
+fn a_secondary_zone_is_a_row_without_data_that_takes_no_changes() {
+    let f = Fixture::new();
+    let settings = store::ZoneSettings {
+        masters: vec!["192.0.2.53:5300".to_string()],
+        master_tsig_key_ids: vec!["xfr.".to_string()],
+        ..Default::default()
+    };
+    f.store
+        .create_secondary_zone(&name("secondary.test"), &settings, 1_000)
+        .unwrap();
+    let info = f.store.zone(&name("secondary.test")).unwrap().unwrap();
+    assert_eq!(info.kind, store::ZoneKind::Slave);
+    assert_eq!(info.serial, Serial(0));
+    assert_eq!(info.records, 0);
+    assert_eq!(info.settings, settings);
+    assert!(f.store.rrsets(&name("secondary.test")).unwrap().is_empty());
+    assert_eq!(f.store.zones().unwrap().len(), 1);
+    // Its data is its primary's: every write path refuses it.
+    let change = store::ChangeSet {
+        changes: vec![replace(
+            "www.secondary.test.",
+            Rtype::A,
+            300,
+            &["192.0.2.1"],
+        )],
+    };
+    let refused = f
+        .store
+        .apply(&name("secondary.test"), &change, &meta(2_000))
+        .unwrap_err();
+    assert!(
+        matches!(refused, store::WriteError::Secondary(_)),
+        "{refused}"
+    );
+    let refused = f
+        .store
+        .import(
+            &name("secondary.test"),
+            Vec::new(),
+            store::ZoneKind::Master,
+            &meta(2_000),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(refused, store::WriteError::Secondary(_)),
+        "{refused}"
+    );
+    let again = f
+        .store
+        .create_secondary_zone(&name("secondary.test"), &settings, 3_000)
+        .unwrap_err();
+    assert!(matches!(again, store::WriteError::ZoneExists(_)), "{again}");
+    assert_eq!(
+        f.store
+            .zone(&name("secondary.test"))
+            .unwrap()
+            .unwrap()
+            .settings,
+        settings
+    );
+    f.store.delete_zone(&name("secondary.test")).unwrap();
+    assert!(f.store.zones().unwrap().is_empty());
+}

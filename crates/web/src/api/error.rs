@@ -69,6 +69,8 @@ impl From<ManageError> for Failure {
             ManageError::NotInStore { zone, why } => ApiError::Unprocessable(format!(
                 "zone {zone} cannot be changed through the API: {why}; only zones kept in the store can"
             )),
+            ManageError::Configured { .. } => ApiError::Conflict(error.to_string()),
+            ManageError::UnknownKey(_) => ApiError::Unprocessable(error.to_string()),
             ManageError::Internal(message) => ApiError::Internal(message),
         })
     }

@@ -118,7 +118,9 @@ fn view_info(
     name: String,
 ) -> Result<ViewInfo, Failure> {
     let mut out = Vec::with_capacity(zones.len());
-    for zone in zones {
+    // A secondary's copy is its primaries', the same in every view: the
+    // store keeps no per-view data of it.
+    for zone in zones.iter().filter(|z| z.kind != store::ZoneKind::Slave) {
         let serial = store
             .serial_in(&zone.name, Some(&name))?
             .unwrap_or(zone.serial);

@@ -4,7 +4,11 @@
 //!
 //! Zones kept in the store can be changed; zones the configuration serves
 //! from a zone file (kind `Master`) or as a secondary (kind `Slave`) are
-//! listed and readable, and a write to them is a 422 saying why.
+//! listed and readable, and a write to them is a 422 saying why. A
+//! secondary zone can also be created through the API (`POST` with kind
+//! `Slave` and its `masters`): its row is kept in the store, its data is
+//! the copy transferred from its primaries; it is read and deleted like
+//! any zone, and its data is changed on its primary only.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -32,8 +36,14 @@ pub(crate) enum Found {
     Store(Box<ZoneInfo>),
     /// Served from a zone file: read-only here.
     File(PathBuf),
-    /// A secondary zone: read-only here.
-    Secondary(Vec<SocketAddr>),
+    /// A secondary zone: its data is read-only here.
+    Secondary {
+        /// Where it is transferred from.
+        primaries: Vec<SocketAddr>,
+        /// Its row, for a secondary created through the API (which can be
+        /// deleted); `None` for one the configuration declares.
+        stored: Option<Box<ZoneInfo>>,
+    },
 }
 
 impl Found {
@@ -47,10 +57,41 @@ impl Found {
                 path.display()
             ))
             .into()),
-            Found::Secondary(_) => Err(ApiError::Unprocessable(format!(
+            Found::Secondary { .. } => Err(ApiError::Unprocessable(format!(
                 "zone {zone} is a secondary zone, copied from its primaries; change it there"
             ))
             .into()),
+        }
+    }
+
+    /// Refuses to delete a zone the configuration serves.
+    fn deletable(&self, zone: &Name) -> Result<(), Failure> {
+        match self {
+            Found::Store(_)
+            | Found::Secondary {
+                stored: Some(_), ..
+            } => Ok(()),
+            Found::File(_) | Found::Secondary { stored: None, .. } => {
+                self.writable(zone).map(|_| ())
+            }
+        }
+    }
+
+    /// A zone the store keeps: a primary, or a secondary created through
+    /// the API.
+    fn of_store(info: ZoneInfo) -> Found {
+        if info.kind == store::ZoneKind::Slave {
+            Found::Secondary {
+                primaries: info
+                    .settings
+                    .masters
+                    .iter()
+                    .filter_map(|text| convert::primary_address(text))
+                    .collect(),
+                stored: Some(Box::new(info)),
+            }
+        } else {
+            Found::Store(Box::new(info))
         }
     }
 }
@@ -60,13 +101,16 @@ pub(crate) async fn find(state: &AppState, zone: &Name) -> Result<Found, Failure
     if let Some(elsewhere) = state.manager.elsewhere().get(zone) {
         return Ok(match elsewhere {
             Elsewhere::File(path) => Found::File(path.clone()),
-            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary {
+                primaries: primaries.clone(),
+                stored: None,
+            },
         });
     }
     let store = Arc::clone(state.manager.store());
     let name = zone.clone();
     match blocking(move || Ok(store.zone(&name)?)).await? {
-        Some(info) => Ok(Found::Store(Box::new(info))),
+        Some(info) => Ok(Found::of_store(info)),
         None => Err(ApiError::no_such_zone(zone).into()),
     }
 }
@@ -104,8 +148,11 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
     };
     let no_settings = store::ZoneSettings::default();
     let settings = match found {
-        Found::Store(info) => &info.settings,
-        Found::File(_) | Found::Secondary(_) => &no_settings,
+        Found::Store(info)
+        | Found::Secondary {
+            stored: Some(info), ..
+        } => &info.settings,
+        Found::File(_) | Found::Secondary { stored: None, .. } => &no_settings,
     };
     let (kind, serial, masters, last_check, serial_policy) = match found {
         Found::Store(info) => (
@@ -116,7 +163,7 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
             Some(info.serial_policy.as_str().to_string()),
         ),
         Found::File(_) => ("Master", served(), Vec::new(), 0, None),
-        Found::Secondary(primaries) => {
+        Found::Secondary { primaries, stored } => {
             let last_check = state
                 .manager
                 .replicator_in(zone, None)
@@ -124,13 +171,12 @@ pub(crate) fn zone_object(state: &AppState, zone: &Name, found: &Found) -> pdns:
                 .and_then(|s| s.secondary)
                 .and_then(|s| s.last_check)
                 .map_or(0, unix);
-            (
-                "Slave",
-                served(),
-                primaries.iter().map(|a| address_text(*a)).collect(),
-                last_check,
-                None,
-            )
+            let masters = match stored {
+                // As given, as PowerDNS returns them.
+                Some(info) => info.settings.masters.clone(),
+                None => primaries.iter().map(|a| address_text(*a)).collect(),
+            };
+            ("Slave", served(), masters, last_check, None)
         }
     };
     pdns::Zone {
@@ -188,7 +234,7 @@ async fn load_rrsets(
                 blocking(move || Ok(stored_rrsets(&store, &name, view.as_deref())?)).await?;
             stored.iter().map(convert::rrset_out).collect()
         }
-        Found::File(_) | Found::Secondary(_) => {
+        Found::File(_) | Found::Secondary { .. } => {
             match state.manager.replicator_in(zone, view).current(zone) {
                 Some(snapshot) => convert::rrsets_from_records(zone, snapshot.records()),
                 None => Vec::new(),
@@ -272,14 +318,20 @@ pub(crate) async fn list_zones(
     };
     let store = Arc::clone(state.manager.store());
     let stored = blocking(move || Ok(store.zones()?)).await?;
+    // The configuration wins over a stored secondary of the same name.
+    let elsewhere = state.manager.elsewhere();
     let mut found: Vec<(Name, Found)> = stored
         .into_iter()
-        .map(|info| (info.name.clone(), Found::Store(Box::new(info))))
+        .filter(|info| !elsewhere.contains_key(&info.name))
+        .map(|info| (info.name.clone(), Found::of_store(info)))
         .collect();
-    for (name, elsewhere) in state.manager.elsewhere() {
+    for (name, elsewhere) in elsewhere {
         let entry = match elsewhere {
             Elsewhere::File(path) => Found::File(path.clone()),
-            Elsewhere::Secondary(primaries) => Found::Secondary(primaries.clone()),
+            Elsewhere::Secondary(primaries) => Found::Secondary {
+                primaries: primaries.clone(),
+                stored: None,
+            },
         };
         found.push((name.clone(), entry));
     }
@@ -302,8 +354,8 @@ pub(crate) struct CreateQuery {
 }
 
 /// Creates a zone in the store and serves it at once (one journal entry,
-/// from serial 0). Secondary zones are declared in the configuration
-/// instead.
+/// from serial 0); with kind `Slave` (or `Secondary`), a secondary zone
+/// that is transferred from its `masters` at once and kept replicating.
 #[utoipa::path(
     post,
     path = "/api/v1/servers/localhost/zones",
@@ -326,6 +378,9 @@ pub(crate) async fn create_zone(
     JsonBody(create): JsonBody<ZoneCreate>,
 ) -> Result<Response, Failure> {
     let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
+    if convert::is_secondary_kind(&create.kind) {
+        return create_secondary(&writer, &state, &create, with_rrsets).await;
+    }
     let name = convert::parse_absolute(&create.name)
         .map_err(ApiError::Unprocessable)?
         .to_lowercase();
@@ -392,6 +447,32 @@ pub(crate) async fn create_zone(
     if with_rrsets {
         zone.rrsets =
             Some(load_rrsets(&state, &name, &found, None, &RrsetFilter::default()).await?);
+    }
+    let mut response = (StatusCode::CREATED, axum::Json(zone)).into_response();
+    if let Ok(location) = HeaderValue::from_str(&zone_url(&name)) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    Ok(response)
+}
+
+/// `POST …/zones` with kind `Slave`: records the secondary zone and starts
+/// replicating it; answers 201 with the zone as served so far (its first
+/// transfer is under way, so usually without records yet).
+async fn create_secondary(
+    writer: &Writer,
+    state: &AppState,
+    create: &ZoneCreate,
+    with_rrsets: bool,
+) -> Result<Response, Failure> {
+    let new = convert::new_secondary(create)?;
+    let name = new.name.to_lowercase();
+    let primaries = new.primaries.clone();
+    state.manager.create_secondary(new, now()).await?;
+    tracing::info!(zone = %name, author = %writer.author(), primaries = ?primaries, "secondary zone created through the API");
+    let found = find(state, &name).await?;
+    let mut zone = zone_object(state, &name, &found);
+    if with_rrsets {
+        zone.rrsets = Some(load_rrsets(state, &name, &found, None, &RrsetFilter::default()).await?);
     }
     let mut response = (StatusCode::CREATED, axum::Json(zone)).into_response();
     if let Ok(location) = HeaderValue::from_str(&zone_url(&name)) {
@@ -645,7 +726,7 @@ pub(crate) async fn delete_zone(
         ))
         .into());
     }
-    find(&state, &zone).await?.writable(&zone)?;
+    find(&state, &zone).await?.deletable(&zone)?;
     state.manager.delete_zone(&zone).await?;
     tracing::info!(zone = %zone, author = %writer.author(), "zone deleted through the API");
     Ok(StatusCode::NO_CONTENT)
@@ -684,7 +765,7 @@ pub(crate) async fn export_zone(
             })
             .await?
         }
-        Found::File(_) | Found::Secondary(_) => state
+        Found::File(_) | Found::Secondary { .. } => state
             .manager
             .replicator_in(&zone, view.as_deref())
             .current(&zone)
@@ -709,14 +790,27 @@ pub(crate) async fn notify_zone(
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
-    if let Found::Store(info) = find(&state, &zone).await?
-        && info.soa_disabled
-    {
-        return Err(ApiError::Unprocessable(format!(
-            "zone {zone} is out of service (its SOA record is disabled), so no NOTIFY is sent; \
-             enable the SOA to serve it again"
-        ))
-        .into());
+    match find(&state, &zone).await? {
+        Found::Store(info) if info.soa_disabled => {
+            return Err(ApiError::Unprocessable(format!(
+                "zone {zone} is out of service (its SOA record is disabled), so no NOTIFY is sent; \
+                 enable the SOA to serve it again"
+            ))
+            .into());
+        }
+        // PowerDNS notifies for a Slave zone only with
+        // secondary-do-renotify; ours has no NOTIFY targets, so say so
+        // rather than answer "queued" for nothing.
+        Found::Secondary {
+            stored: Some(_), ..
+        } => {
+            return Err(ApiError::Unprocessable(format!(
+                "zone {zone} is a secondary zone created through the API and has no NOTIFY \
+                 targets; to have it check its primaries now, PUT …/axfr-retrieve"
+            ))
+            .into());
+        }
+        _ => {}
     }
     // A store zone is in every view: each view's copy notifies its own
     // targets.
@@ -750,16 +844,18 @@ pub(crate) async fn axfr_retrieve(
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
 ) -> Result<axum::Json<ResultBody>, Failure> {
-    let Found::Secondary(primaries) = find(&state, &zone).await? else {
+    let Found::Secondary { primaries, .. } = find(&state, &zone).await? else {
         return Err(
             ApiError::Unprocessable(format!("Domain '{zone}' is not a secondary domain")).into(),
         );
     };
-    if !state
-        .manager
-        .replicator_in(&zone, None)
-        .retransfer_now(&zone)
-    {
+    // A secondary created through the API replicates in every lane; one
+    // the configuration declares, in its view's lane only.
+    let mut queued = false;
+    for lane in state.manager.lanes() {
+        queued |= lane.replicator.retransfer_now(&zone);
+    }
+    if !queued {
         return Err(
             ApiError::Internal(format!("secondary zone {zone} is not under replication")).into(),
         );

@@ -52,6 +52,13 @@ pub(super) fn secondaries_text(state: &AppState, zone: &Name, serial: Serial) ->
 pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> {
     let store = Arc::clone(state.manager.store());
     let stored = blocking(move || store.zones().map_err(|e| e.to_string())).await?;
+    let elsewhere = state.manager.elsewhere();
+    // A secondary created through the API: its data is the transferred
+    // copy, read-only here; the configuration wins on a name clash.
+    let (secondaries, stored): (Vec<_>, Vec<_>) = stored
+        .into_iter()
+        .filter(|info| !elsewhere.contains_key(&info.name))
+        .partition(|info| info.kind == store::ZoneKind::Slave);
     let mut rows: Vec<ZoneRow> = stored
         .into_iter()
         .map(|info| ZoneRow {
@@ -76,7 +83,22 @@ pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> 
             name: info.name.to_string(),
         })
         .collect();
-    for (name, other) in state.manager.elsewhere() {
+    for info in secondaries {
+        let name = &info.name;
+        let current = state.manager.replicator_in(name, None).current(name);
+        let serial = current.as_ref().map(|z| z.serial());
+        rows.push(ZoneRow {
+            name: name.to_string(),
+            url: zone_url(name),
+            kind: "secondary (API)",
+            serial: serial.map_or(0, |s| s.0),
+            records: current.as_ref().map_or(0, |z| z.record_count()),
+            last_change: String::new(),
+            secondaries: "—".into(),
+            writable: false,
+        });
+    }
+    for (name, other) in elsewhere {
         let current = state.manager.replicator_in(name, None).current(name);
         let serial = current.as_ref().map(|z| z.serial());
         rows.push(ZoneRow {
