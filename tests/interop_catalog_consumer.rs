@@ -191,6 +191,26 @@ fn hadns_consumer_follows_a_hadns_catalog_and_restarts_from_saved_copies() {
         .unwrap_or_else(|| panic!("kept.test. in /api/v1/cluster: {cluster}"));
     assert_eq!(member["catalog"], CATALOG, "{member}");
     assert_eq!(member["role"], "secondary", "{member}");
+
+    // A zone made through the consumer's own API under a member's name
+    // would take the member's place: refused (409, naming the catalog),
+    // and the member stays the catalog's.
+    for body in [
+        json!({"name": "kept.test.", "kind": "Native", "nameservers": ["ns1.kept.test."]}),
+        json!({"name": "kept.test.", "kind": "Slave", "masters": [primary.dns.to_string()]}),
+    ] {
+        let response = consumer.send("POST", ZONES, &body);
+        assert_eq!(response.status, 409, "{body}: {}", response.text());
+        assert!(response.text().contains(CATALOG), "{}", response.text());
+    }
+    assert!(serves(consumer_dns, "kept.test."));
+    let status = hadns_ctl(&data_dir, &["status"]);
+    assert!(
+        status
+            .lines()
+            .any(|l| l.starts_with("kept.test.\t") && l.ends_with(&format!("\tcatalog={CATALOG}"))),
+        "{status}"
+    );
     assert_eq!(
         member["secondary"]["primaries"],
         json!([primary.dns.to_string()]),

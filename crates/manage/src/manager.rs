@@ -394,6 +394,18 @@ impl Manager {
         None
     }
 
+    /// The catalog this node consumes that already serves `zone` as a
+    /// member, if any, for messages: a zone made here under that name
+    /// would take the member's place in the lanes.
+    fn catalog_member(&self, zone: &Name) -> Option<String> {
+        self.lanes.iter().find_map(|lane| {
+            let status = lane.replicator.status(&zone.to_lowercase())?;
+            status
+                .catalog
+                .map(|catalog| format!("as a member of the catalog {catalog} it consumes"))
+        })
+    }
+
     /// The TSIG key called `name`, from the configuration or the store.
     fn transfer_key(&self, name: &Name) -> Result<Arc<Key>, ManageError> {
         match self.keys.get(name)? {
@@ -445,7 +457,10 @@ impl Manager {
                 catalog: None,
             });
             if let Err(e) = added {
-                for lane in &self.lanes[..=done] {
+                // Only the lanes where the add succeeded: in lane `done`
+                // nothing was added, and forgetting there would drop
+                // whatever zone of that name it already had.
+                for lane in &self.lanes[..done] {
                     lane.replicator.forget_zone(&apex);
                     lane.replicator.update_served(|served| {
                         served.policies.remove(&apex);
@@ -468,7 +483,10 @@ impl Manager {
         now: u64,
     ) -> Result<(), ManageError> {
         let apex = new.name.to_lowercase();
-        if let Some(why) = self.configured(&apex) {
+        if let Some(why) = self
+            .configured(&apex)
+            .or_else(|| self.catalog_member(&apex))
+        {
             return Err(ManageError::Configured { zone: apex, why });
         }
         let _writer = self.writes.lock().await;
@@ -855,6 +873,12 @@ impl Manager {
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
         self.check_writable(&new.name)?;
+        if let Some(why) = self.catalog_member(&new.name) {
+            return Err(ManageError::Configured {
+                zone: new.name.to_lowercase(),
+                why,
+            });
+        }
         let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         blocking(move || {
@@ -893,6 +917,12 @@ impl Manager {
         meta: ChangeMeta,
     ) -> Result<Applied, ManageError> {
         self.check_writable(zone)?;
+        if let Some(why) = self.catalog_member(zone) {
+            return Err(ManageError::Configured {
+                zone: zone.to_lowercase(),
+                why,
+            });
+        }
         let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         let apex = zone.to_lowercase();

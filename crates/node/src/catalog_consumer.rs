@@ -118,11 +118,24 @@ impl Consumer {
         let mut owned = self.owned.lock().unwrap_or_else(|p| p.into_inner());
         let changes = catalog::changes(&owned, &new);
         for member in &changes.removed {
+            owned.retain(|m| m != member);
+            // Only a zone this catalog still owns: the name may since have
+            // been taken by a zone kept in the store (which replaces a
+            // member of the same name at start), and a catalog must never
+            // remove what it does not own.
+            let ours = self
+                .replicator
+                .status(&member.zone)
+                .and_then(|s| s.catalog)
+                .is_some_and(|owner| owner == *apex);
+            if !ours {
+                tracing::info!(catalog = %apex, zone = %member.zone, "member left the catalog; the zone of that name is not this catalog's, left as it is");
+                continue;
+            }
             self.replicator.forget_zone(&member.zone);
             self.replicator.update_served(|served| {
                 served.policies.remove(&member.zone);
             });
-            owned.retain(|m| m != member);
             tracing::info!(catalog = %apex, zone = %member.zone, "member left the catalog; zone removed with its files");
         }
         let mut added = 0usize;

@@ -257,3 +257,39 @@ fn a_deleted_zone_stops_its_notifies() {
         assert!(status.notify[0].1.acknowledged.is_none());
     });
 }
+
+/// Two tasks must never share one zone's files: a zone added under a name
+/// already replicated (a catalog's member, when a store zone of that name
+/// is served at start) replaces it, and the old one is stopped.
+#[test]
+fn adding_a_zone_of_a_running_name_replaces_it_and_stops_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let apex: Name = "example.".parse().unwrap();
+    let setup = ZoneSetup {
+        apex: apex.clone(),
+        role: RoleSetup::Primary {
+            serial_policy: SerialPolicy::Keep,
+        },
+        notify: Vec::new(),
+        notify_key: None,
+        notify_ns: false,
+        catalog: None,
+    };
+    let replicator = Replicator::new(
+        Arc::new(ArcSwap::from_pointee(Served::default())),
+        dir.path(),
+        Vec::new(),
+        DriverSettings::default(),
+    )
+    .unwrap();
+    replicator.add_zone(setup.clone()).unwrap();
+    let first = replicator.zone_state(&apex).expect("added");
+    replicator.add_zone(setup).unwrap();
+    let second = replicator.zone_state(&apex).expect("added again");
+    assert!(!Arc::ptr_eq(&first, &second), "a new state");
+    assert!(
+        first.removed.load(std::sync::atomic::Ordering::SeqCst),
+        "the old zone's task is told to stop"
+    );
+    assert!(!second.removed.load(std::sync::atomic::Ordering::SeqCst));
+}

@@ -69,6 +69,14 @@ impl Replicator {
     }
 
     pub(super) fn open_zone(&self, setup: ZoneSetup) -> Result<Arc<ZoneState>, StartError> {
+        // A zone of this name already running (a catalog's member, when a
+        // zone kept in the store of the same name is served at start) is
+        // stopped first: two tasks must never share one zone's files, and
+        // the old one's transfers must not be served over the new zone.
+        if self.zone_state(&setup.apex.to_lowercase()).is_some() {
+            tracing::warn!(zone = %setup.apex, "a zone of this name was already replicated here; it is replaced");
+            self.remove_zone(&setup.apex);
+        }
         let now = SystemTime::now();
         let zones_dir = self.data_dir.join("zones");
         std::fs::create_dir_all(&zones_dir).map_err(|source| StartError::DataDir {
