@@ -1,4 +1,5 @@
 //! Requests into change sets and zones, stored data into responses.
+use super::secondary::{is_secondary_kind, new_secondary};
 use super::*;
 
 fn name(text: &str) -> Name {

@@ -86,7 +86,7 @@ impl Found {
                     .settings
                     .masters
                     .iter()
-                    .filter_map(|text| convert::primary_address(text))
+                    .filter_map(|text| convert::secondary::primary_address(text))
                     .collect(),
                 stored: Some(Box::new(info)),
             }
@@ -378,7 +378,7 @@ pub(crate) async fn create_zone(
     JsonBody(create): JsonBody<ZoneCreate>,
 ) -> Result<Response, Failure> {
     let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
-    if convert::is_secondary_kind(&create.kind) {
+    if convert::secondary::is_secondary_kind(&create.kind) {
         return create_secondary(&writer, &state, &create, with_rrsets).await;
     }
     let name = convert::parse_absolute(&create.name)
@@ -464,7 +464,7 @@ async fn create_secondary(
     create: &ZoneCreate,
     with_rrsets: bool,
 ) -> Result<Response, Failure> {
-    let new = convert::new_secondary(create)?;
+    let new = convert::secondary::new_secondary(create)?;
     let name = new.name.to_lowercase();
     let primaries = new.primaries.clone();
     state.manager.create_secondary(new, now()).await?;
