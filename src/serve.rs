@@ -15,7 +15,7 @@ use answer::ZonePolicy;
 use answer::acl::MatchList;
 use anyhow::{Context, bail};
 use config::{Config, Role, SerialPolicy};
-use manage::{Elsewhere, KeyManager, ManagedLane, Manager, NodeHooks, ZoneRules};
+use manage::{Elsewhere, KeyManager, ManagedLane, Manager, NodeHooks};
 use node::zones::{Source, ZoneSpec};
 use replicate::driver::{DriverSettings, NotifyTarget, RoleSetup, ZoneSetup};
 use replicate::journal::JournalLimits;
@@ -24,7 +24,7 @@ use wire::Name;
 use wire::tsig::{Key, Keyring};
 
 /// `hadns serve`'s options.
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 pub struct ServeArgs {
     /// Configuration file (TOML, see docs/configuration.md).
     #[arg(long, short = 'c')]
@@ -48,6 +48,23 @@ pub struct ServeArgs {
 
 /// Runs `hadns serve`.
 pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    let built = build(&args)?;
+    run(built, args)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a configuration (and the command line) make of a node: what it
+/// serves, and its store's rules. Built at start and again by each reload.
+struct Built {
+    config: Config,
+    plan: node::Plan,
+    store: Option<StorePlan>,
+}
+
+/// Reads and checks the configuration and turns it, with the command
+/// line, into a node's plan; the error names the file and line of a
+/// configuration error.
+fn build(args: &ServeArgs) -> anyhow::Result<Built> {
     let embedded_default = args.config.is_none() && args.zones.is_empty();
     let config = match &args.config {
         Some(path) => Config::load(path).map_err(anyhow::Error::msg)?,
@@ -242,17 +259,19 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     };
     let store = (args.config.is_some() || embedded_default).then(|| StorePlan {
         path: config.node.data_dir.join(manage::STORE_FILE),
-        declared,
-        defaults: default_rules,
-        elsewhere,
+        rules: manage::Rules {
+            declared,
+            defaults: default_rules,
+            elsewhere: Arc::new(elsewhere),
+            catalog,
+        },
         api: api_address,
         seed_example: embedded_default,
         node_name: config.node.name.clone(),
         configured_keys: keyring.clone(),
         unconfigured_keys: config.unconfigured_keys.clone(),
-        effective_config: effective_config(&config, &args, api_address),
+        effective_config: effective_config(&config, args, api_address),
         cors_origins: config.api.cors_origins.clone(),
-        catalog,
     });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
@@ -303,8 +322,11 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
         views: view_plans,
         catalog_consumers,
     };
-    run(plan, store)?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Built {
+        config,
+        plan,
+        store,
+    })
 }
 
 /// The `[[catalog_consumer]]`s: each catalog becomes a secondary zone
@@ -501,12 +523,8 @@ fn refuse_unbuilt_features(config: &Config) -> anyhow::Result<()> {
 struct StorePlan {
     /// The database file.
     path: PathBuf,
-    /// Rules of the store zones named by `[[zone]]`, by (view, zone).
-    declared: HashMap<(Option<String>, Name), ZoneRules>,
-    /// Rules of the other store zones (`[zone_defaults]`).
-    defaults: ZoneRules,
-    /// Zones configured as zone files or secondaries.
-    elsewhere: HashMap<Name, Elsewhere>,
+    /// What the configuration says of the store's zones.
+    rules: manage::Rules,
     /// HTTP address of the API and web UI.
     api: Option<SocketAddr>,
     /// The embedded default: put the example zone in an empty store.
@@ -522,14 +540,17 @@ struct StorePlan {
     effective_config: Vec<(String, String)>,
     /// Web origins allowed to call the API from a browser (CORS).
     cors_origins: Vec<String>,
-    /// The catalog zone to produce (`[catalog]`), if any.
-    catalog: Option<manage::CatalogSetup>,
 }
 
 /// Loads the node's lanes, opens the store over them, and serves until
 /// SIGTERM or SIGINT. Every zone must load and the store must open, or the
 /// node does not start (the error lists every reason).
-fn run(plan: node::Plan, store: Option<StorePlan>) -> anyhow::Result<()> {
+fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
+    let Built {
+        config,
+        plan,
+        store,
+    } = built;
     let started = Instant::now();
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
@@ -555,7 +576,14 @@ fn run(plan: node::Plan, store: Option<StorePlan>) -> anyhow::Result<()> {
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
-    let mut services = node::Services::default();
+    let mut services = node::Services {
+        config: Some(Arc::new(Reload {
+            args,
+            running: std::sync::Mutex::new(config),
+            manager: manager.clone(),
+        })),
+        ..node::Services::default()
+    };
     if let Some(manager) = &manager {
         let hooks = Arc::new(NodeHooks(Arc::clone(manager)));
         services.updates = Some(hooks.clone());
@@ -610,16 +638,84 @@ fn open_store(plan: &StorePlan, lanes: Vec<ManagedLane>) -> anyhow::Result<Arc<M
     let stored_keys = keys
         .start(&plan.unconfigured_keys)
         .context("cannot read the TSIG keys of the store")?;
-    let manager = Manager::new(
-        store,
-        lanes,
-        plan.declared.clone(),
-        plan.defaults.clone(),
-        plan.elsewhere.clone(),
-        keys,
-        plan.catalog.clone(),
-    );
+    let manager = Manager::new(store, lanes, plan.rules.clone(), keys);
     let count = manager.start().map_err(anyhow::Error::msg)?;
     tracing::info!(zones = count, tsig_keys = stored_keys, store = %plan.path.display(), "store opened");
     Ok(manager)
+}
+
+/// A reload (SIGHUP, `hadns ctl reload`): the configuration read again
+/// with the same command line, checked whole, then applied to the node
+/// and to the store's rules. Nothing changes unless all of it is valid.
+struct Reload {
+    /// The command line the node was started with (its overrides stay).
+    args: ServeArgs,
+    /// The configuration running now.
+    running: std::sync::Mutex<Config>,
+    /// The store's writer, when the node has a store.
+    manager: Option<Arc<Manager>>,
+}
+
+impl node::ConfigSource for Reload {
+    fn reload(&self, node: &node::Reloader) -> Result<Vec<String>, String> {
+        let built = build(&self.args).map_err(|e| format!("{e:#}"))?;
+        let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+        let later = restart_only_changes(&running, &built.config)?;
+        let rules = built.store.as_ref().map(|s| s.rules.clone());
+        if let (Some(manager), Some(rules)) = (&self.manager, &rules) {
+            manager.check_rules(rules)?;
+        }
+        let configured = built.plan.keyring.clone();
+        let keyring = match &self.manager {
+            Some(manager) => manager
+                .keys()
+                .merged_with(&configured)
+                .map_err(|e| format!("cannot read the store's TSIG keys: {e}"))?,
+            None => configured.clone(),
+        };
+        let mut done = node.apply(built.plan.definition(keyring))?;
+        if let (Some(manager), Some(rules)) = (&self.manager, rules) {
+            done.extend(manager.reconfigure(rules));
+            manager.keys().set_configured(configured);
+        }
+        done.extend(later);
+        *running = built.config;
+        Ok(done)
+    }
+}
+
+/// What changed between `running` and `next` that a reload does not
+/// apply: the sockets, threads, data directory, HTTP server and
+/// replication tunables take effect at the next restart (each is named
+/// in the reload's reply). A change to the catalogs consumed is refused:
+/// applying the rest without it would leave their members half-configured.
+fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, String> {
+    if format!("{:?}", running.catalog_consumers) != format!("{:?}", next.catalog_consumers) {
+        return Err(
+            "[[catalog_consumer]] changed: consuming other catalogs needs a restart".to_string(),
+        );
+    }
+    const AT_RESTART: &[&str] = &[
+        "node.name",
+        "node.data_dir",
+        "dns.listen",
+        "dns.udp_workers",
+        "dns.tcp_idle_timeout",
+        "dns.tcp_max_connections",
+        "api.listen",
+        "api.cors_origins",
+    ];
+    let before: HashMap<String, String> = running.effective_settings().into_iter().collect();
+    let mut later: Vec<String> = next
+        .effective_settings()
+        .into_iter()
+        .filter(|(name, value)| {
+            AT_RESTART.contains(&name.as_str()) && before.get(name) != Some(value)
+        })
+        .map(|(name, _)| format!("{name} changed: takes effect at the next restart"))
+        .collect();
+    if format!("{:?}", running.replication) != format!("{:?}", next.replication) {
+        later.push("[replication] changed: takes effect at the next restart".to_string());
+    }
+    Ok(later)
 }

@@ -60,8 +60,8 @@ pub use api::tsig::KeySource;
 /// The keys of a node with a store, and where they are published.
 pub struct KeyManager {
     store: Arc<Store>,
-    /// The configuration's `[[key]]`s.
-    configured: Keyring,
+    /// The configuration's `[[key]]`s (swapped by a reload).
+    configured: arc_swap::ArcSwap<Keyring>,
     /// Every lane's replicator: each lane's served state gets the keyring.
     lanes: Vec<Arc<Replicator>>,
     /// One change at a time, so keyrings are published in commit order.
@@ -79,7 +79,7 @@ impl KeyManager {
     pub fn new(store: Arc<Store>, configured: Keyring, lanes: Vec<Arc<Replicator>>) -> KeyManager {
         KeyManager {
             store,
-            configured,
+            configured: arc_swap::ArcSwap::from_pointee(configured),
             lanes,
             writes: std::sync::Mutex::new(()),
         }
@@ -91,7 +91,7 @@ impl KeyManager {
     pub fn start(&self, unconfigured: &[config::UnconfiguredKey]) -> Result<usize, StoreError> {
         let stored = self.store.tsig_keys()?;
         for key in &stored {
-            if self.configured.get(key.name()).is_some() {
+            if self.configured.load().get(key.name()).is_some() {
                 tracing::warn!(key = %key.name(), "a TSIG key in the store has the name of a [[key]] of the configuration; the configuration's is used (DELETE …/tsigkeys/NAME removes the store's)");
             }
         }
@@ -107,14 +107,19 @@ impl KeyManager {
     /// Every key: the configuration's, then the store's a `[[key]]` does
     /// not hide, each group by name.
     pub fn list(&self) -> Result<Vec<(Key, KeySource)>, StoreError> {
-        let mut configured: Vec<Key> = self.configured.iter().map(|k| (**k).clone()).collect();
+        let mut configured: Vec<Key> = self
+            .configured
+            .load()
+            .iter()
+            .map(|k| (**k).clone())
+            .collect();
         configured.sort_by(|a, b| a.name().cmp(b.name()));
         let mut out: Vec<(Key, KeySource)> = configured
             .into_iter()
             .map(|k| (k, KeySource::Config))
             .collect();
         for key in self.store.tsig_keys()? {
-            if self.configured.get(key.name()).is_none() {
+            if self.configured.load().get(key.name()).is_none() {
                 out.push((key, KeySource::Store));
             }
         }
@@ -123,7 +128,7 @@ impl KeyManager {
 
     /// The key called `name`, and where it is kept.
     pub fn get(&self, name: &Name) -> Result<Option<(Key, KeySource)>, StoreError> {
-        if let Some(key) = self.configured.get(name) {
+        if let Some(key) = self.configured.load().get(name) {
             return Ok(Some(((**key).clone(), KeySource::Config)));
         }
         Ok(self.store.tsig_key(name)?.map(|k| (k, KeySource::Store)))
@@ -136,7 +141,7 @@ impl KeyManager {
 
     /// Adds `key` to the store and serves it.
     pub async fn create(self: &Arc<Self>, key: Key) -> Result<(), KeyError> {
-        if self.configured.get(key.name()).is_some() {
+        if self.configured.load().get(key.name()).is_some() {
             return Err(KeyError::NameInConfig(key.name().clone()));
         }
         self.write(move |store| Ok(store.create_tsig_key(&key)?))
@@ -152,11 +157,11 @@ impl KeyManager {
         old: &Name,
         change: impl FnOnce(&Key) -> Result<Key, ApiError> + Send + 'static,
     ) -> Result<Key, KeyError> {
-        if self.configured.get(old).is_some() {
+        if self.configured.load().get(old).is_some() {
             return Err(KeyError::Configured(old.clone()));
         }
         let old = old.clone();
-        let configured = self.configured.clone();
+        let configured = (**self.configured.load()).clone();
         self.write(move |store| {
             let current = store
                 .tsig_key(&old)?
@@ -176,7 +181,7 @@ impl KeyManager {
     /// that it cannot come back to life should the `[[key]]` be dropped);
     /// the `[[key]]` itself is read-only here.
     pub async fn delete(self: &Arc<Self>, name: &Name) -> Result<(), KeyError> {
-        let configured = self.configured.get(name).is_some();
+        let configured = self.configured.load().get(name).is_some();
         let name = name.clone();
         self.write(move |store| match store.delete_tsig_key(&name) {
             Ok(()) => Ok(()),
@@ -227,13 +232,35 @@ impl KeyManager {
         }
     }
 
+    /// The keyring the lanes would serve with `configured` as the
+    /// configuration's keys: a reload swaps it in with the rest of the
+    /// configuration, then calls [`KeyManager::set_configured`].
+    pub fn merged_with(&self, configured: &Keyring) -> Result<Keyring, StoreError> {
+        Ok(merge(&self.store.tsig_keys()?, configured))
+    }
+
+    /// Makes `configured` the configuration's keys (a reload) and
+    /// publishes the keyring they make with the store's.
+    pub fn set_configured(&self, configured: Keyring) {
+        let _writer = self.writes.lock().unwrap_or_else(|p| p.into_inner());
+        self.configured.store(Arc::new(configured));
+        self.republish();
+    }
+
     /// Serves the store's `stored` keys and the configuration's in every
     /// lane; a `[[key]]` wins over a store key of the same name.
     fn publish_keys(&self, stored: &[Key]) {
-        let mut keyring: Keyring = stored.iter().cloned().collect();
-        keyring.extend(self.configured.iter().map(|k| (**k).clone()));
+        let keyring = merge(stored, &self.configured.load());
         for lane in &self.lanes {
             lane.update_served(|served| served.keyring = keyring.clone());
         }
     }
+}
+
+/// The store's `stored` keys and the configuration's `configured`; a
+/// `[[key]]` wins over a store key of the same name.
+fn merge(stored: &[Key], configured: &Keyring) -> Keyring {
+    let mut keyring: Keyring = stored.iter().cloned().collect();
+    keyring.extend(configured.iter().map(|k| (**k).clone()));
+    keyring
 }

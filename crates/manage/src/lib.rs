@@ -25,4 +25,6 @@ pub mod manager;
 pub use catalog::CatalogSetup;
 pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
-pub use manager::{Elsewhere, ManageError, ManagedLane, Manager, ZoneRules, store_zone_policy};
+pub use manager::{
+    Elsewhere, ManageError, ManagedLane, Manager, Rules, ZoneRules, store_zone_policy,
+};

@@ -93,9 +93,13 @@ impl Consumer {
         loop {
             let zone = receiver.borrow_and_update().clone();
             if let Some(zone) = zone {
-                // A few file operations per member that changed, on one of
-                // the I/O threads: catalogs change rarely and in small steps.
-                self.reconcile(&zone);
+                // File work per member that changed (journals opened or
+                // deleted), and a first version may list thousands: off
+                // the I/O threads, one version at a time.
+                let this = Arc::clone(&self);
+                if let Err(e) = tokio::task::spawn_blocking(move || this.reconcile(&zone)).await {
+                    tracing::error!(catalog = %self.setup.apex, error = %e, "applying a catalog version failed");
+                }
             }
             if receiver.changed().await.is_err() {
                 return;
@@ -117,8 +121,13 @@ impl Consumer {
         };
         let mut owned = self.owned.lock().unwrap_or_else(|p| p.into_inner());
         let changes = catalog::changes(&owned, &new);
+        // Each change to the lane's served state copies its zone and
+        // policy tables, so the members that come and go are handled in
+        // batches: a few swaps per catalog version, not a few per member.
+        let leaving: std::collections::HashSet<&Member> = changes.removed.iter().collect();
+        owned.retain(|m| !leaving.contains(m));
+        let mut forget = Vec::new();
         for member in &changes.removed {
-            owned.retain(|m| m != member);
             // Only a zone this catalog still owns: the name may since have
             // been taken by a zone kept in the store (which replaces a
             // member of the same name at start), and a catalog must never
@@ -128,17 +137,24 @@ impl Consumer {
                 .status(&member.zone)
                 .and_then(|s| s.catalog)
                 .is_some_and(|owner| owner == *apex);
-            if !ours {
+            if ours {
+                tracing::info!(catalog = %apex, zone = %member.zone, "member left the catalog; zone removed with its files");
+                forget.push(member.zone.clone());
+            } else {
                 tracing::info!(catalog = %apex, zone = %member.zone, "member left the catalog; the zone of that name is not this catalog's, left as it is");
-                continue;
             }
-            self.replicator.forget_zone(&member.zone);
-            self.replicator.update_served(|served| {
-                served.policies.remove(&member.zone);
-            });
-            tracing::info!(catalog = %apex, zone = %member.zone, "member left the catalog; zone removed with its files");
         }
-        let mut added = 0usize;
+        if !forget.is_empty() {
+            self.replicator.forget_zones(&forget);
+            self.replicator.update_served(|served| {
+                for zone in &forget {
+                    served.policies.remove(zone);
+                }
+            });
+        }
+        let mut policies = Vec::new();
+        let mut setups = Vec::new();
+        let mut joining = HashMap::new();
         for member in changes.added {
             if let Some(owner) = self.owner_elsewhere(&member.zone) {
                 tracing::warn!(catalog = %apex, zone = %member.zone, owner, "member zone already served here; it keeps its first owner");
@@ -149,16 +165,16 @@ impl Consumer {
                 .as_ref()
                 .and_then(|g| self.setup.groups.get(g))
                 .unwrap_or(&self.setup.template);
-            let policy = ZonePolicy {
-                // Members are served, not passed on: no transfers out.
-                allow_transfer: MatchList::none(),
-                allow_notify: Some(template.allow_notify.clone()),
-                allow_update: None,
-            };
-            self.replicator.update_served(|served| {
-                served.policies.insert(member.zone.clone(), policy);
-            });
-            let setup = ZoneSetup {
+            policies.push((
+                member.zone.clone(),
+                ZonePolicy {
+                    // Members are served, not passed on: no transfers out.
+                    allow_transfer: MatchList::none(),
+                    allow_notify: Some(template.allow_notify.clone()),
+                    allow_update: None,
+                },
+            ));
+            setups.push(ZoneSetup {
                 apex: member.zone.clone(),
                 role: RoleSetup::Secondary {
                     primaries: template.primaries.clone(),
@@ -168,19 +184,39 @@ impl Consumer {
                 notify_key: None,
                 notify_ns: false,
                 catalog: Some(apex.clone()),
-            };
-            match self.replicator.add_zone(setup) {
-                Ok(()) => {
-                    tracing::info!(catalog = %apex, zone = %member.zone, group = member.group.as_deref().unwrap_or("-"), "member zone added");
-                    owned.push(member);
-                    added += 1;
+            });
+            joining.insert(member.zone.clone(), member);
+        }
+        let mut added = 0usize;
+        if !setups.is_empty() {
+            // The policies go first, so a NOTIFY that arrives as soon as a
+            // member is known is judged by its own.
+            self.replicator.update_served(|served| {
+                served.policies.extend(policies);
+            });
+            let mut failed = Vec::new();
+            for (zone, outcome) in self.replicator.add_zones(setups) {
+                let Some(member) = joining.remove(&zone) else {
+                    continue;
+                };
+                match outcome {
+                    Ok(()) => {
+                        tracing::info!(catalog = %apex, zone = %member.zone, group = member.group.as_deref().unwrap_or("-"), "member zone added");
+                        owned.push(member);
+                        added += 1;
+                    }
+                    Err(e) => {
+                        tracing::error!(catalog = %apex, zone = %member.zone, error = %e, "cannot add member zone");
+                        failed.push(zone);
+                    }
                 }
-                Err(e) => {
-                    tracing::error!(catalog = %apex, zone = %member.zone, error = %e, "cannot add member zone");
-                    self.replicator.update_served(|served| {
-                        served.policies.remove(&member.zone);
-                    });
-                }
+            }
+            if !failed.is_empty() {
+                self.replicator.update_served(|served| {
+                    for zone in &failed {
+                        served.policies.remove(zone);
+                    }
+                });
             }
         }
         owned.sort();

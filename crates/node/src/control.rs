@@ -17,7 +17,7 @@
 //! | `notify ZONE` | send NOTIFY to the zone's targets now |
 //! | `refresh ZONE` | check a secondary zone's primary now |
 //! | `retransfer ZONE` | AXFR a secondary zone now |
-//! | `reload` | re-read zone files (as SIGHUP) |
+//! | `reload` | re-read the configuration and the zone files that changed (as SIGHUP) |
 //! | `sync ZONE` | re-read a store zone another process changed (`hadns import`) |
 
 use std::fmt::Write as _;
@@ -33,7 +33,8 @@ use tokio::net::{UnixListener, UnixStream};
 use wire::Name;
 
 use crate::hooks::ControlHooks;
-use crate::lane::{Lane, Reloader};
+use crate::lane::Lane;
+use crate::reload::Reloader;
 
 /// File name of the control socket inside the data directory.
 pub const SOCKET_NAME: &str = "control.sock";
@@ -336,8 +337,8 @@ async fn execute_text(
         "reload" => {
             let reloader = Arc::clone(reloader);
             match tokio::task::spawn_blocking(move || reloader.reload()).await {
-                Ok(failures) if failures.is_empty() => "ok\nreloaded\n".into(),
-                Ok(failures) => format!("error: {}\n", failures.join("\n")),
+                Ok(Ok(done)) => format!("ok\nreloaded\n{}", lines(&done)),
+                Ok(Err(why)) => format!("error: reload refused, nothing changed:\n{why}\n"),
                 Err(e) => format!("error: reload task failed: {e}\n"),
             }
         }
@@ -455,4 +456,9 @@ pub fn request(data_dir: &Path, command: &str) -> anyhow::Result<(bool, String, 
     stream.read_to_string(&mut reply)?;
     let (first, rest) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
     Ok((first == "ok", first.to_string(), rest.to_string()))
+}
+
+/// Each line of `done`, newline-terminated.
+fn lines(done: &[String]) -> String {
+    done.iter().map(|l| format!("{l}\n")).collect()
 }

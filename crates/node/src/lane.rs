@@ -1,6 +1,5 @@
 //! A lane: one served state (one view's, or the node's only one) with the
-//! replicator that publishes it, and reloading what it serves from zone
-//! files (SIGHUP, `hadns ctl reload`).
+//! replicator that publishes it, and loading primary zone files into it.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,9 +9,10 @@ use answer::Served;
 use arc_swap::ArcSwap;
 use replicate::driver::{PrimaryOutcome, Replicator, ZoneSetup};
 
-use crate::zones::{self, Source, ZoneSpec};
+use crate::zones::{self, ZoneSpec};
 
 /// A zone kept in step with its secondaries (or its primaries).
+#[derive(Clone)]
 pub struct Replicated {
     /// How it replicates.
     pub setup: ZoneSetup,
@@ -29,52 +29,6 @@ pub struct Lane {
     pub state: Arc<ArcSwap<Served>>,
     /// Its zones' replication.
     pub replicator: Arc<Replicator>,
-    /// Its file-backed and secondary zones (for reloads).
-    pub replicated: Vec<Replicated>,
-}
-
-/// What a reload (SIGHUP or `hadns ctl reload`) re-reads.
-pub struct Reloader {
-    /// Zones served as read (files, built-in), in every lane.
-    pub static_zones: Vec<ZoneSpec>,
-    /// The lanes whose file-backed zones are re-read.
-    pub lanes: Arc<Vec<Lane>>,
-}
-
-impl Reloader {
-    /// Re-reads every file-backed zone. A zone that fails keeps its current
-    /// snapshot and the failure is logged; the others are replaced, their
-    /// changes journaled and announced by NOTIFY.
-    pub fn reload(&self) -> Vec<String> {
-        let mut failures = Vec::new();
-        for lane in self.lanes.iter() {
-            for spec in self.static_zones.iter().filter(|s| {
-                matches!(s.source, Source::File(_))
-                    && !lane.replicated.iter().any(|r| r.setup.apex == s.origin)
-            }) {
-                match load_logged(spec) {
-                    Ok(zone) => lane.replicator.publish(&spec.origin, Some(Arc::new(zone))),
-                    Err(e) => {
-                        tracing::error!(zone = %spec.origin, "reload failed, keeping the loaded copy: {e}");
-                        failures.push(e);
-                    }
-                }
-            }
-            for zone in lane.replicated.iter().filter(|r| r.file.is_some()) {
-                let spec = ZoneSpec {
-                    origin: zone.setup.apex.clone(),
-                    source: Source::File(zone.file.clone().expect("filtered")),
-                };
-                if let Err(e) = load_primary(&lane.replicator, &spec) {
-                    tracing::error!(zone = %spec.origin, view = lane.view.as_deref().unwrap_or("-"), "reload failed, keeping the loaded copy: {e}");
-                    failures.push(e);
-                }
-            }
-        }
-        crate::memory::release_free_memory();
-        tracing::info!(failed = failures.len(), "reload done");
-        failures
-    }
 }
 
 /// Loads a zone, logging its warnings; the error text lists every reason.
@@ -103,16 +57,26 @@ pub(crate) fn load_logged(spec: &ZoneSpec) -> Result<zone::Zone, String> {
 /// Loads a primary zone file and hands it to the replicator, which
 /// journals the difference and sends NOTIFYs.
 pub(crate) fn load_primary(replicator: &Arc<Replicator>, spec: &ZoneSpec) -> Result<(), String> {
-    let zone = load_logged(spec)?;
-    match replicator.primary_loaded(&spec.origin, zone) {
+    publish_primary(replicator, &spec.origin, load_logged(spec)?)
+}
+
+/// Hands a primary zone's new version to the replicator, which journals
+/// the difference and sends NOTIFYs.
+pub(crate) fn publish_primary(
+    replicator: &Arc<Replicator>,
+    apex: &wire::Name,
+    zone: zone::Zone,
+) -> Result<(), String> {
+    let spec_origin = apex;
+    match replicator.primary_loaded(spec_origin, zone) {
         Ok(PrimaryOutcome::Published(serial)) => {
-            tracing::info!(zone = %spec.origin, serial = serial.0, "zone published");
+            tracing::info!(zone = %spec_origin, serial = serial.0, "zone published");
             Ok(())
         }
         Ok(PrimaryOutcome::Unchanged(serial)) => {
-            tracing::info!(zone = %spec.origin, serial = serial.0, "zone unchanged");
+            tracing::info!(zone = %spec_origin, serial = serial.0, "zone unchanged");
             Ok(())
         }
-        Err(e) => Err(format!("zone {}: {e}", spec.origin)),
+        Err(e) => Err(format!("zone {spec_origin}: {e}")),
     }
 }

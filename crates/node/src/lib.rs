@@ -16,7 +16,8 @@
 //! | module | concern |
 //! |---|---|
 //! | `runtime` | [`load`] the lanes from a [`Plan`], then [`serve`] them: sockets, threads, runtime, signals |
-//! | `lane` | one served state and its replicator; reloading zone files |
+//! | `lane` | one served state and its replicator; loading primary zone files |
+//! | `reload` | reconfiguration without restart: the new definition diffed with the running one |
 //! | `catalog_consumer` | consumed catalog zones (RFC 9432): members added and removed as the catalog changes |
 //! | `zones` | where zones come from: files, the built-in zones, the example |
 //! | `udp` | UDP workers (recvmmsg/sendmmsg, IP_PKTINFO replies) |
@@ -32,6 +33,7 @@ pub mod control;
 pub mod hooks;
 pub mod lane;
 pub mod memory;
+pub mod reload;
 pub mod runtime;
 pub mod seclog;
 pub mod tcp;
@@ -39,5 +41,6 @@ pub mod udp;
 pub mod zones;
 
 pub use catalog_consumer::{CatalogConsumer, MemberTemplate};
-pub use lane::{Lane, Reloader, Replicated};
+pub use lane::{Lane, Replicated};
+pub use reload::{ConfigSource, Definition, LaneDefinition, Reloader};
 pub use runtime::{Loaded, Plan, Services, ViewPlan, load, serve};

@@ -22,7 +22,8 @@ use wire::tsig::Keyring;
 
 use crate::catalog_consumer::{CatalogConsumer, Consumer};
 use crate::hooks::{ControlHooks, UpdateSink};
-use crate::lane::{Lane, Reloader, Replicated, load_logged, load_primary};
+use crate::lane::{Lane, Replicated, load_logged, load_primary};
+use crate::reload::{ConfigSource, Definition, LaneDefinition, Reloader};
 use crate::tcp::{self, Limits};
 use crate::udp;
 use crate::zones::{Source, ZoneSpec};
@@ -72,14 +73,45 @@ pub struct ViewPlan {
     pub policies: HashMap<Name, ZonePolicy>,
 }
 
+impl Plan {
+    /// What a reload may change of this plan (everything but the sockets,
+    /// threads, data directory, replication tunables and consumed
+    /// catalogs), with `keyring` as the keys every lane serves.
+    pub fn definition(&self, keyring: Keyring) -> Definition {
+        let lanes = if self.views.is_empty() {
+            vec![LaneDefinition {
+                view: None,
+                replicated: self.replicated.clone(),
+                policies: self.policies.clone(),
+            }]
+        } else {
+            self.views
+                .iter()
+                .map(|v| LaneDefinition {
+                    view: Some(v.view.clone()),
+                    replicated: v.replicated.clone(),
+                    policies: v.policies.clone(),
+                })
+                .collect()
+        };
+        Definition {
+            static_zones: self.static_zones.clone(),
+            settings: self.settings.clone(),
+            keyring,
+            lanes,
+        }
+    }
+}
+
 /// The lanes of a node, loaded and ready to serve.
 pub struct Loaded {
     lanes: Arc<Vec<Lane>>,
-    views: Arc<Views>,
+    views: Arc<ArcSwap<Views>>,
     failures: Vec<String>,
     started: Instant,
     listen: Vec<SocketAddr>,
-    static_zones: Vec<ZoneSpec>,
+    definition: Definition,
+    stamps: crate::reload::FileStamps,
     data_dir: PathBuf,
     udp_workers: usize,
     tcp: Limits,
@@ -110,6 +142,9 @@ pub struct Services {
     /// Started in the runtime once the DNS sockets are bound (the HTTP
     /// server): each may `tokio::spawn`.
     pub tasks: Vec<Box<dyn FnOnce() + Send>>,
+    /// Where a reload reads the configuration again; without one, a
+    /// reload re-reads the zone files that changed.
+    pub config: Option<Arc<dyn ConfigSource>>,
 }
 
 /// The socket side of a [`Plan`].
@@ -134,6 +169,18 @@ type LanePlan = (
 pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     let mut plan = plan;
+    let definition = plan.definition(plan.keyring.clone());
+    let stamps = crate::reload::stamp_files(&definition);
+    // Each static zone is read once and shared by every lane.
+    let mut statics: Vec<(ZoneSpec, Arc<zone::Zone>)> = Vec::new();
+    // Every zone must load, or the node does not start.
+    let mut failures = Vec::new();
+    for spec in &plan.static_zones {
+        match load_logged(spec) {
+            Ok(zone) => statics.push((spec.clone(), Arc::new(zone))),
+            Err(e) => failures.push(e),
+        }
+    }
     let lane_plans: Vec<LanePlan> = if plan.views.is_empty() {
         vec![(
             None,
@@ -152,8 +199,6 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
     };
     let mut matchers = Vec::new();
     let mut lanes = Vec::new();
-    // Every zone must load, or the node does not start.
-    let mut failures = Vec::new();
     for (view, replicated, policies, dir) in lane_plans {
         let state = Arc::new(ArcSwap::from_pointee(Served {
             settings: plan.settings.clone(),
@@ -166,15 +211,11 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
             Replicator::new(Arc::clone(&state), &dir, setups, plan.replication.clone())?;
         replicator.update_served(|served| served.replication = Some(replicator.clone()));
         // A view's own zone of the same name wins over a built-in one.
-        for spec in plan
-            .static_zones
+        for (spec, zone) in statics
             .iter()
-            .filter(|s| !replicated.iter().any(|r| r.setup.apex == s.origin))
+            .filter(|(s, _)| !replicated.iter().any(|r| r.setup.apex == s.origin))
         {
-            match load_logged(spec) {
-                Ok(zone) => replicator.publish(&spec.origin, Some(Arc::new(zone))),
-                Err(e) => failures.push(e),
-            }
+            replicator.publish(&spec.origin, Some(Arc::clone(zone)));
         }
         for zone in replicated.iter().filter(|r| r.file.is_some()) {
             let spec = ZoneSpec {
@@ -193,10 +234,9 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
             view: name,
             state,
             replicator,
-            replicated,
         });
     }
-    let views = Arc::new(answer::view::Views::new(matchers));
+    let views = Arc::new(ArcSwap::from_pointee(answer::view::Views::new(matchers)));
     // Members of consumed catalogs, from the catalogs' persisted copies:
     // a restarted node serves them at once, before the first transfer.
     let consumers: Vec<Arc<Consumer>> = match lanes.first() {
@@ -217,7 +257,8 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         failures,
         started,
         listen: plan.listen,
-        static_zones: plan.static_zones,
+        definition,
+        stamps,
         data_dir: plan.data_dir,
         udp_workers: plan.udp_workers,
         tcp: plan.tcp,
@@ -233,7 +274,8 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         views,
         started,
         listen,
-        static_zones,
+        definition,
+        stamps,
         data_dir,
         udp_workers,
         tcp,
@@ -331,12 +373,15 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         for consumer in consumers {
             tokio::spawn(consumer.run());
         }
-        let reloader = Reloader {
-            static_zones,
-            lanes: Arc::clone(&lanes),
-        };
-        let reloader = Arc::new(reloader);
-        if lanes.iter().any(|l| !l.replicated.is_empty()) || services.control.is_some() {
+        let replicates = definition.lanes.iter().any(|l| !l.replicated.is_empty());
+        let reloader = Arc::new(Reloader::new(
+            Arc::clone(&lanes),
+            Arc::clone(&views),
+            definition,
+            stamps,
+            services.config.clone(),
+        ));
+        if replicates || services.control.is_some() || services.config.is_some() {
             match crate::control::listen(
                 &data_dir,
                 Arc::clone(&lanes),
@@ -399,6 +444,7 @@ async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
             _ = hangup.recv() => {
                 let reloader = Arc::clone(reloader);
                 // Parsing a big zone is CPU work; keep it off the I/O threads.
+                // The outcome is logged by the reload itself.
                 let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
             }
             _ = terminate.recv() => return Ok(()),

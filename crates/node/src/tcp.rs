@@ -49,7 +49,7 @@ pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
 pub async fn serve(
     listener: TcpListener,
     lanes: Arc<Vec<Lane>>,
-    views: Arc<Views>,
+    views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
     connections: Arc<Semaphore>,
@@ -88,7 +88,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     lanes: Arc<Vec<Lane>>,
-    views: Arc<Views>,
+    views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
 ) -> std::io::Result<()> {
@@ -121,13 +121,21 @@ async fn connection(
             transport: Transport::Tcp,
             now: unix_now(),
         };
-        let (outcome, view) = if views.is_empty() {
+        let current_views = views.load();
+        let (outcome, view) = if current_views.is_empty() {
             let served = lanes[0].state.load();
             let outcome = answer::respond(&served, &request, &client, &mut scratch, &mut reply);
             (outcome, 0)
         } else {
             let served: Vec<_> = lanes.iter().map(|l| l.state.load_full()).collect();
-            answer::respond_in_views(&views, &served, &request, &client, &mut scratch, &mut reply)
+            answer::respond_in_views(
+                &current_views,
+                &served,
+                &request,
+                &client,
+                &mut scratch,
+                &mut reply,
+            )
         };
         if let Some(refusal) = scratch.take_refusal() {
             crate::seclog::refused(peer, &refusal);

@@ -108,7 +108,9 @@ pub struct Worker {
     /// The serving state of each view (one without views).
     pub lanes: Vec<Arc<ArcSwap<Served>>>,
     /// The views, in match order (empty: `lanes[0]` answers everything).
-    pub views: Arc<answer::view::Views>,
+    /// Swapped whole by a reload (match lists); never between none and
+    /// some.
+    pub views: Arc<arc_swap::ArcSwap<answer::view::Views>>,
     /// Set to stop.
     pub shutdown: Arc<AtomicBool>,
     /// Where accepted dynamic updates go (the primary's writer); `None`
@@ -227,6 +229,8 @@ impl Worker {
             .as_ref()
             .and_then(|_| self.socket.try_clone().ok())
             .map(Arc::new);
+        // A reload never adds the first view or removes the last.
+        let single = self.views.load().is_empty();
         while !self.shutdown.load(Ordering::Relaxed) {
             batch.arm_receive();
             // SAFETY: the headers point into `batch`, which outlives the call;
@@ -255,8 +259,8 @@ impl Worker {
             }
             // With views, every view's state for this batch; without, the
             // one state is read in place, as before views existed.
-            let single = self.views.is_empty();
             current.clear();
+            let views = (!single).then(|| self.views.load_full());
             if !single {
                 current.extend(caches.iter_mut().map(|c| Arc::clone(c.load())));
             }
@@ -289,7 +293,7 @@ impl Worker {
                     (outcome, 0)
                 } else {
                     answer::respond_in_views(
-                        &self.views,
+                        views.as_deref().expect("loaded for views"),
                         &current,
                         request,
                         &client,

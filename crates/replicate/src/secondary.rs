@@ -249,6 +249,14 @@ impl Secondary {
         }
     }
 
+    /// The zone now has `primaries` primaries (a reload changed them). A
+    /// check or transfer under way names its primary by index; an index
+    /// past the new end is read as the last primary, and the next check
+    /// starts again from the first.
+    pub fn set_primaries(&mut self, primaries: usize) {
+        self.primaries = primaries.max(1);
+    }
+
     /// What to do at `now`.
     pub fn next_step(&mut self, now: SystemTime) -> Step {
         match self.pending {

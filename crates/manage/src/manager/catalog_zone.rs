@@ -8,11 +8,12 @@ impl Manager {
     /// transfer and query rules, and publishes its first version (at
     /// start). A store zone with the catalog's name is an error.
     pub(super) fn start_catalog(&self, zones: &[store::ZoneInfo]) -> Result<(), String> {
-        let Some(catalog) = &self.catalog else {
+        let rules = self.configured_rules();
+        let Some(catalog) = &rules.catalog else {
             return Ok(());
         };
         let apex = &catalog.apex;
-        if zones.iter().any(|z| &z.name == apex) || self.elsewhere.contains_key(apex) {
+        if zones.iter().any(|z| &z.name == apex) || rules.elsewhere.contains_key(apex) {
             return Err(format!(
                 "zone {apex} is the catalog zone ([catalog] produce) and also a zone of its own; rename one"
             ));
@@ -57,7 +58,8 @@ impl Manager {
     /// not served, so they are not members. Runs under the write lock
     /// (or at start), right after the change that made it necessary.
     pub(super) fn refresh_catalog(&self) {
-        let Some(catalog) = &self.catalog else {
+        let rules = self.configured_rules();
+        let Some(catalog) = &rules.catalog else {
             return;
         };
         let zones = match self.store.zones() {
@@ -75,7 +77,7 @@ impl Manager {
                 // Secondary zones are their primaries' to list.
                 .filter(|z| !z.soa_disabled && z.kind != store::ZoneKind::Slave)
                 .map(|z| {
-                    let group = self
+                    let group = rules
                         .rules_in(&z.name, lane.view.as_deref())
                         .catalog_group
                         .clone()

@@ -21,7 +21,7 @@ impl Manager {
         lane: usize,
     ) -> Rcode {
         let apex = ticket.apex.to_lowercase();
-        if self.elsewhere.contains_key(&apex) {
+        if self.rules.load().elsewhere.contains_key(&apex) {
             return Rcode::NOTAUTH;
         }
         let Some(view) = self.lanes.get(lane).map(|l| l.view.clone()) else {

@@ -41,6 +41,7 @@ use crate::catalog::{self, CatalogSetup, Member};
 
 mod catalog_zone;
 mod dynamic_update;
+mod reconfigure;
 mod secondaries;
 mod serving;
 
@@ -148,17 +149,59 @@ pub struct Manager {
     /// Serialises writes so that snapshots and journal entries are published
     /// in commit order.
     writes: tokio::sync::Mutex<()>,
-    /// Rules of the store zones named by `[[zone]]`, by (view, zone): a
-    /// `[[zone]]` without `view` gives the rules of every view.
-    declared: HashMap<(Option<String>, Name), ZoneRules>,
-    /// Rules of the other store zones.
-    defaults: ZoneRules,
-    /// Zones the configuration serves from files or as secondaries.
-    elsewhere: HashMap<Name, Elsewhere>,
+    /// What the configuration says of the store's zones; swapped whole
+    /// by a reload ([`Manager::reconfigure`]).
+    rules: arc_swap::ArcSwap<Rules>,
     /// The TSIG keys (configuration and store), published to every lane.
     keys: Arc<crate::keys::KeyManager>,
-    /// The catalog zone this node produces, if any (apex lower-case).
-    catalog: Option<CatalogSetup>,
+}
+
+/// What the configuration says of the zones a manager keeps: their rules,
+/// the zones it serves elsewhere, and the catalog zone to produce.
+#[derive(Clone, Debug)]
+pub struct Rules {
+    /// Rules of the store zones named by `[[zone]]`, by (view, zone): a
+    /// `[[zone]]` without `view` gives the rules of every view.
+    pub declared: HashMap<(Option<String>, Name), ZoneRules>,
+    /// Rules of the other store zones (`[zone_defaults]`).
+    pub defaults: ZoneRules,
+    /// Zones the configuration serves from files or as secondaries.
+    pub elsewhere: Arc<HashMap<Name, Elsewhere>>,
+    /// The catalog zone this node produces, if any.
+    pub catalog: Option<CatalogSetup>,
+}
+
+impl Rules {
+    /// The same rules with every zone name lower-case, as they are looked up.
+    fn normalized(self) -> Rules {
+        Rules {
+            declared: self
+                .declared
+                .into_iter()
+                .map(|((view, name), rules)| ((view, name.to_lowercase()), rules))
+                .collect(),
+            defaults: self.defaults,
+            elsewhere: Arc::new(
+                self.elsewhere
+                    .iter()
+                    .map(|(name, e)| (name.to_lowercase(), e.clone()))
+                    .collect(),
+            ),
+            catalog: self.catalog.map(|mut setup| {
+                setup.apex = setup.apex.to_lowercase();
+                setup
+            }),
+        }
+    }
+
+    /// The rules a store zone gets in view `view`: its `[[zone]]` for that
+    /// view, else its `[[zone]]` without a view, else `[zone_defaults]`.
+    pub fn rules_in(&self, zone: &Name, view: Option<&str>) -> &ZoneRules {
+        let zone = zone.to_lowercase();
+        view.and_then(|v| self.declared.get(&(Some(v.to_string()), zone.clone())))
+            .or_else(|| self.declared.get(&(None, zone)))
+            .unwrap_or(&self.defaults)
+    }
 }
 
 impl Manager {
@@ -168,37 +211,27 @@ impl Manager {
     pub fn new(
         store: Arc<Store>,
         lanes: Vec<ManagedLane>,
-        declared: HashMap<(Option<String>, Name), ZoneRules>,
-        defaults: ZoneRules,
-        elsewhere: HashMap<Name, Elsewhere>,
+        rules: Rules,
         keys: Arc<crate::keys::KeyManager>,
-        catalog: Option<CatalogSetup>,
     ) -> Arc<Manager> {
         assert!(!lanes.is_empty(), "a manager needs a lane to publish to");
         Arc::new(Manager {
             store,
             lanes,
             writes: tokio::sync::Mutex::new(()),
-            declared: declared
-                .into_iter()
-                .map(|((view, name), rules)| ((view, name.to_lowercase()), rules))
-                .collect(),
-            defaults,
-            elsewhere: elsewhere
-                .into_iter()
-                .map(|(name, e)| (name.to_lowercase(), e))
-                .collect(),
+            rules: arc_swap::ArcSwap::from_pointee(rules.normalized()),
             keys,
-            catalog: catalog.map(|mut setup| {
-                setup.apex = setup.apex.to_lowercase();
-                setup
-            }),
         })
     }
 
+    /// The configuration's rules as they are now.
+    pub fn configured_rules(&self) -> Arc<Rules> {
+        self.rules.load_full()
+    }
+
     /// The apex of the catalog zone this node produces (RFC 9432), if any.
-    pub fn catalog_apex(&self) -> Option<&Name> {
-        self.catalog.as_ref().map(|c| &c.apex)
+    pub fn catalog_apex(&self) -> Option<Name> {
+        self.rules.load().catalog.as_ref().map(|c| c.apex.clone())
     }
 
     /// The TSIG keys.
@@ -258,22 +291,19 @@ impl Manager {
     }
 
     /// Zones the configuration serves from files or as secondaries.
-    pub fn elsewhere(&self) -> &HashMap<Name, Elsewhere> {
-        &self.elsewhere
+    pub fn elsewhere(&self) -> Arc<HashMap<Name, Elsewhere>> {
+        Arc::clone(&self.rules.load().elsewhere)
     }
 
     /// The rules a store zone gets (in the first view).
-    pub fn rules(&self, zone: &Name) -> &ZoneRules {
+    pub fn rules(&self, zone: &Name) -> ZoneRules {
         self.rules_in(zone, self.lanes[0].view.as_deref())
     }
 
     /// The rules a store zone gets in view `view`: its `[[zone]]` for that
     /// view, else its `[[zone]]` without a view, else `[zone_defaults]`.
-    pub fn rules_in(&self, zone: &Name, view: Option<&str>) -> &ZoneRules {
-        let zone = zone.to_lowercase();
-        view.and_then(|v| self.declared.get(&(Some(v.to_string()), zone.clone())))
-            .or_else(|| self.declared.get(&(None, zone)))
-            .unwrap_or(&self.defaults)
+    pub fn rules_in(&self, zone: &Name, view: Option<&str>) -> ZoneRules {
+        self.rules.load().rules_in(zone, view).clone()
     }
 
     /// Serves every zone of the store in every lane (at start, before the
@@ -288,13 +318,14 @@ impl Manager {
                 .map_err(|e| e.to_string())?;
         }
         let zones = self.store.zones().map_err(|e| e.to_string())?;
+        let rules = self.configured_rules();
         let mut failures = Vec::new();
         for info in &zones {
             if info.kind == store::ZoneKind::Slave {
                 self.start_secondary(info);
                 continue;
             }
-            if let Some(other) = self.elsewhere.get(&info.name) {
+            if let Some(other) = rules.elsewhere.get(&info.name) {
                 failures.push(format!(
                     "zone {} is in the store and also configured {}; remove one",
                     info.name,
@@ -311,7 +342,7 @@ impl Manager {
             }
         }
         let declared: std::collections::BTreeSet<&Name> =
-            self.declared.keys().map(|(_, name)| name).collect();
+            rules.declared.keys().map(|(_, name)| name).collect();
         for name in declared {
             if !zones.iter().any(|z| &z.name == name) {
                 tracing::warn!(zone = %name, "zone is configured to live in the store but is not there yet; create it through the API or with `hadns import`");
@@ -340,13 +371,14 @@ impl Manager {
     /// the catalog zone), for messages.
     fn configured(&self, zone: &Name) -> Option<String> {
         let zone = zone.to_lowercase();
-        if let Some(other) = self.elsewhere.get(&zone) {
+        let rules = self.rules.load();
+        if let Some(other) = rules.elsewhere.get(&zone) {
             return Some(format!("in [[zone]] {}", other.describe()));
         }
-        if self.declared.keys().any(|(_, name)| *name == zone) {
+        if rules.declared.keys().any(|(_, name)| *name == zone) {
             return Some("in [[zone]] as a primary zone kept in the store".to_string());
         }
-        if self.catalog.as_ref().is_some_and(|c| c.apex == zone) {
+        if rules.catalog.as_ref().is_some_and(|c| c.apex == zone) {
             return Some("as the catalog zone ([catalog] produce)".to_string());
         }
         None
@@ -366,7 +398,8 @@ impl Manager {
 
     /// Refuses a write to a zone that is not in the store.
     fn check_writable(&self, zone: &Name) -> Result<(), ManageError> {
-        if let Some(catalog) = &self.catalog
+        let rules = self.rules.load();
+        if let Some(catalog) = &rules.catalog
             && catalog.apex == zone.to_lowercase()
         {
             return Err(ManageError::NotInStore {
@@ -375,7 +408,7 @@ impl Manager {
                     .to_string(),
             });
         }
-        match self.elsewhere.get(&zone.to_lowercase()) {
+        match rules.elsewhere.get(&zone.to_lowercase()) {
             Some(other) => Err(ManageError::NotInStore {
                 zone: zone.clone(),
                 why: format!("it is configured {}", other.describe()),

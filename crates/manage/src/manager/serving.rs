@@ -38,7 +38,7 @@ impl Manager {
     /// the store holds it, catching the lane's journal up with the store's.
     pub(super) fn serve_store_zone(&self, lane: &ManagedLane, apex: &Name) -> Result<(), String> {
         let view = lane.view.as_deref();
-        let rules = self.rules_in(apex, view).clone();
+        let rules = self.rules_in(apex, view);
         let replicator = &lane.replicator;
         replicator
             .add_zone(setup_for(apex, &rules))

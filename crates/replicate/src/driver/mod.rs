@@ -204,7 +204,7 @@ pub enum PrimaryError {
 }
 
 /// What happened to a primary zone's new version.
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 pub enum PrimaryOutcome {
     /// Nothing changed; the served copy stays.
     Unchanged(Serial),
@@ -249,22 +249,66 @@ pub struct ZoneStatus {
 }
 
 enum Role {
-    Primary {
-        serial_policy: SerialPolicy,
-    },
-    Secondary {
-        primaries: Vec<SocketAddr>,
-        key: Option<Arc<Key>>,
-        machine: Box<Mutex<Secondary>>,
-    },
+    Primary,
+    Secondary { machine: Box<Mutex<Secondary>> },
+}
+
+/// What a reconfiguration may change of a running zone without stopping
+/// it: swapped whole ([`Replicator::reconfigure_zone`]), read afresh at
+/// each use.
+#[derive(Debug)]
+struct Links {
+    notify: Vec<NotifyTarget>,
+    notify_key: Option<Arc<Key>>,
+    notify_ns: bool,
+    /// A primary's serial policy (`Keep` for a secondary).
+    serial_policy: SerialPolicy,
+    /// A secondary's primaries (empty for a primary); never empty for a
+    /// secondary (the configuration requires one).
+    primaries: Vec<SocketAddr>,
+    /// A secondary's key for SOA queries and transfers.
+    key: Option<Arc<Key>>,
+}
+
+impl Links {
+    fn of(setup: &ZoneSetup) -> Links {
+        let (serial_policy, primaries, key) = match &setup.role {
+            RoleSetup::Primary { serial_policy } => (*serial_policy, Vec::new(), None),
+            RoleSetup::Secondary { primaries, key } => {
+                (SerialPolicy::Keep, primaries.clone(), key.clone())
+            }
+        };
+        Links {
+            notify: setup.notify.clone(),
+            notify_key: setup.notify_key.clone(),
+            notify_ns: setup.notify_ns,
+            serial_policy,
+            primaries,
+            key,
+        }
+    }
+
+    /// Whether the two would replicate alike (keys compared by name,
+    /// algorithm and secret).
+    fn same_as(&self, other: &Links) -> bool {
+        self.notify.len() == other.notify.len()
+            && self
+                .notify
+                .iter()
+                .zip(&other.notify)
+                .all(|(a, b)| a.address == b.address && same_key(&a.key, &b.key))
+            && same_key(&self.notify_key, &other.notify_key)
+            && self.notify_ns == other.notify_ns
+            && self.serial_policy == other.serial_policy
+            && self.primaries == other.primaries
+            && same_key(&self.key, &other.key)
+    }
 }
 
 struct ZoneState {
     apex: Name,
     role: Role,
-    notify: Vec<NotifyTarget>,
-    notify_key: Option<Arc<Key>>,
-    notify_ns: bool,
+    links: Mutex<Arc<Links>>,
     catalog: Option<Name>,
     files: ZoneFiles,
     journal: Mutex<Journal>,
@@ -438,9 +482,14 @@ impl ZoneState {
 
     fn machine(&self) -> Option<MutexGuard<'_, Secondary>> {
         match &self.role {
-            Role::Secondary { machine, .. } => Some(lock(machine)),
-            Role::Primary { .. } => None,
+            Role::Secondary { machine } => Some(lock(machine)),
+            Role::Primary => None,
         }
+    }
+
+    /// Its current targets, keys and primaries.
+    fn links(&self) -> Arc<Links> {
+        Arc::clone(&lock(&self.links))
     }
 }
 
@@ -460,3 +509,25 @@ impl Replication for Replicator {
 
 #[cfg(test)]
 mod tests;
+
+/// What [`Replicator::reconfigure_zone`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reconfigured {
+    /// The zone was not replicated here; it is now.
+    Added,
+    /// Its role changed: stopped and started again from its files.
+    Replaced,
+    /// Targets, keys, serial policy or primaries swapped in place.
+    Updated,
+    /// Nothing differed.
+    Unchanged,
+}
+
+/// Whether two optional keys are the same key ([`Key::same_as`]).
+pub(super) fn same_key(a: &Option<Arc<Key>>, b: &Option<Arc<Key>>) -> bool {
+    match (a, b) {
+        (None, None) => true,
+        (Some(a), Some(b)) => a.same_as(b),
+        _ => false,
+    }
+}

@@ -175,20 +175,21 @@ impl Replicator {
 /// configured ones (their own key, else the zone's `notify_key`) and, when
 /// asked, the zone's name servers (the zone's key).
 fn notify_targets(state: &ZoneState, zone: &Zone) -> Vec<(SocketAddr, Option<Arc<Key>>)> {
-    let mut targets: Vec<(SocketAddr, Option<Arc<Key>>)> = state
+    let links = state.links();
+    let mut targets: Vec<(SocketAddr, Option<Arc<Key>>)> = links
         .notify
         .iter()
         .map(|t| {
             (
                 t.address,
-                t.key.clone().or_else(|| state.notify_key.clone()),
+                t.key.clone().or_else(|| links.notify_key.clone()),
             )
         })
         .collect();
-    if state.notify_ns {
+    if links.notify_ns {
         for address in name_server_addresses(zone) {
             if !targets.iter().any(|(t, _)| *t == address) {
-                targets.push((address, state.notify_key.clone()));
+                targets.push((address, links.notify_key.clone()));
             }
         }
     }

@@ -27,6 +27,23 @@ impl Replicator {
         self.served.store(Arc::new(next));
     }
 
+    /// Publishes many zones in one swap of the served state (`None`:
+    /// SERVFAIL until a copy arrives).
+    pub(super) fn publish_many(&self, zones: Vec<(Name, Option<Arc<Zone>>)>) {
+        if zones.is_empty() {
+            return;
+        }
+        let _guard = lock(&self.publish_lock);
+        let mut next = (*self.served.load_full()).clone();
+        for (apex, zone) in zones {
+            match zone {
+                Some(zone) => next.catalog.insert(zone),
+                None => next.catalog.insert_unavailable(&apex),
+            };
+        }
+        self.served.store(Arc::new(next));
+    }
+
     /// Publishes a new version of a replicated zone and keeps it as the copy.
     pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
         if state.removed.load(std::sync::atomic::Ordering::SeqCst) {
@@ -48,9 +65,14 @@ impl Replicator {
     /// the first.
     pub fn watch(&self, apex: &Name) -> tokio::sync::watch::Receiver<Option<Arc<Zone>>> {
         let apex = apex.to_lowercase();
+        // The copy is read under the watchers' lock: a transfer that lands
+        // meanwhile sets its copy before it takes that lock to tell the
+        // watcher, so either the copy read here is the new one or the
+        // watcher is already registered when it is told.
+        let mut watchers = lock(&self.watchers);
         let current = self.copy_of(&apex);
         let (sender, receiver) = tokio::sync::watch::channel(current);
-        lock(&self.watchers).insert(apex, sender);
+        watchers.insert(apex, sender);
         receiver
     }
 
@@ -96,7 +118,8 @@ impl Replicator {
             .zone_state(&apex)
             .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
         let state = &state;
-        let Role::Primary { serial_policy } = state.role else {
+        let serial_policy = state.links().serial_policy;
+        let Role::Primary = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
         let old = self.last_version(state);
@@ -186,7 +209,7 @@ impl Replicator {
         let state = self
             .zone_state(&apex)
             .ok_or_else(|| PrimaryError::NotPrimary(apex.clone()))?;
-        if !matches!(state.role, Role::Primary { .. }) {
+        if !matches!(state.role, Role::Primary) {
             return Err(PrimaryError::NotPrimary(apex));
         }
         {

@@ -56,7 +56,7 @@ impl Replicator {
     }
 
     pub(super) async fn run_secondary(self: Arc<Self>, state: Arc<ZoneState>) {
-        let Role::Secondary { primaries, key, .. } = &state.role else {
+        let Role::Secondary { .. } = &state.role else {
             return;
         };
         // The SOA check under way: its primary and when its time is up. A
@@ -93,7 +93,12 @@ impl Replicator {
                     }
                 }
                 Step::QuerySoa { primary } => {
-                    let address = primaries[primary.min(primaries.len() - 1)];
+                    // Read afresh each time: a reload may change them.
+                    let links = state.links();
+                    let Some(address) = pick(&links.primaries, primary) else {
+                        return;
+                    };
+                    let key = links.key.clone();
                     let deadline = match check {
                         Some((p, deadline)) if p == primary => deadline,
                         _ => {
@@ -109,7 +114,7 @@ impl Replicator {
                         }
                     };
                     check = Some((primary, deadline));
-                    let query = query_soa(&state.apex, address, key.clone(), deadline);
+                    let query = query_soa(&state.apex, address, key, deadline);
                     tokio::pin!(query);
                     // A NOTIFY that arrives while the check waits for an
                     // answer (from a primary that just came back, say)
@@ -143,10 +148,12 @@ impl Replicator {
                     self.enforce_expiry(&state, SystemTime::now());
                 }
                 Step::Transfer { primary, request } => {
-                    let address = primaries[primary.min(primaries.len() - 1)];
-                    let result = self
-                        .transfer_in(&state, address, key.clone(), request)
-                        .await;
+                    let links = state.links();
+                    let Some(address) = pick(&links.primaries, primary) else {
+                        return;
+                    };
+                    let key = links.key.clone();
+                    let result = self.transfer_in(&state, address, key, request).await;
                     match &result {
                         Ok((serial, _)) => {
                             tracing::info!(zone = %state.apex, primary = %address, serial = serial.0, ?request, "transfer in done")
@@ -560,4 +567,12 @@ pub(super) fn failure_for(request: Request, text: String) -> Failure {
         Request::Ixfr(_) => Failure::IxfrUnusable(text),
         Request::Axfr => Failure::Invalid(text),
     }
+}
+
+/// The primary the machine chose, by index; past the end (the list
+/// shrank under a reload) the last. `None` for an empty list.
+fn pick(primaries: &[SocketAddr], index: usize) -> Option<SocketAddr> {
+    primaries
+        .get(index.min(primaries.len().checked_sub(1)?))
+        .copied()
 }

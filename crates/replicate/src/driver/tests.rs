@@ -293,3 +293,94 @@ fn adding_a_zone_of_a_running_name_replaces_it_and_stops_the_old_one() {
     );
     assert!(!second.removed.load(std::sync::atomic::Ordering::SeqCst));
 }
+
+/// A reload's reconfiguration: an unchanged zone is left alone, new
+/// NOTIFY targets and serial policy are swapped in without the zone
+/// leaving service or its state being rebuilt, a role change replaces it.
+#[test]
+fn reconfiguring_a_zone_swaps_its_links_in_place() {
+    use super::Reconfigured;
+    let dir = tempfile::tempdir().unwrap();
+    let apex: Name = "example.".parse().unwrap();
+    let served = Arc::new(ArcSwap::from_pointee(Served::default()));
+    let primary = |notify: Vec<NotifyTarget>, serial_policy| ZoneSetup {
+        apex: apex.clone(),
+        role: RoleSetup::Primary { serial_policy },
+        notify,
+        notify_key: None,
+        notify_ns: false,
+        catalog: None,
+    };
+    let replicator = Replicator::new(
+        Arc::clone(&served),
+        dir.path(),
+        vec![primary(Vec::new(), SerialPolicy::Keep)],
+        DriverSettings::default(),
+    )
+    .unwrap();
+    replicator
+        .primary_loaded(&apex, zone(&apex, 1, "www A 192.0.2.2"))
+        .unwrap();
+    let state_before = replicator.zone_state(&apex).unwrap();
+
+    assert_eq!(
+        replicator
+            .reconfigure_zone(primary(Vec::new(), SerialPolicy::Keep))
+            .unwrap(),
+        Reconfigured::Unchanged
+    );
+    let target: std::net::SocketAddr = "127.0.0.1:5399".parse().unwrap();
+    assert_eq!(
+        replicator
+            .reconfigure_zone(primary(vec![NotifyTarget::new(target)], SerialPolicy::Auto))
+            .unwrap(),
+        Reconfigured::Updated
+    );
+    // The same state, still served, with the new targets and policy.
+    let state_after = replicator.zone_state(&apex).unwrap();
+    assert!(Arc::ptr_eq(&state_before, &state_after));
+    assert_eq!(replicator.current(&apex).unwrap().serial(), Serial(1));
+    let status = replicator.status(&apex).unwrap();
+    assert_eq!(
+        status.notify.iter().map(|(a, _)| *a).collect::<Vec<_>>(),
+        vec![target]
+    );
+    // Serial policy `auto` now holds: same serial, new content is bumped.
+    assert_eq!(
+        replicator
+            .primary_loaded(&apex, zone(&apex, 1, "www A 192.0.2.3"))
+            .unwrap(),
+        PrimaryOutcome::Published(Serial(2))
+    );
+
+    // A role change replaces the zone.
+    let secondary = ZoneSetup {
+        apex: apex.clone(),
+        role: RoleSetup::Secondary {
+            primaries: vec![target],
+            key: None,
+        },
+        notify: Vec::new(),
+        notify_key: None,
+        notify_ns: false,
+        catalog: None,
+    };
+    assert_eq!(
+        replicator.reconfigure_zone(secondary).unwrap(),
+        Reconfigured::Replaced
+    );
+    assert!(!Arc::ptr_eq(
+        &state_before,
+        &replicator.zone_state(&apex).unwrap()
+    ));
+    let other: Name = "other.".parse().unwrap();
+    assert_eq!(
+        replicator
+            .reconfigure_zone(ZoneSetup {
+                apex: other,
+                ..primary(Vec::new(), SerialPolicy::Keep)
+            })
+            .unwrap(),
+        Reconfigured::Added
+    );
+}

@@ -17,8 +17,8 @@ use crate::persist::{self, PersistError, ZoneFiles};
 use crate::secondary::{Persisted, Secondary, TimerBounds};
 
 use super::{
-    NotifyStatus, Replicator, Role, RoleSetup, StartError, ZoneSetup, ZoneState, ZoneStatus,
-    from_unix, lock, timers_of,
+    Links, NotifyStatus, Reconfigured, Replicator, Role, RoleSetup, StartError, ZoneSetup,
+    ZoneState, ZoneStatus, from_unix, lock, same_key, timers_of,
 };
 
 impl Replicator {
@@ -31,6 +31,123 @@ impl Replicator {
             tokio::spawn(Arc::clone(self).run_secondary(state));
         }
         Ok(())
+    }
+
+    /// [`Replicator::add_zone`] for many zones (a catalog's new members),
+    /// with one swap of the served state for all of them rather than one
+    /// per zone: each swap copies the lane's zone table, so adding n zones
+    /// one by one to a lane of n costs n². Returns each zone's outcome.
+    pub fn add_zones(
+        self: &Arc<Self>,
+        setups: Vec<ZoneSetup>,
+    ) -> Vec<(Name, Result<(), StartError>)> {
+        let mut outcomes = Vec::with_capacity(setups.len());
+        let mut publish = Vec::new();
+        let mut started = Vec::new();
+        for setup in setups {
+            let apex = setup.apex.clone();
+            match self.open_zone_unpublished(setup) {
+                Ok((state, copy)) => {
+                    if let Some(copy) = copy {
+                        publish.push((state.apex.clone(), copy));
+                    }
+                    started.push(state);
+                    outcomes.push((apex, Ok(())));
+                }
+                Err(e) => outcomes.push((apex, Err(e))),
+            }
+        }
+        self.publish_many(publish);
+        if self.started.load(Ordering::SeqCst) {
+            for state in started {
+                if matches!(state.role, Role::Secondary { .. }) {
+                    tokio::spawn(Arc::clone(self).run_secondary(state));
+                }
+            }
+        }
+        outcomes
+    }
+
+    /// [`Replicator::forget_zone`] for many zones, with one swap of the
+    /// served state for all of them.
+    pub fn forget_zones(&self, apexes: &[Name]) {
+        let apexes: Vec<Name> = apexes.iter().map(Name::to_lowercase).collect();
+        let mut gone = Vec::with_capacity(apexes.len());
+        {
+            let mut zones = self.zones.write().unwrap_or_else(|p| p.into_inner());
+            for apex in &apexes {
+                if let Some(state) = zones.remove(apex) {
+                    state.forgotten.store(true, Ordering::SeqCst);
+                    state.removed.store(true, Ordering::SeqCst);
+                    state.wake.notify_one();
+                    state.abort_notifies();
+                    gone.push(state);
+                }
+            }
+        }
+        {
+            let _guard = lock(&self.publish_lock);
+            let mut next = (*self.served.load_full()).clone();
+            for apex in &apexes {
+                next.catalog.remove(apex);
+            }
+            self.served.store(Arc::new(next));
+        }
+        for apex in &apexes {
+            delete_files(apex, &ZoneFiles::in_data_dir(&self.data_dir, apex));
+        }
+    }
+
+    /// Brings a running zone in line with `setup` (a reload): a zone not
+    /// replicated here is added; one whose role is the same gets its NOTIFY
+    /// targets, keys, serial policy and primaries swapped in place, going
+    /// on serving without a gap (a secondary whose primaries or key changed
+    /// checks its new primaries at once); one whose role changed is
+    /// replaced (stopped, and started again from its files).
+    pub fn reconfigure_zone(
+        self: &Arc<Self>,
+        setup: ZoneSetup,
+    ) -> Result<Reconfigured, StartError> {
+        let apex = setup.apex.to_lowercase();
+        let Some(state) = self.zone_state(&apex) else {
+            self.add_zone(setup)?;
+            return Ok(Reconfigured::Added);
+        };
+        let same_role = matches!(
+            (&state.role, &setup.role),
+            (Role::Primary, RoleSetup::Primary { .. })
+                | (Role::Secondary { .. }, RoleSetup::Secondary { .. })
+        );
+        if !same_role || state.catalog != setup.catalog {
+            self.add_zone(setup)?;
+            return Ok(Reconfigured::Replaced);
+        }
+        let links = Links::of(&setup);
+        let old = state.links();
+        if old.same_as(&links) {
+            return Ok(Reconfigured::Unchanged);
+        }
+        let recheck = old.primaries != links.primaries || !same_key(&old.key, &links.key);
+        // Targets no longer configured stop being retried.
+        for target in old
+            .notify
+            .iter()
+            .filter(|t| !links.notify.iter().any(|n| n.address == t.address))
+        {
+            if let Some(handle) = lock(&state.notify_in_flight).remove(&target.address) {
+                handle.abort();
+            }
+            lock(&state.notify_status).remove(&target.address);
+        }
+        let primaries = links.primaries.len();
+        *lock(&state.links) = Arc::new(links);
+        if recheck && let Some(mut machine) = state.machine() {
+            machine.set_primaries(primaries);
+            machine.notify(SystemTime::now());
+            drop(machine);
+            state.wake.notify_one();
+        }
+        Ok(Reconfigured::Updated)
     }
 
     /// Stops replicating and serving a zone deleted for good (a store zone
@@ -69,6 +186,23 @@ impl Replicator {
     }
 
     pub(super) fn open_zone(&self, setup: ZoneSetup) -> Result<Arc<ZoneState>, StartError> {
+        let (state, copy) = self.open_zone_unpublished(setup)?;
+        if let Some(copy) = copy {
+            self.publish(&state.apex, copy);
+        }
+        Ok(state)
+    }
+
+    /// Opens a zone's journal and a secondary's persisted copy, and takes
+    /// it under replication without publishing it: for a secondary, what
+    /// to publish (its copy, or `None` for SERVFAIL until the first
+    /// transfer) is returned for the caller to publish, alone or with
+    /// others.
+    #[allow(clippy::type_complexity)]
+    fn open_zone_unpublished(
+        &self,
+        setup: ZoneSetup,
+    ) -> Result<(Arc<ZoneState>, Option<Option<Arc<Zone>>>), StartError> {
         // A zone of this name already running (a catalog's member, when a
         // zone kept in the store of the same name is served at start) is
         // stopped first: two tasks must never share one zone's files, and
@@ -94,9 +228,10 @@ impl Replicator {
             tracing::warn!(zone = %apex, bytes = cut.bytes, entries = cut.entries, "journal had a damaged tail; cut it ({:?})", cut.damage);
         }
         let mut restored = None;
+        let links = Links::of(&setup);
         let role = match setup.role {
-            RoleSetup::Primary { serial_policy } => Role::Primary { serial_policy },
-            RoleSetup::Secondary { primaries, key } => {
+            RoleSetup::Primary { .. } => Role::Primary,
+            RoleSetup::Secondary { primaries, .. } => {
                 let (copy, machine) = restore_secondary(
                     &apex,
                     &files,
@@ -107,8 +242,6 @@ impl Replicator {
                 );
                 restored = Some(copy);
                 Role::Secondary {
-                    primaries,
-                    key,
                     machine: Box::new(Mutex::new(machine)),
                 }
             }
@@ -116,9 +249,7 @@ impl Replicator {
         let state = Arc::new(ZoneState {
             apex: apex.clone(),
             role,
-            notify: setup.notify,
-            notify_key: setup.notify_key,
-            notify_ns: setup.notify_ns,
+            links: Mutex::new(Arc::new(links)),
             catalog: setup.catalog,
             files,
             journal: Mutex::new(journal),
@@ -135,19 +266,20 @@ impl Replicator {
             .write()
             .unwrap_or_else(|p| p.into_inner())
             .insert(apex.clone(), Arc::clone(&state));
+        let mut publish = None;
         if let Some(copy) = restored {
             *lock(&state.copy) = copy.clone();
             let expired = state.machine().map(|m| m.is_expired(now)).unwrap_or(true);
-            match copy {
-                Some(zone) if !expired => self.publish(&apex, Some(zone)),
+            publish = Some(match copy {
+                Some(zone) if !expired => Some(zone),
                 Some(zone) => {
                     tracing::warn!(zone = %apex, serial = zone.serial().0, "persisted copy has expired; SERVFAIL until a transfer succeeds");
-                    self.publish(&apex, None);
+                    None
                 }
-                None => self.publish(&apex, None),
-            }
+                None => None,
+            });
         }
-        Ok(state)
+        Ok((state, publish))
     }
 
     pub(super) fn zone_state(&self, apex: &Name) -> Option<Arc<ZoneState>> {
@@ -163,7 +295,8 @@ impl Replicator {
         let state = self.zone_state(&apex.to_lowercase())?;
         let now = SystemTime::now();
         let journal = lock(&state.journal);
-        let mut notify: Vec<(SocketAddr, NotifyStatus)> = state
+        let links = state.links();
+        let mut notify: Vec<(SocketAddr, NotifyStatus)> = links
             .notify
             .iter()
             .map(|t| {
@@ -180,17 +313,14 @@ impl Replicator {
         Some(ZoneStatus {
             apex: state.apex.clone(),
             role: match state.role {
-                Role::Primary { .. } => "primary",
+                Role::Primary => "primary",
                 Role::Secondary { .. } => "secondary",
             },
             serial: self.current(&state.apex).map(|z| z.serial()),
             secondary: state.machine().map(|m| m.status(now)),
             journal: Some((journal.first_serial(), journal.last_serial(), journal.len())),
             notify,
-            primaries: match &state.role {
-                Role::Secondary { primaries, .. } => primaries.clone(),
-                Role::Primary { .. } => Vec::new(),
-            },
+            primaries: links.primaries.clone(),
             catalog: state.catalog.clone(),
         })
     }

@@ -281,7 +281,8 @@ pub(crate) async fn search_data(
         Ok(out)
     })
     .await?;
-    let mut elsewhere: Vec<(&Name, &Elsewhere)> = state.manager.elsewhere().iter().collect();
+    let configured = state.manager.elsewhere();
+    let mut elsewhere: Vec<(&Name, &Elsewhere)> = configured.iter().collect();
     elsewhere.sort_by(|a, b| a.0.cmp(b.0));
     for (zone, _) in elsewhere {
         if results.len() >= max {

@@ -325,7 +325,7 @@ pub(crate) async fn list_zones(
         .filter(|info| !elsewhere.contains_key(&info.name))
         .map(|info| (info.name.clone(), Found::of_store(info)))
         .collect();
-    for (name, elsewhere) in elsewhere {
+    for (name, elsewhere) in elsewhere.iter() {
         let entry = match elsewhere {
             Elsewhere::File(path) => Found::File(path.clone()),
             Elsewhere::Secondary(primaries) => Found::Secondary {

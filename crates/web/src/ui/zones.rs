@@ -98,7 +98,7 @@ pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> 
             writable: false,
         });
     }
-    for (name, other) in elsewhere {
+    for (name, other) in elsewhere.iter() {
         let current = state.manager.replicator_in(name, None).current(name);
         let serial = current.as_ref().map(|z| z.serial());
         rows.push(ZoneRow {

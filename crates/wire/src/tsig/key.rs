@@ -76,6 +76,16 @@ impl Key {
         Ok(Key { mac_len, ..self })
     }
 
+    /// Whether `other` is the same key: name (case-insensitively),
+    /// algorithm, secret and MAC length. A reload compares a zone's keys
+    /// this way to tell a changed secret from an unchanged one.
+    pub fn same_as(&self, other: &Key) -> bool {
+        self.name.to_lowercase() == other.name.to_lowercase()
+            && self.algorithm == other.algorithm
+            && self.secret == other.secret
+            && self.mac_len == other.mac_len
+    }
+
     /// The key name, as configured (it is compared case-insensitively).
     pub fn name(&self) -> &Name {
         &self.name
