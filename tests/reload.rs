@@ -448,7 +448,10 @@ fn keys_rules_notify_targets_and_secondaries_follow_the_configuration() {
     assert!(reply.contains("reconfigured 1"), "{reply}");
     assert!(serves(secondary_address, "p.test."));
     let status = hadns_ctl(&secondary.dir.join("data"), &["zone-status", "p.test."]);
-    assert!(status.contains("127.0.0.1:9"), "{status}");
+    assert!(
+        status.contains(&format!("primaries: 127.0.0.1:9, {server}")),
+        "{status}"
+    );
     secondary.configure("");
     secondary.reload_ok();
     assert!(refused(secondary_address, "p.test."), "removed by reload");

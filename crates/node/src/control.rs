@@ -249,6 +249,8 @@ fn zone_status_json(s: &replicate::driver::ZoneStatus) -> serde_json::Value {
         "secondary": secondary,
         "journal": journal,
         "notify": notify,
+        "primaries": s.primaries.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        "catalog": s.catalog.as_ref().map(ToString::to_string),
     })
 }
 
@@ -386,6 +388,13 @@ fn zone_status(s: &replicate::driver::ZoneStatus) -> String {
         s.serial
             .map_or("none (not served)".to_string(), |v| v.0.to_string())
     );
+    if !s.primaries.is_empty() {
+        let list: Vec<String> = s.primaries.iter().map(ToString::to_string).collect();
+        let _ = writeln!(out, "primaries: {}", list.join(", "));
+    }
+    if let Some(catalog) = &s.catalog {
+        let _ = writeln!(out, "catalog: {catalog}");
+    }
     if let Some(sec) = &s.secondary {
         let _ = writeln!(out, "last transfer: {}", time(sec.last_transfer));
         let _ = writeln!(out, "last check: {}", time(sec.last_check));

@@ -395,6 +395,9 @@ impl Reloader {
         done.push(format!(
             "zones added {added}, removed {removed}, reconfigured {changed}; zone files re-read {reread}"
         ));
+        for failure in &failures {
+            tracing::error!("reload failed: {failure}");
+        }
         done.extend(failures.iter().map(|f| format!("failed: {f}")));
         Ok(done)
     }
