@@ -1,0 +1,450 @@
+#!/usr/bin/env bash
+# Lab 1: the classic HA topology in network namespaces, end to end.
+#
+#   client ─┐                        10.213.0.0/24 on one bridge, no default route
+#   lb1 ────┤  keepalived -P (VRRP only, advert_int 0.1) holds the VIP .100;
+#   lb2 ────┤  nft-balancer.sh spreads queries to the VIP over the healthy
+#           │  secondaries (hadns check every 0.2 s), LVS-DR style
+#   primary ┤  hadns: store, API, catalog zone, NOTIFY
+#   ns1 ────┤  hadns secondaries that know only the catalog; VIP on lo,
+#   ns2 ────┘  arp_ignore=1, arp_announce=2, answering on 0.0.0.0:53
+#
+# A probe in `client` queries the VIP every 10 ms. Scenarios, each asserted
+# with a loose bound and measured (the numbers are printed as `MEASURE`
+# lines): (a) an API write on the primary is answered at the VIP by both
+# secondaries; (b) ns1 killed: no loss after the bound; (c) ns1 stale (its
+# transfers blocked while the primary changes): out of rotation, back when
+# caught up; (d) lb1's link down: the VIP moves to lb2; (e) the primary
+# killed: no failed query, writes resume after its restart; (f) ns1
+# restarted: answers from its saved copy at once and catches up. Then a
+# recursive resolver (Unbound, `stub-zone` at the VIP) resolves the zone.
+#
+# Run as root: tests/ha/lab1.sh [path/to/hadns]. Uses only 10.213.0.0/24
+# inside namespaces it creates (and deletes), and ends only the processes
+# it started, by PID.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+export HADNS=${1:-${HADNS:-$here/../../target/debug/hadns}}
+HADNS=$(realpath "$HADNS")
+[ -x "$HADNS" ] || { echo "lab1: no hadns binary at $HADNS (cargo build first)" >&2; exit 2; }
+[ "$(id -u)" -eq 0 ] || { echo "lab1: must run as root (network namespaces)" >&2; exit 2; }
+for program in ip nft keepalived unbound dig; do
+  command -v "$program" >/dev/null || [ -x "/usr/sbin/$program" ] ||
+    { echo "lab1: $program is missing (scripts/test installs it)" >&2; exit 2; }
+done
+PY=/usr/bin/python3
+TOOL="$here/labtool.py"
+
+P=hl$$
+WORK=$(mktemp -d /tmp/hadns-lab1.XXXXXX)
+PIDS=()
+NAMESPACES=(br client lb1 lb2 primary ns1 ns2)
+declare -A ADDR=([client]=10.213.0.10 [lb1]=10.213.0.2 [lb2]=10.213.0.3 [primary]=10.213.0.20 [ns1]=10.213.0.21 [ns2]=10.213.0.22)
+VIP=10.213.0.100
+KEY_SECRET=bGFiLXhmci1rZXktbGFiLXhmci1rZXktbGFiLXhmcgo=
+FAILED=0
+# nft: LVS stand-in (this kernel has no IPVS); ipvs: keepalived's own LVS.
+BALANCER=${BALANCER:-nft}
+if [ "$BALANCER" = ipvs ]; then
+  # keepalived's smallest delay_loop is 1 s; the checks are slower in the VM.
+  CHECK_PERIOD=1 CHECK_TIMEOUT=0.5 BOUND=15
+else
+  CHECK_PERIOD=0.2 CHECK_TIMEOUT=0.2 BOUND=5
+fi
+# A secondary may trail by a few serials while a change propagates, but
+# not stay behind: both secondaries briefly behind after every write must
+# not empty the pool.
+MAX_LAG=3 MAX_BEHIND=1
+
+log() { echo "lab1: $*"; }
+fail() { echo "lab1: FAIL: $*" >&2; FAILED=1; }
+measure() { echo "MEASURE $*"; }
+now() { date +%s.%N; }
+ms_since() { $PY -c "import sys,time; print(int((time.time()-float(sys.argv[1]))*1000))" "$1"; }
+in_ns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
+
+cleanup() {
+  local status=$?
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for f in "$WORK"/*/vrrp.pid "$WORK"/*/keepalived.pid; do
+    [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true
+  done
+  sleep 0.3
+  for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
+  for n in "${NAMESPACES[@]}"; do ip netns del "$P-$n" 2>/dev/null || true; done
+  if [ "$status" -ne 0 ] || [ "$FAILED" -ne 0 ]; then
+    log "logs kept in $WORK"
+    for f in "$WORK"/*/*.log; do echo "== $f"; tail -n 15 "$f"; done
+  else
+    rm -rf "$WORK"
+  fi
+}
+trap cleanup EXIT
+
+# start NAME NS CMD... : runs CMD in namespace NS, output to $WORK/NAME/NAME.log
+start() {
+  local name=$1 n=$2; shift 2
+  mkdir -p "$WORK/$name"
+  ip netns exec "$P-$n" "$@" >>"$WORK/$name/$name.log" 2>&1 &
+  PIDS+=($!)
+  eval "PID_${name//-/_}=$!"
+}
+
+# wait_until SECONDS WHAT CMD...: polls CMD every 50 ms.
+wait_until() {
+  local limit=$1 what=$2; shift 2
+  local deadline
+  deadline=$($PY -c "import time,sys; print(time.time()+float(sys.argv[1]))" "$limit")
+  until "$@" >/dev/null 2>&1; do
+    if $PY -c "import time,sys; sys.exit(0 if time.time()>float(sys.argv[1]) else 1)" "$deadline"; then
+      fail "$what: not within ${limit}s"
+      return 1
+    fi
+    sleep 0.05
+  done
+}
+
+# ---------------------------------------------------------------- network
+for n in "${NAMESPACES[@]}"; do
+  ip netns add "$P-$n"
+  in_ns "$n" ip link set lo up
+  in_ns "$n" sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+done
+in_ns br ip link add br0 type bridge
+in_ns br ip link set br0 up
+for n in client lb1 lb2 primary ns1 ns2; do
+  ip -n "$P-br" link add "v-$n" type veth peer name eth0 netns "$P-$n"
+  ip -n "$P-br" link set "v-$n" master br0 up
+  in_ns "$n" ip addr add "${ADDR[$n]}/24" dev eth0
+  in_ns "$n" ip link set eth0 up
+done
+for n in ns1 ns2; do
+  # DR real servers: the VIP on lo, never answered for by ARP.
+  in_ns "$n" ip addr add "$VIP/32" dev lo
+  in_ns "$n" sysctl -qw net.ipv4.conf.all.arp_ignore=1 net.ipv4.conf.all.arp_announce=2
+done
+for n in lb1 lb2; do
+  in_ns "$n" sysctl -qw net.ipv4.ip_nonlocal_bind=1
+done
+
+# ------------------------------------------------------------- the nodes
+key_table="[[key]]
+name = \"xfr\"
+algorithm = \"hmac-sha256\"
+secret = \"$KEY_SECRET\""
+
+mkdir -p "$WORK/primary"
+cat >"$WORK/primary/hadns.toml" <<EOF
+version = 1
+[node]
+name = "primary"
+data_dir = "$WORK/primary/data"
+[dns]
+listen = ["${ADDR[primary]}:53"]
+builtin_zones = false
+udp_workers = 1
+[api]
+listen = "${ADDR[primary]}:8053"
+[replication]
+min_refresh = 1
+min_retry = 1
+min_expire = 1
+$key_table
+[zone_defaults]
+allow_transfer = ["key xfr"]
+notify = ["${ADDR[ns1]}:53", "${ADDR[ns2]}:53"]
+notify_key = "xfr"
+[catalog]
+produce = "catalog.hadns."
+allow_transfer = ["key xfr"]
+notify = ["${ADDR[ns1]}:53", "${ADDR[ns2]}:53"]
+notify_key = "xfr"
+EOF
+start_primary() { start primary primary env HADNS_LOG=info "$HADNS" serve -c "$WORK/primary/hadns.toml"; }
+start_primary
+wait_until 20 "primary credentials" test -s "$WORK/primary/data/initial-credentials"
+TOKEN=$(sed -n 's/^api_token = //p' "$WORK/primary/data/initial-credentials" | tr -d ' ')
+API="http://${ADDR[primary]}:8053/api/v1/servers/localhost/zones"
+api_call() { local method=$1 url=$2 body=${3:-}; in_ns client $PY "$TOOL" api "$method" "$url" "$TOKEN" ${body:+"$body"}; }
+wait_until 20 "primary API answers" api_call GET "$API"
+
+api_call POST "$API" '{"name": "lab.test.", "kind": "Native", "nameservers": ["ns1.lab.test."], "rrsets": [{"name": "www.lab.test.", "type": "A", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "192.0.2.1", "disabled": false}]}]}' >/dev/null ||
+  { fail "creating lab.test. on the primary"; exit 1; }
+set_www() {
+  api_call PATCH "$API/lab.test." "{\"rrsets\": [{\"name\": \"www.lab.test.\", \"type\": \"A\", \"ttl\": 60, \"changetype\": \"REPLACE\", \"records\": [{\"content\": \"$1\", \"disabled\": false}]}]}" >/dev/null
+}
+
+for n in ns1 ns2; do
+  mkdir -p "$WORK/$n"
+  cat >"$WORK/$n/hadns.toml" <<EOF
+version = 1
+[node]
+name = "$n"
+data_dir = "$WORK/$n/data"
+[dns]
+listen = ["0.0.0.0:53"]
+builtin_zones = false
+udp_workers = 1
+nsid = "$n"
+[health]
+listen = "${ADDR[$n]}:8054"
+[replication]
+min_refresh = 1
+min_retry = 1
+min_expire = 1
+$key_table
+[[catalog_consumer]]
+zone = "catalog.hadns."
+primaries = ["${ADDR[primary]}:53"]
+key = "xfr"
+EOF
+done
+start_secondary() { start "$1" "$1" env HADNS_LOG=info "$HADNS" serve -c "$WORK/$1/hadns.toml"; }
+start_secondary ns1
+start_secondary ns2
+www_at() { in_ns client dig +short +time=1 +tries=1 "@$1" www.lab.test. A; }
+serves_www() { [ "$(www_at "$1")" = "$2" ]; }
+for n in ns1 ns2; do
+  wait_until 20 "$n serves lab.test. from the catalog" serves_www "${ADDR[$n]}" 192.0.2.1
+done
+log "primary, ns1, ns2 up; both secondaries learned lab.test. from the catalog"
+
+# -------------------------------------------------------------- balancers
+# The cluster file `hadns keepalived` turns into each balancer's
+# keepalived.conf. With BALANCER=ipvs (Lab 2, in a VM whose kernel has
+# IPVS) keepalived runs that config whole: VRRP, the LVS-DR virtual servers
+# and MISC_CHECK calling `hadns check`. With BALANCER=nft (this machine's
+# kernel has no IPVS) keepalived runs the same config with -P (VRRP only)
+# and nft-balancer.sh stands in for LVS, running the same check.
+cat >"$WORK/cluster.toml" <<EOF
+version = 1
+[primary]
+name = "primary"
+address = "${ADDR[primary]}"
+[[secondary]]
+name = "ns1"
+addresses = ["${ADDR[ns1]}"]
+health = "${ADDR[ns1]}:8054"
+[[secondary]]
+name = "ns2"
+addresses = ["${ADDR[ns2]}"]
+health = "${ADDR[ns2]}:8054"
+[balancer]
+interface = "eth0"
+virtual_router_id = 53
+vips = ["$VIP"]
+advert_int = 0.1
+lb_algo = "rr"
+delay_loop = $CHECK_PERIOD
+[[balancer.node]]
+name = "lb1"
+priority = 150
+address = "${ADDR[lb1]}"
+[[balancer.node]]
+name = "lb2"
+priority = 100
+address = "${ADDR[lb2]}"
+[check]
+program = "$HADNS"
+zones = ["lab.test."]
+max_lag = $MAX_LAG
+max_behind = $MAX_BEHIND
+timeout = $CHECK_TIMEOUT
+retry = 0
+EOF
+for n in lb1 lb2; do
+  mkdir -p "$WORK/$n"
+  "$HADNS" keepalived --config "$WORK/cluster.toml" --node "$n" --output "$WORK/$n/keepalived.conf" ||
+    { fail "hadns keepalived --node $n"; exit 1; }
+  keepalived -t -f "$WORK/$n/keepalived.conf" >"$WORK/$n/keepalived-t.log" 2>&1 ||
+    { fail "keepalived -t refused the generated config: $(cat "$WORK/$n/keepalived-t.log")"; exit 1; }
+  if [ "$BALANCER" = ipvs ]; then
+    in_ns "$n" sysctl -qw net.ipv4.vs.expire_nodest_conn=1
+    start "$n-keepalived" "$n" keepalived -n -l -D -f "$WORK/$n/keepalived.conf" \
+      -p "$WORK/$n/keepalived.pid" -r "$WORK/$n/vrrp.pid" -c "$WORK/$n/checkers.pid"
+  else
+    start "$n-keepalived" "$n" keepalived -P -n -l -D -f "$WORK/$n/keepalived.conf" \
+      -p "$WORK/$n/keepalived.pid" -r "$WORK/$n/vrrp.pid" -c "$WORK/$n/checkers.pid"
+    # The same arguments the generated MISC_CHECK passes, read from the file.
+    read -r -a check_args <<<"$(sed -n 's/.*misc_path "[^ ]* check --server [^ ]* \([^"]*\)".*/\1/p' "$WORK/$n/keepalived.conf" | head -n 1)"
+    start "$n-balancer" "$n" bash "$here/nft-balancer.sh" eth0 "$VIP" "$CHECK_PERIOD" "$WORK/$n/members" -- \
+      "${ADDR[ns1]}" "${ADDR[ns2]}" -- "${check_args[@]}"
+  fi
+done
+# members LB: the real servers LB sends queries to now, in address order.
+members() {
+  if [ "$BALANCER" = ipvs ]; then
+    in_ns "$1" ipvsadm -L -n -u "$VIP:53" | sed -n 's/^ *-> \([0-9.]*\):53 .*/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
+  else
+    tail -n 1 "$WORK/$1/members" 2>/dev/null | sed 's/^[0-9.]* members: //'
+  fi
+}
+members_are() { [ "$(members "$1")" = "$2" ]; }
+vip_on() { in_ns "$1" ip -o addr show dev eth0 | grep -q " $VIP/"; }
+wait_until 10 "lb1 holds the VIP" vip_on lb1
+wait_until 15 "lb1 balances over both secondaries" members_are lb1 "${ADDR[ns1]} ${ADDR[ns2]}"
+wait_until 15 "lb2 balances over both secondaries" members_are lb2 "${ADDR[ns1]} ${ADDR[ns2]}"
+wait_until 10 "the VIP answers" serves_www "$VIP" 192.0.2.1
+log "lb1 holds the VIP; queries to the VIP reach ns1 and ns2 ($BALANCER)"
+
+PROBE="$WORK/client/probe.log"
+mkdir -p "$WORK/client"
+start probe client $PY "$TOOL" probe --server "$VIP" --qname www.lab.test. --out "$PROBE" \
+  --interval 0.01 --timeout 0.2 --duration 300
+sleep 1
+
+window() { in_ns client $PY "$TOOL" window --log "$PROBE" --since "$1" ${2:+--until "$2"}; }
+field() { sed -n "s/.*$1=\([0-9-]*\).*/\1/p"; }
+first_answer() { $PY "$TOOL" first --log "$PROBE" --since "$1" --nsid "$2" --answer "$3"; }
+# wait_answered SINCE ADDRESS LIMIT: both secondaries answered ADDRESS at the VIP.
+wait_answered() {
+  local since=$1 address=$2 limit=$3 n t
+  for n in ns1 ns2; do
+    wait_until "$limit" "$n answers $address at the VIP" \
+      bash -c "[ \"\$($PY $TOOL first --log $PROBE --since $since --nsid $n --answer $address)\" -ge 0 ]" || return 1
+  done
+  for n in ns1 ns2; do
+    t=$(first_answer "$since" "$n" "$address")
+    echo "$t"
+  done | sort -n | tail -1
+}
+
+# ----------------------------------------------------- (a) write → VIP
+latencies=()
+for i in $(seq 1 10); do
+  address=192.0.2.$((10 + i))
+  t0=$(now)
+  set_www "$address" || fail "(a) PATCH $i"
+  took=$(wait_answered "$t0" "$address" 10) || { fail "(a) write $i not answered by both at the VIP"; break; }
+  latencies+=("$took")
+done
+sorted=$(printf '%s\n' "${latencies[@]}" | sort -n)
+measure "a_write_to_vip_ms median=$(echo "$sorted" | sed -n "$(( (${#latencies[@]} + 1) / 2 ))p") max=$(echo "$sorted" | tail -1) all=$(echo $sorted | tr ' ' ,)"
+CURRENT=$address
+
+# --------------------------------------------- (c) ns1 stale, then back
+in_ns ns1 nft -f - <<EOF
+table inet lab_block {
+  chain out { type filter hook output priority 0; policy accept; ip daddr ${ADDR[primary]} tcp dport 53 drop; }
+}
+EOF
+t0=$(now)
+set_www 192.0.2.99 || fail "(c) PATCH"
+# ns1 keeps the old address: from now on it must leave the rotation.
+wait_until "$BOUND" "(c) ns1 out of lb1's rotation" members_are lb1 "${ADDR[ns2]}"
+[ "$BALANCER" = ipvs ] && { echo "ipvsadm on lb1 with ns1 stale:"; in_ns lb1 ipvsadm -L -n; }
+sleep 1
+stale_last=$($PY - "$PROBE" "$t0" "$CURRENT" <<'EOF'
+import sys
+log, since, old = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+last = 0.0
+for line in open(log):
+    p = line.split()
+    if len(p) >= 4 and float(p[0]) >= since and p[1] == "ok" and p[3] == old:
+        last = max(last, float(p[0]) - since)
+print(int(last * 1000))
+EOF
+)
+measure "c_stale_answers_until_ms=$stale_last"
+[ "$stale_last" -le 3000 ] || fail "(c) ns1 answered stale data for ${stale_last} ms at the VIP"
+in_ns ns1 nft delete table inet lab_block
+t1=$(now)
+took=$(wait_answered "$t1" 192.0.2.99 15) || fail "(c) ns1 not back with the new data"
+measure "c_back_in_rotation_ms=$took"
+w=$(window "$t0")
+measure "c_window $w"
+[ "$(echo "$w" | field lost)" -eq 0 ] || fail "(c) queries lost while ns1 was stale: $w"
+CURRENT=192.0.2.99
+
+# ------------------------------------------------- (b) ns1 killed, (f) back
+t0=$(now)
+kill -9 "$PID_ns1"
+sleep 2
+w=$(window "$t0")
+measure "b_ns1_killed $w"
+[ "$(echo "$w" | field last_loss_ms)" -le 1500 ] || fail "(b) losses went on for too long: $w"
+# While ns1 is down the zone changes; its restart must answer from the saved
+# copy at once, then catch up.
+set_www 192.0.2.77 || fail "(f) PATCH"
+t0=$(now)
+start_secondary ns1
+wait_until 5 "(f) ns1 answers again" bash -c "[ -n \"\$(ip netns exec $P-client dig +short +time=1 +tries=1 @${ADDR[ns1]} www.lab.test. A)\" ]"
+measure "f_restart_to_answer_ms=$(ms_since "$t0")"
+wait_until 5 "(f) ns1 catches up" serves_www "${ADDR[ns1]}" 192.0.2.77
+measure "f_restart_to_current_ms=$(ms_since "$t0")"
+grep -q "serving the persisted copy" "$WORK/ns1/ns1.log" || fail "(f) ns1 did not serve its saved copy at start"
+took=$(wait_answered "$t0" 192.0.2.77 10) || fail "(f) ns1 not back at the VIP"
+CURRENT=192.0.2.77
+
+# ------------------------------------------------------- (d) lb1 link down
+t0=$(now)
+ip -n "$P-br" link set v-lb1 down
+wait_until 5 "(d) lb2 takes the VIP" vip_on lb2
+measure "d_vip_moved_ms=$(ms_since "$t0")"
+sleep 2
+w=$(window "$t0")
+measure "d_lb1_down $w"
+[ "$(echo "$w" | field last_loss_ms)" -le 2000 ] || fail "(d) losses went on for too long: $w"
+# lb1 back: it has the higher priority and takes the VIP again (preemption,
+# keepalived's default): a second, planned move, measured too.
+t0=$(now)
+ip -n "$P-br" link set v-lb1 up
+wait_until 5 "(d) lb1 takes the VIP back" vip_on lb1
+sleep 1.5
+w=$(window "$t0")
+measure "d_lb1_back $w"
+[ "$(echo "$w" | field last_loss_ms)" -le 2000 ] || fail "(d) losses after lb1 came back went on for too long: $w"
+
+# --------------------------------------------------- (e) primary killed
+t0=$(now)
+kill -9 "$PID_primary"
+sleep 2
+w=$(window "$t0")
+measure "e_primary_killed $w"
+[ "$(echo "$w" | field lost)" -eq 0 ] || fail "(e) queries failed with the primary down: $w"
+start_primary
+wait_until 20 "(e) primary API back" api_call GET "$API"
+t0=$(now)
+set_www 192.0.2.55 || fail "(e) PATCH after the restart"
+took=$(wait_answered "$t0" 192.0.2.55 10) || fail "(e) write after the restart not at the VIP"
+measure "e_write_after_restart_to_vip_ms=$took"
+
+touch "$PROBE.stop"
+sleep 0.3
+w=$(window 0)
+measure "probe_total sent=$(echo "$w" | field sent) lost=$(echo "$w" | field lost)"
+
+# ------------------------------------------------ Unbound in front of the VIP
+mkdir -p "$WORK/unbound"
+cat >"$WORK/unbound/unbound.conf" <<EOF
+server:
+  interface: 127.0.0.1
+  port: 53
+  do-daemonize: no
+  username: ""
+  chroot: ""
+  directory: "$WORK/unbound"
+  pidfile: "$WORK/unbound/unbound.pid"
+  use-syslog: no
+  do-not-query-localhost: no
+  access-control: 127.0.0.0/8 allow
+  domain-insecure: "lab.test."
+  # test. is one of Unbound's default local zones (RFC 6761): let it through.
+  local-zone: "test." nodefault
+stub-zone:
+  name: "lab.test."
+  stub-addr: $VIP
+EOF
+start unbound client unbound -d -c "$WORK/unbound/unbound.conf"
+wait_until 10 "Unbound resolves lab.test. through the VIP" \
+  bash -c "[ \"\$(ip netns exec $P-client dig +short +time=1 +tries=1 @127.0.0.1 www.lab.test. A)\" = 192.0.2.55 ]"
+answer=$(in_ns client dig +time=1 +tries=1 @127.0.0.1 www.lab.test. A)
+echo "$answer" | grep -q "flags: qr rd ra;" || fail "Unbound's answer is not a recursive (non-AA) one: $answer"
+log "Unbound resolved www.lab.test. through the VIP"
+
+if [ "$FAILED" -ne 0 ]; then
+  log "FAILED"
+  exit 1
+fi
+log "all scenarios passed"
