@@ -273,8 +273,9 @@ fn header(out: &mut String, cluster: &Cluster, node: &BalancerNode) {
          #\n\
          # Stop keepalived with SIGTERM (systemctl stop keepalived): it gives up the\n\
          # VIPs and removes its LVS services, and the next balancer takes over\n\
-         # within a few advertisements. Never SIGKILL it: the VIPs stay on this node,\n\
-         # which keeps answering ARP for them with nothing behind.\n\n",
+         # within about one advertisement. Never SIGKILL it: the VIPs and the LVS\n\
+         # services stay on this node, unchecked, and two balancers end up\n\
+         # answering ARP for the VIPs.\n\n",
     );
 }
 

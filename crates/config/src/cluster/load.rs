@@ -94,7 +94,7 @@ impl Checker<'_> {
         let primary = spec.primary.as_ref().map(|p| self.primary(p)).transpose()?;
         let secondaries = self.secondaries(&spec.secondary)?;
         let balancer = self.balancer(balancer_spec, &secondaries)?;
-        let check = self.check(check_spec, &primary, &spec.secondary, &secondaries)?;
+        let check = self.check(check_spec, primary.as_ref(), &spec.secondary, &secondaries)?;
         let cluster = Cluster {
             source: self.file.clone(),
             primary,
@@ -402,7 +402,7 @@ impl Checker<'_> {
     fn check(
         &self,
         spec: &Spanned<CheckSpec>,
-        primary: &Option<Primary>,
+        primary: Option<&Primary>,
         secondary_specs: &[Spanned<SecondarySpec>],
         secondaries: &[Secondary],
     ) -> Result<super::Check, ConfigError> {
