@@ -1,14 +1,15 @@
 //! `hadns`: a high-availability authoritative DNS server.
 //!
 //! The binary is thin: argument parsing, one module per subcommand
-//! (`serve`, `ctl`, `check`, and `admin` for `user`, `token`, `import`,
-//! `export`), and the wiring of the library crates: `node` (a running
+//! (`serve`, `ctl`, `check`, `keepalived`, and `admin` for `user`, `token`,
+//! `import`, `export`), and the wiring of the library crates: `node` (a running
 //! node), `manage` (the primary's writer over the store), `web` (the API
 //! and the UI). See ARCHITECTURE.md for the map.
 
 mod admin;
 mod check;
 mod ctl;
+mod keepalived;
 mod serve;
 
 use std::path::PathBuf;
@@ -70,6 +71,9 @@ enum Command {
         #[command(flatten)]
         store: admin::StoreArgs,
     },
+    /// Write a balancer's keepalived.conf (VRRP, LVS-DR for UDP and TCP
+    /// port 53, checks by `hadns check`) from a cluster file.
+    Keepalived(keepalived::KeepalivedArgs),
 }
 
 #[derive(Subcommand)]
@@ -109,6 +113,7 @@ fn main() -> ExitCode {
         Command::Token { command, store } => admin::token(command, &store),
         Command::Import { args, store } => admin::import(args, &store),
         Command::Export { zone, view, store } => admin::export(&zone, view.as_deref(), &store),
+        Command::Keepalived(args) => keepalived::keepalived_command(args),
     };
     match result {
         Ok(code) => code,

@@ -59,6 +59,25 @@ impl Checker<'_> {
         self.error(e.span(), key, message)
     }
 
+    /// Reads the whole text as the file type `T` (TOML through serde, with
+    /// unknown keys rejected by `T`); an error names the line and the key
+    /// path of the value serde stopped at.
+    pub(crate) fn deserialize<T: serde::de::DeserializeOwned>(&self) -> Result<T, ConfigError> {
+        let deserializer = toml::de::Deserializer::parse(self.text)
+            .map_err(|e| self.toml_error(e, String::new()))?;
+        serde_path_to_error::deserialize(deserializer).map_err(|e| {
+            // Spans wrap values in a private struct whose field shows up
+            // in the path; drop it so the key reads as written.
+            let key = e
+                .path()
+                .to_string()
+                .replace(".$__serde_spanned_private_value", "")
+                .replace("$__serde_spanned_private_value", "");
+            let key = if key == "." { String::new() } else { key };
+            self.toml_error(e.into_inner(), key)
+        })
+    }
+
     pub(crate) fn path(&self, value: &str) -> PathBuf {
         let p = PathBuf::from(value);
         if p.is_absolute() {

@@ -11,13 +11,17 @@
 //! taken relative to the directory holding the file.
 //!
 //! Also here: reading the zone statements of BIND's named.conf
-//! ([`namedconf`]), so `hadns import` can take a BIND server's zones.
+//! ([`namedconf`]), so `hadns import` can take a BIND server's zones; and
+//! the cluster file ([`cluster`]) that describes the balancing tier, with
+//! the keepalived.conf each balancer gets from it ([`keepalived`]).
 
 mod access;
 mod catalog;
 mod checker;
+pub mod cluster;
 mod effective;
 mod error;
+pub mod keepalived;
 mod load;
 mod match_list;
 pub mod namedconf;

@@ -41,21 +41,7 @@ impl Config {
             file: path.map(Path::to_path_buf),
             unconfigured_keys: std::cell::RefCell::new(Vec::new()),
         };
-        let spec: spec::FileSpec = {
-            let deserializer = toml::de::Deserializer::parse(text)
-                .map_err(|e| checker.toml_error(e, String::new()))?;
-            serde_path_to_error::deserialize(deserializer).map_err(|e| {
-                // Spans wrap values in a private struct whose field shows up
-                // in the path; drop it so the key reads as written.
-                let key = e
-                    .path()
-                    .to_string()
-                    .replace(".$__serde_spanned_private_value", "")
-                    .replace("$__serde_spanned_private_value", "");
-                let key = if key == "." { String::new() } else { key };
-                checker.toml_error(e.into_inner(), key)
-            })?
-        };
+        let spec: spec::FileSpec = checker.deserialize()?;
         checker.build(spec)
     }
 }

@@ -37,7 +37,12 @@ cp "root/boot/vmlinuz-$version" vmlinuz
 modules=(virtio_pci 9pnet_virtio 9p overlay veth bridge ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh)
 rm -rf initramfs
 mkdir -p initramfs/{bin,dev,proc,sys,host,mnt,modules}
-cp "$(command -v busybox)" initramfs/bin/busybox
+busybox=$(command -v busybox)
+if ldd "$busybox" >/dev/null 2>&1; then
+  echo "vm/build: $busybox is dynamically linked; install busybox-static" >&2
+  exit 1
+fi
+cp "$busybox" initramfs/bin/busybox
 for applet in sh mount umount insmod mkdir chroot cat sleep poweroff switch_root echo; do
   ln -s busybox "initramfs/bin/$applet"
 done
