@@ -121,6 +121,16 @@ fn run(plan: &Plan) -> Result<Report, UsageError> {
     let zones = match (&plan.zones, &health) {
         (Zones::Listed(names), _) => names.clone(),
         (Zones::FromHealth, Some(health)) => match verdict::zones_in(health) {
+            Ok(names) if names.is_empty() => {
+                report.problems.push(Problem::NoZones {
+                    url: plan
+                        .health
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                });
+                return Ok(report);
+            }
             Ok(names) => names,
             Err(error) => {
                 report.problems.push(Problem::HealthUnreadable {

@@ -135,6 +135,12 @@ pub enum Problem {
         /// The limit.
         max: Duration,
     },
+    /// `--all-zones`, and the node's `/health` lists no zone at all (an
+    /// empty store, a node started without its configuration).
+    NoZones {
+        /// Where `/health` was asked.
+        url: String,
+    },
     /// `/health` could not be read.
     HealthUnreadable {
         /// Where it was asked.
@@ -244,6 +250,9 @@ impl fmt::Display for Problem {
                     "zone {zone} has been behind its primary for {seconds} s ({serials}max {} s)",
                     max.as_secs()
                 )
+            }
+            Problem::NoZones { url } => {
+                write!(f, "the node's health at {url} lists no zone (--all-zones)")
             }
             Problem::HealthUnreadable { url, error } => {
                 write!(f, "cannot read the node's health at {url}: {error}")

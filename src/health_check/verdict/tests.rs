@@ -364,6 +364,16 @@ fn the_line_says_ok_with_facts_or_unhealthy_with_the_first_problem() {
         "unhealthy: zone a.test. is not in the node's /health (not loaded) (and 1 more problem)"
     );
     assert_eq!(report.exit_code(), 1);
+    let empty = Report {
+        problems: vec![Problem::NoZones {
+            url: "http://127.0.0.1:8054/health".into(),
+        }],
+        ..Report::default()
+    };
+    assert_eq!(
+        empty.line(),
+        "unhealthy: the node's health at http://127.0.0.1:8054/health lists no zone (--all-zones)"
+    );
     let just_behind = Report {
         zones_loaded: 1,
         transports: vec![Transport::Udp],
