@@ -1,7 +1,8 @@
 //! `hadns`: a high-availability authoritative DNS server.
 //!
 //! The binary is thin: argument parsing, one module per subcommand
-//! (`serve`, `ctl`, `check`, `keepalived`, and `admin` for `user`, `token`,
+//! (`serve`, `ctl`, `check` for `zone check` and `config check`,
+//! `health_check` for `hadns check`, `keepalived`, and `admin` for `user`, `token`,
 //! `import`, `export`), and the wiring of the library crates: `node` (a running
 //! node), `manage` (the primary's writer over the store), `web` (the API
 //! and the UI). See ARCHITECTURE.md for the map.
@@ -9,6 +10,7 @@
 mod admin;
 mod check;
 mod ctl;
+mod health_check;
 mod keepalived;
 mod serve;
 
@@ -38,6 +40,10 @@ enum Command {
     Config(ConfigCommand),
     /// Control a running node (over the control socket in its data_dir).
     Ctl(ctl::CtlArgs),
+    /// Health check for keepalived's MISC_CHECK: fails a node that is dead
+    /// or stale (zone not loaded, expired, too far or too long behind its
+    /// primary). One line on stdout; exit 0 healthy, 1 unhealthy, 2 usage.
+    Check(health_check::CheckArgs),
     /// Users of the web UI and API (in the node's store).
     User {
         #[command(subcommand)]
@@ -102,13 +108,23 @@ enum ConfigCommand {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // `hadns check` speaks to keepalived: one line on stdout, exit 2.
+        Err(e) if e.use_stderr() && invoked_check() => return health_check::usage_line(&e),
+        Err(e) => e.exit(),
+    };
+    if let Command::Check(args) = cli.command {
+        // No logging: the check's one line is all it says.
+        return health_check::check_command(args);
+    }
     init_logging();
     let result = match cli.command {
         Command::Serve(args) => serve::serve_command(args),
         Command::Zone(ZoneCommand::Check { file, origin }) => check::zone_check(&file, &origin),
         Command::Config(ConfigCommand::Check { file, zones }) => check::config_check(&file, zones),
         Command::Ctl(args) => ctl::ctl_command(args),
+        Command::Check(_) => unreachable!("handled before logging starts"),
         Command::User { command, store } => admin::user(command, &store),
         Command::Token { command, store } => admin::token(command, &store),
         Command::Import { args, store } => admin::import(args, &store),
@@ -122,6 +138,11 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Whether the command line asks for `hadns check` (its first word).
+fn invoked_check() -> bool {
+    std::env::args().nth(1).as_deref() == Some("check")
 }
 
 fn init_logging() {

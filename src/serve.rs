@@ -552,6 +552,8 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
         store,
     } = built;
     let started = Instant::now();
+    let health_listen = config.health.listen;
+    let node_name = config.node.name.clone();
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
     // The store's zones are served in every lane (every view).
@@ -563,6 +565,7 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
             replicator: Arc::clone(&lane.replicator),
         })
         .collect();
+    let health_lanes = managed.clone();
     let manager = match &store {
         Some(store_plan) => match open_store(store_plan, managed) {
             Ok(manager) => Some(manager),
@@ -611,6 +614,25 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
                     tokio::spawn(web::serve(listener, manager, settings));
                 }
                 Err(e) => tracing::error!(error = %e, "cannot serve the API"),
+            }
+        }));
+    }
+    if let Some(address) = health_listen {
+        // `[health] listen`: GET /health alone, for nodes without the API
+        // (or with the API kept off the network the balancers are on).
+        let listener = std::net::TcpListener::bind(address)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .with_context(|| format!("cannot bind [health] listen to {address}"))?;
+        let source = Arc::new(web::HealthSource::new(node_name, health_lanes));
+        services.tasks.push(Box::new(move || {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Ok(address) = listener.local_addr() {
+                        tracing::info!(%address, "health listening");
+                    }
+                    tokio::spawn(web::serve_health(listener, source));
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serve /health"),
             }
         }));
     }
@@ -704,6 +726,7 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
         "dns.tcp_max_connections",
         "api.listen",
         "api.cors_origins",
+        "health.listen",
     ];
     let before: HashMap<String, String> = running.effective_settings().into_iter().collect();
     let mut later: Vec<String> = next

@@ -4,7 +4,7 @@
 use wire::header::flags;
 use wire::request::Request;
 use wire::writer::Writer;
-use wire::{Name, Rcode, Rtype};
+use wire::{Message, Name, Rcode, Rtype, Serial};
 
 use crate::acl::Requester;
 use crate::client::Client;
@@ -65,7 +65,11 @@ pub(crate) fn answer(
             }
             Some(_) => {
                 if let Some(replication) = &served.replication {
-                    replication.notify_received(&apex, client.address);
+                    replication.notify_received(
+                        &apex,
+                        client.address,
+                        announced_serial(request, &apex),
+                    );
                 }
                 Rcode::NOERROR
             }
@@ -78,4 +82,19 @@ pub(crate) fn answer(
         bits |= flags::AA;
     }
     writer.finish(request.header.id, bits);
+}
+
+/// The serial of the SOA record for `apex` in a NOTIFY's answer section
+/// (RFC 1996 §3.7: "the SOA … in the answer section … may be used as a
+/// hint"), if the message carries one and parses. NOTIFYs are rare, so
+/// the general parser is fine here; a malformed answer section only
+/// loses the hint, never the NOTIFY.
+fn announced_serial(request: &Request<'_>, apex: &Name) -> Option<Serial> {
+    let message = Message::parse(request.bytes).ok()?;
+    message
+        .answer
+        .iter()
+        .find(|r| r.rtype == Rtype::SOA && r.owner == *apex)
+        .and_then(|r| wire::rdata::soa_numbers(&r.rdata))
+        .map(|numbers| Serial(numbers[0]))
 }

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use wire::Name;
 use wire::tsig::Keyring;
+use wire::{Name, Serial};
 
 use crate::acl::{MatchList, Requester};
 use crate::catalog::Catalog;
@@ -53,8 +53,11 @@ pub struct ZonePolicy {
 
 /// What the replication layer offers the query path.
 pub trait Replication: Send + Sync {
-    /// An accepted NOTIFY for `apex` (RFC 1996 §3.7): check the primary soon.
-    fn notify_received(&self, apex: &Name, from: SocketAddr);
+    /// An accepted NOTIFY for `apex` (RFC 1996 §3.7): check the primary
+    /// soon. `serial` is the serial of the SOA record the NOTIFY carried
+    /// in its answer section, if any: a hint the secondary may use
+    /// (RFC 1996 §3.7), never proof.
+    fn notify_received(&self, apex: &Name, from: SocketAddr, serial: Option<Serial>);
 }
 
 /// Everything a request is answered from. Immutable; the server publishes a

@@ -617,11 +617,11 @@ mod replication {
 
     /// Records the NOTIFYs the answer layer accepted.
     #[derive(Default)]
-    struct Recorder(Mutex<Vec<(Name, SocketAddr)>>);
+    struct Recorder(Mutex<Vec<(Name, SocketAddr, Option<wire::Serial>)>>);
 
     impl Replication for Recorder {
-        fn notify_received(&self, apex: &Name, from: SocketAddr) {
-            self.0.lock().unwrap().push((apex.clone(), from));
+        fn notify_received(&self, apex: &Name, from: SocketAddr, serial: Option<wire::Serial>) {
+            self.0.lock().unwrap().push((apex.clone(), from, serial));
         }
     }
 
@@ -685,7 +685,38 @@ mod replication {
         assert_eq!(msg.rcode(), Rcode::NOERROR);
         assert_eq!(msg.header.opcode(), wire::Opcode::NOTIFY);
         assert!(msg.header.flag(flags::AA) && msg.header.flag(flags::QR));
-        assert_eq!(recorder.0.lock().unwrap().len(), 1);
+        let seen = recorder.0.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].2, None, "no SOA in the NOTIFY: no serial hint");
+    }
+
+    #[test]
+    fn the_soa_serial_a_notify_carries_is_passed_on_as_a_hint() {
+        let (s, recorder) = secondary();
+        // RFC 1996 §3.7: the NOTIFY's answer section holds the new SOA.
+        let mut bytes = notify("example.test.");
+        bytes[7] = 1; // ANCOUNT
+        bytes.extend_from_slice(&[0xC0, 12]); // owner: the question name
+        bytes.extend_from_slice(&Rtype::SOA.0.to_be_bytes());
+        bytes.extend_from_slice(&1u16.to_be_bytes());
+        bytes.extend_from_slice(&300u32.to_be_bytes());
+        let mut rdata = Vec::new();
+        rdata.extend_from_slice(Name::from_text("ns.example.test.", None).unwrap().as_wire());
+        rdata.extend_from_slice(
+            Name::from_text("admin.example.test.", None)
+                .unwrap()
+                .as_wire(),
+        );
+        for number in [2024_u32, 3600, 600, 86400, 300] {
+            rdata.extend_from_slice(&number.to_be_bytes());
+        }
+        bytes.extend_from_slice(&(rdata.len() as u16).to_be_bytes());
+        bytes.extend_from_slice(&rdata);
+        let (_, out) = ask_from(&s, &bytes, "127.0.0.1:5300", Transport::Udp);
+        assert_eq!(Message::parse(&out).unwrap().rcode(), Rcode::NOERROR);
+        let seen = recorder.0.lock().unwrap();
+        assert_eq!(seen.len(), 1);
+        assert_eq!(seen[0].2, Some(wire::Serial(2024)));
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!   (`/api/v1/servers/localhost/…`), field for field, so that external-dns,
 //!   octoDNS, lego, cert-manager, Terraform and DNSControl work unchanged.
 //! - [`own`] holds hadns's own endpoints: history, diffs, revert, cluster.
+//! - [`health`] is `GET /health`, which `hadns check` reads.
 //! - [`convert`] turns requests into store change sets and store data into
 //!   responses. Record content is always printed in canonical presentation
 //!   form, whatever the client sent.
@@ -31,6 +32,7 @@
 
 pub mod convert;
 pub mod error;
+pub mod health;
 pub mod own;
 pub mod pdns;
 pub mod search;

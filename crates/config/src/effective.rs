@@ -44,6 +44,12 @@ impl Config {
                 .map_or_else(|| "none".to_string(), |a| a.to_string()),
         );
         out.push("api.cors_origins", self.api.cors_origins.join(", "));
+        out.push(
+            "health.listen",
+            self.health
+                .listen
+                .map_or_else(|| "none".to_string(), |a| a.to_string()),
+        );
         for (i, key) in self.keys.iter().enumerate() {
             // The name and algorithm only: the secret stays out.
             out.push(&format!("key[{i}].name"), key.name.to_string());

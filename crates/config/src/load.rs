@@ -58,6 +58,7 @@ impl Checker<'_> {
         let node = self.node(&spec)?;
         let dns = self.dns(&spec)?;
         let api = self.api(&spec)?;
+        let health = self.health(&spec, &dns, &api)?;
         let (keys, key_names) = self.keys(&spec)?;
         let (acls, acl_names) = self.acls(&spec, &key_names)?;
         let (views, view_names) = self.views(&spec, &acl_names, &key_names)?;
@@ -74,6 +75,7 @@ impl Checker<'_> {
             node,
             dns,
             api,
+            health,
             keys,
             acls,
             views,

@@ -1,5 +1,5 @@
-//! Checking the server-wide sections: `[node]`, `[dns]`, `[api]`, `[log]`
-//! and `[replication]`.
+//! Checking the server-wide sections: `[node]`, `[dns]`, `[api]`,
+//! `[health]`, `[log]` and `[replication]`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,10 +9,15 @@ use toml::Spanned;
 use crate::checker::Checker;
 use crate::error::ConfigError;
 use crate::spec;
-use crate::validated::{ApiConfig, DnsConfig, LogConfig, NodeConfig, ReplicationConfig};
+use crate::validated::{
+    ApiConfig, DnsConfig, HealthConfig, LogConfig, NodeConfig, ReplicationConfig,
+};
 
 /// Default DNS listen address when none is configured.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:5353";
+
+/// The port of `[health] listen` when only an address is written.
+pub const DEFAULT_HEALTH_PORT: u16 = 8054;
 
 /// The longest NSID accepted (RFC 5001 sets no limit; answers must carry
 /// it beside the other options within 512 octets).
@@ -116,6 +121,37 @@ impl Checker<'_> {
             cors_origins,
         };
         Ok(api)
+    }
+
+    /// `[health]`: its address must be free of the API's and the DNS
+    /// listeners' (TCP), which would otherwise fail to bind at start.
+    pub(crate) fn health(
+        &self,
+        spec: &spec::FileSpec,
+        dns: &DnsConfig,
+        api: &ApiConfig,
+    ) -> Result<HealthConfig, ConfigError> {
+        let Some(value) = &spec.health.listen else {
+            return Ok(HealthConfig { listen: None });
+        };
+        let listen = self.socket(value, "health.listen", DEFAULT_HEALTH_PORT)?;
+        if api.listen == Some(listen) {
+            return Err(self.at(
+                value,
+                "health.listen",
+                format!("{listen} is also `api.listen`, which serves /health already; omit [health] or give it another address"),
+            ));
+        }
+        if dns.listen.contains(&listen) {
+            return Err(self.at(
+                value,
+                "health.listen",
+                format!("{listen} is also in `dns.listen` (DNS over TCP listens there)"),
+            ));
+        }
+        Ok(HealthConfig {
+            listen: Some(listen),
+        })
     }
 
     /// `[log]`.

@@ -17,6 +17,8 @@ pub(crate) struct FileSpec {
     #[serde(default)]
     pub api: ApiSpec,
     #[serde(default)]
+    pub health: HealthSpec,
+    #[serde(default)]
     pub key: Vec<Spanned<KeySpec>>,
     #[serde(default)]
     pub acl: Vec<Spanned<AclSpec>>,
@@ -138,6 +140,13 @@ pub(crate) struct ApiSpec {
     pub listen: Option<Spanned<String>>,
     #[serde(default)]
     pub cors_origins: Vec<Spanned<String>>,
+}
+
+/// `[health]`.
+#[derive(Deserialize, Debug, Default)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct HealthSpec {
+    pub listen: Option<Spanned<String>>,
 }
 
 /// `[[key]]`.

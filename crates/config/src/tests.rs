@@ -669,3 +669,44 @@ fn catalog_consumer_group_named_twice_is_refused() {
     );
     assert_eq!(e.key, "catalog_consumer[0].group[1].name");
 }
+
+#[test]
+fn health_listen_takes_an_address_with_port_8054_by_default() {
+    let config = Config::parse("version = 1\n", None).unwrap();
+    assert_eq!(config.health.listen, None, "off unless configured");
+    let config = Config::parse("version = 1\n[health]\nlisten = \"127.0.0.1\"\n", None).unwrap();
+    assert_eq!(
+        config.health.listen,
+        Some("127.0.0.1:8054".parse::<SocketAddr>().unwrap())
+    );
+    let config = Config::parse("version = 1\n[health]\nlisten = \"[::1]:9000\"\n", None).unwrap();
+    assert_eq!(
+        config.health.listen,
+        Some("[::1]:9000".parse::<SocketAddr>().unwrap())
+    );
+    let settings = config.effective_settings();
+    assert!(
+        settings
+            .iter()
+            .any(|(k, v)| k == "health.listen" && v == "[::1]:9000"),
+        "{settings:?}"
+    );
+}
+
+#[test]
+fn health_section_errors_name_the_key_and_line() {
+    let e = error("version = 1\n[health]\nlisten = \"localhost:80\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(3), "health.listen"), "{e}");
+    let e = error("version = 1\n[health]\nlisten = \"127.0.0.1\"\nport = 1\n");
+    assert!(e.message.contains("unknown field `port`"), "{e}");
+    assert_eq!(e.line, Some(4), "{e}");
+    let e = error(
+        "version = 1\n[api]\nlisten = \"127.0.0.1:8053\"\n[health]\nlisten = \"127.0.0.1:8053\"\n",
+    );
+    assert_eq!((e.line, e.key.as_str()), (Some(5), "health.listen"), "{e}");
+    assert!(e.message.contains("serves /health already"), "{e}");
+    let e = error(
+        "version = 1\n[dns]\nlisten = [\"127.0.0.1:8054\"]\n[health]\nlisten = \"127.0.0.1\"\n",
+    );
+    assert!(e.message.contains("dns.listen"), "{e}");
+}

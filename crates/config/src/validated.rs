@@ -76,6 +76,14 @@ pub struct ApiConfig {
     pub cors_origins: Vec<String>,
 }
 
+/// `[health]`.
+#[derive(Clone, Debug, Default)]
+pub struct HealthConfig {
+    /// HTTP listen address serving `GET /health` alone (for nodes without
+    /// `[api] listen`, or to keep the API itself off a monitoring network).
+    pub listen: Option<SocketAddr>,
+}
+
 /// `[[key]]`: a TSIG key.
 #[derive(Clone, Debug)]
 pub struct KeyConfig {
@@ -275,6 +283,8 @@ pub struct Config {
     pub dns: DnsConfig,
     /// `[api]`.
     pub api: ApiConfig,
+    /// `[health]`.
+    pub health: HealthConfig,
     /// `[[key]]`s.
     pub keys: Vec<KeyConfig>,
     /// `[[acl]]`s.

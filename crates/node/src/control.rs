@@ -221,6 +221,11 @@ fn zone_status_json(s: &replicate::driver::ZoneStatus) -> serde_json::Value {
                 "expire": sec.timers.expire.as_secs(),
             },
             "last_error": sec.last_error,
+            "behind": sec.behind.map(|b| serde_json::json!({
+                "since": time_json(Some(b.since)),
+                "seconds": b.duration(SystemTime::now()).as_secs(),
+                "primary_serial": b.primary_serial.0,
+            })),
         })
     });
     let journal = s.journal.map(|(first, last, entries)| {
@@ -401,6 +406,19 @@ fn zone_status(s: &replicate::driver::ZoneStatus) -> String {
         let _ = writeln!(out, "next refresh: {}", time(Some(sec.next_refresh)));
         let _ = writeln!(out, "expires: {}", time(sec.expires_at));
         let _ = writeln!(out, "expired: {}", sec.expired);
+        match &sec.behind {
+            None => {
+                let _ = writeln!(out, "behind: no");
+            }
+            Some(b) => {
+                let _ = writeln!(
+                    out,
+                    "behind: since {}, the primary has serial {}",
+                    time(Some(b.since)),
+                    b.primary_serial.0
+                );
+            }
+        }
         let _ = writeln!(
             out,
             "timers: refresh {}s retry {}s expire {}s",

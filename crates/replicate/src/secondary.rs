@@ -17,6 +17,14 @@
 //!   start stays expired until then too.
 //! ```
 //!
+//! Beside the timers the machine remembers whether the copy is *behind*
+//! ([`Behind`]): from the first time a primary is seen with a newer serial
+//! (its SOA answer, or the SOA a NOTIFY carries) until a transfer brings
+//! the copy level, or a primary's SOA answer shows it is level after all.
+//! `hadns check --max-behind` fails a node behind for too long, which
+//! is how a secondary whose transfers keep failing is told apart from one
+//! that is merely between a NOTIFY and its transfer.
+//!
 //! Refresh, retry and expire come from the zone's SOA (RFC 1035 §3.3.13),
 //! clamped by configured bounds, as BIND and Knot do, so a zone with absurd
 //! timers neither hammers its primary nor lingers past reason.
@@ -163,6 +171,26 @@ pub struct Persisted {
     pub last_transfer: Option<SystemTime>,
 }
 
+/// The copy is behind its primary: since when, and the newest serial a
+/// primary was seen with.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Behind {
+    /// When a primary was first seen with a serial newer than the copy's
+    /// (not persisted: a restarted node starts counting again at its first
+    /// check, which comes within moments of the start).
+    pub since: SystemTime,
+    /// The newest serial seen at a primary meanwhile (RFC 1982 order).
+    pub primary_serial: Serial,
+}
+
+impl Behind {
+    /// How long the copy has been behind at `now` (zero if the clock went
+    /// back).
+    pub fn duration(&self, now: SystemTime) -> Duration {
+        now.duration_since(self.since).unwrap_or_default()
+    }
+}
+
 /// A read-only picture for status commands.
 #[derive(Clone, Debug)]
 pub struct Status {
@@ -182,6 +210,8 @@ pub struct Status {
     pub last_error: Option<String>,
     /// Current timers.
     pub timers: Timers,
+    /// Whether (and since when) a primary has a newer serial than the copy.
+    pub behind: Option<Behind>,
 }
 
 /// One secondary zone's refresh logic.
@@ -199,6 +229,8 @@ pub struct Secondary {
     last_transfer: Option<SystemTime>,
     last_check: Option<SystemTime>,
     last_error: Option<String>,
+    /// A primary has a newer serial than the copy.
+    behind: Option<Behind>,
     /// State of the generator that jitters the refresh interval.
     jitter: u64,
 }
@@ -240,6 +272,7 @@ impl Secondary {
             last_transfer,
             last_check: None,
             last_error: None,
+            behind: None,
             // Seeded from the clock: deterministic for a given `now` (tests),
             // and different from zone to zone in practice.
             jitter: now
@@ -285,6 +318,36 @@ impl Secondary {
         match self.pending {
             Pending::Nothing => self.next_refresh = now,
             _ => self.notified = true,
+        }
+    }
+
+    /// A primary announced `serial` for the zone: the SOA record in the
+    /// answer section of its NOTIFY (RFC 1996 §3.7 lets the secondary take
+    /// it as a hint). A serial newer than the copy's marks the zone behind
+    /// from `now`; an older or equal one says nothing (the SOA check the
+    /// NOTIFY starts decides), so a spoofed or stale NOTIFY can at worst
+    /// mark the zone behind until that check answers.
+    pub fn announced(&mut self, now: SystemTime, serial: Serial) {
+        if self.serial.is_none_or(|ours| serial.is_newer_than(ours)) {
+            self.saw_newer(now, serial);
+        }
+    }
+
+    /// A primary has `theirs`, newer than the copy (or there is no copy):
+    /// the zone is behind from `now`, unless it already was.
+    fn saw_newer(&mut self, now: SystemTime, theirs: Serial) {
+        match &mut self.behind {
+            Some(behind) => {
+                if theirs.is_newer_than(behind.primary_serial) {
+                    behind.primary_serial = theirs;
+                }
+            }
+            None => {
+                self.behind = Some(Behind {
+                    since: now,
+                    primary_serial: theirs,
+                })
+            }
         }
     }
 
@@ -335,15 +398,19 @@ impl Secondary {
             Ok(theirs) => match self.serial {
                 Some(ours) if !theirs.is_newer_than(ours) => {
                     // Up to date (or the primary is behind us: keep ours).
+                    // The primary's own word outranks a NOTIFY's hint.
+                    self.behind = None;
                     self.succeeded(now);
                 }
                 Some(ours) => {
+                    self.saw_newer(now, theirs);
                     self.pending = Pending::Transfer {
                         primary,
                         request: Request::Ixfr(ours),
                     }
                 }
                 None => {
+                    self.saw_newer(now, theirs);
                     self.pending = Pending::Transfer {
                         primary,
                         request: Request::Axfr,
@@ -378,6 +445,15 @@ impl Secondary {
                 self.serial = Some(serial);
                 self.timers = timers;
                 self.last_transfer = Some(now);
+                // Level unless a primary was seen meanwhile with a serial
+                // newer still (a NOTIFY during the transfer): that one's
+                // check follows at once.
+                if self
+                    .behind
+                    .is_some_and(|b| !b.primary_serial.is_newer_than(serial))
+                {
+                    self.behind = None;
+                }
                 self.succeeded(now);
             }
             Err(Failure::IxfrUnusable(reason))
@@ -487,6 +563,7 @@ impl Secondary {
             expired: self.is_expired(now),
             last_error: self.last_error.clone(),
             timers: self.timers,
+            behind: self.behind,
         }
     }
 
@@ -534,387 +611,4 @@ impl<T: crate::notify::Clock> QueryPacer<T> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn soa_queries_are_paced_to_the_rate() {
-        let start = SystemTime::UNIX_EPOCH;
-        let mut pacer = QueryPacer::new(50);
-        // 1000 zones due at the same instant go out over 20 s, 20 ms apart.
-        let slots: Vec<SystemTime> = (0..1000).map(|_| pacer.reserve(start)).collect();
-        assert_eq!(slots[0], start, "the first goes at once");
-        for pair in slots.windows(2) {
-            assert_eq!(
-                pair[1].duration_since(pair[0]).unwrap(),
-                Duration::from_millis(20)
-            );
-        }
-        // After a quiet spell, a query goes at once again.
-        let later = start + Duration::from_secs(60);
-        assert_eq!(pacer.reserve(later), later);
-        assert_eq!(
-            pacer.reserve(later),
-            later + Duration::from_millis(20),
-            "no burst allowance: one slot per interval"
-        );
-    }
-
-    fn at(seconds: u64) -> SystemTime {
-        SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000 + seconds)
-    }
-
-    fn timers() -> Timers {
-        Timers::from_soa(3600, 600, 86400 * 7, &TimerBounds::default())
-    }
-
-    /// `step` waits for the next refresh, jittered: between 90 % and 100 %
-    /// of `refresh` seconds after `from`.
-    fn assert_refresh_wait(step: Step, from: SystemTime, refresh: u64) {
-        let Step::Wait { until } = step else {
-            panic!("expected a wait, got {step:?}");
-        };
-        let after = until.duration_since(from).expect("after the check");
-        let refresh = Duration::from_secs(refresh);
-        assert!(
-            after >= refresh.mul_f64(REFRESH_JITTER_LOW) && after <= refresh,
-            "next refresh {after:?} after the check, refresh {refresh:?}"
-        );
-    }
-
-    #[test]
-    fn a_new_zone_queries_then_transfers_with_axfr() {
-        let mut s = Secondary::new(2, TimerBounds::default(), None, at(0));
-        assert!(s.is_expired(at(0)), "no copy: not servable");
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(1), 0, Ok(Serial(5)));
-        assert_eq!(
-            s.next_step(at(1)),
-            Step::Transfer {
-                primary: 0,
-                request: Request::Axfr
-            }
-        );
-        s.transfer_done(at(2), 0, Ok((Serial(5), timers())));
-        assert!(!s.is_expired(at(2)));
-        assert_refresh_wait(s.next_step(at(3)), at(2), 3600);
-    }
-
-    #[test]
-    fn refresh_uses_ixfr_and_same_serial_just_reschedules() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(100),
-            expires_at: at(100_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            1,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        assert!(!s.is_expired(at(0)), "a persisted copy is served at once");
-        assert_eq!(s.next_step(at(50)), Step::Wait { until: at(100) });
-        assert_eq!(s.next_step(at(100)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(100), 0, Ok(Serial(5)));
-        assert_refresh_wait(s.next_step(at(101)), at(100), 3600);
-        assert_eq!(s.next_step(at(3700)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(3700), 0, Ok(Serial(6)));
-        assert_eq!(
-            s.next_step(at(3700)),
-            Step::Transfer {
-                primary: 0,
-                request: Request::Ixfr(Serial(5))
-            }
-        );
-    }
-
-    #[test]
-    fn a_refused_soa_query_tries_the_transfer_and_fails_if_that_is_refused() {
-        let mut s = Secondary::new(2, TimerBounds::default(), None, at(0));
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(0), 0, Err(Failure::SoaRefused("REFUSED".into())));
-        assert_eq!(
-            s.next_step(at(0)),
-            Step::Transfer {
-                primary: 0,
-                request: Request::Axfr
-            }
-        );
-        s.transfer_done(at(1), 0, Err(Failure::Refused("REFUSED".into())));
-        assert_eq!(
-            s.next_step(at(1)),
-            Step::QuerySoa { primary: 1 },
-            "the next primary, as for any failure"
-        );
-    }
-
-    #[test]
-    fn a_failed_ixfr_falls_back_to_axfr_from_the_same_primary() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(0),
-            expires_at: at(100_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            2,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        s.next_step(at(0));
-        s.soa_answer(at(0), 1, Ok(Serial(9)));
-        assert_eq!(
-            s.next_step(at(0)),
-            Step::Transfer {
-                primary: 1,
-                request: Request::Ixfr(Serial(5))
-            }
-        );
-        s.transfer_done(at(1), 1, Err(Failure::IxfrUnusable("corrupt".into())));
-        assert_eq!(
-            s.next_step(at(1)),
-            Step::Transfer {
-                primary: 1,
-                request: Request::Axfr
-            }
-        );
-        s.transfer_done(at(2), 1, Ok((Serial(9), timers())));
-        assert_eq!(s.serial(), Some(Serial(9)));
-    }
-
-    #[test]
-    fn unreachable_primaries_are_tried_in_order_then_retry_then_expire() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(0),
-            expires_at: at(4000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            2,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(0), 0, Err(Failure::Unreachable("timeout".into())));
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 1 });
-        s.soa_answer(at(0), 1, Err(Failure::Unreachable("timeout".into())));
-        assert_eq!(
-            s.next_step(at(0)),
-            Step::Wait { until: at(600) },
-            "retry interval"
-        );
-        assert_eq!(s.status(at(0)).last_error.as_deref(), Some("timeout"));
-        assert!(!s.is_expired(at(3999)));
-        assert!(
-            s.is_expired(at(4000)),
-            "the copy expires when checks keep failing"
-        );
-        // A later success revives it.
-        s.next_step(at(4000));
-        s.soa_answer(at(4000), 0, Ok(Serial(5)));
-        assert!(!s.is_expired(at(4001)));
-    }
-
-    #[test]
-    fn notify_during_a_check_triggers_another_check() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(1000),
-            expires_at: at(100_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            1,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        s.notify(at(10));
-        assert_eq!(s.next_step(at(10)), Step::QuerySoa { primary: 0 });
-        s.notify(at(11));
-        s.soa_answer(at(12), 0, Ok(Serial(5)));
-        assert_eq!(
-            s.next_step(at(12)),
-            Step::QuerySoa { primary: 0 },
-            "the NOTIFY that came in meanwhile is honoured"
-        );
-    }
-
-    #[test]
-    fn a_restarted_secondary_checks_at_once_but_keeps_its_expiry() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(3000),
-            expires_at: at(100_000),
-            last_transfer: Some(at(0)),
-        };
-        let mut s = Secondary::new(
-            1,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(10),
-        );
-        s.first_check_at(at(11));
-        assert_eq!(s.next_step(at(10)), Step::Wait { until: at(11) });
-        assert_eq!(s.next_step(at(11)), Step::QuerySoa { primary: 0 });
-        assert_eq!(
-            s.status(at(11)).last_check,
-            None,
-            "no check yet in this run"
-        );
-        assert_eq!(s.status(at(11)).expires_at, Some(at(100_000)));
-        s.soa_answer(at(12), 0, Ok(Serial(7)));
-        assert_eq!(
-            s.next_step(at(12)),
-            Step::Transfer {
-                primary: 0,
-                request: Request::Ixfr(Serial(5))
-            }
-        );
-    }
-
-    #[test]
-    fn overdue_zones_and_zones_without_a_copy_are_spread_too() {
-        // Persisted refresh long past (the node was down): not at once, but
-        // at the time the driver spread it to.
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(0),
-            expires_at: at(100_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            1,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(5000),
-        );
-        s.first_check_at(at(5030));
-        assert_eq!(s.next_step(at(5000)), Step::Wait { until: at(5030) });
-        assert_eq!(s.next_step(at(5030)), Step::QuerySoa { primary: 0 });
-        // No copy: due at once without the spread, spread with it.
-        let mut s = Secondary::new(1, TimerBounds::default(), None, at(10));
-        s.first_check_at(at(20));
-        assert_eq!(s.next_step(at(10)), Step::Wait { until: at(20) });
-        assert_eq!(s.next_step(at(20)), Step::QuerySoa { primary: 0 });
-        // A check already under way is left alone.
-        s.first_check_at(at(99));
-        assert_eq!(s.next_step(at(21)), Step::QuerySoa { primary: 0 });
-    }
-
-    #[test]
-    fn a_stream_of_notifies_restarts_a_check_once_and_it_still_fails_over() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(0),
-            expires_at: at(100_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            2,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
-        let mut restarts = 0;
-        for i in 0..100 {
-            s.notify(at(i));
-            if s.restart_check() {
-                restarts += 1;
-                assert_eq!(s.next_step(at(i)), Step::QuerySoa { primary: 0 });
-            }
-        }
-        assert_eq!(restarts, 1, "one restart per check, however many NOTIFYs");
-        // The primary stays silent: the check fails over to the next one,
-        // and NOTIFYs cannot restart that part of the same check either.
-        s.soa_answer(at(100), 0, Err(Failure::Unreachable("timeout".into())));
-        assert_eq!(s.next_step(at(100)), Step::QuerySoa { primary: 1 });
-        for i in 100..200 {
-            s.notify(at(i));
-            assert!(!s.restart_check(), "NOTIFY {i} restarted the check again");
-        }
-        s.soa_answer(at(200), 1, Err(Failure::Unreachable("timeout".into())));
-        assert_eq!(s.status(at(200)).last_error.as_deref(), Some("timeout"));
-        // The NOTIFYs that came in meanwhile are answered by a new check
-        // (RFC 1996 §3.7), which may be restarted once in its turn.
-        assert_eq!(s.next_step(at(200)), Step::QuerySoa { primary: 0 });
-        s.notify(at(201));
-        assert!(s.restart_check());
-        s.notify(at(202));
-        assert!(!s.restart_check());
-        // And it completes.
-        s.soa_answer(at(203), 0, Ok(Serial(5)));
-        assert_eq!(s.status(at(203)).last_check, Some(at(203)));
-    }
-
-    #[test]
-    fn refresh_after_a_success_is_jittered_within_bounds() {
-        let persisted = Persisted {
-            serial: Serial(5),
-            next_refresh: at(0),
-            expires_at: at(1_000_000),
-            last_transfer: None,
-        };
-        let mut s = Secondary::new(
-            1,
-            TimerBounds::default(),
-            Some((persisted, timers())),
-            at(0),
-        );
-        let mut now = at(0);
-        let mut seen = std::collections::BTreeSet::new();
-        for _ in 0..200 {
-            assert_eq!(s.next_step(now), Step::QuerySoa { primary: 0 });
-            s.soa_answer(now, 0, Ok(Serial(5)));
-            let step = s.next_step(now);
-            assert_refresh_wait(step, now, 3600);
-            let Step::Wait { until } = step else {
-                unreachable!()
-            };
-            seen.insert(until.duration_since(now).unwrap().as_secs());
-            now = until;
-        }
-        assert!(seen.len() > 50, "the jitter varies: {seen:?}");
-        assert!(seen.iter().any(|&s| s < 3600 - 180), "{seen:?}");
-    }
-
-    #[test]
-    fn a_notify_during_a_check_restarts_it_once() {
-        let mut s = Secondary::new(1, TimerBounds::default(), None, at(0));
-        assert!(!s.restart_check(), "nothing in flight");
-        assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
-        assert!(!s.restart_check(), "no NOTIFY came");
-        s.notify(at(1));
-        assert!(s.restart_check());
-        assert!(!s.restart_check(), "one NOTIFY, one restart");
-        assert_eq!(s.next_step(at(1)), Step::QuerySoa { primary: 0 });
-        s.soa_answer(at(1), 0, Ok(Serial(3)));
-        assert_eq!(
-            s.next_step(at(1)),
-            Step::Transfer {
-                primary: 0,
-                request: Request::Axfr
-            },
-            "no second check: the restarted one answered the NOTIFY"
-        );
-        // A NOTIFY during a transfer does not abandon the transfer.
-        s.notify(at(2));
-        assert!(!s.restart_check());
-    }
-
-    #[test]
-    fn soa_timers_are_clamped() {
-        let t = Timers::from_soa(1, 1, 1, &TimerBounds::default());
-        assert_eq!(t.refresh, Duration::from_secs(300));
-        assert_eq!(t.retry, Duration::from_secs(60));
-        assert_eq!(t.expire, Duration::from_secs(3600));
-        let t = Timers::from_soa(u32::MAX, u32::MAX, u32::MAX, &TimerBounds::default());
-        assert_eq!(t.refresh, Duration::from_secs(28 * 86400));
-    }
-}
+mod tests;

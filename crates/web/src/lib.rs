@@ -10,12 +10,15 @@
 //! | `router` | every route, CORS, the server and its limits |
 //! | `state` | what handlers reach ([`HttpSettings`], the manager, sessions) |
 //! | `api` | the REST API's handlers (see its own map) |
+//! | `health` | `GET /health`, on the API's port and alone on `[health] listen` |
 //! | `ui` | the web UI's pages |
 
 mod api;
+mod health;
 mod router;
 mod state;
 mod ui;
 
+pub use health::{HealthSource, health_router, serve_health};
 pub use router::{router, serve};
 pub use state::{HttpSettings, MAX_BODY};

@@ -13,6 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{cluster, cors, error, history, limits, server, tsigkeys, views, zones};
+use crate::health::HealthSource;
 use crate::state::{AppState, HttpSettings, MAX_BODY};
 
 /// Serves HTTP on `listener` until the runtime stops.
@@ -48,6 +49,7 @@ pub async fn serve(
         (name = "history", description = "Each zone's change journal, diffs and revert (hadns)"),
         (name = "cluster", description = "Replication state (hadns)"),
         (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
+        (name = "health", description = "Each zone's serial, role and state, and how long a secondary has been behind its primary: what `hadns check` reads (no key needed; also on `[health] listen`)"),
         (name = "tsigkeys", description = "TSIG keys, PowerDNS-compatible: kept in the store and used for transfers and updates at once; the configuration's `[[key]]`s are listed read-only"),
     ),
 )]
@@ -86,13 +88,19 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(cluster::cluster))
         .routes(routes!(views::list_views))
         .routes(routes!(views::get_view))
+        .routes(routes!(crate::health::health))
         .split_for_parts();
     error::document_security(&mut openapi);
     let document = openapi.to_json().unwrap_or_else(|e| {
         format!("{{\"error\": \"the OpenAPI document did not serialise: {e}\"}}")
     });
     let cors = Arc::new(cors::Cors::new(&settings.cors_origins));
+    let health = Arc::new(HealthSource::new(
+        settings.node_name.clone(),
+        manager.lanes().to_vec(),
+    ));
     let state = AppState {
+        health,
         manager,
         settings: Arc::new(settings),
         openapi: Arc::new(document),

@@ -3,7 +3,10 @@
 
 use std::sync::Arc;
 
+use axum::extract::FromRef;
 use manage::Manager;
+
+use crate::health::HealthSource;
 
 /// What the HTTP server shows about the node.
 #[derive(Clone, Debug)]
@@ -33,6 +36,14 @@ pub(crate) struct AppState {
     pub openapi: Arc<String>,
     /// Web UI sessions and failed-login counts.
     pub sessions: Arc<crate::ui::session::Sessions>,
+    /// What `GET /health` reports on.
+    pub health: Arc<HealthSource>,
+}
+
+impl FromRef<AppState> for Arc<HealthSource> {
+    fn from_ref(state: &AppState) -> Arc<HealthSource> {
+        Arc::clone(&state.health)
+    }
 }
 
 /// Unix time now.

@@ -494,13 +494,17 @@ impl ZoneState {
 }
 
 impl Replication for Replicator {
-    fn notify_received(&self, apex: &Name, from: SocketAddr) {
+    fn notify_received(&self, apex: &Name, from: SocketAddr, serial: Option<Serial>) {
         let Some(state) = self.zone_state(apex) else {
             return;
         };
         if let Some(mut machine) = state.machine() {
-            tracing::info!(zone = %apex, %from, "NOTIFY received");
-            machine.notify(SystemTime::now());
+            tracing::info!(zone = %apex, %from, serial = serial.map(|s| s.0), "NOTIFY received");
+            let now = SystemTime::now();
+            if let Some(serial) = serial {
+                machine.announced(now, serial);
+            }
+            machine.notify(now);
             drop(machine);
             state.wake.notify_one();
         }
