@@ -273,10 +273,13 @@ for n in lb1 lb2; do
   else
     start "$n-keepalived" "$n" keepalived -P -n -l -D -f "$WORK/$n/keepalived.conf" \
       -p "$WORK/$n/keepalived.pid" -r "$WORK/$n/vrrp.pid" -c "$WORK/$n/checkers.pid"
-    # The same arguments the generated MISC_CHECK passes, read from the file.
-    read -r -a check_args <<<"$(sed -n 's/.*misc_path "[^ ]* check --server [^ ]* \([^"]*\)".*/\1/p' "$WORK/$n/keepalived.conf" | head -n 1)"
-    start "$n-balancer" "$n" bash "$here/nft-balancer.sh" eth0 "$VIP" "$CHECK_PERIOD" "$WORK/$n/members" -- \
-      "${ADDR[ns1]}" "${ADDR[ns2]}" -- "${check_args[@]}"
+    # Each real server's MISC_CHECK command, from the UDP virtual server.
+    awk '/protocol UDP/ {udp = 1} /protocol TCP/ {udp = 0}
+         udp && /real_server/ {address = $2}
+         udp && /misc_path/ {sub(/^[^"]*"/, ""); sub(/"[^"]*$/, ""); print address, $0}' \
+      "$WORK/$n/keepalived.conf" >"$WORK/$n/checks"
+    [ "$(wc -l <"$WORK/$n/checks")" -eq 2 ] || { fail "no MISC_CHECK lines in $WORK/$n/keepalived.conf"; exit 1; }
+    start "$n-balancer" "$n" bash "$here/nft-balancer.sh" eth0 "$VIP" "$CHECK_PERIOD" "$WORK/$n/members" "$WORK/$n/checks"
   fi
 done
 # members LB: the real servers LB sends queries to now, in address order.
@@ -397,7 +400,7 @@ measure "d_lb1_down $w"
 # keepalived's default): a second, planned move, measured too.
 t0=$(now)
 ip -n "$P-br" link set v-lb1 up
-wait_until 5 "(d) lb1 takes the VIP back" vip_on lb1
+wait_until 20 "(d) lb1 takes the VIP back (after preempt_delay)" vip_on lb1
 sleep 1.5
 w=$(window "$t0")
 measure "d_lb1_back $w"

@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
 # The LVS-DR stand-in of the network-namespace lab, run inside a balancer's
-# namespace: every PERIOD seconds it runs `hadns check` against each real
-# server and, when the healthy set changes, replaces (atomically, one
-# `nft -f` transaction) a netdev ingress table that forwards queries to the
-# VIP on port 53 to the healthy servers by rewriting only the destination
-# MAC (`fwd ip to … device`), as IPVS in DR mode does on the wire. UDP is
+# namespace: every PERIOD seconds it runs each real server's health check
+# (the MISC_CHECK command of the generated keepalived.conf: `hadns check`)
+# and, when the healthy set changes, replaces (atomically, one `nft -f`
+# transaction) a netdev ingress table that forwards queries to the VIP on
+# port 53 to the healthy servers by rewriting only the destination MAC
+# (`fwd ip to … device`), as IPVS in DR mode does on the wire. UDP is
 # spread per packet (keepalived's `ops`), TCP per flow.
 #
-#   nft-balancer.sh DEVICE VIP PERIOD STATE_FILE -- SERVER... -- CHECK_ARGS...
+#   nft-balancer.sh DEVICE VIP PERIOD STATE_FILE CHECKS_FILE
 #
-# CHECK_ARGS are passed to `hadns check` after `--server SERVER`; the
-# script runs until its parent kills it (bounded by the lab's own timeout).
+# CHECKS_FILE has one line per real server: its address, then the check
+# command (no shell quoting: words split on spaces). The script runs until
+# its parent kills it (the lab bounds its own run).
 set -uo pipefail
 
-device=$1 vip=$2 period=$3 state=$4
-shift 4
-[ "$1" = "--" ] && shift
+device=$1 vip=$2 period=$3 state=$4 checks=$5
 servers=()
-while [ $# -gt 0 ] && [ "$1" != "--" ]; do servers+=("$1"); shift; done
-[ $# -gt 0 ] && shift
-check_args=("$@")
-hadns=${HADNS:?HADNS must name the hadns binary}
+commands=()
+while read -r server command; do
+  [ -n "$server" ] || continue
+  servers+=("$server")
+  commands+=("$command")
+done <"$checks"
 
 apply() {
   local members=("$@") n=${#members[@]} rules="" map="" i
@@ -49,9 +51,10 @@ EOF
 current="unset"
 while true; do
   healthy=()
-  for server in "${servers[@]}"; do
-    if "$hadns" check --server "$server" "${check_args[@]}" >/dev/null 2>&1; then
-      healthy+=("$server")
+  for i in "${!servers[@]}"; do
+    read -r -a command <<<"${commands[$i]}"
+    if "${command[@]}" >/dev/null 2>&1; then
+      healthy+=("${servers[$i]}")
     fi
   done
   now="${healthy[*]:-none}"

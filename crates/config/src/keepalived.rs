@@ -19,7 +19,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
 use crate::cluster::{
-    Balancer, BalancerNode, CheckedZones, Cluster, Secondary, VrrpState, VrrpVersion,
+    Balancer, BalancerNode, CheckedZones, Cluster, Secondary, VrrpVersion,
 };
 
 /// The DNS port: LVS-DR forwards to the same port on the real servers.
@@ -43,7 +43,7 @@ pub fn render(cluster: &Cluster, node: &BalancerNode) -> String {
     let mut out = String::new();
     header(&mut out, cluster, node);
     global_defs(&mut out, node, &cluster.balancer);
-    vrrp_instance(&mut out, &cluster.balancer, node);
+    vrrp_instance(&mut out, &cluster.balancer, node, cluster.preempt_delay());
     for vip in &cluster.balancer.vips {
         for protocol in [Protocol::Udp, Protocol::Tcp] {
             virtual_server(&mut out, cluster, *vip, protocol);
@@ -290,11 +290,11 @@ fn global_defs(out: &mut String, node: &BalancerNode, balancer: &Balancer) {
 }
 
 /// The `vrrp_instance` holding the VIPs.
-fn vrrp_instance(out: &mut String, balancer: &Balancer, node: &BalancerNode) {
-    let state = match balancer.state(node) {
-        VrrpState::Master => "MASTER",
-        VrrpState::Backup => "BACKUP",
-    };
+fn vrrp_instance(out: &mut String, balancer: &Balancer, node: &BalancerNode, preempt_delay: u32) {
+    // Every balancer starts BACKUP (keepalived takes preempt_delay only
+    // then); the highest priority becomes MASTER after one master-down
+    // interval.
+    let state = "BACKUP";
     let version = match balancer.vrrp_version {
         VrrpVersion::V2 => 2,
         VrrpVersion::V3 => 3,
@@ -307,6 +307,9 @@ fn vrrp_instance(out: &mut String, balancer: &Balancer, node: &BalancerNode) {
         node.priority,
         balancer.advert_int,
     );
+    if preempt_delay > 0 {
+        let _ = writeln!(out, "    preempt_delay {preempt_delay}");
+    }
     if balancer.unicast {
         if let Some(source) = node.address {
             let _ = writeln!(out, "    unicast_src_ip {source}");

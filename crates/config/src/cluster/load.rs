@@ -302,6 +302,10 @@ impl Checker<'_> {
             Some(v) => self.int(v, "balancer.delay_loop", 1..=3600)?,
             None => DEFAULT_DELAY_LOOP,
         };
+        let preempt_delay = match &b.preempt_delay {
+            Some(v) => Some(self.int(v, "balancer.preempt_delay", 0..=1000)?),
+            None => None,
+        };
         let script_user = match &b.script_user {
             Some(v) => self.word(v, "balancer.script_user")?,
             None => "nobody".to_string(),
@@ -316,6 +320,7 @@ impl Checker<'_> {
             unicast,
             lb_algo,
             delay_loop,
+            preempt_delay,
             script_user,
             nodes,
         })

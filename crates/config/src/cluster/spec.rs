@@ -48,6 +48,7 @@ pub(super) struct BalancerSpec {
     pub unicast: Option<Spanned<bool>>,
     pub lb_algo: Option<Spanned<String>>,
     pub delay_loop: Option<Spanned<i64>>,
+    pub preempt_delay: Option<Spanned<i64>>,
     pub script_user: Option<Spanned<String>>,
     #[serde(default)]
     pub node: Vec<Spanned<BalancerNodeSpec>>,

@@ -74,10 +74,12 @@ fn the_shipped_example_describes_the_classic_topology() {
     assert_eq!(b.vrrp_version, VrrpVersion::V2);
     assert_eq!(b.auth_pass.as_deref(), Some("hadns-lb"));
     assert!(b.unicast);
-    let lb1 = cluster.node("lb1").unwrap();
-    let lb2 = cluster.node("lb2").unwrap();
-    assert_eq!(b.state(lb1), VrrpState::Master);
-    assert_eq!(b.state(lb2), VrrpState::Backup);
+    assert_eq!(cluster.node("lb1").unwrap().priority, 150);
+    assert_eq!(cluster.node("lb2").unwrap().priority, 100);
+    // delay_loop 3 + misc_timeout 3 + 1: checks have run again before a
+    // balancer that came back takes the VIPs.
+    assert_eq!(b.preempt_delay, None);
+    assert_eq!(cluster.preempt_delay(), 7);
     assert_eq!(cluster.check.max_lag, Some(1));
     assert_eq!(cluster.check.misc_timeout, 3);
 }
@@ -91,6 +93,7 @@ fn defaults_fill_what_the_file_leaves_out() {
     assert_eq!(b.lb_algo, "rr");
     assert_eq!(b.delay_loop, 3);
     assert_eq!(b.script_user, "nobody");
+    assert_eq!(b.preempt_delay, None);
     assert!(!b.unicast);
     assert_eq!(cluster.check.timeout, Duration::from_secs(1));
     assert_eq!(cluster.check.misc_timeout, 3);
@@ -485,4 +488,18 @@ fn missing_sections_are_named() {
     assert!(e.contains("`check`: missing"), "{e}");
     let e = error(&BASE.replace("[[balancer.node]]\nname = \"lb1\"\npriority = 150\n\n[[balancer.node]]\nname = \"lb2\"\npriority = 100\n", ""));
     assert!(e.contains("`balancer.node`: no [[balancer.node]]"), "{e}");
+}
+
+#[test]
+fn an_explicit_preempt_delay_wins_and_zero_preempts_at_once() {
+    let with = |value: &str| {
+        parse(&BASE.replace(
+            "[balancer]\n",
+            &format!("[balancer]\npreempt_delay = {value}\n"),
+        ))
+    };
+    assert_eq!(with("12").unwrap().preempt_delay(), 12);
+    assert_eq!(with("0").unwrap().preempt_delay(), 0);
+    let error = with("-1").unwrap_err().to_string();
+    assert!(error.contains("balancer.preempt_delay"), "{error}");
 }

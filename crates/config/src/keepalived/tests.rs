@@ -180,7 +180,7 @@ fn each_node_gets_its_own_state_priority_interface_and_peers() {
     let vrrp = vrrp_block(&lb1);
     assert!(
         vrrp.contains(
-            "    state MASTER\n    interface eth0\n    virtual_router_id 7\n    priority 150\n"
+            "    state BACKUP\n    interface eth0\n    virtual_router_id 7\n    priority 150\n"
         ),
         "{vrrp}"
     );
