@@ -49,9 +49,9 @@ BALANCER=${BALANCER:-nft}
 if [ "$BALANCER" = ipvs ]; then
   # keepalived's delay_loop is whole seconds, 1 at least; the checks are
   # slower in the VM.
-  CHECK_PERIOD=1 CHECK_TIMEOUT=0.5 BOUND=15
+  CHECK_PERIOD=1 CHECK_TIMEOUT=0.5 BOUND=15 PROBE_INTERVAL=0.02
 else
-  CHECK_PERIOD=0.2 CHECK_TIMEOUT=0.2 BOUND=5
+  CHECK_PERIOD=0.2 CHECK_TIMEOUT=0.2 BOUND=5 PROBE_INTERVAL=0.01
 fi
 # A secondary may trail by a few serials while a change propagates, but
 # not stay behind: both secondaries briefly behind after every write must
@@ -62,7 +62,9 @@ log() { echo "lab1: $*"; }
 fail() { echo "lab1: FAIL: $*" >&2; FAILED=1; }
 measure() { echo "MEASURE $*"; }
 now() { date +%s.%N; }
-ms_since() { $PY -c "import sys,time; print(int((time.time()-float(sys.argv[1]))*1000))" "$1"; }
+# Milliseconds since a `now` time (shell arithmetic: under emulation, in
+# Lab 2, every process started costs a lot).
+ms_since() { echo $(( ($(date +%s%N) - ${1/./}) / 1000000 )); }
 in_ns() { local n=$1; shift; ip netns exec "$P-$n" "$@"; }
 
 cleanup() {
@@ -92,13 +94,12 @@ start() {
   eval "PID_${name//-/_}=$!"
 }
 
-# wait_until SECONDS WHAT CMD...: polls CMD every 50 ms.
+# wait_until SECONDS WHAT CMD...: polls CMD every 50 ms (SECONDS whole).
 wait_until() {
   local limit=$1 what=$2; shift 2
-  local deadline
-  deadline=$($PY -c "import time,sys; print(time.time()+float(sys.argv[1]))" "$limit")
+  local deadline=$(( $(date +%s%N) + limit * 1000000000 ))
   until "$@" >/dev/null 2>&1; do
-    if $PY -c "import time,sys; sys.exit(0 if time.time()>float(sys.argv[1]) else 1)" "$deadline"; then
+    if [ "$(date +%s%N)" -gt "$deadline" ]; then
       fail "$what: not within ${limit}s"
       return 1
     fi
@@ -172,8 +173,12 @@ wait_until 20 "primary API answers" api_call GET "$API"
 
 api_call POST "$API" '{"name": "lab.test.", "kind": "Native", "nameservers": ["ns1.lab.test."], "rrsets": [{"name": "www.lab.test.", "type": "A", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "192.0.2.1", "disabled": false}]}]}' >/dev/null ||
   { fail "creating lab.test. on the primary"; exit 1; }
+# set_www ADDRESS: the API write; prints when the request left (the
+# measurements start there, not before the tool started).
 set_www() {
-  api_call PATCH "$API/lab.test." "{\"rrsets\": [{\"name\": \"www.lab.test.\", \"type\": \"A\", \"ttl\": 60, \"changetype\": \"REPLACE\", \"records\": [{\"content\": \"$1\", \"disabled\": false}]}]}" >/dev/null
+  local out
+  out=$(in_ns client $PY "$TOOL" api PATCH "$API/lab.test." "$TOKEN" "{\"rrsets\": [{\"name\": \"www.lab.test.\", \"type\": \"A\", \"ttl\": 60, \"changetype\": \"REPLACE\", \"records\": [{\"content\": \"$1\", \"disabled\": false}]}]}") || return 1
+  echo "$out" | sed -n 's/^sent=\([0-9.]*\).*/\1/p'
 }
 
 for n in ns1 ns2; do
@@ -204,8 +209,13 @@ done
 start_secondary() { start "$1" "$1" env HADNS_LOG=info "$HADNS" serve -c "$WORK/$1/hadns.toml"; }
 start_secondary ns1
 start_secondary ns2
-www_at() { in_ns client dig +short +time=1 +tries=1 "@$1" www.lab.test. A; }
-serves_www() { [ "$(www_at "$1")" = "$2" ]; }
+# serves_www SERVER ADDRESS: SERVER answers www.lab.test. A with ADDRESS
+# (asked from `client` with `hadns check`, which starts far faster than dig
+# under emulation).
+serves_www() {
+  in_ns client "$HADNS" check --server "$1" --name www.lab.test. --type A --expect "$2" --timeout 1
+}
+answers_www() { in_ns client "$HADNS" check --server "$1" --name www.lab.test. --type A --timeout 1; }
 for n in ns1 ns2; do
   wait_until 20 "$n serves lab.test. from the catalog" serves_www "${ADDR[$n]}" 192.0.2.1
 done
@@ -301,31 +311,29 @@ log "lb1 holds the VIP; queries to the VIP reach ns1 and ns2 ($BALANCER)"
 PROBE="$WORK/client/probe.log"
 mkdir -p "$WORK/client"
 start probe client $PY "$TOOL" probe --server "$VIP" --qname www.lab.test. --out "$PROBE" \
-  --interval 0.01 --timeout 0.2 --duration 300
+  --interval "$PROBE_INTERVAL" --timeout 0.2 --duration 300
 sleep 1
 
 window() { in_ns client $PY "$TOOL" window --log "$PROBE" --since "$1" ${2:+--until "$2"}; }
 field() { sed -n "s/.*$1=\([0-9-]*\).*/\1/p"; }
-first_answer() { $PY "$TOOL" first --log "$PROBE" --since "$1" --nsid "$2" --answer "$3"; }
-# wait_answered SINCE ADDRESS LIMIT: both secondaries answered ADDRESS at the VIP.
+# wait_answered SINCE ADDRESS LIMIT: waits until both secondaries answered
+# ADDRESS at the VIP to a query sent after SINCE; prints the milliseconds
+# from SINCE to the later of the two.
 wait_answered() {
-  local since=$1 address=$2 limit=$3 n t
-  for n in ns1 ns2; do
-    wait_until "$limit" "$n answers $address at the VIP" \
-      bash -c "[ \"\$($PY $TOOL first --log $PROBE --since $since --nsid $n --answer $address)\" -ge 0 ]" || return 1
-  done
-  for n in ns1 ns2; do
-    t=$(first_answer "$since" "$n" "$address")
-    echo "$t"
-  done | sort -n | tail -1
+  local took
+  took=$($PY "$TOOL" wait-first --log "$PROBE" --since "$1" --answer "$2" --nsids ns1,ns2 --limit "$3")
+  if [ "$took" -lt 0 ]; then
+    fail "both secondaries answering $2 at the VIP: not within $3 s"
+    return 1
+  fi
+  echo "$took"
 }
 
 # ----------------------------------------------------- (a) write → VIP
 latencies=()
 for i in $(seq 1 10); do
   address=192.0.2.$((10 + i))
-  t0=$(now)
-  set_www "$address" || fail "(a) PATCH $i"
+  t0=$(set_www "$address") || { fail "(a) PATCH $i"; break; }
   took=$(wait_answered "$t0" "$address" 10) || { fail "(a) write $i not answered by both at the VIP"; break; }
   latencies+=("$took")
 done
@@ -339,8 +347,7 @@ table inet lab_block {
   chain out { type filter hook output priority 0; policy accept; ip daddr ${ADDR[primary]} tcp dport 53 drop; }
 }
 EOF
-t0=$(now)
-set_www 192.0.2.99 || fail "(c) PATCH"
+t0=$(set_www 192.0.2.99) || fail "(c) PATCH"
 # ns1 keeps the old address: from now on it must leave the rotation.
 wait_until "$BOUND" "(c) ns1 out of lb1's rotation" members_are lb1 "${ADDR[ns2]}"
 [ "$BALANCER" = ipvs ] && { echo "ipvsadm on lb1 with ns1 stale:"; in_ns lb1 ipvsadm -L -n; }
@@ -376,10 +383,10 @@ measure "b_ns1_killed $w"
 [ "$(echo "$w" | field last_loss_ms)" -le 1500 ] || fail "(b) losses went on for too long: $w"
 # While ns1 is down the zone changes; its restart must answer from the saved
 # copy at once, then catch up.
-set_www 192.0.2.77 || fail "(f) PATCH"
+set_www 192.0.2.77 >/dev/null || fail "(f) PATCH"
 t0=$(now)
 start_secondary ns1
-wait_until 5 "(f) ns1 answers again" bash -c "[ -n \"\$(ip netns exec $P-client dig +short +time=1 +tries=1 @${ADDR[ns1]} www.lab.test. A)\" ]"
+wait_until 5 "(f) ns1 answers again" answers_www "${ADDR[ns1]}"
 measure "f_restart_to_answer_ms=$(ms_since "$t0")"
 wait_until 5 "(f) ns1 catches up" serves_www "${ADDR[ns1]}" 192.0.2.77
 measure "f_restart_to_current_ms=$(ms_since "$t0")"
@@ -415,8 +422,7 @@ measure "e_primary_killed $w"
 [ "$(echo "$w" | field lost)" -eq 0 ] || fail "(e) queries failed with the primary down: $w"
 start_primary
 wait_until 20 "(e) primary API back" api_call GET "$API"
-t0=$(now)
-set_www 192.0.2.55 || fail "(e) PATCH after the restart"
+t0=$(set_www 192.0.2.55) || fail "(e) PATCH after the restart"
 took=$(wait_answered "$t0" 192.0.2.55 10) || fail "(e) write after the restart not at the VIP"
 measure "e_write_after_restart_to_vip_ms=$took"
 

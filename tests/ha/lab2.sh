@@ -8,12 +8,14 @@
 # calling `hadns check` — and `ipvsadm -L -n` shows a stale real server
 # leave and come back.
 #
-# Run as root: tests/ha/lab2.sh [path/to/hadns]. Needs qemu-system-x86,
+# Run as root: tests/ha/lab2.sh [path/to/hadns], by default the `vm`
+# profile's build (cargo build --profile vm --bin hadns: a debug build is
+# too slow under emulation, where every check starts it). Needs qemu-system-x86,
 # busybox-static, kmod, cpio, ipvsadm (scripts/test installs them). The
 # kernel and initramfs are cached under target/ha-vm/.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-HADNS=$(realpath "${1:-$here/../../target/debug/hadns}")
+HADNS=$(realpath "${1:-$here/../../target/vm/hadns}")
 [ -x "$HADNS" ] || { echo "lab2: no hadns binary at $HADNS" >&2; exit 2; }
 for program in qemu-system-x86_64 busybox depmod cpio ipvsadm keepalived; do
   command -v "$program" >/dev/null || [ -x "/usr/sbin/$program" ] ||

@@ -17,9 +17,15 @@
         Milliseconds from T to the first query sent after T that ID
         answered with A (the reply's NSID and A record); -1 if none.
 
+    labtool.py wait-first --log FILE --since T --answer A --nsids ID,ID
+                          [--limit SECONDS]
+        Waits (polling the log, at most LIMIT seconds) until every ID has
+        answered A to a query sent after T; prints the milliseconds from T
+        to the later first such answer, or -1.
+
     labtool.py api METHOD URL TOKEN [JSON]
-        One HTTP request with X-API-Key; prints the status and body,
-        exits 1 unless 2xx.
+        One HTTP request with X-API-Key; prints `sent=UNIX_TIME status=CODE`
+        (when the request left), then the body; exits 1 unless 2xx.
 """
 
 import json
@@ -168,6 +174,25 @@ def first(args):
     print("-1")
 
 
+def wait_first(args):
+    since = float(args["--since"])
+    answer = args["--answer"]
+    nsids = args["--nsids"].split(",")
+    deadline = time.time() + min(float(args.get("--limit", "10")), 120.0)
+    while True:
+        firsts = {}
+        for t, status, nsid, got in read_log(args["--log"], since, 1e12):
+            if status == "ok" and got == answer and nsid in nsids and nsid not in firsts:
+                firsts[nsid] = t
+        if len(firsts) == len(nsids):
+            print(f"{(max(firsts.values()) - since) * 1000:.0f}")
+            return
+        if time.time() > deadline:
+            print("-1")
+            return
+        time.sleep(0.02)
+
+
 def api(argv):
     method, url, token = argv[:3]
     body = argv[3].encode() if len(argv) > 3 else None
@@ -175,12 +200,15 @@ def api(argv):
     request.add_header("X-API-Key", token)
     if body is not None:
         request.add_header("Content-Type", "application/json")
+    sent = time.time()
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
-            print(response.status, response.read().decode(errors="replace"))
+            print(f"sent={sent:.6f} status={response.status}")
+            print(response.read().decode(errors="replace"))
             return 0
     except urllib.error.HTTPError as e:
-        print(e.code, e.read().decode(errors="replace"))
+        print(f"sent={sent:.6f} status={e.code}")
+        print(e.read().decode(errors="replace"))
         return 1
 
 
@@ -202,6 +230,8 @@ def main():
         window(options(rest))
     elif command == "first":
         first(options(rest))
+    elif command == "wait-first":
+        wait_first(options(rest))
     elif command == "api":
         return api(rest)
     else:
