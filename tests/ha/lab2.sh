@@ -25,7 +25,6 @@ out=$(realpath -m "$here/../../target/ha-vm")
 "$here/vm/build.sh" "$out"
 
 console=$(mktemp /tmp/hadns-lab2.XXXXXX)
-trap 'rm -f "$console"' EXIT
 # Bounded: the whole run must end within 10 minutes.
 timeout 600 qemu-system-x86_64 -accel tcg -cpu max -m 1536 -smp "$(nproc)" -nic none \
   -kernel "$out/vmlinuz" -initrd "$out/initrd.gz" \
@@ -37,6 +36,8 @@ status=$(sed -n 's/^HADNS-VM: exit \([0-9]*\).*/\1/p' "$console" | tail -n 1)
 if [ "$status" != 0 ]; then
   echo "lab2: FAILED (VM exit status ${status:-none}); console tail:" >&2
   tail -n 60 "$console" >&2
+  echo "lab2: the whole console is in $console" >&2
   exit 1
 fi
+rm -f "$console"
 echo "lab2: passed"

@@ -19,7 +19,7 @@ cd "$out"
 package=$(apt-cache depends linux-image-amd64 | sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
 [ -n "$package" ] || { echo "vm/build: no linux-image package (apt-get update?)" >&2; exit 1; }
 version=${package#linux-image-}
-stamp="$package $(sha256sum "$here/init" | cut -c1-16)"
+stamp="$package $(cat "$here/init" "$0" | sha256sum | cut -c1-16)"
 if [ -f stamp ] && [ "$(cat stamp)" = "$stamp" ] && [ -f vmlinuz ] && [ -f initrd.gz ]; then
   exit 0
 fi
@@ -34,7 +34,7 @@ if [ ! -d "root/lib/modules/$version" ]; then
 fi
 cp "root/boot/vmlinuz-$version" vmlinuz
 
-modules=(virtio_pci 9pnet_virtio 9p overlay veth bridge ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh)
+modules=(virtio_pci 9pnet_virtio 9p overlay veth bridge ip_vs ip_vs_rr ip_vs_wrr ip_vs_sh nf_tables)
 rm -rf initramfs
 mkdir -p initramfs/{bin,dev,proc,sys,host,mnt,modules}
 busybox=$(command -v busybox)
