@@ -176,7 +176,9 @@ API="http://${ADDR[primary]}:8053/api/v1/servers/localhost/zones"
 api_call() { local method=$1 url=$2 body=${3:-}; in_ns client $PY "$TOOL" api "$method" "$url" "$TOKEN" ${body:+"$body"}; }
 wait_until 20 "primary API answers" api_call GET "$API"
 
-api_call POST "$API" '{"name": "lab.test.", "kind": "Native", "nameservers": ["ns1.lab.test."], "rrsets": [{"name": "www.lab.test.", "type": "A", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "192.0.2.1", "disabled": false}]}]}' >/dev/null ||
+# SOA retry 2 s: a secondary whose transfer failed (scenario c) tries again
+# soon after its primary is reachable again, as it would after `retry`.
+api_call POST "$API" '{"name": "lab.test.", "kind": "Native", "nameservers": ["ns1.lab.test."], "rrsets": [{"name": "lab.test.", "type": "SOA", "ttl": 60, "records": [{"content": "ns1.lab.test. hostmaster.lab.test. 1 60 2 600 60", "disabled": false}]}, {"name": "www.lab.test.", "type": "A", "ttl": 60, "records": [{"content": "192.0.2.1", "disabled": false}]}]}' >/dev/null ||
   { fail "creating lab.test. on the primary"; exit 1; }
 # set_www ADDRESS: the API write; prints when the request left (the
 # measurements start there, not before the tool started).
