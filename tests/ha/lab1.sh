@@ -376,6 +376,7 @@ in_ns ns1 nft delete table inet lab_block
 t1=$(now)
 took=$(wait_answered "$t1" 192.0.2.99 $(( 15 * SLOW ))) || fail "(c) ns1 not back with the new data"
 measure "c_back_in_rotation_ms=$took"
+[ "$BALANCER" = ipvs ] && { echo "ipvsadm on lb1 with ns1 caught up:"; in_ns lb1 ipvsadm -L -n; }
 w=$(window "$t0")
 measure "c_window $w"
 [ "$(echo "$w" | field lost)" -eq 0 ] || fail "(c) queries lost while ns1 was stale: $w"
