@@ -18,9 +18,7 @@ use std::fmt::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
 
-use crate::cluster::{
-    Balancer, BalancerNode, CheckedZones, Cluster, Secondary, VrrpVersion,
-};
+use crate::cluster::{Balancer, BalancerNode, CheckedZones, Cluster, Secondary, VrrpVersion};
 
 /// The DNS port: LVS-DR forwards to the same port on the real servers.
 const DNS_PORT: u16 = 53;

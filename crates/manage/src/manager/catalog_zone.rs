@@ -20,33 +20,9 @@ impl Manager {
         }
         for lane in &self.lanes {
             lane.replicator
-                .add_zone(ZoneSetup {
-                    apex: apex.clone(),
-                    // The manager moves the serial itself (catalog::next_serial).
-                    role: RoleSetup::Primary {
-                        serial_policy: DriverPolicy::Keep,
-                    },
-                    notify: catalog.notify.clone(),
-                    notify_key: catalog.notify_key.clone(),
-                    // Its NS is `invalid.`: nobody to find there.
-                    notify_ns: false,
-                    catalog: None,
-                })
+                .add_zone(catalog_setup(catalog))
                 .map_err(|e| format!("catalog zone {apex}: {e}"))?;
-            let policy = ZonePolicy {
-                allow_transfer: catalog.allow_transfer.clone(),
-                allow_notify: None,
-                allow_update: None,
-            };
-            let limit = QueryLimit {
-                apex: apex.clone(),
-                allow_query: catalog.allow_query.clone(),
-            };
-            lane.replicator.update_served(|served| {
-                served.policies.insert(apex.clone(), policy);
-                served.query_limits.retain(|l| l.apex != limit.apex);
-                served.query_limits.push(limit);
-            });
+            serve_catalog_rules(lane, catalog);
         }
         self.refresh_catalog();
         Ok(())
@@ -143,4 +119,39 @@ pub(super) fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, member
             tracing::error!(zone = %apex, view, error = %e, "catalog zone not published")
         }
     }
+}
+
+/// How the catalog zone replicates: a primary whose serial the manager
+/// moves itself ([`catalog::next_serial`]), NOTIFYing the catalog's
+/// targets; its NS is `invalid.`, so nobody to find there.
+pub(super) fn catalog_setup(catalog: &CatalogSetup) -> ZoneSetup {
+    ZoneSetup {
+        apex: catalog.apex.clone(),
+        role: RoleSetup::Primary {
+            serial_policy: DriverPolicy::Keep,
+        },
+        notify: catalog.notify.clone(),
+        notify_key: catalog.notify_key.clone(),
+        notify_ns: false,
+        catalog: None,
+    }
+}
+
+/// Serves the catalog zone's transfer and query rules in one lane (at
+/// start, and again on each reload).
+pub(super) fn serve_catalog_rules(lane: &ManagedLane, catalog: &CatalogSetup) {
+    let policy = ZonePolicy {
+        allow_transfer: catalog.allow_transfer.clone(),
+        allow_notify: None,
+        allow_update: None,
+    };
+    let limit = QueryLimit {
+        apex: catalog.apex.clone(),
+        allow_query: catalog.allow_query.clone(),
+    };
+    lane.replicator.update_served(|served| {
+        served.policies.insert(catalog.apex.clone(), policy);
+        served.query_limits.retain(|l| l.apex != limit.apex);
+        served.query_limits.push(limit);
+    });
 }

@@ -97,33 +97,13 @@ impl Manager {
         }
         if let Some(catalog) = &rules.catalog {
             for lane in &self.lanes {
-                let setup = ZoneSetup {
-                    apex: catalog.apex.clone(),
-                    role: RoleSetup::Primary {
-                        serial_policy: DriverPolicy::Keep,
-                    },
-                    notify: catalog.notify.clone(),
-                    notify_key: catalog.notify_key.clone(),
-                    notify_ns: false,
-                    catalog: None,
-                };
-                if let Err(e) = lane.replicator.reconfigure_zone(setup) {
+                if let Err(e) = lane
+                    .replicator
+                    .reconfigure_zone(super::catalog_zone::catalog_setup(catalog))
+                {
                     failures.push(format!("failed: catalog zone {}: {e}", catalog.apex));
                 }
-                let policy = ZonePolicy {
-                    allow_transfer: catalog.allow_transfer.clone(),
-                    allow_notify: None,
-                    allow_update: None,
-                };
-                let limit = QueryLimit {
-                    apex: catalog.apex.clone(),
-                    allow_query: catalog.allow_query.clone(),
-                };
-                lane.replicator.update_served(|served| {
-                    served.policies.insert(catalog.apex.clone(), policy);
-                    served.query_limits.retain(|l| l.apex != limit.apex);
-                    served.query_limits.push(limit);
-                });
+                super::catalog_zone::serve_catalog_rules(lane, catalog);
             }
             self.refresh_catalog();
         }
