@@ -22,6 +22,28 @@ pub(crate) struct Checker<'a> {
     pub(crate) unconfigured_keys: std::cell::RefCell<Vec<UnconfiguredKey>>,
 }
 
+impl<'a> Checker<'a> {
+    /// A checker of `text`, read from `path` (named in errors), and the
+    /// file reading both the node configuration and the cluster file share.
+    pub(crate) fn new(text: &'a str, path: Option<&Path>) -> Checker<'a> {
+        Checker {
+            text,
+            file: path.map(Path::to_path_buf),
+            unconfigured_keys: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+
+    /// Reads a configuration or cluster file; a failure names the file.
+    pub(crate) fn read(path: &Path) -> Result<String, ConfigError> {
+        std::fs::read_to_string(path).map_err(|e| ConfigError {
+            file: Some(path.to_path_buf()),
+            line: None,
+            key: String::new(),
+            message: format!("cannot read: {e}"),
+        })
+    }
+}
+
 impl Checker<'_> {
     pub(crate) fn line_of(&self, offset: usize) -> usize {
         self.text.as_bytes()[..offset.min(self.text.len())]

@@ -24,23 +24,14 @@ impl Default for Config {
 impl Config {
     /// Reads and validates a configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: Some(path.to_path_buf()),
-            line: None,
-            key: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = Checker::read(path)?;
         Config::parse(&text, Some(path))
     }
 
     /// Validates configuration text; `path` is used in errors and to resolve
     /// relative paths.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Config, ConfigError> {
-        let checker = Checker {
-            text,
-            file: path.map(Path::to_path_buf),
-            unconfigured_keys: std::cell::RefCell::new(Vec::new()),
-        };
+        let checker = Checker::new(text, path);
         let spec: spec::FileSpec = checker.deserialize()?;
         checker.build(spec)
     }

@@ -48,22 +48,13 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1);
 impl Cluster {
     /// Reads and validates a cluster file.
     pub fn load(path: &Path) -> Result<Cluster, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
-            file: Some(path.to_path_buf()),
-            line: None,
-            key: String::new(),
-            message: format!("cannot read: {e}"),
-        })?;
+        let text = Checker::read(path)?;
         Cluster::parse(&text, Some(path))
     }
 
     /// Validates cluster file text; `path` is named in errors.
     pub fn parse(text: &str, path: Option<&Path>) -> Result<Cluster, ConfigError> {
-        let checker = Checker {
-            text,
-            file: path.map(Path::to_path_buf),
-            unconfigured_keys: std::cell::RefCell::new(Vec::new()),
-        };
+        let checker = Checker::new(text, path);
         let spec: ClusterSpec = checker.deserialize()?;
         checker.cluster(spec)
     }
