@@ -21,6 +21,18 @@ impl Config {
         out.push("version", FORMAT_VERSION.to_string());
         out.push("node.name", self.node.name.clone());
         out.push("node.data_dir", self.node.data_dir.display().to_string());
+        out.push("node.user", optional(self.node.user.as_deref()));
+        out.push("node.group", optional(self.node.group.as_deref()));
+        out.push(
+            "node.chroot",
+            optional(
+                self.node
+                    .chroot
+                    .as_ref()
+                    .map(|p| p.display().to_string())
+                    .as_deref(),
+            ),
+        );
         let dns = &self.dns;
         out.push("dns.listen", addresses(&dns.listen));
         out.push("dns.version", optional(dns.version.as_deref()));

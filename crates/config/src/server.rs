@@ -39,8 +39,75 @@ impl Checker<'_> {
                 .data_dir
                 .as_ref()
                 .map_or_else(|| self.path("hadns-data"), |d| self.path(d.get_ref())),
+            user: self.account(spec.node.user.as_ref(), "node.user")?,
+            group: self.account(spec.node.group.as_ref(), "node.group")?,
+            chroot: None,
         };
-        Ok(node)
+        if let (Some(group), None) = (&spec.node.group, &node.user) {
+            return Err(self.at(
+                group,
+                "node.group",
+                "needs `node.user`: the group is the one the node switches to with its user",
+            ));
+        }
+        let Some(chroot) = &spec.node.chroot else {
+            return Ok(node);
+        };
+        let dir = PathBuf::from(chroot.get_ref());
+        if !dir.is_absolute() || dir.parent().is_none() {
+            // Relative to what the configuration's directory is after the
+            // chroot would be ambiguous; `/` would be no chroot at all.
+            return Err(self.at(
+                chroot,
+                "node.chroot",
+                format!(
+                    "`{}` must be an absolute path other than `/` (the directory the node chroots into)",
+                    chroot.get_ref()
+                ),
+            ));
+        }
+        if node.user.is_none() {
+            // A process still running as root can leave a chroot.
+            return Err(self.at(
+                chroot,
+                "node.chroot",
+                "needs `node.user`: a node that stays root can leave its chroot",
+            ));
+        }
+        Ok(NodeConfig {
+            chroot: Some(dir),
+            ..node
+        })
+    }
+
+    /// A user or group name (`node.user`, `node.group`): what `getpwnam`
+    /// and `getgrnam` can look up, checked for shape only (whether it
+    /// exists is a fact of the host that runs the node, known at start).
+    fn account(
+        &self,
+        value: Option<&Spanned<String>>,
+        key: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        let Some(value) = value else {
+            return Ok(None);
+        };
+        let name = value.get_ref();
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && !name.starts_with('-')
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'));
+        if !valid {
+            return Err(self.at(
+                value,
+                key,
+                format!(
+                    "`{name}` is not a user or group name (1 to 32 of a-z, A-Z, 0-9, `_`, `-`, `.`, not starting with `-`)"
+                ),
+            ));
+        }
+        Ok(Some(name.clone()))
     }
 
     /// `[dns]`.

@@ -116,6 +116,9 @@ pub(crate) struct ReplicationSpec {
 pub(crate) struct NodeSpec {
     pub name: Option<Spanned<String>>,
     pub data_dir: Option<Spanned<String>>,
+    pub user: Option<Spanned<String>>,
+    pub group: Option<Spanned<String>>,
+    pub chroot: Option<Spanned<String>>,
 }
 
 /// `[dns]`.

@@ -109,6 +109,51 @@ fn defaults_fill_an_empty_file() {
 }
 
 #[test]
+fn node_user_group_and_chroot_are_read() {
+    let config = Config::parse(
+        "version = 1\n[node]\nuser = \"hadns\"\ngroup = \"dns-admins\"\nchroot = \"/var/lib/hadns/chroot\"\n",
+        None,
+    )
+    .unwrap();
+    assert_eq!(config.node.user.as_deref(), Some("hadns"));
+    assert_eq!(config.node.group.as_deref(), Some("dns-admins"));
+    assert_eq!(
+        config.node.chroot.as_deref(),
+        Some(Path::new("/var/lib/hadns/chroot"))
+    );
+    let settings: std::collections::HashMap<_, _> =
+        config.effective_settings().into_iter().collect();
+    assert_eq!(settings["node.user"], "hadns");
+    assert_eq!(settings["node.chroot"], "/var/lib/hadns/chroot");
+    let plain = Config::parse("version = 1\n", None).unwrap();
+    assert_eq!(
+        (plain.node.user, plain.node.group, plain.node.chroot),
+        (None, None, None)
+    );
+}
+
+#[test]
+fn node_user_group_and_chroot_are_checked() {
+    let e = error("version = 1\n[node]\nuser = \"had dns\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(3), "node.user"));
+    assert!(e.message.contains("not a user or group name"), "{e}");
+    let e = error("version = 1\n[node]\nuser = \"\"\n");
+    assert_eq!(e.key, "node.user");
+    let e = error("version = 1\n[node]\ngroup = \"bind\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(3), "node.group"));
+    assert!(e.message.contains("needs `node.user`"), "{e}");
+    let e = error("version = 1\n[node]\nuser = \"hadns\"\nchroot = \"chroot\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "node.chroot"));
+    assert!(e.message.contains("absolute"), "{e}");
+    let e = error("version = 1\n[node]\nuser = \"hadns\"\nchroot = \"/\"\n");
+    assert_eq!(e.key, "node.chroot");
+    let e = error("version = 1\n[node]\nchroot = \"/srv/hadns\"\n");
+    assert!(e.message.contains("needs `node.user`"), "{e}");
+    let e = error("version = 1\n[node]\nuser = \"hadns\"\nsandbox = true\n");
+    assert!(e.message.contains("unknown field `sandbox`"), "{e}");
+}
+
+#[test]
 fn unknown_key_is_named_with_its_line() {
     let e = error("version = 1\n[dns]\nlisten = [\"127.0.0.1:53\"]\nlistne = 3\n");
     assert_eq!(e.line, Some(4));

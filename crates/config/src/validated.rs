@@ -41,6 +41,15 @@ pub struct NodeConfig {
     pub name: String,
     /// Where the node keeps its state.
     pub data_dir: PathBuf,
+    /// The user `hadns serve` runs as once its sockets are bound (started
+    /// as root); `None`: it stays the user it was started as.
+    pub user: Option<String>,
+    /// The group it runs as; `None`: the user's primary group.
+    pub group: Option<String>,
+    /// The directory `hadns serve` chroots into before it reads anything
+    /// but the configuration file (BIND's chrooted layout); every other
+    /// path in the file is then seen from inside it.
+    pub chroot: Option<PathBuf>,
 }
 
 /// `[dns]`.
