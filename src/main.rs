@@ -12,6 +12,8 @@ mod check;
 mod ctl;
 mod health_check;
 mod keepalived;
+mod privilege;
+mod sd_notify;
 mod serve;
 
 use std::path::PathBuf;

@@ -23,6 +23,9 @@ use replicate::secondary::TimerBounds;
 use wire::Name;
 use wire::tsig::{Key, Keyring};
 
+use crate::privilege;
+use crate::sd_notify::{self, Notifier};
+
 /// `hadns serve`'s options.
 #[derive(clap::Args, Clone)]
 pub struct ServeArgs {
@@ -48,9 +51,50 @@ pub struct ServeArgs {
 
 /// Runs `hadns serve`.
 pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
+    // systemd's socket, reached before a chroot could hide its path.
+    let notifier = Arc::new(Notifier::from_env());
+    let (args, confinement) = confine(args)?;
     let built = build(&args)?;
-    run(built, args)?;
+    run(built, args, confinement, notifier)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Reads `[node]` of the configuration (user, group, chroot), looks the
+/// account up and enters the chroot; returns the command line with the
+/// configuration file as seen from there.
+fn confine(mut args: ServeArgs) -> anyhow::Result<(ServeArgs, privilege::Confinement)> {
+    let node = match &args.config {
+        Some(path) => Config::load(path).map_err(anyhow::Error::msg)?.node,
+        None => Config::default().node,
+    };
+    let confinement = privilege::Confinement::prepare(&node)?;
+    if let Some(path) = &args.config
+        && let Some(inside) = confinement.enter_chroot(path)?
+    {
+        args.config = Some(inside);
+    }
+    Ok((args, confinement))
+}
+
+/// The node's turning points: privileges dropped once its sockets are
+/// bound, systemd told when it is ready and when it stops.
+struct Turns {
+    confinement: privilege::Confinement,
+    notifier: Arc<Notifier>,
+}
+
+impl node::Lifecycle for Turns {
+    fn bound(&self) -> anyhow::Result<()> {
+        self.confinement.drop_privileges()
+    }
+
+    fn ready(&self) {
+        self.notifier.notify(sd_notify::state::READY);
+    }
+
+    fn stopping(&self) {
+        self.notifier.notify(sd_notify::state::STOPPING);
+    }
 }
 
 /// What a configuration (and the command line) make of a node: what it
@@ -545,7 +589,12 @@ struct StorePlan {
 /// Loads the node's lanes, opens the store over them, and serves until
 /// SIGTERM or SIGINT. Every zone must load and the store must open, or the
 /// node does not start (the error lists every reason).
-fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
+fn run(
+    built: Built,
+    args: ServeArgs,
+    confinement: privilege::Confinement,
+    notifier: Arc<Notifier>,
+) -> anyhow::Result<()> {
     let Built {
         config,
         plan,
@@ -554,6 +603,9 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let health_listen = config.health.listen;
     let node_name = config.node.name.clone();
+    confinement.prepare_data_dir(&config.node.data_dir)?;
+    // Loaded and opened with the user's ids: what is created is the user's.
+    let as_user = confinement.as_user()?;
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
     // The store's zones are served in every lane (every view).
@@ -579,11 +631,17 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
     if !failures.is_empty() {
         bail!("{}", failures.join("\n"));
     }
+    drop(as_user);
     let mut services = node::Services {
         config: Some(Arc::new(Reload {
             args,
             running: std::sync::Mutex::new(config),
             manager: manager.clone(),
+            notifier: Arc::clone(&notifier),
+        })),
+        lifecycle: Some(Arc::new(Turns {
+            confinement,
+            notifier,
         })),
         ..node::Services::default()
     };
@@ -676,10 +734,22 @@ struct Reload {
     running: std::sync::Mutex<Config>,
     /// The store's writer, when the node has a store.
     manager: Option<Arc<Manager>>,
+    /// systemd hears when a reload starts and ends.
+    notifier: Arc<Notifier>,
 }
 
 impl node::ConfigSource for Reload {
     fn reload(&self, node: &node::Reloader) -> Result<Vec<String>, String> {
+        self.notifier.notify(sd_notify::state::RELOADING);
+        let outcome = self.reload_now(node);
+        self.notifier.notify(sd_notify::state::READY);
+        outcome
+    }
+}
+
+impl Reload {
+    /// The reload itself: the whole configuration checked, then applied.
+    fn reload_now(&self, node: &node::Reloader) -> Result<Vec<String>, String> {
         let built = build(&self.args).map_err(|e| format!("{e:#}"))?;
         let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
         let later = restart_only_changes(&running, &built.config)?;
@@ -720,6 +790,9 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
     const AT_RESTART: &[&str] = &[
         "node.name",
         "node.data_dir",
+        "node.user",
+        "node.group",
+        "node.chroot",
         "dns.listen",
         "dns.udp_workers",
         "dns.tcp_idle_timeout",

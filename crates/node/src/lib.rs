@@ -43,4 +43,4 @@ pub mod zones;
 pub use catalog_consumer::{CatalogConsumer, MemberTemplate};
 pub use lane::{Lane, Replicated};
 pub use reload::{ConfigSource, Definition, LaneDefinition, Reloader};
-pub use runtime::{Loaded, Plan, Services, ViewPlan, load, serve};
+pub use runtime::{Lifecycle, Loaded, Plan, Services, ViewPlan, load, serve};

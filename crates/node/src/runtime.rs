@@ -145,6 +145,21 @@ pub struct Services {
     /// Where a reload reads the configuration again; without one, a
     /// reload re-reads the zone files that changed.
     pub config: Option<Arc<dyn ConfigSource>>,
+    /// Told of the node's turning points (privilege drop, service manager).
+    pub lifecycle: Option<Arc<dyn Lifecycle>>,
+}
+
+/// What the binary does at a node's turning points: give up its
+/// privileges once the sockets that may need them are bound, and tell a
+/// service manager (systemd) when the node is ready and when it stops.
+pub trait Lifecycle: Send + Sync {
+    /// Every DNS socket is bound and no query has been read yet (no UDP
+    /// worker, no runtime); an error stops the node before it answers.
+    fn bound(&self) -> anyhow::Result<()>;
+    /// Zones loaded, sockets bound: the node answers.
+    fn ready(&self);
+    /// A stop was asked for (SIGTERM, SIGINT); the node shuts down.
+    fn stopping(&self);
 }
 
 /// The socket side of a [`Plan`].
@@ -313,6 +328,12 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             .push(tcp::bind(address).with_context(|| format!("cannot bind TCP {address}"))?);
         tracing::info!(%address, udp_workers = workers, "listening");
     }
+    let lifecycle = services.lifecycle.clone();
+    if let Some(lifecycle) = &lifecycle {
+        // Before any thread reads a packet: nothing from the network is
+        // handled with the privileges the binding needed.
+        lifecycle.bound()?;
+    }
 
     let (update_sender, update_receiver) = tokio::sync::mpsc::channel::<udp::UdpUpdate>(1024);
     let update_sender = services.updates.as_ref().map(|_| update_sender);
@@ -397,6 +418,9 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             elapsed_ms = started.elapsed().as_millis() as u64,
             "ready"
         );
+        if let Some(lifecycle) = &lifecycle {
+            lifecycle.ready();
+        }
         // The security log counts what its rate limit holds back; this
         // reports a flood's count even when the flood has stopped.
         tokio::spawn(async {
@@ -408,6 +432,9 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         });
         signals(&reloader).await
     });
+    if let Some(lifecycle) = &lifecycle {
+        lifecycle.stopping();
+    }
     shutdown.store(true, Ordering::Relaxed);
     for socket in &wake_handles {
         udp::wake_for_shutdown(socket);
