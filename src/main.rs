@@ -10,6 +10,7 @@
 mod admin;
 mod check;
 mod ctl;
+mod generate;
 mod health_check;
 mod keepalived;
 mod privilege;
@@ -19,7 +20,7 @@ mod serve;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 /// High-availability authoritative DNS server.
 #[derive(Parser)]
@@ -82,6 +83,9 @@ enum Command {
     /// Write a balancer's keepalived.conf (VRRP, LVS-DR for UDP and TCP
     /// port 53, checks by `hadns check`) from a cluster file.
     Keepalived(keepalived::KeepalivedArgs),
+    /// Man pages and shell completions, for packaging.
+    #[command(subcommand, hide = true)]
+    Generate(generate::GenerateCommand),
 }
 
 #[derive(Subcommand)]
@@ -132,6 +136,7 @@ fn main() -> ExitCode {
         Command::Import { args, store } => admin::import(args, &store),
         Command::Export { zone, view, store } => admin::export(&zone, view.as_deref(), &store),
         Command::Keepalived(args) => keepalived::keepalived_command(args),
+        Command::Generate(what) => generate::generate_command(what, Cli::command()),
     };
     match result {
         Ok(code) => code,
