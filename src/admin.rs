@@ -38,7 +38,7 @@ impl StoreArgs {
     pub fn data_dir(&self) -> anyhow::Result<PathBuf> {
         Ok(match (&self.data_dir, self.config()?) {
             (Some(dir), _) => dir.clone(),
-            (None, Some(config)) => config.node.data_dir,
+            (None, Some(config)) => config.node.data_dir_from_host(),
             (None, None) => Config::default().node.data_dir,
         })
     }

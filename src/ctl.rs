@@ -33,12 +33,10 @@ pub struct CtlArgs {
 pub fn ctl_command(args: CtlArgs) -> anyhow::Result<ExitCode> {
     let data_dir = match (&args.data_dir, &args.config) {
         (Some(dir), _) => dir.clone(),
-        (None, Some(config)) => {
-            Config::load(config)
-                .map_err(anyhow::Error::msg)?
-                .node
-                .data_dir
-        }
+        (None, Some(config)) => Config::load(config)
+            .map_err(anyhow::Error::msg)?
+            .node
+            .data_dir_from_host(),
         (None, None) => Config::default().node.data_dir,
     };
     let mut command = if args.json {

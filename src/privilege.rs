@@ -306,9 +306,17 @@ impl Confinement {
     /// Becomes the account for good: supplementary groups cleared, then
     /// group, then user (real, effective and saved), and checks it took;
     /// any failure is an error, and the node does not run on as root.
+    /// Already the user (systemd's `User=`), it gives up the capabilities
+    /// it was started with (`CAP_NET_BIND_SERVICE`): binding was their use.
     pub fn drop_privileges(&self) -> anyhow::Result<()> {
-        let Some(account) = self.dropping() else {
-            return Ok(());
+        let account = match &self.switch {
+            Switch::Stay => return Ok(()),
+            Switch::AlreadyUser(account) => {
+                clear_capabilities()?;
+                tracing::info!(%account, "capabilities given up");
+                return Ok(());
+            }
+            Switch::Drop(account) => account,
         };
         // Order matters: groups and gid need root, which setuid gives up.
         // SAFETY: setgroups with a count of 0 reads no memory.
@@ -350,6 +358,61 @@ impl Drop for EffectiveUser {
             tracing::error!(error = %io::Error::last_os_error(), "cannot return to root's effective ids");
         }
     }
+}
+
+/// capget(2)/capset(2)'s header (version 3: 64-bit sets in two words).
+#[repr(C)]
+struct CapabilityHeader {
+    version: u32,
+    pid: libc::c_int,
+}
+
+/// One word of capget(2)/capset(2)'s sets.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct CapabilitySets {
+    effective: u32,
+    permitted: u32,
+    inheritable: u32,
+}
+
+/// `_LINUX_CAPABILITY_VERSION_3`.
+const CAPABILITY_VERSION_3: u32 = 0x2008_0522;
+
+/// Empties the ambient, effective, permitted and inheritable capability
+/// sets of this process (every thread: there is only the main one yet),
+/// and checks with capget that they are empty.
+fn clear_capabilities() -> anyhow::Result<()> {
+    // SAFETY: prctl with integer arguments only; it reads no memory.
+    let cleared = unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
+    check(cleared, "prctl(PR_CAP_AMBIENT_CLEAR_ALL)")?;
+    let mut header = CapabilityHeader {
+        version: CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut sets = [CapabilitySets::default(); 2];
+    // SAFETY: header and two set words, as capset(2) version 3 reads them,
+    // live across the call.
+    let set = unsafe { libc::syscall(libc::SYS_capset, &mut header, sets.as_ptr()) };
+    check(set as libc::c_int, "capset(empty)")?;
+    // SAFETY: as above; capget writes the two words.
+    let got = unsafe { libc::syscall(libc::SYS_capget, &mut header, sets.as_mut_ptr()) };
+    check(got as libc::c_int, "capget")?;
+    if sets
+        .iter()
+        .any(|s| s.effective != 0 || s.permitted != 0 || s.inheritable != 0)
+    {
+        bail!("capabilities remain after capset: refusing to run with them");
+    }
+    Ok(())
 }
 
 /// The process's ids and groups now, and whether it could become root again.

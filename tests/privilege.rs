@@ -4,13 +4,17 @@
 //!   a socket it bound as root, then runs with every uid and gid the
 //!   user's, no supplementary groups and no capabilities (read from
 //!   `/proc/PID/status`), and still writes its store and data directory;
+//! - started as the user itself with only the ambient capability
+//!   CAP_NET_BIND_SERVICE (systemd's `User=` and `AmbientCapabilities=`),
+//!   it binds a port below 1024 and then gives the capability up;
 //! - with `[node] chroot`, it runs locked in that directory, and a reload
-//!   re-reads the configuration and zone files from inside it;
+//!   re-reads the configuration and zone files from inside it, and
+//!   `hadns ctl --config` finds it from outside;
 //! - an unknown user is refused with its name;
 //! - `$NOTIFY_SOCKET` hears `READY=1`, `RELOADING=1`/`READY=1` around a
 //!   reload and `STOPPING=1` (sd_notify).
 //!
-//! The first two need root (CI runs as root); without it they say so and
+//! The first three need root (CI runs as root); without it they say so and
 //! return.
 
 mod common;
@@ -145,6 +149,10 @@ fn a_node_started_as_root_drops_to_its_user_and_still_writes_its_store() {
         &["--config".to_string(), config.display().to_string()],
     );
     wait_for_tcp(api, &mut node);
+    // The kernel accepts connections from bind on, before the drop; a DNS
+    // reply comes from a worker, and workers start after it.
+    let refused = common::ask(dns, "dropped.test.", Rtype::SOA);
+    assert_eq!(refused.rcode, Rcode::REFUSED, "{}", node.log_text());
     assert_dropped(&node);
 
     // The data directory was made for the user, and what start wrote in it is the user's.
@@ -227,6 +235,61 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// A loopback port below 1024 free for UDP and TCP (the caller is root).
+fn free_low_port() -> u16 {
+    (700..1000)
+        .find(|&port| {
+            std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", port)).is_ok()
+        })
+        .expect("a free loopback port between 700 and 1000")
+}
+
+#[test]
+fn the_user_itself_binds_a_low_port_with_the_ambient_capability_then_gives_it_up() {
+    if !root_or_skip(
+        "the_user_itself_binds_a_low_port_with_the_ambient_capability_then_gives_it_up",
+    ) {
+        return;
+    }
+    let dir = reachable_tempdir();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    std::os::unix::fs::chown(&data, Some(nobody("-u")), Some(nobody("-g"))).unwrap();
+    let dns: SocketAddr = format!("127.0.0.1:{}", free_low_port()).parse().unwrap();
+    let config = dir.path().join("hadns.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "version = 1\n[node]\nuser = \"nobody\"\ndata_dir = \"data\"\n\
+             [dns]\nlisten = [\"{dns}\"]\nudp_workers = 1\n"
+        ),
+    )
+    .unwrap();
+    // What systemd does for User=nobody AmbientCapabilities=CAP_NET_BIND_SERVICE.
+    let setpriv = common::require_program("setpriv", "util-linux");
+    let mut command = Command::new(setpriv);
+    command
+        .args(["--reuid", &nobody("-u").to_string()])
+        .args(["--regid", &nobody("-g").to_string()])
+        .args(["--clear-groups", "--inh-caps", "+net_bind_service"])
+        .args(["--ambient-caps", "+net_bind_service"])
+        .arg(common::hadns_binary())
+        .args(["serve", "--config"])
+        .arg(&config)
+        .env("HADNS_LOG", "info");
+    let mut node = Process::start("ambient", command, &dir.path().join("ambient.log"));
+    wait_for_tcp(dns, &mut node);
+    // Answered by a worker: after the capabilities went.
+    assert_eq!(
+        soa_serial(dns, "localhost."),
+        Some(1),
+        "{}",
+        node.log_text()
+    );
+    assert_dropped(&node);
+}
+
 #[test]
 fn a_chrooted_node_reloads_its_zone_files_from_inside() {
     if !root_or_skip("a_chrooted_node_reloads_its_zone_files_from_inside") {
@@ -270,6 +333,19 @@ fn a_chrooted_node_reloads_its_zone_files_from_inside() {
     assert_eq!(
         std::fs::metadata(root.join("data")).unwrap().uid(),
         nobody("-u")
+    );
+
+    // `hadns ctl` outside finds the control socket under the chroot.
+    let output = Command::new(common::hadns_binary())
+        .args(["ctl", "status", "--config"])
+        .arg(&config)
+        .output()
+        .expect("run hadns ctl");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success() && text.contains("chroot.test"),
+        "{text}{}",
+        String::from_utf8_lossy(&output.stderr)
     );
 
     std::fs::write(&zone, zone_text(2)).unwrap();

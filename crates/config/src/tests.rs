@@ -154,6 +154,32 @@ fn node_user_group_and_chroot_are_checked() {
 }
 
 #[test]
+fn a_chrooted_data_dir_is_found_from_the_host() {
+    let file = Path::new("/srv/hadns/etc/hadns.toml");
+    let text = "version = 1\n[node]\nuser = \"hadns\"\nchroot = \"/srv/hadns\"\n";
+    let absolute = Config::parse(
+        &format!("{text}data_dir = \"/var/lib/hadns\"\n"),
+        Some(file),
+    )
+    .unwrap();
+    assert_eq!(
+        absolute.node.data_dir_from_host(),
+        Path::new("/srv/hadns/var/lib/hadns")
+    );
+    let relative = Config::parse(&format!("{text}data_dir = \"data\"\n"), Some(file)).unwrap();
+    assert_eq!(
+        relative.node.data_dir_from_host(),
+        Path::new("/srv/hadns/etc/data")
+    );
+    let plain = Config::parse(
+        "version = 1\n[node]\ndata_dir = \"/var/lib/hadns\"\n",
+        Some(file),
+    )
+    .unwrap();
+    assert_eq!(plain.node.data_dir_from_host(), Path::new("/var/lib/hadns"));
+}
+
+#[test]
 fn unknown_key_is_named_with_its_line() {
     let e = error("version = 1\n[dns]\nlisten = [\"127.0.0.1:53\"]\nlistne = 3\n");
     assert_eq!(e.line, Some(4));

@@ -52,6 +52,26 @@ pub struct NodeConfig {
     pub chroot: Option<PathBuf>,
 }
 
+impl NodeConfig {
+    /// `data_dir` as the host sees it, for the commands run beside a
+    /// chrooted node (`hadns ctl`, `hadns import`, `hadns user`): inside
+    /// the chroot the node reads `data_dir` from its root, so outside it is
+    /// under `chroot`, unless it already lies there (a relative `data_dir`
+    /// resolves from the configuration file's directory, which is inside).
+    pub fn data_dir_from_host(&self) -> PathBuf {
+        match &self.chroot {
+            Some(root) if !self.data_dir.starts_with(root) => {
+                let inside = self
+                    .data_dir
+                    .strip_prefix("/")
+                    .unwrap_or(self.data_dir.as_path());
+                root.join(inside)
+            }
+            _ => self.data_dir.clone(),
+        }
+    }
+}
+
 /// `[dns]`.
 #[derive(Clone, Debug)]
 pub struct DnsConfig {
