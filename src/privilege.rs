@@ -6,7 +6,8 @@
 //! ```text
 //!  config read ─► Confinement::prepare (user and group looked up: NSS needs the host's /etc)
 //!              ─► enter_chroot (chroot + chdir "/"; every later path is inside)
-//!  config read again (inside) ─► prepare_data_dir (made for the user, as root)
+//!  config read again (inside, with the user's effective ids)
+//!  ─► prepare_data_dir (made for the user, as root)
 //!  as_user ─► zones loaded, store opened: files created with the user's ids
 //!  (effective ids only; dropped at the end of the scope, back to root)
 //!  API, health, DNS sockets bound as root ─► drop_privileges (setgroups, setgid,
@@ -339,7 +340,12 @@ impl Confinement {
         check_dropped(identity, account).map_err(|e| {
             anyhow::anyhow!("dropping privileges to {account} failed: {e}; refusing to run")
         })?;
-        tracing::info!(%account, chroot = ?self.chroot, "privileges dropped");
+        match &self.chroot {
+            Some(root) => {
+                tracing::info!(%account, chroot = %root.display(), "privileges dropped")
+            }
+            None => tracing::info!(%account, "privileges dropped"),
+        }
         Ok(())
     }
 }

@@ -54,7 +54,11 @@ pub fn serve_command(args: ServeArgs) -> anyhow::Result<ExitCode> {
     // systemd's socket, reached before a chroot could hide its path.
     let notifier = Arc::new(Notifier::from_env());
     let (args, confinement) = confine(args)?;
-    let built = build(&args)?;
+    // Read with the user's ids: a reload reads the same files after the drop.
+    let built = {
+        let _as_user = confinement.as_user()?;
+        build(&args)?
+    };
     run(built, args, confinement, notifier)?;
     Ok(ExitCode::SUCCESS)
 }
