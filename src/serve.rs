@@ -321,6 +321,18 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
         replication: driver_settings(&config.replication),
         views: view_plans,
         catalog_consumers,
+        query_log: node::querylog::Settings {
+            enabled: config.log.queries,
+            path: config.node.data_dir.join(&config.log.query_file),
+            max_size: config.log.max_size,
+            keep: config.log.keep,
+            format: if config.log.json {
+                node::querylog::Format::Json
+            } else {
+                node::querylog::Format::Text
+            },
+            views: Vec::new(),
+        },
     };
     Ok(Built {
         config,
@@ -553,9 +565,13 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
     } = built;
     let started = Instant::now();
     let health_listen = config.health.listen;
+    let metrics_listen = config.metrics.listen;
     let node_name = config.node.name.clone();
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
+    let node_metrics =
+        node::metrics::NodeMetrics::new(loaded.observed().clone(), Arc::clone(loaded.lanes()));
+    let metrics = web::Metrics::new(node_metrics.clone());
     // The store's zones are served in every lane (every view).
     let managed: Vec<ManagedLane> = loaded
         .lanes()
@@ -603,6 +619,8 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
             started,
             effective_config: store_plan.effective_config.clone(),
             cors_origins: store_plan.cors_origins.clone(),
+            metrics: Arc::clone(&metrics),
+            node_metrics,
         };
         let manager = Arc::clone(manager);
         services.tasks.push(Box::new(move || {
@@ -633,6 +651,23 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
                     tokio::spawn(web::serve_health(listener, source));
                 }
                 Err(e) => tracing::error!(error = %e, "cannot serve /health"),
+            }
+        }));
+    }
+    if let Some(address) = metrics_listen {
+        // `[metrics] listen`: GET /metrics alone, for nodes without the API.
+        let listener = std::net::TcpListener::bind(address)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .with_context(|| format!("cannot bind [metrics] listen to {address}"))?;
+        services.tasks.push(Box::new(move || {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Ok(address) = listener.local_addr() {
+                        tracing::info!(%address, "metrics listening");
+                    }
+                    tokio::spawn(web::serve_metrics(listener, metrics));
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serve /metrics"),
             }
         }));
     }
@@ -727,6 +762,12 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
         "api.listen",
         "api.cors_origins",
         "health.listen",
+        "metrics.listen",
+        "log.queries",
+        "log.query_file",
+        "log.max_size",
+        "log.keep",
+        "log.format",
     ];
     let before: HashMap<String, String> = running.effective_settings().into_iter().collect();
     let mut later: Vec<String> = next

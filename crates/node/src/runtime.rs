@@ -23,9 +23,11 @@ use wire::tsig::Keyring;
 use crate::catalog_consumer::{CatalogConsumer, Consumer};
 use crate::hooks::{ControlHooks, UpdateSink};
 use crate::lane::{Lane, Replicated, load_logged, load_primary};
+use crate::querylog::{self, QueryLog};
 use crate::reload::{ConfigSource, Definition, LaneDefinition, Reloader};
+use crate::stats::QueryStats;
 use crate::tcp::{self, Limits};
-use crate::udp;
+use crate::udp::{self, Observer};
 use crate::zones::{Source, ZoneSpec};
 
 /// Everything needed to run a node.
@@ -61,6 +63,8 @@ pub struct Plan {
     /// `replicated`; their members are added in the default lane (the
     /// configuration refuses consumers on a node with views).
     pub catalog_consumers: Vec<CatalogConsumer>,
+    /// The query log (`[log]`); its `views` are filled in from `views`.
+    pub query_log: querylog::Settings,
 }
 
 /// One `[[view]]`: who it serves and its zones.
@@ -116,9 +120,30 @@ pub struct Loaded {
     udp_workers: usize,
     tcp: Limits,
     consumers: Vec<Arc<Consumer>>,
+    observed: Observed,
+}
+
+/// What the node counts and logs, for the metrics endpoint and the
+/// control commands: made at load, so the HTTP side can be built before
+/// the sockets are bound.
+#[derive(Clone)]
+pub struct Observed {
+    /// Query counters (one slot per UDP worker, one for TCP).
+    pub queries: Arc<QueryStats>,
+    /// The query log.
+    pub query_log: Arc<QueryLog>,
+    /// TCP connection counters.
+    pub tcp: Arc<tcp::ConnectionStats>,
+    /// When the node started loading.
+    pub started: std::time::SystemTime,
 }
 
 impl Loaded {
+    /// The node's counters and query log.
+    pub fn observed(&self) -> &Observed {
+        &self.observed
+    }
+
     /// The lanes, in view order (one when there are no views).
     pub fn lanes(&self) -> &Arc<Vec<Lane>> {
         &self.lanes
@@ -169,6 +194,27 @@ type LanePlan = (
 pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
     let started = Instant::now();
     let mut plan = plan;
+    // Counter slots before any zone enters a catalog: each zone's
+    // counters get one per UDP socket (workers × addresses) and one for TCP.
+    let udp_sockets = workers_per_address(plan.udp_workers) * plan.listen.len();
+    answer::stats::set_counter_slots(udp_sockets + 1);
+    let view_names: Vec<Option<String>> = if plan.views.is_empty() {
+        vec![None]
+    } else {
+        plan.views
+            .iter()
+            .map(|v| Some(v.view.name.clone()))
+            .collect()
+    };
+    let mut log_settings = plan.query_log.clone();
+    log_settings.views = view_names.iter().flatten().cloned().collect();
+    let observed = Observed {
+        queries: QueryStats::new(udp_sockets, view_names),
+        query_log: QueryLog::start(log_settings, udp_sockets + 1)
+            .context("cannot start the query log writer")?,
+        tcp: Arc::new(tcp::ConnectionStats::new(plan.tcp.max_connections)),
+        started: std::time::SystemTime::now(),
+    };
     let definition = plan.definition(plan.keyring.clone());
     let stamps = crate::reload::stamp_files(&definition);
     // Each static zone is read once and shared by every lane.
@@ -263,7 +309,17 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         udp_workers: plan.udp_workers,
         tcp: plan.tcp,
         consumers,
+        observed,
     })
+}
+
+/// UDP workers per listen address: `configured`, or one per CPU for 0.
+fn workers_per_address(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        configured
+    }
 }
 
 /// Binds the DNS sockets and serves the loaded lanes until SIGTERM or
@@ -280,6 +336,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         udp_workers,
         tcp,
         consumers,
+        observed,
         ..
     } = loaded;
     let plan = ServePlan {
@@ -290,11 +347,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     crate::memory::release_free_memory();
     let zone_count: usize = lanes.iter().map(|l| l.state.load().catalog.len()).sum();
 
-    let workers = if plan.udp_workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        plan.udp_workers
-    };
+    let workers = workers_per_address(plan.udp_workers);
     let mut udp_sockets = Vec::new();
     let mut tcp_listeners = Vec::new();
     for &address in &plan.listen {
@@ -333,6 +386,12 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             views: Arc::clone(&views),
             shutdown: Arc::clone(&shutdown),
             updates: update_sender.clone(),
+            observer: Observer {
+                slot: i,
+                counters: observed.queries.udp_slot(i),
+                log: observed.query_log.producer(i),
+                views: !views.load().is_empty(),
+            },
         };
         threads.push(
             std::thread::Builder::new()
@@ -349,16 +408,22 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
-        let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
         for listener in tcp_listeners {
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            let (slot, counters) = observed.queries.tcp_slot();
             tokio::spawn(tcp::serve(
                 listener,
                 Arc::clone(&lanes),
                 Arc::clone(&views),
                 services.updates.clone(),
                 plan.tcp,
-                Arc::clone(&connections),
+                Arc::new(Observer {
+                    slot,
+                    counters,
+                    log: observed.query_log.producer(slot),
+                    views: !views.load().is_empty(),
+                }),
+                Arc::clone(&observed.tcp),
             ));
         }
         if let Some(updates) = &services.updates {
@@ -406,7 +471,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
                 crate::seclog::flush();
             }
         });
-        signals(&reloader).await
+        signals(&reloader, &observed.query_log).await
     });
     shutdown.store(true, Ordering::Relaxed);
     for socket in &wake_handles {
@@ -416,6 +481,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     for thread in threads {
         let _ = thread.join();
     }
+    observed.query_log.stop();
     tracing::info!("stopped");
     result
 }
@@ -433,10 +499,12 @@ async fn udp_updates(
     }
 }
 
-/// Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return.
-async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
+/// Waits for signals: SIGHUP reloads, SIGUSR1 reopens the query log
+/// (after logrotate moved it), SIGTERM and SIGINT return.
+async fn signals(reloader: &Arc<Reloader>, query_log: &QueryLog) -> anyhow::Result<()> {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hangup = signal(SignalKind::hangup())?;
+    let mut user1 = signal(SignalKind::user_defined1())?;
     let mut terminate = signal(SignalKind::terminate())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     loop {
@@ -447,6 +515,7 @@ async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
                 // The outcome is logged by the reload itself.
                 let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
             }
+            _ = user1.recv() => query_log.reopen(),
             _ = terminate.recv() => return Ok(()),
             _ = interrupt.recv() => return Ok(()),
         }

@@ -4,6 +4,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use answer::view::Views;
@@ -16,6 +17,7 @@ use zone::Transport;
 use crate::clock::unix_now;
 use crate::hooks::UpdateSink;
 use crate::lane::Lane;
+use crate::udp::Observer;
 
 /// TCP limits.
 #[derive(Clone, Copy, Debug)]
@@ -24,6 +26,33 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// Most connections at once; further ones are closed at once.
     pub max_connections: usize,
+}
+
+/// Connection counters (accept-time events, rare next to queries: plain
+/// shared atomics), and the permits that cap how many are open.
+#[derive(Debug)]
+pub struct ConnectionStats {
+    /// One permit per connection that may be open (`max_connections`),
+    /// shared by every listener.
+    pub permits: Arc<Semaphore>,
+    /// Connections accepted.
+    pub accepted: AtomicU64,
+    /// Connections closed at once because `max_connections` were open.
+    pub refused: AtomicU64,
+    /// Connections open now.
+    pub open: AtomicU64,
+}
+
+impl ConnectionStats {
+    /// Counters for a node that keeps at most `max_connections` open.
+    pub fn new(max_connections: usize) -> ConnectionStats {
+        ConnectionStats {
+            permits: Arc::new(Semaphore::new(max_connections)),
+            accepted: AtomicU64::new(0),
+            refused: AtomicU64::new(0),
+            open: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Opens a listening socket (SO_REUSEADDR so restarts do not wait).
@@ -52,7 +81,8 @@ pub async fn serve(
     views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
-    connections: Arc<Semaphore>,
+    observer: Arc<Observer>,
+    stats: Arc<ConnectionStats>,
 ) {
     loop {
         let (stream, peer) = match listener.accept().await {
@@ -64,19 +94,26 @@ pub async fn serve(
                 continue;
             }
         };
-        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+        let Ok(permit) = Arc::clone(&stats.permits).try_acquire_owned() else {
             tracing::debug!(%peer, "TCP connection limit reached; closing");
+            stats.refused.fetch_add(1, Ordering::Relaxed);
             drop(stream);
             continue;
         };
+        stats.accepted.fetch_add(1, Ordering::Relaxed);
+        stats.open.fetch_add(1, Ordering::Relaxed);
         let lanes = Arc::clone(&lanes);
         let views = Arc::clone(&views);
         let updates = updates.clone();
+        let observer = Arc::clone(&observer);
+        let stats = Arc::clone(&stats);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Err(e) = connection(stream, peer, lanes, views, updates, limits).await {
+            let served = connection(stream, peer, lanes, views, updates, limits, &observer);
+            if let Err(e) = served.await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
+            stats.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
         });
     }
@@ -91,11 +128,12 @@ async fn connection(
     views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
+    observer: &Observer,
 ) -> std::io::Result<()> {
     let (read_half, write_half) = stream.into_split();
     let mut reader = BufReader::with_capacity(16 * 1024, read_half);
     let mut writer = BufWriter::with_capacity(16 * 1024, write_half);
-    let mut scratch = Scratch::default();
+    let mut scratch = Scratch::for_slot(observer.slot);
     let mut request = Vec::with_capacity(512);
     let mut reply = Vec::with_capacity(4096);
     loop {
@@ -116,6 +154,7 @@ async fn connection(
             Ok(Err(e)) => return Err(e),
             Err(_) => return Ok(()),
         }
+        let received_at = observer.receipt();
         let client = Client {
             address: peer,
             transport: Transport::Tcp,
@@ -140,9 +179,21 @@ async fn connection(
         if let Some(refusal) = scratch.take_refusal() {
             crate::seclog::refused(peer, &refusal);
         }
+        let facts = scratch.facts();
         match outcome {
-            Outcome::Drop => continue,
+            Outcome::Drop => {
+                observer.observe(facts, Transport::Tcp, &request, None, peer, None);
+                continue;
+            }
             Outcome::Reply => {
+                observer.observe(
+                    facts,
+                    Transport::Tcp,
+                    &request,
+                    Some(&reply),
+                    peer,
+                    received_at,
+                );
                 writer
                     .write_all(&(reply.len() as u16).to_be_bytes())
                     .await?;

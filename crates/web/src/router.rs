@@ -89,6 +89,7 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(views::list_views))
         .routes(routes!(views::get_view))
         .routes(routes!(crate::health::health))
+        .routes(routes!(crate::metrics::metrics))
         .split_for_parts();
     error::document_security(&mut openapi);
     let document = openapi.to_json().unwrap_or_else(|e| {
@@ -99,6 +100,7 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         settings.node_name.clone(),
         manager.lanes().to_vec(),
     ));
+    let metrics = Arc::clone(&settings.metrics);
     let state = AppState {
         health,
         manager,
@@ -111,6 +113,10 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::count_requests,
+        ))
         // Outermost, so a preflight is answered before routing and
         // authentication (browsers send it without the API key).
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))

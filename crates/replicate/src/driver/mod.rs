@@ -499,6 +499,7 @@ impl Replication for Replicator {
             return;
         };
         if let Some(mut machine) = state.machine() {
+            crate::metrics::notify(crate::metrics::Direction::In, crate::metrics::Outcome::Ok);
             tracing::info!(zone = %apex, %from, serial = serial.map(|s| s.0), "NOTIFY received");
             let now = SystemTime::now();
             if let Some(serial) = serial {

@@ -3,6 +3,7 @@
 //! fallback), applying them to a copy, persisting and publishing it, and
 //! expiry.
 
+use crate::metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -230,6 +231,10 @@ impl Replicator {
             _ => Request::Axfr,
         };
         let started = std::time::Instant::now();
+        let asked = match request {
+            Request::Axfr => metrics::Kind::Axfr,
+            Request::Ixfr(_) => metrics::Kind::Ixfr,
+        };
         let received = tokio::time::timeout(
             self.settings.transfer_timeout,
             receive_transfer(
@@ -242,7 +247,21 @@ impl Replicator {
             ),
         )
         .await
-        .map_err(|_| Failure::Unreachable("transfer took too long".into()))??;
+        .map_err(|_| Failure::Unreachable("transfer took too long".into()))
+        .and_then(|received| received)
+        .inspect_err(|e| {
+            let outcome = match e {
+                Failure::Refused(_) => metrics::Outcome::Refused,
+                _ => metrics::Outcome::Failed,
+            };
+            metrics::transfer(metrics::Direction::In, asked, outcome);
+        })?;
+        let kind = match &received {
+            Received::UpToDate(_) => metrics::Kind::UpToDate,
+            Received::Full { .. } => metrics::Kind::Axfr,
+            _ => metrics::Kind::Ixfr,
+        };
+        metrics::transfer(metrics::Direction::In, kind, metrics::Outcome::Ok);
         tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transfer received");
         let this = Arc::clone(self);
         let state = Arc::clone(state);
@@ -530,6 +549,7 @@ pub(super) async fn receive_transfer(
     let mut incoming = Incoming::new(apex, request);
     loop {
         let bytes = read_framed(&mut stream, idle).await.map_err(unreachable)?;
+        metrics::transfer_bytes(metrics::Direction::In, bytes.len() as u64 + 2);
         if bytes.len() < 2 || bytes[..2] != id.to_be_bytes() {
             return Err(Failure::Invalid("a message with the wrong ID".into()));
         }
