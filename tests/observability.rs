@@ -378,3 +378,61 @@ fn json_query_log_lines_are_objects_with_every_field() {
     assert_eq!(lines[1]["flags"], json!(["DO", "TCP"]));
     assert_eq!(lines[1]["edns_size"], 4096);
 }
+
+/// The metric families a scrape declares (`# TYPE NAME KIND`), with the
+/// suffixes their samples may carry.
+fn families(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').expect("# TYPE NAME KIND");
+            match kind {
+                // The text format's counters are declared with `_total`.
+                "counter" => names.push(name.to_string()),
+                "histogram" => {
+                    for suffix in ["_bucket", "_sum", "_count"] {
+                        names.push(format!("{name}{suffix}"));
+                    }
+                }
+                _ => names.push(name.to_string()),
+            }
+        }
+    }
+    names
+}
+
+#[test]
+fn the_shipped_dashboard_and_alerts_name_only_metrics_the_node_serves() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(root.path(), "contrib", "");
+    // The API's request counters appear from the first request on.
+    node.get("/metrics");
+    let text = node.get("/metrics").text();
+    let served = families(&text);
+    assert!(
+        served.contains(&"hadns_queries_total".to_string()),
+        "{served:?}"
+    );
+    let contrib = Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib");
+    let dashboard = std::fs::read_to_string(contrib.join("grafana-dashboard.json")).unwrap();
+    let parsed: serde_json::Value = serde_json::from_str(&dashboard).expect("dashboard is JSON");
+    assert!(!parsed["panels"].as_array().unwrap().is_empty());
+    let alerts = std::fs::read_to_string(contrib.join("hadns-alerts.yml")).unwrap();
+    let mut checked = 0;
+    for source in [&dashboard, &alerts] {
+        let mut rest = source.as_str();
+        while let Some(at) = rest.find("hadns_") {
+            let name: String = rest[at..]
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            rest = &rest[at + name.len()..];
+            // `hadns-overview` and the like are not metric names.
+            if name.len() > "hadns_".len() {
+                assert!(served.contains(&name), "{name} is not served: {served:?}");
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 20, "only {checked} metric references found");
+}
