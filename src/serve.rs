@@ -603,6 +603,7 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
             started,
             effective_config: store_plan.effective_config.clone(),
             cors_origins: store_plan.cors_origins.clone(),
+            control: Some(loaded.controller()),
         };
         let manager = Arc::clone(manager);
         services.tasks.push(Box::new(move || {

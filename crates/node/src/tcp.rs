@@ -1,6 +1,10 @@
 //! DNS over TCP (RFC 7766) on tokio: two-octet length prefix, several
 //! queries per connection (pipelined; answers go out as they are ready),
-//! an idle timeout and a cap on connections.
+//! an idle timeout and a cap on connections. At a stop the listener is
+//! closed (new connections are refused), and each connection answers the
+//! queries it has received, finishes a transfer under way, and closes
+//! instead of waiting for more; the node waits for them
+//! ([`crate::shutdown`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -16,6 +20,7 @@ use zone::Transport;
 use crate::clock::unix_now;
 use crate::hooks::UpdateSink;
 use crate::lane::Lane;
+use crate::shutdown::Shutdown;
 
 /// TCP limits.
 #[derive(Clone, Copy, Debug)]
@@ -45,7 +50,8 @@ pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Accepts connections until the task is dropped.
+/// Accepts connections until a stop is requested (then closes the
+/// listener) or the task is dropped.
 pub async fn serve(
     listener: TcpListener,
     lanes: Arc<Vec<Lane>>,
@@ -53,9 +59,17 @@ pub async fn serve(
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
     connections: Arc<Semaphore>,
+    stop: Arc<Shutdown>,
 ) {
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.requested() => {
+                // Dropping the listener closes it: new connections are refused.
+                return;
+            }
+        };
+        let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(e) => {
                 // Out of descriptors and the like: back off instead of spinning.
@@ -72,18 +86,22 @@ pub async fn serve(
         let lanes = Arc::clone(&lanes);
         let views = Arc::clone(&views);
         let updates = updates.clone();
+        let hold = stop.hold();
+        let stop = Arc::clone(&stop);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            if let Err(e) = connection(stream, peer, lanes, views, updates, limits).await {
+            if let Err(e) = connection(stream, peer, lanes, views, updates, limits, &stop).await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
             drop(permit);
+            drop(hold);
         });
     }
 }
 
 /// Serves one connection: reads length-prefixed messages and writes the
-/// answers, flushing whenever no further query is already buffered.
+/// answers, flushing whenever no further query is already buffered; at a
+/// stop, ends once no query is buffered.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -91,6 +109,7 @@ async fn connection(
     views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
+    stop: &Shutdown,
 ) -> std::io::Result<()> {
     let (read_half, write_half) = stream.into_split();
     let mut reader = BufReader::with_capacity(16 * 1024, read_half);
@@ -103,7 +122,15 @@ async fn connection(
             reader.read_u16().await?
         } else {
             writer.flush().await?;
-            match tokio::time::timeout(limits.idle_timeout, reader.read_u16()).await {
+            if stop.is_requested() {
+                return Ok(());
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(limits.idle_timeout, reader.read_u16()) => next,
+                // Waiting for a query that has not come: close now.
+                _ = stop.requested() => return Ok(()),
+            };
+            match next {
                 Ok(Ok(length)) => length,
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Ok(Err(e)) => return Err(e),

@@ -19,6 +19,9 @@ pub struct HttpSettings {
     pub effective_config: Vec<(String, String)>,
     /// Web origins whose pages may call the API (CORS); empty: none.
     pub cors_origins: Vec<String>,
+    /// The node's control commands (`POST /api/v1/control`), whose stop
+    /// request also stops this server gracefully; `None`: no node.
+    pub control: Option<Arc<node::Controller>>,
 }
 
 /// The largest request body accepted: a zone of some tens of thousands of
@@ -38,6 +41,8 @@ pub(crate) struct AppState {
     pub sessions: Arc<crate::ui::session::Sessions>,
     /// What `GET /health` reports on.
     pub health: Arc<HealthSource>,
+    /// The node's control commands, if there is a node.
+    pub control: Option<Arc<node::Controller>>,
 }
 
 impl FromRef<AppState> for Arc<HealthSource> {
