@@ -134,7 +134,9 @@ pub fn ctl_command(args: CtlArgs) -> anyhow::Result<ExitCode> {
     let json = args.json
         || matches!(&args.command, CtlCommand::Unknown(words) if words.iter().any(|w| w == "--json"));
     let outcome = match &args.command {
-        CtlCommand::Unknown(_) => Ok(Err(ControlError::UnknownCommand(name.to_string()).to_string())),
+        CtlCommand::Unknown(_) => Ok(Err(
+            ControlError::UnknownCommand(name.to_string()).to_string()
+        )),
         _ => run(&args, name, zone),
     };
     let failed = |message: &str| {
@@ -210,9 +212,10 @@ fn over_socket(
     if ok {
         return Ok(Ok(value));
     }
-    Ok(Err(value["error"]
-        .as_str()
-        .map_or_else(|| first.trim_start_matches("error: ").to_string(), str::to_string)))
+    Ok(Err(value["error"].as_str().map_or_else(
+        || first.trim_start_matches("error: ").to_string(),
+        str::to_string,
+    )))
 }
 
 /// The command over the node's HTTP API.

@@ -135,8 +135,7 @@ fn zone_file(dir: &Path, serial: u32) -> PathBuf {
 
 /// A primary with `p.test` from a file and a secondary copying it.
 fn pair(root: &Path) -> (ApiNode, ApiNode) {
-    let secondary_dns: std::net::SocketAddr =
-        format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let secondary_dns: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let primary_dns: std::net::SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
     let file = zone_file(root, 1);
     let primary = ApiNode::start_on(
@@ -188,7 +187,10 @@ fn every_command_works_over_the_socket_and_over_the_api() {
         // status: the node's facts, then the zones as before.
         let status = ctl_ok(&s, &["status"]);
         assert_eq!(status["version"], env!("CARGO_PKG_VERSION"), "{status}");
-        assert!(is_rfc3339(status["started_at"].as_str().unwrap()), "{status}");
+        assert!(
+            is_rfc3339(status["started_at"].as_str().unwrap()),
+            "{status}"
+        );
         assert!(status["uptime_seconds"].as_u64().is_some(), "{status}");
         assert_eq!(status["roles"], json!(["secondary"]), "{status}");
         assert_eq!(status["zone_count"], 1, "{status}");
@@ -264,7 +266,9 @@ fn every_command_works_over_the_socket_and_over_the_api() {
         assert_eq!(zone["role"], "secondary");
         assert_eq!(zone["serial"], 1);
         assert_eq!(zone["state"], "loaded");
-        assert!(is_rfc3339(zone["secondary"]["next_refresh"].as_str().unwrap()));
+        assert!(is_rfc3339(
+            zone["secondary"]["next_refresh"].as_str().unwrap()
+        ));
         let text = ctl(&s, &["zone-status", "p.test"]);
         assert!(
             text.stdout.lines().any(|l| l == "serial: 1"),
@@ -277,7 +281,10 @@ fn every_command_works_over_the_socket_and_over_the_api() {
             .find_map(|l| l.strip_prefix("last transfer: "))
             .unwrap_or_else(|| panic!("no last transfer line: {}", text.stdout));
         let (stamp, relative) = transfer_line.split_once(' ').unwrap();
-        assert!(is_rfc3339(stamp) && relative.ends_with("s ago)"), "{transfer_line}");
+        assert!(
+            is_rfc3339(stamp) && relative.ends_with("s ago)"),
+            "{transfer_line}"
+        );
 
         // refresh and retransfer: a new AXFR shows as a later last_transfer
         // (times have one-second steps, so wait past one).
@@ -293,7 +300,10 @@ fn every_command_works_over_the_socket_and_over_the_api() {
         );
         let deadline = Instant::now() + LIMIT;
         while last_transfer(&s) == before {
-            assert!(Instant::now() < deadline, "no new transfer after retransfer");
+            assert!(
+                Instant::now() < deadline,
+                "no new transfer after retransfer"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
 
@@ -305,7 +315,10 @@ fn every_command_works_over_the_socket_and_over_the_api() {
         let reloaded = ctl_ok(&s, &["reload"]);
         assert_eq!(reloaded["ok"], true, "{reloaded}");
         assert!(
-            reloaded["message"].as_str().unwrap().starts_with("reloaded"),
+            reloaded["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("reloaded"),
             "{reloaded}"
         );
         let synced = ctl_ok(&p, &["sync", "store.test"]);
@@ -365,9 +378,9 @@ fn the_api_refuses_wrong_missing_and_read_only_tokens() {
     assert_eq!(wrong.code, Some(1));
     assert!(wrong.stdout.is_empty(), "{}", wrong.stdout);
     assert!(
-        wrong
-            .stderr
-            .contains(&format!("the node at {url} refused the token given: HTTP 401")),
+        wrong.stderr.contains(&format!(
+            "the node at {url} refused the token given: HTTP 401"
+        )),
         "{}",
         wrong.stderr
     );
@@ -401,12 +414,17 @@ fn the_api_refuses_wrong_missing_and_read_only_tokens() {
         url: url.clone(),
         token: Some(String::from_utf8_lossy(&created.stdout).trim().to_string()),
     };
-    assert_eq!(ctl_ok(&read_only, &["zones"])["zones"][0]["zone"], "p.test.");
+    assert_eq!(
+        ctl_ok(&read_only, &["zones"])["zones"][0]["zone"],
+        "p.test."
+    );
     let refused = ctl(&read_only, &["retransfer", "p.test"]);
     assert_eq!(refused.code, Some(1));
     assert!(
         refused.stderr.contains("refused the token given: HTTP 403")
-            && refused.stderr.contains("`retransfer` needs a read-write token"),
+            && refused
+                .stderr
+                .contains("`retransfer` needs a read-write token"),
         "{}",
         refused.stderr
     );
@@ -468,7 +486,11 @@ fn ctl_stop_stops_the_node_with_exit_status_0() {
             node.process.name,
             node.process.log_tail(30)
         );
-        println!("{}: exited {:?} after ctl stop", node.process.name, asked.elapsed());
+        println!(
+            "{}: exited {:?} after ctl stop",
+            node.process.name,
+            asked.elapsed()
+        );
         let log = node.process.log_text();
         assert!(log.contains("stop requested by a control command"), "{log}");
         assert!(log.contains("stopped"), "{log}");

@@ -14,8 +14,8 @@ use wire::writer::Writer;
 use wire::{Class, Name, Rtype};
 
 use super::plan::HealthUrl;
-use crate::http_client::{self, HttpError};
 use super::verdict::Transport;
+use crate::http_client::{self, HttpError};
 
 /// The EDNS payload size offered: the DNS Flag Day 2020 value, which
 /// keeps answers out of IP fragmentation.

@@ -49,7 +49,10 @@ pub mod socket;
 /// error messages list them.
 pub const COMMANDS: &[(&str, &str)] = &[
     ("status", "the node: version, uptime, roles, zone count"),
-    ("zones", "every zone: view, role, serial, last change, state"),
+    (
+        "zones",
+        "every zone: view, role, serial, last change, state",
+    ),
     (
         "zone-status",
         "ZONE: serial, timers, journal, NOTIFY targets",
@@ -57,10 +60,7 @@ pub const COMMANDS: &[(&str, &str)] = &[
     ("notify", "ZONE: send NOTIFY to the zone's targets now"),
     ("refresh", "ZONE: check a secondary zone's primary now"),
     ("retransfer", "ZONE: transfer a secondary zone whole now"),
-    (
-        "reload",
-        "re-read the configuration and changed zone files",
-    ),
+    ("reload", "re-read the configuration and changed zone files"),
     ("sync", "ZONE: re-read a store zone another process changed"),
     ("stop", "stop gracefully, as SIGTERM"),
 ];
@@ -332,9 +332,7 @@ impl Controller {
         let facts = report::NodeStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: report::time(Some(self.started)),
-            uptime_seconds: now
-                .duration_since(self.started)
-                .map_or(0, |d| d.as_secs()),
+            uptime_seconds: now.duration_since(self.started).map_or(0, |d| d.as_secs()),
             roles,
             zone_count: zones.len(),
             views: self.lanes.iter().filter_map(|l| l.view.clone()).collect(),

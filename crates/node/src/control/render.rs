@@ -154,7 +154,11 @@ fn zone_status(s: &Value) -> String {
     }
     let sec = &s["secondary"];
     if sec.is_object() {
-        let _ = writeln!(out, "last transfer: {}", relative_time(&sec["last_transfer"]));
+        let _ = writeln!(
+            out,
+            "last transfer: {}",
+            relative_time(&sec["last_transfer"])
+        );
         let _ = writeln!(out, "last check: {}", relative_time(&sec["last_check"]));
         let _ = writeln!(out, "next refresh: {}", relative_time(&sec["next_refresh"]));
         let _ = writeln!(out, "expires: {}", relative_time(&sec["expires"]));
@@ -284,7 +288,12 @@ mod tests {
         for unix in [0, 951_782_400, 1_709_208_000, 1_796_000_000, 4_102_444_799] {
             assert_eq!(parse_utc(&wire::time::rfc3339(unix)), Some(unix));
         }
-        for bad in ["", "2026-13-01T00:00:00Z", "2026-01-01 00:00:00Z", "x026-01-01T00:00:00Z"] {
+        for bad in [
+            "",
+            "2026-13-01T00:00:00Z",
+            "2026-01-01 00:00:00Z",
+            "x026-01-01T00:00:00Z",
+        ] {
             assert_eq!(parse_utc(bad), None, "{bad}");
         }
     }
@@ -298,8 +307,14 @@ mod tests {
              "last_change_at": null, "state": "not-yet-transferred", "catalog": "cat.test."},
         ]});
         let text = text("zones", &value);
-        let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split_whitespace().collect()).collect();
-        assert_eq!(lines[0], ["VIEW", "ZONE", "ROLE", "SERIAL", "LAST", "CHANGE", "STATE"]);
+        let lines: Vec<Vec<&str>> = text
+            .lines()
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            lines[0],
+            ["VIEW", "ZONE", "ROLE", "SERIAL", "LAST", "CHANGE", "STATE"]
+        );
         assert_eq!(lines[1][..4], ["-", "a.test.", "primary", "7"]);
         assert_eq!(lines[1][5], "loaded");
         assert_eq!(lines[2][1], "long-name.test.");
@@ -308,7 +323,10 @@ mod tests {
         // Columns line up: every row's state starts where the header's does.
         let column = text.lines().next().unwrap().find("STATE").unwrap();
         for line in text.lines().skip(1) {
-            assert!(line[column..].starts_with(|c: char| c.is_ascii_alphabetic()), "{text}");
+            assert!(
+                line[column..].starts_with(|c: char| c.is_ascii_alphabetic()),
+                "{text}"
+            );
         }
     }
 
@@ -335,7 +353,12 @@ mod tests {
 
     #[test]
     fn nothing_in_the_json_makes_rendering_panic() {
-        for value in [json!(null), json!([]), json!({"zones": 3}), json!({"secondary": {"timers": 1}})] {
+        for value in [
+            json!(null),
+            json!([]),
+            json!({"zones": 3}),
+            json!({"secondary": {"timers": 1}}),
+        ] {
             for command in ["status", "zones", "zone-status", "notify"] {
                 let _ = text(command, &value);
             }

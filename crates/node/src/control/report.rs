@@ -240,7 +240,12 @@ mod tests {
             queries_per_second: None,
         };
         let value = serde_json::to_value(&facts).unwrap();
-        let mut keys: Vec<&str> = value.as_object().unwrap().keys().map(String::as_str).collect();
+        let mut keys: Vec<&str> = value
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
         let mut listed = NodeStatus::FIELDS.to_vec();
         keys.sort_unstable();
         listed.sort_unstable();
