@@ -42,6 +42,8 @@ fn local_offset(unix: u64) -> Option<i64> {
     if result.is_null() {
         return None;
     }
+    // `c_long` is 32 bits on 32-bit targets; the conversion is not useless there.
+    #[allow(clippy::useless_conversion)]
     Some(i64::from(tm.tm_gmtoff))
 }
 
