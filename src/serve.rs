@@ -621,6 +621,7 @@ fn run(built: Built, args: ServeArgs) -> anyhow::Result<()> {
             cors_origins: store_plan.cors_origins.clone(),
             metrics: Arc::clone(&metrics),
             node_metrics,
+            control: Some(loaded.controller()),
         };
         let manager = Arc::clone(manager);
         services.tasks.push(Box::new(move || {

@@ -838,6 +838,7 @@ fn openapi_document_describes_every_route() {
         ),
         ("/api/v1/servers/localhost/zones/{zone}/revert", "post"),
         ("/api/v1/cluster", "get"),
+        ("/api/v1/control", "post"),
         ("/api/v1/views", "get"),
         ("/api/v1/views/{view}", "get"),
         ("/health", "get"),

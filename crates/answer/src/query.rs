@@ -7,8 +7,8 @@ use wire::writer::Writer;
 use wire::{Rcode, Rtype};
 use zone::QueryOptions;
 
-use crate::Entry;
 use crate::acl::Requester;
+use crate::catalog::Entry;
 use crate::client::{Client, Scratch};
 use crate::outcome::Outcome;
 use crate::reply::{append_opt, edns_options, error_response, opt_len, reply_bits};

@@ -21,23 +21,13 @@ pub mod catalog;
 pub mod hooks;
 pub mod keys;
 pub mod manager;
+pub mod metrics;
 
 pub use catalog::CatalogSetup;
 
-/// How long store writes take, commit and publication together (the
-/// API's, the web UI's and RFC 2136 updates'): one histogram for the
-/// process, registered by the metrics endpoint.
-pub fn write_latency() -> &'static prometheus_client::metrics::histogram::Histogram {
-    static LATENCY: std::sync::OnceLock<prometheus_client::metrics::histogram::Histogram> =
-        std::sync::OnceLock::new();
-    LATENCY.get_or_init(|| {
-        prometheus_client::metrics::histogram::Histogram::new([
-            0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0,
-        ])
-    })
-}
 pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
 pub use manager::{
     Elsewhere, ManageError, ManagedLane, Manager, Rules, ZoneRules, store_zone_policy,
 };
+pub use metrics::write_latency;

@@ -19,8 +19,55 @@ use prometheus_client::metrics::gauge::ConstGauge;
 use wire::{Opcode, Rcode, Rtype};
 
 use crate::lane::Lane;
-use crate::runtime::Observed;
-use crate::stats::{QTYPES, QueryTotals, RCODES, SIZE_BUCKETS};
+use crate::querylog::QueryLog;
+use crate::stats::{QTYPES, QueryStats, QueryTotals, RCODES, SIZE_BUCKETS};
+use crate::tcp;
+
+/// What the node counts and logs, for the metrics endpoint and the
+/// control commands: made at load, so the HTTP side can be built before
+/// the sockets are bound.
+#[derive(Clone)]
+pub struct Observed {
+    /// Query counters (one slot per UDP worker, one for TCP).
+    pub queries: Arc<QueryStats>,
+    /// The query log.
+    pub query_log: Arc<QueryLog>,
+    /// TCP connection counters.
+    pub tcp: Arc<tcp::ConnectionStats>,
+    /// When the node started loading.
+    pub started: std::time::SystemTime,
+    /// Queries answered per second, recently.
+    pub rate: Arc<RateMeter>,
+}
+
+/// Queries answered per second over the last [`RateMeter::WINDOW`]
+/// seconds, from a sample of the total taken every second.
+#[derive(Debug, Default)]
+pub struct RateMeter {
+    samples: std::sync::Mutex<std::collections::VecDeque<(std::time::Instant, u64)>>,
+}
+
+impl RateMeter {
+    /// Seconds of samples kept.
+    pub const WINDOW: usize = 10;
+
+    /// Records the total answered so far, at `at`.
+    pub fn sample(&self, at: std::time::Instant, total: u64) {
+        let mut samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        samples.push_back((at, total));
+        while samples.len() > Self::WINDOW + 1 {
+            samples.pop_front();
+        }
+    }
+
+    /// The rate between the oldest and newest sample; `None` before two.
+    pub fn per_second(&self) -> Option<f64> {
+        let samples = self.samples.lock().unwrap_or_else(|e| e.into_inner());
+        let (first, last) = (samples.front()?, samples.back()?);
+        let seconds = last.0.duration_since(first.0).as_secs_f64();
+        (seconds > 0.0).then(|| last.1.saturating_sub(first.1) as f64 / seconds)
+    }
+}
 
 /// The node's metrics source.
 #[derive(Clone)]
@@ -78,6 +125,11 @@ impl NodeMetrics {
     /// When the node started.
     pub fn started(&self) -> SystemTime {
         self.observed.started
+    }
+
+    /// Queries answered per second recently (`None` in the first second).
+    pub fn queries_per_second(&self) -> Option<f64> {
+        self.observed.rate.per_second()
     }
 
     /// Every zone's numbers (or those of the zones named `only`), by view

@@ -1,6 +1,10 @@
 //! DNS over TCP (RFC 7766) on tokio: two-octet length prefix, several
 //! queries per connection (pipelined; answers go out as they are ready),
-//! an idle timeout and a cap on connections.
+//! an idle timeout and a cap on connections. At a stop the listener is
+//! closed (new connections are refused), and each connection answers the
+//! queries it has received, finishes a transfer under way, and closes
+//! instead of waiting for more; the node waits for them
+//! ([`crate::shutdown`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use zone::Transport;
 use crate::clock::unix_now;
 use crate::hooks::UpdateSink;
 use crate::lane::Lane;
+use crate::shutdown::Shutdown;
 use crate::udp::Observer;
 
 /// TCP limits.
@@ -55,6 +60,17 @@ impl ConnectionStats {
     }
 }
 
+/// What every connection of the node shares: where it counts and logs,
+/// its connection counters and cap, and the stop signal.
+pub struct Context {
+    /// The TCP counter slot and query log queue.
+    pub observer: Observer,
+    /// Connection counters and permits.
+    pub stats: Arc<ConnectionStats>,
+    /// Set when the node stops.
+    pub stop: Arc<Shutdown>,
+}
+
 /// Opens a listening socket (SO_REUSEADDR so restarts do not wait).
 pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     use socket2::{Domain, Protocol, Socket, Type};
@@ -74,18 +90,27 @@ pub fn bind(address: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Accepts connections until the task is dropped.
+/// Accepts connections until a stop is requested (then closes the
+/// listener) or the task is dropped.
 pub async fn serve(
     listener: TcpListener,
     lanes: Arc<Vec<Lane>>,
     views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
-    observer: Arc<Observer>,
-    stats: Arc<ConnectionStats>,
+    context: Arc<Context>,
 ) {
+    let stop = &context.stop;
+    let stats = &context.stats;
     loop {
-        let (stream, peer) = match listener.accept().await {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            _ = stop.requested() => {
+                // Dropping the listener closes it: new connections are refused.
+                return;
+            }
+        };
+        let (stream, peer) = match accepted {
             Ok(pair) => pair,
             Err(e) => {
                 // Out of descriptors and the like: back off instead of spinning.
@@ -105,22 +130,24 @@ pub async fn serve(
         let lanes = Arc::clone(&lanes);
         let views = Arc::clone(&views);
         let updates = updates.clone();
-        let observer = Arc::clone(&observer);
-        let stats = Arc::clone(&stats);
+        let hold = stop.hold();
+        let context = Arc::clone(&context);
         tokio::spawn(async move {
             let _ = stream.set_nodelay(true);
-            let served = connection(stream, peer, lanes, views, updates, limits, &observer);
+            let served = connection(stream, peer, lanes, views, updates, limits, &context);
             if let Err(e) = served.await {
                 tracing::debug!(%peer, error = %e, "TCP connection ended");
             }
-            stats.open.fetch_sub(1, Ordering::Relaxed);
+            context.stats.open.fetch_sub(1, Ordering::Relaxed);
             drop(permit);
+            drop(hold);
         });
     }
 }
 
 /// Serves one connection: reads length-prefixed messages and writes the
-/// answers, flushing whenever no further query is already buffered.
+/// answers, flushing whenever no further query is already buffered; at a
+/// stop, ends once no query is buffered.
 async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
@@ -128,11 +155,12 @@ async fn connection(
     views: Arc<arc_swap::ArcSwap<Views>>,
     updates: Option<Arc<dyn UpdateSink>>,
     limits: Limits,
-    observer: &Observer,
+    context: &Context,
 ) -> std::io::Result<()> {
     let (read_half, write_half) = stream.into_split();
     let mut reader = BufReader::with_capacity(16 * 1024, read_half);
     let mut writer = BufWriter::with_capacity(16 * 1024, write_half);
+    let (observer, stop) = (&context.observer, &context.stop);
     let mut scratch = Scratch::for_slot(observer.slot);
     let mut request = Vec::with_capacity(512);
     let mut reply = Vec::with_capacity(4096);
@@ -141,7 +169,15 @@ async fn connection(
             reader.read_u16().await?
         } else {
             writer.flush().await?;
-            match tokio::time::timeout(limits.idle_timeout, reader.read_u16()).await {
+            if stop.is_requested() {
+                return Ok(());
+            }
+            let next = tokio::select! {
+                next = tokio::time::timeout(limits.idle_timeout, reader.read_u16()) => next,
+                // Waiting for a query that has not come: close now.
+                _ = stop.requested() => return Ok(()),
+            };
+            match next {
                 Ok(Ok(length)) => length,
                 Ok(Err(e)) if e.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(()),
                 Ok(Err(e)) => return Err(e),

@@ -23,6 +23,9 @@ pub struct HttpSettings {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// The node's counters, for `…/statistics`.
     pub node_metrics: node::metrics::NodeMetrics,
+    /// The node's control commands (`POST /api/v1/control`), whose stop
+    /// request also stops this server gracefully; `None`: no node.
+    pub control: Option<Arc<node::Controller>>,
 }
 
 /// The largest request body accepted: a zone of some tens of thousands of
@@ -42,6 +45,8 @@ pub(crate) struct AppState {
     pub sessions: Arc<crate::ui::session::Sessions>,
     /// What `GET /health` reports on.
     pub health: Arc<HealthSource>,
+    /// The node's control commands, if there is a node.
+    pub control: Option<Arc<node::Controller>>,
 }
 
 impl FromRef<AppState> for Arc<crate::metrics::Metrics> {

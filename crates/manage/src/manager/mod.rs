@@ -556,7 +556,7 @@ impl Manager {
             let started = std::time::Instant::now();
             let applied = write(&this.store, &zone)?;
             this.publish_committed(view.as_deref(), &applied);
-            crate::write_latency().observe(started.elapsed().as_secs_f64());
+            crate::metrics::write_latency().observe(started.elapsed().as_secs_f64());
             Ok(applied)
         })
         .await
