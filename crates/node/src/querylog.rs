@@ -38,7 +38,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use answer::stats::Facts;
-use wire::{Class, Name, Rcode, Rtype};
+use wire::{Class, Rcode, Rtype};
 use zone::Transport;
 
 /// Entries each queue holds: at 100,000 queries a second on one worker,
@@ -245,6 +245,7 @@ impl QueryLog {
     fn run(&self, settings: Settings, receivers: Vec<Receiver<Entry>>) {
         let mut file = LogFile::new(&settings);
         let mut line = String::with_capacity(256);
+        let mut clock = Clock::default();
         loop {
             // Read before draining, so entries queued before a stop are
             // written.
@@ -257,7 +258,13 @@ impl QueryLog {
                 while let Ok(entry) = receiver.try_recv() {
                     any = true;
                     line.clear();
-                    format_entry(&entry, settings.format, &settings.views, &mut line);
+                    format_entry(
+                        &entry,
+                        settings.format,
+                        &settings.views,
+                        &mut clock,
+                        &mut line,
+                    );
                     match file.write_line(line.as_bytes()) {
                         Ok(()) => {
                             self.written.fetch_add(1, Ordering::Relaxed);
@@ -386,81 +393,216 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// The date and time up to the second, made once a second (every line in
+/// that second shares it).
+#[derive(Default)]
+pub struct Clock {
+    second: Option<u64>,
+    text: String,
+}
+
+impl Clock {
+    /// `YYYY-MM-DDTHH:MM:SS` of Unix second `second`.
+    fn prefix(&mut self, second: u64) -> &str {
+        if self.second != Some(second) {
+            use std::fmt::Write as _;
+            let (year, month, day, hour, minute, sec) = wire::time::civil(second);
+            self.text.clear();
+            let _ = write!(
+                self.text,
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{sec:02}"
+            );
+            self.second = Some(second);
+        }
+        &self.text
+    }
+}
+
 /// Appends one line (with its newline) for `entry`; `views` names the
-/// lanes (empty: a node without views).
-pub fn format_entry(entry: &Entry, format: Format, views: &[String], out: &mut String) {
+/// lanes (empty: a node without views). The text form allocates nothing
+/// once `out` has grown: this runs once per query on the writer thread.
+pub fn format_entry(
+    entry: &Entry,
+    format: Format,
+    views: &[String],
+    clock: &mut Clock,
+    out: &mut String,
+) {
     use std::fmt::Write as _;
-    let micros = entry.time_us % 1_000_000;
-    let (year, month, day, hour, minute, second) = wire::time::civil(entry.time_us / 1_000_000);
-    let time =
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{micros:06}Z");
     let facts = &entry.facts;
-    let qname = match Name::from_wire(&entry.qname[..usize::from(entry.qname_len)]) {
-        Ok(name) => name.to_string(),
-        Err(_) => "-".to_string(),
-    };
     let view = match facts.view {
         _ if views.is_empty() => "default",
         Some(v) => views.get(usize::from(v)).map_or("-", String::as_str),
         None => "-",
     };
-    let mut flags = Vec::new();
-    if facts.recursion_desired {
-        flags.push("RD");
-    }
-    if facts.dnssec_ok {
-        flags.push("DO");
-    }
-    if facts.checking_disabled {
-        flags.push("CD");
-    }
-    if entry.transport == Transport::Tcp {
-        flags.push("TCP");
-    }
-    let qclass = Class(facts.qclass).to_string();
-    let qtype = Rtype(facts.qtype).to_string();
-    let rcode = Rcode(entry.rcode).to_string();
-    let ip = entry.client.ip();
-    let port = entry.client.port();
+    let qname = &entry.qname[..usize::from(entry.qname_len)];
+    let micros = entry.time_us % 1_000_000;
+    let flag_list = [
+        (facts.recursion_desired, "RD"),
+        (facts.dnssec_ok, "DO"),
+        (facts.checking_disabled, "CD"),
+        (entry.transport == Transport::Tcp, "TCP"),
+    ];
     match format {
         Format::Text => {
-            let edns = if facts.edns {
-                facts.udp_payload.to_string()
+            out.push_str(clock.prefix(entry.time_us / 1_000_000));
+            let _ = write!(
+                out,
+                ".{micros:06}Z {}#{} {view} ",
+                entry.client.ip(),
+                entry.client.port()
+            );
+            if facts.parsed {
+                let _ = wire::name::write_wire_text(out, qname);
+                let _ = write!(out, " {} {} ", Class(facts.qclass), Rtype(facts.qtype));
             } else {
-                "-".to_string()
-            };
-            let flags = if flags.is_empty() {
-                "-".to_string()
+                out.push_str("- - - ");
+            }
+            let mut first = true;
+            for (set, name) in flag_list {
+                if set {
+                    out.push(if first { '+' } else { ',' });
+                    out.push_str(name);
+                    first = false;
+                }
+            }
+            if first {
+                out.push('-');
+            }
+            if facts.edns {
+                let _ = write!(out, " edns={}", facts.udp_payload);
             } else {
-                format!("+{}", flags.join(","))
-            };
-            let (qname, qclass, qtype) = if facts.parsed {
-                (qname.as_str(), qclass.as_str(), qtype.as_str())
-            } else {
-                ("-", "-", "-")
-            };
+                out.push_str(" edns=-");
+            }
             let _ = writeln!(
                 out,
-                "{time} {ip}#{port} {view} {qname} {qclass} {qtype} {flags} edns={edns} {rcode} {} {}us",
-                entry.size, entry.latency_us
+                " {} {} {}us",
+                Rcode(entry.rcode),
+                entry.size,
+                entry.latency_us
             );
         }
         Format::Json => {
+            let mut name = String::new();
+            let _ = wire::name::write_wire_text(&mut name, qname);
+            let time = format!("{}.{micros:06}Z", clock.prefix(entry.time_us / 1_000_000));
+            let flags: Vec<&str> = flag_list
+                .iter()
+                .filter(|(set, _)| *set)
+                .map(|(_, name)| *name)
+                .collect();
             let value = serde_json::json!({
                 "time": time,
-                "client": ip.to_string(),
-                "port": port,
+                "client": entry.client.ip().to_string(),
+                "port": entry.client.port(),
                 "view": view,
-                "qname": facts.parsed.then_some(qname),
-                "qclass": facts.parsed.then_some(qclass),
-                "qtype": facts.parsed.then_some(qtype),
+                "qname": facts.parsed.then_some(name),
+                "qclass": facts.parsed.then(|| Class(facts.qclass).to_string()),
+                "qtype": facts.parsed.then(|| Rtype(facts.qtype).to_string()),
                 "flags": flags,
                 "edns_size": facts.edns.then_some(facts.udp_payload),
-                "rcode": rcode,
+                "rcode": Rcode(entry.rcode).to_string(),
                 "size": entry.size,
                 "latency_us": entry.latency_us,
             });
             let _ = writeln!(out, "{value}");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entry(transport: Transport, parsed: bool) -> Entry {
+        let mut request = vec![0u8; 12];
+        request.extend_from_slice(b"\x03www\x07example\x03com\x00\x00\x01\x00\x01");
+        let facts = Facts {
+            parsed,
+            qtype: 1,
+            qclass: 1,
+            qname_end: 29,
+            recursion_desired: true,
+            dnssec_ok: transport == Transport::Tcp,
+            edns: transport == Transport::Tcp,
+            udp_payload: 1232,
+            ..Facts::default()
+        };
+        let mut reply = vec![0u8; 61];
+        reply[3] = 3;
+        Entry::new(
+            &facts,
+            &request,
+            &reply,
+            "192.0.2.7:53211".parse().unwrap(),
+            transport,
+            1_796_660_690_000_042,
+            35,
+        )
+    }
+
+    #[test]
+    fn text_lines_carry_every_field() {
+        let mut clock = Clock::default();
+        let mut out = String::new();
+        format_entry(
+            &entry(Transport::Udp, true),
+            Format::Text,
+            &[],
+            &mut clock,
+            &mut out,
+        );
+        format_entry(
+            &entry(Transport::Tcp, true),
+            Format::Text,
+            &["in".into()],
+            &mut clock,
+            &mut out,
+        );
+        format_entry(
+            &entry(Transport::Udp, false),
+            Format::Text,
+            &[],
+            &mut clock,
+            &mut out,
+        );
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines[0],
+            "2026-12-07T16:24:50.000042Z 192.0.2.7#53211 default www.example.com. IN A +RD edns=- NXDOMAIN 61 35us"
+        );
+        assert_eq!(
+            lines[1],
+            "2026-12-07T16:24:50.000042Z 192.0.2.7#53211 - www.example.com. IN A +RD,DO,TCP edns=1232 NXDOMAIN 61 35us"
+        );
+        assert_eq!(
+            lines[2],
+            "2026-12-07T16:24:50.000042Z 192.0.2.7#53211 default - - - +RD edns=- NXDOMAIN 61 35us"
+        );
+    }
+
+    #[test]
+    fn rotation_keeps_keep_files_and_never_splits_a_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q.log");
+        let mut file = LogFile::new(&Settings {
+            enabled: true,
+            path: path.clone(),
+            max_size: 25,
+            keep: 2,
+            format: Format::Text,
+            views: Vec::new(),
+        });
+        for i in 0..10 {
+            file.write_line(format!("line number {i:02}\n").as_bytes())
+                .unwrap();
+        }
+        file.close();
+        let read = |p: &Path| std::fs::read_to_string(p).unwrap();
+        // 15-octet lines, 25-octet files: one line each; the newest three kept.
+        assert_eq!(read(&path), "line number 09\n");
+        assert_eq!(read(&dir.path().join("q.log.1")), "line number 08\n");
+        assert_eq!(read(&dir.path().join("q.log.2")), "line number 07\n");
+        assert!(!dir.path().join("q.log.3").exists());
     }
 }
