@@ -428,10 +428,10 @@ fn read_zone(origin: &Name, file: &Path) -> Result<Vec<Record>, String> {
 
 /// Asks a node running on this data directory to serve the new data.
 fn tell_running_node(data_dir: &Path, zone: &Name) {
-    if !data_dir.join(node::control::SOCKET_NAME).exists() {
+    if !data_dir.join(node::control::socket::SOCKET_NAME).exists() {
         return;
     }
-    match node::control::request(data_dir, &format!("sync {zone}")) {
+    match node::control::socket::request(data_dir, &format!("sync {zone}")) {
         Ok((true, _, rest)) => print!("running node: {rest}"),
         Ok((false, first, _)) => eprintln!("running node: {first}"),
         // A socket left by a node that is not running: nothing to tell.

@@ -3,7 +3,8 @@
 //! The binary is thin: argument parsing, one module per subcommand
 //! (`serve`, `ctl`, `check` for `zone check` and `config check`,
 //! `health_check` for `hadns check`, `keepalived`, and `admin` for `user`, `token`,
-//! `import`, `export`), and the wiring of the library crates: `node` (a running
+//! `import`, `export`; `http_client` is the small HTTP/1.1 client `check`
+//! and `ctl` share), and the wiring of the library crates: `node` (a running
 //! node), `manage` (the primary's writer over the store), `web` (the API
 //! and the UI). See ARCHITECTURE.md for the map.
 
@@ -12,6 +13,7 @@ mod check;
 mod ctl;
 mod generate;
 mod health_check;
+mod http_client;
 mod keepalived;
 mod privilege;
 mod sd_notify;
@@ -41,7 +43,8 @@ enum Command {
     /// Configuration tools.
     #[command(subcommand)]
     Config(ConfigCommand),
-    /// Control a running node (over the control socket in its data_dir).
+    /// Control a running node: over the control socket in its data_dir, or
+    /// over its HTTP API with a token (--server).
     Ctl(ctl::CtlArgs),
     /// Health check for keepalived's MISC_CHECK: fails a node that is dead
     /// or stale (zone not loaded, expired, too far or too long behind its

@@ -10,7 +10,7 @@
 //!  ─► prepare_data_dir (made for the user, as root)
 //!  as_user ─► zones loaded, store opened: files created with the user's ids
 //!  (effective ids only; dropped at the end of the scope, back to root)
-//!  API, health, DNS sockets bound as root ─► drop_privileges (setgroups, setgid,
+//!  API, health, metrics, DNS sockets bound as root ─► drop_privileges (setgroups, setgid,
 //!  setuid; checked: every id the user's, no groups, setuid(0) fails) ─► serving
 //! ```
 //!

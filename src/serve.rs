@@ -369,6 +369,18 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
         replication: driver_settings(&config.replication),
         views: view_plans,
         catalog_consumers,
+        query_log: node::querylog::Settings {
+            enabled: config.log.queries,
+            path: config.node.data_dir.join(&config.log.query_file),
+            max_size: config.log.max_size,
+            keep: config.log.keep,
+            format: if config.log.json {
+                node::querylog::Format::Json
+            } else {
+                node::querylog::Format::Text
+            },
+            views: Vec::new(),
+        },
     };
     Ok(Built {
         config,
@@ -606,12 +618,16 @@ fn run(
     } = built;
     let started = Instant::now();
     let health_listen = config.health.listen;
+    let metrics_listen = config.metrics.listen;
     let node_name = config.node.name.clone();
     confinement.prepare_data_dir(&config.node.data_dir)?;
     // Loaded and opened with the user's ids: what is created is the user's.
     let as_user = confinement.as_user()?;
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
+    let node_metrics =
+        node::metrics::NodeMetrics::new(loaded.observed().clone(), Arc::clone(loaded.lanes()));
+    let metrics = web::Metrics::new(node_metrics.clone());
     // The store's zones are served in every lane (every view).
     let managed: Vec<ManagedLane> = loaded
         .lanes()
@@ -665,6 +681,9 @@ fn run(
             started,
             effective_config: store_plan.effective_config.clone(),
             cors_origins: store_plan.cors_origins.clone(),
+            metrics: Arc::clone(&metrics),
+            node_metrics,
+            control: Some(loaded.controller()),
         };
         let manager = Arc::clone(manager);
         services.tasks.push(Box::new(move || {
@@ -695,6 +714,23 @@ fn run(
                     tokio::spawn(web::serve_health(listener, source));
                 }
                 Err(e) => tracing::error!(error = %e, "cannot serve /health"),
+            }
+        }));
+    }
+    if let Some(address) = metrics_listen {
+        // `[metrics] listen`: GET /metrics alone, for nodes without the API.
+        let listener = std::net::TcpListener::bind(address)
+            .and_then(|l| l.set_nonblocking(true).map(|()| l))
+            .with_context(|| format!("cannot bind [metrics] listen to {address}"))?;
+        services.tasks.push(Box::new(move || {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => {
+                    if let Ok(address) = listener.local_addr() {
+                        tracing::info!(%address, "metrics listening");
+                    }
+                    tokio::spawn(web::serve_metrics(listener, metrics));
+                }
+                Err(e) => tracing::error!(error = %e, "cannot serve /metrics"),
             }
         }));
     }
@@ -804,6 +840,12 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
         "api.listen",
         "api.cors_origins",
         "health.listen",
+        "metrics.listen",
+        "log.queries",
+        "log.query_file",
+        "log.max_size",
+        "log.keep",
+        "log.format",
     ];
     let before: HashMap<String, String> = running.effective_settings().into_iter().collect();
     let mut later: Vec<String> = next

@@ -44,6 +44,24 @@ fn is_rfc3339(text: &str) -> bool {
         && b[19] == b'Z'
 }
 
+/// An RFC 3339 time in the local time zone, as `hadns ctl` shows people:
+/// `…Z` where local time is UTC, else with the offset (`…+01:00`).
+fn is_local_rfc3339(text: &str) -> bool {
+    match text.get(19..) {
+        Some("Z") => is_rfc3339(text),
+        Some(offset) => {
+            let o = offset.as_bytes();
+            o.len() == 6
+                && (o[0] == b'+' || o[0] == b'-')
+                && o[1..3].iter().all(u8::is_ascii_digit)
+                && o[3] == b':'
+                && o[4..6].iter().all(u8::is_ascii_digit)
+                && is_rfc3339(&format!("{}Z", &text[..19]))
+        }
+        None => false,
+    }
+}
+
 #[test]
 fn token_create_on_a_fresh_store_makes_its_user_and_lists_print_rfc3339() {
     let dir = tempfile::tempdir().unwrap();
@@ -226,7 +244,10 @@ fn ctl_prints_rfc3339_times_and_json_for_scripts() {
         .unwrap_or_else(|| panic!("no NOTIFY line: {text}"));
     let time = line.split("acknowledged ").nth(1).unwrap();
     let (stamp, relative) = time.split_once(' ').unwrap();
-    assert!(is_rfc3339(stamp) && relative.ends_with("s ago)"), "{line}");
+    assert!(
+        is_local_rfc3339(stamp) && relative.ends_with("s ago)"),
+        "{line}"
+    );
 
     // Errors: exit status 1 and a JSON error object.
     let missing = ctl(&["zone-status", "b.test", "--json"]);

@@ -838,9 +838,11 @@ fn openapi_document_describes_every_route() {
         ),
         ("/api/v1/servers/localhost/zones/{zone}/revert", "post"),
         ("/api/v1/cluster", "get"),
+        ("/api/v1/control", "post"),
         ("/api/v1/views", "get"),
         ("/api/v1/views/{view}", "get"),
         ("/health", "get"),
+        ("/metrics", "get"),
     ];
     let paths = doc["paths"].as_object().unwrap();
     let operations: usize = paths.values().map(|p| p.as_object().unwrap().len()).sum();
@@ -853,8 +855,11 @@ fn openapi_document_describes_every_route() {
     for (path, method) in expected {
         let operation = &doc["paths"][path][method];
         assert!(operation.is_object(), "{method} {path} is not documented");
-        let public =
-            path == "/api" || path == "/api/v1" || path == "/api/openapi.json" || path == "/health";
+        let public = path == "/api"
+            || path == "/api/v1"
+            || path == "/api/openapi.json"
+            || path == "/health"
+            || path == "/metrics";
         if !public {
             assert_eq!(
                 operation["security"],

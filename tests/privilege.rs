@@ -3,7 +3,8 @@
 //! - started as root with `[node] user = "nobody"`, the node answers from
 //!   a socket it bound as root, then runs with every uid and gid the
 //!   user's, no supplementary groups and no capabilities (read from
-//!   `/proc/PID/status`), and still writes its store and data directory;
+//!   `/proc/PID/status`), and still writes its store, data directory and
+//!   query log;
 //! - started as the user itself with only the ambient capability
 //!   CAP_NET_BIND_SERVICE (systemd's `User=` and `AmbientCapabilities=`),
 //!   it binds a port below 1024 and then gives the capability up;
@@ -139,7 +140,7 @@ fn a_node_started_as_root_drops_to_its_user_and_still_writes_its_store() {
         format!(
             "version = 1\n[node]\nuser = \"nobody\"\ndata_dir = \"data\"\n\
              [dns]\nlisten = [\"{dns}\"]\nudp_workers = 1\nbuiltin_zones = false\n\
-             [api]\nlisten = \"{api}\"\n"
+             [api]\nlisten = \"{api}\"\n[log]\nqueries = true\n"
         ),
     )
     .unwrap();
@@ -215,6 +216,22 @@ fn a_node_started_as_root_drops_to_its_user_and_still_writes_its_store() {
             path.display()
         );
     }
+    // The query log, opened while loading, is written after the drop.
+    let log = data.join("query.log");
+    let deadline = Instant::now() + LIMIT;
+    while !std::fs::read_to_string(&log)
+        .unwrap_or_default()
+        .contains("www.dropped.test")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no query for www.dropped.test. in {}:\n{}",
+            log.display(),
+            node.log_text()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(std::fs::metadata(&log).unwrap().uid(), nobody("-u"));
     assert_dropped(&node);
 }
 

@@ -15,6 +15,7 @@ use wire::{Class, Name, Rtype};
 
 use super::plan::HealthUrl;
 use super::verdict::Transport;
+use crate::http_client::{self, HttpError};
 
 /// The EDNS payload size offered: the DNS Flag Day 2020 value, which
 /// keeps answers out of IP fragmentation.
@@ -226,131 +227,24 @@ fn read_exact_by(
 /// GETs `url` (HTTP/1.1, `Connection: close`) within `timeout`; returns
 /// the body of a 200 answer.
 pub fn http_get(url: &HealthUrl, timeout: Duration) -> Result<Vec<u8>, String> {
-    let deadline = Instant::now() + timeout;
-    let failed = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
-            format!("timed out after {}", seconds(timeout))
-        }
-        _ => io_text(&e),
+    let request = http_client::Request {
+        method: "GET",
+        path: &url.path,
+        headers: &[("Accept", "application/json")],
+        body: None,
     };
-    let mut stream = TcpStream::connect_timeout(&url.address, timeout).map_err(failed)?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}\r\nAccept: application/json\r\nConnection: close\r\n\r\n",
-        url.path, url.address
-    );
-    stream.set_write_timeout(Some(timeout)).map_err(failed)?;
-    stream.write_all(request.as_bytes()).map_err(failed)?;
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
-    loop {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Err(format!("timed out after {}", seconds(timeout)));
-        }
-        stream.set_read_timeout(Some(left)).map_err(failed)?;
-        match stream.read(&mut chunk) {
-            Ok(0) => break,
-            Ok(n) => {
-                raw.extend_from_slice(&chunk[..n]);
-                if raw.len() > MAX_HEALTH_BODY {
-                    return Err(format!("the answer is over {MAX_HEALTH_BODY} octets"));
-                }
-                if response_complete(&raw) {
-                    break;
-                }
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(failed(e)),
-        }
-    }
-    let (status, body) = parse_response(&raw)?;
+    let (status, body) = http_client::exchange(url.address, &request, timeout, MAX_HEALTH_BODY)
+        .map_err(|e| match e {
+            HttpError::Timeout => format!("timed out after {}", seconds(timeout)),
+            HttpError::Connect(e) | HttpError::Io(e) => io_text(&e),
+            other => other.to_string(),
+        })?;
     if status != 200 {
         let text = String::from_utf8_lossy(&body);
         let text: String = text.chars().take(200).collect();
         return Err(format!("HTTP {status}: {}", text.trim()));
     }
     Ok(body)
-}
-
-/// Whether `raw` holds a whole response (head, and the body its
-/// Content-Length or last chunk promises); without either, the server's
-/// close ends it.
-fn response_complete(raw: &[u8]) -> bool {
-    let Some(end) = find(raw, b"\r\n\r\n") else {
-        return false;
-    };
-    let head = String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase();
-    let body = &raw[end + 4..];
-    if head.contains("transfer-encoding: chunked") {
-        return body.ends_with(b"0\r\n\r\n");
-    }
-    head.lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse::<usize>().ok())
-        .is_some_and(|length| body.len() >= length)
-}
-
-/// The status and body of a complete HTTP/1.1 response.
-pub fn parse_response(raw: &[u8]) -> Result<(u16, Vec<u8>), String> {
-    let not_http = || "not an HTTP response".to_string();
-    let end = find(raw, b"\r\n\r\n").ok_or_else(not_http)?;
-    let head = std::str::from_utf8(&raw[..end]).map_err(|_| not_http())?;
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().ok_or_else(not_http)?;
-    if !status_line.starts_with("HTTP/1.") {
-        return Err(not_http());
-    }
-    let status: u16 = status_line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .ok_or_else(not_http)?;
-    let mut chunked = false;
-    let mut length = None;
-    for line in lines {
-        let Some((name, value)) = line.split_once(':') else {
-            continue;
-        };
-        let (name, value) = (name.trim().to_ascii_lowercase(), value.trim());
-        if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked") {
-            chunked = true;
-        } else if name == "content-length" {
-            length = Some(
-                value
-                    .parse::<usize>()
-                    .map_err(|_| "a bad Content-Length".to_string())?,
-            );
-        }
-    }
-    let body = &raw[end + 4..];
-    if chunked {
-        return dechunk(body)
-            .ok_or_else(|| "a broken chunked body".to_string())
-            .map(|b| (status, b));
-    }
-    match length {
-        Some(length) => body
-            .get(..length)
-            .map(|b| (status, b.to_vec()))
-            .ok_or_else(|| "the body is shorter than its Content-Length".to_string()),
-        None => Ok((status, body.to_vec())),
-    }
-}
-
-/// Undoes the chunked transfer coding (RFC 9112 §7.1).
-fn dechunk(mut rest: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let line_end = find(rest, b"\r\n")?;
-        let size_text = std::str::from_utf8(&rest[..line_end]).ok()?;
-        let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
-        rest = &rest[line_end + 2..];
-        if size == 0 {
-            return Some(out);
-        }
-        out.extend_from_slice(rest.get(..size)?);
-        rest = rest.get(size.checked_add(2)?..)?;
-    }
 }
 
 /// An I/O error as the line shows it: `connection refused`, without the
@@ -363,10 +257,6 @@ fn io_text(e: &std::io::Error) -> String {
         Some(first) => first.to_lowercase().chain(chars).collect(),
         None => text.to_string(),
     }
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 fn unix_now() -> u64 {
@@ -392,40 +282,6 @@ fn random_id() -> u16 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn http_responses_are_read_with_length_chunks_or_close() {
-        let (status, body) =
-            parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}extra").unwrap();
-        assert_eq!((status, body.as_slice()), (200, b"{}".as_slice()));
-        let (_, body) = parse_response(
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2;x=y\r\nde\r\n0\r\n\r\n",
-        )
-        .unwrap();
-        assert_eq!(body, b"abcde");
-        let (status, body) = parse_response(b"HTTP/1.0 404 Not Found\r\n\r\nno").unwrap();
-        assert_eq!((status, body.as_slice()), (404, b"no".as_slice()));
-    }
-
-    #[test]
-    fn broken_http_is_an_error_not_a_panic() {
-        for raw in [
-            b"".as_slice(),
-            b"SSH-2.0-OpenSSH\r\n\r\n",
-            b"HTTP/1.1 abc\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nContent-Length: 99\r\n\r\nshort",
-            b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nffffffffffffffff\r\nab",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
-            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
-        ] {
-            assert!(
-                parse_response(raw).is_err(),
-                "{:?}",
-                String::from_utf8_lossy(raw)
-            );
-        }
-    }
 
     #[test]
     fn a_question_is_a_query_with_edns_and_signed_when_keyed() {

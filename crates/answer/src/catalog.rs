@@ -8,11 +8,15 @@ use wire::Name;
 use wire::name::{label_count, suffix_wire};
 use zone::Zone;
 
+use crate::stats::ZoneCounters;
+
 /// A zone we are authoritative for, with or without data to answer from.
 #[derive(Clone)]
 pub struct Entry {
     apex: Name,
     zone: Option<Arc<Zone>>,
+    /// Query counters, carried from version to version of the zone.
+    counters: Arc<ZoneCounters>,
 }
 
 impl Entry {
@@ -25,6 +29,11 @@ impl Entry {
     /// that has no copy yet, or whose copy expired (answered SERVFAIL).
     pub fn zone(&self) -> Option<&Arc<Zone>> {
         self.zone.as_ref()
+    }
+
+    /// The zone's query counters (BIND's `zone-statistics`).
+    pub fn counters(&self) -> &Arc<ZoneCounters> {
+        &self.counters
     }
 }
 
@@ -49,23 +58,27 @@ impl Catalog {
     /// Adds or replaces the zone with the same apex; returns the old one.
     pub fn insert(&mut self, zone: Arc<Zone>) -> Option<Arc<Zone>> {
         let apex = zone.apex().clone();
-        self.put(Entry {
-            apex,
-            zone: Some(zone),
-        })
+        self.put(apex, Some(zone))
     }
 
     /// Marks `apex` as ours but without data (SERVFAIL until a copy
     /// arrives); returns the snapshot it replaces.
     pub fn insert_unavailable(&mut self, apex: &Name) -> Option<Arc<Zone>> {
-        self.put(Entry {
-            apex: apex.to_lowercase(),
-            zone: None,
-        })
+        self.put(apex.to_lowercase(), None)
     }
 
-    fn put(&mut self, entry: Entry) -> Option<Arc<Zone>> {
-        let old = self.remove(&entry.apex);
+    /// Puts `zone` under `apex`, keeping the counters of the entry it
+    /// replaces: a new serial is the same zone to an operator's graphs.
+    fn put(&mut self, apex: Name, zone: Option<Arc<Zone>>) -> Option<Arc<Zone>> {
+        let (old, counters) = match self.take(&apex) {
+            Some(entry) => (entry.zone, entry.counters),
+            None => (None, ZoneCounters::new()),
+        };
+        let entry = Entry {
+            apex,
+            zone,
+            counters,
+        };
         let hash = self.hasher.hash_one(entry.apex.as_wire());
         let hasher = self.hasher.clone();
         self.entries
@@ -76,6 +89,11 @@ impl Catalog {
 
     /// Removes the zone with this apex.
     pub fn remove(&mut self, apex: &Name) -> Option<Arc<Zone>> {
+        self.take(apex).and_then(|e| e.zone)
+    }
+
+    /// Removes and returns the entry with this apex.
+    fn take(&mut self, apex: &Name) -> Option<Entry> {
         let key = apex.to_lowercase();
         let hash = self.hasher.hash_one(key.as_wire());
         let removed = self
@@ -86,7 +104,7 @@ impl Catalog {
         if removed.is_some() {
             self.recount();
         }
-        removed.and_then(|e| e.zone)
+        removed
     }
 
     fn recount(&mut self) {

@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use zone::{Resolution, Transport};
 
 use crate::refusal::Refusal;
+use crate::stats::Facts;
 
 /// Who asked, and how.
 #[derive(Clone, Copy, Debug)]
@@ -23,9 +24,28 @@ pub struct Client {
 pub struct Scratch {
     pub(crate) resolution: Resolution,
     pub(crate) refusal: Option<Refusal>,
+    /// The counter slot of the worker that owns this scratch (see
+    /// [`crate::stats`]).
+    pub(crate) slot: usize,
+    pub(crate) facts: Facts,
 }
 
 impl Scratch {
+    /// A scratch for the worker that counts in per-zone counter `slot`
+    /// (each UDP worker its own; the TCP tasks share one).
+    pub fn for_slot(slot: usize) -> Scratch {
+        Scratch {
+            slot,
+            ..Scratch::default()
+        }
+    }
+
+    /// What the request just answered was: its question, flags and EDNS
+    /// (see [`Facts`]).
+    pub fn facts(&self) -> &Facts {
+        &self.facts
+    }
+
     /// The request just answered, when it was refused for who sent it (a
     /// failed TSIG check, an ACL): for the transport's security log.
     pub fn take_refusal(&mut self) -> Option<Refusal> {

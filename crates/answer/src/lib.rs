@@ -30,6 +30,7 @@ pub mod refusal;
 mod reply;
 mod respond;
 mod served;
+pub mod stats;
 mod transfer;
 pub mod update;
 pub mod view;

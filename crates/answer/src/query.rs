@@ -8,10 +8,12 @@ use wire::{Rcode, Rtype};
 use zone::QueryOptions;
 
 use crate::acl::Requester;
+use crate::catalog::Entry;
 use crate::client::{Client, Scratch};
 use crate::outcome::Outcome;
 use crate::reply::{append_opt, edns_options, error_response, opt_len, reply_bits};
 use crate::served::Served;
+use crate::stats::ZoneOutcome;
 
 /// Answers an IN-class query for data, within `limit` octets.
 pub(crate) fn answer(
@@ -32,6 +34,9 @@ pub(crate) fn answer(
         && !served.may_query(entry.apex(), qname, request.qtype, requester)
     {
         error_response(served, request, Rcode::REFUSED, limit, out);
+        entry
+            .counters()
+            .record(scratch.slot, client.transport, ZoneOutcome::Refused);
         return Outcome::Reply;
     }
     if request.qtype == Rtype::DS
@@ -40,6 +45,26 @@ pub(crate) fn answer(
     {
         entry = parent;
     }
+    let outcome = answer_from(served, entry, request, client, scratch, limit, out);
+    // The zone's own counters (BIND's zone-statistics): the reply's header
+    // says how it went.
+    entry
+        .counters()
+        .record(scratch.slot, client.transport, ZoneOutcome::of_reply(out));
+    outcome
+}
+
+/// Answers from `entry`, the zone that holds the question.
+fn answer_from(
+    served: &Served,
+    entry: &Entry,
+    request: &Request<'_>,
+    client: &Client,
+    scratch: &mut Scratch,
+    limit: usize,
+    out: &mut Vec<u8>,
+) -> Outcome {
+    let qname = request.qname();
     let Some(zone) = entry.zone() else {
         // Ours, but no usable copy: a secondary not yet transferred, or
         // expired (RFC 1035 §4.3.5: stop answering with stale data).

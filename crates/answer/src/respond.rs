@@ -1,6 +1,7 @@
 //! The steps every request takes, from bytes to an [`Outcome`]: parse,
 //! verify TSIG, choose the view, route by opcode, type and class, sign.
 
+use wire::header::flags;
 use wire::request::{self, ParseFailure, Request};
 use wire::tsig::{self, ResponseSigner, VerifiedRequest};
 use wire::{Class, Name, Opcode, Rcode, Rtype};
@@ -11,6 +12,7 @@ use crate::outcome::Outcome;
 use crate::refusal::{Asked, Reason, Refusal};
 use crate::reply::{error_response, format_error, response_limit};
 use crate::served::Served;
+use crate::stats::Facts;
 use crate::{chaos, notify, query, transfer, update, view};
 
 /// Answers one request. `out` receives the response when the outcome is
@@ -77,6 +79,7 @@ fn respond_with<'s>(
     ) -> Result<(&'s Served, usize, Option<u8>), Option<u8>>,
 ) -> (Outcome, usize) {
     let mut request = Request::empty();
+    scratch.facts = Facts::default();
     match request::parse_into(bytes, &mut request) {
         Ok(()) => {}
         Err(ParseFailure::Drop(_)) => return (Outcome::Drop, 0),
@@ -85,6 +88,7 @@ fn respond_with<'s>(
             return (Outcome::Reply, 0);
         }
     }
+    scratch.facts = facts_of(&request);
     let limit = response_limit(base, &request, client.transport);
     let verified = match request.tsig_offset {
         None => None,
@@ -120,7 +124,10 @@ fn respond_with<'s>(
         subnet.scope_prefix = scope.unwrap_or(0);
     }
     let (served, index) = match chosen {
-        Ok((served, index, _)) => (served, index),
+        Ok((served, index, _)) => {
+            scratch.facts.view = u16::try_from(index).ok();
+            (served, index)
+        }
         Err(_) => {
             // No view admits this client. A transfer, UPDATE or NOTIFY so
             // refused goes to the security log; plain queries from outside
@@ -177,6 +184,25 @@ fn respond_with<'s>(
     (outcome, index)
 }
 
+/// What the counters and the query log need of a parsed request.
+fn facts_of(request: &Request<'_>) -> Facts {
+    let bits = request.header.bits;
+    Facts {
+        parsed: true,
+        opcode: request.opcode().0,
+        qtype: request.qtype.0,
+        qclass: request.qclass.0,
+        qname_end: request.qname_end as u16,
+        recursion_desired: bits & flags::RD != 0,
+        checking_disabled: bits & flags::CD != 0,
+        edns: request.edns.is_some(),
+        udp_payload: request.edns.as_ref().map_or(0, |e| e.udp_payload),
+        dnssec_ok: request.edns.as_ref().is_some_and(|e| e.dnssec_ok),
+        extended_rcode: 0,
+        view: None,
+    }
+}
+
 /// Routes a well-formed (and, when signed, verified) request.
 fn dispatch(
     served: &Served,
@@ -212,6 +238,7 @@ fn dispatch(
     {
         // RFC 6891 §6.1.3: we speak version 0 only.
         error_response(served, request, Rcode::BADVERS, limit, out);
+        scratch.facts.extended_rcode = Rcode::BADVERS.extended_bits();
         return Outcome::Reply;
     }
     match request.qtype {

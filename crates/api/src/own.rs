@@ -196,3 +196,24 @@ pub struct ViewZone {
     /// How many of the base's RRsets the view hides.
     pub hidden_rrsets: usize,
 }
+
+/// `POST /api/v1/control`: one `hadns ctl` command, run by the same
+/// dispatch as the node's control socket. The answer is the command's
+/// JSON, as `hadns ctl --json` prints it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ControlRequest {
+    /// `status`, `zones`, `zone-status`, `notify`, `refresh`,
+    /// `retransfer`, `reload`, `sync` or `stop`. A read-only token may
+    /// run `status`, `zones` and `zone-status`.
+    #[schema(example = "zone-status")]
+    pub command: String,
+    /// The zone, for `zone-status`, `notify`, `refresh`, `retransfer`
+    /// and `sync`.
+    #[serde(default)]
+    #[schema(example = "example.com.")]
+    pub zone: Option<String>,
+    /// The zone's view, on a node with views where it is in several.
+    #[serde(default)]
+    pub view: Option<String>,
+}

@@ -62,6 +62,12 @@ impl Config {
                 .listen
                 .map_or_else(|| "none".to_string(), |a| a.to_string()),
         );
+        out.push(
+            "metrics.listen",
+            self.metrics
+                .listen
+                .map_or_else(|| "none".to_string(), |a| a.to_string()),
+        );
         for (i, key) in self.keys.iter().enumerate() {
             // The name and algorithm only: the secret stays out.
             out.push(&format!("key[{i}].name"), key.name.to_string());
@@ -207,6 +213,10 @@ impl Config {
         out.push("log.query_file", self.log.query_file.display().to_string());
         out.push("log.max_size", self.log.max_size.to_string());
         out.push("log.keep", self.log.keep.to_string());
+        out.push(
+            "log.format",
+            if self.log.json { "json" } else { "text" }.to_string(),
+        );
         out.0
     }
 }

@@ -33,11 +33,11 @@ mod zones;
 pub use answer::acl::{MatchElement, MatchRule, parse_match_rule};
 pub use error::{ConfigError, UnconfiguredKey};
 pub use load::FORMAT_VERSION;
-pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, MAX_NSID};
+pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, DEFAULT_METRICS_PORT, MAX_NSID};
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, HealthConfig,
-    KeyConfig, LogConfig, MemberTemplate, NodeConfig, NotifyTarget, ReplicationConfig, Role,
-    SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
+    KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget,
+    ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
 };
 
 #[cfg(test)]

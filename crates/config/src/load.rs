@@ -50,6 +50,7 @@ impl Checker<'_> {
         let dns = self.dns(&spec)?;
         let api = self.api(&spec)?;
         let health = self.health(&spec, &dns, &api)?;
+        let metrics = self.metrics(&spec, &dns, &api, &health)?;
         let (keys, key_names) = self.keys(&spec)?;
         let (acls, acl_names) = self.acls(&spec, &key_names)?;
         let (views, view_names) = self.views(&spec, &acl_names, &key_names)?;
@@ -67,6 +68,7 @@ impl Checker<'_> {
             dns,
             api,
             health,
+            metrics,
             keys,
             acls,
             views,

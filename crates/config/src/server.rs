@@ -10,7 +10,7 @@ use crate::checker::Checker;
 use crate::error::ConfigError;
 use crate::spec;
 use crate::validated::{
-    ApiConfig, DnsConfig, HealthConfig, LogConfig, NodeConfig, ReplicationConfig,
+    ApiConfig, DnsConfig, HealthConfig, LogConfig, MetricsConfig, NodeConfig, ReplicationConfig,
 };
 
 /// Default DNS listen address when none is configured.
@@ -18,6 +18,8 @@ pub const DEFAULT_LISTEN: &str = "127.0.0.1:5353";
 
 /// The port of `[health] listen` when only an address is written.
 pub const DEFAULT_HEALTH_PORT: u16 = 8054;
+/// The port of `[metrics] listen` when only an address is written.
+pub const DEFAULT_METRICS_PORT: u16 = 8055;
 
 /// The longest NSID accepted (RFC 5001 sets no limit; answers must carry
 /// it beside the other options within 512 octets).
@@ -221,6 +223,37 @@ impl Checker<'_> {
         })
     }
 
+    /// `[metrics]`: like `[health]`, an address of its own.
+    pub(crate) fn metrics(
+        &self,
+        spec: &spec::FileSpec,
+        dns: &DnsConfig,
+        api: &ApiConfig,
+        health: &HealthConfig,
+    ) -> Result<MetricsConfig, ConfigError> {
+        let Some(value) = &spec.metrics.listen else {
+            return Ok(MetricsConfig { listen: None });
+        };
+        let listen = self.socket(value, "metrics.listen", DEFAULT_METRICS_PORT)?;
+        let clash = if api.listen == Some(listen) {
+            Some(
+                "`api.listen`, which serves /metrics already; omit [metrics] or give it another address",
+            )
+        } else if health.listen == Some(listen) {
+            Some("`health.listen`")
+        } else if dns.listen.contains(&listen) {
+            Some("in `dns.listen` (DNS over TCP listens there)")
+        } else {
+            None
+        };
+        if let Some(clash) = clash {
+            return Err(self.at(value, "metrics.listen", format!("{listen} is also {clash}")));
+        }
+        Ok(MetricsConfig {
+            listen: Some(listen),
+        })
+    }
+
     /// `[log]`.
     pub(crate) fn log(&self, spec: &spec::FileSpec) -> Result<LogConfig, ConfigError> {
         let log = LogConfig {
@@ -236,6 +269,20 @@ impl Checker<'_> {
             keep: match &spec.log.keep {
                 Some(v) => self.int(v, "log.keep", 0..=1000)?,
                 None => 3,
+            },
+            json: match &spec.log.format {
+                None => false,
+                Some(v) => match v.get_ref().as_str() {
+                    "text" => false,
+                    "json" => true,
+                    other => {
+                        return Err(self.at(
+                            v,
+                            "log.format",
+                            format!("`{other}` is not a format: use \"text\" or \"json\""),
+                        ));
+                    }
+                },
             },
         };
         Ok(log)

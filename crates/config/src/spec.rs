@@ -19,6 +19,8 @@ pub(crate) struct FileSpec {
     #[serde(default)]
     pub health: HealthSpec,
     #[serde(default)]
+    pub metrics: HealthSpec,
+    #[serde(default)]
     pub key: Vec<Spanned<KeySpec>>,
     #[serde(default)]
     pub acl: Vec<Spanned<AclSpec>>,
@@ -145,7 +147,7 @@ pub(crate) struct ApiSpec {
     pub cors_origins: Vec<Spanned<String>>,
 }
 
-/// `[health]`.
+/// `[health]`, and `[metrics]` (the same shape: one listen address).
 #[derive(Deserialize, Debug, Default)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct HealthSpec {
@@ -217,6 +219,7 @@ pub(crate) struct LogSpec {
     pub query_file: Option<Spanned<String>>,
     pub max_size: Option<Spanned<Size>>,
     pub keep: Option<Spanned<i64>>,
+    pub format: Option<Spanned<String>>,
 }
 
 /// A duration: seconds as an integer, or a string with units (`"10s"`, `"5m"`).

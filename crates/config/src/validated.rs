@@ -113,6 +113,14 @@ pub struct HealthConfig {
     pub listen: Option<SocketAddr>,
 }
 
+/// `[metrics]`.
+#[derive(Clone, Debug, Default)]
+pub struct MetricsConfig {
+    /// HTTP listen address serving `GET /metrics` (Prometheus) alone, for
+    /// nodes without `[api] listen`.
+    pub listen: Option<SocketAddr>,
+}
+
 /// `[[key]]`: a TSIG key.
 #[derive(Clone, Debug)]
 pub struct KeyConfig {
@@ -279,6 +287,8 @@ pub struct LogConfig {
     pub max_size: u64,
     /// Rotated files to keep.
     pub keep: u32,
+    /// Lines as text (`false`) or one JSON object each (`true`).
+    pub json: bool,
 }
 
 /// `[replication]`: bounds on SOA timers (as BIND's min-refresh-time and
@@ -314,6 +324,8 @@ pub struct Config {
     pub api: ApiConfig,
     /// `[health]`.
     pub health: HealthConfig,
+    /// `[metrics]`.
+    pub metrics: MetricsConfig,
     /// `[[key]]`s.
     pub keys: Vec<KeyConfig>,
     /// `[[acl]]`s.

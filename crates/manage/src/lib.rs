@@ -21,10 +21,13 @@ pub mod catalog;
 pub mod hooks;
 pub mod keys;
 pub mod manager;
+pub mod metrics;
 
 pub use catalog::CatalogSetup;
+
 pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
 pub use manager::{
     Elsewhere, ManageError, ManagedLane, Manager, Rules, ZoneRules, store_zone_policy,
 };
+pub use metrics::write_latency;

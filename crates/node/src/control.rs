@@ -1,491 +1,599 @@
-//! The local control channel behind `hadns ctl`: a Unix socket in the data
-//! directory, readable and writable by the server's own user only (the
-//! file mode is the authentication, as with BIND's rndc over a local
-//! socket). The HTTP API takes over this role when it exists.
+//! Control of a running node, as `hadns ctl` (and BIND's rndc) does it:
+//! one dispatch, [`Controller::run`], for a parsed [`Command`], reached
+//! by two transports that share it — the Unix socket in the data
+//! directory (`socket`, mode 0600: the file mode is the authentication)
+//! and the HTTP API's `POST /api/v1/control` (the `web` crate: an API
+//! token is the authentication). Both answer with the same JSON
+//! (`report`); the text people read is made from that JSON (`render`),
+//! with local times.
 //!
-//! Protocol: the client sends one line, `[json] COMMAND [ZONE [VIEW]]`; the
-//! server answers with `ok` or `error: …` on the first line, details after,
-//! and closes. With the `json` prefix (`hadns ctl --json`) the details are
-//! one JSON document: `status` and `zone-status` give their data, every
-//! other command `{"ok": …, "message"|"error": …}`. Times are RFC 3339, UTC. On a node with views, a zone served in several views needs its
-//! view named.
+//! ```text
+//!  hadns ctl ──► control.sock: "[json] COMMAND [ZONE [VIEW]]" ──┐
+//!  hadns ctl --server URL ──► POST /api/v1/control (X-API-Key) ─┤─► Command::parse ─► Controller::run
+//!                                                                │      ─► JSON (report) ─► text (render)
+//! ```
 //!
 //! | command | effect |
 //! |---|---|
-//! | `status` | one line per zone: name, role, serial (and view, with views) |
-//! | `zone-status ZONE` | serial, role, last transfer, next refresh, expiry, journal, NOTIFY targets |
+//! | `status` | the node: version, start time, uptime, roles, zone count, views, queries per second; then one line per zone (name, role, serial, view, catalog) |
+//! | `zones` | a table of every zone: view, zone, role, serial, last change or transfer, state (loaded, expired, not-yet-transferred, refreshing, not-served) |
+//! | `zone-status ZONE` | serial, role, state, last transfer, next refresh, expiry, journal, NOTIFY targets |
 //! | `notify ZONE` | send NOTIFY to the zone's targets now |
 //! | `refresh ZONE` | check a secondary zone's primary now |
 //! | `retransfer ZONE` | AXFR a secondary zone now |
 //! | `reload` | re-read the configuration and the zone files that changed (as SIGHUP) |
 //! | `sync ZONE` | re-read a store zone another process changed (`hadns import`) |
+//! | `stop` | stop gracefully (as SIGTERM): see [`crate::shutdown`] |
+//!
+//! On a node with views, a zone served in several views needs its view
+//! named. Adding a command: a [`Command`] variant, its arm in
+//! [`Command::parse`] and in [`Controller::run`], its handler, and its
+//! line in [`COMMANDS`].
 
-use std::fmt::Write as _;
-use std::io;
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::sync::{Arc, OnceLock};
+use std::time::SystemTime;
 
 use replicate::driver::Replicator;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{UnixListener, UnixStream};
 use wire::Name;
 
 use crate::hooks::ControlHooks;
 use crate::lane::Lane;
+use crate::metrics::NodeMetrics;
 use crate::reload::Reloader;
+use crate::shutdown::Shutdown;
 
-/// File name of the control socket inside the data directory.
-pub const SOCKET_NAME: &str = "control.sock";
+pub mod render;
+pub mod report;
+pub mod socket;
 
-/// Binds the control socket and serves it in the background.
-pub fn listen(
-    data_dir: &Path,
-    lanes: Arc<Vec<Lane>>,
-    reloader: Arc<Reloader>,
-    hooks: Option<Arc<dyn ControlHooks>>,
-) -> io::Result<PathBuf> {
-    std::fs::create_dir_all(data_dir)?;
-    let path = data_dir.join(SOCKET_NAME);
-    // A socket left by a previous run that died; nothing listens on it.
-    if path.exists() && std::os::unix::net::UnixStream::connect(&path).is_err() {
-        std::fs::remove_file(&path)?;
-    }
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
-    tokio::spawn(async move {
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                continue;
-            };
-            let lanes = Arc::clone(&lanes);
-            let reloader = Arc::clone(&reloader);
-            let hooks = hooks.clone();
-            tokio::spawn(async move {
-                if let Err(e) = session(stream, lanes, reloader, hooks).await {
-                    tracing::debug!(error = %e, "control session ended");
-                }
-            });
-        }
-    });
-    Ok(path)
+/// Every command with its one-line description, in the order help and
+/// error messages list them.
+pub const COMMANDS: &[(&str, &str)] = &[
+    ("status", "the node: version, uptime, roles, zone count"),
+    (
+        "zones",
+        "every zone: view, role, serial, last change, state",
+    ),
+    (
+        "zone-status",
+        "ZONE: serial, timers, journal, NOTIFY targets",
+    ),
+    ("notify", "ZONE: send NOTIFY to the zone's targets now"),
+    ("refresh", "ZONE: check a secondary zone's primary now"),
+    ("retransfer", "ZONE: transfer a secondary zone whole now"),
+    ("reload", "re-read the configuration and changed zone files"),
+    ("sync", "ZONE: re-read a store zone another process changed"),
+    ("stop", "stop gracefully, as SIGTERM"),
+    (
+        "querylog",
+        "[on|off]: switch the query log (without: say whether it is on)",
+    ),
+    (
+        "stats",
+        "[ZONE]: query, transfer and NOTIFY counters; per zone",
+    ),
+];
+
+/// A zone named in a command, with its view on a node with views.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ZoneRef {
+    /// The zone's apex.
+    pub zone: Name,
+    /// The view, where the zone is in several.
+    pub view: Option<String>,
 }
 
-async fn session(
-    stream: UnixStream,
-    lanes: Arc<Vec<Lane>>,
-    reloader: Arc<Reloader>,
-    hooks: Option<Arc<dyn ControlHooks>>,
-) -> io::Result<()> {
-    let (read, mut write) = stream.into_split();
-    let mut line = String::new();
-    let mut reader = BufReader::new(read.take(1024));
-    tokio::time::timeout(Duration::from_secs(5), reader.read_line(&mut line))
-        .await
-        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no command"))??;
-    let reply = execute(line.trim(), &lanes, &reloader, hooks.as_ref()).await;
-    write.write_all(reply.as_bytes()).await?;
-    write.shutdown().await
+/// A control command, parsed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// The node's facts and its zones.
+    Status,
+    /// A table of every zone.
+    Zones,
+    /// One zone in detail.
+    ZoneStatus(ZoneRef),
+    /// NOTIFY the zone's targets now.
+    Notify(ZoneRef),
+    /// Check a secondary zone's primary now.
+    Refresh(ZoneRef),
+    /// AXFR a secondary zone now.
+    Retransfer(ZoneRef),
+    /// Re-read the configuration and the zone files that changed.
+    Reload,
+    /// Re-read a store zone another process changed.
+    Sync(Name),
+    /// Stop gracefully.
+    Stop,
+    /// Switch the query log on or off (`None`: report whether it is on).
+    QueryLog(Option<bool>),
+    /// The counters, and every zone's (or one zone's).
+    Stats(Option<ZoneRef>),
 }
 
-/// The replicator serving `zone` in `view` (or in the only view that has
-/// it); an error line when there is none, or several and no view named.
-fn replicator_for<'a>(
-    lanes: &'a [Lane],
-    zone: &Name,
-    view: Option<&str>,
-) -> Result<&'a Arc<Replicator>, String> {
-    if let Some(view) = view {
-        return lanes
-            .iter()
-            .find(|l| l.view.as_deref() == Some(view))
-            .map(|l| &l.replicator)
-            .ok_or_else(|| format!("error: no view `{view}`\n"));
-    }
-    let having: Vec<&Lane> = lanes
-        .iter()
-        .filter(|l| l.replicator.status(zone).is_some())
-        .collect();
-    match having.as_slice() {
-        [] => Ok(&lanes[0].replicator),
-        [one] => Ok(&one.replicator),
-        several => Err(format!(
-            "error: zone {zone} is in the views {}: name one after the zone\n",
-            several
-                .iter()
-                .filter_map(|l| l.view.as_deref())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )),
-    }
-}
-
-/// Runs one command line; with the `json` prefix, renders the reply as JSON.
-async fn execute(
-    line: &str,
-    lanes: &Arc<Vec<Lane>>,
-    reloader: &Arc<Reloader>,
-    hooks: Option<&Arc<dyn ControlHooks>>,
-) -> String {
-    let Some(rest) = line.strip_prefix("json ") else {
-        return execute_text(line, lanes, reloader, hooks).await;
-    };
-    let rest = rest.trim();
-    let mut words = rest.split_whitespace();
-    let command = words.next().unwrap_or("");
-    let zone = words.next();
-    let view = words.next();
-    match (command, zone) {
-        ("status", _) => format!("ok\n{}\n", status_json(lanes)),
-        ("zone-status", Some(zone)) => match Name::from_text(zone, Some(&Name::root())) {
-            Err(e) => json_reply(&format!("error: bad zone name: {e}\n")),
-            Ok(name) => match replicator_for(lanes, &name, view) {
-                Err(e) => json_reply(&e),
-                Ok(replicator) => match replicator.status(&name) {
-                    None => json_reply(&format!(
-                        "error: zone {name} is not replicated by this node\n"
-                    )),
-                    Some(status) => format!("ok\n{}\n", zone_status_json(&status)),
-                },
-            },
-        },
-        _ => json_reply(&execute_text(rest, lanes, reloader, hooks).await),
-    }
-}
-
-/// A text reply (`ok`/`error: …` line, then details) as one JSON object.
-fn json_reply(text: &str) -> String {
-    let (first, rest) = text.split_once('\n').unwrap_or((text, ""));
-    let rest = rest.trim_end();
-    match first.strip_prefix("error: ") {
-        Some(error) => {
-            let mut error = error.to_string();
-            if !rest.is_empty() {
-                error.push('\n');
-                error.push_str(rest);
-            }
-            // The status line is one line; the whole error is in the JSON,
-            // which is all the client prints on standard output.
-            let first = error.lines().next().unwrap_or_default();
-            format!(
-                "error: {first}\n{}\n",
-                serde_json::json!({"ok": false, "error": error})
-            )
-        }
-        None => format!("ok\n{}\n", serde_json::json!({"ok": true, "message": rest})),
-    }
-}
-
-/// Every zone of every lane, as `status` lists them.
-fn status_json(lanes: &[Lane]) -> serde_json::Value {
-    let mut zones = Vec::new();
-    for lane in lanes {
-        let mut names: Vec<Name> = lane.replicator.zones();
-        names.sort();
-        for name in &names {
-            if let Some(s) = lane.replicator.status(name) {
-                zones.push(serde_json::json!({
-                    "zone": s.apex.to_string(),
-                    "view": lane.view,
-                    "role": s.role,
-                    "serial": s.serial.map(|v| v.0),
-                    "catalog": s.catalog.as_ref().map(ToString::to_string),
-                }));
-            }
-        }
-    }
-    serde_json::json!({ "zones": zones })
-}
-
-/// An optional time as RFC 3339 (UTC), `null` when never.
-fn time_json(t: Option<SystemTime>) -> serde_json::Value {
-    t.and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-        .map_or(serde_json::Value::Null, |d| {
-            wire::time::rfc3339(d.as_secs()).into()
-        })
-}
-
-/// `zone-status` as JSON.
-fn zone_status_json(s: &replicate::driver::ZoneStatus) -> serde_json::Value {
-    let secondary = s.secondary.as_ref().map(|sec| {
-        serde_json::json!({
-            "last_transfer": time_json(sec.last_transfer),
-            "last_check": time_json(sec.last_check),
-            "next_refresh": time_json(Some(sec.next_refresh)),
-            "expires": time_json(sec.expires_at),
-            "expired": sec.expired,
-            "timers": {
-                "refresh": sec.timers.refresh.as_secs(),
-                "retry": sec.timers.retry.as_secs(),
-                "expire": sec.timers.expire.as_secs(),
-            },
-            "last_error": sec.last_error,
-            "behind": sec.behind.map(|b| serde_json::json!({
-                "since": time_json(Some(b.since)),
-                "seconds": b.duration(SystemTime::now()).as_secs(),
-                "primary_serial": b.primary_serial.0,
-            })),
-        })
-    });
-    let journal = s.journal.map(|(first, last, entries)| {
-        serde_json::json!({
-            "entries": entries,
-            "first_serial": first.map(|v| v.0),
-            "last_serial": last.map(|v| v.0),
-        })
-    });
-    let notify: Vec<serde_json::Value> = s
-        .notify
-        .iter()
-        .map(|(target, n)| {
-            serde_json::json!({
-                "target": target.to_string(),
-                "serial": n.serial.map(|v| v.0),
-                "acknowledged": time_json(n.acknowledged),
-                "error": n.error,
+impl Command {
+    /// Parses a command from its name and, for the per-zone commands, the
+    /// zone and view (the socket's words; the API's `command`, `zone` and
+    /// `view`).
+    pub fn parse(
+        name: &str,
+        zone: Option<&str>,
+        view: Option<&str>,
+    ) -> Result<Command, ControlError> {
+        let zone_ref = |command: &'static str| -> Result<ZoneRef, ControlError> {
+            Ok(ZoneRef {
+                zone: zone_name(command, zone)?,
+                view: view.map(str::to_string),
             })
+        };
+        Ok(match name {
+            "status" => Command::Status,
+            "zones" => Command::Zones,
+            "zone-status" => Command::ZoneStatus(zone_ref("zone-status")?),
+            "notify" => Command::Notify(zone_ref("notify")?),
+            "refresh" => Command::Refresh(zone_ref("refresh")?),
+            "retransfer" => Command::Retransfer(zone_ref("retransfer")?),
+            "reload" => Command::Reload,
+            "sync" => Command::Sync(zone_name("sync", zone)?),
+            "stop" => Command::Stop,
+            "querylog" => Command::QueryLog(match zone {
+                None => None,
+                Some("on") => Some(true),
+                Some("off") => Some(false),
+                Some(other) => {
+                    return Err(ControlError::BadArgument {
+                        command: "querylog",
+                        text: other.to_string(),
+                        expected: "on or off",
+                    });
+                }
+            }),
+            "stats" => Command::Stats(match zone {
+                None => None,
+                Some(_) => Some(zone_ref("stats")?),
+            }),
+            "" => return Err(ControlError::Empty),
+            other => return Err(ControlError::UnknownCommand(other.to_string())),
         })
-        .collect();
-    serde_json::json!({
-        "zone": s.apex.to_string(),
-        "role": s.role,
-        "serial": s.serial.map(|v| v.0),
-        "secondary": secondary,
-        "journal": journal,
-        "notify": notify,
-        "primaries": s.primaries.iter().map(ToString::to_string).collect::<Vec<_>>(),
-        "catalog": s.catalog.as_ref().map(ToString::to_string),
+    }
+
+    /// Its name, as typed.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Status => "status",
+            Command::Zones => "zones",
+            Command::ZoneStatus(_) => "zone-status",
+            Command::Notify(_) => "notify",
+            Command::Refresh(_) => "refresh",
+            Command::Retransfer(_) => "retransfer",
+            Command::Reload => "reload",
+            Command::Sync(_) => "sync",
+            Command::Stop => "stop",
+            Command::QueryLog(_) => "querylog",
+            Command::Stats(_) => "stats",
+        }
+    }
+
+    /// Whether the command only reads (a read-only API token may run it).
+    pub fn only_reads(&self) -> bool {
+        matches!(
+            self,
+            Command::Status
+                | Command::Zones
+                | Command::ZoneStatus(_)
+                | Command::Stats(_)
+                | Command::QueryLog(None)
+        )
+    }
+}
+
+/// The zone a per-zone command names.
+fn zone_name(command: &'static str, zone: Option<&str>) -> Result<Name, ControlError> {
+    let text = zone.ok_or(ControlError::ZoneMissing(command))?;
+    Name::from_text(text, Some(&Name::root())).map_err(|e| ControlError::BadZoneName {
+        text: text.to_string(),
+        reason: e.to_string(),
     })
 }
 
-/// Runs one command line, replying in text.
-async fn execute_text(
-    line: &str,
-    lanes: &Arc<Vec<Lane>>,
-    reloader: &Arc<Reloader>,
-    hooks: Option<&Arc<dyn ControlHooks>>,
-) -> String {
-    let mut words = line.split_whitespace();
-    let command = words.next().unwrap_or("");
-    let zone = words
-        .next()
-        .map(|z| Name::from_text(z, Some(&Name::root())));
-    let zone = match zone {
-        Some(Ok(name)) => Some(name),
-        Some(Err(e)) => return format!("error: bad zone name: {e}\n"),
-        None => None,
-    };
-    let view = words.next();
-    let need_zone = |zone: &Option<Name>| {
-        zone.clone()
-            .ok_or("error: this command needs a zone name\n".to_string())
-    };
-    let replicator = match (&zone, command) {
-        (Some(name), "zone-status" | "notify" | "refresh" | "retransfer") => {
-            match replicator_for(lanes, name, view) {
-                Ok(replicator) => Arc::clone(replicator),
-                Err(e) => return e,
-            }
+/// Why a command was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// No command was given.
+    #[error("empty command")]
+    Empty,
+    /// No such command.
+    #[error("unknown command `{0}` ({list})", list = command_list())]
+    UnknownCommand(String),
+    /// A per-zone command without its zone.
+    #[error("`{0}` needs a zone name")]
+    ZoneMissing(&'static str),
+    /// The zone name does not parse.
+    #[error("bad zone name `{text}`: {reason}")]
+    BadZoneName {
+        /// As given.
+        text: String,
+        /// Why it is not a name.
+        reason: String,
+    },
+    /// The view named does not exist.
+    #[error("no view `{0}`")]
+    NoSuchView(String),
+    /// The zone is in several views and none was named.
+    #[error("zone {zone} is in the views {views}: name one (--view)")]
+    ViewNeeded {
+        /// The zone.
+        zone: Name,
+        /// The views that have it, comma-separated.
+        views: String,
+    },
+    /// An argument that is not one the command takes.
+    #[error("`{command}` takes {expected}, not `{text}`")]
+    BadArgument {
+        /// The command.
+        command: &'static str,
+        /// The argument as given.
+        text: String,
+        /// What it takes.
+        expected: &'static str,
+    },
+    /// The node does not replicate the zone (in the view asked).
+    #[error("zone {0} is not replicated by this node")]
+    ZoneNotFound(Name),
+    /// `refresh`/`retransfer` of a zone that is not a secondary.
+    #[error("zone {0} is not a secondary zone of this node")]
+    NotSecondary(Name),
+    /// `sync` on a node without a store.
+    #[error("this node has no store")]
+    NoStore,
+    /// The new configuration was refused; nothing changed.
+    #[error("reload refused, nothing changed:\n{0}")]
+    ReloadRefused(String),
+    /// The writer could not re-read the zone.
+    #[error("{0}")]
+    SyncFailed(String),
+    /// A command arrived before the node finished starting.
+    #[error("the node is still starting")]
+    Starting,
+    /// The task running the command failed.
+    #[error("the {0} task failed: {1}")]
+    TaskFailed(&'static str, String),
+}
+
+impl ControlError {
+    /// Who is at fault, for the HTTP status and the client's wording.
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            ControlError::Empty
+            | ControlError::UnknownCommand(_)
+            | ControlError::ZoneMissing(_)
+            | ControlError::BadZoneName { .. }
+            | ControlError::BadArgument { .. } => ErrorKind::BadRequest,
+            ControlError::NoSuchView(_) | ControlError::ZoneNotFound(_) => ErrorKind::NotFound,
+            ControlError::ViewNeeded { .. }
+            | ControlError::NotSecondary(_)
+            | ControlError::NoStore
+            | ControlError::ReloadRefused(_)
+            | ControlError::SyncFailed(_) => ErrorKind::Refused,
+            ControlError::Starting => ErrorKind::Unavailable,
+            ControlError::TaskFailed(..) => ErrorKind::Internal,
         }
-        _ => Arc::clone(&lanes[0].replicator),
-    };
-    match command {
-        "status" => {
-            let mut out = String::from("ok\n");
-            for lane in lanes.iter() {
-                let mut names: Vec<Name> = lane.replicator.zones();
-                names.sort();
-                for name in &names {
-                    if let Some(s) = lane.replicator.status(name) {
-                        let _ = write!(
-                            out,
-                            "{}\t{}\t{}",
-                            s.apex,
-                            s.role,
-                            s.serial.map_or("-".to_string(), |v| v.0.to_string())
-                        );
-                        if let Some(view) = &lane.view {
-                            let _ = write!(out, "\t{view}");
-                        }
-                        // Members of a consumed catalog name it, so an
-                        // operator sees where a zone nobody configured came from.
-                        if let Some(catalog) = &s.catalog {
-                            let _ = write!(out, "\tcatalog={catalog}");
-                        }
-                        out.push('\n');
-                    }
+    }
+}
+
+/// The classes of [`ControlError`], each one HTTP status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The command is malformed (400).
+    BadRequest,
+    /// The zone or view does not exist (404).
+    NotFound,
+    /// Understood, but not possible here (422).
+    Refused,
+    /// Try again shortly (503).
+    Unavailable,
+    /// The node failed (500).
+    Internal,
+}
+
+fn command_list() -> String {
+    COMMANDS
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a reload and `sync` need, which exist only once the node serves.
+struct Wiring {
+    reloader: Arc<Reloader>,
+    hooks: Option<Arc<dyn ControlHooks>>,
+}
+
+/// Runs control commands against a node's lanes: the one dispatch both
+/// transports call.
+pub struct Controller {
+    lanes: Arc<Vec<Lane>>,
+    started: SystemTime,
+    shutdown: Arc<Shutdown>,
+    wiring: OnceLock<Wiring>,
+    metrics: NodeMetrics,
+}
+
+impl std::fmt::Debug for Controller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Controller")
+            .field("lanes", &self.lanes.len())
+            .field("started", &self.started)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Controller {
+    /// A controller over `lanes`, the node started at `started`.
+    pub(crate) fn new(
+        lanes: Arc<Vec<Lane>>,
+        started: SystemTime,
+        shutdown: Arc<Shutdown>,
+        metrics: NodeMetrics,
+    ) -> Controller {
+        Controller {
+            lanes,
+            started,
+            shutdown,
+            wiring: OnceLock::new(),
+            metrics,
+        }
+    }
+
+    /// Gives the controller what reloads and `sync` use, once the node
+    /// serves (before any transport starts).
+    pub(crate) fn wire(&self, reloader: Arc<Reloader>, hooks: Option<Arc<dyn ControlHooks>>) {
+        let _ = self.wiring.set(Wiring { reloader, hooks });
+    }
+
+    /// The node's stop request and count of work under way.
+    pub fn shutdown(&self) -> &Arc<Shutdown> {
+        &self.shutdown
+    }
+
+    /// Runs one command; its result as the JSON both transports send.
+    pub async fn run(&self, command: Command) -> Result<serde_json::Value, ControlError> {
+        match command {
+            Command::Status => Ok(self.status()),
+            Command::Zones => Ok(self.zones()),
+            Command::ZoneStatus(zone) => self.zone_status(&zone),
+            Command::Notify(zone) => self.notify(&zone),
+            Command::Refresh(zone) => self.refresh(&zone),
+            Command::Retransfer(zone) => self.retransfer(&zone),
+            Command::Reload => self.reload().await,
+            Command::Sync(zone) => self.sync(zone).await,
+            Command::Stop => Ok(self.stop()),
+            Command::QueryLog(on) => Ok(self.query_log(on)),
+            Command::Stats(zone) => self.stats(zone.as_ref()),
+        }
+    }
+
+    /// `querylog [on|off]`.
+    fn query_log(&self, on: Option<bool>) -> serde_json::Value {
+        let log = self.metrics.query_log();
+        let was = match on {
+            Some(on) => {
+                let was = log.set_enabled(on);
+                tracing::info!(on, was, "query log switched by a control command");
+                was
+            }
+            None => log.is_enabled(),
+        };
+        serde_json::json!({
+            "ok": true,
+            "querylog": if log.is_enabled() { "on" } else { "off" },
+            "was": if was { "on" } else { "off" },
+            "lines": log.written(),
+            "dropped": log.dropped(),
+        })
+    }
+
+    /// `stats [ZONE]`: the node's counters (PowerDNS's names, as in
+    /// `…/statistics`) and each zone's.
+    fn stats(&self, zone: Option<&ZoneRef>) -> Result<serde_json::Value, ControlError> {
+        let zones = self.metrics.zones(zone.map(|z| &z.zone));
+        let zones: Vec<_> = zones
+            .into_iter()
+            .filter(|z| {
+                zone.and_then(|r| r.view.as_ref())
+                    .is_none_or(|v| z.view.as_ref() == Some(v))
+            })
+            .collect();
+        if let Some(zone) = zone
+            && zones.is_empty()
+        {
+            return Err(ControlError::ZoneNotFound(zone.zone.clone()));
+        }
+        Ok(report::stats(&self.metrics.statistics(), &zones))
+    }
+
+    /// `status`.
+    fn status(&self) -> serde_json::Value {
+        let zones = report::zone_statuses(&self.lanes);
+        let mut roles: Vec<&'static str> = zones.iter().map(|(_, s)| s.role).collect();
+        roles.sort_unstable();
+        roles.dedup();
+        let now = SystemTime::now();
+        let facts = report::NodeStatus {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            started_at: report::time(Some(self.started)),
+            uptime_seconds: now.duration_since(self.started).map_or(0, |d| d.as_secs()),
+            roles,
+            zone_count: zones.len(),
+            views: self.lanes.iter().filter_map(|l| l.view.clone()).collect(),
+            queries_per_second: self.metrics.queries_per_second(),
+        };
+        report::status(&facts, &zones)
+    }
+
+    /// `zones`.
+    fn zones(&self) -> serde_json::Value {
+        report::zones(&report::zone_statuses(&self.lanes))
+    }
+
+    /// `zone-status ZONE`.
+    fn zone_status(&self, zone: &ZoneRef) -> Result<serde_json::Value, ControlError> {
+        let replicator = self.replicator_for(zone)?;
+        let status = replicator
+            .status(&zone.zone)
+            .ok_or_else(|| ControlError::ZoneNotFound(zone.zone.clone()))?;
+        Ok(report::zone_status(&status, SystemTime::now()))
+    }
+
+    /// `notify ZONE`.
+    fn notify(&self, zone: &ZoneRef) -> Result<serde_json::Value, ControlError> {
+        if self.replicator_for(zone)?.notify_now(&zone.zone) {
+            Ok(report::message("NOTIFY sent"))
+        } else {
+            Err(ControlError::ZoneNotFound(zone.zone.clone()))
+        }
+    }
+
+    /// `refresh ZONE`.
+    fn refresh(&self, zone: &ZoneRef) -> Result<serde_json::Value, ControlError> {
+        if self.replicator_for(zone)?.refresh_now(&zone.zone) {
+            Ok(report::message("refresh scheduled"))
+        } else {
+            Err(ControlError::NotSecondary(zone.zone.clone()))
+        }
+    }
+
+    /// `retransfer ZONE`.
+    fn retransfer(&self, zone: &ZoneRef) -> Result<serde_json::Value, ControlError> {
+        if self.replicator_for(zone)?.retransfer_now(&zone.zone) {
+            Ok(report::message("AXFR scheduled"))
+        } else {
+            Err(ControlError::NotSecondary(zone.zone.clone()))
+        }
+    }
+
+    /// `reload`: on a blocking thread, since parsing a big zone is CPU work.
+    async fn reload(&self) -> Result<serde_json::Value, ControlError> {
+        let wiring = self.wiring.get().ok_or(ControlError::Starting)?;
+        let reloader = Arc::clone(&wiring.reloader);
+        match tokio::task::spawn_blocking(move || reloader.reload()).await {
+            Ok(Ok(done)) => {
+                let mut text = String::from("reloaded");
+                for line in done {
+                    text.push('\n');
+                    text.push_str(&line);
                 }
+                Ok(report::message(&text))
             }
-            out
+            Ok(Err(why)) => Err(ControlError::ReloadRefused(why)),
+            Err(e) => Err(ControlError::TaskFailed("reload", e.to_string())),
         }
-        "zone-status" => match need_zone(&zone) {
-            Err(e) => e,
-            Ok(name) => match replicator.status(&name) {
-                None => format!("error: zone {name} is not replicated by this node\n"),
-                Some(s) => zone_status(&s),
-            },
-        },
-        "notify" => match need_zone(&zone) {
-            Err(e) => e,
-            Ok(name) if replicator.notify_now(&name) => "ok\nNOTIFY sent\n".into(),
-            Ok(name) => format!("error: zone {name} is not replicated by this node\n"),
-        },
-        "refresh" => match need_zone(&zone) {
-            Err(e) => e,
-            Ok(name) if replicator.refresh_now(&name) => "ok\nrefresh scheduled\n".into(),
-            Ok(name) => format!("error: zone {name} is not a secondary zone of this node\n"),
-        },
-        "retransfer" => match need_zone(&zone) {
-            Err(e) => e,
-            Ok(name) if replicator.retransfer_now(&name) => "ok\nAXFR scheduled\n".into(),
-            Ok(name) => format!("error: zone {name} is not a secondary zone of this node\n"),
-        },
-        "reload" => {
-            let reloader = Arc::clone(reloader);
-            match tokio::task::spawn_blocking(move || reloader.reload()).await {
-                Ok(Ok(done)) => format!("ok\nreloaded\n{}", lines(&done)),
-                Ok(Err(why)) => format!("error: reload refused, nothing changed:\n{why}\n"),
-                Err(e) => format!("error: reload task failed: {e}\n"),
-            }
+    }
+
+    /// `sync ZONE`.
+    async fn sync(&self, zone: Name) -> Result<serde_json::Value, ControlError> {
+        let wiring = self.wiring.get().ok_or(ControlError::Starting)?;
+        let hooks = wiring.hooks.as_ref().ok_or(ControlError::NoStore)?;
+        match hooks.sync(zone).await {
+            Ok(what) => Ok(report::message(&what)),
+            Err(e) => Err(ControlError::SyncFailed(e)),
         }
-        "sync" => match (need_zone(&zone), hooks) {
-            (Err(e), _) => e,
-            (Ok(_), None) => "error: this node has no store\n".into(),
-            (Ok(name), Some(hooks)) => match hooks.sync(name).await {
-                Ok(what) => format!("ok\n{what}\n"),
-                Err(e) => format!("error: {e}\n"),
-            },
-        },
-        "" => "error: empty command\n".into(),
-        other => format!(
-            "error: unknown command `{other}` (status, zone-status, notify, refresh, retransfer, reload, sync)\n"
-        ),
+    }
+
+    /// `stop`: the request only; the node stops once the reply is sent
+    /// (each transport holds the stop back until then).
+    fn stop(&self) -> serde_json::Value {
+        tracing::info!("stop requested by a control command");
+        self.shutdown.request();
+        report::message("stopping")
+    }
+
+    /// The replicator serving `zone` in its view (or in the only view
+    /// that has it).
+    fn replicator_for(&self, zone: &ZoneRef) -> Result<&Arc<Replicator>, ControlError> {
+        if let Some(view) = &zone.view {
+            return self
+                .lanes
+                .iter()
+                .find(|l| l.view.as_deref() == Some(view))
+                .map(|l| &l.replicator)
+                .ok_or_else(|| ControlError::NoSuchView(view.clone()));
+        }
+        let having: Vec<&Lane> = self
+            .lanes
+            .iter()
+            .filter(|l| l.replicator.status(&zone.zone).is_some())
+            .collect();
+        match having.as_slice() {
+            [] => self
+                .lanes
+                .first()
+                .map(|l| &l.replicator)
+                .ok_or_else(|| ControlError::ZoneNotFound(zone.zone.clone())),
+            [one] => Ok(&one.replicator),
+            several => Err(ControlError::ViewNeeded {
+                zone: zone.zone.clone(),
+                views: several
+                    .iter()
+                    .filter_map(|l| l.view.as_deref())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            }),
+        }
     }
 }
 
-/// A time as RFC 3339 (UTC) with how far it is from now, or `never`.
-fn time(t: Option<SystemTime>) -> String {
-    match t.and_then(|t| t.duration_since(UNIX_EPOCH).ok()) {
-        None => "never".into(),
-        Some(d) => {
-            let now = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |n| n.as_secs()) as i64;
-            let delta = d.as_secs() as i64 - now;
-            let relative = if delta > 0 {
-                format!("in {delta}s")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_command_parses_and_names_itself() {
+        for (name, _) in COMMANDS {
+            // `querylog` takes on|off where the others take a zone.
+            let argument = if *name == "querylog" {
+                "on"
             } else {
-                format!("{}s ago", -delta)
+                "example.com"
             };
-            format!("{} ({relative})", wire::time::rfc3339(d.as_secs()))
+            let command = Command::parse(name, Some(argument), Some("v"))
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+            assert_eq!(command.name(), *name);
         }
     }
-}
 
-fn zone_status(s: &replicate::driver::ZoneStatus) -> String {
-    let mut out = String::from("ok\n");
-    let _ = writeln!(out, "zone: {}", s.apex);
-    let _ = writeln!(out, "role: {}", s.role);
-    let _ = writeln!(
-        out,
-        "serial: {}",
-        s.serial
-            .map_or("none (not served)".to_string(), |v| v.0.to_string())
-    );
-    if !s.primaries.is_empty() {
-        let list: Vec<String> = s.primaries.iter().map(ToString::to_string).collect();
-        let _ = writeln!(out, "primaries: {}", list.join(", "));
+    #[test]
+    fn per_zone_commands_need_a_valid_zone() {
+        assert!(matches!(
+            Command::parse("notify", None, None),
+            Err(ControlError::ZoneMissing("notify"))
+        ));
+        assert!(matches!(
+            Command::parse("zone-status", Some("a..b"), None),
+            Err(ControlError::BadZoneName { .. })
+        ));
+        let unknown = Command::parse("frobnicate", None, None).unwrap_err();
+        assert_eq!(unknown.kind(), ErrorKind::BadRequest);
+        assert!(unknown.to_string().contains("stop"), "{unknown}");
     }
-    if let Some(catalog) = &s.catalog {
-        let _ = writeln!(out, "catalog: {catalog}");
-    }
-    if let Some(sec) = &s.secondary {
-        let _ = writeln!(out, "last transfer: {}", time(sec.last_transfer));
-        let _ = writeln!(out, "last check: {}", time(sec.last_check));
-        let _ = writeln!(out, "next refresh: {}", time(Some(sec.next_refresh)));
-        let _ = writeln!(out, "expires: {}", time(sec.expires_at));
-        let _ = writeln!(out, "expired: {}", sec.expired);
-        match &sec.behind {
-            None => {
-                let _ = writeln!(out, "behind: no");
-            }
-            Some(b) => {
-                let _ = writeln!(
-                    out,
-                    "behind: since {}, the primary has serial {}",
-                    time(Some(b.since)),
-                    b.primary_serial.0
-                );
-            }
-        }
-        let _ = writeln!(
-            out,
-            "timers: refresh {}s retry {}s expire {}s",
-            sec.timers.refresh.as_secs(),
-            sec.timers.retry.as_secs(),
-            sec.timers.expire.as_secs()
-        );
-        if let Some(e) = &sec.last_error {
-            let _ = writeln!(out, "last error: {e}");
-        }
-    }
-    if let Some((first, last, entries)) = s.journal {
-        let _ = writeln!(
-            out,
-            "journal: {entries} entries, serials {} to {}",
-            first.map_or("-".into(), |v| v.0.to_string()),
-            last.map_or("-".into(), |v| v.0.to_string())
+
+    #[test]
+    fn only_the_status_commands_only_read() {
+        let reading: Vec<&str> = COMMANDS
+            .iter()
+            .filter_map(|(name, _)| {
+                let argument = if *name == "querylog" { "on" } else { "a.test" };
+                let command = Command::parse(name, Some(argument), None).unwrap();
+                command.only_reads().then_some(*name)
+            })
+            .collect();
+        assert_eq!(reading, ["status", "zones", "zone-status", "stats"]);
+        // Asking whether the query log is on only reads; switching it does not.
+        assert!(Command::parse("querylog", None, None).unwrap().only_reads());
+        assert!(
+            !Command::parse("querylog", Some("off"), None)
+                .unwrap()
+                .only_reads()
         );
     }
-    for (target, n) in &s.notify {
-        let _ = writeln!(
-            out,
-            "notify {target}: serial {} acknowledged {}{}",
-            n.serial.map_or("-".into(), |v| v.0.to_string()),
-            time(n.acknowledged),
-            n.error
-                .as_ref()
-                .map_or(String::new(), |e| format!(" error: {e}"))
-        );
-    }
-    out
-}
-
-/// The client side of `hadns ctl`: sends one command and prints the reply.
-/// Returns whether the server said `ok`.
-pub fn client(data_dir: &Path, command: &str) -> anyhow::Result<bool> {
-    let (ok, first, rest) = request(data_dir, command)?;
-    if ok {
-        print!("{rest}");
-    } else {
-        eprintln!("{first}");
-        print!("{rest}");
-    }
-    Ok(ok)
-}
-
-/// Sends one command to the node whose data directory is `data_dir`:
-/// whether it said `ok`, its first line and the rest.
-pub fn request(data_dir: &Path, command: &str) -> anyhow::Result<(bool, String, String)> {
-    use anyhow::Context;
-    use std::io::{Read, Write};
-    let path = data_dir.join(SOCKET_NAME);
-    let mut stream = std::os::unix::net::UnixStream::connect(&path).with_context(|| {
-        format!(
-            "cannot reach the node at {} (is it running with this data_dir?)",
-            path.display()
-        )
-    })?;
-    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    stream.write_all(format!("{command}\n").as_bytes())?;
-    let mut reply = String::new();
-    stream.read_to_string(&mut reply)?;
-    let (first, rest) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
-    Ok((first == "ok", first.to_string(), rest.to_string()))
-}
-
-/// Each line of `done`, newline-terminated.
-fn lines(done: &[String]) -> String {
-    done.iter().map(|l| format!("{l}\n")).collect()
 }

@@ -9,8 +9,9 @@
 //!            └──────┬──────────────────────┬───────────────────┘
 //!          UDP worker threads        tokio: TCP connections ──► AXFR/IXFR out (Replicator)
 //!      (recvmmsg → respond → sendmmsg)   UPDATE tickets ──► hooks::UpdateSink (the writer)
-//!                                        control socket (hadns ctl) ──► hooks::ControlHooks
-//!                                        signals: SIGHUP reload, SIGTERM stop
+//!                                        control (hadns ctl): socket here, HTTP in `web` ──► Controller
+//!                                          ──► hooks::ControlHooks (sync)
+//!                                        signals: SIGHUP reload; SIGTERM, SIGINT, ctl stop: graceful stop
 //! ```
 //!
 //! | module | concern |
@@ -22,7 +23,8 @@
 //! | `zones` | where zones come from: files, the built-in zones, the example |
 //! | `udp` | UDP workers (recvmmsg/sendmmsg, IP_PKTINFO replies) |
 //! | `tcp` | DNS over TCP (RFC 7766) |
-//! | `control` | the `hadns ctl` Unix socket |
+//! | `control` | `hadns ctl`'s commands: one dispatch, the Unix socket, the JSON and the text |
+//! | `shutdown` | the graceful stop: the request, and the work under way it waits for |
 //! | `hooks` | what the node asks of the writer it is given |
 //! | `seclog` | the rate-limited security log |
 //! | `memory`, `clock` | returning freed memory; the Unix time |
@@ -33,14 +35,19 @@ pub mod control;
 pub mod hooks;
 pub mod lane;
 pub mod memory;
+pub mod metrics;
+pub mod querylog;
 pub mod reload;
 pub mod runtime;
 pub mod seclog;
+pub mod shutdown;
+pub mod stats;
 pub mod tcp;
 pub mod udp;
 pub mod zones;
 
 pub use catalog_consumer::{CatalogConsumer, MemberTemplate};
+pub use control::Controller;
 pub use lane::{Lane, Replicated};
 pub use reload::{ConfigSource, Definition, LaneDefinition, Reloader};
 pub use runtime::{Lifecycle, Loaded, Plan, Services, ViewPlan, load, serve};

@@ -1,16 +1,17 @@
 //! Running a node: load the zones into lanes ([`load`]), then bind the
 //! sockets and serve ([`serve`]): the UDP workers, the tokio side (TCP,
-//! replication, control socket, signals), reload on SIGHUP, stop on
-//! SIGTERM. Between the two the binary opens what the node does not know
-//! (the store, the HTTP server) over the loaded lanes and hands them in as
-//! [`Services`].
+//! replication, control socket, signals), reload on SIGHUP, a graceful
+//! stop on SIGTERM, SIGINT or `hadns ctl stop` ([`crate::shutdown`]).
+//! Between the two the binary opens what the node does not know (the
+//! store, the HTTP server, which reaches [`Loaded::controller`]) over the
+//! loaded lanes and hands them in as [`Services`].
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Instant;
+use std::time::{Instant, SystemTime};
 
 use answer::view::Views;
 use answer::{Served, Settings, ZonePolicy};
@@ -21,11 +22,16 @@ use wire::Name;
 use wire::tsig::Keyring;
 
 use crate::catalog_consumer::{CatalogConsumer, Consumer};
+use crate::control::Controller;
 use crate::hooks::{ControlHooks, UpdateSink};
 use crate::lane::{Lane, Replicated, load_logged, load_primary};
+use crate::metrics::{NodeMetrics, Observed};
+use crate::querylog::{self, QueryLog};
 use crate::reload::{ConfigSource, Definition, LaneDefinition, Reloader};
+use crate::shutdown::{STOP_GRACE, Shutdown};
+use crate::stats::QueryStats;
 use crate::tcp::{self, Limits};
-use crate::udp;
+use crate::udp::{self, Observer};
 use crate::zones::{Source, ZoneSpec};
 
 /// Everything needed to run a node.
@@ -61,6 +67,8 @@ pub struct Plan {
     /// `replicated`; their members are added in the default lane (the
     /// configuration refuses consumers on a node with views).
     pub catalog_consumers: Vec<CatalogConsumer>,
+    /// The query log (`[log]`); its `views` are filled in from `views`.
+    pub query_log: querylog::Settings,
 }
 
 /// One `[[view]]`: who it serves and its zones.
@@ -116,9 +124,22 @@ pub struct Loaded {
     udp_workers: usize,
     tcp: Limits,
     consumers: Vec<Arc<Consumer>>,
+    observed: Observed,
+    controller: Arc<Controller>,
 }
 
 impl Loaded {
+    /// The node's counters and query log.
+    pub fn observed(&self) -> &Observed {
+        &self.observed
+    }
+
+    /// The control commands' dispatch over these lanes, for transports
+    /// the binary starts (the HTTP API); its stop request is the node's.
+    pub fn controller(&self) -> Arc<Controller> {
+        Arc::clone(&self.controller)
+    }
+
     /// The lanes, in view order (one when there are no views).
     pub fn lanes(&self) -> &Arc<Vec<Lane>> {
         &self.lanes
@@ -183,7 +204,30 @@ type LanePlan = (
 /// that fails is named in [`Loaded::failures`].
 pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
     let started = Instant::now();
+    let started_at = SystemTime::now();
     let mut plan = plan;
+    // Counter slots before any zone enters a catalog: each zone's
+    // counters get one per UDP socket (workers × addresses) and one for TCP.
+    let udp_sockets = workers_per_address(plan.udp_workers) * plan.listen.len();
+    answer::stats::set_counter_slots(udp_sockets + 1);
+    let view_names: Vec<Option<String>> = if plan.views.is_empty() {
+        vec![None]
+    } else {
+        plan.views
+            .iter()
+            .map(|v| Some(v.view.name.clone()))
+            .collect()
+    };
+    let mut log_settings = plan.query_log.clone();
+    log_settings.views = view_names.iter().flatten().cloned().collect();
+    let observed = Observed {
+        queries: QueryStats::new(udp_sockets, view_names),
+        query_log: QueryLog::start(log_settings, udp_sockets + 1)
+            .context("cannot start the query log writer")?,
+        tcp: Arc::new(tcp::ConnectionStats::new(plan.tcp.max_connections)),
+        started: std::time::SystemTime::now(),
+        rate: Arc::default(),
+    };
     let definition = plan.definition(plan.keyring.clone());
     let stamps = crate::reload::stamp_files(&definition);
     // Each static zone is read once and shared by every lane.
@@ -266,7 +310,14 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         None => Vec::new(),
     };
     let lanes = Arc::new(lanes);
+    let controller = Arc::new(Controller::new(
+        Arc::clone(&lanes),
+        started_at,
+        Arc::new(Shutdown::default()),
+        NodeMetrics::new(observed.clone(), Arc::clone(&lanes)),
+    ));
     Ok(Loaded {
+        controller,
         lanes,
         views,
         failures,
@@ -278,11 +329,23 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         udp_workers: plan.udp_workers,
         tcp: plan.tcp,
         consumers,
+        observed,
     })
 }
 
-/// Binds the DNS sockets and serves the loaded lanes until SIGTERM or
-/// SIGINT, with the writer and tasks `services` brings.
+/// UDP workers per listen address: `configured`, or one per CPU for 0.
+fn workers_per_address(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    } else {
+        configured
+    }
+}
+
+/// Binds the DNS sockets and serves the loaded lanes until SIGTERM,
+/// SIGINT or `hadns ctl stop`, with the writer and tasks `services`
+/// brings; then stops gracefully: no new query, connection or transfer,
+/// and up to [`STOP_GRACE`] for those under way, timers saved.
 pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     let Loaded {
         lanes,
@@ -295,8 +358,11 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         udp_workers,
         tcp,
         consumers,
+        observed,
+        controller,
         ..
     } = loaded;
+    let stop = Arc::clone(controller.shutdown());
     let plan = ServePlan {
         listen,
         udp_workers,
@@ -305,11 +371,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     crate::memory::release_free_memory();
     let zone_count: usize = lanes.iter().map(|l| l.state.load().catalog.len()).sum();
 
-    let workers = if plan.udp_workers == 0 {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    } else {
-        plan.udp_workers
-    };
+    let workers = workers_per_address(plan.udp_workers);
     let mut udp_sockets = Vec::new();
     let mut tcp_listeners = Vec::new();
     for &address in &plan.listen {
@@ -338,7 +400,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     let (update_sender, update_receiver) = tokio::sync::mpsc::channel::<udp::UdpUpdate>(1024);
     let update_sender = services.updates.as_ref().map(|_| update_sender);
 
-    let shutdown = Arc::new(AtomicBool::new(false));
+    let udp_stop = Arc::new(AtomicBool::new(false));
     let mut threads = Vec::new();
     let mut wake_handles = Vec::new();
     for (i, (socket, wildcard)) in udp_sockets.into_iter().enumerate() {
@@ -352,8 +414,14 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             wildcard,
             lanes: lanes.iter().map(|l| Arc::clone(&l.state)).collect(),
             views: Arc::clone(&views),
-            shutdown: Arc::clone(&shutdown),
+            shutdown: Arc::clone(&udp_stop),
             updates: update_sender.clone(),
+            observer: Observer {
+                slot: i,
+                counters: observed.queries.udp_slot(i),
+                log: observed.query_log.producer(i),
+                views: !views.load().is_empty(),
+            },
         };
         threads.push(
             std::thread::Builder::new()
@@ -370,29 +438,32 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
         .build()
         .context("cannot start the async runtime")?;
     let result = runtime.block_on(async {
-        let connections = Arc::new(tokio::sync::Semaphore::new(plan.tcp.max_connections));
+        // Signals are caught from here on: a SIGTERM while starting is a
+        // stop like any other.
+        let mut signals = Signals::new()?;
         for listener in tcp_listeners {
             let listener = tokio::net::TcpListener::from_std(listener)?;
+            let (slot, counters) = observed.queries.tcp_slot();
             tokio::spawn(tcp::serve(
                 listener,
                 Arc::clone(&lanes),
                 Arc::clone(&views),
                 services.updates.clone(),
                 plan.tcp,
-                Arc::clone(&connections),
+                Arc::new(tcp::Context {
+                    observer: Observer {
+                        slot,
+                        counters,
+                        log: observed.query_log.producer(slot),
+                        views: !views.load().is_empty(),
+                    },
+                    stats: Arc::clone(&observed.tcp),
+                    stop: Arc::clone(&stop),
+                }),
             ));
         }
         if let Some(updates) = &services.updates {
             tokio::spawn(udp_updates(update_receiver, Arc::clone(updates)));
-        }
-        for task in services.tasks {
-            task();
-        }
-        for lane in lanes.iter() {
-            lane.replicator.start();
-        }
-        for consumer in consumers {
-            tokio::spawn(consumer.run());
         }
         let replicates = definition.lanes.iter().any(|l| !l.replicated.is_empty());
         let reloader = Arc::new(Reloader::new(
@@ -402,13 +473,19 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             stamps,
             services.config.clone(),
         ));
+        // Before the tasks: the HTTP API runs control commands too.
+        controller.wire(Arc::clone(&reloader), services.control.clone());
+        for task in services.tasks {
+            task();
+        }
+        for lane in lanes.iter() {
+            lane.replicator.start();
+        }
+        for consumer in consumers {
+            tokio::spawn(consumer.run());
+        }
         if replicates || services.control.is_some() || services.config.is_some() {
-            match crate::control::listen(
-                &data_dir,
-                Arc::clone(&lanes),
-                Arc::clone(&reloader),
-                services.control.clone(),
-            ) {
+            match crate::control::socket::listen(&data_dir, Arc::clone(&controller)) {
                 Ok(path) => tracing::info!(socket = %path.display(), "control socket ready"),
                 Err(e) => tracing::warn!(error = %e, "no control socket"),
             }
@@ -422,20 +499,35 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             lifecycle.ready();
         }
         // The security log counts what its rate limit holds back; this
-        // reports a flood's count even when the flood has stopped.
-        tokio::spawn(async {
+        // reports a flood's count even when the flood has stopped. The
+        // same tick samples the query count for `status`'s queries/s.
+        let (queries, rate) = (Arc::clone(&observed.queries), Arc::clone(&observed.rate));
+        tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
             loop {
                 tick.tick().await;
+                rate.sample(Instant::now(), queries.totals().answered());
                 crate::seclog::flush();
             }
         });
-        signals(&reloader).await
+        signals
+            .until_stop(&reloader, &stop, &observed.query_log)
+            .await;
+        if let Some(lifecycle) = &lifecycle {
+            // At the request, not at the end of the grace period.
+            lifecycle.stopping();
+        }
+        // No new datagrams are answered from here; TCP listeners and the
+        // HTTP server saw the request and stop accepting.
+        udp_stop.store(true, Ordering::Relaxed);
+        for socket in &wake_handles {
+            udp::wake_for_shutdown(socket);
+        }
+        finish_work_under_way(&lanes, &stop, &mut signals).await;
+        crate::seclog::flush();
+        anyhow::Ok(())
     });
-    if let Some(lifecycle) = &lifecycle {
-        lifecycle.stopping();
-    }
-    shutdown.store(true, Ordering::Relaxed);
+    udp_stop.store(true, Ordering::Relaxed);
     for socket in &wake_handles {
         udp::wake_for_shutdown(socket);
     }
@@ -443,6 +535,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
     for thread in threads {
         let _ = thread.join();
     }
+    observed.query_log.stop();
     tracing::info!("stopped");
     result
 }
@@ -460,22 +553,116 @@ async fn udp_updates(
     }
 }
 
-/// Waits for signals: SIGHUP reloads, SIGTERM and SIGINT return.
-async fn signals(reloader: &Arc<Reloader>) -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut terminate = signal(SignalKind::terminate())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    loop {
-        tokio::select! {
-            _ = hangup.recv() => {
-                let reloader = Arc::clone(reloader);
-                // Parsing a big zone is CPU work; keep it off the I/O threads.
-                // The outcome is logged by the reload itself.
-                let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+/// The signals a node acts on.
+struct Signals {
+    hangup: tokio::signal::unix::Signal,
+    user1: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Signals {
+            hangup: signal(SignalKind::hangup())?,
+            user1: signal(SignalKind::user_defined1())?,
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Serves signals until a stop is requested: SIGHUP reloads, SIGUSR1
+    /// reopens the query log (after logrotate moved it), SIGTERM and
+    /// SIGINT request the stop, and `hadns ctl stop` requests it through
+    /// the controller.
+    async fn until_stop(
+        &mut self,
+        reloader: &Arc<Reloader>,
+        stop: &Shutdown,
+        query_log: &QueryLog,
+    ) {
+        loop {
+            tokio::select! {
+                _ = self.hangup.recv() => {
+                    let reloader = Arc::clone(reloader);
+                    // Parsing a big zone is CPU work; keep it off the I/O threads.
+                    // The outcome is logged by the reload itself.
+                    let _ = tokio::task::spawn_blocking(move || reloader.reload()).await;
+                }
+                _ = self.user1.recv() => query_log.reopen(),
+                _ = self.terminate.recv() => {
+                    tracing::info!("SIGTERM: stopping");
+                    break;
+                }
+                _ = self.interrupt.recv() => {
+                    tracing::info!("SIGINT: stopping");
+                    break;
+                }
+                _ = stop.requested() => break,
             }
-            _ = terminate.recv() => return Ok(()),
-            _ = interrupt.recv() => return Ok(()),
+        }
+        stop.request();
+    }
+
+    /// A second SIGTERM or SIGINT: stop without waiting any longer.
+    async fn again(&mut self) {
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
         }
     }
+}
+
+/// The middle of a graceful stop: replication starts nothing new; TCP
+/// queries and transfers out, HTTP requests and control sessions under
+/// way (each a [`crate::shutdown::Hold`]) and transfers in (applied and
+/// persisted) get up to [`STOP_GRACE`] to finish, or until a second
+/// SIGTERM or SIGINT; then every secondary zone's timers are written.
+async fn finish_work_under_way(lanes: &[Lane], stop: &Arc<Shutdown>, signals: &mut Signals) {
+    for lane in lanes {
+        lane.replicator.stop();
+    }
+    let work = stop.in_flight()
+        + lanes
+            .iter()
+            .map(|l| l.replicator.transfers_in_running())
+            .sum::<usize>();
+    if work > 0 {
+        tracing::info!(
+            under_way = work,
+            grace_ms = STOP_GRACE.as_millis() as u64,
+            "waiting for the connections and transfers under way"
+        );
+    }
+    let all_done = async {
+        stop.drained().await;
+        for lane in lanes {
+            lane.replicator.transfers_in_finished().await;
+        }
+    };
+    let waited = Instant::now();
+    let finished = tokio::select! {
+        done = tokio::time::timeout(STOP_GRACE, all_done) => done.is_ok(),
+        _ = signals.again() => {
+            tracing::warn!("second signal: stopping without waiting");
+            false
+        }
+    };
+    if !finished {
+        tracing::warn!(
+            connections = stop.in_flight(),
+            transfers_in = lanes
+                .iter()
+                .map(|l| l.replicator.transfers_in_running())
+                .sum::<usize>(),
+            "stopping with work still under way"
+        );
+    }
+    let saved: usize = lanes.iter().map(|l| l.replicator.save_all_timers()).sum();
+    tracing::info!(
+        waited_ms = waited.elapsed().as_millis() as u64,
+        timers_saved = saved,
+        "work under way finished"
+    );
 }

@@ -29,12 +29,16 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV4, SocketAddrV
 use std::os::fd::AsRawFd;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use answer::stats::Facts;
 use answer::{Client, Scratch, Served};
 use arc_swap::{ArcSwap, Cache};
 use socket2::{Domain, Protocol, Socket, Type};
 use zone::Transport;
+
+use crate::querylog;
+use crate::stats::Counters;
 
 /// Datagrams handled per system call.
 const BATCH: usize = 32;
@@ -116,6 +120,59 @@ pub struct Worker {
     /// Where accepted dynamic updates go (the primary's writer); `None`
     /// where there is none.
     pub updates: Option<tokio::sync::mpsc::Sender<UdpUpdate>>,
+    /// Its counters and query log queue.
+    pub observer: Observer,
+}
+
+/// What a transport counts and logs into: one per UDP worker, one shared
+/// by the TCP tasks (see [`crate::stats`] and [`crate::querylog`]).
+pub struct Observer {
+    /// The counter slot (UDP worker index; the last is TCP's).
+    pub slot: usize,
+    /// The slot's query counters.
+    pub counters: Arc<Counters>,
+    /// The query log queue.
+    pub log: Arc<querylog::Producer>,
+    /// Whether the node has views (a query no view admits is counted as
+    /// such).
+    pub views: bool,
+}
+
+impl Observer {
+    /// Counts one request and logs it when the log is on. `received`:
+    /// when the request was read, as Unix µs and as an instant (read only
+    /// while the log is on).
+    #[inline]
+    #[allow(clippy::too_many_arguments)]
+    pub fn observe(
+        &self,
+        facts: &Facts,
+        transport: Transport,
+        request: &[u8],
+        reply: Option<&[u8]>,
+        client: SocketAddr,
+        received: Option<(u64, Instant)>,
+    ) {
+        self.counters.record(facts, transport, reply, self.views);
+        if let (Some(reply), Some((time_us, at))) = (reply, received) {
+            let latency = at.elapsed().as_micros().min(u128::from(u32::MAX)) as u32;
+            self.log.log(querylog::Entry::new(
+                facts, request, reply, client, transport, time_us, latency,
+            ));
+        }
+    }
+
+    /// When a request read now was received, if the log is on (the clock
+    /// is read only then).
+    #[inline]
+    pub fn receipt(&self) -> Option<(u64, Instant)> {
+        self.log.enabled().then(|| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_micros() as u64);
+            (now, Instant::now())
+        })
+    }
 }
 
 /// A dynamic update received over UDP, for the writer, which answers it
@@ -215,7 +272,7 @@ impl Worker {
     pub fn run(self) {
         let fd = self.socket.as_raw_fd();
         let mut batch = Batch::new();
-        let mut scratch = Scratch::default();
+        let mut scratch = Scratch::for_slot(self.observer.slot);
         let mut caches: Vec<_> = self
             .lanes
             .iter()
@@ -265,6 +322,7 @@ impl Worker {
                 current.extend(caches.iter_mut().map(|c| Arc::clone(c.load())));
             }
             let now = crate::clock::unix_now();
+            let received_at = self.observer.receipt();
             let mut replies = 0;
             for i in 0..received as usize {
                 let header = &batch.receive_headers[i].msg_hdr;
@@ -305,7 +363,16 @@ impl Worker {
                     crate::seclog::refused(source, &refusal);
                 }
                 match outcome {
-                    answer::Outcome::Reply => {}
+                    answer::Outcome::Reply => {
+                        self.observer.observe(
+                            scratch.facts(),
+                            Transport::Udp,
+                            request,
+                            Some(reply),
+                            source,
+                            received_at,
+                        );
+                    }
                     answer::Outcome::Update(ticket) => {
                         if let (Some(updates), Some(socket)) = (&self.updates, &reply_socket) {
                             let update = UdpUpdate {
@@ -323,7 +390,12 @@ impl Worker {
                         continue;
                     }
                     // Dropped, or a transfer (which never comes over UDP).
-                    answer::Outcome::Drop | answer::Outcome::Transfer(_) => continue,
+                    answer::Outcome::Drop | answer::Outcome::Transfer(_) => {
+                        let facts = scratch.facts();
+                        self.observer
+                            .observe(facts, Transport::Udp, request, None, source, None);
+                        continue;
+                    }
                 }
                 prepare_send(&mut batch, replies, source, destination);
                 replies += 1;

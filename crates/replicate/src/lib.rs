@@ -7,6 +7,7 @@ pub mod diff;
 pub mod driver;
 pub mod durable;
 pub mod journal;
+pub mod metrics;
 pub mod notify;
 pub mod persist;
 pub mod record_encoding;

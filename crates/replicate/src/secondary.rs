@@ -212,6 +212,8 @@ pub struct Status {
     pub timers: Timers,
     /// Whether (and since when) a primary has a newer serial than the copy.
     pub behind: Option<Behind>,
+    /// A SOA check or a transfer is under way (NSD's "refreshing").
+    pub refreshing: bool,
 }
 
 /// One secondary zone's refresh logic.
@@ -564,6 +566,7 @@ impl Secondary {
             last_error: self.last_error.clone(),
             timers: self.timers,
             behind: self.behind,
+            refreshing: !matches!(self.pending, Pending::Nothing),
         }
     }
 

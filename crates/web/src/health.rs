@@ -156,11 +156,13 @@ mod tests {
                 last_error: behind.map(|_| "127.0.0.1:53 answered REFUSED".to_string()),
                 timers: Timers::from_soa(0, 0, 0, &TimerBounds::default()),
                 behind,
+                refreshing: false,
             }),
             journal: None,
             notify: Vec::new(),
             primaries: Vec::new(),
             catalog: None,
+            changed: None,
         }
     }
 

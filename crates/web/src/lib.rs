@@ -15,10 +15,12 @@
 
 mod api;
 mod health;
+mod metrics;
 mod router;
 mod state;
 mod ui;
 
 pub use health::{HealthSource, health_router, serve_health};
+pub use metrics::{Metrics, metrics_router, serve_metrics};
 pub use router::{router, serve};
 pub use state::{HttpSettings, MAX_BODY};

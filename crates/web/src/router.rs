@@ -12,16 +12,19 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{cluster, cors, error, history, limits, server, tsigkeys, views, zones};
+use crate::api::{cluster, control, cors, error, history, limits, server, tsigkeys, views, zones};
 use crate::health::HealthSource;
 use crate::state::{AppState, HttpSettings, MAX_BODY};
 
-/// Serves HTTP on `listener` until the runtime stops.
+/// Serves HTTP on `listener` until the runtime stops or, with a node to
+/// control, until the node stops: then it accepts no more connections,
+/// finishes the requests under way, and the node waits for it.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     manager: Arc<Manager>,
     settings: HttpSettings,
 ) {
+    let stop = settings.control.as_ref().map(|c| Arc::clone(c.shutdown()));
     let app = router(manager, settings);
     let listener = limits::CappedListener::new(listener).tap_io(|stream| {
         // Replies go out as soon as they are written.
@@ -29,7 +32,16 @@ pub async fn serve(
     });
     // The client's address: the web UI counts failed logins per address.
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    if let Err(e) = axum::serve(listener, app).await {
+    let served = match stop {
+        Some(stop) => {
+            let _hold = stop.hold();
+            axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.requested().await })
+                .await
+        }
+        None => axum::serve(listener, app).await,
+    };
+    if let Err(e) = served {
         tracing::error!(error = %e, "the HTTP server stopped");
     }
 }
@@ -50,6 +62,7 @@ pub async fn serve(
         (name = "cluster", description = "Replication state (hadns)"),
         (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
         (name = "health", description = "Each zone's serial, role and state, and how long a secondary has been behind its primary: what `hadns check` reads (no key needed; also on `[health] listen`)"),
+        (name = "control", description = "`hadns ctl` over HTTP, as rndc with a key: status, zones, zone-status, notify, refresh, retransfer, reload, sync and stop, run by the node's control dispatch (read-only tokens: status, zones and zone-status)"),
         (name = "tsigkeys", description = "TSIG keys, PowerDNS-compatible: kept in the store and used for transfers and updates at once; the configuration's `[[key]]`s are listed read-only"),
     ),
 )]
@@ -86,9 +99,11 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(history::get_change))
         .routes(routes!(history::revert))
         .routes(routes!(cluster::cluster))
+        .routes(routes!(control::control))
         .routes(routes!(views::list_views))
         .routes(routes!(views::get_view))
         .routes(routes!(crate::health::health))
+        .routes(routes!(crate::metrics::metrics))
         .split_for_parts();
     error::document_security(&mut openapi);
     let document = openapi.to_json().unwrap_or_else(|e| {
@@ -99,7 +114,9 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         settings.node_name.clone(),
         manager.lanes().to_vec(),
     ));
+    let metrics = Arc::clone(&settings.metrics);
     let state = AppState {
+        control: settings.control.clone(),
         health,
         manager,
         settings: Arc::new(settings),
@@ -111,6 +128,10 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .route_layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::count_requests,
+        ))
         // Outermost, so a preflight is answered before routing and
         // authentication (browsers send it without the API key).
         .layer(axum::middleware::from_fn_with_state(cors, cors::handle))

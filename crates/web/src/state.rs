@@ -19,6 +19,13 @@ pub struct HttpSettings {
     pub effective_config: Vec<(String, String)>,
     /// Web origins whose pages may call the API (CORS); empty: none.
     pub cors_origins: Vec<String>,
+    /// The metrics `/metrics` serves and `…/statistics` reads.
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// The node's counters, for `…/statistics`.
+    pub node_metrics: node::metrics::NodeMetrics,
+    /// The node's control commands (`POST /api/v1/control`), whose stop
+    /// request also stops this server gracefully; `None`: no node.
+    pub control: Option<Arc<node::Controller>>,
 }
 
 /// The largest request body accepted: a zone of some tens of thousands of
@@ -38,6 +45,14 @@ pub(crate) struct AppState {
     pub sessions: Arc<crate::ui::session::Sessions>,
     /// What `GET /health` reports on.
     pub health: Arc<HealthSource>,
+    /// The node's control commands, if there is a node.
+    pub control: Option<Arc<node::Controller>>,
+}
+
+impl FromRef<AppState> for Arc<crate::metrics::Metrics> {
+    fn from_ref(state: &AppState) -> Arc<crate::metrics::Metrics> {
+        Arc::clone(&state.settings.metrics)
+    }
 }
 
 impl FromRef<AppState> for Arc<HealthSource> {

@@ -343,10 +343,32 @@ impl std::str::FromStr for Name {
     }
 }
 
+/// Writes a name given in uncompressed wire form in presentation form, as
+/// [`Name`]'s `Display` does, without making a `Name` (the query log
+/// writes one per line). Stops at the root label or at the end of
+/// `wire`; a label running past the end is written as far as it goes.
+pub fn write_wire_text(out: &mut impl fmt::Write, wire: &[u8]) -> fmt::Result {
+    let mut rest = wire;
+    let mut any = false;
+    while let Some((&len, tail)) = rest.split_first() {
+        if len == 0 {
+            break;
+        }
+        let label = &tail[..usize::from(len).min(tail.len())];
+        write_label(out, label)?;
+        out.write_char('.')?;
+        any = true;
+        rest = &tail[label.len()..];
+    }
+    if !any {
+        out.write_char('.')?;
+    }
+    Ok(())
+}
+
 /// Writes one label in presentation form, escaping what RFC 1035 §5.1 and
 /// common practice (BIND, Knot) escape.
-fn write_label(f: &mut fmt::Formatter<'_>, label: &[u8]) -> fmt::Result {
-    use fmt::Write;
+fn write_label(f: &mut impl fmt::Write, label: &[u8]) -> fmt::Result {
     for &b in label {
         match b {
             b'.' | b'\\' | b'"' | b'(' | b')' | b';' | b'@' | b'$' => {
@@ -620,6 +642,19 @@ mod tests {
 
     fn n(s: &str) -> Name {
         s.parse().unwrap()
+    }
+
+    #[test]
+    fn wire_text_matches_display_without_a_name() {
+        for text in [".", "example.com.", "a\\.b.c.", "x\\032y.test.", "\\@.\\$."] {
+            let name = Name::from_text(text, None).unwrap();
+            let mut out = String::new();
+            write_wire_text(&mut out, name.as_wire()).unwrap();
+            assert_eq!(out, name.to_string(), "{text}");
+        }
+        let mut out = String::new();
+        write_wire_text(&mut out, &[5, b'a', b'b']).unwrap();
+        assert_eq!(out, "ab.", "a label cut short is written as far as it goes");
     }
 
     #[test]

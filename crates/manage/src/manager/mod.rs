@@ -553,8 +553,10 @@ impl Manager {
         let this = Arc::clone(self);
         let zone = zone.clone();
         blocking(move || {
+            let started = std::time::Instant::now();
             let applied = write(&this.store, &zone)?;
             this.publish_committed(view.as_deref(), &applied);
+            crate::metrics::write_latency().observe(started.elapsed().as_secs_f64());
             Ok(applied)
         })
         .await

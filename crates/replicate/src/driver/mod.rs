@@ -246,6 +246,9 @@ pub struct ZoneStatus {
     pub primaries: Vec<SocketAddr>,
     /// The catalog zone this zone is a member of, if it came from one.
     pub catalog: Option<Name>,
+    /// When the served version last changed in this process (loaded,
+    /// reloaded, written, transferred): `None` before it is first served.
+    pub changed: Option<SystemTime>,
 }
 
 enum Role {
@@ -330,6 +333,9 @@ struct ZoneState {
     /// The zone was forgotten (removed with its files): a transfer that
     /// was under way when it was deletes what it wrote on its way out.
     forgotten: AtomicBool,
+    /// The primary of the last SOA check or transfer, written into the
+    /// timers file again by the final save at stop.
+    last_primary: Mutex<Option<SocketAddr>>,
 }
 
 /// Runs replication for every configured zone.
@@ -347,6 +353,14 @@ pub struct Replicator {
     /// Zones someone watches ([`Replicator::watch`]): each new copy is
     /// sent to the watcher (a catalog's consumer task).
     watchers: Mutex<HashMap<Name, tokio::sync::watch::Sender<Option<Arc<Zone>>>>>,
+    /// When each zone's served serial last changed ([`ZoneStatus::changed`]).
+    changed: Mutex<HashMap<Name, SystemTime>>,
+    /// [`Replicator::stop`] has run: zone tasks start no new SOA check or
+    /// transfer and end at their next step.
+    stopping: AtomicBool,
+    /// Transfers in under way (received, applied, persisted); a stop waits
+    /// for them to reach zero.
+    transfers_in: tokio::sync::watch::Sender<usize>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -403,6 +417,9 @@ impl Replicator {
             started: AtomicBool::new(false),
             soa_pacer: Mutex::new(QueryPacer::new(SOA_QUERIES_PER_SECOND)),
             watchers: Mutex::new(HashMap::new()),
+            changed: Mutex::new(HashMap::new()),
+            stopping: AtomicBool::new(false),
+            transfers_in: tokio::sync::watch::Sender::new(0),
         });
         for setup in setups {
             replicator.open_zone(setup)?;
@@ -499,6 +516,7 @@ impl Replication for Replicator {
             return;
         };
         if let Some(mut machine) = state.machine() {
+            crate::metrics::notify(crate::metrics::Direction::In, crate::metrics::Outcome::Ok);
             tracing::info!(zone = %apex, %from, serial = serial.map(|s| s.0), "NOTIFY received");
             let now = SystemTime::now();
             if let Some(serial) = serial {

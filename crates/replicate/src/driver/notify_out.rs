@@ -145,6 +145,14 @@ impl Replicator {
                 }
             }
             let key = key_name.map_or_else(|| "-".to_string(), |k| k.to_string());
+            crate::metrics::notify(
+                crate::metrics::Direction::Out,
+                match &result {
+                    Ok(()) => crate::metrics::Outcome::Ok,
+                    Err(NotifyError::Tsig(_)) => crate::metrics::Outcome::Refused,
+                    Err(_) => crate::metrics::Outcome::Failed,
+                },
+            );
             match result {
                 Ok(()) => {
                     tracing::info!(zone = %apex, %target, serial = serial.0, "NOTIFY acknowledged");

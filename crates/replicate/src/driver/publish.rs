@@ -3,6 +3,7 @@
 //! store write) becomes a journal entry and a dump on the way.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use answer::Served;
 use wire::{Name, Rtype, Serial};
@@ -21,7 +22,13 @@ impl Replicator {
         let current = self.served.load_full();
         let mut next = (*current).clone();
         match zone {
-            Some(zone) => next.catalog.insert(zone),
+            Some(zone) => {
+                let before = current.catalog.get(apex).map(|z| z.serial());
+                if before != Some(zone.serial()) {
+                    lock(&self.changed).insert(apex.to_lowercase(), SystemTime::now());
+                }
+                next.catalog.insert(zone)
+            }
             None => next.catalog.insert_unavailable(apex),
         };
         self.served.store(Arc::new(next));
@@ -37,7 +44,10 @@ impl Replicator {
         let mut next = (*self.served.load_full()).clone();
         for (apex, zone) in zones {
             match zone {
-                Some(zone) => next.catalog.insert(zone),
+                Some(zone) => {
+                    lock(&self.changed).insert(apex.to_lowercase(), SystemTime::now());
+                    next.catalog.insert(zone)
+                }
                 None => next.catalog.insert_unavailable(&apex),
             };
         }

@@ -3,6 +3,7 @@
 //! fallback), applying them to a copy, persisting and publishing it, and
 //! expiry.
 
+use crate::metrics;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -64,6 +65,11 @@ impl Replicator {
         // extend it.
         let mut check: Option<(usize, tokio::time::Instant)> = None;
         loop {
+            if self.stopping.load(Ordering::SeqCst) {
+                // The node is stopping: no new check or transfer; the
+                // final timers are written by Replicator::save_all_timers.
+                return;
+            }
             if state.removed.load(Ordering::SeqCst) {
                 if state.forgotten.load(Ordering::SeqCst) && self.zone_state(&state.apex).is_none()
                 {
@@ -107,7 +113,9 @@ impl Replicator {
                             // primaries at a steady rate.
                             let slot = lock(&self.soa_pacer).reserve(std::time::Instant::now());
                             tokio::time::sleep_until(tokio::time::Instant::from_std(slot)).await;
-                            if state.removed.load(Ordering::SeqCst) {
+                            if state.removed.load(Ordering::SeqCst)
+                                || self.stopping.load(Ordering::SeqCst)
+                            {
                                 return;
                             }
                             tokio::time::Instant::now() + SOA_CHECK_BUDGET
@@ -123,7 +131,9 @@ impl Replicator {
                         tokio::select! {
                             result = &mut query => break Some(result),
                             _ = state.wake.notified() => {
-                                if state.removed.load(Ordering::SeqCst) {
+                                if state.removed.load(Ordering::SeqCst)
+                                    || self.stopping.load(Ordering::SeqCst)
+                                {
                                     return;
                                 }
                                 let restart = state.machine().is_some_and(|mut m| m.restart_check());
@@ -153,6 +163,9 @@ impl Replicator {
                         return;
                     };
                     let key = links.key.clone();
+                    // Counted until its timers are saved: a stop waits for
+                    // a transfer under way to be applied and persisted.
+                    let _counted = TransferInCount::start(&self.transfers_in);
                     let result = self.transfer_in(&state, address, key, request).await;
                     match &result {
                         Ok((serial, _)) => {
@@ -196,6 +209,13 @@ impl Replicator {
         if state.removed.load(Ordering::SeqCst) {
             return;
         }
+        let primary = {
+            let mut last = lock(&state.last_primary);
+            if primary.is_some() {
+                *last = primary;
+            }
+            *last
+        };
         let Some(machine) = state.machine() else {
             return;
         };
@@ -215,6 +235,59 @@ impl Replicator {
         }
     }
 
+    /// Begins a stop: every zone task ends at its next step without
+    /// starting a SOA check or transfer (one waiting for an answer gives
+    /// it up); a transfer in under way runs on until it is applied and
+    /// persisted ([`Replicator::transfers_in_finished`]).
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::SeqCst);
+        let zones: Vec<Arc<ZoneState>> = self
+            .zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        for zone in zones {
+            zone.wake.notify_one();
+        }
+    }
+
+    /// Resolves once no transfer in is under way.
+    pub async fn transfers_in_finished(&self) {
+        let mut count = self.transfers_in.subscribe();
+        let _ = count.wait_for(|n| *n == 0).await;
+    }
+
+    /// Transfers in under way now.
+    pub fn transfers_in_running(&self) -> usize {
+        *self.transfers_in.borrow()
+    }
+
+    /// Writes every secondary zone's timers as they stand (the last step
+    /// of a stop, so a restart resumes each schedule where this run left
+    /// it); returns how many were written.
+    pub fn save_all_timers(&self) -> usize {
+        let zones: Vec<Arc<ZoneState>> = self
+            .zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect();
+        let mut saved = 0;
+        for zone in zones
+            .iter()
+            .filter(|z| matches!(z.role, Role::Secondary { .. }))
+        {
+            if zone.machine().is_some_and(|m| m.persisted().is_some()) {
+                self.save_timers(zone, None);
+                saved += 1;
+            }
+        }
+        saved
+    }
+
     /// Runs one incoming transfer and applies it.
     pub(super) async fn transfer_in(
         self: &Arc<Self>,
@@ -230,6 +303,10 @@ impl Replicator {
             _ => Request::Axfr,
         };
         let started = std::time::Instant::now();
+        let asked = match request {
+            Request::Axfr => metrics::Kind::Axfr,
+            Request::Ixfr(_) => metrics::Kind::Ixfr,
+        };
         let received = tokio::time::timeout(
             self.settings.transfer_timeout,
             receive_transfer(
@@ -242,7 +319,21 @@ impl Replicator {
             ),
         )
         .await
-        .map_err(|_| Failure::Unreachable("transfer took too long".into()))??;
+        .map_err(|_| Failure::Unreachable("transfer took too long".into()))
+        .and_then(|received| received)
+        .inspect_err(|e| {
+            let outcome = match e {
+                Failure::Refused(_) => metrics::Outcome::Refused,
+                _ => metrics::Outcome::Failed,
+            };
+            metrics::transfer(metrics::Direction::In, asked, outcome);
+        })?;
+        let kind = match &received {
+            Received::UpToDate(_) => metrics::Kind::UpToDate,
+            Received::Full { .. } => metrics::Kind::Axfr,
+            _ => metrics::Kind::Ixfr,
+        };
+        metrics::transfer(metrics::Direction::In, kind, metrics::Outcome::Ok);
         tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transfer received");
         let this = Arc::clone(self);
         let state = Arc::clone(state);
@@ -530,6 +621,7 @@ pub(super) async fn receive_transfer(
     let mut incoming = Incoming::new(apex, request);
     loop {
         let bytes = read_framed(&mut stream, idle).await.map_err(unreachable)?;
+        metrics::transfer_bytes(metrics::Direction::In, bytes.len() as u64 + 2);
         if bytes.len() < 2 || bytes[..2] != id.to_be_bytes() {
             return Err(Failure::Invalid("a message with the wrong ID".into()));
         }
@@ -575,4 +667,21 @@ fn pick(primaries: &[SocketAddr], index: usize) -> Option<SocketAddr> {
     primaries
         .get(index.min(primaries.len().checked_sub(1)?))
         .copied()
+}
+
+/// One transfer in counted in [`Replicator`]'s `transfers_in` while it
+/// lives.
+struct TransferInCount<'a>(&'a tokio::sync::watch::Sender<usize>);
+
+impl<'a> TransferInCount<'a> {
+    fn start(count: &'a tokio::sync::watch::Sender<usize>) -> TransferInCount<'a> {
+        count.send_modify(|n| *n += 1);
+        TransferInCount(count)
+    }
+}
+
+impl Drop for TransferInCount<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|n| *n = n.saturating_sub(1));
+    }
 }

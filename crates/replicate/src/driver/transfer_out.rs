@@ -2,8 +2,10 @@
 //! journal, messages are built on a blocking thread and streamed through a
 //! bounded channel to the socket, every one signed when the request was.
 
+use crate::metrics;
 use std::sync::Arc;
 use std::time::SystemTime;
+use wire::Rtype;
 
 use answer::TransferTicket;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
@@ -26,6 +28,12 @@ impl Replicator {
     ) -> std::io::Result<usize> {
         let Ok(_permit) = Arc::clone(&self.transfers_out).try_acquire_owned() else {
             tracing::warn!(zone = %ticket.zone.apex(), client = %ticket.client, "too many transfers at once; refusing one");
+            let kind = if ticket.qtype == Rtype::IXFR {
+                metrics::Kind::Ixfr
+            } else {
+                metrics::Kind::Axfr
+            };
+            metrics::transfer(metrics::Direction::Out, kind, metrics::Outcome::Refused);
             let reply = refusal(&ticket, Rcode::REFUSED);
             write_framed(writer, &reply, self.settings.transfer_idle_timeout).await?;
             return Ok(1);
@@ -56,9 +64,9 @@ impl Replicator {
                 }
             });
             let kind = match &plan {
-                xfr_out::Plan::UpToDate => "up-to-date",
-                xfr_out::Plan::Incremental(_) => "IXFR",
-                xfr_out::Plan::Full => "AXFR",
+                xfr_out::Plan::UpToDate => metrics::Kind::UpToDate,
+                xfr_out::Plan::Incremental(_) => metrics::Kind::Ixfr,
+                xfr_out::Plan::Full => metrics::Kind::Axfr,
             };
             let frame = MessageFrame {
                 id,
@@ -78,22 +86,40 @@ impl Replicator {
         });
         let started = std::time::Instant::now();
         let mut sent = 0;
+        let failed = |kind| {
+            metrics::transfer(metrics::Direction::Out, kind, metrics::Outcome::Failed);
+        };
+        let asked = if qtype == Rtype::IXFR {
+            metrics::Kind::Ixfr
+        } else {
+            metrics::Kind::Axfr
+        };
         while let Some(message) = receiver.recv().await {
             if started.elapsed() > self.settings.transfer_timeout {
+                failed(asked);
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
                     "transfer took too long",
                 ));
             }
-            write_framed(writer, &message, self.settings.transfer_idle_timeout).await?;
+            if let Err(e) =
+                write_framed(writer, &message, self.settings.transfer_idle_timeout).await
+            {
+                failed(asked);
+                return Err(e);
+            }
+            metrics::transfer_bytes(metrics::Direction::Out, message.len() as u64 + 2);
             sent += 1;
         }
         writer.flush().await?;
         match producer.await {
             Ok((kind, serial, Ok(messages))) => {
+                metrics::transfer(metrics::Direction::Out, kind, metrics::Outcome::Ok);
+                let kind = metrics::KINDS[kind as usize];
                 tracing::info!(zone = %apex, %client, %key, ?qtype, kind, serial = serial.0, messages, from = ?client_serial.map(|s| s.0), "transfer out done");
             }
-            Ok((_, _, Err(e))) => {
+            Ok((kind, _, Err(e))) => {
+                failed(kind);
                 tracing::warn!(zone = %apex, %client, %key, error = %e, "transfer out stopped");
             }
             Err(e) => tracing::error!(zone = %apex, error = %e, "transfer out task failed"),

@@ -179,6 +179,7 @@ impl Replicator {
             // interval for a zone that no longer exists here.
             state.abort_notifies();
         }
+        lock(&self.changed).remove(&apex);
         let _guard = lock(&self.publish_lock);
         let mut next = (*self.served.load_full()).clone();
         next.catalog.remove(&apex);
@@ -261,6 +262,7 @@ impl Replicator {
             notify_pending: AtomicBool::new(false),
             removed: AtomicBool::new(false),
             forgotten: AtomicBool::new(false),
+            last_primary: Mutex::new(None),
         });
         self.zones
             .write()
@@ -322,6 +324,7 @@ impl Replicator {
             notify,
             primaries: links.primaries.clone(),
             catalog: state.catalog.clone(),
+            changed: lock(&self.changed).get(&state.apex).copied(),
         })
     }
 

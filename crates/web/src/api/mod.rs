@@ -10,6 +10,7 @@
 //!  handlers: server.rs (discovery, servers, config, statistics, search-data, OpenAPI)
 //!            zones.rs (PowerDNS zones) · tsigkeys.rs (TSIG keys)
 //!            history.rs (history, diff, revert) · cluster.rs (replication state, SOA probes)
+//!            control.rs (hadns ctl's commands, through the node's Controller)
 //!                     │ reads: Store on blocking threads, Replicator status
 //!                     ▼ writes: api::convert → Manager (store commit, snapshot, journal, NOTIFY)
 //!  response: JSON, or {"error": "…"} with the status PowerDNS uses (error.rs)
@@ -22,6 +23,7 @@
 //! served at `/api/openapi.json`. See `docs/api.md`.
 
 pub(crate) mod cluster;
+pub(crate) mod control;
 pub(crate) mod cors;
 pub(crate) mod error;
 pub(crate) mod extract;

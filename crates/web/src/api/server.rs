@@ -340,8 +340,8 @@ pub(crate) struct StatisticsQuery {
 }
 
 /// The node's counters, as PowerDNS lists them: `StatisticItem`s whose
-/// values are decimal text. These are the counts the node keeps today;
-/// query and response counters come with the metrics work.
+/// values are decimal text: the node's zones and keys, and the query,
+/// response, transfer and NOTIFY counters `/metrics` serves.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/statistics",
@@ -362,19 +362,21 @@ pub(crate) async fn statistics(
     let (store_zones, key_count) =
         blocking(move || Ok((store.zones()?.len(), keys.count()?))).await?;
     let configured_zones = state.manager.elsewhere().len();
-    let counters: [(&str, u64); 6] = [
-        ("uptime", state.settings.started.elapsed().as_secs()),
-        ("zones", (store_zones + configured_zones) as u64),
-        ("zones-in-store", store_zones as u64),
-        ("zones-configured", configured_zones as u64),
-        ("tsig-keys", key_count as u64),
-        ("views", state.manager.views().len() as u64),
+    let mut counters: Vec<(String, u64)> = vec![
+        ("zones".into(), (store_zones + configured_zones) as u64),
+        ("zones-in-store".into(), store_zones as u64),
+        ("zones-configured".into(), configured_zones as u64),
+        ("tsig-keys".into(), key_count as u64),
+        ("views".into(), state.manager.views().len() as u64),
     ];
+    // The query, transfer and NOTIFY counters `/metrics` serves, under
+    // PowerDNS's names where it has them (`udp-queries`, …), and `uptime`.
+    counters.extend(state.settings.node_metrics.statistics());
     let mut items: Vec<StatisticItem> = counters
         .iter()
         .map(|(name, value)| StatisticItem {
             object_type: "StatisticItem".to_string(),
-            name: (*name).to_string(),
+            name: name.clone(),
             value: value.to_string(),
         })
         .collect();
@@ -383,7 +385,11 @@ pub(crate) async fn statistics(
         if items.is_empty() {
             return Err(ApiError::Unprocessable(format!(
                 "Unknown statistic name `{wanted}` (known: {})",
-                counters.map(|(name, _)| name).join(", ")
+                counters
+                    .iter()
+                    .map(|(name, _)| name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ))
             .into());
         }
