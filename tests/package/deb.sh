@@ -24,8 +24,13 @@ package=${packages[0]}
 
 work=$(mktemp -d)
 pid=""
+init_pid=""
 cleanup() {
   if [ -n "$pid" ]; then kill -KILL "$pid" 2>/dev/null || true; fi
+  # The init script's node, by the PID it wrote, even if the script lost it.
+  if [ -n "$init_pid" ] && [ "$(cat "/proc/$init_pid/comm" 2>/dev/null)" = hadns ]; then
+    kill -KILL "$init_pid" 2>/dev/null || true
+  fi
   if [ -x /etc/init.d/hadns ]; then /etc/init.d/hadns stop >/dev/null 2>&1 || true; fi
   dpkg --purge hadns >/dev/null 2>&1 || true
   rm -rf "$work"
@@ -99,7 +104,10 @@ pid=""
 
 # The SysV init script, on the same ports.
 export OPTIONS="--listen 127.0.0.1:$dns --api-listen 127.0.0.1:$api"
-/etc/init.d/hadns start || { tail -n 20 /var/log/hadns.log; fail "init script start"; }
+started=0
+/etc/init.d/hadns start || started=$?
+init_pid=$(cat /run/hadns.pid 2>/dev/null || true)
+[ "$started" -eq 0 ] || { tail -n 20 /var/log/hadns.log; fail "init script start"; }
 /etc/init.d/hadns status >/dev/null || fail "init script status after start"
 answers || fail "no answer after the init script's start"
 /etc/init.d/hadns reload || fail "init script reload"
