@@ -509,58 +509,46 @@ const MOST_ENTRY: usize = 1 << 20;
 
 /// The uid and primary gid of `name`, or `None` when no such user exists.
 fn lookup_user(name: &str) -> io::Result<Option<(u32, u32)>> {
-    let c_name = CString::new(name).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-    let mut size = 4096;
-    loop {
-        let mut buffer = vec![0 as libc::c_char; size];
-        let mut entry = std::mem::MaybeUninit::<libc::passwd>::uninit();
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is to live memory of the size given;
-        // getpwnam_r writes the entry and its strings there and sets
-        // result to the entry, or to NULL when there is none.
-        let code = unsafe {
-            libc::getpwnam_r(
-                c_name.as_ptr(),
-                entry.as_mut_ptr(),
-                buffer.as_mut_ptr(),
-                buffer.len(),
-                &mut result,
-            )
-        };
-        if code == libc::ERANGE && size < MOST_ENTRY {
-            size *= 4;
-            continue;
-        }
-        if code != 0 {
-            return Err(io::Error::from_raw_os_error(code));
-        }
-        if result.is_null() {
-            return Ok(None);
-        }
-        // SAFETY: result is non-NULL, so getpwnam_r filled the entry.
-        let entry = unsafe { entry.assume_init() };
-        return Ok(Some((entry.pw_uid, entry.pw_gid)));
-    }
+    // SAFETY: getpwnam_r's contract is lookup_entry's (see there).
+    let entry = lookup_entry::<libc::passwd>(name, |n, e, b, l, r| unsafe {
+        libc::getpwnam_r(n, e, b, l, r)
+    })?;
+    Ok(entry.map(|e| (e.pw_uid, e.pw_gid)))
 }
 
 /// The gid of group `name`, or `None` when no such group exists.
 fn lookup_group(name: &str) -> io::Result<Option<u32>> {
+    // SAFETY: getgrnam_r's contract is lookup_entry's (see there).
+    let entry = lookup_entry::<libc::group>(name, |n, e, b, l, r| unsafe {
+        libc::getgrnam_r(n, e, b, l, r)
+    })?;
+    Ok(entry.map(|e| e.gr_gid))
+}
+
+/// Runs a `get*nam_r` function for `name` with a buffer that grows on
+/// ERANGE (up to [`MOST_ENTRY`]); the entry, or `None` when there is none.
+/// Only the entry's numeric fields may be read: its strings point into the
+/// buffer, which is gone when this returns.
+fn lookup_entry<T>(
+    name: &str,
+    call: impl Fn(*const libc::c_char, *mut T, *mut libc::c_char, usize, *mut *mut T) -> libc::c_int,
+) -> io::Result<Option<T>> {
     let c_name = CString::new(name).map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
     let mut size = 4096;
     loop {
         let mut buffer = vec![0 as libc::c_char; size];
-        let mut entry = std::mem::MaybeUninit::<libc::group>::uninit();
-        let mut result: *mut libc::group = std::ptr::null_mut();
-        // SAFETY: as in lookup_user, with getgrnam_r.
-        let code = unsafe {
-            libc::getgrnam_r(
-                c_name.as_ptr(),
-                entry.as_mut_ptr(),
-                buffer.as_mut_ptr(),
-                buffer.len(),
-                &mut result,
-            )
-        };
+        let mut entry = std::mem::MaybeUninit::<T>::uninit();
+        let mut result: *mut T = std::ptr::null_mut();
+        // Every pointer is to live memory of the size given; the function
+        // writes the entry and its strings there and sets `result` to the
+        // entry, or to NULL when there is none.
+        let code = call(
+            c_name.as_ptr(),
+            entry.as_mut_ptr(),
+            buffer.as_mut_ptr(),
+            buffer.len(),
+            &mut result,
+        );
         if code == libc::ERANGE && size < MOST_ENTRY {
             size *= 4;
             continue;
@@ -571,9 +559,8 @@ fn lookup_group(name: &str) -> io::Result<Option<u32>> {
         if result.is_null() {
             return Ok(None);
         }
-        // SAFETY: result is non-NULL, so getgrnam_r filled the entry.
-        let entry = unsafe { entry.assume_init() };
-        return Ok(Some(entry.gr_gid));
+        // SAFETY: result is non-NULL, so the call filled the entry.
+        return Ok(Some(unsafe { entry.assume_init() }));
     }
 }
 

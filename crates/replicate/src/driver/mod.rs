@@ -427,6 +427,17 @@ impl Replicator {
         Ok(replicator)
     }
 
+    /// Every zone's state, taken out of the map so no lock is held while
+    /// they are worked on.
+    fn zone_states(&self) -> Vec<Arc<ZoneState>> {
+        self.zones
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Starts a task per secondary zone, its first SOA check at a random
     /// time within [`catch_up_spread`] of now (whether its persisted
     /// refresh time is later, already past, or there is no copy), and sends the NOTIFYs held back since
@@ -434,13 +445,7 @@ impl Replicator {
     /// listeners are bound (the NOTIFYs prompt transfers from us).
     pub fn start(self: &Arc<Self>) {
         self.started.store(true, Ordering::SeqCst);
-        let zones: Vec<Arc<ZoneState>> = self
-            .zones
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let zones = self.zone_states();
         let secondaries = zones
             .iter()
             .filter(|z| matches!(z.role, Role::Secondary { .. }))

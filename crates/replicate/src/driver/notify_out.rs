@@ -63,13 +63,7 @@ impl Replicator {
     /// it is back (RFC 1996 §3.6 lets the primary repeat a NOTIFY; without
     /// this the target would wait for its refresh timer).
     fn target_heard_from(self: &Arc<Self>, target: SocketAddr) {
-        let zones: Vec<Arc<ZoneState>> = self
-            .zones
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let zones = self.zone_states();
         for state in zones {
             let unanswered = lock(&state.notify_status)
                 .get(&target)

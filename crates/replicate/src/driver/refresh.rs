@@ -241,13 +241,7 @@ impl Replicator {
     /// persisted ([`Replicator::transfers_in_finished`]).
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::SeqCst);
-        let zones: Vec<Arc<ZoneState>> = self
-            .zones
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let zones = self.zone_states();
         for zone in zones {
             zone.wake.notify_one();
         }
@@ -268,13 +262,7 @@ impl Replicator {
     /// of a stop, so a restart resumes each schedule where this run left
     /// it); returns how many were written.
     pub fn save_all_timers(&self) -> usize {
-        let zones: Vec<Arc<ZoneState>> = self
-            .zones
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .cloned()
-            .collect();
+        let zones = self.zone_states();
         let mut saved = 0;
         for zone in zones
             .iter()

@@ -115,7 +115,12 @@ impl Replicator {
         match producer.await {
             Ok((kind, serial, Ok(messages))) => {
                 metrics::transfer(metrics::Direction::Out, kind, metrics::Outcome::Ok);
-                let kind = metrics::KINDS[kind as usize];
+                // The log's words as before: tests and operators grep them.
+                let kind = match kind {
+                    metrics::Kind::Axfr => "AXFR",
+                    metrics::Kind::Ixfr => "IXFR",
+                    metrics::Kind::UpToDate => "up-to-date",
+                };
                 tracing::info!(zone = %apex, %client, %key, ?qtype, kind, serial = serial.0, messages, from = ?client_serial.map(|s| s.0), "transfer out done");
             }
             Ok((kind, _, Err(e))) => {
