@@ -31,8 +31,10 @@ pub struct Scratch {
 }
 
 impl Scratch {
-    /// A scratch for the worker that counts in per-zone counter `slot`
-    /// (each UDP worker its own; the TCP tasks share one).
+    /// A scratch for the worker that counts in per-zone counter `slot`:
+    /// each UDP worker its own, which no other thread may use (its counts
+    /// are written without locked instructions); the TCP tasks share the
+    /// last (see [`crate::stats::set_counter_slots`]).
     pub fn for_slot(slot: usize) -> Scratch {
         Scratch {
             slot,

@@ -178,17 +178,28 @@ impl ZoneCounters {
         })
     }
 
-    /// Counts one answered query. Relaxed increments of a line only
-    /// `slot`'s owner writes: no contention, no ordering needed.
+    /// Counts one answered query in `slot`'s line. Every slot but the
+    /// last has one writer (its UDP worker), so a relaxed load and store
+    /// suffice there: no locked instruction on the query path. The last
+    /// is written by the TCP tasks (and any slot past the end) and takes
+    /// `fetch_add`.
     #[inline]
     pub fn record(&self, slot: usize, transport: Transport, outcome: ZoneOutcome) {
-        let row = &self.rows[slot.min(self.rows.len() - 1)];
+        let last = self.rows.len() - 1;
+        let row = &self.rows[slot.min(last)];
         let queries = match transport {
             Transport::Udp => &row.udp,
             Transport::Tcp => &row.tcp,
         };
-        queries.fetch_add(1, Ordering::Relaxed);
-        row.outcomes[outcome as usize].fetch_add(1, Ordering::Relaxed);
+        let outcome = &row.outcomes[outcome as usize];
+        if slot < last {
+            for counter in [queries, outcome] {
+                counter.store(counter.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+            }
+        } else {
+            queries.fetch_add(1, Ordering::Relaxed);
+            outcome.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The counters summed over every slot.
