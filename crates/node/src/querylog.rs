@@ -393,6 +393,26 @@ fn rename_if_present(from: &Path, to: &Path) -> io::Result<()> {
     }
 }
 
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut String, n: u64) {
+    push_padded(out, n, 1);
+}
+
+/// Appends `n` in decimal with at least `width` digits (zero-padded).
+fn push_padded(out: &mut String, mut n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
+    let mut at = digits.len();
+    while n > 0 || digits.len() - at < width {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+    }
+    // ASCII digits: pushed as chars, with no UTF-8 check of the slice.
+    for &digit in &digits[at..] {
+        out.push(char::from(digit));
+    }
+}
+
 /// The date and time up to the second, made once a second (every line in
 /// that second shares it).
 #[derive(Default)]
@@ -445,13 +465,29 @@ pub fn format_entry(
     ];
     match format {
         Format::Text => {
+            // Numbers by hand: `fmt` costs more than the rest of the line.
             out.push_str(clock.prefix(entry.time_us / 1_000_000));
-            let _ = write!(
-                out,
-                ".{micros:06}Z {}#{} {view} ",
-                entry.client.ip(),
-                entry.client.port()
-            );
+            out.push('.');
+            push_padded(out, micros, 6);
+            out.push_str("Z ");
+            match entry.client.ip() {
+                std::net::IpAddr::V4(ip) => {
+                    for (i, octet) in ip.octets().iter().enumerate() {
+                        if i > 0 {
+                            out.push('.');
+                        }
+                        push_decimal(out, u64::from(*octet));
+                    }
+                }
+                ip => {
+                    let _ = write!(out, "{ip}");
+                }
+            }
+            out.push('#');
+            push_decimal(out, u64::from(entry.client.port()));
+            out.push(' ');
+            out.push_str(view);
+            out.push(' ');
             if facts.parsed {
                 let _ = wire::name::write_wire_text(out, qname);
                 let _ = write!(out, " {} {} ", Class(facts.qclass), Rtype(facts.qtype));
@@ -470,17 +506,16 @@ pub fn format_entry(
                 out.push('-');
             }
             if facts.edns {
-                let _ = write!(out, " edns={}", facts.udp_payload);
+                out.push_str(" edns=");
+                push_decimal(out, u64::from(facts.udp_payload));
             } else {
                 out.push_str(" edns=-");
             }
-            let _ = writeln!(
-                out,
-                " {} {} {}us",
-                Rcode(entry.rcode),
-                entry.size,
-                entry.latency_us
-            );
+            let _ = write!(out, " {} ", Rcode(entry.rcode));
+            push_decimal(out, u64::from(entry.size));
+            out.push(' ');
+            push_decimal(out, u64::from(entry.latency_us));
+            out.push_str("us\n");
         }
         Format::Json => {
             let mut name = String::new();
@@ -579,6 +614,23 @@ mod tests {
             lines[2],
             "2026-12-07T16:24:50.000042Z 192.0.2.7#53211 default - - - +RD edns=- NXDOMAIN 61 35us"
         );
+    }
+
+    #[test]
+    fn numbers_are_written_in_decimal_with_their_padding() {
+        let mut out = String::new();
+        for (n, width) in [
+            (0, 1),
+            (7, 1),
+            (42, 6),
+            (65535, 1),
+            (999_999, 6),
+            (u64::MAX, 1),
+        ] {
+            push_padded(&mut out, n, width);
+            out.push(' ');
+        }
+        assert_eq!(out, format!("0 7 000042 65535 999999 {} ", u64::MAX));
     }
 
     #[test]
