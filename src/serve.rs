@@ -673,9 +673,6 @@ fn run(
     if let (Some(manager), Some(store_plan)) = (&manager, &store)
         && let Some(address) = store_plan.api
     {
-        let listener = std::net::TcpListener::bind(address)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .with_context(|| format!("cannot bind the API to {address}"))?;
         let settings = web::HttpSettings {
             node_name: store_plan.node_name.clone(),
             started,
@@ -686,55 +683,58 @@ fn run(
             control: Some(loaded.controller()),
         };
         let manager = Arc::clone(manager);
-        services.tasks.push(Box::new(move || {
-            match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => {
-                    if let Ok(address) = listener.local_addr() {
-                        tracing::info!(%address, "API listening");
-                    }
-                    tokio::spawn(web::serve(listener, manager, settings));
-                }
-                Err(e) => tracing::error!(error = %e, "cannot serve the API"),
-            }
-        }));
+        http_listener(&mut services, address, "the API", move |listener| {
+            web::serve(listener, manager, settings)
+        })?;
     }
     if let Some(address) = health_listen {
         // `[health] listen`: GET /health alone, for nodes without the API
         // (or with the API kept off the network the balancers are on).
-        let listener = std::net::TcpListener::bind(address)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .with_context(|| format!("cannot bind [health] listen to {address}"))?;
         let source = Arc::new(web::HealthSource::new(node_name, health_lanes));
-        services.tasks.push(Box::new(move || {
-            match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => {
-                    if let Ok(address) = listener.local_addr() {
-                        tracing::info!(%address, "health listening");
-                    }
-                    tokio::spawn(web::serve_health(listener, source));
-                }
-                Err(e) => tracing::error!(error = %e, "cannot serve /health"),
-            }
-        }));
+        http_listener(&mut services, address, "[health] listen", move |listener| {
+            web::serve_health(listener, source)
+        })?;
     }
     if let Some(address) = metrics_listen {
         // `[metrics] listen`: GET /metrics alone, for nodes without the API.
-        let listener = std::net::TcpListener::bind(address)
-            .and_then(|l| l.set_nonblocking(true).map(|()| l))
-            .with_context(|| format!("cannot bind [metrics] listen to {address}"))?;
-        services.tasks.push(Box::new(move || {
-            match tokio::net::TcpListener::from_std(listener) {
-                Ok(listener) => {
-                    if let Ok(address) = listener.local_addr() {
-                        tracing::info!(%address, "metrics listening");
-                    }
-                    tokio::spawn(web::serve_metrics(listener, metrics));
-                }
-                Err(e) => tracing::error!(error = %e, "cannot serve /metrics"),
-            }
-        }));
+        http_listener(
+            &mut services,
+            address,
+            "[metrics] listen",
+            move |listener| web::serve_metrics(listener, metrics),
+        )?;
     }
     node::serve(loaded, services)
+}
+
+/// Binds an HTTP listener on `address` now (before any privilege drop)
+/// and serves it with `serve` once the runtime runs; `what` names it in
+/// the error and the log.
+fn http_listener<F, Served>(
+    services: &mut node::Services,
+    address: std::net::SocketAddr,
+    what: &'static str,
+    serve: F,
+) -> anyhow::Result<()>
+where
+    F: FnOnce(tokio::net::TcpListener) -> Served + Send + 'static,
+    Served: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = std::net::TcpListener::bind(address)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .with_context(|| format!("cannot bind {what} to {address}"))?;
+    services.tasks.push(Box::new(move || {
+        match tokio::net::TcpListener::from_std(listener) {
+            Ok(listener) => {
+                if let Ok(address) = listener.local_addr() {
+                    tracing::info!(%address, listener = what, "HTTP listening");
+                }
+                tokio::spawn(serve(listener));
+            }
+            Err(e) => tracing::error!(error = %e, "cannot serve {what}"),
+        }
+    }));
+    Ok(())
 }
 
 /// Opens the store, serves its zones, and creates the first user and API

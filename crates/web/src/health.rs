@@ -21,8 +21,6 @@ use axum::routing::get;
 use manage::ManagedLane;
 use replicate::driver::ZoneStatus;
 
-use crate::api::{error, limits};
-
 /// What `/health` reports on: the node's name and its lanes (one per
 /// view, or the one lane of a node without views).
 pub struct HealthSource {
@@ -112,20 +110,13 @@ pub(crate) async fn health(State(source): State<Arc<HealthSource>>) -> axum::Jso
 
 /// A router with `GET /health` alone (every other path is 404).
 pub fn health_router(source: Arc<HealthSource>) -> Router {
-    Router::new()
-        .route("/health", get(health))
-        .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(source)
+    crate::alone::one_route("/health", get(health)).with_state(source)
 }
 
 /// Serves `GET /health` alone on `listener` (`[health] listen`) until the
 /// runtime stops, with the API's connection cap and idle timeout.
 pub async fn serve_health(listener: tokio::net::TcpListener, source: Arc<HealthSource>) {
-    let listener = limits::CappedListener::new(listener);
-    if let Err(e) = axum::serve(listener, health_router(source)).await {
-        tracing::error!(error = %e, "the health listener stopped");
-    }
+    crate::alone::serve_alone(listener, health_router(source), "health").await;
 }
 
 #[cfg(test)]

@@ -26,8 +26,6 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use crate::api::{error, limits};
-
 /// The labels of `hadns_api_requests_total`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
@@ -146,18 +144,11 @@ pub(crate) async fn count_requests(
 
 /// A router with `GET /metrics` alone (every other path is 404).
 pub fn metrics_router(metrics: Arc<Metrics>) -> Router {
-    Router::new()
-        .route("/metrics", get(self::metrics))
-        .fallback(error::not_found)
-        .method_not_allowed_fallback(error::method_not_allowed)
-        .with_state(metrics)
+    crate::alone::one_route("/metrics", get(self::metrics)).with_state(metrics)
 }
 
 /// Serves `GET /metrics` alone on `listener` (`[metrics] listen`) until
 /// the runtime stops, with the API's connection cap and idle timeout.
 pub async fn serve_metrics(listener: tokio::net::TcpListener, metrics: Arc<Metrics>) {
-    let listener = limits::CappedListener::new(listener);
-    if let Err(e) = axum::serve(listener, metrics_router(metrics)).await {
-        tracing::error!(error = %e, "the metrics listener stopped");
-    }
+    crate::alone::serve_alone(listener, metrics_router(metrics), "metrics").await;
 }
