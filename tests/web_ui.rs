@@ -567,3 +567,73 @@ fn an_operator_edits_a_views_copy_beside_the_base() {
     browser.open(&format!("{base}/ui/zones/split.test.?view=nowhere"));
     browser.wait_for("main", "no view `nowhere`");
 }
+
+/// The character-strings of the one TXT record `node` serves at `name`,
+/// and its TTL.
+fn txt_strings(node: &ApiNode, name: &str) -> (Vec<Vec<u8>>, u32) {
+    let answer = ask(node.dns, name, Rtype::TXT);
+    assert_eq!(answer.answer.len(), 1, "{name}: {answer:?}");
+    let record = answer.answer.iter().next().unwrap();
+    let mut strings = Vec::new();
+    let mut rest = record.rdata();
+    while let Some((&len, tail)) = rest.split_first() {
+        strings.push(tail[..usize::from(len)].to_vec());
+        rest = &tail[usize::from(len)..];
+    }
+    (strings, record.ttl())
+}
+
+#[test]
+fn record_content_and_ttls_are_read_as_people_type_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(dir.path(), "hadns", "");
+    let base = format!("http://{}", node.api);
+    let browser = Browser::start(dir.path(), 1280, 900);
+    log_in(&browser, &node);
+    browser.fill("#zone-name", "txt.test");
+    browser.fill("#zone-ns", "ns1.example.net");
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("h1", "txt.test.");
+    let mut serial = 1;
+    let mut add = |name: &str, ttl: &str, content: &str| {
+        browser.open(&format!("{base}/ui/zones/txt.test."));
+        browser.fill("#rec-name", name);
+        browser.fill("#rec-ttl", ttl);
+        browser.fill("#rec-type", "TXT");
+        browser.fill("#rec-content", content);
+        browser.click_on("form.record button[type=submit]");
+        browser.wait_for(
+            "#saved-heading",
+            &format!("Saved: serial {serial} → {}", serial + 1),
+        );
+        serial += 1;
+    };
+
+    // An SPF policy typed without quotes is one string, not three.
+    add("@", "1h", "v=spf1 mx -all");
+    let (strings, ttl) = txt_strings(&node, "txt.test.");
+    assert_eq!(strings, vec![b"v=spf1 mx -all".to_vec()]);
+    assert_eq!(ttl, 3600, "`1h` is an hour");
+    // A long unquoted value (a DKIM key) is cut into 255-octet strings.
+    let key = format!("v=DKIM1; k=rsa; p={}", "A".repeat(300));
+    add("sel._domainkey", "1h30m", &key);
+    let (strings, ttl) = txt_strings(&node, "sel._domainkey.txt.test.");
+    assert_eq!(strings.len(), 2);
+    assert_eq!(strings[0].len(), 255);
+    assert_eq!(strings.concat(), key.as_bytes());
+    assert_eq!(ttl, 5400);
+    // Quoted input keeps its strings exactly.
+    add("quoted", "300", "\"a b\" \"c\"");
+    let (strings, _) = txt_strings(&node, "quoted.txt.test.");
+    assert_eq!(strings, vec![b"a b".to_vec(), b"c".to_vec()]);
+
+    // A TTL that is not one is refused beside its field.
+    browser.open(&format!("{base}/ui/zones/txt.test."));
+    browser.fill("#rec-name", "bad");
+    browser.fill("#rec-ttl", "1x");
+    browser.fill("#rec-type", "TXT");
+    browser.fill("#rec-content", "x");
+    browser.click_on("form.record button[type=submit]");
+    browser.wait_for("#rec-ttl-error", "1h30m");
+    assert_eq!(soa_serial(node.dns, "txt.test."), Some(serial));
+}

@@ -501,6 +501,11 @@ pub struct ComparableRecord {
 }
 
 impl ComparableRecord {
+    /// The record's TTL.
+    pub fn ttl(&self) -> u32 {
+        self.ttl
+    }
+
     /// The record's RDATA.
     pub fn rdata(&self) -> &[u8] {
         &self.rdata

@@ -29,6 +29,7 @@ impl Rtype {
     pub const MINFO: Rtype = Rtype(14);
     pub const MX: Rtype = Rtype(15);
     pub const TXT: Rtype = Rtype(16);
+    pub const SPF: Rtype = Rtype(99);
     pub const RP: Rtype = Rtype(17);
     pub const AFSDB: Rtype = Rtype(18);
     pub const SIG: Rtype = Rtype(24);

@@ -423,11 +423,12 @@ pub(super) fn parse_record(zone: &Name, form: &RecordForm) -> Result<ParsedRecor
     let ttl = if ttl_text.is_empty() {
         Some(DEFAULT_TTL)
     } else {
-        match ttl_text.parse::<u32>() {
-            Ok(ttl) if ttl <= i32::MAX as u32 => Some(ttl),
+        // Seconds, or BIND's units as in zone files (`1h`, `1h30m`, `2d`).
+        match ttl_text.parse::<wire::Ttl>() {
+            Ok(ttl) if ttl.0 <= i32::MAX as u32 => Some(ttl.0),
             _ => {
                 errors.ttl = Some(format!(
-                    "`{ttl_text}` is not a TTL: seconds from 0 to 2147483647"
+                    "`{ttl_text}` is not a TTL: seconds from 0 to 2147483647, or units as in 1h30m"
                 ));
                 None
             }
@@ -449,16 +450,15 @@ pub(super) fn parse_record(zone: &Name, form: &RecordForm) -> Result<ParsedRecor
             None
         }
     };
-    let rdata =
-        rtype.and_then(
-            |rtype| match zonefile::parse_rdata(rtype, form.content.trim(), zone) {
-                Ok(rdata) => Some(rdata),
-                Err(e) => {
-                    errors.content = Some(format!("Not valid {rtype} data: {e}"));
-                    None
-                }
-            },
-        );
+    let rdata = rtype.and_then(
+        |rtype| match typed_rdata(rtype, form.content.trim(), zone) {
+            Ok(rdata) => Some(rdata),
+            Err(e) => {
+                errors.content = Some(format!("Not valid {rtype} data: {e}"));
+                None
+            }
+        },
+    );
     match (name, ttl, rtype, rdata) {
         (Some(name), Some(ttl), Some(rtype), Some(rdata)) => Ok(ParsedRecord {
             name,
@@ -468,6 +468,24 @@ pub(super) fn parse_record(zone: &Name, form: &RecordForm) -> Result<ParsedRecor
         }),
         _ => Err(errors),
     }
+}
+
+/// RDATA from what a person typed: zone-file syntax, except that a TXT or
+/// SPF value with no quotes at all is one string as typed (`v=spf1 mx
+/// -all` is one SPF policy, not three strings), cut into 255-octet
+/// character-strings when longer (RFC 7208 §3.3, DKIM keys). Quoted input
+/// keeps its strings exactly.
+fn typed_rdata(rtype: Rtype, content: &str, zone: &Name) -> Result<Vec<u8>, String> {
+    if (rtype == Rtype::TXT || rtype == Rtype::SPF) && !content.is_empty() && !content.contains('"')
+    {
+        let mut rdata = Vec::with_capacity(content.len() + content.len() / 255 + 1);
+        for chunk in content.as_bytes().chunks(255) {
+            rdata.push(chunk.len() as u8);
+            rdata.extend_from_slice(chunk);
+        }
+        return Ok(rdata);
+    }
+    zonefile::parse_rdata(rtype, content, zone).map_err(|e| e.to_string())
 }
 
 /// The field a refusal of the write path concerns, with its message.
