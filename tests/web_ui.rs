@@ -583,6 +583,8 @@ fn txt_strings(node: &ApiNode, name: &str) -> (Vec<Vec<u8>>, u32) {
     (strings, record.ttl())
 }
 
+/// Issue [11/13]'s first defects, each checked where it shows: TXT and
+/// TTL entry over DNS, "1 zone", a missing zone's name, the pager's ends.
 #[test]
 fn record_content_and_ttls_are_read_as_people_type_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -636,4 +638,32 @@ fn record_content_and_ttls_are_read_as_people_type_them() {
     browser.click_on("form.record button[type=submit]");
     browser.wait_for("#rec-ttl-error", "1h30m");
     assert_eq!(soa_serial(node.dns, "txt.test."), Some(serial));
+
+    // One zone is "1 zone"; a missing zone's name is not doubled dotted.
+    browser.open(&format!("{base}/ui/"));
+    browser.wait_for("table caption", "1 zone on this node");
+    browser.open(&format!("{base}/ui/zones/nonexistent.test."));
+    let page = browser.wait_for("main", "nonexistent.test.");
+    let text = browser.text(&page);
+    assert!(!text.contains("test.."), "{text}");
+
+    // The pager: first, previous, next and last (450 RRsets: 5 pages).
+    let rrsets: Vec<serde_json::Value> = (0..450)
+        .map(|i| {
+            serde_json::json!({"name": format!("h{i:03}.txt.test."), "type": "A", "ttl": 300,
+                "changetype": "REPLACE", "records": [{"content": "192.0.2.1", "disabled": false}]})
+        })
+        .collect();
+    let response = node.send(
+        "PATCH",
+        "/api/v1/servers/localhost/zones/txt.test.",
+        &serde_json::json!({ "rrsets": rrsets }),
+    );
+    assert_eq!(response.status, 204, "{}", response.text());
+    browser.open(&format!("{base}/ui/zones/txt.test.?page=3"));
+    browser.wait_for("nav.pager span", "Page 3 of 5");
+    browser.click_on("nav.pager a.last");
+    browser.wait_for("nav.pager span", "Page 5 of 5");
+    browser.click_on("nav.pager a.first");
+    browser.wait_for("nav.pager span", "Page 1 of 5");
 }

@@ -198,7 +198,8 @@ fn not_found(view: &SessionView, zone: &str) -> Response {
         StatusCode::NOT_FOUND,
         Some(view.clone()),
         "No such zone",
-        format!("This node serves no zone {zone}."),
+        // The name is absolute: its final dot ends the sentence too.
+        format!("This node serves no zone {}.", zone.trim_end_matches('.')),
         "/ui/",
     )
 }

@@ -61,8 +61,10 @@ pub(super) struct ZonePage {
     rrsets: Vec<RrsetRow>,
     page: usize,
     pages: usize,
+    first_page: Option<String>,
     prev_page: Option<String>,
     next_page: Option<String>,
+    last_page: Option<String>,
     /// Base and views, on a node with views.
     tabs: Vec<ViewTab>,
     /// The view shown; `None`: the base.
@@ -314,8 +316,10 @@ pub(super) async fn render_zone(
             rrsets,
             page,
             pages,
+            first_page: (page > 2).then(|| page_url(1)),
             prev_page: (page > 1).then(|| page_url(page - 1)),
             next_page: (page < pages).then(|| page_url(page + 1)),
+            last_page: (page + 1 < pages).then(|| page_url(pages)),
             tabs: tabs(state, zone, in_store_view),
             view: in_store_view.map(str::to_string),
             side,
