@@ -498,7 +498,10 @@ pub(super) fn refusal_errors(error: &ManageError) -> FieldErrors {
     let text = error.to_string();
     match error {
         ManageError::Refused(WriteError::Validation { reason, .. }) => match reason {
-            ValidationReason::OutsideZone { .. } | ValidationReason::CnameAtApex => {
+            // A CNAME clash is about the name: another type lives there.
+            ValidationReason::OutsideZone { .. }
+            | ValidationReason::CnameAtApex
+            | ValidationReason::CnameAndOtherData { .. } => {
                 errors.name = Some(text);
             }
             ValidationReason::TtlTooLarge { .. } => errors.ttl = Some(text),

@@ -9,6 +9,11 @@ use axum::routing::{get, post};
 use super::{auth, cluster, history, import, records, users, views, zones};
 use crate::state::AppState;
 
+/// A GET of a URL forms post to: 303 to the zone's page.
+async fn back_to_zone(axum::extract::Path(zone): axum::extract::Path<String>) -> Redirect {
+    Redirect::to(&format!("/ui/zones/{}", super::url_encode(&zone)))
+}
+
 /// The UI's routes, state applied by the caller.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
@@ -21,12 +26,21 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/", get(zones::zones_page))
         .route("/ui/zones", post(zones::create_zone))
         .route("/ui/zones/{zone}", get(records::zone_page))
-        .route("/ui/zones/{zone}/records", post(records::add_record))
+        // A form answered with its errors leaves the browser at the URL it
+        // posted to; reloading or bookmarking it GETs that URL, which then
+        // leads back to the zone instead of answering 405.
+        .route(
+            "/ui/zones/{zone}/records",
+            get(back_to_zone).post(records::add_record),
+        )
         .route(
             "/ui/zones/{zone}/records/delete",
-            post(records::delete_record),
+            get(back_to_zone).post(records::delete_record),
         )
-        .route("/ui/zones/{zone}/view-rrset", post(views::view_rrset))
+        .route(
+            "/ui/zones/{zone}/view-rrset",
+            get(back_to_zone).post(views::view_rrset),
+        )
         .route(
             "/ui/zones/{zone}/edit",
             get(records::edit_page).post(records::edit_record),
