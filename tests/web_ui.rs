@@ -226,7 +226,21 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.wait_for("h1", "Log in");
     browser.open(&format!("{base}/ui/zones/web.test."));
     browser.wait_for("h1", "Log in");
-    assert!(browser.url().ends_with("/ui/login"), "{}", browser.url());
+    assert!(
+        browser.url().contains("/ui/login?next="),
+        "{}",
+        browser.url()
+    );
+    // Logging in again leads to the page asked for, not to the zone list.
+    browser.fill("#username", "admin");
+    browser.fill("#password", &password(&node));
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "web.test.");
+    assert!(
+        browser.url().ends_with("/ui/zones/web.test."),
+        "{}",
+        browser.url()
+    );
 }
 
 #[test]

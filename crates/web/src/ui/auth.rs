@@ -30,7 +30,23 @@ impl FromRequestParts<AppState> for UiSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let to_login = || Redirect::to("/ui/login").into_response();
+        // A page asked for without a session: back to it after the login.
+        let asked = parts
+            .uri
+            .path_and_query()
+            .map_or("/ui/", |p| p.as_str())
+            .to_string();
+        let to_login = || {
+            if parts.method == axum::http::Method::GET
+                && asked != "/ui/"
+                && after_login(&asked).is_some()
+            {
+                Redirect::to(&format!("/ui/login?next={}", super::url_encode(&asked)))
+                    .into_response()
+            } else {
+                Redirect::to("/ui/login").into_response()
+            }
+        };
         let id = cookie_value(&parts.headers, COOKIE).unwrap_or_default();
         let view = state.sessions.get(id, now()).ok_or_else(to_login)?;
         // The user may have been disabled or removed, or their password
@@ -100,18 +116,50 @@ pub(super) fn check_origin(headers: &HeaderMap) -> Option<Response> {
     }
 }
 
+/// Where a login may lead: a UI page of this server, never another site
+/// (`//host`, `/\\host` and absolute URLs are refused), so the login
+/// form cannot be made into an open redirect.
+fn after_login(next: &str) -> Option<&str> {
+    let local = next.starts_with("/ui/")
+        && !next.contains("//")
+        && !next.contains('\\')
+        && !next.starts_with("/ui/login")
+        && !next.starts_with("/ui/logout")
+        && next.chars().all(|c| !c.is_control());
+    local.then_some(next)
+}
+
 #[derive(Template)]
 #[template(path = "ui/login.html")]
 pub(super) struct LoginPage {
     nav: Option<SessionView>,
     error: Option<String>,
     username: String,
+    /// The page to go to after the login (checked by [`after_login`]).
+    next: String,
 }
 
-pub(super) async fn login_page(State(state): State<AppState>, headers: HeaderMap) -> Response {
+/// `?next=` of the login page.
+#[derive(Deserialize, Default)]
+pub(super) struct LoginQuery {
+    #[serde(default)]
+    next: String,
+}
+
+pub(super) async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    query: Result<axum::extract::Query<LoginQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    // An unreadable query string is no reason to refuse the login page.
+    let next = query
+        .ok()
+        .and_then(|q| after_login(&q.0.next).map(str::to_string))
+        .unwrap_or_default();
     let id = cookie_value(&headers, COOKIE).unwrap_or_default();
     if state.sessions.get(id, now()).is_some() {
-        return Redirect::to("/ui/").into_response();
+        let to = if next.is_empty() { "/ui/" } else { &next };
+        return Redirect::to(to).into_response();
     }
     render(
         StatusCode::OK,
@@ -119,6 +167,7 @@ pub(super) async fn login_page(State(state): State<AppState>, headers: HeaderMap
             nav: None,
             error: None,
             username: String::new(),
+            next,
         },
     )
 }
@@ -129,6 +178,8 @@ pub(super) struct LoginForm {
     username: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub(super) async fn login(
@@ -142,6 +193,11 @@ pub(super) async fn login(
     }
     let client: IpAddr = client.ip();
     let at = now();
+    let next = form
+        .as_ref()
+        .ok()
+        .and_then(|f| after_login(&f.next).map(str::to_string))
+        .unwrap_or_default();
     let page = |status, error: String, username: String| {
         render(
             status,
@@ -149,6 +205,7 @@ pub(super) async fn login(
                 nav: None,
                 error: Some(error),
                 username,
+                next: next.clone(),
             },
         )
     };
@@ -193,7 +250,8 @@ pub(super) async fn login(
             state.sessions.login_succeeded(client);
             let (id, _) = state.sessions.create(&user.name, stamp, at);
             tracing::info!(user = %user.name, client = %client, "web UI login");
-            let mut response = Redirect::to("/ui/").into_response();
+            let to = if next.is_empty() { "/ui/" } else { &next };
+            let mut response = Redirect::to(to).into_response();
             // The server itself speaks plain HTTP (keep it on loopback or
             // behind a TLS proxy); behind a proxy that says the browser used
             // HTTPS, the cookie is marked Secure so it never travels in clear.
@@ -258,6 +316,30 @@ pub(super) async fn logout(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_login_leads_only_to_this_servers_pages() {
+        assert_eq!(after_login("/ui/cluster"), Some("/ui/cluster"));
+        assert_eq!(
+            after_login("/ui/zones/a.test.?page=2"),
+            Some("/ui/zones/a.test.?page=2")
+        );
+        for refused in [
+            "",
+            "/",
+            "//evil.example/ui/",
+            "/ui//evil.example",
+            "/\\evil.example",
+            "/ui/\\evil",
+            "https://evil.example/ui/",
+            "/api/v1/servers",
+            "/ui/login",
+            "/ui/logout",
+            "/ui/x\r\nSet-Cookie: a=b",
+        ] {
+            assert_eq!(after_login(refused), None, "{refused:?}");
+        }
+    }
+
     use super::*;
 
     #[test]
