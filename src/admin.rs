@@ -68,6 +68,12 @@ pub enum UserCommand {
         /// The user's name.
         name: String,
     },
+    /// Delete a user and its API tokens (the history keeps its name on
+    /// the changes it made). The only user cannot be deleted.
+    Delete {
+        /// The user's name.
+        name: String,
+    },
     /// Let a disabled user sign in again.
     Enable {
         /// The user's name.
@@ -140,6 +146,10 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
         UserCommand::Enable { name } => {
             store.set_user_disabled(&name, false)?;
             println!("user `{name}` enabled");
+        }
+        UserCommand::Delete { name } => {
+            let tokens = store.delete_user(&name)?;
+            println!("user `{name}` deleted, with {tokens} API token(s)");
         }
         UserCommand::List { json } => {
             let users = store.users()?;

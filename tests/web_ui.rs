@@ -484,6 +484,26 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     browser.wait_for("td", "revoked");
     assert_eq!(api("GET", None), 401);
 
+    // Deleting bob: a confirmation page first, then he is gone, and his
+    // password opens nothing any more.
+    browser.open(&format!("{base}/ui/users"));
+    browser.click_on("a[aria-label='Delete bob']");
+    browser.wait_for("h1", "Delete user bob?");
+    browser.click_on("form.confirm button[type=submit]");
+    browser.wait_for("#users-notice", "User bob deleted");
+    assert!(
+        !browser.source().contains("aria-label=\"Delete bob\""),
+        "bob is still listed"
+    );
+    let login = http_request(
+        node.api,
+        "POST",
+        "/ui/login",
+        &form,
+        Some(format!("username=bob&password={bob_password}").as_bytes()),
+    );
+    assert_ne!(login.status, 303, "a deleted user logged in");
+
     // A phone-sized window: the zone page fits its width.
     browser.resize(390, 844);
     browser.open(&format!("{base}/ui/zones/c.test."));

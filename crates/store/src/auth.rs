@@ -265,6 +265,37 @@ impl Store {
         )
     }
 
+    /// Deletes a user and its API tokens; returns how many of them were
+    /// still active. The history keeps the user's name on the changes it made.
+    /// The only user cannot be deleted (nobody could sign in after).
+    pub fn delete_user(&self, name: &str) -> Result<usize, WriteError> {
+        self.write(
+            || format!("deleting user `{name}`"),
+            |tx| {
+                let users: i64 = tx.query_row("SELECT count(*) FROM users", [], |r| r.get(0))?;
+                let id: Option<i64> = tx
+                    .query_row("SELECT id FROM users WHERE name = ?1", params![name], |r| {
+                        r.get(0)
+                    })
+                    .optional()?;
+                let Some(id) = id else {
+                    return Err(WriteError::NoSuchUser(name.to_string()));
+                };
+                if users <= 1 {
+                    return Err(WriteError::LastUser(name.to_string()));
+                }
+                let active: i64 = tx.query_row(
+                    "SELECT count(*) FROM api_tokens WHERE user_id = ?1 AND revoked_at IS NULL",
+                    params![id],
+                    |r| r.get(0),
+                )?;
+                tx.execute("DELETE FROM api_tokens WHERE user_id = ?1", params![id])?;
+                tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
+                Ok(active as usize)
+            },
+        )
+    }
+
     /// Every user, by name.
     pub fn users(&self) -> Result<Vec<User>, StoreError> {
         self.read(

@@ -145,6 +145,9 @@ pub enum WriteError {
     /// No user with this name.
     #[error("no user `{0}`")]
     NoSuchUser(String),
+    /// Deleting the only user would leave nobody to sign in.
+    #[error("user `{0}` is the only user: add another before deleting it")]
+    LastUser(String),
     /// A user with this name exists already.
     #[error("user `{0}` already exists")]
     UserExists(String),

@@ -188,3 +188,38 @@ fn tokens_need_a_user_and_a_free_name_and_die_with_a_disabled_user() {
     f.store.set_user_disabled("admin", false).unwrap();
     assert!(f.store.check_token(&secret).unwrap().is_some());
 }
+
+#[test]
+fn deleting_a_user_takes_its_tokens_and_never_the_last_user() {
+    let f = Fixture::new();
+    f.store.add_user("admin", "pw").unwrap();
+    let before = f.dump();
+    assert!(matches!(
+        f.store.delete_user("admin").unwrap_err(),
+        WriteError::LastUser(_)
+    ));
+    assert!(matches!(
+        f.store.delete_user("nobody").unwrap_err(),
+        WriteError::NoSuchUser(_)
+    ));
+    assert_eq!(f.dump(), before, "refused deletions change nothing");
+    f.store.add_user("ops", "pw2").unwrap();
+    let one = f.store.create_token("one", "ops", Scope::Write).unwrap();
+    let two = f.store.create_token("two", "ops", Scope::Read).unwrap();
+    let kept = f.store.create_token("ci", "admin", Scope::Write).unwrap();
+    assert_eq!(f.store.delete_user("ops").unwrap(), 2);
+    assert_eq!(f.store.check_token(&one).unwrap(), None);
+    assert_eq!(f.store.check_token(&two).unwrap(), None);
+    assert!(f.store.check_token(&kept).unwrap().is_some());
+    assert_eq!(f.store.check_password("ops", "pw2").unwrap(), None);
+    let names: Vec<String> = f
+        .store
+        .users()
+        .unwrap()
+        .into_iter()
+        .map(|u| u.name)
+        .collect();
+    assert_eq!(names, ["admin"]);
+    // The name is free again.
+    f.store.add_user("ops", "pw3").unwrap();
+}

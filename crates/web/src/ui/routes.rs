@@ -54,6 +54,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/users", get(users::users_page).post(users::add_user))
         .route("/ui/users/password", post(users::reset_password))
         .route("/ui/users/state", post(users::set_user_state))
+        .route(
+            "/ui/users/delete",
+            get(users::delete_user_page).post(users::delete_user),
+        )
         .route("/ui/tokens", post(users::create_token))
         .route("/ui/tokens/revoke", post(users::revoke_token))
         .route("/ui/zones/{zone}/history", get(history::history_page))

@@ -1,5 +1,6 @@
 //! Users and API tokens: add users (with a random password shown once),
 //! reset passwords, disable and enable users (ending their sessions),
+//! delete users (after a confirmation page; their tokens go with them),
 //! create tokens (shown once) with a scope, revoke tokens.
 
 use store::Scope;
@@ -38,6 +39,8 @@ pub(super) struct UsersPage {
     tokens: Vec<TokenRow>,
     shown: Option<Shown>,
     error: Option<String>,
+    /// What was just done, when it needs saying (a user deleted).
+    notice: Option<String>,
 }
 
 async fn render_users(
@@ -46,6 +49,18 @@ async fn render_users(
     status: StatusCode,
     shown: Option<Shown>,
     error: Option<String>,
+) -> Response {
+    render_users_noting(state, session, status, shown, error, None).await
+}
+
+/// The users page, with `notice` saying what was just done.
+async fn render_users_noting(
+    state: &AppState,
+    session: &UiSession,
+    status: StatusCode,
+    shown: Option<Shown>,
+    error: Option<String>,
+    notice: Option<String>,
 ) -> Response {
     let store = Arc::clone(state.manager.store());
     let loaded = blocking(move || {
@@ -87,6 +102,7 @@ async fn render_users(
                     .collect(),
                 shown,
                 error,
+                notice,
             },
         ),
         Err(e) => message(
@@ -310,6 +326,98 @@ pub(super) async fn revoke_token(
         Ok(()) => {
             tracing::info!(token = %form.name, by = %session.view.user, "API token revoked in the web UI");
             render_users(&state, &session, StatusCode::OK, None, None).await
+        }
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+/// The user asked about on the confirmation page.
+#[derive(Deserialize)]
+pub(super) struct UserQuery {
+    #[serde(default)]
+    name: String,
+}
+
+#[derive(Template)]
+#[template(path = "ui/delete_user.html")]
+pub(super) struct DeleteUserPage {
+    nav: Option<SessionView>,
+    session: SessionView,
+    name: String,
+    /// The user's active API tokens.
+    tokens: usize,
+}
+
+/// `GET /ui/users/delete?name=…`: what deleting the user does, and the
+/// button that does it.
+pub(super) async fn delete_user_page(
+    State(state): State<AppState>,
+    session: UiSession,
+    Query(query): Query<UserQuery>,
+) -> Response {
+    let store = Arc::clone(state.manager.store());
+    let name = query.name.clone();
+    let found = blocking(move || {
+        let exists = store
+            .users()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .any(|u| u.name == name);
+        let tokens = store
+            .tokens()
+            .map_err(|e| e.to_string())?
+            .iter()
+            .filter(|t| t.user == name && t.revoked_at.is_none())
+            .count();
+        Ok((exists, tokens))
+    })
+    .await;
+    match found {
+        Ok((true, tokens)) => render(
+            StatusCode::OK,
+            &DeleteUserPage {
+                nav: Some(session.view.clone()),
+                session: session.view.clone(),
+                name: query.name,
+                tokens,
+            },
+        ),
+        Ok((false, _)) => refused(&state, &session, format!("no user `{}`", query.name)).await,
+        Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+/// `POST /ui/users/delete`: deletes the user and its tokens, ends its
+/// sessions; not oneself, not the only user.
+pub(super) async fn delete_user(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<NameForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    if form.name == session.view.user {
+        return refused(
+            &state,
+            &session,
+            "You cannot delete yourself: log in as another user to do it.".into(),
+        )
+        .await;
+    }
+    let store = Arc::clone(state.manager.store());
+    let user = form.name.clone();
+    match blocking(move || store.delete_user(&user).map_err(|e| e.to_string())).await {
+        Ok(tokens) => {
+            tracing::info!(user = %form.name, tokens, by = %session.view.user, "user deleted in the web UI");
+            state.sessions.remove_user_except(&form.name, "");
+            let notice = format!(
+                "User {} deleted; {tokens} API token{} stopped working.",
+                form.name,
+                if tokens == 1 { "" } else { "s" }
+            );
+            render_users_noting(&state, &session, StatusCode::OK, None, None, Some(notice)).await
         }
         Err(e) => refused(&state, &session, e).await,
     }
