@@ -219,6 +219,8 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.fill("#confirm", "imported.test");
     browser.click_on("main form button.danger");
     browser.wait_for("h1", "Zones");
+    // The list says what happened.
+    browser.wait_for("#zones-notice", "Zone imported.test. deleted.");
     assert_eq!(ask(dns, "imported.test.", Rtype::SOA).rcode, Rcode::REFUSED);
 
     // Log out: the pages are refused again.

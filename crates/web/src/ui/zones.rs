@@ -31,6 +31,15 @@ pub(super) struct ZonesPage {
     zones: Vec<ZoneRow>,
     form: CreateForm,
     default_nameservers: String,
+    /// What was just done (a zone deleted), said above the list.
+    notice: Option<String>,
+}
+
+/// The zones page's query: `?deleted=ZONE` after a deletion.
+#[derive(Deserialize, Default)]
+pub(super) struct ZonesQuery {
+    #[serde(default)]
+    deleted: String,
 }
 
 /// "2/2 in step", "1/2 in step", or "—" without NOTIFY targets.
@@ -125,6 +134,17 @@ pub(super) async fn render_zones(
     status: StatusCode,
     form: CreateForm,
 ) -> Response {
+    render_zones_noting(state, session, status, form, None).await
+}
+
+/// The zones page with `notice` above the list.
+async fn render_zones_noting(
+    state: &AppState,
+    session: &UiSession,
+    status: StatusCode,
+    form: CreateForm,
+    notice: Option<String>,
+) -> Response {
     match zone_rows(state).await {
         Ok(zones) => {
             let defaults = &state.manager.rules(&Name::root()).nameservers;
@@ -140,6 +160,7 @@ pub(super) async fn render_zones(
                         .map(Name::to_string)
                         .collect::<Vec<_>>()
                         .join(" "),
+                    notice,
                 },
             )
         }
@@ -153,8 +174,25 @@ pub(super) async fn render_zones(
     }
 }
 
-pub(super) async fn zones_page(State(state): State<AppState>, session: UiSession) -> Response {
-    render_zones(&state, &session, StatusCode::OK, CreateForm::default()).await
+pub(super) async fn zones_page(
+    State(state): State<AppState>,
+    session: UiSession,
+    query: Result<Query<ZonesQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    // After a deletion (redirected here, so a reload does not post again).
+    let notice = query
+        .ok()
+        .map(|q| q.0.deleted)
+        .filter(|zone| !zone.is_empty())
+        .map(|zone| format!("Zone {zone} deleted."));
+    render_zones_noting(
+        &state,
+        &session,
+        StatusCode::OK,
+        CreateForm::default(),
+        notice,
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -329,7 +367,7 @@ pub(super) async fn delete_zone(
     match state.manager.delete_zone(&name).await {
         Ok(()) => {
             tracing::info!(zone = %name, user = %session.view.user, "zone deleted in the web UI");
-            Redirect::to("/ui/").into_response()
+            Redirect::to(&format!("/ui/?deleted={}", url_encode(&name.to_string()))).into_response()
         }
         Err(e) => message(
             StatusCode::UNPROCESSABLE_ENTITY,
