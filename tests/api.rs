@@ -21,21 +21,7 @@ const ZONES: &str = "/api/v1/servers/localhost/zones";
 
 /// Creates `zone` (absolute) with an NS set and `rrsets`; checks the 201.
 fn create_zone(node: &Node, zone: &str, rrsets: Value) -> Value {
-    let response = node.send(
-        "POST",
-        ZONES,
-        &json!({
-            "name": zone,
-            "kind": "Native",
-            "nameservers": [format!("ns1.{zone}")],
-            "masters": [],
-            // INCREASE: serials 1, 2, 3… (DEFAULT would be YYYYMMDDnn).
-            "soa_edit_api": "INCREASE",
-            "rrsets": rrsets,
-        }),
-    );
-    assert_eq!(response.status, 201, "create {zone}: {}", response.text());
-    response.json()
+    node.create_zone(zone, rrsets)
 }
 
 /// A PATCH of `zone` with `rrsets`; returns the response.

@@ -78,20 +78,12 @@ fn delta(before: &Samples, after: &Samples, key: &str) -> f64 {
 }
 
 fn create_zone(node: &Node, zone: &str) {
-    let response = node.send(
-        "POST",
-        ZONES,
-        &json!({
-            "name": zone,
-            "kind": "Native",
-            "nameservers": [format!("ns1.{zone}")],
-            "soa_edit_api": "INCREASE",
-            "rrsets": [{"name": format!("www.{zone}"), "type": "A", "ttl": 300,
-                        "changetype": "REPLACE",
-                        "records": [{"content": "192.0.2.1", "disabled": false}]}],
-        }),
+    node.create_zone(
+        zone,
+        json!([{"name": format!("www.{zone}"), "type": "A", "ttl": 300,
+                "changetype": "REPLACE",
+                "records": [{"content": "192.0.2.1", "disabled": false}]}]),
     );
-    assert_eq!(response.status, 201, "create {zone}: {}", response.text());
 }
 
 /// Waits until `/metrics` says the query log wrote `lines` lines.

@@ -992,6 +992,26 @@ impl ApiNode {
         http_request(self.api, method, path, &headers, body.map(str::as_bytes))
     }
 
+    /// Creates `zone` (absolute) in the store with an NS set `ns1.<zone>`
+    /// and `rrsets`, serials counting up from 1 (`soa_edit_api`
+    /// INCREASE); checks the 201 and returns the zone.
+    pub fn create_zone(&self, zone: &str, rrsets: serde_json::Value) -> serde_json::Value {
+        let response = self.send(
+            "POST",
+            "/api/v1/servers/localhost/zones",
+            &serde_json::json!({
+                "name": zone,
+                "kind": "Native",
+                "nameservers": [format!("ns1.{zone}")],
+                "masters": [],
+                "soa_edit_api": "INCREASE",
+                "rrsets": rrsets,
+            }),
+        );
+        assert_eq!(response.status, 201, "create {zone}: {}", response.text());
+        response.json()
+    }
+
     /// A GET with the admin token.
     pub fn get(&self, path: &str) -> HttpResponse {
         self.request("GET", path, Some(&self.token), &[], None)
