@@ -140,10 +140,20 @@ fn an_operator_manages_a_zone_in_the_browser() {
     );
     browser.screenshot(&screenshots().join("zone.png"));
 
-    // Delete it.
-    browser.click_on("button[aria-label='Delete www A 192.0.2.81']");
+    // Delete it: a confirmation page names the record, says it is the
+    // last of its set, and takes a reason for the history; nothing is
+    // removed before the confirmation.
+    browser.click_on("a[aria-label='Delete www A 192.0.2.81']");
+    browser.wait_for("h1", "Delete this record of web.test.?");
+    browser.wait_for("dl.record-summary", "192.0.2.81");
+    browser.wait_for("#last-record", "only A record at www");
+    assert_eq!(soa_serial(dns, "web.test."), Some(3));
+    browser.fill("#delete-reason", "www moved to the CDN");
+    browser.click_on("form.confirm button[type=submit]");
     browser.wait_for("#saved-heading", "Saved: serial 3 → 4");
     assert_eq!(addresses(&node, "www.web.test.").0, Rcode::NXDOMAIN);
+    let history = node.get_json("/api/v1/servers/localhost/zones/web.test./history");
+    assert_eq!(history[0]["comment"], "www moved to the CDN");
 
     // The history shows every change; revert to serial 3 (after the edit).
     browser.open(&format!("{base}/ui/zones/web.test./history"));
@@ -169,7 +179,7 @@ fn an_operator_manages_a_zone_in_the_browser() {
     let bad = dir.path().join("bad.zone");
     std::fs::write(
         &bad,
-        "$TTL 300\n@ SOA ns1 hostmaster 7 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 999.0.0.1\n$INCLUDE /etc/passwd\n",
+        "$TTL 300\n@ SOA ns1 hostmaster 7 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.53\nwww A 999.0.0.1\n$INCLUDE /etc/passwd\nmail CNAME ns1\nmail MX 10 ns1\n",
     )
     .unwrap();
     browser.open(&format!("{base}/ui/import"));
@@ -178,6 +188,11 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.click_on("form.create button[type=submit]");
     browser.wait_for("ul.errors li", ":5:");
     browser.wait_for("ul.errors li", "$INCLUDE is not allowed");
+    // The zone checks run on the lines that could be read, in the same
+    // preview: every error at once, not one round per kind.
+    browser.wait_for("ul.errors li", "mail.imported.test. has a CNAME and other data");
+    // The text comes back in the form, to be fixed there.
+    assert!(browser.source().contains("mail CNAME ns1"));
     assert!(
         !browser.source().contains("root:x:0"),
         "no file of the server is read"

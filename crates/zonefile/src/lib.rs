@@ -117,6 +117,43 @@ pub fn parse_untrusted_with_limit(
     loader.finish()
 }
 
+/// Every problem of zone file text from an untrusted source, at once: the
+/// reading errors of [`parse_untrusted`] and the findings of [`check`] on
+/// the records that could be read, so that a person fixing an upload sees
+/// all of them in one round instead of the checks only after the last
+/// syntax error is gone. Returns the zone when nothing is an error, and
+/// the diagnostics (warnings too) in file order either way.
+///
+/// Where a line could not be read, findings about something *missing*
+/// (no SOA, no apex NS, an NS target without addresses, missing glue) are
+/// left out: the line that failed may be the one that supplies it.
+pub fn review_untrusted(
+    bytes: &[u8],
+    origin: &Name,
+    name_for_errors: &Path,
+) -> (Option<ZoneFile>, Vec<Diagnostic>) {
+    let mut loader = load::Loader::new(origin);
+    loader.forbid_includes();
+    loader.limit_records(MAX_UNTRUSTED_RECORDS);
+    loader.load_top(name_for_errors, bytes);
+    let (zone, mut diagnostics) = loader.finish_partial();
+    let unreadable = !diagnostics.is_empty();
+    diagnostics.extend(check(&zone).into_iter().filter(|d| {
+        !(unreadable
+            && matches!(
+                d.problem,
+                Problem::MissingSoa(_)
+                    | Problem::MissingApexNs(_)
+                    | Problem::NsTargetWithoutAddress(_)
+                    | Problem::MissingGlue { .. }
+            ))
+    }));
+    // File order: a finding without a line (about the whole zone) first.
+    diagnostics.sort_by_key(|d| d.location.as_ref().map(|l| l.line));
+    let has_errors = diagnostics.iter().any(Diagnostic::is_error);
+    ((!has_errors).then_some(zone), diagnostics)
+}
+
 /// Like [`parse_str`], for contents that need not be UTF-8.
 pub fn parse_bytes(
     bytes: &[u8],

@@ -128,6 +128,17 @@ impl Loader {
         }
     }
 
+    /// The records read, even where some lines failed, and every error.
+    pub fn finish_partial(self) -> (ZoneFile, Vec<Diagnostic>) {
+        (
+            ZoneFile {
+                origin: self.apex,
+                records: self.records,
+            },
+            self.errors,
+        )
+    }
+
     /// Records an error at `file:line`, or gives up after [`MAX_ERRORS`].
     fn error(&mut self, file: &Arc<PathBuf>, line: u32, problem: Problem) {
         if self.gave_up {

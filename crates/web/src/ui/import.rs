@@ -166,37 +166,23 @@ pub(super) async fn import(
     }
     // Diagnostics name the upload, not a path on this machine.
     let label = std::path::PathBuf::from(format!("{origin}zone"));
-    let parsed = zonefile::parse_untrusted(&upload.text, &origin, &label);
+    // Reading errors and the zone checks together, so that one preview
+    // lists every problem of the file.
+    let (parsed, diagnostics) = zonefile::review_untrusted(&upload.text, &origin, &label);
     let text = String::from_utf8_lossy(&upload.text).into_owned();
-    let parsed = match parsed {
-        Ok(parsed) => parsed,
-        Err(diagnostics) => {
-            let preview = Preview::refused(
-                &origin,
-                diagnostics.iter().map(ToString::to_string).collect(),
-            );
-            return page(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                origin.to_string(),
-                String::new(),
-                Some(preview),
-                None,
-            );
-        }
-    };
-    let diagnostics = zonefile::check(&parsed);
     let (errors, warnings): (Vec<_>, Vec<_>) = diagnostics.iter().partition(|d| d.is_error());
-    let records: Vec<Record> = parsed.records.into_iter().map(|r| r.record).collect();
-    if !errors.is_empty() {
+    let Some(parsed) = parsed else {
         let preview = Preview::refused(&origin, errors.iter().map(ToString::to_string).collect());
+        // The text goes back into the form, to be fixed there.
         return page(
             StatusCode::UNPROCESSABLE_ENTITY,
             origin.to_string(),
-            String::new(),
+            text,
             Some(preview),
             None,
         );
-    }
+    };
+    let records: Vec<Record> = parsed.records.into_iter().map(|r| r.record).collect();
     if upload.stage == "commit" {
         let meta = ChangeMeta {
             author: session.view.user.clone(),

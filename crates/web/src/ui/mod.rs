@@ -40,6 +40,7 @@ mod cluster;
 mod history;
 mod import;
 mod records;
+mod removal;
 pub(crate) mod routes;
 mod rows;
 pub(crate) mod session;

@@ -731,16 +731,47 @@ pub(super) struct EditPage {
     view: Option<String>,
 }
 
+/// The record an edit or delete link names.
 #[derive(Deserialize)]
 pub(super) struct EditQuery {
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
     #[serde(default)]
-    rtype: String,
+    pub(super) rtype: String,
     #[serde(default)]
-    content: String,
+    pub(super) content: String,
     #[serde(default)]
-    view: String,
+    pub(super) view: String,
+}
+
+/// The stored RRset `owner`/`rtype` of `zone` (in `view`'s copy, or the
+/// base), read for a page about one of its records; `None` when there is
+/// none or the store cannot be read.
+pub(super) async fn current_rrset(
+    state: &AppState,
+    zone: &Name,
+    owner: &Name,
+    rtype: Rtype,
+    view: Option<String>,
+) -> Option<StoredRrset> {
+    let store = Arc::clone(state.manager.store());
+    let zone_name = zone.clone();
+    let owner_text = owner.to_string();
+    let sets = blocking(move || match &view {
+        // The owner as the search: the page holds the RRsets at it.
+        None => store
+            .rrsets_page(&zone_name, &owner_text, 0, PAGE_SIZE)
+            .map(|page| page.rrsets)
+            .map_err(|e| e.to_string()),
+        Some(view) => store
+            .rrsets_in_view(&zone_name, view)
+            .map(|sets| sets.map(|s| s.merged()).unwrap_or_default())
+            .map_err(|e| e.to_string()),
+    })
+    .await
+    .unwrap_or_default();
+    sets.into_iter()
+        .find(|s| s.name == *owner && s.rtype == rtype)
 }
 
 pub(super) async fn edit_page(
@@ -769,25 +800,8 @@ pub(super) async fn edit_page(
         Ok(view) => view,
         Err(page) => return *page,
     };
-    let store = Arc::clone(state.manager.store());
-    let zone_name = name.clone();
-    let owner_text = owner.to_string();
-    let in_view = view.clone();
-    let sets = blocking(move || match &in_view {
-        None => store
-            .rrsets_page(&zone_name, &owner_text, 0, PAGE_SIZE)
-            .map(|page| page.rrsets)
-            .map_err(|e| e.to_string()),
-        Some(view) => store
-            .rrsets_in_view(&zone_name, view)
-            .map(|sets| sets.map(|s| s.merged()).unwrap_or_default())
-            .map_err(|e| e.to_string()),
-    })
-    .await
-    .unwrap_or_default();
-    let ttl = sets
-        .iter()
-        .find(|s| s.name == owner && s.rtype == rtype)
+    let ttl = current_rrset(&state, &name, &owner, rtype, view.clone())
+        .await
         .map_or(DEFAULT_TTL, |s| s.ttl);
     render(
         StatusCode::OK,

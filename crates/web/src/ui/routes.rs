@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::{auth, cluster, history, import, records, users, views, zones};
+use super::{auth, cluster, history, import, records, removal, users, views, zones};
 use crate::state::AppState;
 
 /// A GET of a URL forms post to: 303 to the zone's page.
@@ -35,7 +35,7 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route(
             "/ui/zones/{zone}/records/delete",
-            get(back_to_zone).post(records::delete_record),
+            get(removal::delete_record_page).post(records::delete_record),
         )
         .route(
             "/ui/zones/{zone}/view-rrset",
