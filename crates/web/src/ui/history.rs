@@ -71,6 +71,10 @@ pub(super) async fn history_page(
             let change = store
                 .change_in(&zone_name, view, entry.serial_to)
                 .map_err(|e| e.to_string())?;
+            let (removed, added) = change
+                .as_ref()
+                .map(|c| change_lines(&c.removed, &c.added))
+                .unwrap_or_default();
             out.push(HistoryEntry {
                 from: entry.serial_from.0,
                 to: entry.serial_to.0,
@@ -78,14 +82,8 @@ pub(super) async fn history_page(
                 author: entry.author.clone(),
                 source: entry.source.as_str(),
                 comment: entry.comment.clone(),
-                removed: change
-                    .as_ref()
-                    .map(|c| diff_lines(&c.removed))
-                    .unwrap_or_default(),
-                added: change
-                    .as_ref()
-                    .map(|c| diff_lines(&c.added))
-                    .unwrap_or_default(),
+                removed,
+                added,
                 view: entry.view.clone(),
             });
         }
@@ -194,8 +192,8 @@ pub(super) async fn revert_page(
                     target,
                     from,
                     to,
-                    removed: diff_lines(&removed),
-                    added: diff_lines(&added),
+                    removed: change_lines(&removed, &added).0,
+                    added: change_lines(&removed, &added).1,
                 },
             )
         }

@@ -167,6 +167,34 @@ fn diff_lines(records: &[Record]) -> Vec<String> {
     lines
 }
 
+/// Both sides of a change as diff lines, without the SOA when only its
+/// serial moved: every change moves it, the page says from which serial
+/// to which, and repeating two SOA lines on every entry hides what
+/// changed. An SOA whose other fields changed stays, serial and all.
+fn change_lines(removed: &[Record], added: &[Record]) -> (Vec<String>, Vec<String>) {
+    let soa = |records: &[Record]| records.iter().position(|r| r.rtype == Rtype::SOA);
+    let mut removed = removed.to_vec();
+    let mut added = added.to_vec();
+    if let (Some(old), Some(new)) = (soa(&removed), soa(&added))
+        && only_serial_differs(&removed[old], &added[new])
+    {
+        removed.remove(old);
+        added.remove(new);
+    }
+    (diff_lines(&removed), diff_lines(&added))
+}
+
+/// Whether two SOA records are the same but for their serial.
+fn only_serial_differs(old: &Record, new: &Record) -> bool {
+    let mut a = old.rdata.clone();
+    let mut b = new.rdata.clone();
+    old.owner == new.owner
+        && old.ttl == new.ttl
+        && wire::rdata::set_soa_serial(&mut a, 0)
+        && wire::rdata::set_soa_serial(&mut b, 0)
+        && a == b
+}
+
 /// A served record as one line of a diff.
 fn record_line(record: &Record) -> String {
     format!(
@@ -220,6 +248,36 @@ mod tests {
         assert_eq!(time_text(0), "1970-01-01 00:00:00 UTC");
         assert_eq!(time_text(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(time_text(1_795_622_020), "2026-11-25 15:53:40 UTC");
+    }
+
+    #[test]
+    fn a_serial_only_soa_change_leaves_the_diff() {
+        let zone: Name = "example.test.".parse().unwrap();
+        let soa = |serial: u32, refresh: u32| {
+            let text = format!("ns1 hostmaster {serial} {refresh} 600 86400 60");
+            Record {
+                owner: zone.clone(),
+                rtype: Rtype::SOA,
+                class: wire::Class::IN,
+                ttl: 300,
+                rdata: zonefile::parse_rdata(Rtype::SOA, &text, &zone).unwrap(),
+            }
+        };
+        let a = Record {
+            owner: "www.example.test.".parse().unwrap(),
+            rtype: Rtype::A,
+            class: wire::Class::IN,
+            ttl: 300,
+            rdata: vec![192, 0, 2, 1],
+        };
+        let (removed, added) = change_lines(&[soa(1, 3600)], &[soa(2, 3600), a.clone()]);
+        assert!(removed.is_empty(), "{removed:?}");
+        assert_eq!(added, vec!["www.example.test. 300 A 192.0.2.1".to_string()]);
+        // A change of the SOA's timers is shown, with its serials.
+        let (removed, added) = change_lines(&[soa(1, 3600)], &[soa(2, 7200), a]);
+        assert_eq!(removed.len(), 1);
+        assert!(removed[0].contains(" 1 3600 "), "{removed:?}");
+        assert!(added[0].contains(" 2 7200 "), "{added:?}");
     }
 
     #[test]

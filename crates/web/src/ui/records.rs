@@ -289,11 +289,14 @@ pub(super) async fn render_zone(
             .await
             .ok()
             .flatten()
-            .map(|change| Saved {
-                from: change.entry.serial_from.0,
-                to: change.entry.serial_to.0,
-                removed: diff_lines(&change.removed),
-                added: diff_lines(&change.added),
+            .map(|change| {
+                let (removed, added) = change_lines(&change.removed, &change.added);
+                Saved {
+                    from: change.entry.serial_from.0,
+                    to: change.entry.serial_to.0,
+                    removed,
+                    added,
+                }
             })
         }
         _ => None,
