@@ -167,7 +167,10 @@ fn an_operator_manages_a_zone_in_the_browser() {
     let listed = browser.text(&history);
     let changes = listed.split("Serial 0 → 1").next().unwrap_or_default();
     assert!(!changes.contains(" SOA "), "{listed}");
-    assert!(listed.contains("Undo this and every later change (back to serial 2)"), "{listed}");
+    assert!(
+        listed.contains("Undo this and every later change (back to serial 2)"),
+        "{listed}"
+    );
     browser.click_on("ol.history > li:first-child p.undo a");
     browser.wait_for("h1", "Revert web.test. to serial 3?");
     browser.wait_for("ul.diff li.added", "www.web.test. 300 A 192.0.2.81");
@@ -198,7 +201,10 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.wait_for("ul.errors li", "$INCLUDE is not allowed");
     // The zone checks run on the lines that could be read, in the same
     // preview: every error at once, not one round per kind.
-    browser.wait_for("ul.errors li", "mail.imported.test. has a CNAME and other data");
+    browser.wait_for(
+        "ul.errors li",
+        "mail.imported.test. has a CNAME and other data",
+    );
     // The text comes back in the form, to be fixed there.
     assert!(browser.source().contains("mail CNAME ns1"));
     assert!(
@@ -414,12 +420,16 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
             .parse()
             .unwrap(),
     );
+    // A third NOTIFY target that never answers: the test reads what it is
+    // sent.
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let sink_address = sink.local_addr().unwrap();
     let node = ApiNode::start_on(
         dir.path(),
         "primary",
         primary_dns,
         &format!(
-            "[zone_defaults]\nnotify = [\"{secondary_dns}\"]\nallow_transfer = [\"127.0.0.1\"]\n\
+            "[zone_defaults]\nnotify = [\"{secondary_dns}\", \"{sink_address}\"]\nallow_transfer = [\"127.0.0.1\"]\n\
              nameservers = [\"ns1.example.net.\"]\n"
         ),
     );
@@ -450,11 +460,104 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     let browser = Browser::start(dir.path(), 1280, 900);
     log_in(&browser, &node);
 
-    // The cluster page asks the secondary for its serial: in step.
+    // A zone the secondary does not have.
+    let other = node.send(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &serde_json::json!({"name": "d.test.", "kind": "Master", "nameservers": []}),
+    );
+    assert_eq!(other.status, 201, "{}", other.text());
+
+    // The cluster page asks the secondary for its serial (after the page
+    // is shown, by htmx): in step, in the good colour, and the
+    // acknowledgement names the serial it was for.
     browser.open(&format!("{base}/ui/cluster"));
     browser.wait_for("section.cluster-zone h2", "c.test.");
     browser.wait_for("section.cluster-zone td", &secondary_dns.to_string());
-    browser.wait_for("section.cluster-zone td", "in step");
+    browser.wait_for("section.cluster-zone tr.ok td.state", "in step");
+    browser.wait_for("section.cluster-zone tr.ok td", "serial 1 at ");
+    // A secondary without the zone, and one that does not answer, stand
+    // out with the reason.
+    browser.wait_for(
+        "section.cluster-zone tr.failing td.state",
+        "does not serve the zone (answered",
+    );
+    browser.wait_for("section.cluster-zone tr.failing td.state", "unreachable");
+    assert!(
+        !browser.source().contains("0 serials behind"),
+        "a target in step is not behind"
+    );
+    browser.screenshot(&screenshots().join("cluster.png"));
+
+    // NOTIFY now, to the silent target: a new NOTIFY (a new message ID;
+    // the retries of the first one repeat theirs) for c.test. reaches it.
+    let notifies = |sink: &std::net::UdpSocket, wait: std::time::Duration| {
+        let mut ids = Vec::new();
+        let until = std::time::Instant::now() + wait;
+        let mut buffer = [0u8; 1500];
+        while std::time::Instant::now() < until {
+            sink.set_read_timeout(Some(std::time::Duration::from_millis(200)))
+                .unwrap();
+            if let Ok((len, _)) = sink.recv_from(&mut buffer)
+                && let Ok(message) = wire::Message::parse(&buffer[..len])
+                && message.header.opcode() == wire::Opcode::NOTIFY
+                && message
+                    .questions
+                    .first()
+                    .is_some_and(|q| q.qname.to_string() == "c.test.")
+            {
+                ids.push(message.header.id);
+            }
+        }
+        ids
+    };
+    let before = notifies(&sink, std::time::Duration::from_secs(1));
+    browser.click_on(&format!(
+        "button[aria-label='NOTIFY {sink_address} of c.test. now']"
+    ));
+    browser.wait_for(
+        "#cluster-notice",
+        &format!("NOTIFY for c.test. sent to {sink_address}."),
+    );
+    let after = notifies(&sink, std::time::Duration::from_secs(3));
+    assert!(
+        after.iter().any(|id| !before.contains(id)),
+        "no new NOTIFY: before {before:?}, after {after:?}"
+    );
+
+    // On the secondary's own UI: transfer its copy again, which its
+    // cluster page then shows.
+    let secondary_base = format!("http://{}", secondary.api);
+    let transferred_before =
+        secondary.get_json("/api/v1/cluster?probe=false")["zones"][0]["secondary"]["last_transfer"]
+            .as_u64()
+            .expect("a transfer time");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    browser.open(&format!("{secondary_base}/ui/login"));
+    browser.fill("#username", "admin");
+    browser.fill("#password", &password(&secondary));
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "Zones");
+    browser.open(&format!("{secondary_base}/ui/cluster"));
+    browser.click_on("button.retransfer");
+    browser.wait_for(
+        "#cluster-notice",
+        "c.test.: a full transfer (AXFR) was started.",
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = secondary.get_json("/api/v1/cluster?probe=false")["zones"][0]["secondary"]
+            ["last_transfer"]
+            .as_u64();
+        if now.is_some_and(|t| t > transferred_before) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no new transfer");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    // Cookies are per host, not per port: the secondary's login replaced
+    // the primary's session cookie.
+    log_in(&browser, &node);
 
     // A user, with a password shown once, who can log in.
     browser.open(&format!("{base}/ui/users"));
@@ -529,19 +632,74 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     );
     assert_ne!(login.status, 303, "a deleted user logged in");
 
-    // A phone-sized window: the zone page fits its width.
+    // A phone-sized window: each page fits its width, no word in a table
+    // is broken across lines, and the stacked rows name their fields.
     browser.resize(390, 844);
+    for (page, heading, shot) in [
+        ("/ui/zones/c.test.", "c.test.", "zone-phone.png"),
+        ("/ui/", "Zones", "zones-phone.png"),
+        ("/ui/cluster", "Cluster", "cluster-phone.png"),
+    ] {
+        browser.open(&format!("{base}{page}"));
+        browser.wait_for("h1", heading);
+        if page == "/ui/cluster" {
+            browser.wait_for("section.cluster-zone tr.ok td.state", "in step");
+        }
+        let overflow = browser.execute(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+        );
+        assert_eq!(overflow.as_i64(), Some(0), "sideways scrolling on {page}");
+        let broken = broken_words(&browser);
+        assert!(
+            broken.is_empty(),
+            "{page}: words broken across lines: {broken:?}"
+        );
+        browser.screenshot(&screenshots().join(shot));
+    }
     browser.open(&format!("{base}/ui/zones/c.test."));
     browser.wait_for("h1", "c.test.");
-    let overflow = browser.execute(
-        "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+    let labels = browser.execute(
+        "return [...document.querySelectorAll('table.records tbody.rrset > tr:first-child > *')]\
+         .map(c => getComputedStyle(c, '::before').content);",
     );
-    assert_eq!(
-        overflow.as_i64(),
-        Some(0),
-        "no sideways scrolling on a phone"
+    let labels: Vec<&str> = labels
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for label in ["\"Name\"", "\"TTL\"", "\"Type\"", "\"Content\""] {
+        assert!(labels.contains(&label), "no {label} label in {labels:?}");
+    }
+}
+
+/// The words in list tables that the layout breaks across lines (each
+/// word's text fragments on more than one line), leaving out words too
+/// long for any phone.
+fn broken_words(browser: &Browser) -> Vec<String> {
+    let found = browser.execute(
+        "const broken = [];\
+         for (const cell of document.querySelectorAll('table.list td, table.list th')) {\
+           const walk = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);\
+           for (let node = walk.nextNode(); node; node = walk.nextNode()) {\
+             const re = /\\S+/g; let m;\
+             while ((m = re.exec(node.data)) !== null) {\
+               if (m[0].length > 30) continue;\
+               const range = document.createRange();\
+               range.setStart(node, m.index); range.setEnd(node, m.index + m[0].length);\
+               const tops = new Set([...range.getClientRects()].map(r => Math.round(r.top)));\
+               if (tops.size > 1) broken.push(m[0]);\
+             }\
+           }\
+         }\
+         return broken;",
     );
-    browser.screenshot(&screenshots().join("zone-phone.png"));
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
 }
 
 /// The `+short` A answer at `name` for a client bound to `source`.

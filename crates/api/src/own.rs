@@ -140,6 +140,9 @@ pub struct NotifyTarget {
     pub notified_serial: Option<u32>,
     /// Unix time the last NOTIFY was acknowledged.
     pub acknowledged_at: Option<u64>,
+    /// The serial that acknowledgement was for: older than
+    /// `notified_serial` while the newest NOTIFY is unacknowledged.
+    pub acknowledged_serial: Option<u32>,
     /// Why the last NOTIFY failed, if it did.
     pub error: Option<String>,
     /// The serial it answered for the zone's SOA just now (`probe=true`,

@@ -219,6 +219,9 @@ pub struct NotifyStatus {
     pub serial: Option<Serial>,
     /// When the last one was acknowledged.
     pub acknowledged: Option<SystemTime>,
+    /// The serial of the last NOTIFY acknowledged: older than `serial`
+    /// when the newest one is still being sent or was not acknowledged.
+    pub acknowledged_serial: Option<Serial>,
     /// Why the last one failed, if it did.
     pub error: Option<String>,
     /// The last one went unanswered for its whole retry window: it is

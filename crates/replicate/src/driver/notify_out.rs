@@ -33,6 +33,23 @@ impl Replicator {
         }
     }
 
+    /// Sends NOTIFY for `apex` to its target `target` alone, now (an
+    /// operator's "NOTIFY this secondary"): `None` when the zone is not
+    /// replicated here, `Some(false)` when `target` is not one of its
+    /// NOTIFY targets.
+    pub fn notify_target_now(self: &Arc<Self>, apex: &Name, target: SocketAddr) -> Option<bool> {
+        let state = self.zone_state(&apex.to_lowercase())?;
+        let zone = self.copy(&state)?;
+        let Some((_, key)) = notify_targets(&state, &zone)
+            .into_iter()
+            .find(|(t, _)| *t == target)
+        else {
+            return Some(false);
+        };
+        self.spawn_notify(&state, &zone, target, key);
+        Some(true)
+    }
+
     pub(super) fn send_notifies(self: &Arc<Self>, state: &Arc<ZoneState>) {
         if !self.started.load(Ordering::SeqCst) {
             // A primary zone file that changed while the node was down is
@@ -133,6 +150,7 @@ impl Replicator {
                 match &result {
                     Ok(()) => {
                         entry.acknowledged = Some(SystemTime::now());
+                        entry.acknowledged_serial = Some(serial);
                         entry.error = None;
                     }
                     Err(e) => entry.error = Some(e.to_string()),

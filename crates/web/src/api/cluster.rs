@@ -81,6 +81,7 @@ pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
                 address: address.to_string(),
                 notified_serial: notify.serial.map(|s| s.0),
                 acknowledged_at: notify.acknowledged.map(unix),
+                acknowledged_serial: notify.acknowledged_serial.map(|s| s.0),
                 error: notify.error.clone(),
                 serial: None,
                 lag: None,
@@ -203,8 +204,13 @@ async fn probe_soa(target: SocketAddr, zone: &Name) -> Result<Serial, String> {
             if message.header.id != id {
                 continue;
             }
-            if message.rcode() != Rcode::NOERROR {
-                return Err(format!("answered {}", message.rcode()));
+            let rcode = message.rcode();
+            if rcode == Rcode::REFUSED || rcode == Rcode::NOTAUTH {
+                // How a server says it is not authoritative for the zone.
+                return Err(format!("does not serve the zone (answered {rcode})"));
+            }
+            if rcode != Rcode::NOERROR {
+                return Err(format!("answered {rcode}"));
             }
             return message
                 .answer
@@ -217,7 +223,10 @@ async fn probe_soa(target: SocketAddr, zone: &Name) -> Result<Serial, String> {
     };
     match tokio::time::timeout(PROBE_TIMEOUT, answer).await {
         Ok(result) => result,
-        Err(_) => Err(format!("no answer within {} ms", PROBE_TIMEOUT.as_millis())),
+        Err(_) => Err(format!(
+            "unreachable: no answer to an SOA query within {} ms",
+            PROBE_TIMEOUT.as_millis()
+        )),
     }
 }
 

@@ -1,15 +1,27 @@
 //! The cluster page: every replicated zone, its NOTIFY targets with the
 //! serial each answers now and its lag, and a secondary zone's refresh
-//! state (the same facts as `GET /api/v1/cluster`).
+//! state (the same facts as `GET /api/v1/cluster`), with the actions an
+//! operator takes from there: NOTIFY one target now, and for a secondary
+//! zone of this node, check its primaries or transfer it again.
+//!
+//! The page itself answers at once, without asking the targets anything;
+//! the part with the zones then fetches itself again with the targets'
+//! serials (`/ui/cluster/live`, htmx, every few seconds), so a slow or
+//! dead secondary never holds the page up. Without JavaScript,
+//! `?probe=1` asks while rendering.
 
-use super::auth::UiSession;
+use std::net::SocketAddr;
+
+use api::own::NotifyTarget;
+
+use super::auth::{UiSession, check_form};
 use super::*;
 
 pub(super) struct TargetRow {
     address: String,
     serial: String,
     state: String,
-    /// `lagging` or `failing` for the row's colour, or empty.
+    /// `ok`, `lagging` or `failing` for the row's colour, or empty.
     class: &'static str,
     notified: String,
     acknowledged: String,
@@ -40,8 +52,21 @@ pub(super) struct ClusterZone {
 #[template(path = "ui/cluster.html")]
 pub(super) struct ClusterPage {
     nav: Option<SessionView>,
+    session: SessionView,
     node: String,
     zones: Vec<ClusterZone>,
+    /// Whether the targets were asked for their serials.
+    probed: bool,
+    notice: Option<String>,
+}
+
+/// The zones part alone, for htmx to swap in.
+#[derive(Template)]
+#[template(path = "ui/cluster_zones.html")]
+pub(super) struct ClusterZones {
+    session: SessionView,
+    zones: Vec<ClusterZone>,
+    probed: bool,
 }
 
 fn maybe_time(unix: Option<u64>) -> String {
@@ -52,8 +77,43 @@ fn maybe_number(value: Option<u32>) -> String {
     value.map_or_else(|| "—".to_string(), |v| v.to_string())
 }
 
-pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSession) -> Response {
-    let cluster = crate::api::cluster::cluster_state(&state, true).await;
+/// What a target's row says about it, and its colour: whether it serves
+/// the zone's serial (asked just now), how far behind it is, or why it
+/// could not be asked; a NOTIFY that failed is said too, but a target in
+/// step is in step whatever became of the last NOTIFY.
+fn target_state(target: &NotifyTarget, probed: bool) -> (String, &'static str) {
+    let (mut text, class) = match (&target.probe_error, target.lag) {
+        (Some(why), _) => (why.clone(), "failing"),
+        (None, Some(0)) => ("in step".to_string(), "ok"),
+        (None, Some(1)) => ("1 serial behind".to_string(), "lagging"),
+        (None, Some(lag)) => (format!("{lag} serials behind"), "lagging"),
+        (None, None) if probed => ("not asked: this node has no serial yet".to_string(), ""),
+        (None, None) => ("asking…".to_string(), ""),
+    };
+    if let Some(why) = &target.error {
+        text.push_str(&format!("; last NOTIFY failed: {why}"));
+    }
+    (text, class)
+}
+
+/// When the target acknowledged a NOTIFY, and for which serial: an
+/// acknowledgement of an older serial is not one of the newest NOTIFY.
+fn acknowledgement(target: &NotifyTarget) -> String {
+    match (target.acknowledged_serial, target.acknowledged_at) {
+        (Some(acked), Some(at)) if Some(acked) == target.notified_serial => {
+            format!("serial {acked} at {}", time_text(at))
+        }
+        (Some(acked), Some(at)) => {
+            format!("not yet (serial {acked} at {})", time_text(at))
+        }
+        _ if target.notified_serial.is_some() => "not yet".to_string(),
+        _ => "never".to_string(),
+    }
+}
+
+/// Every replicated zone as the page shows it.
+async fn cluster_zones(state: &AppState, probe: bool) -> (String, Vec<ClusterZone>) {
+    let cluster = crate::api::cluster::cluster_state(state, probe).await;
     let zones = cluster
         .zones
         .into_iter()
@@ -66,22 +126,16 @@ pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSessi
                 .unwrap_or_default();
             let targets = zone
                 .targets
-                .into_iter()
+                .iter()
                 .map(|t| {
-                    let (state, class) = match (&t.probe_error, t.lag, &t.error) {
-                        (Some(why), _, _) => (format!("no answer: {why}"), "failing"),
-                        (None, Some(0), None) => ("in step".to_string(), ""),
-                        (None, Some(lag), _) => (format!("{lag} serials behind"), "lagging"),
-                        (None, None, Some(why)) => (format!("NOTIFY failed: {why}"), "failing"),
-                        (None, None, None) => ("unknown".to_string(), ""),
-                    };
+                    let (state, class) = target_state(t, probe);
                     TargetRow {
-                        address: t.address,
+                        address: t.address.clone(),
                         serial: maybe_number(t.serial),
                         state,
                         class,
                         notified: maybe_number(t.notified_serial),
-                        acknowledged: maybe_time(t.acknowledged_at),
+                        acknowledged: acknowledgement(t),
                     }
                 })
                 .collect();
@@ -114,12 +168,285 @@ pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSessi
             }
         })
         .collect();
+    (cluster.node, zones)
+}
+
+#[derive(Deserialize, Default)]
+pub(super) struct ClusterQuery {
+    /// Ask the targets while rendering (the page without JavaScript).
+    #[serde(default)]
+    probe: Option<String>,
+    /// The action just done, for its notice: `notify`, `refresh`,
+    /// `retransfer`.
+    #[serde(default)]
+    done: Option<String>,
+    #[serde(default)]
+    zone: Option<String>,
+    #[serde(default)]
+    target: Option<String>,
+}
+
+impl ClusterQuery {
+    /// The notice for the action just done, built from checked values only
+    /// (a link cannot make the page say anything else).
+    fn notice(&self) -> Option<String> {
+        let zone = parse_zone(self.zone.as_deref()?).ok()?;
+        match self.done.as_deref()? {
+            "notify" => {
+                let target: SocketAddr = self.target.as_deref()?.parse().ok()?;
+                Some(format!("NOTIFY for {zone} sent to {target}."))
+            }
+            "refresh" => Some(format!(
+                "{zone}: its primaries are being asked for their serial."
+            )),
+            "retransfer" => Some(format!("{zone}: a full transfer (AXFR) was started.")),
+            _ => None,
+        }
+    }
+}
+
+pub(super) async fn cluster_page(
+    State(state): State<AppState>,
+    session: UiSession,
+    Query(query): Query<ClusterQuery>,
+) -> Response {
+    let probed = query.probe.is_some();
+    let (node, zones) = cluster_zones(&state, probed).await;
     render(
         StatusCode::OK,
         &ClusterPage {
             nav: Some(session.view.clone()),
-            node: cluster.node,
+            session: session.view.clone(),
+            node,
             zones,
+            probed,
+            notice: query.notice(),
         },
     )
+}
+
+/// The zones part with the targets' serials asked for just now.
+pub(super) async fn cluster_live(State(state): State<AppState>, session: UiSession) -> Response {
+    let (_, zones) = cluster_zones(&state, true).await;
+    render(
+        StatusCode::OK,
+        &ClusterZones {
+            session: session.view.clone(),
+            zones,
+            probed: true,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub(super) struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
+    view: String,
+    #[serde(default)]
+    target: String,
+}
+
+/// The page that says an action could not be done.
+fn not_done(session: &UiSession, why: String) -> Response {
+    message(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(session.view.clone()),
+        "Not done",
+        why,
+        "/ui/cluster",
+    )
+}
+
+/// Back to the cluster page, saying what was done.
+fn done(action: &str, zone: &Name, target: Option<SocketAddr>) -> Response {
+    let mut url = format!(
+        "/ui/cluster?done={action}&zone={}",
+        url_encode(&zone.to_string())
+    );
+    if let Some(target) = target {
+        url.push_str(&format!("&target={}", url_encode(&target.to_string())));
+    }
+    Redirect::to(&url).into_response()
+}
+
+/// The replicator of the form's view (or the base's), and the zone.
+fn action_zone<'a>(
+    state: &'a AppState,
+    form: &ActionForm,
+) -> Result<(Name, &'a Arc<replicate::driver::Replicator>), String> {
+    let zone = parse_zone(&form.zone).map_err(|e| format!("`{}`: {e}", form.zone))?;
+    let view = Some(form.view.as_str()).filter(|v| !v.is_empty());
+    if let Some(view) = view
+        && !state.manager.views().contains(&view)
+    {
+        return Err(format!("This node has no view {view}."));
+    }
+    Ok((zone.clone(), state.manager.replicator_in(&zone, view)))
+}
+
+/// POST: NOTIFY one target of one zone now.
+pub(super) async fn notify_target(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let (zone, replicator) = match action_zone(&state, &form) {
+        Ok(found) => found,
+        Err(why) => return not_done(&session, why),
+    };
+    let Ok(target) = form.target.parse::<SocketAddr>() else {
+        return not_done(
+            &session,
+            format!("`{}` is not an address and port.", form.target),
+        );
+    };
+    match replicator.notify_target_now(&zone, target) {
+        Some(true) => {
+            tracing::info!(zone = %zone, %target, user = %session.view.user, "NOTIFY sent from the web UI");
+            done("notify", &zone, Some(target))
+        }
+        Some(false) => not_done(
+            &session,
+            format!("{target} is not a NOTIFY target of {zone}."),
+        ),
+        None => not_done(&session, format!("{zone} is not replicated on this node.")),
+    }
+}
+
+/// POST: a secondary zone of this node checks its primaries now
+/// (`action=refresh`) or transfers the whole zone again
+/// (`action=retransfer`).
+pub(super) async fn secondary_action(
+    State(state): State<AppState>,
+    session: UiSession,
+    Path(action): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<ActionForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let (zone, replicator) = match action_zone(&state, &form) {
+        Ok(found) => found,
+        Err(why) => return not_done(&session, why),
+    };
+    let started = match action.as_str() {
+        "refresh" => replicator.refresh_now(&zone),
+        "retransfer" => replicator.retransfer_now(&zone),
+        _ => return not_done(&session, format!("No action `{action}`.")),
+    };
+    if started {
+        tracing::info!(zone = %zone, action, user = %session.view.user, "secondary zone action from the web UI");
+        done(&action, &zone, None)
+    } else {
+        not_done(
+            &session,
+            format!("{zone} is not a secondary zone of this node."),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn target() -> NotifyTarget {
+        NotifyTarget {
+            address: "192.0.2.2:53".into(),
+            notified_serial: Some(5),
+            acknowledged_at: Some(1_795_622_020),
+            acknowledged_serial: Some(5),
+            error: None,
+            serial: Some(5),
+            lag: Some(0),
+            probe_error: None,
+        }
+    }
+
+    #[test]
+    fn a_target_in_step_is_in_step_in_the_good_colour() {
+        assert_eq!(target_state(&target(), true), ("in step".into(), "ok"));
+        let failed = NotifyTarget {
+            error: Some("no answer".into()),
+            ..target()
+        };
+        let (text, class) = target_state(&failed, true);
+        assert_eq!(class, "ok");
+        assert!(text.starts_with("in step; last NOTIFY failed"), "{text}");
+        let behind = NotifyTarget {
+            lag: Some(3),
+            ..target()
+        };
+        assert_eq!(
+            target_state(&behind, true),
+            ("3 serials behind".into(), "lagging")
+        );
+        let refused = NotifyTarget {
+            lag: None,
+            serial: None,
+            probe_error: Some("does not serve the zone (answered REFUSED)".into()),
+            ..target()
+        };
+        assert_eq!(
+            target_state(&refused, true),
+            (
+                "does not serve the zone (answered REFUSED)".into(),
+                "failing"
+            )
+        );
+        let unasked = NotifyTarget {
+            lag: None,
+            serial: None,
+            ..target()
+        };
+        assert_eq!(target_state(&unasked, false).0, "asking…");
+    }
+
+    #[test]
+    fn an_acknowledgement_names_its_serial() {
+        assert_eq!(
+            acknowledgement(&target()),
+            "serial 5 at 2026-11-25 15:53:40 UTC"
+        );
+        let older = NotifyTarget {
+            notified_serial: Some(6),
+            ..target()
+        };
+        assert_eq!(
+            acknowledgement(&older),
+            "not yet (serial 5 at 2026-11-25 15:53:40 UTC)"
+        );
+        let none = NotifyTarget {
+            acknowledged_at: None,
+            acknowledged_serial: None,
+            ..target()
+        };
+        assert_eq!(acknowledgement(&none), "not yet");
+    }
+
+    #[test]
+    fn notices_come_from_checked_values_only() {
+        let query = |done: &str, zone: &str, target: &str| ClusterQuery {
+            probe: None,
+            done: Some(done.into()),
+            zone: Some(zone.into()),
+            target: Some(target.into()),
+        };
+        assert_eq!(
+            query("notify", "c.test", "127.0.0.1:53")
+                .notice()
+                .as_deref(),
+            Some("NOTIFY for c.test. sent to 127.0.0.1:53.")
+        );
+        assert_eq!(query("notify", "c.test", "<b>hi</b>").notice(), None);
+        assert_eq!(query("other", "c.test", "").notice(), None);
+    }
 }

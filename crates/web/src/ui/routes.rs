@@ -50,6 +50,9 @@ pub(crate) fn routes() -> Router<AppState> {
             get(zones::delete_zone_page).post(zones::delete_zone),
         )
         .route("/ui/cluster", get(cluster::cluster_page))
+        .route("/ui/cluster/live", get(cluster::cluster_live))
+        .route("/ui/cluster/notify", post(cluster::notify_target))
+        .route("/ui/cluster/{action}", post(cluster::secondary_action))
         .route("/ui/import", get(import::import_page).post(import::import))
         .route("/ui/users", get(users::users_page).post(users::add_user))
         .route("/ui/users/password", post(users::reset_password))
