@@ -79,14 +79,31 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "Zones");
 
-    // Create a zone.
+    // Create a zone whose name servers are inside it: their addresses
+    // are asked for (a bad one refused beside its field, nothing
+    // created), and made into the zone's address records.
     browser.fill("#zone-name", "web.test");
     browser.fill("#zone-ns", "ns1.web.test ns2.web.test");
     browser.click_on("form.create button[type=submit]");
+    browser.wait_for("#glue0-error", "ns1.web.test. is inside web.test.: give its addresses");
+    browser.wait_for("#glue1-error", "ns2.web.test. is inside web.test.");
+    let dns = node.dns;
+    assert_eq!(ask(dns, "web.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+    browser.fill("#glue0", "192.0.2.53 2001:db8::53");
+    browser.fill("#glue1", "192.0.2.540");
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("#glue1-error", "`192.0.2.540` is not an IPv4 or IPv6 address");
+    assert_eq!(ask(dns, "web.test.", Rtype::SOA).rcode, Rcode::REFUSED);
+    browser.fill("#glue1", "192.0.2.54");
+    browser.click_on("form.create button[type=submit]");
     browser.wait_for("h1", "web.test.");
     browser.wait_for("#saved-heading", "Saved: serial 0 → 1");
-    let dns = node.dns;
     assert_eq!(soa_serial(dns, "web.test."), Some(1));
+    assert_eq!(
+        addresses(&node, "ns2.web.test."),
+        (Rcode::NOERROR, vec![Ipv4Addr::new(192, 0, 2, 54)])
+    );
+    assert_eq!(ask(dns, "ns1.web.test.", Rtype::AAAA).answer.len(), 1);
 
     // Add an A record: answered over DNS once the page says it is saved.
     browser.fill("#rec-name", "www");

@@ -21,6 +21,91 @@ pub(super) struct CreateForm {
     nameservers: String,
     name_error: Option<String>,
     ns_error: Option<String>,
+    /// The name servers inside the new zone, asked for their addresses.
+    glue: Vec<GlueField>,
+    /// Create the zone without the addresses (the operator adds them later).
+    without_glue: bool,
+}
+
+/// The address field of a name server inside the zone being created.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct GlueField {
+    /// Its place in the name server list: the field is `glue{index}`.
+    index: usize,
+    /// The name server.
+    ns: String,
+    /// What was typed.
+    value: String,
+    error: Option<String>,
+}
+
+/// The address records of the name servers inside `zone`, from the
+/// `glue{i}` fields (addresses separated by spaces or commas) of the form,
+/// `i` being the server's place in `nameservers`: without them such a
+/// server is named by the zone's NS records but cannot be reached, which
+/// `hadns zone check` (like named-checkzone) calls an error. `Err` carries
+/// a field per in-zone server, each with its error when it has one.
+fn glue_records(
+    zone: &Name,
+    nameservers: &[Name],
+    given: &std::collections::HashMap<String, String>,
+    without_glue: bool,
+) -> Result<Vec<store::RrsetInput>, Vec<GlueField>> {
+    let mut fields = Vec::new();
+    let mut rrsets = Vec::new();
+    let mut wrong = false;
+    for (index, ns) in nameservers.iter().enumerate() {
+        if !ns.is_subdomain_of(zone) {
+            continue;
+        }
+        let value = given
+            .get(&format!("glue{index}"))
+            .map(|v| v.trim().to_string())
+            .unwrap_or_default();
+        let mut field = GlueField {
+            index,
+            ns: ns.to_string(),
+            value: value.clone(),
+            error: None,
+        };
+        let (mut v4, mut v6) = (Vec::new(), Vec::new());
+        for text in value.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()) {
+            match text.parse::<IpAddr>() {
+                Ok(IpAddr::V4(a)) => v4.push(store::RecordInput {
+                    rdata: a.octets().to_vec(),
+                    content: None,
+                    disabled: false,
+                }),
+                Ok(IpAddr::V6(a)) => v6.push(store::RecordInput {
+                    rdata: a.octets().to_vec(),
+                    content: None,
+                    disabled: false,
+                }),
+                Err(_) => {
+                    field.error = Some(format!("`{text}` is not an IPv4 or IPv6 address"));
+                }
+            }
+        }
+        if field.error.is_none() && v4.is_empty() && v6.is_empty() && !without_glue {
+            field.error = Some(format!(
+                "{ns} is inside {zone}: give its addresses, or resolvers cannot reach it"
+            ));
+        }
+        wrong |= field.error.is_some();
+        for (rtype, records) in [(Rtype::A, v4), (Rtype::AAAA, v6)] {
+            if !records.is_empty() {
+                rrsets.push(store::RrsetInput {
+                    name: ns.clone(),
+                    rtype,
+                    ttl: DEFAULT_TTL,
+                    records,
+                    comments: Vec::new(),
+                });
+            }
+        }
+        fields.push(field);
+    }
+    if wrong { Err(fields) } else { Ok(rrsets) }
 }
 
 #[derive(Template)]
@@ -203,6 +288,12 @@ pub(super) struct CreateZoneForm {
     name: String,
     #[serde(default)]
     nameservers: String,
+    /// `on`: create the zone without addresses for in-zone name servers.
+    #[serde(default)]
+    without_glue: Option<String>,
+    /// The `glue{i}` address fields, and anything else the form carries.
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
 }
 
 pub(super) async fn create_zone(
@@ -259,11 +350,22 @@ pub(super) async fn create_zone(
         );
         return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
     }
+    shown.without_glue = form.without_glue.is_some();
+    let glue = match glue_records(&name, &nameservers, &form.rest, shown.without_glue) {
+        Ok(glue) => glue,
+        Err(fields) => {
+            shown.glue = fields;
+            shown.ns_error = Some(
+                "Name servers inside the zone need their addresses (below).".to_string(),
+            );
+            return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
+        }
+    };
     let new = NewZone {
         name: name.clone(),
         kind: ZoneKind::Master,
         serial_policy: rules.serial_policy,
-        rrsets: Vec::new(),
+        rrsets: glue,
         nameservers,
         serial: None,
         settings: Default::default(),
@@ -376,5 +478,67 @@ pub(super) async fn delete_zone(
             e.to_string(),
             &zone_url(&name),
         ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn given(fields: &[(&str, &str)]) -> std::collections::HashMap<String, String> {
+        fields
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn in_zone_name_servers_are_asked_for_their_addresses() {
+        let zone: Name = "web.test.".parse().unwrap();
+        let servers: Vec<Name> = ["ns.example.net.", "ns1.web.test.", "ns2.web.test."]
+            .iter()
+            .map(|n| n.parse().unwrap())
+            .collect();
+        // Nothing given: a field for each in-zone server, none for the other.
+        let fields = glue_records(&zone, &servers, &given(&[]), false).unwrap_err();
+        assert_eq!(
+            fields.iter().map(|f| (f.index, f.ns.as_str())).collect::<Vec<_>>(),
+            vec![(1, "ns1.web.test."), (2, "ns2.web.test.")]
+        );
+        assert!(fields.iter().all(|f| f.error.as_deref().is_some_and(|e| e.contains("inside web.test."))));
+        // A bad address is named; the good field has no error.
+        let fields = glue_records(
+            &zone,
+            &servers,
+            &given(&[("glue1", "192.0.2.1"), ("glue2", "192.0.2.300")]),
+            false,
+        )
+        .unwrap_err();
+        assert_eq!(fields[0].error, None);
+        assert!(fields[1].error.as_deref().unwrap().contains("`192.0.2.300`"));
+        // Both families, spaces or commas.
+        let rrsets = glue_records(
+            &zone,
+            &servers,
+            &given(&[("glue1", "192.0.2.1, 2001:db8::1"), ("glue2", "192.0.2.2")]),
+            false,
+        )
+        .unwrap();
+        let made: Vec<(String, Rtype, usize)> = rrsets
+            .iter()
+            .map(|r| (r.name.to_string(), r.rtype, r.records.len()))
+            .collect();
+        assert_eq!(
+            made,
+            vec![
+                ("ns1.web.test.".into(), Rtype::A, 1),
+                ("ns1.web.test.".into(), Rtype::AAAA, 1),
+                ("ns2.web.test.".into(), Rtype::A, 1),
+            ]
+        );
+        // Without them, when the operator says so.
+        assert!(glue_records(&zone, &servers, &given(&[]), true)
+            .unwrap()
+            .is_empty());
     }
 }
