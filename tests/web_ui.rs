@@ -85,14 +85,20 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.fill("#zone-name", "web.test");
     browser.fill("#zone-ns", "ns1.web.test ns2.web.test");
     browser.click_on("form.create button[type=submit]");
-    browser.wait_for("#glue0-error", "ns1.web.test. is inside web.test.: give its addresses");
+    browser.wait_for(
+        "#glue0-error",
+        "ns1.web.test. is inside web.test.: give its addresses",
+    );
     browser.wait_for("#glue1-error", "ns2.web.test. is inside web.test.");
     let dns = node.dns;
     assert_eq!(ask(dns, "web.test.", Rtype::SOA).rcode, Rcode::REFUSED);
     browser.fill("#glue0", "192.0.2.53 2001:db8::53");
     browser.fill("#glue1", "192.0.2.540");
     browser.click_on("form.create button[type=submit]");
-    browser.wait_for("#glue1-error", "`192.0.2.540` is not an IPv4 or IPv6 address");
+    browser.wait_for(
+        "#glue1-error",
+        "`192.0.2.540` is not an IPv4 or IPv6 address",
+    );
     assert_eq!(ask(dns, "web.test.", Rtype::SOA).rcode, Rcode::REFUSED);
     browser.fill("#glue1", "192.0.2.54");
     browser.click_on("form.create button[type=submit]");
@@ -905,4 +911,118 @@ fn record_content_and_ttls_are_read_as_people_type_them() {
     browser.wait_for("nav.pager span", "Page 5 of 5");
     browser.click_on("nav.pager a.first");
     browser.wait_for("nav.pager span", "Page 1 of 5");
+}
+
+/// The TTL `node` serves for `name`'s RRset of `rtype`.
+fn ttl_of(node: &ApiNode, name: &str, rtype: Rtype) -> Option<u32> {
+    ask(node.dns, name, rtype).answer.first().map(|r| r.ttl())
+}
+
+#[test]
+fn an_operator_changes_many_rrsets_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(dir.path(), "hadns", "");
+    let created = node.send(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &serde_json::json!({
+            "name": "bulk.test.", "kind": "Native", "nameservers": ["ns.example.net."],
+            "rrsets": [
+                {"name": "a.bulk.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}]},
+                {"name": "b.bulk.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.2"}, {"content": "192.0.2.3"}]},
+                {"name": "c.bulk.test.", "type": "TXT", "ttl": 300, "records": [{"content": "\"keep\""}]},
+                {"name": "d.bulk.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.4"}]}
+            ]
+        }),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let base = format!("http://{}", node.api);
+    let browser = Browser::start(dir.path(), 1280, 900);
+    log_in(&browser, &node);
+    let zone_page = format!("{base}/ui/zones/bulk.test.");
+    let dns = node.dns;
+
+    // Tick a and b, set their TTL: previewed as one change, written on
+    // confirmation as one journal entry.
+    browser.open(&zone_page);
+    browser.click_on("input[aria-label='Select a A']");
+    browser.click_on("input[aria-label='Select b A']");
+    browser.fill("#bulk-ttl", "2m");
+    browser.click_on("#bulk-set-ttl");
+    browser.wait_for("h1", "Set the TTL of 2 RRsets of bulk.test. to 120?");
+    browser.wait_for("#bulk-summary", "serial 1 → 2");
+    browser.wait_for("ul.diff li.added", "b.bulk.test. 120 A 192.0.2.3");
+    assert_eq!(
+        soa_serial(dns, "bulk.test."),
+        Some(1),
+        "nothing before Apply"
+    );
+    let entries = history_len(&node, "bulk.test.");
+    browser.fill("#bulk-comment", "shorter TTLs before the move");
+    browser.click_on("#bulk-apply");
+    browser.wait_for("#saved-heading", "Saved: serial 1 → 2");
+    assert_eq!(ttl_of(&node, "a.bulk.test.", Rtype::A), Some(120));
+    assert_eq!(ttl_of(&node, "b.bulk.test.", Rtype::A), Some(120));
+    assert_eq!(ask(dns, "b.bulk.test.", Rtype::A).answer.len(), 2);
+    assert_eq!(ttl_of(&node, "d.bulk.test.", Rtype::A), Some(300));
+    assert_eq!(history_len(&node, "bulk.test."), entries + 1);
+
+    // Tick b and c, delete them.
+    browser.click_on("input[aria-label='Select b A']");
+    browser.click_on("input[aria-label='Select c TXT']");
+    browser.click_on("#bulk-delete");
+    browser.wait_for("h1", "Delete 2 RRsets of bulk.test.?");
+    browser.wait_for("ul.diff li.removed", "c.bulk.test. 300 TXT \"keep\"");
+    browser.click_on("#bulk-apply");
+    browser.wait_for("#saved-heading", "Saved: serial 2 → 3");
+    assert_eq!(ask(dns, "b.bulk.test.", Rtype::A).rcode, Rcode::NXDOMAIN);
+    assert_eq!(ask(dns, "c.bulk.test.", Rtype::TXT).rcode, Rcode::NXDOMAIN);
+    assert_eq!(ask(dns, "a.bulk.test.", Rtype::A).answer.len(), 1);
+    assert_eq!(history_len(&node, "bulk.test."), entries + 2);
+
+    // Paste records: a bad line is named and nothing changes; fixed, they
+    // are previewed, then added as one change.
+    browser.click_on("details.paste summary");
+    browser.fill(
+        "#paste-records",
+        "www 600 A 192.0.2.80\nwww A 192.0.2.81\nmail MX 10 mx.example.net.\nbad A 192.0.2.300\n",
+    );
+    browser.click_on("form.paste button[type=submit]");
+    browser.wait_for("ul.errors li", "pasted:4");
+    assert_eq!(soa_serial(dns, "bulk.test."), Some(3));
+    browser.fill(
+        "#bulk-records",
+        "www 600 A 192.0.2.80\nwww A 192.0.2.81\nmail MX 10 mx.example.net.\n",
+    );
+    browser.click_on("form.bulk-confirm button[type=submit]");
+    browser.wait_for("h1", "Add 3 pasted records to bulk.test.?");
+    browser.wait_for("ul.diff li.added", "www.bulk.test. 600 A 192.0.2.81");
+    assert_eq!(
+        soa_serial(dns, "bulk.test."),
+        Some(3),
+        "nothing before Apply"
+    );
+    browser.click_on("#bulk-apply");
+    browser.wait_for("#saved-heading", "Saved: serial 3 → 4");
+    assert_eq!(
+        addresses(&node, "www.bulk.test."),
+        (
+            Rcode::NOERROR,
+            vec![Ipv4Addr::new(192, 0, 2, 80), Ipv4Addr::new(192, 0, 2, 81)]
+        )
+    );
+    assert_eq!(ttl_of(&node, "www.bulk.test.", Rtype::A), Some(600));
+    assert_eq!(ask(dns, "mail.bulk.test.", Rtype::MX).answer.len(), 1);
+    assert_eq!(history_len(&node, "bulk.test."), entries + 3);
+    browser.screenshot(&screenshots().join("zone-bulk.png"));
+
+    // A paste the zone refuses (a CNAME beside other data) is refused in
+    // the preview, with the reason, and changes nothing.
+    browser.open(&zone_page);
+    browser.click_on("details.paste summary");
+    browser.fill("#paste-records", "a CNAME elsewhere.example.net.\n");
+    browser.click_on("form.paste button[type=submit]");
+    browser.wait_for("ul.errors li", "CNAME");
+    assert_eq!(soa_serial(dns, "bulk.test."), Some(4));
+    assert_eq!(history_len(&node, "bulk.test."), entries + 3);
 }

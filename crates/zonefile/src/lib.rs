@@ -154,6 +154,27 @@ pub fn review_untrusted(
     ((!has_errors).then_some(zone), diagnostics)
 }
 
+/// Records pasted into an existing zone `origin` by someone who may not
+/// read this machine's files: zone file syntax (relative names, `@`,
+/// `$TTL`, `$ORIGIN`, `$GENERATE`; no `$INCLUDE`), records without a TTL
+/// taking `default_ttl`, at most `max_records` of them. No zone checks run:
+/// the records join a zone whose other records the caller's write path
+/// checks them with.
+pub fn parse_records_untrusted(
+    bytes: &[u8],
+    origin: &Name,
+    name_for_errors: &Path,
+    default_ttl: u32,
+    max_records: usize,
+) -> Result<ZoneFile, Vec<Diagnostic>> {
+    let mut loader = load::Loader::new(origin);
+    loader.forbid_includes();
+    loader.limit_records(max_records);
+    loader.default_ttl(default_ttl);
+    loader.load_top(name_for_errors, bytes);
+    loader.finish()
+}
+
 /// Like [`parse_str`], for contents that need not be UTF-8.
 pub fn parse_bytes(
     bytes: &[u8],

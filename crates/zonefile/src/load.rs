@@ -98,6 +98,13 @@ impl Loader {
         self.max_records = Some(max);
     }
 
+    /// Starts as if the text began with `$TTL ttl`: records without a TTL
+    /// take it until a `$TTL` line says otherwise (records pasted into an
+    /// existing zone, which has a default TTL of its own).
+    pub fn default_ttl(&mut self, ttl: u32) {
+        self.default_ttl = Some(ttl);
+    }
+
     /// Parses the top file's bytes.
     pub fn load_top(&mut self, path: &Path, bytes: &[u8]) {
         if let Ok(canonical) = std::fs::canonicalize(path) {

@@ -29,6 +29,36 @@ impl Store {
         )
     }
 
+    /// The base RRsets of a zone at the owner names `names` (records only,
+    /// no comments), by owner and type: what a change to those names
+    /// starts from, read at the cost of those names. Empty for an unknown
+    /// zone.
+    pub fn rrsets_at(
+        &self,
+        zone: &Name,
+        names: &BTreeSet<Name>,
+    ) -> Result<Vec<StoredRrset>, StoreError> {
+        self.read(
+            || format!("reading RRsets of {zone} at {} names", names.len()),
+            |tx| match find_zone(tx, zone)? {
+                Some(row) => {
+                    let lowered: BTreeSet<Name> = names.iter().map(Name::to_lowercase).collect();
+                    Ok(load_rrsets_at(tx, row.id, &lowered)?
+                        .into_iter()
+                        .map(|((name, rtype), set)| StoredRrset {
+                            name,
+                            rtype,
+                            ttl: set.ttl,
+                            records: set.records,
+                            comments: Vec::new(),
+                        })
+                        .collect())
+                }
+                None => Ok(Vec::new()),
+            },
+        )
+    }
+
     /// One page of a zone's RRsets: those whose owner contains `search`
     /// (case-insensitive), whose type is `search`, or with a record whose
     /// content contains it (all when `search` is empty), in canonical order

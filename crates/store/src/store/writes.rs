@@ -58,6 +58,34 @@ impl Store {
         )
     }
 
+    /// What [`Store::apply`] would remove from and add to the served data
+    /// of a zone at time `now` (the date serial policy needs it), the new
+    /// SOA included, without writing anything: the preview of a change an
+    /// operator confirms. It costs what the change costs, and refuses what
+    /// `apply` would refuse.
+    pub fn preview(
+        &self,
+        zone: &Name,
+        change: &ChangeSet,
+        now: u64,
+    ) -> Result<(Vec<wire::Record>, Vec<wire::Record>), WriteError> {
+        let mut connection = super::lock(&self.reader);
+        let result = (|| {
+            // Read inside a transaction that is never committed.
+            let tx = connection.transaction()?;
+            let row = writable_zone(&tx, zone)?;
+            let names = changed_names(&row, change);
+            let mut edit = Edit::new(&row.apex, load_rrsets_at(&tx, row.id, &names)?);
+            for one in &change.changes {
+                edit.apply(one)?;
+            }
+            let plan = settle(&row, &mut edit, now, SerialRule::Bump)?;
+            Ok((plan.removed, plan.added))
+        })();
+        result
+            .map_err(|error: WriteError| error.during(|| format!("previewing a change to {zone}")))
+    }
+
     /// Applies a change set to view `view`'s copy of a zone: the RRsets it
     /// changes become the view's own (overrides of the base; an RRset the
     /// view deletes is hidden in it), checked as the whole view would be,

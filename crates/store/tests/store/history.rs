@@ -312,3 +312,58 @@ fn revert_to_the_current_serial_changes_nothing() {
     assert!(applied.added.is_empty());
     assert_eq!(s.f.dump(), before);
 }
+
+#[test]
+fn a_change_previewed_writes_nothing_and_matches_what_it_then_does() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let zone = name("example.com");
+    let before = f.dump();
+    let history = f.store.history(&zone, 100, None).unwrap().len();
+    let changes = ChangeSet {
+        changes: vec![
+            replace("www", Rtype::A, 120, &["192.0.2.9"]),
+            change("mail", Rtype::A, RrsetOp::Delete),
+        ],
+    };
+    let (removed, added) = f.store.preview(&zone, &changes, NOW + 5).unwrap();
+    assert_eq!(f.dump(), before, "a preview wrote to the store");
+    assert_eq!(f.store.history(&zone, 100, None).unwrap().len(), history);
+    let applied = f.store.apply(&zone, &changes, &meta(NOW + 5)).unwrap();
+    assert_eq!((removed, added), (applied.removed, applied.added));
+    // What apply refuses, the preview refuses too, and still writes nothing.
+    let after = f.dump();
+    let refused = ChangeSet {
+        changes: vec![replace("www", Rtype::CNAME, 60, &["other.example.net."])],
+    };
+    assert!(matches!(
+        f.store.preview(&zone, &refused, NOW + 6),
+        Err(WriteError::Validation { .. })
+    ));
+    assert_eq!(f.dump(), after);
+}
+
+#[test]
+fn rrsets_at_reads_the_sets_of_the_names_asked_for() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    let zone = name("example.com");
+    let names = [name("www.example.com"), name("nowhere.example.com")]
+        .into_iter()
+        .collect();
+    let sets = f.store.rrsets_at(&zone, &names).unwrap();
+    assert!(!sets.is_empty());
+    assert!(sets.iter().all(|s| s.name == name("www.example.com")));
+    let everything = f.store.rrsets(&zone).unwrap();
+    for set in &sets {
+        let stored = everything
+            .iter()
+            .find(|e| e.name == set.name && e.rtype == set.rtype)
+            .unwrap();
+        assert_eq!((stored.ttl, &stored.records), (set.ttl, &set.records));
+    }
+    assert!(
+        f.store
+            .rrsets_at(&name("nope.test"), &names)
+            .unwrap()
+            .is_empty()
+    );
+}

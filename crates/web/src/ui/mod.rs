@@ -36,6 +36,7 @@ use crate::state::{AppState, now};
 use manage::{Elsewhere, ManageError};
 
 mod auth;
+mod bulk;
 mod cluster;
 mod history;
 mod import;

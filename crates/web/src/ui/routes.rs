@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::{auth, cluster, history, import, records, removal, users, views, zones};
+use super::{auth, bulk, cluster, history, import, records, removal, users, views, zones};
 use crate::state::AppState;
 
 /// A GET of a URL forms post to: 303 to the zone's page.
@@ -37,6 +37,7 @@ pub(crate) fn routes() -> Router<AppState> {
             "/ui/zones/{zone}/records/delete",
             get(removal::delete_record_page).post(records::delete_record),
         )
+        .route("/ui/zones/{zone}/bulk", get(back_to_zone).post(bulk::bulk))
         .route(
             "/ui/zones/{zone}/view-rrset",
             get(back_to_zone).post(views::view_rrset),

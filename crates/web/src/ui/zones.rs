@@ -69,7 +69,10 @@ fn glue_records(
             error: None,
         };
         let (mut v4, mut v6) = (Vec::new(), Vec::new());
-        for text in value.split(|c: char| c.is_whitespace() || c == ',').filter(|t| !t.is_empty()) {
+        for text in value
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+        {
             match text.parse::<IpAddr>() {
                 Ok(IpAddr::V4(a)) => v4.push(store::RecordInput {
                     rdata: a.octets().to_vec(),
@@ -355,9 +358,8 @@ pub(super) async fn create_zone(
         Ok(glue) => glue,
         Err(fields) => {
             shown.glue = fields;
-            shown.ns_error = Some(
-                "Name servers inside the zone need their addresses (below).".to_string(),
-            );
+            shown.ns_error =
+                Some("Name servers inside the zone need their addresses (below).".to_string());
             return render_zones(&state, &session, StatusCode::UNPROCESSABLE_ENTITY, shown).await;
         }
     };
@@ -502,10 +504,17 @@ mod tests {
         // Nothing given: a field for each in-zone server, none for the other.
         let fields = glue_records(&zone, &servers, &given(&[]), false).unwrap_err();
         assert_eq!(
-            fields.iter().map(|f| (f.index, f.ns.as_str())).collect::<Vec<_>>(),
+            fields
+                .iter()
+                .map(|f| (f.index, f.ns.as_str()))
+                .collect::<Vec<_>>(),
             vec![(1, "ns1.web.test."), (2, "ns2.web.test.")]
         );
-        assert!(fields.iter().all(|f| f.error.as_deref().is_some_and(|e| e.contains("inside web.test."))));
+        assert!(fields.iter().all(|f| {
+            f.error
+                .as_deref()
+                .is_some_and(|e| e.contains("inside web.test."))
+        }));
         // A bad address is named; the good field has no error.
         let fields = glue_records(
             &zone,
@@ -515,7 +524,13 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(fields[0].error, None);
-        assert!(fields[1].error.as_deref().unwrap().contains("`192.0.2.300`"));
+        assert!(
+            fields[1]
+                .error
+                .as_deref()
+                .unwrap()
+                .contains("`192.0.2.300`")
+        );
         // Both families, spaces or commas.
         let rrsets = glue_records(
             &zone,
@@ -537,8 +552,10 @@ mod tests {
             ]
         );
         // Without them, when the operator says so.
-        assert!(glue_records(&zone, &servers, &given(&[]), true)
-            .unwrap()
-            .is_empty());
+        assert!(
+            glue_records(&zone, &servers, &given(&[]), true)
+                .unwrap()
+                .is_empty()
+        );
     }
 }

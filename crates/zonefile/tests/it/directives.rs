@@ -397,3 +397,70 @@ fn generate_errors_are_reported_once() {
         vec!["test.zone:1: expected RDATA after the $GENERATE type, found the end of the line"]
     );
 }
+
+#[test]
+fn pasted_records_take_the_zones_default_ttl_until_a_ttl_line() {
+    let name = std::path::PathBuf::from("pasted");
+    let text = "www A 192.0.2.1\nmail 60 A 192.0.2.2\n$TTL 120\nftp A 192.0.2.3\n";
+    let zone =
+        zonefile::parse_records_untrusted(text.as_bytes(), &origin(), &name, 900, 10).unwrap();
+    assert_eq!(
+        lines(&zone),
+        vec![
+            "www.example.com. 900 IN A 192.0.2.1",
+            "mail.example.com. 60 IN A 192.0.2.2",
+            "ftp.example.com. 120 IN A 192.0.2.3"
+        ]
+    );
+    let errors = zonefile::parse_records_untrusted(
+        b"$INCLUDE /etc/passwd\nx A 192.0.2.1\ny A 192.0.2.2\n",
+        &origin(),
+        &name,
+        900,
+        1,
+    )
+    .unwrap_err();
+    let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+    assert!(
+        all.iter().any(|e| e.contains("$INCLUDE is not allowed")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter().any(|e| e.contains("more than 1 records")),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn a_review_lists_reading_errors_and_zone_checks_together() {
+    let name = std::path::PathBuf::from("upload");
+    let text = "$TTL 60\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.1\n\
+                bad A 999.0.0.1\nwww CNAME ns1\nwww TXT \"clash\"\n";
+    let (zone, diagnostics) = zonefile::review_untrusted(text.as_bytes(), &origin(), &name);
+    assert!(zone.is_none());
+    let all: Vec<String> = diagnostics.iter().map(ToString::to_string).collect();
+    assert!(all[0].contains("upload:5"), "{all:?}");
+    assert!(
+        all.iter().any(|e| e.contains("has a CNAME and other data")),
+        "{all:?}"
+    );
+    // A failed line may be the missing SOA: absences are not reported then.
+    let (_, diagnostics) = zonefile::review_untrusted(
+        b"$TTL 60\n@ SOA ns1 broken\n@ NS ns1\nns1 A 192.0.2.1\n",
+        &origin(),
+        &name,
+    );
+    assert!(
+        diagnostics
+            .iter()
+            .all(|d| !d.to_string().contains("no SOA")),
+        "{diagnostics:?}"
+    );
+    // Nothing wrong: the zone, and its warnings.
+    let (zone, diagnostics) = zonefile::review_untrusted(
+        b"$TTL 60\n@ SOA ns1 hostmaster 1 3600 600 86400 60\n@ NS ns1\nns1 A 192.0.2.1\n",
+        &origin(),
+        &name,
+    );
+    assert!(zone.is_some(), "{diagnostics:?}");
+}
