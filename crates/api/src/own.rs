@@ -220,3 +220,81 @@ pub struct ControlRequest {
     #[serde(default)]
     pub view: Option<String>,
 }
+
+/// One event of the audit log (`GET /api/v1/audit`): who did what, when,
+/// from where, and whether it worked. Never holds a password or a token
+/// secret.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditEntry {
+    /// The event's position: larger is newer; pass it as `before` to read
+    /// what came before it.
+    pub id: u64,
+    /// Unix time of the event.
+    pub at: u64,
+    /// The same time in RFC 3339, UTC.
+    #[schema(example = "2026-03-01T12:00:00Z")]
+    pub time: String,
+    /// The user: logged in to the UI, owner of the API token, or the name
+    /// typed at a login.
+    #[schema(example = "admin")]
+    pub user: String,
+    /// The API token's name, for actions through the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    /// The client's address, when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "127.0.0.1")]
+    pub client: Option<String>,
+    /// What was done: `login`, `logout`, `session.revoke`,
+    /// `password.change`, `user.create`, `user.delete`, `user.disable`,
+    /// `user.enable`, `user.password_reset`, `token.create`,
+    /// `token.revoke`, `zone.create`, `zone.delete`, `zone.settings`,
+    /// `zone.revert` or `zone.import`.
+    #[schema(example = "zone.create")]
+    pub action: String,
+    /// What it was done to: a zone (absolute), a user or a token; empty
+    /// when none.
+    #[schema(example = "example.com.")]
+    pub target: String,
+    /// A short note: why it failed, a token's scope, …
+    pub detail: String,
+    /// `success` or `failure`.
+    #[schema(example = "success")]
+    pub outcome: String,
+}
+
+/// A page of the audit log, newest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct AuditList {
+    /// The events.
+    pub events: Vec<AuditEntry>,
+    /// When more events match: the `before` of the next (older) page.
+    pub older: Option<u64>,
+}
+
+impl From<store::AuditRecord> for AuditEntry {
+    fn from(record: store::AuditRecord) -> AuditEntry {
+        let event = record.event;
+        AuditEntry {
+            id: record.id,
+            at: event.at,
+            time: wire::time::rfc3339(event.at),
+            user: event.user,
+            token: event.token,
+            client: event.client.map(|c| c.to_string()),
+            action: event.action.as_str().to_string(),
+            target: event.target,
+            detail: event.detail,
+            outcome: event.outcome.as_str().to_string(),
+        }
+    }
+}
+
+impl From<store::AuditPage> for AuditList {
+    fn from(page: store::AuditPage) -> AuditList {
+        AuditList {
+            events: page.records.into_iter().map(AuditEntry::from).collect(),
+            older: page.older,
+        }
+    }
+}

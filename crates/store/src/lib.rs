@@ -1,5 +1,6 @@
 //! The primary's durable state: zones, RRsets, comments, the change
-//! journal, users, API tokens and TSIG keys, in one SQLite file.
+//! journal, users, API tokens, TSIG keys and the audit log, in one SQLite
+//! file.
 //!
 //! ```text
 //!  API / UPDATE / UI / import
@@ -31,6 +32,7 @@
 //! view's own sets, own SOA and journal entries override them once it has
 //! data of its own (`store/views.rs`, `store/writes.rs`, `store/history.rs`).
 
+mod audit;
 mod auth;
 mod change;
 mod error;
@@ -43,6 +45,10 @@ mod tsig;
 mod validate;
 mod zones;
 
+pub use audit::{
+    AuditAction, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditRecord, AuditRetention,
+    MAX_DETAIL_CHARS, UnknownAuditAction,
+};
 pub use auth::{PasswordCost, Scope, TOKEN_PREFIX, TokenInfo, UnknownScope, User};
 pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};

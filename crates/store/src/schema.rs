@@ -20,6 +20,7 @@
 //!          └ journal        (one entry per change of served data)
 //!  users ◄── api_tokens
 //!  tsig_keys                (keys made through the API; secrets as used)
+//!  audit_log                (who did what; names, not foreign keys)
 //! ```
 //!
 //! Views come with [5/8]; the schema has them now so that data can be
@@ -209,6 +210,28 @@ pub(crate) const MIGRATIONS: &[&str] = &[
                slave_tsig_key_ids, api_rectify, presigned FROM zones;
     DROP TABLE zones;
     ALTER TABLE zones_new RENAME TO zones;
+    ",
+    // 6: the audit log (`audit.rs`): logins, user, token and session
+    // changes, zone creation, deletion, settings, reverts and imports. No
+    // foreign keys: an event outlives the user, token or zone it names.
+    // `at` is indexed for age pruning and time filters; (column, id)
+    // indexes serve a filter and the newest-first keyset order together.
+    "
+    CREATE TABLE audit_log (
+        id      INTEGER PRIMARY KEY,
+        at      INTEGER NOT NULL,
+        user    TEXT NOT NULL,
+        token   TEXT,
+        client  TEXT,
+        action  TEXT NOT NULL,
+        target  TEXT NOT NULL DEFAULT '',
+        detail  TEXT NOT NULL DEFAULT '',
+        outcome TEXT NOT NULL CHECK (outcome IN ('success', 'failure'))
+    );
+    CREATE INDEX audit_log_at ON audit_log (at);
+    CREATE INDEX audit_log_user ON audit_log (user, id);
+    CREATE INDEX audit_log_action ON audit_log (action, id);
+    CREATE INDEX audit_log_target ON audit_log (target, id);
     ",
 ];
 

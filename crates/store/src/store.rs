@@ -20,8 +20,8 @@
 //!  open.rs      opening the file (mode 0600, schema, password cost)
 //! ```
 //!
-//! Users, tokens and TSIG keys are `impl Store` blocks too, in the crate's
-//! `auth.rs` and `tsig.rs`.
+//! Users, tokens, TSIG keys and the audit log are `impl Store` blocks
+//! too, in the crate's `auth.rs`, `tsig.rs` and `audit.rs`.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -61,6 +61,8 @@ pub struct Store {
     reader: Mutex<Connection>,
     /// Argon2 settings for new password hashes.
     pub(crate) password_params: argon2::Params,
+    /// How much of the audit log each insert keeps.
+    pub(crate) audit_retention: crate::audit::AuditRetention,
 }
 
 impl std::fmt::Debug for Store {
@@ -92,10 +94,24 @@ impl Store {
     }
 
     /// Runs `write` in an immediate transaction on the writer, committing
-    /// only if it succeeds; on any error the transaction rolls back.
+    /// only if it succeeds; on any error the transaction rolls back. An
+    /// audit event waiting on this thread ([`Store::audited`]) is written
+    /// in the same transaction.
     pub(crate) fn write<T>(
         &self,
         action: impl FnOnce() -> String,
+        write: impl FnOnce(&Transaction<'_>) -> Result<T, WriteError>,
+    ) -> Result<T, WriteError> {
+        let audit = crate::audit::take_pending();
+        self.write_audited(action, audit.as_ref(), write)
+    }
+
+    /// [`Store::write`] with `audit`, if given, inserted after `write`
+    /// succeeded and before the commit: both or neither.
+    pub(crate) fn write_audited<T>(
+        &self,
+        action: impl FnOnce() -> String,
+        audit: Option<&crate::audit::AuditEvent>,
         write: impl FnOnce(&Transaction<'_>) -> Result<T, WriteError>,
     ) -> Result<T, WriteError> {
         let mut connection = lock(&self.writer);
@@ -103,6 +119,9 @@ impl Store {
             let transaction =
                 connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
             let value = write(&transaction)?;
+            if let Some(event) = audit {
+                crate::audit::insert_event(&transaction, event, self.audit_retention)?;
+            }
             transaction.commit()?;
             Ok(value)
         })();

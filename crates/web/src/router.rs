@@ -12,7 +12,9 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::{cluster, control, cors, error, history, limits, server, tsigkeys, views, zones};
+use crate::api::{
+    audit, cluster, control, cors, error, history, limits, server, tsigkeys, views, zones,
+};
 use crate::health::HealthSource;
 use crate::state::{AppState, HttpSettings, MAX_BODY};
 
@@ -63,6 +65,7 @@ pub async fn serve(
         (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
         (name = "health", description = "Each zone's serial, role and state, and how long a secondary has been behind its primary: what `hadns check` reads (no key needed; also on `[health] listen`)"),
         (name = "control", description = "`hadns ctl` over HTTP, as rndc with a key: status, zones, zone-status, notify, refresh, retransfer, reload, sync and stop, run by the node's control dispatch (read-only tokens: status, zones and zone-status)"),
+        (name = "audit", description = "The audit log: logins, users, tokens, sessions, and zone creation, deletion, settings, reverts and imports — who, when, from where, what, and the outcome (hadns; a token that may write)"),
         (name = "tsigkeys", description = "TSIG keys, PowerDNS-compatible: kept in the store and used for transfers and updates at once; the configuration's `[[key]]`s are listed read-only"),
     ),
 )]
@@ -100,6 +103,7 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(history::revert))
         .routes(routes!(cluster::cluster))
         .routes(routes!(control::control))
+        .routes(routes!(audit::list_audit))
         .routes(routes!(views::list_views))
         .routes(routes!(views::get_view))
         .routes(routes!(crate::health::health))

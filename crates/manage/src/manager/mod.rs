@@ -30,8 +30,8 @@ use replicate::driver::{
     NotifyTarget, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
 };
 use store::{
-    Applied, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source, Store,
-    StoreError, WriteError,
+    Applied, AuditEvent, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source,
+    Store, StoreError, WriteError,
 };
 use wire::tsig::Key;
 use wire::{Name, Rcode, Record, Rtype, Serial};
@@ -946,11 +946,76 @@ pub fn store_zone_policy(allow_transfer: MatchList, allow_update: MatchList) -> 
     }
 }
 
-/// Runs store work on a blocking thread.
+/// The audit event of the [`Manager::audited`] call a task is inside:
+/// taken by the first [`blocking`] store work, which writes it with its
+/// store write.
+type AuditSlot = Arc<std::sync::Mutex<Option<AuditEvent>>>;
+
+tokio::task_local! {
+    /// The store and the event slot of the enclosing [`Manager::audited`].
+    static AUDIT: (Arc<Store>, AuditSlot);
+}
+
+/// Takes the event out of a slot (a poisoned lock still holds a usable
+/// `Option`).
+fn take_event(slot: &AuditSlot) -> Option<AuditEvent> {
+    slot.lock().unwrap_or_else(|e| e.into_inner()).take()
+}
+
+impl Manager {
+    /// Awaits `call` — one of this manager's write methods — with `event`
+    /// attached: the store write it makes commits the event in the same
+    /// transaction ([`Store::audited`]); a call refused before or by the
+    /// store records it with outcome `failure` and the reason. The event is
+    /// carried to the store thread by a task-local, so the methods' own
+    /// signatures stay as they are.
+    pub async fn audited<T>(
+        &self,
+        event: AuditEvent,
+        call: impl std::future::Future<Output = Result<T, ManageError>>,
+    ) -> Result<T, ManageError> {
+        let slot: AuditSlot = Arc::new(std::sync::Mutex::new(Some(event)));
+        let result = AUDIT
+            .scope((Arc::clone(&self.store), Arc::clone(&slot)), call)
+            .await;
+        // Still in the slot: the call never reached the store (refused by
+        // the manager's own checks), so the event is written here.
+        if let Some(event) = take_event(&slot) {
+            let store = Arc::clone(&self.store);
+            let event = match &result {
+                Ok(_) => event,
+                Err(error) => event.failed(error),
+            };
+            let written = tokio::task::spawn_blocking(move || store.audit(&event)).await;
+            match (written, &result) {
+                (Ok(Ok(())), _) => {}
+                // The call's own error is the one to report.
+                (_, Err(_)) => {}
+                (Ok(Err(e)), Ok(_)) => return Err(e.into()),
+                (Err(e), Ok(_)) => {
+                    return Err(ManageError::Internal(format!(
+                        "writing the audit event failed: {e}"
+                    )));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Runs store work on a blocking thread; inside [`Manager::audited`], the
+/// first such work carries its event ([`Store::audited`]).
 async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, ManageError> + Send + 'static,
 ) -> Result<T, ManageError> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .map_err(|e| ManageError::Internal(format!("a store task failed: {e}")))?
+    let audit = AUDIT
+        .try_with(|(store, slot)| take_event(slot).map(|event| (Arc::clone(store), event)))
+        .ok()
+        .flatten();
+    tokio::task::spawn_blocking(move || match audit {
+        Some((store, event)) => store.audited(event, work),
+        None => work(),
+    })
+    .await
+    .map_err(|e| ManageError::Internal(format!("a store task failed: {e}")))?
 }

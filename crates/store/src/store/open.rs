@@ -51,6 +51,7 @@ impl Store {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             password_params,
+            audit_retention: crate::audit::AuditRetention::DEFAULT,
         })
     }
 }

@@ -9,10 +9,11 @@ use api::convert;
 use api::own::{ChangeDiff, HistoryEntry, RevertRequest, RevertResult};
 use axum::http::HeaderMap;
 use serde::Deserialize;
-use store::{ChangeMeta, Source};
+use store::{AuditAction, ChangeMeta, Source};
 use utoipa::IntoParams;
 use wire::{Name, Rtype, Serial};
 
+use super::audit::{ClientAddress, api_event};
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, PathParams, Query, Reader, Writer, ZonePath, change_comment};
 use super::views::{ViewQuery, known_view};
@@ -156,6 +157,7 @@ fn soa_serial(records: &[wire::Record]) -> Option<u32> {
 )]
 pub(crate) async fn revert(
     writer: Writer,
+    client: ClientAddress,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
     Query(query): Query<RevertQuery>,
@@ -199,7 +201,17 @@ pub(crate) async fn revert(
         comment: change_comment(&headers, request.comment.as_ref())?,
         now: now(),
     };
-    let applied = state.manager.revert(&zone, to, meta).await?;
+    let mut event = api_event(
+        &writer.0,
+        &client,
+        AuditAction::ZoneRevert,
+        &zone.to_string(),
+    );
+    event.detail = format!("to serial {}", request.serial);
+    let applied = state
+        .manager
+        .audited(event, state.manager.revert(&zone, to, meta))
+        .await?;
     tracing::info!(zone = %zone, author = %writer.author(), to = request.serial, from = applied.from.0, serial = applied.to.0, "zone reverted through the API");
     Ok(axum::Json(RevertResult {
         dry_run: false,

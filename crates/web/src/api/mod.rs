@@ -11,6 +11,7 @@
 //!            zones.rs (PowerDNS zones) · tsigkeys.rs (TSIG keys)
 //!            history.rs (history, diff, revert) · cluster.rs (replication state, SOA probes)
 //!            control.rs (hadns ctl's commands, through the node's Controller)
+//!            audit.rs (the audit log; audit events of API calls)
 //!                     │ reads: Store on blocking threads, Replicator status
 //!                     ▼ writes: api::convert → Manager (store commit, snapshot, journal, NOTIFY)
 //!  response: JSON, or {"error": "…"} with the status PowerDNS uses (error.rs)
@@ -22,6 +23,7 @@
 //! (`#[utoipa::path]`), collected as the route is added; the document is
 //! served at `/api/openapi.json`. See `docs/api.md`.
 
+pub(crate) mod audit;
 pub(crate) mod cluster;
 pub(crate) mod control;
 pub(crate) mod cors;

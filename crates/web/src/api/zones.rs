@@ -20,10 +20,11 @@ use api::{ApiError, ErrorBody};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use store::{ChangeMeta, Source, WriteError, ZoneInfo};
+use store::{AuditAction, ChangeMeta, Source, WriteError, ZoneInfo};
 use utoipa::IntoParams;
 use wire::{Name, Rtype, Serial};
 
+use super::audit::{ClientAddress, api_event};
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};
 use super::extract::{JsonBody, Query, Reader, Writer, ZonePath, change_comment};
 use super::views::{ViewQuery, known_view};
@@ -372,6 +373,7 @@ pub(crate) struct CreateQuery {
 )]
 pub(crate) async fn create_zone(
     writer: Writer,
+    client: ClientAddress,
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<CreateQuery>,
     headers: HeaderMap,
@@ -379,7 +381,7 @@ pub(crate) async fn create_zone(
 ) -> Result<Response, Failure> {
     let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
     if convert::secondary::is_secondary_kind(&create.kind) {
-        return create_secondary(&writer, &state, &create, with_rrsets).await;
+        return create_secondary(&writer, &client, &state, &create, with_rrsets).await;
     }
     let name = convert::parse_absolute(&create.name)
         .map_err(ApiError::Unprocessable)?
@@ -423,7 +425,17 @@ pub(crate) async fn create_zone(
         comment: change_comment(&headers, create.comment.as_ref())?,
         now: now(),
     };
-    let applied = match state.manager.create_zone(new, meta).await {
+    let event = api_event(
+        &writer.0,
+        &client,
+        AuditAction::ZoneCreate,
+        &name.to_string(),
+    );
+    let applied = match state
+        .manager
+        .audited(event, state.manager.create_zone(new, meta))
+        .await
+    {
         Ok(applied) => applied,
         // A rule broken by zone-file text names the line of the RRset.
         Err(ManageError::Refused(WriteError::Validation {
@@ -460,6 +472,7 @@ pub(crate) async fn create_zone(
 /// transfer is under way, so usually without records yet).
 async fn create_secondary(
     writer: &Writer,
+    client: &ClientAddress,
     state: &AppState,
     create: &ZoneCreate,
     with_rrsets: bool,
@@ -467,7 +480,17 @@ async fn create_secondary(
     let new = convert::secondary::new_secondary(create)?;
     let name = new.name.to_lowercase();
     let primaries = new.primaries.clone();
-    state.manager.create_secondary(new, now()).await?;
+    let mut event = api_event(
+        &writer.0,
+        client,
+        AuditAction::ZoneCreate,
+        &name.to_string(),
+    );
+    event.detail = "secondary".to_string();
+    state
+        .manager
+        .audited(event, state.manager.create_secondary(new, now()))
+        .await?;
     tracing::info!(zone = %name, author = %writer.author(), primaries = ?primaries, "secondary zone created through the API");
     let found = find(state, &name).await?;
     let mut zone = zone_object(state, &name, &found);
@@ -632,6 +655,7 @@ pub(crate) async fn patch_zone(
 )]
 pub(crate) async fn put_zone(
     writer: Writer,
+    client: ClientAddress,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
     Query(view): Query<ViewQuery>,
@@ -686,6 +710,26 @@ pub(crate) async fn put_zone(
                 .await?,
         ),
         (Some(_), None) => None,
+        // Settings are audited (content changes are in the journal):
+        // their row commits with them.
+        (None, changes) if settings_given => {
+            let mut event = api_event(
+                &writer.0,
+                &client,
+                AuditAction::ZoneSettings,
+                &zone.to_string(),
+            );
+            if changes.is_some() {
+                event.detail = "with the zone's content replaced".to_string();
+            }
+            state
+                .manager
+                .audited(
+                    event,
+                    state.manager.update_zone(&zone, settings, changes, meta),
+                )
+                .await?
+        }
         (None, changes) => {
             state
                 .manager
@@ -716,6 +760,7 @@ pub(crate) async fn put_zone(
 )]
 pub(crate) async fn delete_zone(
     writer: Writer,
+    client: ClientAddress,
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
     Query(view): Query<ViewQuery>,
@@ -727,7 +772,16 @@ pub(crate) async fn delete_zone(
         .into());
     }
     find(&state, &zone).await?.deletable(&zone)?;
-    state.manager.delete_zone(&zone).await?;
+    let event = api_event(
+        &writer.0,
+        &client,
+        AuditAction::ZoneDelete,
+        &zone.to_string(),
+    );
+    state
+        .manager
+        .audited(event, state.manager.delete_zone(&zone))
+        .await?;
     tracing::info!(zone = %zone, author = %writer.author(), "zone deleted through the API");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -10,6 +10,8 @@ pub(super) struct UiSession {
     pub(super) id: String,
     /// Its user and CSRF token.
     pub(super) view: SessionView,
+    /// The client's address (for the audit log).
+    pub(super) client: Option<IpAddr>,
 }
 
 pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -64,6 +66,10 @@ impl FromRequestParts<AppState> for UiSession {
         Ok(UiSession {
             id: id.to_string(),
             view,
+            client: parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|info| info.0.ip()),
         })
     }
 }
@@ -233,6 +239,16 @@ pub(super) async fn login(
         );
     };
     let store = Arc::clone(state.manager.store());
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let login_event = store::AuditEvent {
+        client: Some(client),
+        detail: super::session::short_user_agent(&user_agent),
+        ..store::AuditEvent::new(at, &form.username, store::AuditAction::Login, "")
+    };
     let (name, password) = (form.username.clone(), form.password);
     let turn = state.sessions.password_check_turn().await;
     let checked = tokio::task::spawn_blocking(move || {
@@ -248,7 +264,12 @@ pub(super) async fn login(
     match checked {
         Ok(Ok(Some((user, stamp)))) => {
             state.sessions.login_succeeded(client);
-            let (id, _) = state.sessions.create(&user.name, stamp, at);
+            let origin = super::session::SessionOrigin {
+                client: Some(client),
+                user_agent,
+            };
+            let (id, _) = state.sessions.create_from(&user.name, stamp, origin, at);
+            super::audit::record(&state, login_event).await;
             tracing::info!(user = %user.name, client = %client, "web UI login");
             let to = if next.is_empty() { "/ui/" } else { &next };
             let mut response = Redirect::to(to).into_response();
@@ -268,6 +289,13 @@ pub(super) async fn login(
         }
         Ok(Ok(None)) => {
             tracing::warn!(user = %form.username, client = %client, "web UI login failed");
+            // The name tried is kept (it may be a user's, mistyped), never
+            // the password.
+            super::audit::record(
+                &state,
+                login_event.failed("unknown user or wrong password, or disabled"),
+            )
+            .await;
             page(
                 StatusCode::UNAUTHORIZED,
                 "Unknown user or wrong password (or the user is disabled).".into(),
@@ -306,6 +334,11 @@ pub(super) async fn logout(
         return refused;
     }
     state.sessions.remove(&session.id);
+    super::audit::record(
+        &state,
+        super::audit::ui_event(&session, store::AuditAction::Logout, ""),
+    )
+    .await;
     let mut response = Redirect::to("/ui/login").into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,

@@ -239,7 +239,17 @@ pub(super) async fn revert(
         }),
         now: now(),
     };
-    match state.manager.revert(&name, Serial(form.serial), meta).await {
+    let mut event =
+        super::audit::ui_event(&session, store::AuditAction::ZoneRevert, &name.to_string());
+    event.detail = format!("to serial {}", form.serial);
+    let reverted = state
+        .manager
+        .audited(
+            event,
+            state.manager.revert(&name, Serial(form.serial), meta),
+        )
+        .await;
+    match reverted {
         Ok(applied) => {
             tracing::info!(zone = %name, user = %session.view.user, to = form.serial, serial = applied.to.0, "zone reverted in the web UI");
             Redirect::to(&format!("{}?saved={}", zone_url(&name), applied.to.0)).into_response()

@@ -190,7 +190,17 @@ pub(super) async fn import(
             comment: Some("imported in the web UI".into()),
             now: now(),
         };
-        return match state.manager.import(&origin, records, meta).await {
+        let mut event = super::audit::ui_event(
+            &session,
+            store::AuditAction::ZoneImport,
+            &origin.to_string(),
+        );
+        event.detail = format!("{} records", records.len());
+        let imported = state
+            .manager
+            .audited(event, state.manager.import(&origin, records, meta))
+            .await;
+        return match imported {
             Ok(applied) => {
                 tracing::info!(zone = %origin, user = %session.view.user, serial = applied.to.0, "zone imported in the web UI");
                 Redirect::to(&format!("{}?saved={}", zone_url(&origin), applied.to.0))

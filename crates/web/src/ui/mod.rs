@@ -9,6 +9,10 @@
 //!                      Manager::apply / create_zone / delete_zone / revert
 //!                      (source `ui`, author = the user), the same write path
 //!                      as the API and UPDATE
+//!                      administration and zone creation, deletion, revert and
+//!                      import are audited (audit.rs: the event commits with the
+//!                      store write it describes); /ui/audit reads the log,
+//!                      /ui/account changes one's password and ends sessions
 //!          ◄─ HTML; a refused change re-renders its form (422) with the
 //!             write path's message beside the field it concerns
 //! ```
@@ -35,6 +39,8 @@ use wire::{Name, Record, Rtype, Serial};
 use crate::state::{AppState, now};
 use manage::{Elsewhere, ManageError};
 
+mod account;
+mod audit;
 mod auth;
 mod bulk;
 mod cluster;

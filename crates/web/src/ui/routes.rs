@@ -6,7 +6,9 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::{auth, bulk, cluster, history, import, records, removal, users, views, zones};
+use super::{
+    account, audit, auth, bulk, cluster, history, import, records, removal, users, views, zones,
+};
 use crate::state::AppState;
 
 /// A GET of a URL forms post to: 303 to the zone's page.
@@ -64,6 +66,16 @@ pub(crate) fn routes() -> Router<AppState> {
         )
         .route("/ui/tokens", post(users::create_token))
         .route("/ui/tokens/revoke", post(users::revoke_token))
+        .route("/ui/audit", get(audit::audit_page))
+        .route("/ui/account", get(account::account_page))
+        .route(
+            "/ui/account/password",
+            get(|| async { Redirect::to("/ui/account") }).post(account::change_password),
+        )
+        .route(
+            "/ui/account/sessions/revoke",
+            get(|| async { Redirect::to("/ui/account") }).post(account::revoke_session),
+        )
         .route("/ui/zones/{zone}/history", get(history::history_page))
         .route(
             "/ui/zones/{zone}/revert",

@@ -46,6 +46,39 @@ struct Session {
     stamp: [u8; 16],
     created: u64,
     last_seen: u64,
+    /// Names the session on the account page: not its identifier, which
+    /// is the cookie's secret and never shown.
+    handle: String,
+    /// Where and with what it logged in.
+    origin: SessionOrigin,
+}
+
+/// Where a session was started from, as the account page shows it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SessionOrigin {
+    /// The client's address at login.
+    pub client: Option<IpAddr>,
+    /// The browser's `User-Agent` at login, at most [`MAX_USER_AGENT`]
+    /// characters.
+    pub user_agent: String,
+}
+
+/// The longest `User-Agent` kept with a session, in characters.
+const MAX_USER_AGENT: usize = 256;
+
+/// One of a user's sessions, as the account page lists it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct SessionInfo {
+    /// What the page names it by (revoking takes this).
+    pub handle: String,
+    /// Unix time of the login.
+    pub created: u64,
+    /// Unix time of its latest request.
+    pub last_seen: u64,
+    /// Where it logged in from.
+    pub origin: SessionOrigin,
+    /// Whether it is the session asking.
+    pub current: bool,
 }
 
 #[derive(Default)]
@@ -99,9 +132,26 @@ impl Sessions {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a session for `user`; returns its identifier (for the
-    /// cookie) and its view.
+    /// Starts a session for `user` from an unknown origin; returns its
+    /// identifier (for the cookie) and its view. The tests' shorthand.
+    #[cfg(test)]
     pub(crate) fn create(&self, user: &str, stamp: [u8; 16], now: u64) -> (String, SessionView) {
+        self.create_from(user, stamp, SessionOrigin::default(), now)
+    }
+
+    /// Starts a session for `user` logged in from `origin`; returns its
+    /// identifier (for the cookie) and its view.
+    pub(crate) fn create_from(
+        &self,
+        user: &str,
+        stamp: [u8; 16],
+        mut origin: SessionOrigin,
+        now: u64,
+    ) -> (String, SessionView) {
+        if origin.user_agent.chars().count() > MAX_USER_AGENT {
+            origin.user_agent = origin.user_agent.chars().take(MAX_USER_AGENT).collect();
+        }
+        let handle = random_token()[..16].to_string();
         let id = random_token();
         let csrf = random_token();
         let mut inner = self.lock();
@@ -123,6 +173,8 @@ impl Sessions {
                 stamp,
                 created: now,
                 last_seen: now,
+                handle,
+                origin,
             },
         );
         (
@@ -165,11 +217,46 @@ impl Sessions {
     }
 
     /// Ends every session of `user` but `keep` (its password was reset, or
-    /// it was disabled: pass `""` to keep none).
-    pub(crate) fn remove_user_except(&self, user: &str, keep: &str) {
-        self.lock()
+    /// it was disabled: pass `""` to keep none); returns how many ended.
+    pub(crate) fn remove_user_except(&self, user: &str, keep: &str) -> usize {
+        let mut inner = self.lock();
+        let before = inner.sessions.len();
+        inner.sessions.retain(|id, s| s.user != user || id == keep);
+        before - inner.sessions.len()
+    }
+
+    /// The live sessions of `user` at `now`, the latest used first;
+    /// `current` (the asking session's identifier) is marked.
+    pub(crate) fn of_user(&self, user: &str, current: &str, now: u64) -> Vec<SessionInfo> {
+        let inner = self.lock();
+        let mut found: Vec<SessionInfo> = inner
             .sessions
-            .retain(|id, s| s.user != user || id == keep);
+            .iter()
+            .filter(|(_, s)| s.user == user && alive(s, now))
+            .map(|(id, s)| SessionInfo {
+                handle: s.handle.clone(),
+                created: s.created,
+                last_seen: s.last_seen,
+                origin: s.origin.clone(),
+                current: id == current,
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            (b.current, b.last_seen, b.created).cmp(&(a.current, a.last_seen, a.created))
+        });
+        found
+    }
+
+    /// Ends the session of `user` named `handle` (from the account page:
+    /// only one's own sessions can be named); whether there was one.
+    pub(crate) fn remove_handle(&self, user: &str, handle: &str) -> bool {
+        let mut inner = self.lock();
+        let id = inner
+            .sessions
+            .iter()
+            .find(|(_, s)| s.user == user && same_token(&s.handle, handle))
+            .map(|(id, _)| id.clone());
+        id.is_some_and(|id| inner.sessions.remove(&id).is_some())
     }
 
     /// Starts a login attempt from `client` at `now`: refused when the
@@ -225,6 +312,65 @@ impl Sessions {
 fn alive(session: &Session, now: u64) -> bool {
     now < session.last_seen.saturating_add(IDLE_TIMEOUT)
         && now < session.created.saturating_add(ABSOLUTE_TIMEOUT)
+}
+
+/// A `User-Agent` shortened to the browser and its major version and the
+/// system (`Chrome 131 on Linux`); an agent it does not recognise is cut
+/// to 40 characters.
+pub(crate) fn short_user_agent(agent: &str) -> String {
+    let version_after = |marker: &str| {
+        agent.find(marker).map(|at| {
+            agent[at + marker.len()..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+        })
+    };
+    // Order matters: Edge and Opera say Chrome too, Chrome says Safari.
+    let browsers = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("HeadlessChrome/", "Headless Chrome"),
+        ("Chrome/", "Chrome"),
+        ("CriOS/", "Chrome"),
+        ("Version/", "Safari"),
+        ("curl/", "curl"),
+    ];
+    let browser = browsers.iter().find_map(|(marker, name)| {
+        version_after(marker).map(|version| {
+            if version.is_empty() {
+                name.to_string()
+            } else {
+                format!("{name} {version}")
+            }
+        })
+    });
+    let systems = [
+        ("Android", "Android"),
+        ("iPhone", "iOS"),
+        ("iPad", "iPadOS"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ];
+    let system = systems
+        .iter()
+        .find(|(marker, _)| agent.contains(marker))
+        .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(browser), Some(system)) => format!("{browser} on {system}"),
+        (Some(browser), None) => browser,
+        (None, _) if agent.trim().is_empty() => "unknown".to_string(),
+        (None, _) => {
+            let mut cut: String = agent.chars().take(40).collect();
+            if agent.chars().count() > 40 {
+                cut.push('…');
+            }
+            cut
+        }
+    }
 }
 
 /// 256 random bits from the operating system, as 64 hex digits.
@@ -336,6 +482,83 @@ mod tests {
         assert!(sessions.begin_login(other_64, 1).is_ok());
         let mapped: IpAddr = "::ffff:192.0.2.1".parse().unwrap();
         assert_eq!(failure_key(mapped), CLIENT);
+    }
+
+    #[test]
+    fn a_user_sees_their_own_sessions_and_ends_one_by_its_handle() {
+        let sessions = Sessions::default();
+        let origin = |client: &str, agent: &str| SessionOrigin {
+            client: Some(client.parse().unwrap()),
+            user_agent: agent.to_string(),
+        };
+        let (laptop, _) = sessions.create_from("alice", [0; 16], origin("192.0.2.1", "A"), 100);
+        let (phone, _) = sessions.create_from("alice", [0; 16], origin("192.0.2.2", "B"), 200);
+        let (bob, _) = sessions.create_from("bob", [0; 16], origin("192.0.2.3", "C"), 300);
+        sessions.get(&laptop, 400);
+
+        let listed = sessions.of_user("alice", &phone, 500);
+        assert_eq!(listed.len(), 2, "not bob's");
+        assert!(listed[0].current, "the asking session first");
+        assert_eq!(listed[0].origin.client, Some("192.0.2.2".parse().unwrap()));
+        assert_eq!((listed[1].created, listed[1].last_seen), (100, 400));
+        assert!(!listed[1].current);
+        assert_ne!(
+            listed[1].handle, laptop,
+            "the cookie's secret is never shown"
+        );
+
+        let bobs = sessions.of_user("bob", &bob, 500)[0].handle.clone();
+        assert!(!sessions.remove_handle("alice", &bobs), "only one's own");
+        assert!(sessions.get(&bob, 501).is_some());
+        assert!(sessions.remove_handle("alice", &listed[1].handle));
+        assert!(sessions.get(&laptop, 501).is_none(), "ended at once");
+        assert!(sessions.get(&phone, 501).is_some());
+        assert!(!sessions.remove_handle("alice", &listed[1].handle));
+
+        // Everywhere else: all of alice's but this one.
+        let (tablet, _) = sessions.create("alice", [0; 16], 600);
+        assert_eq!(sessions.remove_user_except("alice", &phone), 1);
+        assert!(sessions.get(&tablet, 601).is_none());
+        assert_eq!(sessions.of_user("alice", &phone, 601).len(), 1);
+        // Expired sessions are not listed.
+        assert!(
+            sessions
+                .of_user("alice", &phone, 601 + IDLE_TIMEOUT)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn user_agents_are_shortened_to_browser_and_system() {
+        let cases = [
+            (
+                "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.6778.85 Safari/537.36",
+                "Headless Chrome 131 on Linux",
+            ),
+            (
+                "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91",
+                "Edge 120 on Windows",
+            ),
+            (
+                "Mozilla/5.0 (Macintosh; Intel Mac OS X 14.2; rv:121.0) Gecko/20100101 Firefox/121.0",
+                "Firefox 121 on macOS",
+            ),
+            (
+                "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1",
+                "Safari 17 on iOS",
+            ),
+            (
+                "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0.6099.144 Mobile Safari/537.36",
+                "Chrome 120 on Android",
+            ),
+            ("curl/8.5.0", "curl 8"),
+            ("", "unknown"),
+            ("some-robot", "some-robot"),
+        ];
+        for (agent, short) in cases {
+            assert_eq!(short_user_agent(agent), short, "{agent}");
+        }
+        assert_eq!(short_user_agent(&"x".repeat(100)).chars().count(), 41);
     }
 
     #[test]

@@ -3,8 +3,9 @@
 //! delete users (after a confirmation page; their tokens go with them),
 //! create tokens (shown once) with a scope, revoke tokens.
 
-use store::Scope;
+use store::{AuditAction, Scope};
 
+use super::audit::{audited, ui_event};
 use super::auth::{UiSession, check_form};
 use super::*;
 
@@ -155,9 +156,9 @@ pub(super) async fn add_user(
     }
     let name = form.name.trim().to_string();
     let password = new_password();
-    let store = Arc::clone(state.manager.store());
     let (user, secret) = (name.clone(), password.clone());
-    match blocking(move || store.add_user(&user, &secret).map_err(|e| e.to_string())).await {
+    let event = ui_event(&session, AuditAction::UserCreate, &name);
+    match audited(&state, event, move |store| store.add_user(&user, &secret)).await {
         Ok(()) => {
             tracing::info!(user = %name, by = %session.view.user, "user added in the web UI");
             let shown = Shown {
@@ -181,12 +182,10 @@ pub(super) async fn reset_password(
         return refused;
     }
     let password = new_password();
-    let store = Arc::clone(state.manager.store());
     let (user, secret) = (form.name.clone(), password.clone());
-    match blocking(move || {
-        store
-            .set_password(&user, &secret)
-            .map_err(|e| e.to_string())
+    let event = ui_event(&session, AuditAction::PasswordReset, &form.name);
+    match audited(&state, event, move |store| {
+        store.set_password(&user, &secret)
     })
     .await
     {
@@ -241,12 +240,15 @@ pub(super) async fn set_user_state(
         )
         .await;
     }
-    let store = Arc::clone(state.manager.store());
     let (user, disabled) = (form.name.clone(), form.disabled);
-    match blocking(move || {
-        store
-            .set_user_disabled(&user, disabled)
-            .map_err(|e| e.to_string())
+    let action = if disabled {
+        AuditAction::UserDisable
+    } else {
+        AuditAction::UserEnable
+    };
+    let event = ui_event(&session, action, &form.name);
+    match audited(&state, event, move |store| {
+        store.set_user_disabled(&user, disabled)
     })
     .await
     {
@@ -288,13 +290,12 @@ pub(super) async fn create_token(
         )
         .await;
     };
-    let store = Arc::clone(state.manager.store());
     let (name, user) = (form.name.trim().to_string(), session.view.user.clone());
     let token_name = name.clone();
-    match blocking(move || {
-        store
-            .create_token(&token_name, &user, scope)
-            .map_err(|e| e.to_string())
+    let mut event = ui_event(&session, AuditAction::TokenCreate, &name);
+    event.detail = format!("scope {scope}");
+    match audited(&state, event, move |store| {
+        store.create_token(&token_name, &user, scope)
     })
     .await
     {
@@ -320,9 +321,9 @@ pub(super) async fn revoke_token(
     if let Some(refused) = check_form(&session, &headers, &form.csrf) {
         return refused;
     }
-    let store = Arc::clone(state.manager.store());
     let name = form.name.clone();
-    match blocking(move || store.revoke_token(&name).map_err(|e| e.to_string())).await {
+    let event = ui_event(&session, AuditAction::TokenRevoke, &name);
+    match audited(&state, event, move |store| store.revoke_token(&name)).await {
         Ok(()) => {
             tracing::info!(token = %form.name, by = %session.view.user, "API token revoked in the web UI");
             render_users(&state, &session, StatusCode::OK, None, None).await
@@ -406,9 +407,9 @@ pub(super) async fn delete_user(
         )
         .await;
     }
-    let store = Arc::clone(state.manager.store());
     let user = form.name.clone();
-    match blocking(move || store.delete_user(&user).map_err(|e| e.to_string())).await {
+    let event = ui_event(&session, AuditAction::UserDelete, &user);
+    match audited(&state, event, move |store| store.delete_user(&user)).await {
         Ok(tokens) => {
             tracing::info!(user = %form.name, tokens, by = %session.view.user, "user deleted in the web UI");
             state.sessions.remove_user_except(&form.name, "");

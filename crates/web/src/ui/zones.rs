@@ -378,7 +378,12 @@ pub(super) async fn create_zone(
         comment: Some("zone created in the web UI".into()),
         now: now(),
     };
-    match state.manager.create_zone(new, meta).await {
+    let event = super::audit::ui_event(&session, store::AuditAction::ZoneCreate, &name.to_string());
+    let created = state
+        .manager
+        .audited(event, state.manager.create_zone(new, meta))
+        .await;
+    match created {
         Ok(applied) => {
             tracing::info!(zone = %name, user = %session.view.user, serial = applied.to.0, "zone created in the web UI");
             Redirect::to(&format!("{}?saved={}", zone_url(&name), applied.to.0)).into_response()
@@ -468,7 +473,14 @@ pub(super) async fn delete_zone(
             },
         );
     }
-    match state.manager.delete_zone(&name).await {
+    let mut event =
+        super::audit::ui_event(&session, store::AuditAction::ZoneDelete, &name.to_string());
+    event.detail = format!("{} records", info.records);
+    let deleted = state
+        .manager
+        .audited(event, state.manager.delete_zone(&name))
+        .await;
+    match deleted {
         Ok(()) => {
             tracing::info!(zone = %name, user = %session.view.user, "zone deleted in the web UI");
             Redirect::to(&format!("/ui/?deleted={}", url_encode(&name.to_string()))).into_response()
