@@ -75,11 +75,17 @@ pub enum AuditAction {
     ZoneRevert,
     /// A zone file was imported into a zone.
     ZoneImport,
+    /// An operator sent a zone's NOTIFY to one of its secondaries.
+    ZoneNotify,
+    /// An operator had a secondary zone check its primaries now.
+    ZoneRefresh,
+    /// An operator had a secondary zone transferred again in full.
+    ZoneRetransfer,
 }
 
 impl AuditAction {
     /// Every action, in the order the UI offers them.
-    pub const ALL: [AuditAction; 16] = [
+    pub const ALL: [AuditAction; 19] = [
         AuditAction::Login,
         AuditAction::Logout,
         AuditAction::SessionRevoke,
@@ -96,6 +102,9 @@ impl AuditAction {
         AuditAction::ZoneSettings,
         AuditAction::ZoneRevert,
         AuditAction::ZoneImport,
+        AuditAction::ZoneNotify,
+        AuditAction::ZoneRefresh,
+        AuditAction::ZoneRetransfer,
     ];
 
     /// The stored name: `login`, `user.create`, `zone.delete`, …
@@ -117,6 +126,9 @@ impl AuditAction {
             AuditAction::ZoneSettings => "zone.settings",
             AuditAction::ZoneRevert => "zone.revert",
             AuditAction::ZoneImport => "zone.import",
+            AuditAction::ZoneNotify => "zone.notify",
+            AuditAction::ZoneRefresh => "zone.refresh",
+            AuditAction::ZoneRetransfer => "zone.retransfer",
         }
     }
 }

@@ -13,6 +13,7 @@
 use std::net::SocketAddr;
 
 use api::own::NotifyTarget;
+use store::AuditAction;
 
 use super::auth::{UiSession, check_form};
 use super::*;
@@ -311,6 +312,10 @@ pub(super) async fn notify_target(
     match replicator.notify_target_now(&zone, target) {
         Some(true) => {
             tracing::info!(zone = %zone, %target, user = %session.view.user, "NOTIFY sent from the web UI");
+            let mut event =
+                super::audit::ui_event(&session, AuditAction::ZoneNotify, &zone.to_string());
+            event.detail = format!("to {target}");
+            super::audit::record(&state, event).await;
             done("notify", &zone, Some(target))
         }
         Some(false) => not_done(
@@ -338,13 +343,21 @@ pub(super) async fn secondary_action(
         Ok(found) => found,
         Err(why) => return not_done(&session, why),
     };
-    let started = match action.as_str() {
-        "refresh" => replicator.refresh_now(&zone),
-        "retransfer" => replicator.retransfer_now(&zone),
+    let (started, audited) = match action.as_str() {
+        "refresh" => (replicator.refresh_now(&zone), AuditAction::ZoneRefresh),
+        "retransfer" => (
+            replicator.retransfer_now(&zone),
+            AuditAction::ZoneRetransfer,
+        ),
         _ => return not_done(&session, format!("No action `{action}`.")),
     };
     if started {
         tracing::info!(zone = %zone, action, user = %session.view.user, "secondary zone action from the web UI");
+        super::audit::record(
+            &state,
+            super::audit::ui_event(&session, audited, &zone.to_string()),
+        )
+        .await;
         done(&action, &zone, None)
     } else {
         not_done(
