@@ -44,6 +44,9 @@ mod dynamic_update;
 mod reconfigure;
 mod secondaries;
 mod serving;
+mod settings;
+
+pub use settings::{SettingsError, SettingsSaved, SettingsView};
 
 /// How a store zone replicates and who may change it: from its
 /// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
@@ -64,6 +67,12 @@ pub struct ZoneRules {
     /// The zone's `group` property in the catalog, in place of the
     /// catalog's own (`[[zone]] catalog_group`).
     pub catalog_group: Option<String>,
+    /// Which keys the zone's `[[zone]]` writes: those win over the zone's
+    /// own settings in the store (none for `[zone_defaults]`).
+    pub written: config::WrittenKeys,
+    /// The configuration's values as the file spells them, for the
+    /// settings page.
+    pub configured: crate::settings::ConfiguredText,
 }
 
 /// A zone the configuration serves from somewhere other than the store.

@@ -6,7 +6,7 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
-use super::{auth, cluster, history, import, records, users, views, zones};
+use super::{auth, cluster, history, import, records, settings, users, views, zones};
 use crate::state::AppState;
 
 /// A GET of a URL forms post to: 303 to the zone's page.
@@ -44,6 +44,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/ui/zones/{zone}/edit",
             get(records::edit_page).post(records::edit_record),
+        )
+        // The form posts to the page's own URL: a reload after a refusal
+        // GETs the page again, no 405.
+        .route(
+            "/ui/zones/{zone}/settings",
+            get(settings::settings_page).post(settings::save_settings),
         )
         .route(
             "/ui/zones/{zone}/delete",
