@@ -480,9 +480,9 @@ fn take<T>(errors: &mut Vec<FieldMessage>, field: Field, result: Result<T, Strin
 /// The rules a store zone is served with: the configuration's `base`
 /// (its `[[zone]]` or `[zone_defaults]`) with the zone's own `options`
 /// in place wherever the configuration does not write the key. `key`
-/// finds a TSIG key by name; a stored key that no longer exists is left
-/// out with a warning (the NOTIFY goes unsigned rather than not at all
-/// would be wrong too: the target is skipped instead).
+/// finds a TSIG key by name. A target whose own key no longer exists is
+/// skipped with a warning: sending it unsigned would make a secondary that
+/// expects the key log a refusal for every change.
 pub fn merge(
     zone: &Name,
     base: &ZoneRules,
@@ -718,6 +718,97 @@ mod tests {
         )
         .unwrap();
         assert_eq!(checked.options.notify, None);
+    }
+
+    /// Configuration rules allowing anyone to transfer, with a group.
+    fn configured(written: WrittenKeys) -> ZoneRules {
+        let any = config::typed::match_list(&["any"]).unwrap();
+        ZoneRules {
+            notify: Vec::new(),
+            notify_key: None,
+            notify_ns: false,
+            policy: crate::store_zone_policy(
+                MatchList::compile(&any, &|_| None).unwrap(),
+                MatchList::none(),
+            ),
+            serial_policy: SerialPolicy::Increment,
+            nameservers: Vec::new(),
+            catalog_group: Some("from-file".into()),
+            written,
+            configured: ConfiguredText::default(),
+        }
+    }
+
+    fn transfer_allowed(rules: &ZoneRules) -> bool {
+        rules.policy.allow_transfer.allows(answer::acl::Requester {
+            address: "127.0.0.1".parse().unwrap(),
+            key: None,
+        })
+    }
+
+    #[test]
+    fn the_store_wins_over_defaults_and_a_written_key_wins_over_the_store() {
+        let zone = name("example.com.");
+        let options = ZoneOptions {
+            notify: Some(vec!["127.0.0.9:5300".into()]),
+            allow_transfer: Some(vec!["none".into()]),
+            catalog_group: Some("from-store".into()),
+            ..ZoneOptions::default()
+        };
+        // [zone_defaults] (nothing written): the store's values apply.
+        let merged = merge(
+            &zone,
+            &configured(WrittenKeys::default()),
+            &options,
+            &|_| None,
+        );
+        assert!(!transfer_allowed(&merged));
+        assert_eq!(merged.notify.len(), 1);
+        assert_eq!(merged.notify[0].address.port(), 5300);
+        assert_eq!(merged.catalog_group.as_deref(), Some("from-store"));
+        // A [[zone]] writing allow_transfer and catalog_group keeps them;
+        // the store's NOTIFY targets still apply (notify is not written).
+        let written = WrittenKeys {
+            allow_transfer: true,
+            catalog_group: true,
+            ..WrittenKeys::default()
+        };
+        let merged = merge(&zone, &configured(written), &options, &|_| None);
+        assert!(transfer_allowed(&merged));
+        assert_eq!(merged.catalog_group.as_deref(), Some("from-file"));
+        assert_eq!(merged.notify.len(), 1);
+        // Nothing stored: the configuration's rules as they are.
+        let merged = merge(
+            &zone,
+            &configured(WrittenKeys::default()),
+            &ZoneOptions::default(),
+            &|_| None,
+        );
+        assert!(transfer_allowed(&merged));
+        assert!(merged.notify.is_empty());
+    }
+
+    #[test]
+    fn a_notify_target_whose_key_is_gone_is_skipped() {
+        let options = ZoneOptions {
+            notify: Some(vec![
+                "127.0.0.9:53 key gone.".into(),
+                "127.0.0.10:53".into(),
+            ]),
+            ..ZoneOptions::default()
+        };
+        let merged = merge(
+            &name("example.com."),
+            &configured(WrittenKeys::default()),
+            &options,
+            &|_| None,
+        );
+        let targets: Vec<String> = merged
+            .notify
+            .iter()
+            .map(|t| t.address.to_string())
+            .collect();
+        assert_eq!(targets, ["127.0.0.10:53"]);
     }
 
     #[test]

@@ -136,11 +136,9 @@ impl Manager {
         let _writer = self.writes.lock().await;
         let this = Arc::clone(self);
         let zone = zone.to_lowercase();
-        let outcome =
-            tokio::task::spawn_blocking(move || this.save_settings_now(&zone, &input, &meta))
-                .await
-                .map_err(|e| ManageError::Internal(format!("a store task failed: {e}")))?;
-        outcome
+        tokio::task::spawn_blocking(move || this.save_settings_now(&zone, &input, &meta))
+            .await
+            .map_err(|e| ManageError::Internal(format!("a store task failed: {e}")))?
     }
 
     /// [`Manager::save_settings`] on the blocking thread, under the lock.

@@ -186,3 +186,30 @@ fn deleting_a_zone_deletes_its_options() {
         .unwrap();
     assert_eq!(rows, 0);
 }
+
+#[test]
+fn apex_settings_read_the_row_the_soa_and_the_options() {
+    let fixture = Fixture::with_example(SerialPolicy::Date);
+    let zone = name("example.com");
+    let change = SettingsChange {
+        options: Some(options()),
+        ..SettingsChange::default()
+    };
+    fixture
+        .store
+        .update_zone(&zone, &change, None, &meta(NOW))
+        .unwrap();
+    let apex = fixture.store.apex_settings(&zone).unwrap().unwrap();
+    assert_eq!(apex.serial_policy, SerialPolicy::Date);
+    assert_eq!(apex.options, options());
+    assert!(apex.soa_ttl.is_some());
+    let numbers = wire::rdata::soa_numbers(&apex.soa).expect("SOA RDATA");
+    assert_eq!(numbers[0], fixture.serial().0);
+    assert!(
+        fixture
+            .store
+            .apex_settings(&name("absent.test"))
+            .unwrap()
+            .is_none()
+    );
+}
