@@ -2,7 +2,8 @@
 //! running `hadns serve`, each effect checked over DNS or the API: SOA
 //! timers and RNAME served with a bumped serial, allow-transfer refusing
 //! and allowing an AXFR from 127.0.0.1, a NOTIFY reaching a socket the
-//! test binds after a record change, a `[[zone]]` that writes
+//! test binds after a record change, the catalog group in the produced
+//! catalog, a `[[zone]]` that writes
 //! allow_transfer shown read-only and winning, the new-record TTL
 //! pre-filled with the zone's default TTL, bad input refused beside its
 //! field with nothing changed. Screenshots at 1280 and 390 px go to
@@ -62,7 +63,8 @@ fn an_operator_changes_a_zones_settings_and_dns_follows() {
     let node = ApiNode::start(
         dir.path(),
         "hadns",
-        "[[zone]]\nname = \"fixed.test\"\nallow_transfer = [\"127.0.0.0/8\"]\n",
+        "[[zone]]\nname = \"fixed.test\"\nallow_transfer = [\"127.0.0.0/8\"]\n\
+         [catalog]\nproduce = \"catalog.test.\"\nallow_transfer = [\"127.0.0.0/8\"]\n",
     );
     node.create_zone("set.test.", json!([]));
     node.create_zone("fixed.test.", json!([]));
@@ -190,6 +192,23 @@ fn an_operator_changes_a_zones_settings_and_dns_follows() {
     save(&browser);
     browser.wait_for("#set-expire-warning", "RFC 1912");
     assert_eq!(soa(&node, "set.test.").1[3], 3600);
+
+    // A catalog group: the produced catalog (RFC 9432) lists set.test.
+    // with it.
+    let groups = |catalog: &[wire::Record]| -> Vec<Vec<u8>> {
+        catalog
+            .iter()
+            .filter(|r| r.rtype == Rtype::TXT && r.owner.to_string().starts_with("group."))
+            .map(|r| r.rdata.clone())
+            .collect()
+    };
+    let (catalog, _) = axfr(node.dns, "catalog.test.", None).unwrap();
+    assert!(groups(&catalog).is_empty());
+    browser.open(&format!("{base}/ui/zones/set.test./settings"));
+    browser.fill("#set-catalog_group", "blue");
+    save(&browser);
+    let (catalog, _) = axfr(node.dns, "catalog.test.", None).unwrap();
+    assert_eq!(groups(&catalog), [b"\x04blue".to_vec()]);
 
     // fixed.test: allow_transfer is hadns.toml's, shown read-only, and a
     // store value (set through the API) does not change what is served.
