@@ -184,6 +184,13 @@ impl Manager {
             }],
         });
         let group_changed = options.catalog_group != apex.options.catalog_group;
+        // A serial policy hadns.toml writes is the one a save leaves in
+        // the store, whatever the API set since.
+        let serial_policy = if rules.written.serial_policy {
+            Some(rules.serial_policy)
+        } else {
+            serial_policy
+        };
         let settings = store::SettingsChange {
             serial_policy,
             options: Some(options.clone()),
