@@ -101,6 +101,11 @@ impl node::Lifecycle for Turns {
     }
 }
 
+/// A NOTIFY target as the file spells it.
+fn notify_text(target: &config::NotifyTarget) -> String {
+    config::typed::notify_target_text(target)
+}
+
 /// What a configuration (and the command line) make of a node: what it
 /// serves, and its store's rules. Built at start and again by each reload.
 struct Built {
@@ -184,6 +189,15 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
                     serial_policy: store_serial_policy(zone.serial_policy),
                     nameservers: config.zone_defaults.nameservers.clone(),
                     catalog_group: zone.catalog_group.clone(),
+                    written: zone.written,
+                    configured: manage::settings::ConfiguredText {
+                        notify: zone.notify.iter().map(notify_text).collect(),
+                        notify_key: zone.notify_key.as_ref().map(ToString::to_string),
+                        allow_transfer: config::typed::match_list_text(&zone.allow_transfer),
+                        allow_update: config::typed::match_list_text(&zone.allow_update),
+                        serial_policy: store_serial_policy(zone.serial_policy).to_string(),
+                        catalog_group: zone.catalog_group.clone(),
+                    },
                 },
             );
             continue;
@@ -272,6 +286,16 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
         serial_policy: store_serial_policy(defaults.serial_policy),
         nameservers: defaults.nameservers.clone(),
         catalog_group: None,
+        // [zone_defaults] is what a zone's own settings override.
+        written: config::WrittenKeys::default(),
+        configured: manage::settings::ConfiguredText {
+            notify: defaults.notify.iter().map(notify_text).collect(),
+            notify_key: defaults.notify_key.as_ref().map(ToString::to_string),
+            allow_transfer: config::typed::match_list_text(&defaults.allow_transfer),
+            allow_update: config::typed::match_list_text(&defaults.allow_update),
+            serial_policy: store_serial_policy(defaults.serial_policy).to_string(),
+            catalog_group: None,
+        },
     };
     // A node with a store: any node run from a configuration file, and the
     // embedded default. `--zone` alone (tests, benchmarks) has none.

@@ -298,3 +298,77 @@ impl From<store::AuditPage> for AuditList {
         }
     }
 }
+
+/// `GET`/`PUT /api/v1/servers/localhost/zones/{zone}/settings`: a store
+/// zone's settings page as JSON. The SOA fields are the apex SOA's (the
+/// serial is the server's: shown, never taken); a PUT changes the SOA as
+/// one journaled change when a field differs. The rule fields are the
+/// zone's own: `null` is not set (the configuration decides); a key in
+/// `configured` that hadns.toml writes wins, and what a PUT gives for it
+/// is not used.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct ZoneSettingsBody {
+    /// The SOA's MNAME.
+    pub mname: String,
+    /// The SOA's RNAME, as a mailbox (`hostmaster@example.com`) or a name.
+    pub rname: String,
+    /// REFRESH: seconds, or text with units (`"3h"`).
+    pub refresh: Seconds,
+    /// RETRY.
+    pub retry: Seconds,
+    /// EXPIRE.
+    pub expire: Seconds,
+    /// MINIMUM (negative-caching TTL).
+    pub minimum: Seconds,
+    /// The SOA serial (read only).
+    #[serde(default)]
+    pub serial: u32,
+    /// `increment`, `date` or `epoch`.
+    pub serial_policy: String,
+    /// TTL of new records in the web UI; `null`: 3600.
+    #[serde(default)]
+    pub default_ttl: Option<Seconds>,
+    /// NOTIFY targets (`ADDR[:PORT][ key NAME]`); `[]` sends none.
+    #[serde(default)]
+    pub notify: Option<Vec<String>>,
+    /// The key signing NOTIFYs.
+    #[serde(default)]
+    pub notify_key: Option<String>,
+    /// Who may transfer (match list elements).
+    #[serde(default)]
+    pub allow_transfer: Option<Vec<String>>,
+    /// Who may update (match list elements).
+    #[serde(default)]
+    pub allow_update: Option<Vec<String>>,
+    /// The catalog member's `group`.
+    #[serde(default)]
+    pub catalog_group: Option<String>,
+    /// The keys hadns.toml writes for this zone, with its values (read
+    /// only; ignored in a PUT).
+    #[serde(default)]
+    pub configured: std::collections::BTreeMap<String, String>,
+    /// What is legal but unwise (RFC 1912), by key (read only).
+    #[serde(default)]
+    pub warnings: std::collections::BTreeMap<String, String>,
+}
+
+/// A time: seconds as a number, or text with units as in zone files
+/// (`"1h30m"`, `"2d"`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Seconds {
+    /// Seconds.
+    Number(u32),
+    /// Text with units.
+    Text(String),
+}
+
+impl Seconds {
+    /// As typed on the settings page.
+    pub fn text(&self) -> String {
+        match self {
+            Seconds::Number(n) => n.to_string(),
+            Seconds::Text(t) => t.clone(),
+        }
+    }
+}

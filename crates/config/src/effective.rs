@@ -270,23 +270,23 @@ fn names(list: &[wire::Name]) -> String {
 
 /// A match list in the order its elements are tried, as the file spells them.
 fn rules(list: &[MatchRule]) -> String {
-    list.iter()
-        .map(|rule| {
-            let element = match &rule.element {
-                MatchElement::Prefix(prefix) => prefix.to_string(),
-                MatchElement::Key(name) => format!("key {name}"),
-                MatchElement::Acl(name) => name.clone(),
-                MatchElement::Any => "any".to_string(),
-                MatchElement::None => "none".to_string(),
-            };
-            if rule.negated {
-                format!("!{element}")
-            } else {
-                element
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    list.iter().map(rule_text).collect::<Vec<_>>().join(", ")
+}
+
+/// One element of a match list as the file spells it.
+pub(crate) fn rule_text(rule: &MatchRule) -> String {
+    let element = match &rule.element {
+        MatchElement::Prefix(prefix) => prefix.to_string(),
+        MatchElement::Key(name) => format!("key {name}"),
+        MatchElement::Acl(name) => name.clone(),
+        MatchElement::Any => "any".to_string(),
+        MatchElement::None => "none".to_string(),
+    };
+    if rule.negated {
+        format!("!{element}")
+    } else {
+        element
+    }
 }
 
 /// A serial policy as the file spells it.

@@ -27,6 +27,7 @@ mod match_list;
 pub mod namedconf;
 mod server;
 mod spec;
+pub mod typed;
 mod validated;
 mod zones;
 
@@ -37,7 +38,7 @@ pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, DEFAULT_METRICS_PORT, MAX_
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, HealthConfig,
     KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget,
-    ReplicationConfig, Role, SerialPolicy, ViewConfig, ZoneConfig, ZoneDefaults,
+    ReplicationConfig, Role, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig, ZoneDefaults,
 };
 
 #[cfg(test)]

@@ -195,14 +195,13 @@ pub(crate) struct ZoneSpec {
     pub view: Option<Spanned<String>>,
     pub role: Option<Spanned<String>>,
     pub file: Option<Spanned<String>>,
-    #[serde(default)]
-    pub notify: Vec<Spanned<String>>,
+    // Lists a store zone's settings may also give are `Option`s: whether
+    // the file writes them decides which of the two wins (`WrittenKeys`).
+    pub notify: Option<Vec<Spanned<String>>>,
     pub notify_key: Option<Spanned<String>>,
     pub notify_ns: Option<bool>,
-    #[serde(default)]
-    pub allow_transfer: Vec<Spanned<String>>,
-    #[serde(default)]
-    pub allow_update: Vec<Spanned<String>>,
+    pub allow_transfer: Option<Vec<Spanned<String>>>,
+    pub allow_update: Option<Vec<Spanned<String>>>,
     pub allow_notify: Option<Vec<Spanned<String>>>,
     #[serde(default)]
     pub primaries: Vec<Spanned<String>>,

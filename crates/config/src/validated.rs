@@ -189,8 +189,30 @@ pub struct ZoneConfig {
     /// The zone's `group` property in the catalog (`[catalog]`), in place
     /// of `[catalog] group`.
     pub catalog_group: Option<String>,
+    /// Which of the keys a store zone's own settings may also give the
+    /// file writes: those win over the store's (see `manage::settings`).
+    pub written: WrittenKeys,
     /// Line of the `[[zone]]` table, for later error messages.
     pub line: Option<usize>,
+}
+
+/// Which keys of a `[[zone]]` the file writes, among those a zone kept in
+/// the store may also set on its own settings page: a key written here
+/// wins, even when it writes the default (`allow_transfer = []`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct WrittenKeys {
+    /// `notify`.
+    pub notify: bool,
+    /// `notify_key`.
+    pub notify_key: bool,
+    /// `allow_transfer`.
+    pub allow_transfer: bool,
+    /// `allow_update`.
+    pub allow_update: bool,
+    /// `serial_policy`.
+    pub serial_policy: bool,
+    /// `catalog_group`.
+    pub catalog_group: bool,
 }
 
 /// One element of a `notify` list: `"192.0.2.2:53"`, or with its own key

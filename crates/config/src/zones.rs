@@ -11,7 +11,7 @@ use wire::Name;
 use crate::checker::Checker;
 use crate::error::ConfigError;
 use crate::spec;
-use crate::validated::{NotifyTarget, Role, SerialPolicy, ZoneConfig, ZoneDefaults};
+use crate::validated::{NotifyTarget, Role, SerialPolicy, WrittenKeys, ZoneConfig, ZoneDefaults};
 
 impl Checker<'_> {
     /// `[[zone]]`s.
@@ -71,7 +71,8 @@ impl Checker<'_> {
                         }
                     }
                 };
-            let notify = self.notify_targets(&z.notify, &prefix, key_names)?;
+            let notify =
+                self.notify_targets(z.notify.as_deref().unwrap_or(&[]), &prefix, key_names)?;
             let mut primaries = Vec::new();
             for (j, t) in z.primaries.iter().enumerate() {
                 primaries.push(self.socket(t, &format!("{prefix}.primaries[{j}]"), 53)?);
@@ -93,7 +94,7 @@ impl Checker<'_> {
                 ));
             }
             if role == Role::Secondary
-                && let Some(first) = z.allow_update.first()
+                && let Some(first) = z.allow_update.as_deref().and_then(<[_]>::first)
             {
                 return Err(self.at(
                     first,
@@ -158,7 +159,7 @@ impl Checker<'_> {
                 notify_key: key_ref(&z.notify_key, &format!("{prefix}.notify_key"))?,
                 notify_ns: z.notify_ns.unwrap_or(false),
                 allow_transfer: self.match_list(
-                    &z.allow_transfer,
+                    z.allow_transfer.as_deref().unwrap_or(&[]),
                     &format!("{prefix}.allow_transfer"),
                     acl_names,
                     key_names,
@@ -179,7 +180,7 @@ impl Checker<'_> {
                         .collect(),
                 },
                 allow_update: self.match_list(
-                    &z.allow_update,
+                    z.allow_update.as_deref().unwrap_or(&[]),
                     &format!("{prefix}.allow_update"),
                     acl_names,
                     key_names,
@@ -188,6 +189,14 @@ impl Checker<'_> {
                 primary_key: key_ref(&z.primary_key, &format!("{prefix}.primary_key"))?,
                 serial_policy,
                 catalog_group,
+                written: WrittenKeys {
+                    notify: z.notify.is_some(),
+                    notify_key: z.notify_key.is_some(),
+                    allow_transfer: z.allow_transfer.is_some(),
+                    allow_update: z.allow_update.is_some(),
+                    serial_policy: z.serial_policy.is_some(),
+                    catalog_group: z.catalog_group.is_some(),
+                },
                 line,
             });
         }

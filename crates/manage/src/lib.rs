@@ -12,6 +12,7 @@
 //! | `keys` | TSIG keys made through the API, merged with the configuration's and published |
 //! | `bootstrap` | the example zone of the embedded default; the first user and token |
 //! | `hooks` | the [`Manager`] as the node's update sink and control hooks |
+//! | `settings` | a store zone's settings page checked (SOA, own rules) and merged with the configuration's |
 
 /// The store's file inside the data directory.
 pub const STORE_FILE: &str = "hadns.db";
@@ -22,6 +23,7 @@ pub mod hooks;
 pub mod keys;
 pub mod manager;
 pub mod metrics;
+pub mod settings;
 
 pub use catalog::CatalogSetup;
 

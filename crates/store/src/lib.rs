@@ -55,9 +55,9 @@ pub use error::{StoreError, ValidationReason, WriteError};
 pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};
 pub use store::Store;
 pub use zones::{
-    Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy, SettingsChange,
-    StoredRecord, StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets, ZoneInfo,
-    ZoneKind, ZoneSettings,
+    ApexSettings, Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy,
+    SettingsChange, StoredRecord, StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets,
+    ZoneInfo, ZoneKind, ZoneOptions, ZoneSettings,
 };
 
 /// The schema version (`PRAGMA user_version`) this build migrates to.

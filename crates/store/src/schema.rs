@@ -17,6 +17,7 @@
 //!  views ◄──────────────┐ (view_id NULL = the base data every view shares)
 //!  zones ◄─┬ rrsets ◄── records
 //!          ├ comments       (per RRset, PowerDNS-style; independent of records)
+//!          ├ zone_options   (the zone's own rules, when it sets any)
 //!          └ journal        (one entry per change of served data)
 //!  users ◄── api_tokens
 //!  tsig_keys                (keys made through the API; secrets as used)
@@ -232,6 +233,24 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX audit_log_user ON audit_log (user, id);
     CREATE INDEX audit_log_action ON audit_log (action, id);
     CREATE INDEX audit_log_target ON audit_log (target, id);
+    ",
+    // 7: a zone's own rules (`ZoneOptions`: default TTL, NOTIFY targets and
+    // key, allow_transfer, allow_update, catalog group), set on the web
+    // UI's settings page or through `/settings`. A table of its own, with
+    // a row only for zones that set something: NULL is "not set" (the
+    // configuration decides), which a list column could not say with ''
+    // (an empty NOTIFY list is a setting). Lists one element per line, as
+    // in step 3; the key name in wire form, as every name.
+    "
+    CREATE TABLE zone_options (
+        zone_id        INTEGER PRIMARY KEY REFERENCES zones (id) ON DELETE CASCADE,
+        default_ttl    INTEGER CHECK (default_ttl BETWEEN 0 AND 2147483647),
+        notify         TEXT,
+        notify_key     BLOB,
+        allow_transfer TEXT,
+        allow_update   TEXT,
+        catalog_group  TEXT
+    );
     ",
 ];
 

@@ -136,6 +136,36 @@ pub struct ZoneInfo {
     pub soa_disabled: bool,
     /// The PowerDNS settings clients keep on it.
     pub settings: ZoneSettings,
+    /// Its own rules (default TTL, NOTIFY, transfer, update, catalog
+    /// group), where set.
+    pub options: ZoneOptions,
+}
+
+/// A zone's own rules, set on its settings page or through the API's
+/// `/settings`: each `None` is not set, and then the configuration
+/// decides (its `[[zone]]`, else `[zone_defaults]`). A `[[zone]]` that
+/// writes a key wins over the value here, which is kept but not used.
+///
+/// Lists are kept as their elements' text in the configuration's syntax
+/// (`192.0.2.0/24`, `key xfr`, `none`; `192.0.2.2:53 key xfr`): the store
+/// sits below the configuration's parser, so the writer (`manage`) checks
+/// them before they are stored, and reads them again when it applies them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ZoneOptions {
+    /// TTL pre-filled for new records (the zone file's `$TTL`).
+    pub default_ttl: Option<u32>,
+    /// NOTIFY targets, `ADDR:PORT` with an optional ` key NAME`; an empty
+    /// list sends no NOTIFY (set, unlike `None`).
+    pub notify: Option<Vec<String>>,
+    /// Key that signs NOTIFYs to targets that name none.
+    pub notify_key: Option<Name>,
+    /// Who may transfer the zone (a match list).
+    pub allow_transfer: Option<Vec<String>>,
+    /// Who may update the zone by RFC 2136 (a match list).
+    pub allow_update: Option<Vec<String>>,
+    /// The zone's `group` property in the produced catalog (RFC 9432
+    /// §4.4.2).
+    pub catalog_group: Option<String>,
 }
 
 /// The PowerDNS zone settings a client sets and reads back, kept as given.
@@ -169,6 +199,22 @@ pub struct ZoneSettings {
     pub presigned: bool,
 }
 
+/// What a zone's settings page reads: its row and apex SOA, never its
+/// other RRsets, so reading it costs the same for any size of zone.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApexSettings {
+    /// Its role.
+    pub kind: ZoneKind,
+    /// How its serial moves.
+    pub serial_policy: SerialPolicy,
+    /// The apex SOA's TTL; `None` for a secondary (no records here).
+    pub soa_ttl: Option<u32>,
+    /// The apex SOA's RDATA (uncompressed); empty for a secondary.
+    pub soa: Vec<u8>,
+    /// Its own rules.
+    pub options: ZoneOptions,
+}
+
 /// A change to a zone's settings: each `Some` field replaces what is
 /// stored, each `None` keeps it. The store merges it into the stored row
 /// inside its write transaction, so two changes to different fields never
@@ -197,6 +243,8 @@ pub struct SettingsChange {
     pub api_rectify: Option<bool>,
     /// PowerDNS `presigned`.
     pub presigned: Option<bool>,
+    /// The zone's own rules, replaced as a whole.
+    pub options: Option<ZoneOptions>,
 }
 
 impl SettingsChange {

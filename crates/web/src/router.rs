@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, cluster, control, cors, error, history, limits, server, tsigkeys, views, zones,
+    audit, cluster, control, cors, error, history, limits, server, settings, tsigkeys, views, zones,
 };
 use crate::health::HealthSource;
 use crate::state::{AppState, HttpSettings, MAX_BODY};
@@ -61,6 +61,7 @@ pub async fn serve(
         (name = "servers", description = "The server (there is one: `localhost`)"),
         (name = "zones", description = "PowerDNS-compatible zones and RRsets"),
         (name = "history", description = "Each zone's change journal, diffs and revert (hadns)"),
+        (name = "settings", description = "A store zone's SOA, serial policy, NOTIFY, transfer and update rules, catalog group (hadns)"),
         (name = "cluster", description = "Replication state (hadns)"),
         (name = "views", description = "The configured views and each store zone's copy in them (hadns); the zone endpoints take `view=NAME`"),
         (name = "health", description = "Each zone's serial, role and state, and how long a secondary has been behind its primary: what `hadns check` reads (no key needed; also on `[health] listen`)"),
@@ -101,6 +102,7 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .routes(routes!(history::list_history))
         .routes(routes!(history::get_change))
         .routes(routes!(history::revert))
+        .routes(routes!(settings::get_settings, settings::put_settings))
         .routes(routes!(cluster::cluster))
         .routes(routes!(control::control))
         .routes(routes!(audit::list_audit))

@@ -53,11 +53,18 @@ impl Manager {
                 // Secondary zones are their primaries' to list.
                 .filter(|z| !z.soa_disabled && z.kind != store::ZoneKind::Slave)
                 .map(|z| {
-                    let group = rules
-                        .rules_in(&z.name, lane.view.as_deref())
-                        .catalog_group
-                        .clone()
-                        .or_else(|| catalog.group.clone());
+                    // The `[[zone]]`'s group, else the zone's own
+                    // setting, else the catalog's.
+                    let configured = rules.rules_in(&z.name, lane.view.as_deref());
+                    let group = if configured.written.catalog_group {
+                        configured.catalog_group.clone()
+                    } else {
+                        z.options
+                            .catalog_group
+                            .clone()
+                            .or_else(|| configured.catalog_group.clone())
+                    }
+                    .or_else(|| catalog.group.clone());
                     Member::store(z.name.clone(), z.id, group)
                 })
                 // Only the file zones this view defines: another view's

@@ -44,6 +44,9 @@ mod dynamic_update;
 mod reconfigure;
 mod secondaries;
 mod serving;
+mod settings;
+
+pub use settings::{SettingsError, SettingsSaved, SettingsView};
 
 /// How a store zone replicates and who may change it: from its
 /// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
@@ -64,6 +67,12 @@ pub struct ZoneRules {
     /// The zone's `group` property in the catalog, in place of the
     /// catalog's own (`[[zone]] catalog_group`).
     pub catalog_group: Option<String>,
+    /// Which keys the zone's `[[zone]]` writes: those win over the zone's
+    /// own settings in the store (none for `[zone_defaults]`).
+    pub written: config::WrittenKeys,
+    /// The configuration's values as the file spells them, for the
+    /// settings page.
+    pub configured: crate::settings::ConfiguredText,
 }
 
 /// A zone the configuration serves from somewhere other than the store.
@@ -969,11 +978,11 @@ impl Manager {
     /// store records it with outcome `failure` and the reason. The event is
     /// carried to the store thread by a task-local, so the methods' own
     /// signatures stay as they are.
-    pub async fn audited<T>(
+    pub async fn audited<T, E: std::fmt::Display + From<ManageError>>(
         &self,
         event: AuditEvent,
-        call: impl std::future::Future<Output = Result<T, ManageError>>,
-    ) -> Result<T, ManageError> {
+        call: impl std::future::Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
         let slot: AuditSlot = Arc::new(std::sync::Mutex::new(Some(event)));
         let result = AUDIT
             .scope((Arc::clone(&self.store), Arc::clone(&slot)), call)
@@ -991,16 +1000,27 @@ impl Manager {
                 (Ok(Ok(())), _) => {}
                 // The call's own error is the one to report.
                 (_, Err(_)) => {}
-                (Ok(Err(e)), Ok(_)) => return Err(e.into()),
+                (Ok(Err(e)), Ok(_)) => return Err(ManageError::from(e).into()),
                 (Err(e), Ok(_)) => {
                     return Err(ManageError::Internal(format!(
                         "writing the audit event failed: {e}"
-                    )));
+                    ))
+                    .into());
                 }
             }
         }
         result
     }
+}
+
+/// The event of the enclosing [`Manager::audited`], with its store, if no
+/// store work has taken it yet: for a write that runs its own blocking
+/// task ([`Manager::save_settings`]).
+pub(super) fn take_audit() -> Option<(Arc<Store>, AuditEvent)> {
+    AUDIT
+        .try_with(|(store, slot)| take_event(slot).map(|event| (Arc::clone(store), event)))
+        .ok()
+        .flatten()
 }
 
 /// Runs store work on a blocking thread; inside [`Manager::audited`], the

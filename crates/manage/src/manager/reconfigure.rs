@@ -71,7 +71,12 @@ impl Manager {
             let name = info.name.to_lowercase();
             for lane in &self.lanes {
                 let view = lane.view.as_deref();
-                let zone_rules = rules.rules_in(&info.name, view);
+                let zone_rules = &crate::settings::merge(
+                    &info.name,
+                    rules.rules_in(&info.name, view),
+                    &info.options,
+                    &|name| self.key(name),
+                );
                 let replicator = &lane.replicator;
                 if info.kind == store::ZoneKind::Slave {
                     // An API secondary: its primaries come from the store;

@@ -38,7 +38,14 @@ impl Manager {
     /// the store holds it, catching the lane's journal up with the store's.
     pub(super) fn serve_store_zone(&self, lane: &ManagedLane, apex: &Name) -> Result<(), String> {
         let view = lane.view.as_deref();
-        let rules = self.rules_in(apex, view);
+        // The zone's own settings where the configuration leaves them.
+        let options = self
+            .store
+            .apex_settings(apex)
+            .map_err(|e| format!("zone {apex}: {e}"))?
+            .map(|a| a.options)
+            .unwrap_or_default();
+        let rules = self.merged_rules(apex, view, &options);
         let replicator = &lane.replicator;
         replicator
             .add_zone(setup_for(apex, &rules))

@@ -7,7 +7,7 @@ use wire::Name;
 
 use super::{BASE_VIEW, sql_time, unix_time};
 use crate::error::{StoreError, WriteError};
-use crate::zones::{SerialPolicy, ZoneKind, ZoneSettings};
+use crate::zones::{SerialPolicy, ZoneKind, ZoneOptions, ZoneSettings};
 
 /// A zone's row.
 #[derive(Clone, Debug)]
@@ -160,6 +160,89 @@ pub(super) fn read_settings(tx: &Connection, zone_id: i64) -> Result<ZoneSetting
             })
         })?;
     Ok(settings)
+}
+
+/// Writes a zone's own rules (schema step 7), replacing what was there; a
+/// zone that sets nothing keeps no row.
+pub(super) fn write_options(
+    tx: &Connection,
+    zone_id: i64,
+    options: &ZoneOptions,
+) -> Result<(), StoreError> {
+    if *options == ZoneOptions::default() {
+        tx.execute("DELETE FROM zone_options WHERE zone_id = ?1", [zone_id])?;
+        return Ok(());
+    }
+    let list = |items: &Option<Vec<String>>| items.as_ref().map(|items| items.join("\n"));
+    tx.execute(
+        "INSERT OR REPLACE INTO zone_options
+             (zone_id, default_ttl, notify, notify_key, allow_transfer, allow_update, catalog_group)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            zone_id,
+            options.default_ttl,
+            list(&options.notify),
+            options
+                .notify_key
+                .as_ref()
+                .map(|k| k.to_lowercase().as_wire().to_vec()),
+            list(&options.allow_transfer),
+            list(&options.allow_update),
+            options.catalog_group,
+        ],
+    )?;
+    Ok(())
+}
+
+/// Reads a zone's own rules; all `None` when it sets none.
+pub(super) fn read_options(tx: &Connection, zone_id: i64) -> Result<ZoneOptions, StoreError> {
+    // One element per line; a set but empty list is '' (see step 7).
+    let list = |text: Option<String>| -> Option<Vec<String>> {
+        text.map(|text| {
+            text.split('\n')
+                .filter(|item| !item.is_empty())
+                .map(str::to_string)
+                .collect()
+        })
+    };
+    type Raw = (
+        Option<u32>,
+        Option<String>,
+        Option<Vec<u8>>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let raw: Option<Raw> = tx
+        .prepare_cached(
+            "SELECT default_ttl, notify, notify_key, allow_transfer, allow_update, catalog_group
+             FROM zone_options WHERE zone_id = ?1",
+        )?
+        .query_row([zone_id], |row| {
+            Ok((
+                row.get(0)?,
+                row.get(1)?,
+                row.get(2)?,
+                row.get(3)?,
+                row.get(4)?,
+                row.get(5)?,
+            ))
+        })
+        .optional()?;
+    let Some((default_ttl, notify, notify_key, allow_transfer, allow_update, catalog_group)) = raw
+    else {
+        return Ok(ZoneOptions::default());
+    };
+    Ok(ZoneOptions {
+        default_ttl,
+        notify: list(notify),
+        notify_key: notify_key
+            .map(|wire| decode_name(&wire, "notify key"))
+            .transpose()?,
+        allow_transfer: list(allow_transfer),
+        allow_update: list(allow_update),
+        catalog_group,
+    })
 }
 
 /// Whether the apex SOA record of a zone is disabled.

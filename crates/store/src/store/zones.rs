@@ -12,8 +12,8 @@ use super::history::{Chain, journal_entries};
 use super::rrsets::load_all_rrsets;
 use super::writes::{apply_to_base, commit, replace};
 use super::zone_row::{
-    ZoneRow, apex_soa_disabled, find_zone, insert_zone, raw_zone_row, read_settings, writable_zone,
-    write_settings, zone_row,
+    ZoneRow, apex_soa_disabled, find_zone, insert_zone, raw_zone_row, read_options, read_settings,
+    writable_zone, write_options, write_settings, zone_row,
 };
 use super::{BASE_VIEW, Store, sql_time};
 use crate::change::{Applied, ChangeMeta, ChangeSet, Edit, RrsetChange, RrsetKey, RrsetOp};
@@ -21,7 +21,8 @@ use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::plan::SerialRule;
 use crate::serial;
 use crate::zones::{
-    NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind, ZoneSettings,
+    ApexSettings, NewZone, RecordInput, SerialPolicy, SettingsChange, ZoneInfo, ZoneKind,
+    ZoneSettings,
 };
 
 /// TTL of the SOA and NS sets the store makes for a new zone.
@@ -213,6 +214,40 @@ impl Store {
         )
     }
 
+    /// A zone's row, apex SOA and own rules, or `None` for a zone not in
+    /// the store: indexed reads only, whatever the zone's size.
+    pub fn apex_settings(&self, name: &Name) -> Result<Option<ApexSettings>, StoreError> {
+        self.read(
+            || format!("reading the settings of {name}"),
+            |tx| {
+                let Some(row) = find_zone(tx, name)? else {
+                    return Ok(None);
+                };
+                let soa: Option<(u32, Vec<u8>)> = tx
+                    .prepare_cached(
+                        "SELECT s.ttl, r.rdata FROM rrsets s JOIN records r ON r.rrset_id = s.id
+                         WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3
+                           AND s.rtype = 6",
+                    )?
+                    .query_row(params![row.id, BASE_VIEW, row.apex.as_wire()], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()?;
+                let (soa_ttl, soa) = match soa {
+                    Some((ttl, rdata)) => (Some(ttl), rdata),
+                    None => (None, Vec::new()),
+                };
+                Ok(Some(ApexSettings {
+                    kind: row.kind,
+                    serial_policy: row.policy,
+                    soa_ttl,
+                    soa,
+                    options: read_options(tx, row.id)?,
+                }))
+            },
+        )
+    }
+
     /// Whether a zone's SOA record is disabled (the zone is kept but not
     /// served), or `None` for a zone not in the store. One indexed lookup
     /// of the apex SOA, so the write path can ask after every change.
@@ -333,6 +368,9 @@ fn write_settings_change(
     let mut settings = read_settings(tx, row.id)?;
     change.apply_to(&mut settings);
     write_settings(tx, row.id, &settings)?;
+    if let Some(options) = &change.options {
+        write_options(tx, row.id, options)?;
+    }
     tx.execute(
         "UPDATE zones SET updated_at = ?1 WHERE id = ?2",
         params![sql_time(now), row.id],
@@ -371,6 +409,7 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
     let last_change = journal_entries(tx, row, Chain::BASE, i64::MAX, 1)?.pop();
     let soa_disabled = apex_soa_disabled(tx, row)?;
     let settings = read_settings(tx, row.id)?;
+    let options = read_options(tx, row.id)?;
     Ok(ZoneInfo {
         id: row.id,
         name: row.apex.clone(),
@@ -382,6 +421,7 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
         last_change,
         soa_disabled,
         settings,
+        options,
     })
 }
 

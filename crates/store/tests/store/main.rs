@@ -7,6 +7,7 @@ mod fixture;
 mod history;
 mod import;
 mod operations;
+mod options;
 mod paging;
 mod serials;
 mod validation;

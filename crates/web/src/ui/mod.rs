@@ -51,6 +51,7 @@ mod removal;
 pub(crate) mod routes;
 mod rows;
 pub(crate) mod session;
+mod settings;
 mod users;
 mod views;
 mod zones;
@@ -63,8 +64,9 @@ const COOKIE: &str = "hadns_session";
 const PAGE_SIZE: usize = 100;
 /// History entries per page.
 const HISTORY_PAGE: usize = 25;
-/// TTL of a record added without one.
-const DEFAULT_TTL: u32 = 3600;
+/// TTL of a record added without one, when the zone's own default cannot
+/// be read (zones kept elsewhere have none).
+const DEFAULT_TTL: u32 = manage::settings::FALLBACK_TTL;
 
 /// Renders a page with `status`.
 fn render(status: StatusCode, page: &impl Template) -> Response {

@@ -340,6 +340,7 @@ pub(super) async fn zone_page(
     let Ok(name) = parse_zone(&zone) else {
         return not_found(&session.view, &zone);
     };
+    let ttl = zone_default_ttl(&state, &name).await;
     render_zone(
         &state,
         &session,
@@ -347,11 +348,21 @@ pub(super) async fn zone_page(
         query,
         StatusCode::OK,
         RecordFormView {
-            ttl: DEFAULT_TTL.to_string(),
+            ttl: ttl.to_string(),
             ..RecordFormView::default()
         },
     )
     .await
+}
+
+/// The TTL new records of `zone` get: its default TTL (settings page),
+/// else [`manage::settings::FALLBACK_TTL`]; one indexed read.
+pub(super) async fn zone_default_ttl(state: &AppState, zone: &Name) -> u32 {
+    let manager = Arc::clone(&state.manager);
+    let zone = zone.clone();
+    blocking(move || Ok(manager.default_ttl(&zone)))
+        .await
+        .unwrap_or(DEFAULT_TTL)
 }
 
 #[derive(Deserialize)]
@@ -398,7 +409,7 @@ impl RecordForm {
 }
 
 /// A record as typed in the form: owner relative to the zone (or `@`, or
-/// absolute with a final dot), TTL (default 3600), type, and content in
+/// absolute with a final dot), TTL (default the zone's default TTL), type, and content in
 /// zone-file syntax with names relative to the zone.
 #[derive(Debug)]
 pub(super) struct ParsedRecord {
@@ -408,7 +419,11 @@ pub(super) struct ParsedRecord {
     rdata: Vec<u8>,
 }
 
-pub(super) fn parse_record(zone: &Name, form: &RecordForm) -> Result<ParsedRecord, FieldErrors> {
+pub(super) fn parse_record(
+    zone: &Name,
+    form: &RecordForm,
+    default_ttl: u32,
+) -> Result<ParsedRecord, FieldErrors> {
     let mut errors = FieldErrors::default();
     let text = form.name.trim();
     let name = if text.is_empty() || text == "@" {
@@ -428,7 +443,7 @@ pub(super) fn parse_record(zone: &Name, form: &RecordForm) -> Result<ParsedRecor
     };
     let ttl_text = form.ttl.trim();
     let ttl = if ttl_text.is_empty() {
-        Some(DEFAULT_TTL)
+        Some(default_ttl)
     } else {
         // Seconds, or BIND's units as in zone files (`1h`, `1h30m`, `2d`).
         match ttl_text.parse::<wire::Ttl>() {
@@ -615,7 +630,8 @@ pub(super) async fn add_record(
     let Ok(name) = parse_zone(&zone) else {
         return not_found(&session.view, &zone);
     };
-    let record = match parse_record(&name, &form) {
+    let default_ttl = zone_default_ttl(&state, &name).await;
+    let record = match parse_record(&name, &form, default_ttl) {
         Ok(record) => record,
         Err(errors) => {
             let view = RecordFormView {
@@ -710,7 +726,7 @@ pub(super) async fn delete_record(
         vec![change],
         &form.comment,
         RecordFormView {
-            ttl: DEFAULT_TTL.to_string(),
+            ttl: zone_default_ttl(&state, &name).await.to_string(),
             ..RecordFormView::default()
         },
         None,
@@ -858,7 +874,8 @@ pub(super) async fn edit_record(
             &zone_url(&name),
         );
     };
-    let record = match parse_record(&name, &form) {
+    let default_ttl = zone_default_ttl(&state, &name).await;
+    let record = match parse_record(&name, &form, default_ttl) {
         Ok(record) => record,
         Err(errors) => {
             return render(
@@ -933,7 +950,7 @@ mod tests {
             old_content: String::new(),
             view: String::new(),
         };
-        let ok = parse_record(&zone, &form("www", "", "mx", "10 mail")).unwrap();
+        let ok = parse_record(&zone, &form("www", "", "mx", "10 mail"), DEFAULT_TTL).unwrap();
         assert_eq!(ok.name, "www.example.test.".parse().unwrap());
         assert_eq!(ok.ttl, DEFAULT_TTL);
         assert_eq!(ok.rtype, Rtype::MX);
@@ -941,15 +958,16 @@ mod tests {
             api::convert::content_text(Rtype::MX, &ok.rdata),
             "10 mail.example.test."
         );
-        let apex = parse_record(&zone, &form("@", "60", "A", "192.0.2.1")).unwrap();
+        let apex = parse_record(&zone, &form("@", "60", "A", "192.0.2.1"), DEFAULT_TTL).unwrap();
         assert_eq!(apex.name, zone);
-        let errors = parse_record(&zone, &form("www.other.", "x", "A", "1.2.3")).unwrap_err();
+        let errors =
+            parse_record(&zone, &form("www.other.", "x", "A", "1.2.3"), DEFAULT_TTL).unwrap_err();
         assert!(errors.name.unwrap().contains("not inside"));
         assert!(errors.ttl.unwrap().contains("not a TTL"));
         assert!(errors.content.unwrap().contains("Not valid A data"));
-        let errors = parse_record(&zone, &form("www", "60", "NOPE", "x")).unwrap_err();
+        let errors = parse_record(&zone, &form("www", "60", "NOPE", "x"), DEFAULT_TTL).unwrap_err();
         assert!(errors.rtype.unwrap().contains("not a record type"));
-        let errors = parse_record(&zone, &form("@", "60", "SOA", "x")).unwrap_err();
+        let errors = parse_record(&zone, &form("@", "60", "SOA", "x"), DEFAULT_TTL).unwrap_err();
         assert!(errors.rtype.unwrap().contains("kept by the server"));
     }
 }

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 
 use super::{
-    account, audit, auth, bulk, cluster, history, import, records, removal, users, views, zones,
+    account, audit, auth, bulk, cluster, history, import, records, removal, settings, users, views,
+    zones,
 };
 use crate::state::AppState;
 
@@ -47,6 +48,12 @@ pub(crate) fn routes() -> Router<AppState> {
         .route(
             "/ui/zones/{zone}/edit",
             get(records::edit_page).post(records::edit_record),
+        )
+        // The form posts to the page's own URL: a reload after a refusal
+        // GETs the page again, no 405.
+        .route(
+            "/ui/zones/{zone}/settings",
+            get(settings::settings_page).post(settings::save_settings),
         )
         .route(
             "/ui/zones/{zone}/delete",
