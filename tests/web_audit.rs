@@ -100,7 +100,7 @@ fn logins_zones_and_tokens_are_audited_and_filters_narrow_the_log() {
 
     // A zone created and deleted, a read-only token created.
     browser.fill("#zone-name", "audit.test");
-    browser.fill("#zone-ns", "ns1.audit.test");
+    browser.fill("#zone-ns", "ns1.example.net");
     browser.click_on("form.create button[type=submit]");
     browser.wait_for("h1", "audit.test.");
     browser.open(&format!("{base}/ui/zones/audit.test./delete"));
