@@ -15,7 +15,7 @@ use config::Config;
 use node::control::{ControlError, render, report, socket};
 use serde_json::Value;
 
-use crate::http_client::{self, HttpError};
+use web::client::{self as http_client, HttpError};
 
 /// `hadns ctl`'s arguments.
 #[derive(clap::Args)]

@@ -3,8 +3,8 @@
 //! The binary is thin: argument parsing, one module per subcommand
 //! (`serve`, `ctl`, `check` for `zone check` and `config check`,
 //! `health_check` for `hadns check`, `keepalived`, and `admin` for `user`, `token`,
-//! `import`, `export`; `http_client` is the small HTTP/1.1 client `check`
-//! and `ctl` share), and the wiring of the library crates: `node` (a running
+//! `import`, `export`; `check` and `ctl --server` speak HTTP through
+//! `web::client`), and the wiring of the library crates: `node` (a running
 //! node), `manage` (the primary's writer over the store), `web` (the API
 //! and the UI). See ARCHITECTURE.md for the map.
 
@@ -13,7 +13,6 @@ mod check;
 mod ctl;
 mod generate;
 mod health_check;
-mod http_client;
 mod keepalived;
 mod privilege;
 mod sd_notify;

@@ -644,6 +644,8 @@ fn run(
     let health_listen = config.health.listen;
     let metrics_listen = config.metrics.listen;
     let node_name = config.node.name.clone();
+    // The `[[peer]]`s the cluster page acts on; a reload replaces them.
+    let peers: web::Peers = Arc::new(std::sync::RwLock::new(config.peers.clone()));
     confinement.prepare_data_dir(&config.node.data_dir)?;
     // Loaded and opened with the user's ids: what is created is the user's.
     let as_user = confinement.as_user()?;
@@ -682,6 +684,7 @@ fn run(
             running: std::sync::Mutex::new(config),
             manager: manager.clone(),
             notifier: Arc::clone(&notifier),
+            peers: Arc::clone(&peers),
         })),
         lifecycle: Some(Arc::new(Turns {
             confinement,
@@ -705,6 +708,7 @@ fn run(
             metrics: Arc::clone(&metrics),
             node_metrics,
             control: Some(loaded.controller()),
+            peers,
         };
         let manager = Arc::clone(manager);
         http_listener(&mut services, address, "the API", move |listener| {
@@ -800,6 +804,8 @@ struct Reload {
     manager: Option<Arc<Manager>>,
     /// systemd hears when a reload starts and ends.
     notifier: Arc<Notifier>,
+    /// The `[[peer]]`s the web UI reads, replaced by each reload.
+    peers: web::Peers,
 }
 
 impl node::ConfigSource for Reload {
@@ -835,6 +841,10 @@ impl Reload {
             manager.keys().set_configured(configured);
         }
         done.extend(later);
+        if built.config.peers != running.peers {
+            *self.peers.write().unwrap_or_else(|e| e.into_inner()) = built.config.peers.clone();
+            done.push(format!("[[peer]]s: {} now", built.config.peers.len()));
+        }
         *running = built.config;
         Ok(done)
     }

@@ -15,7 +15,7 @@ use wire::{Class, Name, Rtype};
 
 use super::plan::HealthUrl;
 use super::verdict::Transport;
-use crate::http_client::{self, HttpError};
+use web::client::{self as http_client, HttpError};
 
 /// The EDNS payload size offered: the DNS Flag Day 2020 value, which
 /// keeps answers out of IP fragmentation.

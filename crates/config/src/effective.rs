@@ -209,6 +209,17 @@ impl Config {
                 );
             }
         }
+        for (i, p) in self.peers.iter().enumerate() {
+            let at = format!("peer[{i}]");
+            out.push(&format!("{at}.name"), p.name.clone());
+            out.push(&format!("{at}.dns"), p.dns.to_string());
+            out.push(&format!("{at}.api"), p.api.to_string());
+            // The file's path only: the token itself is a secret.
+            out.push(
+                &format!("{at}.token_file"),
+                p.token_file.display().to_string(),
+            );
+        }
         out.push("log.queries", self.log.queries.to_string());
         out.push("log.query_file", self.log.query_file.display().to_string());
         out.push("log.max_size", self.log.max_size.to_string());

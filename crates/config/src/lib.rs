@@ -25,6 +25,7 @@ pub mod keepalived;
 mod load;
 mod match_list;
 pub mod namedconf;
+mod peers;
 mod server;
 mod spec;
 pub mod typed;
@@ -37,7 +38,7 @@ pub use load::FORMAT_VERSION;
 pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, DEFAULT_METRICS_PORT, MAX_NSID};
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, HealthConfig,
-    KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget,
+    KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget, PeerConfig,
     ReplicationConfig, Role, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig, ZoneDefaults,
 };
 

@@ -61,6 +61,7 @@ impl Checker<'_> {
         let catalog = self.catalog(&spec, &zones, &acl_names, &key_names)?;
         let catalog_consumers =
             self.catalog_consumers(&spec, &zones, &catalog, &views, &key_names)?;
+        let peers = self.peers(&spec)?;
 
         Ok(Config {
             source: self.file.clone(),
@@ -78,6 +79,7 @@ impl Checker<'_> {
             replication,
             catalog,
             catalog_consumers,
+            peers,
             unconfigured_keys: self.unconfigured_keys.take(),
         })
     }

@@ -38,6 +38,19 @@ pub(crate) struct FileSpec {
     pub catalog: CatalogSpec,
     #[serde(default)]
     pub catalog_consumer: Vec<Spanned<CatalogConsumerSpec>>,
+    #[serde(default)]
+    pub peer: Vec<Spanned<PeerSpec>>,
+}
+
+/// `[[peer]]`: another hadns node this one may ask to act (the cluster
+/// page's "transfer again" on a secondary).
+#[derive(Deserialize, Debug)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PeerSpec {
+    pub name: Spanned<String>,
+    pub dns: Spanned<String>,
+    pub api: Spanned<String>,
+    pub token_file: Spanned<String>,
 }
 
 /// `[[catalog_consumer]]`: a catalog zone (RFC 9432) this node consumes.

@@ -781,3 +781,47 @@ fn health_section_errors_name_the_key_and_line() {
     );
     assert!(e.message.contains("dns.listen"), "{e}");
 }
+
+#[test]
+fn peers_are_read_with_defaults_and_checked() {
+    let config = Config::parse(
+        "version = 1\n[[peer]]\nname = \"ns2\"\ndns = \"10.213.0.2\"\napi = \"http://10.213.0.2\"\n\
+         token_file = \"ns2.token\"\n[[peer]]\nname = \"ns3\"\ndns = \"[2001:db8::3]:5300\"\n\
+         api = \"[2001:db8::3]:9000\"\ntoken_file = \"/etc/hadns/ns3.token\"\n",
+        Some(Path::new("/etc/hadns/hadns.toml")),
+    )
+    .unwrap();
+    let [ns2, ns3] = config.peers.as_slice() else {
+        panic!("two peers: {:?}", config.peers);
+    };
+    assert_eq!(ns2.name, "ns2");
+    assert_eq!(ns2.dns, "10.213.0.2:53".parse().unwrap());
+    assert_eq!(ns2.api, "10.213.0.2:8053".parse().unwrap());
+    assert_eq!(ns2.token_file, Path::new("/etc/hadns/ns2.token"));
+    assert_eq!(ns2.line, Some(2));
+    assert_eq!(ns3.dns, "[2001:db8::3]:5300".parse().unwrap());
+    assert_eq!(ns3.api, "[2001:db8::3]:9000".parse().unwrap());
+    let effective = config.effective_settings();
+    assert!(
+        effective.contains(&(
+            "peer[1].token_file".to_string(),
+            "/etc/hadns/ns3.token".to_string()
+        )),
+        "{effective:?}"
+    );
+
+    let peer = |body: &str| error(&format!("version = 1\n[[peer]]\n{body}"));
+    let e = peer("name = \"a\"\ndns = \"nowhere\"\napi = \"10.0.0.1\"\ntoken_file = \"t\"\n");
+    assert_eq!((e.line, e.key.as_str()), (Some(4), "peer[0].dns"));
+    let e =
+        peer("name = \"a\"\ndns = \"10.0.0.1\"\napi = \"https://10.0.0.1\"\ntoken_file = \"t\"\n");
+    assert!(e.message.contains("plain HTTP"), "{e}");
+    let e = peer("name = \"a\"\ndns = \"10.0.0.1\"\napi = \"10.0.0.1\"\n");
+    assert!(e.message.contains("token_file"), "{e}");
+    let e = error(
+        "version = 1\n[[peer]]\nname = \"a\"\ndns = \"10.0.0.1\"\napi = \"10.0.0.1\"\ntoken_file = \"t\"\n\
+         [[peer]]\nname = \"a\"\ndns = \"10.0.0.2\"\napi = \"10.0.0.2\"\ntoken_file = \"t\"\n",
+    );
+    assert_eq!(e.key, "peer[1].name");
+    assert!(e.message.contains("named twice"), "{e}");
+}

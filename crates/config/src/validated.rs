@@ -366,8 +366,29 @@ pub struct Config {
     pub catalog: CatalogConfig,
     /// `[[catalog_consumer]]`s.
     pub catalog_consumers: Vec<CatalogConsumerConfig>,
+    /// `[[peer]]`s: other hadns nodes, in file order.
+    pub peers: Vec<PeerConfig>,
     /// Match list elements `key NAME` naming no `[[key]]`, in file order.
     pub unconfigured_keys: Vec<UnconfiguredKey>,
+}
+
+/// `[[peer]]`: another hadns node of the cluster, typically a secondary
+/// this primary notifies, which the web UI's cluster page may ask over its
+/// HTTP API to transfer a zone again (`POST /api/v1/control`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PeerConfig {
+    /// Its name, for people.
+    pub name: String,
+    /// Where it answers DNS (port 53 unless written): a NOTIFY target at
+    /// this address is this peer.
+    pub dns: SocketAddr,
+    /// Its HTTP API (plain HTTP; port 8053 unless written).
+    pub api: SocketAddr,
+    /// A file holding an API token of that node that may write (read when
+    /// used, so a new token needs no restart).
+    pub token_file: PathBuf,
+    /// Line of the `[[peer]]` table.
+    pub line: Option<usize>,
 }
 
 impl Config {

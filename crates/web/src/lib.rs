@@ -12,9 +12,11 @@
 //! | `api` | the REST API's handlers (see its own map) |
 //! | `health` | `GET /health`, on the API's port and alone on `[health] listen` |
 //! | `ui` | the web UI's pages |
+//! | `client` | a small blocking HTTP/1.1 client: `hadns check`, `hadns ctl --server`, and the cluster page's actions on peer nodes |
 
 mod alone;
 mod api;
+pub mod client;
 mod health;
 mod metrics;
 mod router;
@@ -24,4 +26,4 @@ mod ui;
 pub use health::{HealthSource, health_router, serve_health};
 pub use metrics::{Metrics, metrics_router, serve_metrics};
 pub use router::{router, serve};
-pub use state::{HttpSettings, MAX_BODY};
+pub use state::{HttpSettings, MAX_BODY, Peers};

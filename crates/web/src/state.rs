@@ -26,7 +26,13 @@ pub struct HttpSettings {
     /// The node's control commands (`POST /api/v1/control`), whose stop
     /// request also stops this server gracefully; `None`: no node.
     pub control: Option<Arc<node::Controller>>,
+    /// The other hadns nodes (`[[peer]]`) the cluster page may ask to act.
+    pub peers: Peers,
 }
+
+/// The configuration's `[[peer]]`s, shared with the reload that replaces
+/// them.
+pub type Peers = Arc<std::sync::RwLock<Vec<config::PeerConfig>>>;
 
 /// The largest request body accepted: a zone of some tens of thousands of
 /// records in one `POST` or `PUT`.

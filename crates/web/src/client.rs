@@ -1,6 +1,7 @@
-//! A small blocking HTTP/1.1 client for the binary's own needs: `hadns
-//! check` GETs a node's `/health`, `hadns ctl --server` POSTs control
-//! commands to its API. Plain HTTP, one request per connection
+//! A small blocking HTTP/1.1 client for hadns's own needs: `hadns check`
+//! GETs a node's `/health`, `hadns ctl --server` POSTs control commands to
+//! its API, and the cluster page asks a peer node (`[[peer]]`) to transfer
+//! a zone again the same way. Plain HTTP, one request per connection
 //! (`Connection: close`), one deadline for the whole exchange, a cap on
 //! the body. Everything received is checked before it is used; nothing
 //! here panics on what a server sends. (A client crate would bring a TLS
