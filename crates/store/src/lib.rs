@@ -31,6 +31,7 @@
 //! view's own sets, own SOA and journal entries override them once it has
 //! data of its own (`store/views.rs`, `store/writes.rs`, `store/history.rs`).
 
+mod access;
 mod auth;
 mod change;
 mod error;
@@ -43,6 +44,9 @@ mod tsig;
 mod validate;
 mod zones;
 
+pub use access::{
+    Access, Grant, GrantTarget, Rights, Role, UnknownAccess, UnknownRole, UserAccess,
+};
 pub use auth::{PasswordCost, Scope, TOKEN_PREFIX, TokenInfo, UnknownScope, User};
 pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};

@@ -13,6 +13,7 @@
 //! | `health` | `GET /health`, on the API's port and alone on `[health] listen` |
 //! | `ui` | the web UI's pages |
 
+mod access;
 mod alone;
 mod api;
 mod health;

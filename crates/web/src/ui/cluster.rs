@@ -53,7 +53,7 @@ fn maybe_number(value: Option<u32>) -> String {
 }
 
 pub(super) async fn cluster_page(State(state): State<AppState>, session: UiSession) -> Response {
-    let cluster = crate::api::cluster::cluster_state(&state, true).await;
+    let cluster = crate::api::cluster::cluster_state(&state, &session.rights, true).await;
     let zones = cluster
         .zones
         .into_iter()
