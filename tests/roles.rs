@@ -12,6 +12,11 @@
 //! column says; for routes without a zone the columns differ only by who
 //! asks.
 //!
+//! In Chromium: an admin grants a user write on one zone; the user sees
+//! only that zone, adds a record that is answered over DNS, and finds the
+//! other zone missing; an operator cannot open the users page.
+//! Screenshots of the users page go to `target/ui-screenshots/`.
+//!
 //! The rule the server follows (crates/web/src/access.rs): a zone the
 //! caller may not read is a 404, as if it did not exist; a zone it may
 //! read but not change, and routes above its role, are a 403.
@@ -22,7 +27,12 @@ use std::collections::BTreeSet;
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use common::{ApiNode, HttpResponse, hadns_binary, http_request};
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+
+use common::webdriver::Browser;
+use common::{ApiNode, HttpResponse, ask, hadns_binary, http_request};
+use wire::{Rcode, Rtype};
 
 /// Who asks, about which zone, in the columns of [`API`].
 const API_COLUMNS: [(Who, &str); 7] = [
@@ -577,4 +587,114 @@ fn a_user_sees_only_its_zones_and_is_told_why_a_write_is_refused() {
     let (cookie, _) = setup.log_in(Who::Admin);
     let page = http_request(node.api, "GET", "/ui/", &[("Cookie", &cookie)], None).text();
     assert!(page.contains("/ui/users"), "admins have the link");
+}
+
+/// Logs `browser` in as `user`, landing on the zones page.
+fn browser_log_in(browser: &Browser, node: &ApiNode, user: &str, password: &str) {
+    browser.open(&format!("http://{}/ui/login", node.api));
+    browser.fill("#username", user);
+    browser.fill("#password", password);
+    browser.click_on("section.login button[type=submit]");
+    browser.wait_for("h1", "Zones");
+}
+
+#[test]
+fn an_admin_grants_a_zone_and_the_user_works_in_it_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let setup = set_up(dir.path());
+    let node = &setup.node;
+    let base = format!("http://{}", node.api);
+    let browser = Browser::start(dir.path(), 1280, 900);
+    browser_log_in(&browser, node, "admin", &setup.admin_password);
+
+    // A new user, role `user`, granted write on a.test.
+    browser.open(&format!("{base}/ui/users"));
+    browser.fill("#user-name", "carol");
+    browser.click(&browser.wait_for("#user-role option[value=user]", ""));
+    browser.click_on("form.create[aria-labelledby=new-user-heading] button[type=submit]");
+    browser.wait_for("#shown-heading", "User carol added");
+    let carol_password = browser.text(&browser.wait_for("#shown-secret", ""));
+    browser.wait_for("#user-carol td.grants", "none: sees no zone");
+    browser.click(&browser.wait_for("#grant-user option[value=carol]", ""));
+    browser.fill("#grant-target", "a.test");
+    browser.click(&browser.wait_for("#grant-access option[value=write]", ""));
+    browser.click_on("form.create[aria-labelledby=grant-heading] button[type=submit]");
+    browser.wait_for(
+        "#users-notice",
+        "carol may now read and change zone a.test.",
+    );
+    assert!(
+        !browser.source().contains("a.test.."),
+        "one final dot ends the sentence"
+    );
+    browser.wait_for("#user-carol td.grants li", "write on zone a.test.");
+    browser.wait_for("#user-bob td.grants li", "read on zone b.test.");
+    let shots = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots");
+    browser.screenshot(&shots.join("users-roles-1280.png"));
+    browser.resize(390, 844);
+    browser.wait_for("#user-carol td.grants li", "write on zone a.test.");
+    browser.screenshot(&shots.join("users-roles-390.png"));
+    browser.resize(1280, 900);
+    browser.click_on("form.logout button[type=submit]");
+    browser.wait_for("h1", "Log in");
+
+    // Carol sees a.test. only, and no Users link.
+    browser_log_in(&browser, node, "carol", &carol_password);
+    let listed: Vec<String> = browser
+        .find_all("table.list tbody td:first-child a")
+        .iter()
+        .map(|cell| browser.text(cell))
+        .collect();
+    assert_eq!(listed, ["a.test."]);
+    assert!(browser.find("nav a[href='/ui/users']").is_none());
+    assert!(
+        browser.find("#zone-name").is_none(),
+        "no zone creation form"
+    );
+
+    // She adds a record; it is answered over DNS.
+    browser.open(&format!("{base}/ui/zones/a.test."));
+    browser.fill("#rec-name", "www");
+    browser.fill("#rec-ttl", "300");
+    browser.fill("#rec-type", "A");
+    browser.fill("#rec-content", "192.0.2.44");
+    browser.click_on("form.record button[type=submit]");
+    browser.wait_for("#saved-heading", "Saved");
+    let answer = ask(node.dns, "www.a.test.", Rtype::A);
+    assert_eq!(answer.rcode, Rcode::NOERROR);
+    let found: Vec<Ipv4Addr> = answer
+        .answer
+        .iter()
+        .filter_map(|r| <[u8; 4]>::try_from(r.rdata()).ok().map(Ipv4Addr::from))
+        .collect();
+    assert_eq!(found, [Ipv4Addr::new(192, 0, 2, 44)]);
+    let history = node.get_json(&format!("{Z}/a.test./history"));
+    assert!(
+        history.to_string().contains("carol"),
+        "the change is carol's: {history}"
+    );
+
+    // Another zone is not there for her, nor its users page.
+    browser.open(&format!("{base}/ui/zones/b.test."));
+    browser.wait_for("h1", "No such zone");
+    browser.open(&format!("{base}/ui/users"));
+    browser.wait_for("h1", "Forbidden");
+    assert_eq!(ask(node.dns, "www.b.test.", Rtype::A).answer.len(), 0);
+    browser.click_on("form.logout button[type=submit]");
+    browser.wait_for("h1", "Log in");
+
+    // The operator reaches every zone but not the users page.
+    browser_log_in(&browser, node, "ops", "ops-password");
+    assert_eq!(
+        browser.find_all("table.list tbody td:first-child a").len(),
+        3
+    );
+    assert!(browser.find("nav a[href='/ui/users']").is_none());
+    browser.open(&format!("{base}/ui/users"));
+    let refusal = browser.wait_for("main", "may not use GET /ui/users");
+    assert!(
+        browser.text(&refusal).contains("user `ops`"),
+        "{}",
+        browser.text(&refusal)
+    );
 }

@@ -636,15 +636,25 @@ pub(super) async fn grant(
     match blocking(move || store.grant(&user, &given).map_err(|e| e.to_string())).await {
         Ok(()) => {
             tracing::info!(user = %form.name, target = %grant.target, access = %grant.access, by = %session.view.user, "grant given in the web UI");
-            let notice = format!(
-                "{} may now {} {}.",
+            let notice = sentence(format!(
+                "{} may now {} {}",
                 form.name,
                 access_verb(access),
                 grant.target
-            );
+            ));
             render_users_noting(&state, &session, StatusCode::OK, None, None, Some(notice)).await
         }
         Err(e) => refused(&state, &session, e).await,
+    }
+}
+
+/// `text` ended by a period, unless it ends with a zone's final dot
+/// already.
+fn sentence(text: String) -> String {
+    if text.ends_with('.') {
+        text
+    } else {
+        text + "."
     }
 }
 
@@ -681,7 +691,7 @@ pub(super) async fn revoke_grant(
     {
         Ok(()) => {
             tracing::info!(user = %form.name, target = %target, by = %session.view.user, "grant revoked in the web UI");
-            let notice = format!("{} no longer has {target}.", form.name);
+            let notice = sentence(format!("{} no longer has {target}", form.name));
             render_users_noting(&state, &session, StatusCode::OK, None, None, Some(notice)).await
         }
         Err(e) => refused(&state, &session, e).await,
