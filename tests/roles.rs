@@ -698,3 +698,96 @@ fn an_admin_grants_a_zone_and_the_user_works_in_it_alone() {
         browser.text(&refusal)
     );
 }
+
+/// A grant limited to one view reaches that view's copy (`?view=`) and
+/// nothing else: not the base data, not another view, and not through a
+/// form whose URL names the view while its body changes the base.
+#[test]
+fn a_view_grant_reaches_that_views_copy_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(
+        dir.path(),
+        "hadns",
+        "[zone_defaults]\nnameservers = [\"ns1.example.net.\"]\n\
+         [[view]]\nname = \"inside\"\nmatch_clients = [\"127.0.0.2\"]\n\
+         [[view]]\nname = \"outside\"\nmatch_clients = [\"any\"]\n",
+    );
+    node.create_zone("v.test.", serde_json::json!([]));
+    hadns(
+        &node,
+        &["user", "add", "dana", "--role", "user"],
+        "dana-password\n",
+    );
+    hadns(
+        &node,
+        &[
+            "user", "grant", "dana", "--zone", "v.test", "--view", "inside", "--access", "write",
+        ],
+        "",
+    );
+    let token = hadns(&node, &["token", "create", "dana", "--user", "dana"], "");
+    let patch = |query: &str| {
+        node.request(
+            "PATCH",
+            &format!("{Z}/v.test.{query}"),
+            Some(&token),
+            &[],
+            Some(r#"{"rrsets": [{"name": "x.v.test.", "type": "TXT", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "\"x\""}]}]}"#),
+        )
+        .status
+    };
+    assert_eq!(patch("?view=inside"), 204);
+    assert_eq!(patch(""), 404, "the base data is not dana's");
+    assert_eq!(patch("?view=outside"), 404);
+    let listed = node.request("GET", Z, Some(&token), &[], None).json();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "listed: {listed}");
+
+    // In the UI a form is judged as a change to the base, whatever view
+    // its URL names.
+    let login = http_request(
+        node.api,
+        "POST",
+        "/ui/login",
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        Some(b"username=dana&password=dana-password"),
+    );
+    assert_eq!(login.status, 303);
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = http_request(
+        node.api,
+        "GET",
+        "/ui/zones/v.test.?view=inside",
+        &[("Cookie", &cookie)],
+        None,
+    );
+    assert_eq!(page.status, 200, "the view's copy is readable");
+    let csrf = page
+        .text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .to_string();
+    let posted = http_request(
+        node.api,
+        "POST",
+        "/ui/zones/v.test./records?view=inside",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(format!("name=y&ttl=60&rtype=TXT&content=y&csrf={csrf}").as_bytes()),
+    );
+    assert_eq!(posted.status, 404, "{}", posted.text());
+    let base = node.get_json(&format!("{Z}/v.test."));
+    assert!(
+        !base.to_string().contains("y.v.test."),
+        "the base is unchanged: {base}"
+    );
+}

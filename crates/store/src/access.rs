@@ -268,6 +268,18 @@ impl Rights {
             }
     }
 
+    /// Whether the caller may read `zone` in some view or in its base
+    /// data: what a zone list shows (a grant limited to one view lists
+    /// the zone; reading it then takes that view).
+    pub fn may_see_zone(&self, zone: &Name) -> bool {
+        let zone = zone.to_lowercase();
+        self.within_limit(&zone)
+            && match self.role {
+                Role::Admin | Role::Operator => true,
+                Role::User => self.zones.iter().any(|right| right.zone == zone),
+            }
+    }
+
     /// Whether the caller may change the records of `zone` (in `view`, or
     /// its base data with `None`).
     pub fn may_write_zone(&self, zone: &Name, view: Option<&str>) -> bool {
@@ -634,6 +646,8 @@ mod tests {
         let a = name("a.test");
         assert!(bob.may_write_zone(&a, Some("inside")));
         assert!(!bob.may_read_zone(&a, None), "not the base data");
+        assert!(bob.may_see_zone(&a), "listed all the same");
+        assert!(!bob.may_see_zone(&name("b.test")));
         assert!(!bob.may_read_zone(&a, Some("outside")));
     }
 

@@ -335,9 +335,8 @@ pub(crate) async fn list_zones(
         };
         found.push((name.clone(), entry));
     }
-    found.retain(|(name, _)| {
-        only.as_ref().is_none_or(|o| o == name) && caller.1.may_read_zone(name, None)
-    });
+    found
+        .retain(|(name, _)| only.as_ref().is_none_or(|o| o == name) && caller.1.may_see_zone(name));
     found.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(axum::Json(
         found

@@ -102,7 +102,15 @@ impl FromRequestParts<AppState> for UiSession {
             },
             None => None,
         };
-        let in_view = crate::access::query_view(parts.uri.query());
+        // Pages read the view of their query; forms name theirs in the
+        // body, which is not read here: a change is judged as one to the
+        // base data (every view), so a grant limited to one view cannot be
+        // stretched by putting that view in the URL of a form that changes
+        // another.
+        let in_view = match need {
+            crate::access::Need::WriteZone => None,
+            _ => crate::access::query_view(parts.uri.query()),
+        };
         let action = format!("{} {route}", parts.method);
         match crate::access::judge(need, &rights, zone.as_ref(), in_view.as_deref(), &action) {
             Ok(()) => Ok(UiSession {
