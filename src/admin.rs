@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use config::Config;
-use store::{ChangeMeta, Scope, Source, Store, ZoneKind};
+use store::{Access, ChangeMeta, Grant, GrantTarget, Role, Scope, Source, Store, ZoneKind};
 use wire::{Name, Record};
 
 use config::namedconf;
@@ -57,6 +57,50 @@ pub enum UserCommand {
     Add {
         /// The user's name.
         name: String,
+        /// `admin` (everything), `operator` (the records of every zone,
+        /// NOTIFY and retransfer) or `user` (only the zones granted with
+        /// `hadns user grant`).
+        #[arg(long, default_value = "admin")]
+        role: Role,
+    },
+    /// Set a user's role: admin, operator or user.
+    Role {
+        /// The user's name.
+        name: String,
+        /// admin, operator or user.
+        role: Role,
+    },
+    /// Give a user (role `user`) read or write on a zone, or on every zone
+    /// whose PowerDNS account is ACCOUNT; granting again changes the level.
+    Grant {
+        /// The user's name.
+        name: String,
+        /// The zone (kept in the store).
+        #[arg(long, conflicts_with = "account", required_unless_present = "account")]
+        zone: Option<String>,
+        /// The account (the zones' PowerDNS `account` setting).
+        #[arg(long)]
+        account: Option<String>,
+        /// Only this view's copy (default: the zone in every view).
+        #[arg(long)]
+        view: Option<String>,
+        /// read or write.
+        #[arg(long, default_value = "read")]
+        access: Access,
+    },
+    /// Take back a user's grant on a zone or an account.
+    Revoke {
+        /// The user's name.
+        name: String,
+        /// The zone.
+        #[arg(long, conflicts_with = "account", required_unless_present = "account")]
+        zone: Option<String>,
+        /// The account.
+        #[arg(long)]
+        account: Option<String>,
+        /// The view the grant is for.
+        #[arg(long)]
+        view: Option<String>,
     },
     /// Set a user's password (read as for `add`).
     Passwd {
@@ -103,6 +147,10 @@ pub enum TokenCommand {
         /// Read-only: writes with it are refused (403).
         #[arg(long)]
         read_only: bool,
+        /// Limit the token to this zone (repeat for more); without it,
+        /// the token reaches every zone its user may.
+        #[arg(long = "zone")]
+        zones: Vec<String>,
     },
     /// List tokens, never their secrets (times in RFC 3339, UTC).
     List {
@@ -121,14 +169,44 @@ pub enum TokenCommand {
 pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode> {
     let store = store.open()?;
     match command {
-        UserCommand::Add { name } => {
+        UserCommand::Add { name, role } => {
             let (password, generated) = password()?;
-            store.add_user(&name, &password)?;
+            store.add_user_with_role(&name, &password, role)?;
             if generated {
-                println!("user `{name}` created with password {password}");
+                println!("user `{name}` ({role}) created with password {password}");
             } else {
-                println!("user `{name}` created");
+                println!("user `{name}` ({role}) created");
             }
+        }
+        UserCommand::Role { name, role } => {
+            store.set_role(&name, role)?;
+            println!("user `{name}` is now {role}");
+        }
+        UserCommand::Grant {
+            name,
+            zone,
+            account,
+            view,
+            access,
+        } => {
+            let target = grant_target(zone.as_deref(), account)?;
+            let grant = Grant {
+                target: target.clone(),
+                view,
+                access,
+            };
+            store.grant(&name, &grant)?;
+            println!("user `{name}` may {access} {target}");
+        }
+        UserCommand::Revoke {
+            name,
+            zone,
+            account,
+            view,
+        } => {
+            let target = grant_target(zone.as_deref(), account)?;
+            store.revoke_grant(&name, &target, view.as_deref())?;
+            println!("user `{name}` no longer has {target}");
         }
         UserCommand::Passwd { name } => {
             let (password, generated) = password()?;
@@ -153,12 +231,27 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
         }
         UserCommand::List { json } => {
             let users = store.users()?;
+            let access = store.user_access()?;
+            let of = |name: &str| access.iter().find(|a| a.name == name);
+            let grants_text = |name: &str| -> Vec<String> {
+                of(name).map_or_else(Vec::new, |a| {
+                    a.grants
+                        .iter()
+                        .map(|g| match &g.view {
+                            Some(view) => format!("{} {} (view {view})", g.access, g.target),
+                            None => format!("{} {}", g.access, g.target),
+                        })
+                        .collect()
+                })
+            };
             if json {
                 let list: Vec<serde_json::Value> = users
                     .iter()
                     .map(|u| {
                         serde_json::json!({
                             "name": u.name,
+                            "role": of(&u.name).map(|a| a.role.as_str()),
+                            "grants": grants_text(&u.name),
                             "disabled": u.disabled,
                             "created_at": wire::time::rfc3339(u.created_at),
                         })
@@ -167,11 +260,18 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
                 println!("{}", serde_json::Value::Array(list));
             } else {
                 for user in users {
+                    let grants = grants_text(&user.name);
+                    let grants = if grants.is_empty() {
+                        String::new()
+                    } else {
+                        format!("\tgrants: {}", grants.join(", "))
+                    };
                     println!(
-                        "{}\t{}\tcreated {}",
+                        "{}\t{}\t{}\tcreated {}{grants}",
                         user.name,
+                        of(&user.name).map_or("?", |a| a.role.as_str()),
                         if user.disabled { "disabled" } else { "active" },
-                        wire::time::rfc3339(user.created_at)
+                        wire::time::rfc3339(user.created_at),
                     );
                 }
             }
@@ -188,7 +288,15 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
             name,
             user,
             read_only,
+            zones,
         } => {
+            let zones = zones
+                .iter()
+                .map(|text| {
+                    Name::from_text(text, Some(&Name::root()))
+                        .with_context(|| format!("--zone {text}: not a domain name"))
+                })
+                .collect::<anyhow::Result<Vec<Name>>>()?;
             let scope = if read_only { Scope::Read } else { Scope::Write };
             if name.is_empty() {
                 bail!("a token needs a name");
@@ -209,9 +317,15 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
                     names.join(", ")
                 );
             }
-            let secret = store.create_token(&name, &user, scope)?;
+            let secret = store.create_token_for_zones(&name, &user, scope, &zones)?;
+            let only = if zones.is_empty() {
+                String::new()
+            } else {
+                let names: Vec<String> = zones.iter().map(Name::to_string).collect();
+                format!(", only {}", names.join(" "))
+            };
             eprintln!(
-                "token `{name}` ({}) for user `{user}`; this is the only time it is shown:",
+                "token `{name}` ({}{only}) for user `{user}`; this is the only time it is shown:",
                 scope.as_str()
             );
             println!("{secret}");
@@ -226,6 +340,7 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
                             "name": t.name,
                             "user": t.user,
                             "scope": t.scope.as_str(),
+                            "zones": t.zones.iter().map(Name::to_string).collect::<Vec<_>>(),
                             "created_at": wire::time::rfc3339(t.created_at),
                             "revoked_at": t.revoked_at.map(wire::time::rfc3339),
                         })
@@ -254,6 +369,18 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `--zone` or `--account` names (clap makes sure one is given).
+fn grant_target(zone: Option<&str>, account: Option<String>) -> anyhow::Result<GrantTarget> {
+    match (zone, account) {
+        (Some(zone), _) => Ok(GrantTarget::Zone(
+            Name::from_text(zone, Some(&Name::root()))
+                .with_context(|| format!("--zone {zone}: not a domain name"))?,
+        )),
+        (None, Some(account)) => Ok(GrantTarget::Account(account)),
+        (None, None) => bail!("name a --zone or an --account"),
+    }
 }
 
 /// A password from standard input, or a new random one (`true`).

@@ -81,11 +81,17 @@ pub enum AuditAction {
     ZoneRefresh,
     /// An operator had a secondary zone transferred again in full.
     ZoneRetransfer,
+    /// A user was given another role.
+    UserRole,
+    /// A user was granted a zone or an account.
+    GrantAdd,
+    /// A user's grant was taken back.
+    GrantRevoke,
 }
 
 impl AuditAction {
     /// Every action, in the order the UI offers them.
-    pub const ALL: [AuditAction; 19] = [
+    pub const ALL: [AuditAction; 22] = [
         AuditAction::Login,
         AuditAction::Logout,
         AuditAction::SessionRevoke,
@@ -105,6 +111,9 @@ impl AuditAction {
         AuditAction::ZoneNotify,
         AuditAction::ZoneRefresh,
         AuditAction::ZoneRetransfer,
+        AuditAction::UserRole,
+        AuditAction::GrantAdd,
+        AuditAction::GrantRevoke,
     ];
 
     /// The stored name: `login`, `user.create`, `zone.delete`, …
@@ -129,6 +138,9 @@ impl AuditAction {
             AuditAction::ZoneNotify => "zone.notify",
             AuditAction::ZoneRefresh => "zone.refresh",
             AuditAction::ZoneRetransfer => "zone.retransfer",
+            AuditAction::UserRole => "user.role",
+            AuditAction::GrantAdd => "grant.add",
+            AuditAction::GrantRevoke => "grant.revoke",
         }
     }
 }

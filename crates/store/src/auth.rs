@@ -18,6 +18,7 @@ use std::fmt;
 use std::str::FromStr;
 use subtle::ConstantTimeEq;
 
+use crate::access::Role;
 use crate::error::{StoreError, WriteError};
 use crate::store::{Store, unix_time};
 
@@ -130,6 +131,9 @@ pub struct TokenInfo {
     pub user: String,
     /// What it allows.
     pub scope: Scope,
+    /// The zones it is limited to (apexes, lower-case); empty: every zone
+    /// its user may reach.
+    pub zones: Vec<wire::Name>,
     /// Unix time of creation.
     pub created_at: u64,
     /// Unix time it was revoked, if it was.
@@ -137,8 +141,19 @@ pub struct TokenInfo {
 }
 
 impl Store {
-    /// Adds a user with a password.
+    /// Adds a user with a password, as an admin (what every user was
+    /// before roles; [`Store::add_user_with_role`] gives another role).
     pub fn add_user(&self, name: &str, password: &str) -> Result<(), WriteError> {
+        self.add_user_with_role(name, password, Role::Admin)
+    }
+
+    /// Adds a user with a password and a role.
+    pub fn add_user_with_role(
+        &self,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<(), WriteError> {
         if name.is_empty() {
             return Err(WriteError::EmptyUserName);
         }
@@ -153,8 +168,8 @@ impl Store {
                     return Err(WriteError::UserExists(name.to_string()));
                 }
                 tx.execute(
-                    "INSERT INTO users (name, password_hash) VALUES (?1, ?2)",
-                    params![name, hash],
+                    "INSERT INTO users (name, password_hash, role) VALUES (?1, ?2, ?3)",
+                    params![name, hash, role.as_str()],
                 )?;
                 Ok(())
             },
@@ -320,6 +335,27 @@ impl Store {
     /// Creates a token for `user` and returns its secret, which is shown
     /// this once and never stored.
     pub fn create_token(&self, name: &str, user: &str, scope: Scope) -> Result<String, WriteError> {
+        self.create_token_for_zones(name, user, scope, &[])
+    }
+
+    /// Creates a token for `user` that reaches only `zones` (none: every
+    /// zone its user may reach) and returns its secret. The zones need not
+    /// exist: a limit only ever takes rights away.
+    pub fn create_token_for_zones(
+        &self,
+        name: &str,
+        user: &str,
+        scope: Scope,
+        zones: &[wire::Name],
+    ) -> Result<String, WriteError> {
+        // One apex per line, as the zone settings keep their lists.
+        let zones: Vec<String> = zones
+            .iter()
+            .map(|zone| zone.to_lowercase().to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let zones = zones.join("\n");
         if name.is_empty() {
             return Err(WriteError::EmptyTokenName);
         }
@@ -349,9 +385,9 @@ impl Store {
                     return Err(WriteError::TokenExists(name.to_string()));
                 }
                 tx.execute(
-                    "INSERT INTO api_tokens (name, user_id, secret_sha256, scope)
-                     VALUES (?1, ?2, ?3, ?4)",
-                    params![name, user_id, digest, scope.as_str()],
+                    "INSERT INTO api_tokens (name, user_id, secret_sha256, scope, zones)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![name, user_id, digest, scope.as_str(), zones],
                 )?;
                 Ok(())
             },
@@ -370,7 +406,8 @@ impl Store {
                 // cannot steer towards a stored one octet by octet.
                 Ok(tx
                     .query_row(
-                        "SELECT t.name, u.name, t.scope, t.created_at, t.secret_sha256, u.disabled
+                        "SELECT t.name, u.name, t.scope, t.created_at, t.secret_sha256, u.disabled,
+                                t.zones
                          FROM api_tokens t JOIN users u ON u.id = t.user_id
                          WHERE t.secret_sha256 = ?1 AND t.revoked_at IS NULL",
                         [digest.as_slice()],
@@ -382,13 +419,14 @@ impl Store {
                                 r.get::<_, i64>(3)?,
                                 r.get::<_, Vec<u8>>(4)?,
                                 r.get::<_, bool>(5)?,
+                                r.get::<_, String>(6)?,
                             ))
                         },
                     )
                     .optional()?)
             },
         )?;
-        let Some((name, user, scope, created_at, stored, disabled)) = found else {
+        let Some((name, user, scope, created_at, stored, disabled, zones)) = found else {
             return Ok(None);
         };
         // Constant-time comparison as well, so that no code path compares
@@ -399,10 +437,12 @@ impl Store {
         let scope = scope
             .parse()
             .map_err(|e| StoreError::corrupt(format!("API token `{name}`: {e}")))?;
+        let zones = token_zones(&name, &zones)?;
         Ok(Some(TokenInfo {
             name,
             user,
             scope,
+            zones,
             created_at: unix_time(created_at),
             revoked_at: None,
         }))
@@ -432,7 +472,7 @@ impl Store {
             || "listing API tokens".to_string(),
             |tx| {
                 let mut statement = tx.prepare(
-                    "SELECT t.name, u.name, t.scope, t.created_at, t.revoked_at
+                    "SELECT t.name, u.name, t.scope, t.created_at, t.revoked_at, t.zones
                      FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id",
                 )?;
                 let rows = statement
@@ -443,18 +483,21 @@ impl Store {
                             r.get::<_, String>(2)?,
                             r.get::<_, i64>(3)?,
                             r.get::<_, Option<i64>>(4)?,
+                            r.get::<_, String>(5)?,
                         ))
                     })?
                     .collect::<Result<Vec<_>, _>>()?;
                 rows.into_iter()
-                    .map(|(name, user, scope, created_at, revoked_at)| {
+                    .map(|(name, user, scope, created_at, revoked_at, zones)| {
                         let scope = scope
                             .parse()
                             .map_err(|e| StoreError::corrupt(format!("API token `{name}`: {e}")))?;
+                        let zones = token_zones(&name, &zones)?;
                         Ok(TokenInfo {
                             name,
                             user,
                             scope,
+                            zones,
                             created_at: unix_time(created_at),
                             revoked_at: revoked_at.map(unix_time),
                         })
@@ -475,4 +518,16 @@ impl Store {
             .map_err(WriteError::PasswordHash)?;
         Ok(hash.to_string())
     }
+}
+
+/// A token's zone list as stored: one apex per line, none for no limit.
+fn token_zones(token: &str, text: &str) -> Result<Vec<wire::Name>, StoreError> {
+    text.lines()
+        .filter(|line| !line.is_empty())
+        .map(|line| {
+            wire::Name::from_text(line, Some(&wire::Name::root())).map_err(|e| {
+                StoreError::corrupt(format!("API token `{token}` names zone `{line}`: {e}"))
+            })
+        })
+        .collect()
 }

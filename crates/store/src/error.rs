@@ -148,6 +148,17 @@ pub enum WriteError {
     /// Deleting the only user would leave nobody to sign in.
     #[error("user `{0}` is the only user: add another before deleting it")]
     LastUser(String),
+    /// The user has no grant on this zone or account in this view.
+    #[error("user `{user}` has no grant on {target}")]
+    NoSuchGrant {
+        /// The user.
+        user: String,
+        /// The zone or account, as `zone example.com.` or ``account `x` ``.
+        target: String,
+    },
+    /// A grant on an account must name one.
+    #[error("a grant on an account needs the account's name")]
+    EmptyAccount,
     /// A user with this name exists already.
     #[error("user `{0}` already exists")]
     UserExists(String),

@@ -32,6 +32,7 @@
 //! view's own sets, own SOA and journal entries override them once it has
 //! data of its own (`store/views.rs`, `store/writes.rs`, `store/history.rs`).
 
+mod access;
 mod audit;
 mod auth;
 mod change;
@@ -45,6 +46,9 @@ mod tsig;
 mod validate;
 mod zones;
 
+pub use access::{
+    Access, Grant, GrantTarget, Rights, Role, UnknownAccess, UnknownRole, UserAccess,
+};
 pub use audit::{
     AuditAction, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditRecord, AuditRetention,
     MAX_DETAIL_CHARS, UnknownAuditAction,

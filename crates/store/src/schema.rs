@@ -19,7 +19,8 @@
 //!          ├ comments       (per RRset, PowerDNS-style; independent of records)
 //!          ├ zone_options   (the zone's own rules, when it sets any)
 //!          └ journal        (one entry per change of served data)
-//!  users ◄── api_tokens
+//!  users ◄─┬ api_tokens     (scope, optional zone list)
+//!          └ grants ──► zones / account text, views (per-zone rights)
 //!  tsig_keys                (keys made through the API; secrets as used)
 //!  audit_log                (who did what; names, not foreign keys)
 //! ```
@@ -251,6 +252,29 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         allow_update   TEXT,
         catalog_group  TEXT
     );
+    ",
+    // 8: roles and per-zone rights (see `access.rs`). Every user there is
+    // becomes an admin, what all users were before, so an upgrade locks
+    // nobody out. A grant names a store zone (by id: deleting the zone
+    // takes its grants along) or an account (PowerDNS `account`, text),
+    // optionally one view. A token's zone limit is kept as apex names, one
+    // per line, not as zone ids: a deleted zone must not silently widen a
+    // token whose list it was the last entry of.
+    "
+    ALTER TABLE users ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('admin', 'operator', 'user'));
+    ALTER TABLE api_tokens ADD COLUMN zones TEXT NOT NULL DEFAULT '';
+    CREATE TABLE grants (
+        id      INTEGER PRIMARY KEY,
+        user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        zone_id INTEGER REFERENCES zones (id) ON DELETE CASCADE,
+        account TEXT CHECK (account IS NULL OR length(account) > 0),
+        view_id INTEGER REFERENCES views (id) ON DELETE CASCADE,
+        access  TEXT NOT NULL CHECK (access IN ('read', 'write')),
+        CHECK ((zone_id IS NULL) <> (account IS NULL))
+    );
+    CREATE UNIQUE INDEX grants_identity
+        ON grants (user_id, ifnull(zone_id, 0), ifnull(account, ''), ifnull(view_id, 0));
     ",
 ];
 
@@ -508,5 +532,41 @@ mod tests {
             .pragma_query_value(None, "user_version", |r| r.get(0))
             .unwrap();
         assert_eq!(version, MIGRATIONS.len() as i64);
+    }
+
+    /// A store from before roles (version 5) with a user and a token:
+    /// after the upgrade the user is an admin, so nobody is locked out,
+    /// and the token has no zone limit.
+    #[test]
+    fn step_6_makes_every_existing_user_an_admin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v5.sqlite");
+        let mut old = Connection::open(&path).unwrap();
+        configure(&old).unwrap();
+        let transaction = old.transaction().unwrap();
+        for step in &MIGRATIONS[..5] {
+            transaction.execute_batch(step).unwrap();
+        }
+        transaction
+            .execute_batch(&format!(
+                "INSERT INTO users (id, name, password_hash) VALUES (1, 'root', 'x');
+                 INSERT INTO api_tokens (name, user_id, secret_sha256, scope)
+                     VALUES ('ci', 1, x'{}', 'write');
+                 PRAGMA user_version = 5;",
+                "00".repeat(32)
+            ))
+            .unwrap();
+        transaction.commit().unwrap();
+        drop(old);
+
+        let connection = open_writer(&path).unwrap();
+        let role: String = connection
+            .query_row("SELECT role FROM users WHERE id = 1", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(role, "admin");
+        let zones: String = connection
+            .query_row("SELECT zones FROM api_tokens", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(zones, "");
     }
 }

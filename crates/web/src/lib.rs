@@ -14,6 +14,7 @@
 //! | `ui` | the web UI's pages |
 //! | `client` | a small blocking HTTP/1.1 client: `hadns check`, `hadns ctl --server`, and the cluster page's actions on peer nodes |
 
+mod access;
 mod alone;
 mod api;
 pub mod client;

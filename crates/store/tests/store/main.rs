@@ -1,6 +1,7 @@
 //! The store against real SQLite files in temporary directories. One test
 //! binary; each module covers one part of the API.
 
+mod access;
 mod auth;
 mod durability;
 mod fixture;

@@ -114,13 +114,17 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
     let path = f.path.clone();
     drop(f.store);
     // Back to schema 1: the columns and index migration 2 added are gone,
-    // and so is every later step's table (4: tsig_keys, 6: audit_log, 7: zone_options).
+    // and so is every later step's table and column (4: tsig_keys;
+    // 6: audit_log; 7: zone_options; 8: grants, users.role, api_tokens.zones).
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
             "DROP TABLE tsig_keys;
              DROP TABLE audit_log;
              DROP TABLE zone_options;
+             DROP TABLE grants;
+             ALTER TABLE users DROP COLUMN role;
+             ALTER TABLE api_tokens DROP COLUMN zones;
              DROP INDEX rrsets_order;
              ALTER TABLE rrsets DROP COLUMN sort_key;
              ALTER TABLE rrsets DROP COLUMN owner_text;

@@ -120,8 +120,8 @@ impl AuditQuery {
     security(("api_key" = [])),
 )]
 pub(crate) async fn list_audit(
-    // roles: once the roles branch is merged, only an admin's token may
-    // read the audit log; for now any token that may write.
+    // An admin's token only (`access::api_need`); a read-only one is
+    // refused too, as the log shows who holds which token.
     _writer: Writer,
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<AuditQuery>,

@@ -47,19 +47,23 @@ pub(crate) struct ClusterQuery {
     security(("api_key" = [])),
 )]
 pub(crate) async fn cluster(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<ClusterQuery>,
 ) -> Result<axum::Json<Cluster>, Failure> {
     Ok(axum::Json(
-        cluster_state(&state, query.probe.unwrap_or(true)).await,
+        cluster_state(&state, &caller.1, query.probe.unwrap_or(true)).await,
     ))
 }
 
 /// The replication state of every replicated zone, with each NOTIFY
 /// target's SOA serial asked for when `probe` (the API and the web UI's
-/// cluster page).
-pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
+/// cluster page); only the zones `rights` may read.
+pub(crate) async fn cluster_state(
+    state: &AppState,
+    rights: &store::Rights,
+    probe: bool,
+) -> Cluster {
     let mut zones = Vec::new();
     let mut probes = tokio::task::JoinSet::new();
     let permits = Arc::new(tokio::sync::Semaphore::new(PROBES_AT_ONCE));
@@ -67,7 +71,12 @@ pub(crate) async fn cluster_state(state: &AppState, probe: bool) -> Cluster {
     for lane in state.manager.lanes() {
         let mut names = lane.replicator.zones();
         names.sort();
-        replicated.extend(names.into_iter().map(|name| (lane, name)));
+        replicated.extend(
+            names
+                .into_iter()
+                .filter(|name| rights.may_read_zone(name, lane.view.as_deref()))
+                .map(|name| (lane, name)),
+        );
     }
     for (lane, name) in replicated {
         let replicator = &lane.replicator;

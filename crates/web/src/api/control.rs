@@ -49,6 +49,16 @@ pub(crate) async fn control(
         ))
         .into());
     }
+    // Operators run the zone commands; what acts on the whole node is an
+    // admin's (the route table admits operators, crate::access).
+    if matches!(command.name(), "reload" | "sync" | "stop" | "querylog") && !caller.1.is_admin() {
+        return Err(ApiError::Forbidden(format!(
+            "Forbidden: {} may not run `{}`: it is for admins",
+            caller.1.who(),
+            command.name()
+        ))
+        .into());
+    }
     tracing::info!(
         command = command.name(),
         user = %caller.0.user,

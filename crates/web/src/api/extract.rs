@@ -5,7 +5,10 @@
 //! header ([`change_comment`]).
 //!
 //! Authentication runs before the body is read, so an unauthenticated
-//! request is a 401 whatever its body.
+//! request is a 401 whatever its body. So does authorisation: the token's
+//! [`Rights`] are judged against what the route needs
+//! ([`crate::access::api_need`]), for the `{zone}` of the path and the
+//! `view` of the query, before any handler code runs.
 
 use api::ApiError;
 use axum::body::Bytes;
@@ -13,10 +16,11 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use store::{Scope, TokenInfo};
+use store::{Rights, Scope, TokenInfo};
 use wire::Name;
 
 use super::error::{Failure, blocking};
+use crate::access::{Refusal, api_need, judge, query_view};
 use crate::state::AppState;
 
 /// The header that carries the API token.
@@ -25,8 +29,9 @@ pub(crate) const API_KEY_HEADER: &str = "x-api-key";
 /// The header that gives the reason for a change (stored in the journal).
 pub(crate) const COMMENT_HEADER: &str = "x-change-comment";
 
-/// A caller with any valid token, and its token.
-pub(crate) struct Reader(pub TokenInfo);
+/// A caller with a valid token that the route admits, its token and its
+/// rights.
+pub(crate) struct Reader(pub TokenInfo, pub Rights);
 
 impl Reader {
     /// Whether the caller's token may write.
@@ -35,14 +40,52 @@ impl Reader {
     }
 }
 
-/// A caller whose token may write.
-pub(crate) struct Writer(pub TokenInfo);
+/// A caller whose token may write and that the route admits.
+pub(crate) struct Writer(pub TokenInfo, pub Rights);
 
 impl Writer {
     /// The journal's author of this caller's changes: the token's user and
     /// the token's name.
     pub(crate) fn author(&self) -> String {
         format!("{} (token {})", self.0.user, self.0.name)
+    }
+}
+
+/// Computes the rights of a checked token and judges them against the
+/// route.
+async fn admit(
+    parts: &mut Parts,
+    state: &AppState,
+    token: TokenInfo,
+) -> Result<(TokenInfo, Rights), Failure> {
+    let store = std::sync::Arc::clone(state.manager.store());
+    let user = token.user.clone();
+    // The user may have been disabled or deleted since the token was
+    // checked: no rights, no access.
+    let rights = blocking(move || Ok(store.user_rights(&user)?))
+        .await?
+        .ok_or_else(|| {
+            Failure::from(ApiError::Unauthorized(
+                "Unauthorized: unknown or revoked API key".to_string(),
+            ))
+        })?
+        .for_token(&token);
+    let route = parts
+        .extensions
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| parts.uri.path().to_string(), |m| m.as_str().to_string());
+    let need = api_need(&parts.method, &route);
+    let zone = if route.contains("{zone}") {
+        Some(PathParams::from_request_parts(parts, state).await?.zone()?)
+    } else {
+        None
+    };
+    let view = query_view(parts.uri.query());
+    let action = format!("{} {route}", parts.method);
+    match judge(need, &rights, zone.as_ref(), view.as_deref(), &action) {
+        Ok(()) => Ok((token, rights)),
+        Err(Refusal::Hidden(zone)) => Err(ApiError::no_such_zone(&zone).into()),
+        Err(Refusal::Forbidden(text)) => Err(ApiError::Forbidden(text).into()),
     }
 }
 
@@ -70,7 +113,10 @@ impl FromRequestParts<AppState> for Reader {
     type Rejection = Failure;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
-        authenticate(parts, state).await.map(Reader)
+        let token = authenticate(parts, state).await?;
+        admit(parts, state, token)
+            .await
+            .map(|(token, rights)| Reader(token, rights))
     }
 }
 
@@ -79,6 +125,7 @@ impl FromRequestParts<AppState> for Writer {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Failure> {
         let token = authenticate(parts, state).await?;
+        // A read-only token is refused as such, before its rights are asked.
         if token.scope != Scope::Write {
             return Err(ApiError::Forbidden(format!(
                 "Forbidden: API token `{}` is read-only",
@@ -86,7 +133,8 @@ impl FromRequestParts<AppState> for Writer {
             ))
             .into());
         }
-        Ok(Writer(token))
+        let (token, rights) = admit(parts, state, token).await?;
+        Ok(Writer(token, rights))
     }
 }
 

@@ -227,7 +227,7 @@ fn search_zone(
     security(("api_key" = [])),
 )]
 pub(crate) async fn search_data(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<SearchQuery>,
 ) -> Result<axum::Json<Vec<SearchResult>>, Failure> {
@@ -261,9 +261,12 @@ pub(crate) async fn search_data(
     let pattern = Pattern::new(&q);
     let store = Arc::clone(state.manager.store());
     let store_pattern = pattern.clone();
+    // Only the zones the caller may read are searched.
+    let rights = caller.1.clone();
     let mut results = blocking(move || {
         let mut out = Vec::new();
-        for info in store.zones()? {
+        let zones = store.zones()?;
+        for info in zones.iter().filter(|z| rights.may_read_zone(&z.name, None)) {
             if out.len() >= max {
                 break;
             }
@@ -285,6 +288,9 @@ pub(crate) async fn search_data(
     let mut elsewhere: Vec<(&Name, &Elsewhere)> = configured.iter().collect();
     elsewhere.sort_by(|a, b| a.0.cmp(b.0));
     for (zone, _) in elsewhere {
+        if !caller.1.may_read_zone(zone, None) {
+            continue;
+        }
         if results.len() >= max {
             break;
         }

@@ -51,7 +51,7 @@ pub(crate) fn known_view(state: &AppState, view: Option<&str>) -> Result<Option<
     security(("api_key" = [])),
 )]
 pub(crate) async fn list_views(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
 ) -> Result<axum::Json<Vec<ViewInfo>>, Failure> {
     let names: Vec<String> = state
@@ -61,11 +61,12 @@ pub(crate) async fn list_views(
         .map(str::to_string)
         .collect();
     let store = Arc::clone(state.manager.store());
+    let rights = caller.1;
     let views = blocking(move || {
         let zones = store.zones()?;
         let mut out = Vec::with_capacity(names.len());
         for (order, name) in names.into_iter().enumerate() {
-            out.push(view_info(&store, &zones, order, name)?);
+            out.push(view_info(&store, &zones, &rights, order, name)?);
         }
         Ok(out)
     })
@@ -92,7 +93,7 @@ pub(crate) struct ViewParam {
     security(("api_key" = [])),
 )]
 pub(crate) async fn get_view(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     params: PathParams,
 ) -> Result<axum::Json<ViewInfo>, Failure> {
@@ -101,26 +102,32 @@ pub(crate) async fn get_view(
         return Err(ApiError::no_such_view(&wanted).into());
     };
     let store = Arc::clone(state.manager.store());
+    let rights = caller.1;
     let view = blocking(move || {
         let zones = store.zones()?;
-        view_info(&store, &zones, order, wanted)
+        view_info(&store, &zones, &rights, order, wanted)
     })
     .await?;
     Ok(axum::Json(view))
 }
 
 /// One view's entry: every store zone's serial there and what it holds of
-/// its own.
+/// its own; only the zones `rights` may read there.
 fn view_info(
     store: &store::Store,
     zones: &[store::ZoneInfo],
+    rights: &store::Rights,
     order: usize,
     name: String,
 ) -> Result<ViewInfo, Failure> {
     let mut out = Vec::with_capacity(zones.len());
     // A secondary's copy is its primaries', the same in every view: the
     // store keeps no per-view data of it.
-    for zone in zones.iter().filter(|z| z.kind != store::ZoneKind::Slave) {
+    for zone in zones
+        .iter()
+        .filter(|z| z.kind != store::ZoneKind::Slave)
+        .filter(|z| rights.may_read_zone(&z.name, Some(&name)))
+    {
         let serial = store
             .serial_in(&zone.name, Some(&name))?
             .unwrap_or(zone.serial);

@@ -305,7 +305,7 @@ pub(crate) struct ListQuery {
     security(("api_key" = [])),
 )]
 pub(crate) async fn list_zones(
-    _caller: Reader,
+    caller: Reader,
     axum::extract::State(state): axum::extract::State<AppState>,
     Query(query): Query<ListQuery>,
 ) -> Result<axum::Json<Vec<pdns::Zone>>, Failure> {
@@ -336,7 +336,8 @@ pub(crate) async fn list_zones(
         };
         found.push((name.clone(), entry));
     }
-    found.retain(|(name, _)| only.as_ref().is_none_or(|o| o == name));
+    found
+        .retain(|(name, _)| only.as_ref().is_none_or(|o| o == name) && caller.1.may_see_zone(name));
     found.sort_by(|a, b| a.0.cmp(&b.0));
     Ok(axum::Json(
         found
@@ -678,6 +679,15 @@ pub(crate) async fn put_zone(
         || update.dnssec.is_some()
         || update.nsec3param.is_some()
         || update.nsec3narrow.is_some();
+    // Settings are an admin's (the route table admits writers of the
+    // zone's records, crate::access).
+    if settings_given && !writer.1.is_admin() {
+        return Err(ApiError::Forbidden(format!(
+            "Forbidden: {} may not change the settings of zone `{zone}`: that is for admins",
+            writer.1.who()
+        ))
+        .into());
+    }
     if settings_given && view.is_some() {
         return Err(ApiError::Unprocessable(format!(
             "zone settings (kind, serial policy, {}) are the zone's in every view: PUT them without `view`",

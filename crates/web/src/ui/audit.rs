@@ -172,8 +172,7 @@ pub(super) async fn audit_page(
     session: UiSession,
     query: Result<Query<AuditQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    // roles: once the roles branch is merged, only admins may read the
-    // audit log; for now every logged-in user may.
+    // Admins only: `access::ui_need` lets no one else reach this page.
     let query = query.map(|q| q.0).unwrap_or_default();
     let mut page = AuditPage {
         nav: Some(session.view.clone()),

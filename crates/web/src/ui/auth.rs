@@ -3,8 +3,11 @@
 
 use super::*;
 
-/// The logged-in user of a request; without a live session the request is
-/// sent to the login page.
+/// The logged-in user of a request, admitted to the route it asked for;
+/// without a live session the request is sent to the login page. The
+/// user's rights are read from the store on every request and judged
+/// against the route (`crate::access::ui_need`) here, before any handler
+/// code runs.
 pub(super) struct UiSession {
     /// The session's identifier (its cookie).
     pub(super) id: String,
@@ -12,6 +15,8 @@ pub(super) struct UiSession {
     pub(super) view: SessionView,
     /// The client's address (for the audit log).
     pub(super) client: Option<IpAddr>,
+    /// What its user may do now.
+    pub(super) rights: store::Rights,
 }
 
 pub(super) fn cookie_value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -49,7 +54,10 @@ impl FromRequestParts<AppState> for UiSession {
                 Redirect::to("/ui/login").into_response()
             }
         };
-        let id = cookie_value(&parts.headers, COOKIE).unwrap_or_default();
+        let id = cookie_value(&parts.headers, COOKIE)
+            .unwrap_or_default()
+            .to_string();
+        let id = id.as_str();
         let view = state.sessions.get(id, now()).ok_or_else(to_login)?;
         // The user may have been disabled or removed, or their password
         // changed, since (also by `hadns user` in another process): the
@@ -63,14 +71,68 @@ impl FromRequestParts<AppState> for UiSession {
             state.sessions.remove(id);
             return Err(to_login());
         }
-        Ok(UiSession {
-            id: id.to_string(),
-            view,
-            client: parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        })
+        let store = Arc::clone(state.manager.store());
+        let user = view.user.clone();
+        let Ok(Some(rights)) =
+            blocking(move || store.user_rights(&user).map_err(|e| e.to_string())).await
+        else {
+            state.sessions.remove(id);
+            return Err(to_login());
+        };
+        let mut view = view;
+        view.admin = rights.is_admin();
+        let route = parts
+            .extensions
+            .get::<axum::extract::MatchedPath>()
+            .map_or_else(|| parts.uri.path().to_string(), |m| m.as_str().to_string());
+        let need = crate::access::ui_need(&parts.method, &route);
+        let zone_text = if route.contains("{zone}") {
+            let Path(params) = Path::<Vec<(String, String)>>::from_request_parts(parts, state)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            params
+                .into_iter()
+                .find(|(key, _)| key == "zone")
+                .map(|(_, value)| value)
+        } else {
+            None
+        };
+        let zone = match &zone_text {
+            Some(text) => match parse_zone(text) {
+                Ok(zone) => Some(zone),
+                Err(_) => return Err(not_found(&view, text)),
+            },
+            None => None,
+        };
+        // Pages read the view of their query; forms name theirs in the
+        // body, which is not read here: a change is judged as one to the
+        // base data (every view), so a grant limited to one view cannot be
+        // stretched by putting that view in the URL of a form that changes
+        // another.
+        let in_view = match need {
+            crate::access::Need::WriteZone => None,
+            _ => crate::access::query_view(parts.uri.query()),
+        };
+        let action = format!("{} {route}", parts.method);
+        match crate::access::judge(need, &rights, zone.as_ref(), in_view.as_deref(), &action) {
+            Ok(()) => Ok(UiSession {
+                id: id.to_string(),
+                view,
+                rights,
+                client: parts
+                    .extensions
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|info| info.0.ip()),
+            }),
+            Err(crate::access::Refusal::Hidden(zone)) => Err(not_found(&view, &zone.to_string())),
+            Err(crate::access::Refusal::Forbidden(text)) => Err(message(
+                StatusCode::FORBIDDEN,
+                Some(view),
+                "Forbidden",
+                text,
+                "/ui/",
+            )),
+        }
     }
 }
 

@@ -113,8 +113,12 @@ fn acknowledgement(target: &NotifyTarget) -> String {
 }
 
 /// Every replicated zone as the page shows it.
-async fn cluster_zones(state: &AppState, probe: bool) -> (String, Vec<ClusterZone>) {
-    let cluster = crate::api::cluster::cluster_state(state, probe).await;
+async fn cluster_zones(
+    state: &AppState,
+    rights: &store::Rights,
+    probe: bool,
+) -> (String, Vec<ClusterZone>) {
+    let cluster = crate::api::cluster::cluster_state(state, rights, probe).await;
     let zones = cluster
         .zones
         .into_iter()
@@ -212,7 +216,7 @@ pub(super) async fn cluster_page(
     Query(query): Query<ClusterQuery>,
 ) -> Response {
     let probed = query.probe.is_some();
-    let (node, zones) = cluster_zones(&state, probed).await;
+    let (node, zones) = cluster_zones(&state, &session.rights, probed).await;
     render(
         StatusCode::OK,
         &ClusterPage {
@@ -228,7 +232,7 @@ pub(super) async fn cluster_page(
 
 /// The zones part with the targets' serials asked for just now.
 pub(super) async fn cluster_live(State(state): State<AppState>, session: UiSession) -> Response {
-    let (_, zones) = cluster_zones(&state, true).await;
+    let (_, zones) = cluster_zones(&state, &session.rights, true).await;
     render(
         StatusCode::OK,
         &ClusterZones {

@@ -196,7 +196,13 @@ pub(super) async fn render_zone(
         Err(page) => return *page,
     };
     let (kind, serial, writable, read_only) = match &origin {
-        Origin::Store(info) => ("primary (store)", info.serial.0, true, None),
+        // The forms are shown to those who may use them.
+        Origin::Store(info) => (
+            "primary (store)",
+            info.serial.0,
+            session.rights.may_write_zone(zone, view.as_deref()),
+            None,
+        ),
         Origin::Elsewhere(other) => {
             let serial = state
                 .manager

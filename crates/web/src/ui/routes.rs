@@ -17,7 +17,8 @@ async fn back_to_zone(axum::extract::Path(zone): axum::extract::Path<String>) ->
     Redirect::to(&format!("/ui/zones/{}", super::url_encode(&zone)))
 }
 
-/// The UI's routes, state applied by the caller.
+/// The UI's routes, state applied by the caller. Who may use each one is
+/// in `crate::access::ui_need`: a route not listed there is for admins.
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { Redirect::to("/ui/") }))
@@ -67,6 +68,9 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/users", get(users::users_page).post(users::add_user))
         .route("/ui/users/password", post(users::reset_password))
         .route("/ui/users/state", post(users::set_user_state))
+        .route("/ui/users/role", post(users::set_role))
+        .route("/ui/users/grant", post(users::grant))
+        .route("/ui/users/revoke-grant", post(users::revoke_grant))
         .route(
             "/ui/users/delete",
             get(users::delete_user_page).post(users::delete_user),

@@ -37,6 +37,10 @@ pub(crate) struct SessionView {
     /// The user's credential stamp at login (`Store::credential_stamp`):
     /// the session ends when the store's differs.
     pub stamp: [u8; 16],
+    /// Whether the user is an admin now: the navigation links the admin
+    /// pages for admins only. Set on every request from the store's
+    /// rights (`UiSession`), false until then.
+    pub admin: bool,
 }
 
 #[derive(Debug)]
@@ -183,6 +187,7 @@ impl Sessions {
                 user: user.to_string(),
                 csrf,
                 stamp,
+                admin: false,
             },
         )
     }
@@ -200,6 +205,7 @@ impl Sessions {
             user: session.user.clone(),
             csrf: session.csrf.clone(),
             stamp: session.stamp,
+            admin: false,
         })
     }
 

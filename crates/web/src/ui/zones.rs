@@ -146,7 +146,11 @@ pub(super) fn secondaries_text(state: &AppState, zone: &Name, serial: Serial) ->
     format!("{in_step}/{} in step", status.notify.len())
 }
 
-pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> {
+/// The zones `rights` may read, by name.
+pub(super) async fn zone_rows(
+    state: &AppState,
+    rights: &store::Rights,
+) -> Result<Vec<ZoneRow>, String> {
     let store = Arc::clone(state.manager.store());
     let stored = blocking(move || store.zones().map_err(|e| e.to_string())).await?;
     let elsewhere = state.manager.elsewhere();
@@ -176,7 +180,8 @@ pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> 
                 })
                 .unwrap_or_default(),
             secondaries: secondaries_text(state, &info.name, info.serial),
-            writable: true,
+            // Deleting a zone is an admin's.
+            writable: rights.is_admin(),
             name: info.name.to_string(),
         })
         .collect();
@@ -212,6 +217,7 @@ pub(super) async fn zone_rows(state: &AppState) -> Result<Vec<ZoneRow>, String> 
             writable: false,
         });
     }
+    rows.retain(|row| parse_zone(&row.name).is_ok_and(|zone| rights.may_read_zone(&zone, None)));
     rows.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(rows)
 }
@@ -233,7 +239,7 @@ async fn render_zones_noting(
     form: CreateForm,
     notice: Option<String>,
 ) -> Response {
-    match zone_rows(state).await {
+    match zone_rows(state, &session.rights).await {
         Ok(zones) => {
             let defaults = &state.manager.rules(&Name::root()).nameservers;
             render(
