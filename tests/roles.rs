@@ -114,6 +114,10 @@ const API: &[ApiRow] = &[
     ("GET", "/api/v1/servers/localhost/zones/{zone}/history", "{Z}/{zone}/history", "", [200, 200, 200, 200, 404, 200, 404]),
     ("GET", "/api/v1/servers/localhost/zones/{zone}/history/{serial}", "{Z}/{zone}/history/1", "", [200, 200, 200, 200, 404, 200, 404]),
     ("POST", "/api/v1/servers/localhost/zones/{zone}/revert", "{Z}/{zone}/revert", r#"{"serial": 1}"#, [200, 200, 200, 403, 404, 200, 404]),
+    ("GET", "/api/v1/servers/localhost/zones/{zone}/settings", "{Z}/{zone}/settings", "", [200, 200, 200, 200, 404, 200, 404]),
+    // A body without the SOA's fields is refused after the rights check.
+    ("PUT", "/api/v1/servers/localhost/zones/{zone}/settings", "{Z}/{zone}/settings", "{}", [422, 403, 403, 403, 403, 403, 403]),
+    ("GET", "/api/v1/audit", "/api/v1/audit", "", [200, 403, 403, 403, 403, 403, 403]),
     ("GET", "/api/v1/cluster", "/api/v1/cluster?probe=false", "", [200, 200, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/control", "/api/v1/control", r#"{"command": "status"}"#, [200, 200, 403, 403, 403, 403, 403]),
     ("GET", "/api/v1/views", "/api/v1/views", "", [200, 200, 200, 200, 200, 200, 200]),
@@ -150,7 +154,8 @@ const UI: &[UiRow] = &[
     // A GET of a form's URL leads back to the zone page (which decides).
     ("GET", "/ui/zones/{zone}/records", "/ui/zones/{zone}/records", "", [303, 303, 303, 303, 303]),
     ("POST", "/ui/zones/{zone}/records", "/ui/zones/{zone}/records", "name=u{cell}&ttl=60&rtype=TXT&content=%22x%22", [303, 303, 303, 403, 404]),
-    ("GET", "/ui/zones/{zone}/records/delete", "/ui/zones/{zone}/records/delete", "", [303, 303, 303, 303, 303]),
+    // The confirmation page; with no record named, back to the zone.
+    ("GET", "/ui/zones/{zone}/records/delete", "/ui/zones/{zone}/records/delete", "", [303, 303, 303, 403, 404]),
     ("POST", "/ui/zones/{zone}/records/delete", "/ui/zones/{zone}/records/delete", "name=absent&rtype=TXT&content=%22x%22", [422, 422, 422, 403, 404]),
     ("GET", "/ui/zones/{zone}/view-rrset", "/ui/zones/{zone}/view-rrset", "", [303, 303, 303, 303, 303]),
     ("POST", "/ui/zones/{zone}/view-rrset", "/ui/zones/{zone}/view-rrset", "view=none&name=absent&rtype=TXT&action=hide", [404, 404, 404, 403, 404]),
@@ -159,7 +164,24 @@ const UI: &[UiRow] = &[
     ("GET", "/ui/zones/{zone}/delete", "/ui/zones/{zone}/delete", "", [200, 403, 403, 403, 403]),
     // The confirmation does not match: an admin's deletion is refused after the rights check.
     ("POST", "/ui/zones/{zone}/delete", "/ui/zones/{zone}/delete", "confirm=wrong", [422, 403, 403, 403, 403]),
+    ("GET", "/ui/zones/{zone}/bulk", "/ui/zones/{zone}/bulk", "", [303, 303, 303, 303, 303]),
+    // Nothing selected: refused once admitted.
+    ("POST", "/ui/zones/{zone}/bulk", "/ui/zones/{zone}/bulk", "action=delete&stage=preview", [422, 422, 422, 403, 404]),
+    ("GET", "/ui/zones/{zone}/settings", "/ui/zones/{zone}/settings", "", [200, 403, 403, 403, 403]),
+    ("POST", "/ui/zones/{zone}/settings", "/ui/zones/{zone}/settings", "mname=&rname=", [422, 403, 403, 403, 403]),
     ("GET", "/ui/cluster", "/ui/cluster", "", [200, 200, 200, 200, 200]),
+    ("GET", "/ui/cluster/live", "/ui/cluster/live", "", [200, 200, 200, 200, 200]),
+    // a.test. is not replicated here (no NOTIFY targets, not a secondary).
+    ("POST", "/ui/cluster/notify", "/ui/cluster/notify", "zone=a.test.&target=127.0.0.1:9", [422, 422, 403, 403, 403]),
+    ("POST", "/ui/cluster/{action}", "/ui/cluster/retransfer", "zone=a.test.", [422, 422, 403, 403, 403]),
+    ("GET", "/ui/audit", "/ui/audit", "", [200, 403, 403, 403, 403]),
+    ("GET", "/ui/account", "/ui/account", "", [200, 200, 200, 200, 200]),
+    ("GET", "/ui/account/password", "/ui/account/password", "", [303, 303, 303, 303, 303]),
+    // Too short a new password: refused before the current one is checked
+    // (which would count as a failed login).
+    ("POST", "/ui/account/password", "/ui/account/password", "current=x&new=short&repeat=short", [422, 422, 422, 422, 422]),
+    ("GET", "/ui/account/sessions/revoke", "/ui/account/sessions/revoke", "", [303, 303, 303, 303, 303]),
+    ("POST", "/ui/account/sessions/revoke", "/ui/account/sessions/revoke", "session=0000000000000000", [404, 404, 404, 404, 404]),
     ("GET", "/ui/import", "/ui/import", "", [200, 403, 403, 403, 403]),
     ("POST", "/ui/import", "/ui/import", "", [400, 403, 403, 403, 403]),
     ("GET", "/ui/users", "/ui/users", "", [200, 403, 403, 403, 403]),
