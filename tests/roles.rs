@@ -174,6 +174,7 @@ const UI: &[UiRow] = &[
     // a.test. is not replicated here (no NOTIFY targets, not a secondary).
     ("POST", "/ui/cluster/notify", "/ui/cluster/notify", "zone=a.test.&target=127.0.0.1:9", [422, 422, 403, 403, 403]),
     ("POST", "/ui/cluster/{action}", "/ui/cluster/retransfer", "zone=a.test.", [422, 422, 403, 403, 403]),
+    ("POST", "/ui/cluster/peer-retransfer", "/ui/cluster/peer-retransfer", "zone=a.test.&peer=ghost", [422, 422, 403, 403, 403]),
     ("GET", "/ui/audit", "/ui/audit", "", [200, 403, 403, 403, 403]),
     ("GET", "/ui/account", "/ui/account", "", [200, 200, 200, 200, 200]),
     ("GET", "/ui/account/password", "/ui/account/password", "", [303, 303, 303, 303, 303]),

@@ -548,13 +548,58 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
         "no new NOTIFY: before {before:?}, after {after:?}"
     );
 
+    // The secondary is a hadns node: named as a [[peer]] (by a reload),
+    // the primary's page asks it over its API to transfer the zone again.
+    let last_transfer = |secondary: &ApiNode| {
+        secondary.get_json("/api/v1/cluster?probe=false")["zones"][0]["secondary"]["last_transfer"]
+            .as_u64()
+    };
+    let wait_for_transfer_after = |secondary: &ApiNode, before: u64| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !last_transfer(secondary).is_some_and(|t| t > before) {
+            assert!(std::time::Instant::now() < deadline, "no new transfer");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let token_file = dir.path().join("secondary.token");
+    std::fs::write(&token_file, format!("{}\n", secondary.token)).unwrap();
+    let config_path = node.dir.join("hadns.toml");
+    let mut config = std::fs::read_to_string(&config_path).unwrap();
+    config.push_str(&format!(
+        "\n[[peer]]\nname = \"secondary\"\ndns = \"{secondary_dns}\"\napi = \"{}\"\ntoken_file = \"{}\"\n",
+        secondary.api,
+        token_file.display()
+    ));
+    std::fs::write(&config_path, config).unwrap();
+    node.process.signal("HUP");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        browser.open(&format!("{base}/ui/cluster"));
+        browser.wait_for("section.cluster-zone h2", "c.test.");
+        if browser.source().contains("(hadns node secondary)") {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the reload named no peer"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    let transferred_before = last_transfer(&secondary).expect("a transfer time");
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    browser.click_on("button[aria-label='Transfer c.test. again on secondary']");
+    browser.wait_for(
+        "#cluster-notice",
+        "secondary: a full transfer (AXFR) of c.test. was started there.",
+    );
+    wait_for_transfer_after(&secondary, transferred_before);
+    let audit = node.get_json("/api/v1/audit?action=zone.retransfer");
+    assert_eq!(audit["events"][0]["detail"], "on peer secondary", "{audit}");
+
     // On the secondary's own UI: transfer its copy again, which its
     // cluster page then shows.
     let secondary_base = format!("http://{}", secondary.api);
-    let transferred_before =
-        secondary.get_json("/api/v1/cluster?probe=false")["zones"][0]["secondary"]["last_transfer"]
-            .as_u64()
-            .expect("a transfer time");
+    let transferred_before = last_transfer(&secondary).expect("a transfer time");
     std::thread::sleep(std::time::Duration::from_millis(1100));
     browser.open(&format!("{secondary_base}/ui/login"));
     browser.fill("#username", "admin");
@@ -567,17 +612,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
         "#cluster-notice",
         "c.test.: a full transfer (AXFR) was started.",
     );
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let now = secondary.get_json("/api/v1/cluster?probe=false")["zones"][0]["secondary"]
-            ["last_transfer"]
-            .as_u64();
-        if now.is_some_and(|t| t > transferred_before) {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "no new transfer");
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_transfer_after(&secondary, transferred_before);
     // Cookies are per host, not per port: the secondary's login replaced
     // the primary's session cookie.
     log_in(&browser, &node);

@@ -85,8 +85,13 @@ pub(crate) fn ui_need(method: &Method, route: &str) -> Need {
     match route {
         // The cluster page lists only what the caller may read; one's own
         // account is everyone's.
-        "/ui/" | "/ui/cluster" | "/ui/cluster/live" | "/ui/logout" | "/ui/account"
-        | "/ui/account/password" | "/ui/account/sessions/revoke" => Need::Caller,
+        "/ui/"
+        | "/ui/cluster"
+        | "/ui/cluster/live"
+        | "/ui/logout"
+        | "/ui/account"
+        | "/ui/account/password"
+        | "/ui/account/sessions/revoke" => Need::Caller,
         // NOTIFY one secondary, or check or transfer a secondary zone again
         // (the zone is in the form): what operators do for every zone.
         "/ui/cluster/notify" | "/ui/cluster/{action}" | "/ui/cluster/peer-retransfer" => {

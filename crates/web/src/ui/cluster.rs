@@ -20,6 +20,8 @@ use super::*;
 
 pub(super) struct TargetRow {
     address: String,
+    /// The `[[peer]]` (a hadns node) at this address, if it is one.
+    peer: Option<String>,
     serial: String,
     state: String,
     /// `ok`, `lagging` or `failing` for the row's colour, or empty.
@@ -119,6 +121,12 @@ async fn cluster_zones(
     probe: bool,
 ) -> (String, Vec<ClusterZone>) {
     let cluster = crate::api::cluster::cluster_state(state, rights, probe).await;
+    let peers = state
+        .settings
+        .peers
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
     let zones = cluster
         .zones
         .into_iter()
@@ -136,6 +144,12 @@ async fn cluster_zones(
                     let (state, class) = target_state(t, probe);
                     TargetRow {
                         address: t.address.clone(),
+                        peer: t
+                            .address
+                            .parse::<SocketAddr>()
+                            .ok()
+                            .and_then(|a| peers.iter().find(|p| p.dns == a))
+                            .map(|p| p.name.clone()),
                         serial: maybe_number(t.serial),
                         state,
                         class,
@@ -205,6 +219,13 @@ impl ClusterQuery {
                 "{zone}: its primaries are being asked for their serial."
             )),
             "retransfer" => Some(format!("{zone}: a full transfer (AXFR) was started.")),
+            "peer-retransfer" => {
+                let peer = self.target.as_deref()?;
+                // Only a name the configuration has (checked by the caller
+                // of `done`), never free text: see `peer_name_is_plain`.
+                peer_name_is_plain(peer)
+                    .then(|| format!("{peer}: a full transfer (AXFR) of {zone} was started there."))
+            }
             _ => None,
         }
     }
@@ -266,16 +287,128 @@ fn not_done(session: &UiSession, why: String) -> Response {
     )
 }
 
-/// Back to the cluster page, saying what was done.
-fn done(action: &str, zone: &Name, target: Option<SocketAddr>) -> Response {
+/// Back to the cluster page, saying what was done (to which target or
+/// peer).
+fn done(action: &str, zone: &Name, target: Option<&str>) -> Response {
     let mut url = format!(
         "/ui/cluster?done={action}&zone={}",
         url_encode(&zone.to_string())
     );
     if let Some(target) = target {
-        url.push_str(&format!("&target={}", url_encode(&target.to_string())));
+        url.push_str(&format!("&target={}", url_encode(target)));
     }
     Redirect::to(&url).into_response()
+}
+
+/// Whether a peer's name can be said back on the page as it is: letters,
+/// digits and `-_.` only (a name from the URL is shown only then).
+fn peer_name_is_plain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 64
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+}
+
+/// How long a peer has to answer a request.
+const PEER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Deserialize)]
+pub(super) struct PeerForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    zone: String,
+    #[serde(default)]
+    peer: String,
+}
+
+/// POST: ask a peer (a hadns node of `[[peer]]`) to transfer a zone again
+/// in full, through its API's `POST /api/v1/control` with the token in
+/// the peer's `token_file`: DNS has no message for it.
+pub(super) async fn peer_retransfer(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<PeerForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let zone = match parse_zone(&form.zone) {
+        Ok(zone) => zone,
+        Err(e) => return not_done(&session, format!("`{}`: {e}", form.zone)),
+    };
+    let peer = state
+        .settings
+        .peers
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .iter()
+        .find(|p| p.name == form.peer)
+        .cloned();
+    let Some(peer) = peer else {
+        return not_done(
+            &session,
+            format!("This node has no [[peer]] named `{}`.", form.peer),
+        );
+    };
+    let mut event =
+        super::audit::ui_event(&session, AuditAction::ZoneRetransfer, &zone.to_string());
+    event.detail = format!("on peer {}", peer.name);
+    let zone_text = zone.to_string();
+    let asked = blocking(move || ask_peer_to_retransfer(&peer, &zone_text)).await;
+    match asked {
+        Ok(()) => {
+            tracing::info!(zone = %zone, peer = %form.peer, user = %session.view.user, "peer asked to transfer again from the web UI");
+            super::audit::record(&state, event).await;
+            let name = Some(form.peer.as_str()).filter(|n| peer_name_is_plain(n));
+            done("peer-retransfer", &zone, name)
+        }
+        Err(why) => {
+            super::audit::record(&state, event.failed(&why)).await;
+            not_done(&session, why)
+        }
+    }
+}
+
+/// The request to `peer`'s control endpoint, and what its answer means.
+fn ask_peer_to_retransfer(peer: &config::PeerConfig, zone: &str) -> Result<(), String> {
+    let token = std::fs::read_to_string(&peer.token_file).map_err(|e| {
+        format!(
+            "cannot read the token of peer {} ({}): {e}",
+            peer.name,
+            peer.token_file.display()
+        )
+    })?;
+    let token = token.trim();
+    let body = serde_json::json!({"command": "retransfer", "zone": zone}).to_string();
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("Accept", "application/json"),
+        ("X-API-Key", token),
+    ];
+    let request = crate::client::Request {
+        method: "POST",
+        path: "/api/v1/control",
+        headers: &headers,
+        body: Some(body.as_bytes()),
+    };
+    let (status, answer) = crate::client::exchange(peer.api, &request, PEER_TIMEOUT, 64 * 1024)
+        .map_err(|e| format!("peer {} ({}) did not answer: {e}", peer.name, peer.api))?;
+    let said = serde_json::from_slice::<serde_json::Value>(&answer)
+        .ok()
+        .and_then(|v| v["error"].as_str().map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&answer).chars().take(200).collect());
+    match status {
+        200 => Ok(()),
+        401 | 403 => Err(format!(
+            "peer {} refused the token in {}: {said}",
+            peer.name,
+            peer.token_file.display()
+        )),
+        _ => Err(format!("peer {} answered HTTP {status}: {said}", peer.name)),
+    }
 }
 
 /// The replicator of the form's view (or the base's), and the zone.
@@ -320,7 +453,7 @@ pub(super) async fn notify_target(
                 super::audit::ui_event(&session, AuditAction::ZoneNotify, &zone.to_string());
             event.detail = format!("to {target}");
             super::audit::record(&state, event).await;
-            done("notify", &zone, Some(target))
+            done("notify", &zone, Some(&target.to_string()))
         }
         Some(false) => not_done(
             &session,
@@ -447,6 +580,23 @@ mod tests {
             ..target()
         };
         assert_eq!(acknowledgement(&none), "not yet");
+    }
+
+    #[test]
+    fn peer_names_are_said_back_only_when_plain() {
+        assert!(peer_name_is_plain("ns2.dc-1"));
+        assert!(!peer_name_is_plain("ns2 <b>"));
+        assert!(!peer_name_is_plain(""));
+        let query = ClusterQuery {
+            probe: None,
+            done: Some("peer-retransfer".into()),
+            zone: Some("c.test".into()),
+            target: Some("ns2".into()),
+        };
+        assert_eq!(
+            query.notice().as_deref(),
+            Some("ns2: a full transfer (AXFR) of c.test. was started there.")
+        );
     }
 
     #[test]

@@ -63,6 +63,10 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/cluster", get(cluster::cluster_page))
         .route("/ui/cluster/live", get(cluster::cluster_live))
         .route("/ui/cluster/notify", post(cluster::notify_target))
+        .route(
+            "/ui/cluster/peer-retransfer",
+            post(cluster::peer_retransfer),
+        )
         .route("/ui/cluster/{action}", post(cluster::secondary_action))
         .route("/ui/import", get(import::import_page).post(import::import))
         .route("/ui/users", get(users::users_page).post(users::add_user))

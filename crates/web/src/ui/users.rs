@@ -642,7 +642,11 @@ pub(super) async fn grant(
         "{} {}{}",
         grant.access,
         grant.target,
-        grant.view.as_deref().map(|v| format!(" in view {v}")).unwrap_or_default()
+        grant
+            .view
+            .as_deref()
+            .map(|v| format!(" in view {v}"))
+            .unwrap_or_default()
     );
     match audited(&state, event, move |store| store.grant(&user, &given)).await {
         Ok(()) => {
@@ -695,7 +699,9 @@ pub(super) async fn revoke_grant(
     let mut event = ui_event(&session, AuditAction::GrantRevoke, &form.name);
     event.detail = format!(
         "{target}{}",
-        view.as_deref().map(|v| format!(" in view {v}")).unwrap_or_default()
+        view.as_deref()
+            .map(|v| format!(" in view {v}"))
+            .unwrap_or_default()
     );
     match audited(&state, event, move |store| {
         store.revoke_grant(&user, &taken, view.as_deref())
