@@ -1061,3 +1061,88 @@ fn an_operator_changes_many_rrsets_at_once() {
     assert_eq!(soa_serial(dns, "bulk.test."), Some(4));
     assert_eq!(history_len(&node, "bulk.test."), entries + 3);
 }
+
+#[test]
+fn every_page_fits_a_desktop_and_a_phone() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(dir.path(), "hadns", "");
+    let created = node.send(
+        "POST",
+        "/api/v1/servers/localhost/zones",
+        &serde_json::json!({
+            "name": "pages.example.test.", "kind": "Native", "nameservers": ["ns1.example.net.", "ns2.example.net."],
+            "rrsets": [
+                {"name": "www.pages.example.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.1"}, {"content": "192.0.2.2"}]},
+                {"name": "pages.example.test.", "type": "TXT", "ttl": 3600, "records": [{"content": "\"v=spf1 ip4:192.0.2.0/24 include:_spf.mail.example.net -all\""}]},
+                {"name": "_sip._tcp.pages.example.test.", "type": "SRV", "ttl": 600, "records": [{"content": "10 60 5060 sip-gateway-01.pages.example.test."}]}
+            ]
+        }),
+    );
+    assert_eq!(created.status, 201, "{}", created.text());
+    let changed = node.send(
+        "PATCH",
+        "/api/v1/servers/localhost/zones/pages.example.test.",
+        &serde_json::json!({"rrsets": [{"name": "mail.pages.example.test.", "type": "A", "ttl": 300, "changetype": "REPLACE", "records": [{"content": "192.0.2.25"}]}]}),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.text());
+    let base = format!("http://{}", node.api);
+    let zone = format!("{base}/ui/zones/pages.example.test.");
+    let browser = Browser::start(dir.path(), 1280, 900);
+    browser.open(&format!("{base}/ui/login"));
+    browser.wait_for("h1", "Log in");
+    browser.screenshot(&screenshots().join("login-1280.png"));
+    browser.resize(390, 844);
+    browser.screenshot(&screenshots().join("login-390.png"));
+    browser.resize(1280, 900);
+    log_in(&browser, &node);
+    browser.open(&format!("{base}/ui/users"));
+    browser.fill("#user-name", "bob");
+    browser.click_on("form.create button[type=submit]");
+    browser.wait_for("#shown-heading", "User bob added");
+
+    // Each page: its address (or how to reach it) and a heading it shows.
+    let record = "name=www.pages.example.test.&rtype=A&content=192.0.2.1";
+    let pages: Vec<(&str, String, &str)> = vec![
+        ("zones", format!("{base}/ui/"), "Zones"),
+        ("zone", zone.clone(), "pages.example.test."),
+        ("edit", format!("{zone}/edit?{record}"), "Edit a record"),
+        ("delete-record", format!("{zone}/records/delete?{record}"), "Delete this record"),
+        ("history", format!("{zone}/history"), "History of"),
+        ("revert", format!("{zone}/revert?serial=1"), "Revert pages.example.test. to serial 1?"),
+        ("settings", format!("{zone}/settings"), "pages.example.test."),
+        ("delete-zone", format!("{zone}/delete"), "Delete pages.example.test.?"),
+        ("cluster", format!("{base}/ui/cluster"), "Cluster"),
+        ("import", format!("{base}/ui/import"), "Import a zone file"),
+        ("users", format!("{base}/ui/users"), "Users"),
+        ("delete-user", format!("{base}/ui/users/delete?name=bob"), "Delete user bob?"),
+        ("audit", format!("{base}/ui/audit"), "Audit"),
+        ("account", format!("{base}/ui/account"), "admin"),
+        ("bulk", String::new(), "Set the TTL of 2 RRsets"),
+    ];
+    for (name, url, heading) in &pages {
+        for (width, height) in [(1280, 900), (390, 844)] {
+            browser.resize(width, height);
+            if url.is_empty() {
+                // The bulk preview is a form's answer.
+                browser.open(&zone);
+                browser.click_on("input[aria-label='Select www A']");
+                browser.click_on("input[aria-label='Select mail A']");
+                browser.fill("#bulk-ttl", "1h");
+                browser.click_on("#bulk-set-ttl");
+            } else {
+                browser.open(url);
+            }
+            browser.wait_for("h1", heading);
+            browser.screenshot(&screenshots().join(format!("{name}-{width}.png")));
+            let overflow = browser.execute(
+                "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
+            );
+            assert_eq!(overflow.as_i64(), Some(0), "{name} scrolls sideways at {width} px");
+            let broken = broken_words(&browser);
+            assert!(broken.is_empty(), "{name} at {width} px breaks words: {broken:?}");
+        }
+    }
+    // Nothing above changed the zone: the previews and confirmation pages
+    // write nothing.
+    assert_eq!(soa_serial(node.dns, "pages.example.test."), Some(2));
+}

@@ -164,12 +164,10 @@ async fn cluster_zones(
                 url,
                 role: zone.role,
                 serial: maybe_number(zone.serial),
-                journal: zone.journal.map(|j| {
-                    format!(
-                        "{} changes, IXFR from serial {}",
-                        j.entries,
-                        maybe_number(j.first_serial)
-                    )
+                journal: zone.journal.map(|j| match (j.entries, j.first_serial) {
+                    (0, _) | (_, None) => "empty: secondaries transfer it whole".to_string(),
+                    (1, Some(first)) => format!("1 change, IXFR from serial {first}"),
+                    (n, Some(first)) => format!("{n} changes, IXFR from serial {first}"),
                 }),
                 targets,
                 secondary: zone.secondary.map(|s| SecondaryRow {
