@@ -1106,15 +1106,35 @@ fn every_page_fits_a_desktop_and_a_phone() {
         ("zones", format!("{base}/ui/"), "Zones"),
         ("zone", zone.clone(), "pages.example.test."),
         ("edit", format!("{zone}/edit?{record}"), "Edit a record"),
-        ("delete-record", format!("{zone}/records/delete?{record}"), "Delete this record"),
+        (
+            "delete-record",
+            format!("{zone}/records/delete?{record}"),
+            "Delete this record",
+        ),
         ("history", format!("{zone}/history"), "History of"),
-        ("revert", format!("{zone}/revert?serial=1"), "Revert pages.example.test. to serial 1?"),
-        ("settings", format!("{zone}/settings"), "pages.example.test."),
-        ("delete-zone", format!("{zone}/delete"), "Delete pages.example.test.?"),
+        (
+            "revert",
+            format!("{zone}/revert?serial=1"),
+            "Revert pages.example.test. to serial 1?",
+        ),
+        (
+            "settings",
+            format!("{zone}/settings"),
+            "pages.example.test.",
+        ),
+        (
+            "delete-zone",
+            format!("{zone}/delete"),
+            "Delete pages.example.test.?",
+        ),
         ("cluster", format!("{base}/ui/cluster"), "Cluster"),
         ("import", format!("{base}/ui/import"), "Import a zone file"),
         ("users", format!("{base}/ui/users"), "Users"),
-        ("delete-user", format!("{base}/ui/users/delete?name=bob"), "Delete user bob?"),
+        (
+            "delete-user",
+            format!("{base}/ui/users/delete?name=bob"),
+            "Delete user bob?",
+        ),
         ("audit", format!("{base}/ui/audit"), "Audit"),
         ("account", format!("{base}/ui/account"), "admin"),
         ("bulk", String::new(), "Set the TTL of 2 RRsets"),
@@ -1137,9 +1157,16 @@ fn every_page_fits_a_desktop_and_a_phone() {
             let overflow = browser.execute(
                 "return document.documentElement.scrollWidth - document.documentElement.clientWidth;",
             );
-            assert_eq!(overflow.as_i64(), Some(0), "{name} scrolls sideways at {width} px");
+            assert_eq!(
+                overflow.as_i64(),
+                Some(0),
+                "{name} scrolls sideways at {width} px"
+            );
             let broken = broken_words(&browser);
-            assert!(broken.is_empty(), "{name} at {width} px breaks words: {broken:?}");
+            assert!(
+                broken.is_empty(),
+                "{name} at {width} px breaks words: {broken:?}"
+            );
         }
     }
     // Nothing above changed the zone: the previews and confirmation pages

@@ -247,9 +247,10 @@ pub struct AuditEntry {
     pub client: Option<String>,
     /// What was done: `login`, `logout`, `session.revoke`,
     /// `password.change`, `user.create`, `user.delete`, `user.disable`,
-    /// `user.enable`, `user.password_reset`, `token.create`,
-    /// `token.revoke`, `zone.create`, `zone.delete`, `zone.settings`,
-    /// `zone.revert` or `zone.import`.
+    /// `user.enable`, `user.password_reset`, `user.role`, `grant.add`,
+    /// `grant.revoke`, `token.create`, `token.revoke`, `zone.create`,
+    /// `zone.delete`, `zone.settings`, `zone.revert`, `zone.import`,
+    /// `zone.notify`, `zone.refresh` or `zone.retransfer`.
     #[schema(example = "zone.create")]
     pub action: String,
     /// What it was done to: a zone (absolute), a user or a token; empty
