@@ -556,7 +556,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     };
     let wait_for_transfer_after = |secondary: &ApiNode, before: u64| {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while !last_transfer(secondary).is_some_and(|t| t > before) {
+        while last_transfer(secondary).is_none_or(|t| t <= before) {
             assert!(std::time::Instant::now() < deadline, "no new transfer");
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
