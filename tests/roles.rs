@@ -287,13 +287,7 @@ fn set_up(root: &std::path::Path) -> Setup {
         ],
         "",
     );
-    let admin_password = std::fs::read_to_string(node.dir.join("data/initial-credentials"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("password = "))
-        .expect("a password line")
-        .trim()
-        .to_string();
+    let admin_password = node.initial_password();
     Setup {
         node,
         admin_password,

@@ -10,24 +10,8 @@
 
 mod common;
 
-use std::path::PathBuf;
-
-use common::webdriver::Browser;
+use common::webdriver::{Browser, screenshots};
 use common::{ApiNode, HttpResponse, http_request};
-
-fn password(node: &ApiNode) -> String {
-    std::fs::read_to_string(node.dir.join("data/initial-credentials"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("password = "))
-        .expect("a password line")
-        .trim()
-        .to_string()
-}
-
-fn screenshots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
-}
 
 /// Logs in over plain HTTP as `user`, saying it is curl.
 fn http_login(node: &ApiNode, user: &str, password: &str) -> HttpResponse {
@@ -94,7 +78,7 @@ fn logins_zones_and_tokens_are_audited_and_filters_narrow_the_log() {
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("#login-error", "wrong password");
     browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
+    browser.fill("#password", &node.initial_password());
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "Zones");
 
@@ -259,7 +243,7 @@ fn a_user_changes_their_password_and_ends_another_session() {
     let dir = tempfile::tempdir().unwrap();
     let node = ApiNode::start(dir.path(), "hadns", "");
     let base = format!("http://{}", node.api);
-    let old = password(&node);
+    let old = node.initial_password();
     let new = "a-brand-new-password";
     let browser = Browser::start(dir.path(), 1280, 900);
     browser.open(&format!("{base}/ui/login"));

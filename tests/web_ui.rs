@@ -9,9 +9,8 @@
 mod common;
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 
-use common::webdriver::Browser;
+use common::webdriver::{Browser, screenshots};
 use common::{ApiNode, ask, http_request, soa_serial};
 use wire::{Rcode, Rtype};
 
@@ -25,29 +24,6 @@ fn addresses(node: &ApiNode, name: &str) -> (Rcode, Vec<Ipv4Addr>) {
         .collect();
     found.sort();
     (answer.rcode, found)
-}
-
-fn password(node: &ApiNode) -> String {
-    std::fs::read_to_string(node.dir.join("data/initial-credentials"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("password = "))
-        .expect("a password line")
-        .trim()
-        .to_string()
-}
-
-/// Logs `browser` in to `node` as admin, landing on the zones page.
-fn log_in(browser: &Browser, node: &ApiNode) {
-    browser.open(&format!("http://{}/ui/login", node.api));
-    browser.fill("#username", "admin");
-    browser.fill("#password", &password(node));
-    browser.click_on("section.login button[type=submit]");
-    browser.wait_for("h1", "Zones");
-}
-
-fn screenshots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
 }
 
 /// The number of journal entries of `zone`, through the API.
@@ -75,7 +51,7 @@ fn an_operator_manages_a_zone_in_the_browser() {
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("#login-error", "wrong password");
     browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
+    browser.fill("#password", &node.initial_password());
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "Zones");
 
@@ -287,7 +263,7 @@ fn an_operator_manages_a_zone_in_the_browser() {
     );
     // Logging in again leads to the page asked for, not to the zone list.
     browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
+    browser.fill("#password", &node.initial_password());
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "web.test.");
     assert!(
@@ -311,7 +287,7 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
         "POST",
         "/ui/login",
         &form,
-        Some(format!("username=admin&password={}", password(&node)).as_bytes()),
+        Some(format!("username=admin&password={}", node.initial_password()).as_bytes()),
     );
     assert_eq!(login.status, 303, "{}", login.text());
     let cookie = login
@@ -325,7 +301,7 @@ fn forms_without_the_session_token_or_from_elsewhere_are_refused() {
         "POST",
         "/ui/login",
         &[form[0], ("X-Forwarded-Proto", "https")],
-        Some(format!("username=admin&password={}", password(&node)).as_bytes()),
+        Some(format!("username=admin&password={}", node.initial_password()).as_bytes()),
     );
     assert!(
         behind_tls
@@ -481,7 +457,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
 
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    log_in(&browser, &node);
+    browser.log_in(&node);
 
     // A zone the secondary does not have.
     let other = node.send(
@@ -603,7 +579,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     std::thread::sleep(std::time::Duration::from_millis(1100));
     browser.open(&format!("{secondary_base}/ui/login"));
     browser.fill("#username", "admin");
-    browser.fill("#password", &password(&secondary));
+    browser.fill("#password", &secondary.initial_password());
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "Zones");
     browser.open(&format!("{secondary_base}/ui/cluster"));
@@ -615,7 +591,7 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     wait_for_transfer_after(&secondary, transferred_before);
     // Cookies are per host, not per port: the secondary's login replaced
     // the primary's session cookie.
-    log_in(&browser, &node);
+    browser.log_in(&node);
 
     // A user, with a password shown once, who can log in.
     browser.open(&format!("{base}/ui/users"));
@@ -805,7 +781,7 @@ fn an_operator_edits_a_views_copy_beside_the_base() {
     assert_eq!(created.status, 201, "{}", created.text());
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    log_in(&browser, &node);
+    browser.log_in(&node);
 
     // The zone page has a tab per view; view a shows the base's sets beside
     // its own (none yet).
@@ -871,7 +847,7 @@ fn record_content_and_ttls_are_read_as_people_type_them() {
     let node = ApiNode::start(dir.path(), "hadns", "");
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    log_in(&browser, &node);
+    browser.log_in(&node);
     browser.fill("#zone-name", "txt.test");
     browser.fill("#zone-ns", "ns1.example.net");
     browser.click_on("form.create button[type=submit]");
@@ -973,7 +949,7 @@ fn an_operator_changes_many_rrsets_at_once() {
     assert_eq!(created.status, 201, "{}", created.text());
     let base = format!("http://{}", node.api);
     let browser = Browser::start(dir.path(), 1280, 900);
-    log_in(&browser, &node);
+    browser.log_in(&node);
     let zone_page = format!("{base}/ui/zones/bulk.test.");
     let dns = node.dns;
 
@@ -1094,7 +1070,7 @@ fn every_page_fits_a_desktop_and_a_phone() {
     browser.resize(390, 844);
     browser.screenshot(&screenshots().join("login-390.png"));
     browser.resize(1280, 900);
-    log_in(&browser, &node);
+    browser.log_in(&node);
     browser.open(&format!("{base}/ui/users"));
     browser.fill("#user-name", "bob");
     browser.click_on("form.create button[type=submit]");

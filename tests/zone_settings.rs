@@ -12,27 +12,12 @@
 mod common;
 
 use std::net::UdpSocket;
-use std::path::PathBuf;
 use std::time::Duration;
 
-use common::webdriver::Browser;
+use common::webdriver::{Browser, screenshots};
 use common::{ApiNode, ask, axfr, soa_serial};
 use serde_json::json;
 use wire::{Name, Rtype};
-
-fn password(node: &ApiNode) -> String {
-    std::fs::read_to_string(node.dir.join("data/initial-credentials"))
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("password = "))
-        .expect("a password line")
-        .trim()
-        .to_string()
-}
-
-fn screenshots() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
-}
 
 /// The SOA `node` serves for `zone`: (RNAME, [serial, refresh, retry,
 /// expire, minimum]).
@@ -72,7 +57,7 @@ fn an_operator_changes_a_zones_settings_and_dns_follows() {
     let browser = Browser::start(dir.path(), 1280, 900);
     browser.open(&format!("{base}/ui/login"));
     browser.fill("#username", "admin");
-    browser.fill("#password", &password(&node));
+    browser.fill("#password", &node.initial_password());
     browser.click_on("section.login button[type=submit]");
     browser.wait_for("h1", "Zones");
 

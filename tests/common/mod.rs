@@ -1035,6 +1035,17 @@ impl ApiNode {
         response.json()
     }
 
+    /// The admin password the node wrote at its first start.
+    pub fn initial_password(&self) -> String {
+        std::fs::read_to_string(self.dir.join("data/initial-credentials"))
+            .unwrap()
+            .lines()
+            .find_map(|l| l.strip_prefix("password = "))
+            .expect("a password line")
+            .trim()
+            .to_string()
+    }
+
     /// The store's database file.
     pub fn database(&self) -> PathBuf {
         self.dir.join("data/hadns.db")

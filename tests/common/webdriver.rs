@@ -4,13 +4,18 @@
 //! click, read text, take screenshots. Every wait is bounded.
 
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
 use super::{Process, free_port, http_request, require_program};
+
+/// Where browser tests put their screenshots: `target/ui-screenshots/`.
+pub fn screenshots() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/ui-screenshots")
+}
 
 /// The key under which WebDriver returns element references.
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
@@ -75,6 +80,16 @@ impl Browser {
             &format!("/session/{}{path}", self.session),
             body,
         )
+    }
+
+    /// Logs in to `node`'s web UI as admin (its first-start password),
+    /// landing on the zones page.
+    pub fn log_in(&self, node: &super::ApiNode) {
+        self.open(&format!("http://{}/ui/login", node.api));
+        self.fill("#username", "admin");
+        self.fill("#password", &node.initial_password());
+        self.click_on("section.login button[type=submit]");
+        self.wait_for("h1", "Zones");
     }
 
     /// Opens `url` and waits for it to load.
