@@ -593,6 +593,43 @@ fn users_tokens_cluster_and_a_phone_sized_window() {
     // the primary's session cookie.
     browser.log_in(&node);
 
+    // A secondary that falls behind (its transfers refused) turns yellow
+    // with how far behind, on the open page, which is not reloaded: htmx
+    // brings the newly asked serials every few seconds.
+    browser.open(&format!("{base}/ui/cluster"));
+    browser.wait_for("section.cluster-zone tr.ok td.state", "in step");
+    browser.execute("window.stillTheSamePage = true; return null;");
+    let settings_path = "/api/v1/servers/localhost/zones/c.test./settings";
+    let mut settings = node.get_json(settings_path);
+    let kept = settings["allow_transfer"].clone();
+    settings["allow_transfer"] = serde_json::json!(["none"]);
+    assert_eq!(node.send("PUT", settings_path, &settings).status, 200);
+    let changed = node.send(
+        "PATCH",
+        "/api/v1/servers/localhost/zones/c.test.",
+        &serde_json::json!({"rrsets": [{"name": "www.c.test.", "type": "A", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "192.0.2.8"}]}]}),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.text());
+    browser.wait_for(
+        "section.cluster-zone tr.lagging td.state",
+        "1 serial behind",
+    );
+    assert_eq!(
+        browser
+            .execute("return window.stillTheSamePage === true;")
+            .as_bool(),
+        Some(true),
+        "the page was reloaded"
+    );
+    settings["allow_transfer"] = kept;
+    assert_eq!(node.send("PUT", settings_path, &settings).status, 200);
+    // Transfers allowed again, a NOTIFY from the page brings it back in step.
+    browser.click_on(&format!(
+        "button[aria-label='NOTIFY {secondary_dns} of c.test. now']"
+    ));
+    browser.wait_for("#cluster-notice", "NOTIFY for c.test. sent to");
+    browser.wait_for("section.cluster-zone tr.ok td", "serial 2 at ");
+
     // A user, with a password shown once, who can log in.
     browser.open(&format!("{base}/ui/users"));
     browser.fill("#user-name", "bob");

@@ -23,12 +23,14 @@ pub mod hooks;
 pub mod keys;
 pub mod manager;
 pub mod metrics;
+mod rules;
 pub mod settings;
 
 pub use catalog::CatalogSetup;
 
 pub use hooks::NodeHooks;
 pub use keys::{KeyError, KeyManager};
+pub use manager::settings::{SettingsError, SettingsSaved, SettingsView};
 pub use manager::{
     Elsewhere, ManageError, ManagedLane, Manager, Rules, ZoneRules, store_zone_policy,
 };

@@ -22,7 +22,8 @@ use store::{SerialPolicy, ZoneOptions};
 use wire::tsig::Key;
 use wire::{Name, Ttl};
 
-use crate::manager::ZoneRules;
+pub use crate::rules::ConfiguredText;
+use crate::rules::ZoneRules;
 
 /// TTL of new records when the zone sets no default TTL. Not the SOA
 /// MINIMUM: since RFC 2308 §4 that field is the TTL of negative answers,
@@ -30,26 +31,6 @@ use crate::manager::ZoneRules;
 /// the negative-caching time; 3600 is what the store gives the SOA and NS
 /// of a new zone.
 pub const FALLBACK_TTL: u32 = 3600;
-
-/// The configuration's value of each setting, as the file spells it: for a
-/// zone with a `[[zone]]`, that table's (its defaults where it writes
-/// nothing), else `[zone_defaults]`'s. Shown beside a read-only field
-/// ("set in hadns.toml") and as the value a field falls back to.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct ConfiguredText {
-    /// `notify` elements.
-    pub notify: Vec<String>,
-    /// `notify_key`.
-    pub notify_key: Option<String>,
-    /// `allow_transfer` elements, in the order they are tried.
-    pub allow_transfer: Vec<String>,
-    /// `allow_update` elements, in the order they are tried.
-    pub allow_update: Vec<String>,
-    /// `serial_policy`.
-    pub serial_policy: String,
-    /// `catalog_group`.
-    pub catalog_group: Option<String>,
-}
 
 /// A field of the settings page; its [`Field::id`] is the form field's
 /// name and the API's key.

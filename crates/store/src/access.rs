@@ -27,56 +27,9 @@ use std::str::FromStr;
 use rusqlite::{OptionalExtension, params};
 use wire::Name;
 
-use crate::auth::{Scope, TokenInfo};
+use crate::auth::{Role, Scope, TokenInfo};
 use crate::error::{StoreError, WriteError};
 use crate::store::Store;
-
-/// What a user may do in general.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Everything.
-    Admin,
-    /// The records of every zone, and NOTIFY/retransfer; no users, TSIG
-    /// keys, zone creation or deletion, zone settings.
-    Operator,
-    /// Only the zones its grants name.
-    User,
-}
-
-impl Role {
-    /// The name stored and shown: `admin`, `operator` or `user`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Admin => "admin",
-            Role::Operator => "operator",
-            Role::User => "user",
-        }
-    }
-}
-
-impl fmt::Display for Role {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// A role the store does not know.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown role `{0}` (expected admin, operator or user)")]
-pub struct UnknownRole(pub String);
-
-impl FromStr for Role {
-    type Err = UnknownRole;
-
-    fn from_str(s: &str) -> Result<Role, UnknownRole> {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "admin" => Ok(Role::Admin),
-            "operator" => Ok(Role::Operator),
-            "user" => Ok(Role::User),
-            _ => Err(UnknownRole(s.to_string())),
-        }
-    }
-}
 
 /// What a grant allows on its zones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]

@@ -42,18 +42,19 @@ mod plan;
 mod schema;
 mod serial;
 mod store;
+mod time;
 mod tsig;
 mod validate;
 mod zones;
 
-pub use access::{
-    Access, Grant, GrantTarget, Rights, Role, UnknownAccess, UnknownRole, UserAccess,
-};
+pub use access::{Access, Grant, GrantTarget, Rights, UnknownAccess, UserAccess};
 pub use audit::{
     AuditAction, AuditEvent, AuditFilter, AuditOutcome, AuditPage, AuditRecord, AuditRetention,
     MAX_DETAIL_CHARS, UnknownAuditAction,
 };
-pub use auth::{PasswordCost, Scope, TOKEN_PREFIX, TokenInfo, UnknownScope, User};
+pub use auth::{
+    PasswordCost, Role, Scope, TOKEN_PREFIX, TokenInfo, UnknownRole, UnknownScope, User,
+};
 pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};
 pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};

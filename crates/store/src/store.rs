@@ -30,6 +30,9 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 
 use crate::error::{StoreError, WriteError};
 
+pub(crate) use crate::time::{sql_time, unix_time};
+
+mod audit;
 mod history;
 mod open;
 mod rrsets;
@@ -134,15 +137,4 @@ impl Store {
 /// is ignored rather than turned into a panic here.
 fn lock(mutex: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// A Unix time as SQLite stores it (signed 64 bits).
-pub(crate) fn sql_time(time: u64) -> i64 {
-    i64::try_from(time).unwrap_or(i64::MAX)
-}
-
-/// A stored Unix time; a negative one (never written by the store) reads
-/// as 0.
-pub(crate) fn unix_time(time: i64) -> u64 {
-    u64::try_from(time).unwrap_or(0)
 }

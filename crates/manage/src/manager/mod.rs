@@ -27,7 +27,7 @@ use answer::{QueryLimit, ZonePolicy};
 use replicate::Diff;
 use replicate::diff::RecordSet;
 use replicate::driver::{
-    NotifyTarget, PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
+    PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
 };
 use store::{
     Applied, AuditEvent, ChangeMeta, ChangeSet, NewZone, RecordInput, RrsetChange, RrsetOp, Source,
@@ -44,36 +44,9 @@ mod dynamic_update;
 mod reconfigure;
 mod secondaries;
 mod serving;
-mod settings;
+pub(crate) mod settings;
 
-pub use settings::{SettingsError, SettingsSaved, SettingsView};
-
-/// How a store zone replicates and who may change it: from its
-/// `[[zone]]`, or `[zone_defaults]` for zones no `[[zone]]` names.
-#[derive(Clone, Debug)]
-pub struct ZoneRules {
-    /// NOTIFY targets, each with its own key if it names one.
-    pub notify: Vec<NotifyTarget>,
-    /// Key that signs our NOTIFYs to targets without a key of their own.
-    pub notify_key: Option<Arc<Key>>,
-    /// Also NOTIFY the zone's NS targets.
-    pub notify_ns: bool,
-    /// Transfer and update rules.
-    pub policy: ZonePolicy,
-    /// Serial policy for a zone created through the API.
-    pub serial_policy: store::SerialPolicy,
-    /// The apex NS set of a zone created through the API without one.
-    pub nameservers: Vec<Name>,
-    /// The zone's `group` property in the catalog, in place of the
-    /// catalog's own (`[[zone]] catalog_group`).
-    pub catalog_group: Option<String>,
-    /// Which keys the zone's `[[zone]]` writes: those win over the zone's
-    /// own settings in the store (none for `[zone_defaults]`).
-    pub written: config::WrittenKeys,
-    /// The configuration's values as the file spells them, for the
-    /// settings page.
-    pub configured: crate::settings::ConfiguredText,
-}
+pub use crate::rules::ZoneRules;
 
 /// A zone the configuration serves from somewhere other than the store.
 #[derive(Clone, Debug)]

@@ -12,8 +12,8 @@ use std::sync::Arc;
 
 use api::ApiError;
 use api::own::{Seconds, ZoneSettingsBody};
-use manage::manager::{SettingsError, SettingsView};
 use manage::settings::{SettingsInput, rname_text};
+use manage::{SettingsError, SettingsView};
 use store::{ChangeMeta, Source};
 
 use super::error::{Failure, ReadErrors, WriteErrors, blocking};

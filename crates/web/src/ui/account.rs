@@ -5,7 +5,7 @@
 
 use store::AuditAction;
 
-use super::audit::{audited, record, ui_event};
+use super::audit::ui_event;
 use super::auth::{UiSession, check_form};
 use super::session::short_user_agent;
 use super::*;
@@ -186,7 +186,7 @@ pub(super) async fn change_password(
     match checked {
         Ok(Some(_)) => state.sessions.login_succeeded(client),
         Ok(None) => {
-            record(&state, event.failed("wrong current password")).await;
+            record_event(&state, event.failed("wrong current password")).await;
             let shown = PasswordForm {
                 current_error: Some("This is not your current password.".into()),
                 ..PasswordForm::default()
@@ -266,12 +266,12 @@ pub(super) async fn revoke_session(
     if form.session.is_empty() {
         let ended = state.sessions.remove_user_except(&user, &session.id);
         event.detail = format!("every other session ({ended})");
-        record(&state, event).await;
+        record_event(&state, event).await;
         return Redirect::to("/ui/account?done=others").into_response();
     }
     let listed = state.sessions.of_user(&user, &session.id, now());
     let Some(found) = listed.iter().find(|s| same_token(&s.handle, &form.session)) else {
-        record(&state, event.failed("no such session")).await;
+        record_event(&state, event.failed("no such session")).await;
         return render_account(
             &state,
             &session,
@@ -290,7 +290,7 @@ pub(super) async fn revoke_session(
     );
     let was_current = found.current;
     state.sessions.remove_handle(&user, &form.session);
-    record(&state, event).await;
+    record_event(&state, event).await;
     if was_current {
         // Ending this very session is a logout.
         return Redirect::to("/ui/login").into_response();

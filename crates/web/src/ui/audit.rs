@@ -19,34 +19,6 @@ pub(super) fn ui_event(session: &UiSession, action: AuditAction, target: &str) -
     }
 }
 
-/// Writes an event that comes with no store change (a login, a logout, a
-/// session ended): on its own, logged if it cannot be written — the
-/// action itself has happened and is not undone for it.
-pub(super) async fn record(state: &AppState, event: AuditEvent) {
-    let store = Arc::clone(state.manager.store());
-    let action = event.action;
-    if let Err(e) = blocking(move || store.audit(&event).map_err(|e| e.to_string())).await {
-        tracing::error!(action = %action, error = %e, "an audit event could not be written");
-    }
-}
-
-/// Runs blocking store `work` with `event` attached ([`store::Store::audited`]):
-/// its write and the event commit together; a refusal is logged as a
-/// failure with its reason.
-pub(super) async fn audited<T: Send + 'static>(
-    state: &AppState,
-    event: AuditEvent,
-    work: impl FnOnce(&store::Store) -> Result<T, WriteError> + Send + 'static,
-) -> Result<T, String> {
-    let store = Arc::clone(state.manager.store());
-    blocking(move || {
-        store
-            .audited(event, || work(&store))
-            .map_err(|e| e.to_string())
-    })
-    .await
-}
-
 /// The page's query: the filters as typed, and the page's cursor.
 #[derive(Deserialize, Default)]
 pub(super) struct AuditQuery {

@@ -331,7 +331,7 @@ pub(super) async fn login(
                 user_agent,
             };
             let (id, _) = state.sessions.create_from(&user.name, stamp, origin, at);
-            super::audit::record(&state, login_event).await;
+            record_event(&state, login_event).await;
             tracing::info!(user = %user.name, client = %client, "web UI login");
             let to = if next.is_empty() { "/ui/" } else { &next };
             let mut response = Redirect::to(to).into_response();
@@ -353,7 +353,7 @@ pub(super) async fn login(
             tracing::warn!(user = %form.username, client = %client, "web UI login failed");
             // The name tried is kept (it may be a user's, mistyped), never
             // the password.
-            super::audit::record(
+            record_event(
                 &state,
                 login_event.failed("unknown user or wrong password, or disabled"),
             )
@@ -396,9 +396,12 @@ pub(super) async fn logout(
         return refused;
     }
     state.sessions.remove(&session.id);
-    super::audit::record(
+    record_event(
         &state,
-        super::audit::ui_event(&session, store::AuditAction::Logout, ""),
+        store::AuditEvent {
+            client: session.client,
+            ..store::AuditEvent::new(now(), &session.view.user, store::AuditAction::Logout, "")
+        },
     )
     .await;
     let mut response = Redirect::to("/ui/login").into_response();

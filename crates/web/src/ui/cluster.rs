@@ -359,12 +359,12 @@ pub(super) async fn peer_retransfer(
     match asked {
         Ok(()) => {
             tracing::info!(zone = %zone, peer = %form.peer, user = %session.view.user, "peer asked to transfer again from the web UI");
-            super::audit::record(&state, event).await;
+            record_event(&state, event).await;
             let name = Some(form.peer.as_str()).filter(|n| peer_name_is_plain(n));
             done("peer-retransfer", &zone, name)
         }
         Err(why) => {
-            super::audit::record(&state, event.failed(&why)).await;
+            record_event(&state, event.failed(&why)).await;
             not_done(&session, why)
         }
     }
@@ -450,7 +450,7 @@ pub(super) async fn notify_target(
             let mut event =
                 super::audit::ui_event(&session, AuditAction::ZoneNotify, &zone.to_string());
             event.detail = format!("to {target}");
-            super::audit::record(&state, event).await;
+            record_event(&state, event).await;
             done("notify", &zone, Some(&target.to_string()))
         }
         Some(false) => not_done(
@@ -488,7 +488,7 @@ pub(super) async fn secondary_action(
     };
     if started {
         tracing::info!(zone = %zone, action, user = %session.view.user, "secondary zone action from the web UI");
-        super::audit::record(
+        record_event(
             &state,
             super::audit::ui_event(&session, audited, &zone.to_string()),
         )

@@ -242,6 +242,34 @@ fn not_found(view: &SessionView, zone: &str) -> Response {
     )
 }
 
+/// Writes an event that comes with no store change (a login, a logout, a
+/// session ended): on its own, logged if it cannot be written — the
+/// action itself has happened and is not undone for it.
+pub(super) async fn record_event(state: &AppState, event: store::AuditEvent) {
+    let store = Arc::clone(state.manager.store());
+    let action = event.action;
+    if let Err(e) = blocking(move || store.audit(&event).map_err(|e| e.to_string())).await {
+        tracing::error!(action = %action, error = %e, "an audit event could not be written");
+    }
+}
+
+/// Runs blocking store `work` with `event` attached ([`store::Store::audited`]):
+/// its write and the event commit together; a refusal is logged as a
+/// failure with its reason.
+pub(super) async fn audited<T: Send + 'static>(
+    state: &AppState,
+    event: store::AuditEvent,
+    work: impl FnOnce(&store::Store) -> Result<T, WriteError> + Send + 'static,
+) -> Result<T, String> {
+    let store = Arc::clone(state.manager.store());
+    blocking(move || {
+        store
+            .audited(event, || work(&store))
+            .map_err(|e| e.to_string())
+    })
+    .await
+}
+
 /// A Unix time as `YYYY-MM-DD HH:MM:SS UTC`.
 fn time_text(unix: u64) -> String {
     let (year, month, day, hour, minute, second) = wire::time::civil(unix);

@@ -4,8 +4,8 @@
 //! catalog group. Saved at once through `Manager::save_settings`; a field
 //! the zone's `[[zone]]` writes is shown read-only with the file's value.
 
-use manage::manager::{SettingsError, SettingsView};
 use manage::settings::{Field, FieldMessage, SettingsInput, rname_text};
+use manage::{SettingsError, SettingsView};
 
 use super::auth::{UiSession, check_form};
 use super::*;

@@ -7,7 +7,7 @@
 
 use store::{Access, AuditAction, Grant, GrantTarget, Role, Scope};
 
-use super::audit::{audited, ui_event};
+use super::audit::ui_event;
 use super::auth::{UiSession, check_form};
 use super::*;
 
