@@ -183,6 +183,12 @@ const UI: &[UiRow] = &[
     ("POST", "/ui/account/password", "/ui/account/password", "current=x&new=short&repeat=short", [422, 422, 422, 422, 422]),
     ("GET", "/ui/account/sessions/revoke", "/ui/account/sessions/revoke", "", [303, 303, 303, 303, 303]),
     ("POST", "/ui/account/sessions/revoke", "/ui/account/sessions/revoke", "session=0000000000000000", [404, 404, 404, 404, 404]),
+    ("GET", "/ui/account/tokens", "/ui/account/tokens", "", [303, 303, 303, 303, 303]),
+    // Everyone makes their own tokens (here refused: no such scope).
+    ("POST", "/ui/account/tokens", "/ui/account/tokens", "name=t{cell}&scope=all", [422, 422, 422, 422, 422]),
+    ("GET", "/ui/account/tokens/revoke", "/ui/account/tokens/revoke", "", [303, 303, 303, 303, 303]),
+    // Another user's token is no token of yours.
+    ("POST", "/ui/account/tokens/revoke", "/ui/account/tokens/revoke", "name=ghost", [422, 422, 422, 422, 422]),
     ("GET", "/ui/import", "/ui/import", "", [200, 403, 403, 403, 403]),
     ("POST", "/ui/import", "/ui/import", "", [400, 403, 403, 403, 403]),
     ("GET", "/ui/users", "/ui/users", "", [200, 403, 403, 403, 403]),
@@ -697,6 +703,41 @@ fn an_admin_grants_a_zone_and_the_user_works_in_it_alone() {
     browser.open(&format!("{base}/ui/users"));
     browser.wait_for("h1", "Forbidden");
     assert_eq!(ask(node.dns, "www.b.test.", Rtype::A).answer.len(), 0);
+
+    // Her own API token, made on her account page: it acts with her
+    // rights (a.test. and nothing else) until she revokes it there.
+    browser.open(&format!("{base}/ui/account"));
+    browser.fill("#own-token-name", "carol-certbot");
+    browser.click_on("form.create[aria-labelledby=tokens-heading] button[type=submit]");
+    browser.wait_for("#new-token-heading", "Token carol-certbot created");
+    let secret = browser.text(&browser.wait_for("#new-token-secret", "hadns_"));
+    let api = |method: &str, path: &str, body: Option<&str>| {
+        http_request(
+            node.api,
+            method,
+            path,
+            &[
+                ("X-API-Key", secret.as_str()),
+                ("Content-Type", "application/json"),
+            ],
+            body.map(str::as_bytes),
+        )
+        .status
+    };
+    let change = r#"{"rrsets": [{"name": "_acme-challenge.a.test.", "type": "TXT", "ttl": 60, "changetype": "REPLACE", "records": [{"content": "\"token\""}]}]}"#;
+    assert_eq!(api("PATCH", &format!("{Z}/a.test."), Some(change)), 204);
+    assert_eq!(
+        ask(node.dns, "_acme-challenge.a.test.", Rtype::TXT)
+            .answer
+            .len(),
+        1
+    );
+    assert_eq!(api("GET", &format!("{Z}/b.test."), None), 404);
+    assert_eq!(api("GET", "/api/v1/servers/localhost/tsigkeys", None), 403);
+    browser.wait_for("table.own-tokens td", "every zone you may reach");
+    browser.click_on("button[aria-label='Revoke your token carol-certbot']");
+    browser.wait_for("#account-notice", "Token revoked.");
+    assert_eq!(api("GET", &format!("{Z}/a.test."), None), 401);
     browser.click_on("form.logout button[type=submit]");
     browser.wait_for("h1", "Log in");
 

@@ -512,6 +512,28 @@ impl Store {
         )
     }
 
+    /// Revokes the active token `name` if it acts for `user` (a user ending
+    /// one of their own tokens): a token of another user is
+    /// [`WriteError::NoSuchToken`] like one that does not exist, so the
+    /// answer says nothing of other users' tokens.
+    pub fn revoke_token_of(&self, user: &str, name: &str) -> Result<(), WriteError> {
+        self.write(
+            || format!("revoking API token `{name}` of user `{user}`"),
+            |tx| {
+                let changed = tx.execute(
+                    "UPDATE api_tokens SET revoked_at = unixepoch()
+                     WHERE name = ?1 AND revoked_at IS NULL
+                       AND user_id = (SELECT id FROM users WHERE name = ?2)",
+                    [name, user],
+                )?;
+                if changed == 0 {
+                    return Err(WriteError::NoSuchToken(name.to_string()));
+                }
+                Ok(())
+            },
+        )
+    }
+
     /// Every token, revoked ones included, oldest first; never the secrets.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, StoreError> {
         self.read(

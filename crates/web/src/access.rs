@@ -91,7 +91,9 @@ pub(crate) fn ui_need(method: &Method, route: &str) -> Need {
         | "/ui/logout"
         | "/ui/account"
         | "/ui/account/password"
-        | "/ui/account/sessions/revoke" => Need::Caller,
+        | "/ui/account/sessions/revoke"
+        | "/ui/account/tokens"
+        | "/ui/account/tokens/revoke" => Need::Caller,
         // NOTIFY one secondary, or check or transfer a secondary zone again
         // (the zone is in the form): what operators do for every zone.
         "/ui/cluster/notify" | "/ui/cluster/{action}" | "/ui/cluster/peer-retransfer" => {

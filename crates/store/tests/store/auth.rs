@@ -223,3 +223,31 @@ fn deleting_a_user_takes_its_tokens_and_never_the_last_user() {
     // The name is free again.
     f.store.add_user("ops", "pw3").unwrap();
 }
+
+#[test]
+fn a_user_revokes_only_their_own_tokens() {
+    let f = Fixture::new();
+    f.store.add_user("alice", "alice-password-1").unwrap();
+    f.store.add_user("bob", "bob-password-12").unwrap();
+    let alices = f
+        .store
+        .create_token("alices", "alice", Scope::Write)
+        .unwrap();
+    let bobs = f.store.create_token("bobs", "bob", Scope::Write).unwrap();
+    // Bob's token is no token of Alice's: refused as unknown, still working.
+    assert!(matches!(
+        f.store.revoke_token_of("alice", "bobs").unwrap_err(),
+        WriteError::NoSuchToken(_)
+    ));
+    assert!(f.store.check_token(&bobs).unwrap().is_some());
+    f.store.revoke_token_of("alice", "alices").unwrap();
+    assert_eq!(f.store.check_token(&alices).unwrap(), None);
+    assert!(matches!(
+        f.store.revoke_token_of("alice", "alices").unwrap_err(),
+        WriteError::NoSuchToken(_)
+    ));
+    assert!(matches!(
+        f.store.revoke_token_of("nobody", "bobs").unwrap_err(),
+        WriteError::NoSuchToken(_)
+    ));
+}

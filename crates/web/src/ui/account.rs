@@ -1,7 +1,8 @@
 //! The account page (`/ui/account`): the logged-in user changes their own
-//! password (the current one required) and sees their sessions — where
-//! and with what each logged in, when it was last used — ending any of
-//! them, or all but this one. Every change is audited.
+//! password (the current one required), sees their sessions — where and
+//! with what each logged in, when it was last used — ending any of them,
+//! or all but this one, and makes and revokes their own API tokens (which
+//! act with at most their rights). Every change is audited.
 
 use store::AuditAction;
 
@@ -24,6 +25,22 @@ pub(super) struct SessionRow {
     current: bool,
 }
 
+/// One of the user's own API tokens, as listed.
+pub(super) struct OwnToken {
+    name: String,
+    scope: &'static str,
+    /// The zones it is limited to, or "every zone you may reach".
+    zones: String,
+    created: String,
+    active: bool,
+}
+
+/// A token just made: its secret, shown this once.
+pub(super) struct NewToken {
+    name: String,
+    secret: String,
+}
+
 /// What the password form shows again after a refusal.
 #[derive(Default)]
 pub(super) struct PasswordForm {
@@ -40,15 +57,68 @@ pub(super) struct AccountPage {
     form: PasswordForm,
     notice: Option<String>,
     min_password: usize,
+    tokens: Vec<OwnToken>,
+    new_token: Option<NewToken>,
+    token_error: Option<String>,
 }
 
-fn render_account(
+/// The token part of the page: a secret to show once, or why a token was
+/// not made.
+#[derive(Default)]
+pub(super) struct TokenOutcome {
+    new_token: Option<NewToken>,
+    token_error: Option<String>,
+}
+
+async fn render_account(
     state: &AppState,
     session: &UiSession,
     status: StatusCode,
     form: PasswordForm,
     notice: Option<String>,
 ) -> Response {
+    render_account_with(
+        state,
+        session,
+        status,
+        form,
+        notice,
+        TokenOutcome::default(),
+    )
+    .await
+}
+
+async fn render_account_with(
+    state: &AppState,
+    session: &UiSession,
+    status: StatusCode,
+    form: PasswordForm,
+    notice: Option<String>,
+    outcome: TokenOutcome,
+) -> Response {
+    let store = Arc::clone(state.manager.store());
+    let user = session.view.user.clone();
+    let tokens = blocking(move || store.tokens().map_err(|e| e.to_string()))
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|t| t.user == user)
+        .map(|t| OwnToken {
+            scope: t.scope.as_str(),
+            zones: if t.zones.is_empty() {
+                "every zone you may reach".to_string()
+            } else {
+                t.zones
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            },
+            created: time_text(t.created_at),
+            active: t.revoked_at.is_none(),
+            name: t.name,
+        })
+        .collect();
     let sessions = state
         .sessions
         .of_user(&session.view.user, &session.id, now())
@@ -74,6 +144,9 @@ fn render_account(
             form,
             notice,
             min_password: MIN_PASSWORD_CHARS,
+            tokens,
+            new_token: outcome.new_token,
+            token_error: outcome.token_error,
         },
     )
 }
@@ -94,6 +167,7 @@ pub(super) async fn account_page(
         "password" => Some("Password changed; your other sessions have ended.".to_string()),
         "revoked" => Some("Session ended.".to_string()),
         "others" => Some("Your other sessions have ended.".to_string()),
+        "token-revoked" => Some("Token revoked.".to_string()),
         _ => None,
     };
     render_account(
@@ -103,6 +177,7 @@ pub(super) async fn account_page(
         PasswordForm::default(),
         notice,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -155,7 +230,8 @@ pub(super) async fn change_password(
             StatusCode::UNPROCESSABLE_ENTITY,
             shown,
             None,
-        );
+        )
+        .await;
     }
     // A wrong current password is a guess like a wrong login: it counts
     // against the address's limit, so this form cannot be used to guess
@@ -171,7 +247,7 @@ pub(super) async fn change_password(
             )),
             ..PasswordForm::default()
         };
-        return render_account(&state, &session, StatusCode::TOO_MANY_REQUESTS, shown, None);
+        return render_account(&state, &session, StatusCode::TOO_MANY_REQUESTS, shown, None).await;
     }
     let store = Arc::clone(state.manager.store());
     let (name, current) = (user.clone(), form.current.clone());
@@ -197,7 +273,8 @@ pub(super) async fn change_password(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 shown,
                 None,
-            );
+            )
+            .await;
         }
         Err(e) => {
             return message(
@@ -237,6 +314,7 @@ pub(super) async fn change_password(
                 shown,
                 None,
             )
+            .await
         }
     }
 }
@@ -278,7 +356,8 @@ pub(super) async fn revoke_session(
             StatusCode::NOT_FOUND,
             PasswordForm::default(),
             Some("That session has already ended.".to_string()),
-        );
+        )
+        .await;
     };
     event.detail = format!(
         "{} from {}",
@@ -321,5 +400,157 @@ mod tests {
                 .unwrap()
                 .contains("current")
         );
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct OwnTokenForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    scope: String,
+    /// Zone names separated by spaces or commas; empty: every zone the
+    /// user may reach.
+    #[serde(default)]
+    zones: String,
+}
+
+/// `POST /ui/account/tokens`: a token acting for the logged-in user (so
+/// with at most their rights), read-only or read-write, optionally limited
+/// to some zones; its secret is shown once.
+pub(super) async fn create_own_token(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<OwnTokenForm>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let refuse = |why: String| TokenOutcome {
+        new_token: None,
+        token_error: Some(why),
+    };
+    let Ok(scope) = form.scope.parse::<store::Scope>() else {
+        let outcome = refuse(format!("`{}` is not a scope (read or write)", form.scope));
+        return render_account_with(
+            &state,
+            &session,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            PasswordForm::default(),
+            None,
+            outcome,
+        )
+        .await;
+    };
+    let mut zones = Vec::new();
+    for text in form
+        .zones
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|t| !t.is_empty())
+    {
+        match typed_name(text, "") {
+            Ok(zone) => zones.push(zone),
+            Err(e) => {
+                let outcome = refuse(format!("Zones: {e}"));
+                return render_account_with(
+                    &state,
+                    &session,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    PasswordForm::default(),
+                    None,
+                    outcome,
+                )
+                .await;
+            }
+        }
+    }
+    let name = form.name.trim().to_string();
+    let (token_name, user) = (name.clone(), session.view.user.clone());
+    let mut event = ui_event(&session, AuditAction::TokenCreate, &name);
+    event.detail = if zones.is_empty() {
+        format!("scope {scope}, own token")
+    } else {
+        format!("scope {scope}, {} zones, own token", zones.len())
+    };
+    match audited(&state, event, move |store| {
+        store.create_token_for_zones(&token_name, &user, scope, &zones)
+    })
+    .await
+    {
+        Ok(secret) => {
+            tracing::info!(token = %name, user = %session.view.user, scope = %scope, "own API token created in the web UI");
+            let outcome = TokenOutcome {
+                new_token: Some(NewToken { name, secret }),
+                token_error: None,
+            };
+            render_account_with(
+                &state,
+                &session,
+                StatusCode::OK,
+                PasswordForm::default(),
+                None,
+                outcome,
+            )
+            .await
+        }
+        Err(e) => {
+            render_account_with(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PasswordForm::default(),
+                None,
+                refuse(e),
+            )
+            .await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(super) struct OwnTokenRevoke {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// `POST /ui/account/tokens/revoke`: revokes one of the user's own tokens
+/// (another user's is refused as unknown).
+pub(super) async fn revoke_own_token(
+    State(state): State<AppState>,
+    session: UiSession,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<OwnTokenRevoke>,
+) -> Response {
+    if let Some(refused) = check_form(&session, &headers, &form.csrf) {
+        return refused;
+    }
+    let (name, user) = (form.name.clone(), session.view.user.clone());
+    let event = ui_event(&session, AuditAction::TokenRevoke, &form.name);
+    match audited(&state, event, move |store| {
+        store.revoke_token_of(&user, &name)
+    })
+    .await
+    {
+        Ok(()) => Redirect::to("/ui/account?done=token-revoked").into_response(),
+        Err(e) => {
+            let outcome = TokenOutcome {
+                new_token: None,
+                token_error: Some(e),
+            };
+            render_account_with(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PasswordForm::default(),
+                None,
+                outcome,
+            )
+            .await
+        }
     }
 }

@@ -84,6 +84,14 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/ui/audit", get(audit::audit_page))
         .route("/ui/account", get(account::account_page))
         .route(
+            "/ui/account/tokens",
+            get(|| async { Redirect::to("/ui/account") }).post(account::create_own_token),
+        )
+        .route(
+            "/ui/account/tokens/revoke",
+            get(|| async { Redirect::to("/ui/account") }).post(account::revoke_own_token),
+        )
+        .route(
             "/ui/account/password",
             get(|| async { Redirect::to("/ui/account") }).post(account::change_password),
         )
