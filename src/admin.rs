@@ -9,7 +9,10 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use config::Config;
-use store::{Access, ChangeMeta, Grant, GrantTarget, Role, Scope, Source, Store, ZoneKind};
+use store::{
+    Access, AuditAction, AuditEvent, ChangeMeta, Grant, GrantTarget, Role, Scope, Source, Store,
+    ZoneKind,
+};
 use wire::{Name, Record};
 
 use config::namedconf;
@@ -165,13 +168,32 @@ pub enum TokenCommand {
     },
 }
 
+/// The audit event of a change made on the command line: the audit log's
+/// user is `cli:` and the operating-system user who ran it (`SUDO_USER`
+/// when run through sudo, else `USER`), with no client address.
+fn cli_event(action: AuditAction, target: &str, detail: String) -> AuditEvent {
+    let who = std::env::var("SUDO_USER")
+        .or_else(|_| std::env::var("USER"))
+        .unwrap_or_else(|_| "unknown".to_string());
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    AuditEvent {
+        detail,
+        ..AuditEvent::new(now, &format!("cli:{who}"), action, target)
+    }
+}
+
 /// Runs `hadns user …`.
 pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode> {
     let store = store.open()?;
     match command {
         UserCommand::Add { name, role } => {
             let (password, generated) = password()?;
-            store.add_user_with_role(&name, &password, role)?;
+            store.audited(
+                cli_event(AuditAction::UserCreate, &name, format!("role {role}")),
+                || store.add_user_with_role(&name, &password, role),
+            )?;
             if generated {
                 println!("user `{name}` ({role}) created with password {password}");
             } else {
@@ -179,7 +201,10 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
             }
         }
         UserCommand::Role { name, role } => {
-            store.set_role(&name, role)?;
+            store.audited(
+                cli_event(AuditAction::UserRole, &name, format!("role {role}")),
+                || store.set_role(&name, role),
+            )?;
             println!("user `{name}` is now {role}");
         }
         UserCommand::Grant {
@@ -195,7 +220,10 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
                 view,
                 access,
             };
-            store.grant(&name, &grant)?;
+            store.audited(
+                cli_event(AuditAction::GrantAdd, &name, format!("{access} {target}")),
+                || store.grant(&name, &grant),
+            )?;
             println!("user `{name}` may {access} {target}");
         }
         UserCommand::Revoke {
@@ -205,12 +233,18 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
             view,
         } => {
             let target = grant_target(zone.as_deref(), account)?;
-            store.revoke_grant(&name, &target, view.as_deref())?;
+            store.audited(
+                cli_event(AuditAction::GrantRevoke, &name, target.to_string()),
+                || store.revoke_grant(&name, &target, view.as_deref()),
+            )?;
             println!("user `{name}` no longer has {target}");
         }
         UserCommand::Passwd { name } => {
             let (password, generated) = password()?;
-            store.set_password(&name, &password)?;
+            store.audited(
+                cli_event(AuditAction::PasswordReset, &name, String::new()),
+                || store.set_password(&name, &password),
+            )?;
             if generated {
                 println!("password of `{name}` set to {password}");
             } else {
@@ -218,15 +252,24 @@ pub fn user(command: UserCommand, store: &StoreArgs) -> anyhow::Result<ExitCode>
             }
         }
         UserCommand::Disable { name } => {
-            store.set_user_disabled(&name, true)?;
+            store.audited(
+                cli_event(AuditAction::UserDisable, &name, String::new()),
+                || store.set_user_disabled(&name, true),
+            )?;
             println!("user `{name}` disabled");
         }
         UserCommand::Enable { name } => {
-            store.set_user_disabled(&name, false)?;
+            store.audited(
+                cli_event(AuditAction::UserEnable, &name, String::new()),
+                || store.set_user_disabled(&name, false),
+            )?;
             println!("user `{name}` enabled");
         }
         UserCommand::Delete { name } => {
-            let tokens = store.delete_user(&name)?;
+            let tokens = store.audited(
+                cli_event(AuditAction::UserDelete, &name, String::new()),
+                || store.delete_user(&name),
+            )?;
             println!("user `{name}` deleted, with {tokens} API token(s)");
         }
         UserCommand::List { json } => {
@@ -306,7 +349,10 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
                 // A fresh store (no first start of a node with the API has
                 // made `admin` yet): make the user the token acts for.
                 let (password, _) = generated_password()?;
-                store.add_user(&user, &password)?;
+                store.audited(
+                    cli_event(AuditAction::UserCreate, &user, "role admin".to_string()),
+                    || store.add_user(&user, &password),
+                )?;
                 eprintln!(
                     "created user `{user}` with password {password} (no user existed; shown this once only)"
                 );
@@ -317,7 +363,14 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
                     names.join(", ")
                 );
             }
-            let secret = store.create_token_for_zones(&name, &user, scope, &zones)?;
+            let secret = store.audited(
+                cli_event(
+                    AuditAction::TokenCreate,
+                    &name,
+                    format!("scope {scope}, for user {user}"),
+                ),
+                || store.create_token_for_zones(&name, &user, scope, &zones),
+            )?;
             let only = if zones.is_empty() {
                 String::new()
             } else {
@@ -364,7 +417,10 @@ pub fn token(command: TokenCommand, store: &StoreArgs) -> anyhow::Result<ExitCod
             }
         }
         TokenCommand::Revoke { name } => {
-            store.revoke_token(&name)?;
+            store.audited(
+                cli_event(AuditAction::TokenRevoke, &name, String::new()),
+                || store.revoke_token(&name),
+            )?;
             println!("token `{name}` revoked");
         }
     }

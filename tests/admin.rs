@@ -148,6 +148,38 @@ fn token_create_on_a_fresh_store_makes_its_user_and_lists_print_rfc3339() {
     let table = stdout(&hadns(d, &["token", "list", "--data-dir", "data"]));
     let revoked = table.split("revoked ").nth(1).unwrap().trim();
     assert!(is_rfc3339(revoked), "{table}");
+
+    // The audit log has each change, made by `cli:` and the system user;
+    // the refused token is not there (nothing was tried in the store).
+    let store = store::Store::open(&d.join("data/hadns.db")).unwrap();
+    let page = store
+        .audit_events(&store::AuditFilter::default(), None, 10)
+        .unwrap();
+    let events: Vec<(&str, &str, &str)> = page
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.event.action.as_str(),
+                r.event.target.as_str(),
+                r.event.outcome.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("token.revoke", "ci", "success"),
+            ("token.create", "ci", "success"),
+            ("user.create", "admin", "success"),
+        ]
+    );
+    assert!(
+        page.records
+            .iter()
+            .all(|r| r.event.user.starts_with("cli:") && r.event.client.is_none()),
+        "{page:?}"
+    );
 }
 
 #[test]
