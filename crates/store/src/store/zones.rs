@@ -49,6 +49,16 @@ impl Store {
         )
     }
 
+    /// A zone's kind, or `None` if the store has no zone with this apex:
+    /// one row read, whatever the zone's size (unlike [`Store::zone`],
+    /// which counts its records).
+    pub fn zone_kind(&self, name: &Name) -> Result<Option<ZoneKind>, StoreError> {
+        self.read(
+            || format!("reading the kind of zone {name}"),
+            |tx| Ok(find_zone(tx, name)?.map(|row| row.kind)),
+        )
+    }
+
     /// One zone, or `None` if the store has no zone with this apex.
     pub fn zone(&self, name: &Name) -> Result<Option<ZoneInfo>, StoreError> {
         self.read(

@@ -367,3 +367,17 @@ fn rrsets_at_reads_the_sets_of_the_names_asked_for() {
             .is_empty()
     );
 }
+
+#[test]
+fn zone_kind_reads_the_row_alone() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    assert_eq!(
+        f.store.zone_kind(&name("example.com")).unwrap(),
+        Some(store::ZoneKind::Master)
+    );
+    assert_eq!(
+        f.store.zone_kind(&name("EXAMPLE.com")).unwrap(),
+        Some(store::ZoneKind::Master)
+    );
+    assert_eq!(f.store.zone_kind(&name("nope.test")).unwrap(), None);
+}

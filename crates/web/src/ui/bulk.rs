@@ -199,7 +199,7 @@ pub(super) async fn bulk(
     let Ok(name) = parse_zone(&zone) else {
         return not_found(&session.view, &zone);
     };
-    let Ok(Some(Origin::Store(_))) = find_zone(&state, &name).await else {
+    let Ok(true) = kept_in_store(&state, &name).await else {
         return not_found(&session.view, &zone);
     };
     let action = match form.action.as_str() {

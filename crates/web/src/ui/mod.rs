@@ -166,31 +166,34 @@ async fn blocking<T: Send + 'static>(
 /// of as many records, which a page should not list in full.
 const DIFF_LINES: usize = 50;
 
-/// One side of a diff as lines, cut after [`DIFF_LINES`] with a count of
-/// the rest.
-fn diff_lines(records: &[Record]) -> Vec<String> {
-    let mut lines: Vec<String> = records.iter().take(DIFF_LINES).map(record_line).collect();
-    if records.len() > DIFF_LINES {
-        lines.push(format!("… and {} more records", records.len() - DIFF_LINES));
-    }
-    lines
-}
-
 /// Both sides of a change as diff lines, without the SOA when only its
 /// serial moved: every change moves it, the page says from which serial
 /// to which, and repeating two SOA lines on every entry hides what
 /// changed. An SOA whose other fields changed stays, serial and all.
 fn change_lines(removed: &[Record], added: &[Record]) -> (Vec<String>, Vec<String>) {
     let soa = |records: &[Record]| records.iter().position(|r| r.rtype == Rtype::SOA);
-    let mut removed = removed.to_vec();
-    let mut added = added.to_vec();
-    if let (Some(old), Some(new)) = (soa(&removed), soa(&added))
-        && only_serial_differs(&removed[old], &added[new])
-    {
-        removed.remove(old);
-        added.remove(new);
-    }
-    (diff_lines(&removed), diff_lines(&added))
+    let (skip_removed, skip_added) = match (soa(removed), soa(added)) {
+        (Some(old), Some(new)) if only_serial_differs(&removed[old], &added[new]) => {
+            (Some(old), Some(new))
+        }
+        _ => (None, None),
+    };
+    // Without copying either side: an import's entry holds the whole zone.
+    let side = |records: &[Record], skip: Option<usize>| {
+        let kept = records.len() - usize::from(skip.is_some());
+        let mut lines: Vec<String> = records
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != skip)
+            .take(DIFF_LINES)
+            .map(|(_, r)| record_line(r))
+            .collect();
+        if kept > DIFF_LINES {
+            lines.push(format!("… and {} more records", kept - DIFF_LINES));
+        }
+        lines
+    };
+    (side(removed, skip_removed), side(added, skip_added))
 }
 
 /// Whether two SOA records are the same but for their serial.
@@ -229,6 +232,20 @@ async fn find_zone(state: &AppState, zone: &Name) -> Result<Option<Origin>, Stri
     let name = zone.clone();
     let info = blocking(move || store.zone(&name).map_err(|e| e.to_string())).await?;
     Ok(info.map(|info| Origin::Store(Box::new(info))))
+}
+
+/// Whether `zone` is a zone whose records the store keeps (not one served
+/// from a file or as a secondary): a row read, not the record count
+/// [`find_zone`] reports, for pages and forms that work on a few names of
+/// what may be a very large zone.
+async fn kept_in_store(state: &AppState, zone: &Name) -> Result<bool, String> {
+    if state.manager.elsewhere().contains_key(zone) {
+        return Ok(false);
+    }
+    let store = Arc::clone(state.manager.store());
+    let name = zone.clone();
+    let kind = blocking(move || store.zone_kind(&name).map_err(|e| e.to_string())).await?;
+    Ok(kind.is_some_and(|k| k != ZoneKind::Slave))
 }
 
 fn not_found(view: &SessionView, zone: &str) -> Response {

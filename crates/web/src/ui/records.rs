@@ -808,7 +808,7 @@ pub(super) async fn edit_page(
     let Ok(name) = parse_zone(&zone) else {
         return not_found(&session.view, &zone);
     };
-    let Ok(Some(Origin::Store(_))) = find_zone(&state, &name).await else {
+    let Ok(true) = kept_in_store(&state, &name).await else {
         return not_found(&session.view, &zone);
     };
     let Some((owner, rtype, _)) = stored_record(&name, &query.name, &query.rtype, &query.content)

@@ -40,7 +40,7 @@ pub(super) async fn delete_record_page(
     if query.name.is_empty() {
         return Redirect::to(&zone_url(&name)).into_response();
     }
-    let Ok(Some(Origin::Store(_))) = find_zone(&state, &name).await else {
+    let Ok(true) = kept_in_store(&state, &name).await else {
         return not_found(&session.view, &zone);
     };
     let view = match known_view(&state, &session, &name, Some(&query.view)) {
