@@ -1180,6 +1180,22 @@ fn every_page_fits_a_desktop_and_a_phone() {
                 broken.is_empty(),
                 "{name} at {width} px breaks words: {broken:?}"
             );
+            // Well formed: a plain-text title, and no id given twice
+            // (labels, aria references and tests point at ids).
+            let title = browser.execute("return document.title;");
+            let title = title.as_str().unwrap_or_default();
+            assert!(
+                title.ends_with("· hadns") && !title.contains('<'),
+                "{name}: title {title:?}"
+            );
+            let twice = browser.execute(
+                "const seen = new Set(), twice = [];\
+                 for (const e of document.querySelectorAll('[id]')) {\
+                   if (seen.has(e.id)) twice.push(e.id); seen.add(e.id);\
+                 }\
+                 return twice;",
+            );
+            assert_eq!(twice, serde_json::json!([]), "{name}: ids given twice");
         }
     }
     // Nothing above changed the zone: the previews and confirmation pages
