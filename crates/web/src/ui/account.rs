@@ -9,6 +9,7 @@ use store::AuditAction;
 use super::audit::ui_event;
 use super::auth::{UiSession, check_form};
 use super::session::short_user_agent;
+use super::users::TokenForm;
 use super::*;
 
 /// The shortest new password accepted, in characters. The users page
@@ -377,46 +378,6 @@ pub(super) async fn revoke_session(
     Redirect::to("/ui/account?done=revoked").into_response()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_passwords_must_be_long_repeated_and_new() {
-        let long = "correct horse battery";
-        assert_eq!(new_password_problem("old", long, long), None);
-        assert!(
-            new_password_problem("old", "short", "short")
-                .unwrap()
-                .contains("12")
-        );
-        assert!(
-            new_password_problem("old", long, "correct horse battery!")
-                .unwrap()
-                .contains("differ")
-        );
-        assert!(
-            new_password_problem(long, long, long)
-                .unwrap()
-                .contains("current")
-        );
-    }
-}
-
-#[derive(Deserialize)]
-pub(super) struct OwnTokenForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    scope: String,
-    /// Zone names separated by spaces or commas; empty: every zone the
-    /// user may reach.
-    #[serde(default)]
-    zones: String,
-}
-
 /// `POST /ui/account/tokens`: a token acting for the logged-in user (so
 /// with at most their rights), read-only or read-write, optionally limited
 /// to some zones; its secret is shown once.
@@ -424,7 +385,7 @@ pub(super) async fn create_own_token(
     State(state): State<AppState>,
     session: UiSession,
     headers: HeaderMap,
-    axum::Form(form): axum::Form<OwnTokenForm>,
+    axum::Form(form): axum::Form<TokenForm>,
 ) -> Response {
     if let Some(refused) = check_form(&session, &headers, &form.csrf) {
         return refused;
@@ -433,40 +394,20 @@ pub(super) async fn create_own_token(
         new_token: None,
         token_error: Some(why),
     };
-    let Ok(scope) = form.scope.parse::<store::Scope>() else {
-        let outcome = refuse(format!("`{}` is not a scope (read or write)", form.scope));
-        return render_account_with(
-            &state,
-            &session,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            PasswordForm::default(),
-            None,
-            outcome,
-        )
-        .await;
-    };
-    let mut zones = Vec::new();
-    for text in form
-        .zones
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
-    {
-        match typed_name(text, "") {
-            Ok(zone) => zones.push(zone),
-            Err(e) => {
-                let outcome = refuse(format!("Zones: {e}"));
-                return render_account_with(
-                    &state,
-                    &session,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    PasswordForm::default(),
-                    None,
-                    outcome,
-                )
-                .await;
-            }
+    let (scope, zones) = match form.scope_and_zones() {
+        Ok(asked) => asked,
+        Err(why) => {
+            return render_account_with(
+                &state,
+                &session,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                PasswordForm::default(),
+                None,
+                refuse(why),
+            )
+            .await;
         }
-    }
+    };
     let name = form.name.trim().to_string();
     let (token_name, user) = (name.clone(), session.view.user.clone());
     let mut event = ui_event(&session, AuditAction::TokenCreate, &name);
@@ -552,5 +493,31 @@ pub(super) async fn revoke_own_token(
             )
             .await
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_passwords_must_be_long_repeated_and_new() {
+        let long = "correct horse battery";
+        assert_eq!(new_password_problem("old", long, long), None);
+        assert!(
+            new_password_problem("old", "short", "short")
+                .unwrap()
+                .contains("12")
+        );
+        assert!(
+            new_password_problem("old", long, "correct horse battery!")
+                .unwrap()
+                .contains("differ")
+        );
+        assert!(
+            new_password_problem(long, long, long)
+                .unwrap()
+                .contains("current")
+        );
     }
 }

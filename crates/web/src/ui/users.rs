@@ -341,14 +341,31 @@ pub(super) async fn set_user_state(
 #[derive(Deserialize)]
 pub(super) struct TokenForm {
     #[serde(default)]
-    csrf: String,
+    pub(super) csrf: String,
     #[serde(default)]
-    name: String,
+    pub(super) name: String,
     #[serde(default)]
-    scope: String,
+    pub(super) scope: String,
     /// Zone names separated by spaces or commas; empty: no limit.
     #[serde(default)]
-    zones: String,
+    pub(super) zones: String,
+}
+
+impl TokenForm {
+    /// The scope and zone list asked for, or why they cannot be.
+    pub(super) fn scope_and_zones(&self) -> Result<(Scope, Vec<Name>), String> {
+        let scope = self
+            .scope
+            .parse::<Scope>()
+            .map_err(|_| format!("`{}` is not a scope (read or write)", self.scope))?;
+        let zones = self
+            .zones
+            .split(|c: char| c.is_whitespace() || c == ',')
+            .filter(|t| !t.is_empty())
+            .map(|text| typed_name(text, "").map_err(|e| format!("Zones: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((scope, zones))
+    }
 }
 
 pub(super) async fn create_token(
@@ -360,25 +377,10 @@ pub(super) async fn create_token(
     if let Some(refused) = check_form(&session, &headers, &form.csrf) {
         return refused;
     }
-    let Ok(scope) = form.scope.parse::<Scope>() else {
-        return refused(
-            &state,
-            &session,
-            format!("`{}` is not a scope (read or write)", form.scope),
-        )
-        .await;
+    let (scope, zones) = match form.scope_and_zones() {
+        Ok(asked) => asked,
+        Err(why) => return refused(&state, &session, why).await,
     };
-    let mut zones = Vec::new();
-    for text in form
-        .zones
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|t| !t.is_empty())
-    {
-        match typed_name(text, "") {
-            Ok(zone) => zones.push(zone),
-            Err(e) => return refused(&state, &session, format!("zones: {e}")).await,
-        }
-    }
     let (name, user) = (form.name.trim().to_string(), session.view.user.clone());
     let token_name = name.clone();
     let mut event = ui_event(&session, AuditAction::TokenCreate, &name);
