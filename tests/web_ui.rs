@@ -1202,3 +1202,62 @@ fn every_page_fits_a_desktop_and_a_phone() {
     // write nothing.
     assert_eq!(soa_serial(node.dns, "pages.example.test."), Some(2));
 }
+
+#[test]
+fn a_refreshing_page_whose_session_ends_goes_to_the_login_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let node = ApiNode::start(dir.path(), "hadns", "");
+    let browser = Browser::start(dir.path(), 1280, 900);
+    browser.log_in(&node);
+    browser.open(&format!("http://{}/ui/cluster", node.api));
+    browser.wait_for("h1", "Cluster");
+
+    // Another session of admin's logs out every other one, the browser's
+    // included.
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let login = http_request(
+        node.api,
+        "POST",
+        "/ui/login",
+        &form,
+        Some(format!("username=admin&password={}", node.initial_password()).as_bytes()),
+    );
+    assert_eq!(login.status, 303, "{}", login.text());
+    let cookie = login
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let account = http_request(node.api, "GET", "/ui/account", &[("Cookie", &cookie)], None);
+    let csrf = account
+        .text()
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF token")
+        .to_string();
+    let ended = http_request(
+        node.api,
+        "POST",
+        "/ui/account/sessions/revoke",
+        &[
+            ("Cookie", &cookie),
+            ("Content-Type", "application/x-www-form-urlencoded"),
+        ],
+        Some(format!("csrf={csrf}&session=").as_bytes()),
+    );
+    assert_eq!(ended.status, 303, "{}", ended.text());
+
+    // The page's next refresh (htmx, every 5 s) finds no session: the whole
+    // page goes to the login, which leads back to the cluster page — not a
+    // login form swapped into the list of zones.
+    browser.wait_for("h1", "Log in");
+    assert!(
+        browser.url().ends_with("/ui/login?next=%2Fui%2Fcluster"),
+        "{}",
+        browser.url()
+    );
+    assert!(browser.find("#cluster-zones").is_none());
+}

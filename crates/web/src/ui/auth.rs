@@ -43,15 +43,40 @@ impl FromRequestParts<AppState> for UiSession {
             .path_and_query()
             .map_or("/ui/", |p| p.as_str())
             .to_string();
+        // A part of a page fetched by htmx (the cluster page's refresh) is
+        // not a page: without a session the whole page goes to the login,
+        // and back to that page after it, instead of the login form being
+        // swapped into the part.
+        let htmx_part =
+            parts.headers.contains_key("hx-request") && !parts.headers.contains_key("hx-boosted");
+        let page = if htmx_part {
+            parts
+                .headers
+                .get("hx-current-url")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|url| axum::http::Uri::try_from(url).ok())
+                .and_then(|uri| uri.path_and_query().map(|p| p.as_str().to_string()))
+                .unwrap_or_else(|| "/ui/".to_string())
+        } else {
+            asked.clone()
+        };
         let to_login = || {
-            if parts.method == axum::http::Method::GET
-                && asked != "/ui/"
-                && after_login(&asked).is_some()
+            let login = if parts.method == axum::http::Method::GET
+                && page != "/ui/"
+                && after_login(&page).is_some()
             {
-                Redirect::to(&format!("/ui/login?next={}", super::url_encode(&asked)))
-                    .into_response()
+                format!("/ui/login?next={}", super::url_encode(&page))
             } else {
-                Redirect::to("/ui/login").into_response()
+                "/ui/login".to_string()
+            };
+            if htmx_part {
+                let mut response = StatusCode::NO_CONTENT.into_response();
+                if let Ok(value) = HeaderValue::from_str(&login) {
+                    response.headers_mut().insert("hx-redirect", value);
+                }
+                response
+            } else {
+                Redirect::to(&login).into_response()
             }
         };
         let id = cookie_value(&parts.headers, COOKIE)
