@@ -55,7 +55,7 @@ impl Zone {
         match *item {
             Item::Rrset { owner, rrset } => {
                 let owner = self.owner(owner, resolution, &mut name_buf);
-                let set = self.rrsets[rrset as usize];
+                let set = self.rrset(rrset);
                 for rdata in self.rdatas(rrset) {
                     writer.record(owner, set.rtype, Class::IN, set.ttl, rdata)?;
                 }
@@ -67,7 +67,7 @@ impl Zone {
                 max_ttl,
             } => {
                 let owner = self.owner(owner, resolution, &mut name_buf);
-                let set = self.rrsets[rrset as usize];
+                let set = self.rrset(rrset);
                 for rdata in self.rdatas(rrset) {
                     if wire::rdata::rrsig_type_covered(rdata) == Some(covered) {
                         writer.record(
@@ -81,8 +81,8 @@ impl Zone {
                 }
             }
             Item::NegativeSoa { rrset } => {
-                let owner = self.owner(Owner::Node(0), resolution, &mut name_buf);
-                let set = self.rrsets[rrset as usize];
+                let owner = self.owner(Owner::Node(self.apex_node), resolution, &mut name_buf);
+                let set = self.rrset(rrset);
                 let ttl = set.ttl.min(self.soa.minimum);
                 for rdata in self.rdatas(rrset) {
                     writer.record(owner, Rtype::SOA, Class::IN, ttl, rdata)?;

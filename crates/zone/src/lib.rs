@@ -11,11 +11,13 @@
 
 mod compiled;
 mod encode;
+mod patch;
 mod precompiled;
 mod resolve;
 mod snapshot;
 
 pub use compiled::Precompiled;
 pub use encode::Truncated;
+pub use patch::PatchError;
 pub use resolve::{Item, MAX_CHAIN, Owner, QueryOptions, Resolution, Transport};
 pub use snapshot::{BuildOptions, NodeId, RrsetId, RrsetView, SoaFields, Zone, ZoneError};

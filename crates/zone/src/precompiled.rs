@@ -43,8 +43,12 @@ impl Zone {
     /// [`Zone::precompiled`] returns `None` and every query takes the
     /// general path. Building a zone does this unless told not to, so a
     /// large transferred zone can be served first and compiled after.
+    ///
+    /// A patched version ([`Zone::apply`]) is never compiled: its answers
+    /// would have to be compiled against the whole zone, which is what
+    /// [`Zone::compacted`] does in the background.
     pub fn compile(&self) {
-        if self.compiled.get().is_none() {
+        if self.patch.is_none() && self.compiled.get().is_none() {
             let compiled = precompile(self);
             let _ = self.compiled.set(compiled);
         }
@@ -69,7 +73,7 @@ impl Zone {
         // into the exact table lands on the answer, whose key sits right in
         // front of it, so the check and the copy share cache lines.
         let rel = &qname[..qname.len() - self.apex.wire_len()];
-        let hash = exact_hash(&self.hasher, rel, qtype);
+        let hash = exact_hash(&self.base.hasher, rel, qtype);
         if let Some(&offset) = compiled.exact.find(hash, |&offset| {
             key_matches(&compiled.answers, offset, rel, qtype)
         }) {
@@ -79,7 +83,7 @@ impl Zone {
             Found::Exact(id) => (id, true),
             Found::Encloser(id) => (id, false),
         };
-        let node = &self.nodes[id as usize];
+        let node = &self.base.nodes[id as usize];
         if node.flags & FLAG_OCCLUDED != 0 {
             return compiled.default_of(node.occluder);
         }
@@ -133,7 +137,7 @@ fn precompile(zone: &Zone) -> Compiled {
                 count: 0,
                 default: NO_ANSWER
             };
-            zone.nodes.len()
+            zone.base.nodes.len()
         ],
         answer_index: Vec::new(),
         nxdomain_answer: NO_ANSWER,
@@ -150,11 +154,11 @@ fn precompile(zone: &Zone) -> Compiled {
     let nodata_answer = push_answer(&mut answers, &nodata);
 
     let mut answer_index = Vec::new();
-    let mut per_node = Vec::with_capacity(zone.nodes.len());
+    let mut per_node = Vec::with_capacity(zone.base.nodes.len());
     let mut exact: Vec<(u64, u32)> = Vec::new();
     let mut name = [0u8; MAX_NAME_LEN];
-    for id in 0..zone.nodes.len() as NodeId {
-        let node = zone.nodes[id as usize];
+    for id in 0..zone.base.nodes.len() as NodeId {
+        let node = zone.base.nodes[id as usize];
         let start = answer_index.len() as u32;
         let mut default_answer = NO_ANSWER;
         if node.flags & FLAG_OCCLUDED == 0 {
@@ -177,7 +181,7 @@ fn precompile(zone: &Zone) -> Compiled {
                     answers.extend_from_slice(&rel);
                     answers.extend_from_slice(&rtype.0.to_be_bytes());
                     push_answer(answers, compiled);
-                    exact.push((exact_hash(&zone.hasher, &rel, rtype), key_at));
+                    exact.push((exact_hash(&zone.base.hasher, &rel, rtype), key_at));
                 }
             };
             if node.flags & FLAG_CUT != 0 {
@@ -227,7 +231,7 @@ fn precompile(zone: &Zone) -> Compiled {
                 answers[at + 1 + len],
                 answers[at + 2 + len],
             ]));
-            exact_hash(&zone.hasher, &answers[at + 1..at + 1 + len], rtype)
+            exact_hash(&zone.base.hasher, &answers[at + 1..at + 1 + len], rtype)
         });
     }
     answers.shrink_to_fit();

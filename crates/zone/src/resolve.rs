@@ -150,7 +150,7 @@ impl Zone {
             if rel.is_empty() {
                 // The apex always exists; reaching here means the table is
                 // inconsistent, which building rules out. Answer from the apex.
-                return Found::Encloser(0);
+                return Found::Encloser(self.apex_node);
             }
         }
     }
@@ -172,13 +172,13 @@ impl Zone {
                 Found::Exact(id) => (id, true),
                 Found::Encloser(id) => (id, false),
             };
-            let node = self.nodes[id as usize];
+            let node = self.node(id);
 
             // A cut or DNAME above the name takes over (RFC 1034 §4.3.2 step 3b,
             // RFC 6672 §3.2), unless we are at the cut itself asking for DS,
             // which the parent side answers (RFC 4035 §3.1.4.1).
             let occluder = if node.flags & FLAG_OCCLUDED != 0 {
-                Some(node.occluder)
+                self.live(node.occluder)
             } else if (node.flags & FLAG_CUT != 0 && !(exists && qtype == Rtype::DS))
                 || (!exists && node.flags & FLAG_DNAME != 0)
             {
@@ -187,7 +187,7 @@ impl Zone {
                 None
             };
             if let Some(occluder) = occluder {
-                let occ = self.nodes[occluder as usize];
+                let occ = self.node(occluder);
                 if occ.flags & FLAG_CUT != 0 && !(occluder == id && exists && qtype == Rtype::DS) {
                     self.referral(occluder, dnssec, out);
                     return;
@@ -223,7 +223,7 @@ impl Zone {
                 next[prefix_len..new_len].copy_from_slice(target);
                 let offset = out.names.len() as u16;
                 out.names.extend_from_slice(&next[..new_len]);
-                let ttl = self.rrsets[dname_set as usize].ttl;
+                let ttl = self.rrset(dname_set).ttl;
                 out.answer.push(Item::SynthesizedCname {
                     owner,
                     ttl,
@@ -290,7 +290,7 @@ impl Zone {
                 self.additional_for(set, out);
                 return;
             }
-            let source_node = self.nodes[source as usize];
+            let source_node = self.node(source);
             if source_node.flags & FLAG_CNAME != 0 && qtype != Rtype::CNAME {
                 let Some(cname) = self.find_rrset(source, Rtype::CNAME) else {
                     return;
@@ -364,15 +364,9 @@ impl Zone {
     /// `name` when it does not exist. Skipped if already in the section.
     fn push_covering_nsec(&self, section: &mut Vec<Item>, name: &[u8]) {
         let rel = &name[..name.len() - self.apex.wire_len()];
-        let after = self.nodes.partition_point(|node| {
-            let node_rel =
-                &self.names[node.name as usize..node.name as usize + node.name_len as usize];
-            wire::name::canonical_cmp_wire(node_rel, rel) != std::cmp::Ordering::Greater
-        });
-        let covering = (0..after as NodeId)
-            .rev()
-            .find(|&id| self.find_rrset(id, Rtype::NSEC).is_some());
-        let Some(id) = covering else { return };
+        let Some(id) = self.nsec_at_or_before(rel) else {
+            return;
+        };
         let already = section
             .iter()
             .any(|item| matches!(item, Item::Rrset { owner: Owner::Node(n), .. } if *n == id));
@@ -383,11 +377,12 @@ impl Zone {
 
     /// The SOA of a negative answer (NXDOMAIN or NODATA).
     pub(crate) fn push_soa(&self, section: &mut Vec<Item>, dnssec: bool) {
-        if let Some(set) = self.find_rrset(0, Rtype::SOA) {
+        let apex = self.apex_node;
+        if let Some(set) = self.find_rrset(apex, Rtype::SOA) {
             section.push(Item::NegativeSoa { rrset: set });
             if dnssec {
                 let before = section.len();
-                self.push_signatures(section, 0, Owner::Node(0), Rtype::SOA);
+                self.push_signatures(section, apex, Owner::Node(apex), Rtype::SOA);
                 if let Some(Item::Signatures { max_ttl, .. }) = section.get_mut(before) {
                     *max_ttl = self.soa.minimum;
                 }
@@ -454,7 +449,7 @@ impl Zone {
     /// RFC 1034 §3.7 and RFC 2782: addresses of NS, MX and SRV targets that
     /// this zone holds.
     fn additional_for(&self, set: RrsetId, out: &mut Resolution) {
-        let rtype = self.rrsets[set as usize].rtype;
+        let rtype = self.rrset(set).rtype;
         if !matches!(rtype, Rtype::NS | Rtype::MX | Rtype::SRV) {
             return;
         }
@@ -493,7 +488,7 @@ impl Zone {
         let Found::Exact(id) = self.find(target) else {
             return;
         };
-        let node = self.nodes[id as usize];
+        let node = self.node(id);
         let is_glue = node.flags & FLAG_OCCLUDED != 0;
         if is_glue && !allow_glue {
             return;
@@ -523,13 +518,12 @@ impl Zone {
         out: &mut Resolution,
     ) {
         let with_signatures = options.dnssec_ok && self.signed;
-        let first = self.nodes[id as usize].rrsets;
         let mut sets = self
             .node_rrsets(id)
             .iter()
             .enumerate()
             .filter(|(_, set)| set.rtype != Rtype::RRSIG || with_signatures)
-            .map(|(i, set)| (first + i as u32, set.rtype));
+            .map(|(i, set)| (self.rrset_id(id, i), set.rtype));
         if options.transport == Transport::Udp {
             match sets.next() {
                 Some((rrset, rtype)) => {

@@ -37,6 +37,12 @@ pub(crate) const FLAG_OCCLUDED: u8 = 8;
 pub(crate) const FLAG_WILDCARD: u8 = 16;
 /// Node flag: the node owns a CNAME RRset.
 pub(crate) const FLAG_CNAME: u8 = 32;
+/// Node flag, in a patch only: the base node of this name is gone.
+pub(crate) const FLAG_GONE: u8 = 64;
+
+/// The bit that marks a [`NodeId`] or [`RrsetId`] as the patch's rather
+/// than the base's (see [`crate::patch`]).
+pub(crate) const PATCH_BIT: u32 = 1 << 31;
 
 /// One owner name (or empty non-terminal) of the zone.
 #[derive(Clone, Copy, Debug)]
@@ -140,20 +146,92 @@ impl Default for BuildOptions {
     }
 }
 
-/// An immutable, fully indexed zone.
-pub struct Zone {
-    pub(crate) apex: Name,
-    pub(crate) soa: SoaFields,
+/// Nodes, their names, RRsets and RDATA in canonical order, with the hash
+/// table that finds a node by its relative name: the whole of a built
+/// zone, or the few nodes of a patch laid over one.
+pub(crate) struct Arena {
     pub(crate) names: Vec<u8>,
     pub(crate) nodes: Vec<Node>,
     pub(crate) table: HashTable<NodeId>,
     pub(crate) hasher: foldhash::fast::RandomState,
     pub(crate) rrsets: Vec<Rrset>,
     pub(crate) rdata: Vec<u8>,
+}
+
+impl Arena {
+    /// An empty arena sized for `nodes` nodes.
+    pub(crate) fn with_capacity(nodes: usize) -> Arena {
+        Arena {
+            names: Vec::new(),
+            nodes: Vec::with_capacity(nodes),
+            table: HashTable::with_capacity(nodes),
+            hasher: foldhash::fast::RandomState::default(),
+            rrsets: Vec::new(),
+            rdata: Vec::new(),
+        }
+    }
+
+    /// The index of the node named `rel` (relative, lower case).
+    #[inline]
+    pub(crate) fn lookup(&self, rel: &[u8]) -> Option<NodeId> {
+        let hash = self.hasher.hash_one(rel);
+        self.table
+            .find(hash, |&id| {
+                node_name(&self.names, &self.nodes[id as usize]) == rel
+            })
+            .copied()
+    }
+
+    /// The relative name of node `index`.
+    #[inline]
+    pub(crate) fn name(&self, index: usize) -> &[u8] {
+        node_name(&self.names, &self.nodes[index])
+    }
+
+    /// Appends `node` (whose name is already in `names`) and indexes it.
+    pub(crate) fn push_node(&mut self, node: Node) -> NodeId {
+        let id = self.nodes.len() as NodeId;
+        self.nodes.push(node);
+        let hash = self.hasher.hash_one(node_name(&self.names, &node));
+        let Arena {
+            nodes,
+            names,
+            hasher,
+            table,
+            ..
+        } = self;
+        table.insert_unique(hash, id, |&other| {
+            hasher.hash_one(node_name(names, &nodes[other as usize]))
+        });
+        id
+    }
+
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.names.capacity()
+            + self.nodes.capacity() * std::mem::size_of::<Node>()
+            + self.table.capacity() * (std::mem::size_of::<NodeId>() + 1)
+            + self.rrsets.capacity() * std::mem::size_of::<Rrset>()
+            + self.rdata.capacity()
+    }
+}
+
+/// An immutable, fully indexed zone: a base [`Arena`], shared between
+/// versions, and for a version derived by [`Zone::apply`] a small patch
+/// whose nodes stand in for the base's of the same name.
+pub struct Zone {
+    pub(crate) apex: Name,
+    pub(crate) soa: SoaFields,
+    pub(crate) base: std::sync::Arc<Arena>,
+    pub(crate) patch: Option<std::sync::Arc<crate::patch::Patch>>,
+    /// The apex node: 0, or its patch node once a change touched it.
+    pub(crate) apex_node: NodeId,
     /// Answers in wire form, once compiled (see [`Zone::compile`]); until
     /// then every query takes the general path.
     pub(crate) compiled: std::sync::OnceLock<compiled::Compiled>,
     pub(crate) signed: bool,
+    /// RRSIG records held: the zone is signed while there are any.
+    pub(crate) rrsig_count: usize,
     pub(crate) record_count: usize,
 }
 
@@ -338,19 +416,8 @@ impl Zone {
             ttl: soa_record.ttl,
         };
 
-        let mut zone = Zone {
-            apex: apex.clone(),
-            soa,
-            names: Vec::new(),
-            nodes: Vec::with_capacity(all_names.len()),
-            table: HashTable::with_capacity(all_names.len()),
-            hasher: foldhash::fast::RandomState::default(),
-            rrsets: Vec::new(),
-            rdata: Vec::new(),
-            compiled: std::sync::OnceLock::new(),
-            signed: false,
-            record_count: sorted.len(),
-        };
+        let mut zone = Arena::with_capacity(all_names.len());
+        let mut signed = false;
         let mut record_iter = sorted
             .iter()
             .map(|&(key, i)| ((key >> 16) as usize, &records[i as usize]))
@@ -400,23 +467,11 @@ impl Zone {
                     Rtype::NS if node.name_len > 0 => node.flags |= FLAG_CUT,
                     Rtype::DNAME => node.flags |= FLAG_DNAME,
                     Rtype::CNAME => node.flags |= FLAG_CNAME,
-                    Rtype::RRSIG => zone.signed = true,
+                    Rtype::RRSIG => signed = true,
                     _ => {}
                 }
             }
-            let id = zone.nodes.len() as NodeId;
-            zone.nodes.push(node);
-            let hash = zone.hasher.hash_one(rel);
-            let Zone {
-                nodes,
-                names,
-                hasher,
-                table,
-                ..
-            } = &mut zone;
-            table.insert_unique(hash, id, |&other| {
-                hasher.hash_one(node_name(names, &nodes[other as usize]))
-            });
+            zone.push_node(node);
         }
         drop(record_iter);
         drop(all_names);
@@ -431,7 +486,7 @@ impl Zone {
             }
             let rel = node_name(&zone.names, &node);
             let parent_rel = &rel[1 + rel[0] as usize..];
-            let Some(parent) = zone.lookup_relative(parent_rel) else {
+            let Some(parent) = zone.lookup(parent_rel) else {
                 continue;
             };
             let parent_node = zone.nodes[parent as usize];
@@ -453,6 +508,24 @@ impl Zone {
         zone.names.shrink_to_fit();
         zone.rrsets.shrink_to_fit();
         zone.rdata.shrink_to_fit();
+        let record_count = zone.rrsets.iter().map(|set| set.count as usize).sum();
+        let rrsig_count = zone
+            .rrsets
+            .iter()
+            .filter(|set| set.rtype == Rtype::RRSIG)
+            .map(|set| set.count as usize)
+            .sum();
+        let zone = Zone {
+            apex: apex.clone(),
+            soa,
+            base: std::sync::Arc::new(zone),
+            patch: None,
+            apex_node: 0,
+            compiled: std::sync::OnceLock::new(),
+            signed,
+            rrsig_count,
+            record_count,
+        };
         if options.precompile {
             zone.compile();
         }
@@ -486,38 +559,98 @@ impl Zone {
 
     /// Number of nodes, empty non-terminals included.
     pub fn node_count(&self) -> usize {
-        self.nodes.len()
+        match &self.patch {
+            None => self.base.nodes.len(),
+            Some(patch) => self.base.nodes.len() + patch.added - patch.replaced,
+        }
     }
 
     /// Bytes held by the snapshot's arenas and tables (for metrics and
     /// the memory benchmark; excludes allocator overhead).
     pub fn heap_bytes(&self) -> usize {
-        self.names.capacity()
-            + self.nodes.capacity() * std::mem::size_of::<Node>()
-            + self.table.capacity() * (std::mem::size_of::<NodeId>() + 1)
-            + self.rrsets.capacity() * std::mem::size_of::<Rrset>()
-            + self.rdata.capacity()
+        self.base.heap_bytes()
+            + self.patch.as_ref().map_or(0, |p| p.heap_bytes())
             + self
                 .compiled
                 .get()
                 .map_or(0, compiled::Compiled::heap_bytes)
     }
 
-    /// Finds the node whose relative lower-case name is `rel`.
+    /// The arena holding node or RRset `id`, and its index there.
+    #[inline]
+    fn arena_of(&self, id: u32) -> (&Arena, usize) {
+        match &self.patch {
+            Some(patch) if id & PATCH_BIT != 0 => (&patch.arena, (id & !PATCH_BIT) as usize),
+            _ => (&self.base, id as usize),
+        }
+    }
+
+    /// Finds the node whose relative lower-case name is `rel`: the patch's
+    /// node of that name when there is one (none if it is gone), else the
+    /// base's.
     #[inline]
     pub(crate) fn lookup_relative(&self, rel: &[u8]) -> Option<NodeId> {
-        let hash = self.hasher.hash_one(rel);
-        self.table
-            .find(hash, |&id| {
-                node_name(&self.names, &self.nodes[id as usize]) == rel
-            })
-            .copied()
+        if let Some(patch) = &self.patch
+            && let Some(index) = patch.arena.lookup(rel)
+        {
+            return (patch.arena.nodes[index as usize].flags & FLAG_GONE == 0)
+                .then_some(index | PATCH_BIT);
+        }
+        self.base.lookup(rel)
+    }
+
+    /// The node that stands for base node `id` now: `id` itself unless a
+    /// patch replaced it (`None` if the patch removed it). Occluder links
+    /// of base nodes point into the base and go through here.
+    #[inline]
+    pub(crate) fn live(&self, id: NodeId) -> Option<NodeId> {
+        match &self.patch {
+            Some(_) if id & PATCH_BIT == 0 => self.lookup_relative(self.base.name(id as usize)),
+            _ => Some(id),
+        }
+    }
+
+    /// Whether base node `index` is replaced or removed by the patch.
+    pub(crate) fn superseded(&self, index: usize) -> bool {
+        self.patch
+            .as_ref()
+            .is_some_and(|patch| patch.arena.lookup(self.base.name(index)).is_some())
+    }
+
+    /// A node.
+    #[inline]
+    pub(crate) fn node(&self, id: NodeId) -> Node {
+        let (arena, index) = self.arena_of(id);
+        arena.nodes[index]
+    }
+
+    /// An RRset.
+    #[inline]
+    pub(crate) fn rrset(&self, set: RrsetId) -> Rrset {
+        let (arena, index) = self.arena_of(set);
+        arena.rrsets[index]
+    }
+
+    /// The id of the `i`-th RRset of node `id`.
+    #[inline]
+    pub(crate) fn rrset_id(&self, id: NodeId, i: usize) -> RrsetId {
+        (self.node(id).rrsets + i as u32) | (id & PATCH_BIT)
     }
 
     /// The node's relative lower-case name.
     #[inline]
     pub(crate) fn relative_name(&self, id: NodeId) -> &[u8] {
-        node_name(&self.names, &self.nodes[id as usize])
+        let (arena, index) = self.arena_of(id);
+        arena.name(index)
+    }
+
+    /// Every live node in canonical order: the base's not replaced, merged
+    /// with the patch's not gone.
+    pub(crate) fn node_ids(&self) -> Box<dyn Iterator<Item = NodeId> + '_> {
+        match &self.patch {
+            None => Box::new(0..self.base.nodes.len() as NodeId),
+            Some(patch) => Box::new(crate::patch::Merged::new(self, patch)),
+        }
     }
 
     /// Writes the node's full name into `out` and returns its length.
@@ -531,24 +664,25 @@ impl Zone {
 
     /// The RRsets of a node.
     pub(crate) fn node_rrsets(&self, id: NodeId) -> &[Rrset] {
-        let node = &self.nodes[id as usize];
-        &self.rrsets[node.rrsets as usize..node.rrsets as usize + node.rrsets_len as usize]
+        let (arena, index) = self.arena_of(id);
+        let node = &arena.nodes[index];
+        &arena.rrsets[node.rrsets as usize..node.rrsets as usize + node.rrsets_len as usize]
     }
 
     /// The RRset of `rtype` at a node.
     pub(crate) fn find_rrset(&self, id: NodeId, rtype: Rtype) -> Option<RrsetId> {
-        let node = &self.nodes[id as usize];
         self.node_rrsets(id)
             .iter()
             .position(|set| set.rtype == rtype)
-            .map(|i| node.rrsets + i as u32)
+            .map(|i| self.rrset_id(id, i))
     }
 
     /// The RDATA of each record in an RRset.
     pub(crate) fn rdatas(&self, set: RrsetId) -> RdataIter<'_> {
-        let set = &self.rrsets[set as usize];
+        let (arena, index) = self.arena_of(set);
+        let set = &arena.rrsets[index];
         RdataIter {
-            rdata: &self.rdata,
+            rdata: &arena.rdata,
             pos: set.rdata as usize,
             left: set.count,
         }
@@ -557,14 +691,14 @@ impl Zone {
     /// Iterates over every record of the zone in canonical order, SOA first
     /// — the order an AXFR sends (RFC 5936 §2.2) minus the closing SOA.
     pub fn records(&self) -> impl Iterator<Item = Record> + '_ {
-        let soa_set = self.find_rrset(0, Rtype::SOA);
+        let apex = self.apex_node;
+        let soa_set = self.find_rrset(apex, Rtype::SOA);
         let soa = soa_set
             .into_iter()
-            .flat_map(move |set| self.records_of(0, set));
-        let rest = (0..self.nodes.len() as NodeId).flat_map(move |id| {
-            let first = self.nodes[id as usize].rrsets;
-            (0..self.nodes[id as usize].rrsets_len as u32)
-                .map(move |i| first + i)
+            .flat_map(move |set| self.records_of(apex, set));
+        let rest = self.node_ids().flat_map(move |id| {
+            (0..self.node(id).rrsets_len as usize)
+                .map(move |i| self.rrset_id(id, i))
                 .filter(move |&set| Some(set) != soa_set)
                 .flat_map(move |set| self.records_of(id, set))
         });
@@ -575,10 +709,9 @@ impl Zone {
     /// them, then type, then RDATA octets. Two snapshots listed this way can
     /// be compared in one merging pass.
     pub fn canonical_records(&self) -> impl Iterator<Item = Record> + '_ {
-        (0..self.nodes.len() as NodeId).flat_map(move |id| {
-            let first = self.nodes[id as usize].rrsets;
-            (0..self.nodes[id as usize].rrsets_len as u32)
-                .flat_map(move |i| self.records_of(id, first + i))
+        self.node_ids().flat_map(move |id| {
+            (0..self.node(id).rrsets_len as usize)
+                .flat_map(move |i| self.records_of(id, self.rrset_id(id, i)))
         })
     }
 
@@ -586,7 +719,7 @@ impl Zone {
         let mut buf = [0u8; MAX_NAME_LEN];
         let len = self.full_name(id, &mut buf);
         let owner = Name::from_wire(&buf[..len]).unwrap_or_else(|_| Name::root());
-        let info = self.rrsets[set as usize];
+        let info = self.rrset(set);
         self.rdatas(set).map(move |rdata| Record {
             owner: owner.clone(),
             rtype: info.rtype,
@@ -599,12 +732,12 @@ impl Zone {
     /// Every RRset in canonical order of owners, SOA first: what an AXFR
     /// sends, without copying RDATA.
     pub fn rrsets(&self) -> impl Iterator<Item = RrsetView<'_>> + '_ {
-        let soa_set = self.find_rrset(0, Rtype::SOA);
-        let soa = soa_set.map(|set| self.rrset_view(0, set));
-        let rest = (0..self.nodes.len() as NodeId).flat_map(move |id| {
-            let first = self.nodes[id as usize].rrsets;
-            (0..self.nodes[id as usize].rrsets_len as u32)
-                .map(move |i| first + i)
+        let apex = self.apex_node;
+        let soa_set = self.find_rrset(apex, Rtype::SOA);
+        let soa = soa_set.map(|set| self.rrset_view(apex, set));
+        let rest = self.node_ids().flat_map(move |id| {
+            (0..self.node(id).rrsets_len as usize)
+                .map(move |i| self.rrset_id(id, i))
                 .filter(move |&set| Some(set) != soa_set)
                 .map(move |set| self.rrset_view(id, set))
         });
@@ -612,7 +745,7 @@ impl Zone {
     }
 
     fn rrset_view(&self, node: NodeId, set: RrsetId) -> RrsetView<'_> {
-        let info = self.rrsets[set as usize];
+        let info = self.rrset(set);
         RrsetView {
             zone: self,
             node,
@@ -687,7 +820,7 @@ impl<'z> RrsetView<'z> {
 
     /// Number of records.
     pub fn len(&self) -> usize {
-        self.zone.rrsets[self.rrset as usize].count as usize
+        self.zone.rrset(self.rrset).count as usize
     }
 
     /// Whether the set is empty (never, for a built zone).
@@ -697,7 +830,7 @@ impl<'z> RrsetView<'z> {
 }
 
 #[inline]
-fn node_name<'a>(names: &'a [u8], node: &Node) -> &'a [u8] {
+pub(crate) fn node_name<'a>(names: &'a [u8], node: &Node) -> &'a [u8] {
     &names[node.name as usize..node.name as usize + node.name_len as usize]
 }
 
@@ -706,6 +839,17 @@ pub(crate) struct RdataIter<'a> {
     rdata: &'a [u8],
     pos: usize,
     left: u16,
+}
+
+impl<'a> RdataIter<'a> {
+    /// The `count` RDATA stored from `pos` of an arena's `rdata`.
+    pub(crate) fn new(rdata: &'a [u8], pos: usize, count: u16) -> RdataIter<'a> {
+        RdataIter {
+            rdata,
+            pos,
+            left: count,
+        }
+    }
 }
 
 impl<'a> Iterator for RdataIter<'a> {

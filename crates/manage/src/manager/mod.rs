@@ -25,7 +25,6 @@ use answer::acl::MatchList;
 use answer::update::{self, UpdateOp, UpdateTicket};
 use answer::{QueryLimit, ZonePolicy};
 use replicate::Diff;
-use replicate::diff::RecordSet;
 use replicate::driver::{
     PrimaryOutcome, Replicator, RoleSetup, SerialPolicy as DriverPolicy, ZoneSetup,
 };

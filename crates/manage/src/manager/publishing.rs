@@ -5,6 +5,11 @@
 
 use super::*;
 
+/// Changes of more records than this (or an eighth of the zone, if more)
+/// build the new version whole rather than patch the served one: beyond
+/// it, a fresh build costs less than the patch would.
+const WHOLE_BUILD_ABOVE: usize = 20_000;
+
 impl Manager {
     /// After a commit: publishes it ([`Manager::publish_for`]), unless the
     /// zone's SOA record is now disabled, which takes the zone out of
@@ -146,11 +151,18 @@ impl Manager {
         let apex = applied.zone.to_lowercase();
         let view = lane.view.as_deref();
         let replicator = &lane.replicator;
-        let records = match replicator.current(&apex) {
-            Some(current) if current.serial() == applied.from => {
-                let mut set = RecordSet::from_records(current.records());
-                match set.apply(&applied.removed, &applied.added) {
-                    Ok(()) => Some(set.into_records()),
+        // The new version derives from the served one at the cost of the
+        // change (`Zone::apply`); only when the served copy is not the one
+        // the change was made against, or the change rewrites much of the
+        // zone (an import over it), is the zone read back and built whole.
+        let derived = match replicator.current(&apex) {
+            Some(current)
+                if current.serial() == applied.from
+                    && applied.removed.len() + applied.added.len()
+                        <= WHOLE_BUILD_ABOVE.max(current.record_count() / 8) =>
+            {
+                match current.apply(&applied.removed, &applied.added) {
+                    Ok(zone) => Some(zone),
                     Err(e) => {
                         tracing::warn!(zone = %apex, view, error = %e, "served copy differs from the store; rebuilding from the store");
                         None
@@ -159,21 +171,23 @@ impl Manager {
             }
             _ => None,
         };
-        let records = match records {
-            Some(records) => records,
-            None => match self.records_in(lane, &apex) {
-                Ok(records) => records,
-                Err(e) => {
-                    tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be read back; serving the old copy until restart");
-                    return;
+        let zone = match derived {
+            Some(zone) => zone,
+            None => {
+                let records = match self.records_in(lane, &apex) {
+                    Ok(records) => records,
+                    Err(e) => {
+                        tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be read back; serving the old copy until restart");
+                        return;
+                    }
+                };
+                match Zone::build(&apex, records, BuildOptions::default()) {
+                    Ok(zone) => zone,
+                    Err(e) => {
+                        tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be built; serving the old copy");
+                        return;
+                    }
                 }
-            },
-        };
-        let zone = match Zone::build(&apex, records, BuildOptions::default()) {
-            Ok(zone) => zone,
-            Err(e) => {
-                tracing::error!(zone = %apex, view, error = %e, "change committed but the zone cannot be built; serving the old copy");
-                return;
             }
         };
         let diff = Diff::new(

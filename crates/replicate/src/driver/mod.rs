@@ -51,6 +51,7 @@ use crate::notify;
 use crate::persist::ZoneFiles;
 use crate::secondary::{QueryPacer, SOA_QUERIES_PER_SECOND, Secondary, TimerBounds, Timers};
 
+mod compaction;
 mod io;
 mod notify_out;
 mod publish;
@@ -339,6 +340,13 @@ struct ZoneState {
     /// The primary of the last SOA check or transfer, written into the
     /// timers file again by the final save at stop.
     last_primary: Mutex<Option<SocketAddr>>,
+    /// Held while a new version of a primary zone is published, so that a
+    /// background compaction never replaces a newer version with its own.
+    version_lock: Mutex<()>,
+    /// A background compaction of this zone is under way.
+    compacting: AtomicBool,
+    /// A background dump of this zone is under way.
+    dumping: AtomicBool,
 }
 
 /// Runs replication for every configured zone.

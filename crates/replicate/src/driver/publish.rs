@@ -56,6 +56,14 @@ impl Replicator {
 
     /// Publishes a new version of a replicated zone and keeps it as the copy.
     pub(super) fn publish_copy(&self, state: &ZoneState, zone: Arc<Zone>) {
+        let _version = lock(&state.version_lock);
+        self.publish_copy_locked(state, zone);
+    }
+
+    /// [`Replicator::publish_copy`] for a caller that holds the zone's
+    /// version lock (a compaction, which checks under it that the copy is
+    /// still the one it compacted).
+    pub(super) fn publish_copy_locked(&self, state: &ZoneState, zone: Arc<Zone>) {
         if state.removed.load(std::sync::atomic::Ordering::SeqCst) {
             // Removed while a transfer was under way: serving it again
             // would bring back a zone its owner dropped.
@@ -241,11 +249,16 @@ impl Replicator {
             *since += 1;
             *since >= self.settings.dump_every
         };
-        if dump_due {
-            self.write_dump(&state, &zone);
-        }
         self.publish_copy(&state, zone.clone());
-        zone.compile();
+        // Both cost the whole zone: off the write path.
+        if dump_due {
+            self.dump_later(&state, zone.clone());
+        }
+        if zone.is_patched() {
+            self.compact_later(&state);
+        } else {
+            zone.compile();
+        }
         self.send_notifies(&state);
         Ok(())
     }

@@ -332,8 +332,8 @@ impl Replicator {
 
     /// Builds, persists and publishes the result of a transfer (blocking).
     pub(super) fn apply(
-        &self,
-        state: &ZoneState,
+        self: &Arc<Self>,
+        state: &Arc<ZoneState>,
         current: Option<Arc<Zone>>,
         request: Request,
         received: Received,
@@ -420,14 +420,40 @@ impl Replicator {
                 };
                 let base =
                     current.ok_or_else(|| unusable("IXFR without a copy to apply it to".into()))?;
-                let mut set = RecordSet::from_records(base.canonical_records());
-                for d in &diffs {
-                    set.apply(&d.removed, &d.added)
-                        .map_err(|e| unusable(e.to_string()))?;
-                }
                 let serial = diffs.last().map(|d| d.to).unwrap_or(base.serial());
-                let zone = Zone::build(&state.apex, set.into_records(), BuildOptions::default())
-                    .map_err(|e| unusable(e.to_string()))?;
+                let size: usize = diffs.iter().map(|d| d.removed.len() + d.added.len()).sum();
+                // Patched over the copy at the cost of the change (compacted
+                // later, off this path), unless the increments rewrite much
+                // of the zone: then built whole.
+                let zone = if size <= WHOLE_BUILD_ABOVE.max(base.record_count() / 8) {
+                    let mut zone = None;
+                    for d in &diffs {
+                        let from = zone.as_ref().unwrap_or(&*base);
+                        let next = from
+                            .apply(&d.removed, &d.added)
+                            .map_err(|e| unusable(e.to_string()))?;
+                        zone = Some(next);
+                    }
+                    zone.map_or_else(
+                        || {
+                            Zone::build(
+                                &state.apex,
+                                base.canonical_records().collect(),
+                                BuildOptions::default(),
+                            )
+                        },
+                        Ok,
+                    )
+                    .map_err(|e| unusable(e.to_string()))?
+                } else {
+                    let mut set = RecordSet::from_records(base.canonical_records());
+                    for d in &diffs {
+                        set.apply(&d.removed, &d.added)
+                            .map_err(|e| unusable(e.to_string()))?;
+                    }
+                    Zone::build(&state.apex, set.into_records(), BuildOptions::default())
+                        .map_err(|e| unusable(e.to_string()))?
+                };
                 if zone.serial() != serial {
                     return Err(unusable(format!(
                         "after IXFR the SOA says {} instead of {serial}",
@@ -450,17 +476,26 @@ impl Replicator {
                     *since += 1;
                     *since >= self.settings.dump_every
                 };
-                if dump_due {
-                    self.write_dump(state, &zone);
-                }
                 let timers = timers_of(&zone, bounds);
                 self.publish_copy(state, zone.clone());
-                zone.compile();
+                // Both cost the whole zone: off the transfer's path.
+                if dump_due {
+                    self.dump_later(state, zone.clone());
+                }
+                if zone.is_patched() {
+                    self.compact_later(state);
+                } else {
+                    zone.compile();
+                }
                 Ok((serial, timers))
             }
         }
     }
 }
+
+/// Increments of more records than this (or an eighth of the zone, if
+/// more) build the new version whole rather than patch the copy.
+const WHOLE_BUILD_ABOVE: usize = 20_000;
 
 /// How long one SOA check of one primary may take: three tries of two
 /// seconds. A check restarted by a NOTIFY gets what is left of it.

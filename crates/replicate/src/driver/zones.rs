@@ -263,6 +263,9 @@ impl Replicator {
             removed: AtomicBool::new(false),
             forgotten: AtomicBool::new(false),
             last_primary: Mutex::new(None),
+            version_lock: Mutex::new(()),
+            compacting: AtomicBool::new(false),
+            dumping: AtomicBool::new(false),
         });
         self.zones
             .write()
