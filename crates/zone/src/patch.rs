@@ -35,7 +35,7 @@ use wire::name::{self, MAX_NAME_LEN, canonical_cmp_wire, canonical_key};
 use wire::{Class, Name, Record, Rtype};
 
 use crate::snapshot::{
-    Arena, BuildOptions, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_GONE, FLAG_OCCLUDED, FLAG_WILDCARD,
+    Arena, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_GONE, FLAG_OCCLUDED, FLAG_WILDCARD,
     FLAG_WILDCARD_CHILD, NO_NODE, Node, NodeId, PATCH_BIT, Rrset, SoaFields, Zone, ZoneError,
     node_name,
 };
@@ -181,9 +181,53 @@ impl Zone {
     /// This version built whole, as one base without a patch (answers not
     /// compiled yet: [`Zone::compile`]). Costs what a build costs; meant
     /// for a background thread.
+    ///
+    /// The live nodes are already in canonical order with their RRsets
+    /// merged and sorted, so this copies them into one arena in a single
+    /// pass (no sorting, no per-record allocation) and marks occlusion
+    /// again, the only thing whose node ids change.
     pub fn compacted(&self) -> Result<Zone, ZoneError> {
-        let records: Vec<Record> = self.canonical_records().collect();
-        Zone::build(&self.apex, records, BuildOptions { precompile: false })
+        let too_large = || ZoneError::TooLarge(self.apex.clone());
+        let mut arena = Arena::with_capacity(self.node_count());
+        for id in self.node_ids() {
+            let node = self.node(id);
+            let name = u32::try_from(arena.names.len()).map_err(|_| too_large())?;
+            arena.names.extend_from_slice(self.relative_name(id));
+            let rrsets = arena.rrsets.len() as u32;
+            for (i, set) in self.node_rrsets(id).iter().enumerate() {
+                let rdata = u32::try_from(arena.rdata.len()).map_err(|_| too_large())?;
+                for octets in self.rdatas(self.rrset_id(id, i)) {
+                    arena
+                        .rdata
+                        .extend_from_slice(&(octets.len() as u16).to_be_bytes());
+                    arena.rdata.extend_from_slice(octets);
+                }
+                arena.rrsets.push(Rrset { rdata, ..*set });
+            }
+            arena.push_node(Node {
+                name,
+                rrsets,
+                occluder: NO_NODE,
+                rrsets_len: node.rrsets_len,
+                name_len: node.name_len,
+                flags: node.flags & !FLAG_OCCLUDED,
+            });
+        }
+        arena.mark_occlusion();
+        arena.names.shrink_to_fit();
+        arena.rrsets.shrink_to_fit();
+        arena.rdata.shrink_to_fit();
+        Ok(Zone {
+            apex: self.apex.clone(),
+            soa: self.soa,
+            base: Arc::new(arena),
+            patch: None,
+            apex_node: 0,
+            compiled: std::sync::OnceLock::new(),
+            signed: self.signed,
+            rrsig_count: self.rrsig_count,
+            record_count: self.record_count,
+        })
     }
 
     /// This version laid over `compacted`, a whole build of `source`,

@@ -206,6 +206,39 @@ impl Arena {
         id
     }
 
+    /// Sets the occlusion and wildcard-child flags of nodes laid out in
+    /// canonical order: parents come first, so one forward pass sees every
+    /// parent finished.
+    pub(crate) fn mark_occlusion(&mut self) {
+        let zone = self;
+        for id in 0..zone.nodes.len() {
+            let node = zone.nodes[id];
+            if node.name_len == 0 {
+                continue;
+            }
+            let rel = node_name(&zone.names, &node);
+            let parent_rel = &rel[1 + rel[0] as usize..];
+            let Some(parent) = zone.lookup(parent_rel) else {
+                continue;
+            };
+            let parent_node = zone.nodes[parent as usize];
+            let occluder = if parent_node.flags & FLAG_OCCLUDED != 0 {
+                parent_node.occluder
+            } else if parent_node.flags & (FLAG_CUT | FLAG_DNAME) != 0 {
+                parent
+            } else {
+                NO_NODE
+            };
+            if occluder != NO_NODE {
+                zone.nodes[id].flags |= FLAG_OCCLUDED;
+                zone.nodes[id].occluder = occluder;
+            }
+            if node.flags & FLAG_WILDCARD != 0 {
+                zone.nodes[parent as usize].flags |= FLAG_WILDCARD_CHILD;
+            }
+        }
+    }
+
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         self.names.capacity()
@@ -477,34 +510,7 @@ impl Zone {
         drop(all_names);
         drop(sorted);
 
-        // Occlusion and wildcard flags: parents come first in canonical order,
-        // so one forward pass sees every parent finished.
-        for id in 0..zone.nodes.len() {
-            let node = zone.nodes[id];
-            if node.name_len == 0 {
-                continue;
-            }
-            let rel = node_name(&zone.names, &node);
-            let parent_rel = &rel[1 + rel[0] as usize..];
-            let Some(parent) = zone.lookup(parent_rel) else {
-                continue;
-            };
-            let parent_node = zone.nodes[parent as usize];
-            let occluder = if parent_node.flags & FLAG_OCCLUDED != 0 {
-                parent_node.occluder
-            } else if parent_node.flags & (FLAG_CUT | FLAG_DNAME) != 0 {
-                parent
-            } else {
-                NO_NODE
-            };
-            if occluder != NO_NODE {
-                zone.nodes[id].flags |= FLAG_OCCLUDED;
-                zone.nodes[id].occluder = occluder;
-            }
-            if node.flags & FLAG_WILDCARD != 0 {
-                zone.nodes[parent as usize].flags |= FLAG_WILDCARD_CHILD;
-            }
-        }
+        zone.mark_occlusion();
         zone.names.shrink_to_fit();
         zone.rrsets.shrink_to_fit();
         zone.rdata.shrink_to_fit();
