@@ -109,8 +109,17 @@ pub(crate) fn request(
 /// operations (§3.4.2), skipping those the RFC says to ignore.
 pub fn plan(zone: &Zone, message: &Message) -> Result<Vec<UpdateOp>, Rcode> {
     let apex = zone.apex();
-    let records: Vec<Record> = zone.canonical_records().collect();
     prescan(apex, &message.authority)?;
+    // Only the names the prerequisites and updates name (and the apex,
+    // whose SOA and NS have rules of their own) matter: reading those
+    // keeps an update O(names touched) on a zone of millions of records.
+    let mut names: Vec<Name> = std::iter::once(apex.clone())
+        .chain(message.answer.iter().map(|r| r.owner.to_lowercase()))
+        .chain(message.authority.iter().map(|r| r.owner.to_lowercase()))
+        .collect();
+    names.sort_by(|a, b| a.canonical_cmp(b));
+    names.dedup();
+    let records: Vec<Record> = names.iter().flat_map(|n| zone.records_at(n)).collect();
     check_prerequisites(apex, &records, &message.answer)?;
 
     // A working view of the zone, so each operation sees the ones before.

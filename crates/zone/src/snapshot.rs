@@ -778,6 +778,23 @@ impl Zone {
         }
     }
 
+    /// Every record owned by `name` itself (no wildcard, no delegation
+    /// logic), in canonical order; none for an empty non-terminal or a
+    /// name the zone lacks. What RFC 2136 prerequisites and updates look
+    /// at: the names they touch, never the whole zone.
+    pub fn records_at(&self, name: &Name) -> Vec<Record> {
+        if !name.is_subdomain_of(&self.apex) {
+            return Vec::new();
+        }
+        let lower = name.to_lowercase();
+        match self.lookup_relative(lower.relative_to(&self.apex)) {
+            Some(id) => (0..self.node(id).rrsets_len as usize)
+                .flat_map(|i| self.records_of(id, self.rrset_id(id, i)))
+                .collect(),
+            None => Vec::new(),
+        }
+    }
+
     /// The SOA record.
     pub fn soa_record(&self) -> Record {
         self.records().next().unwrap_or_else(|| Record {
