@@ -66,7 +66,7 @@ pub(crate) struct Patch {
     pub(crate) arena: Arena,
     /// The explicit new state of each name changed since the base was
     /// built, keyed by [`canonical_key`] of its relative name.
-    changes: BTreeMap<Vec<u16>, Change>,
+    changes: Changes,
     /// Patch nodes that exist (not [`FLAG_GONE`]).
     pub(crate) added: usize,
     /// Patch nodes whose name is a base node's.
@@ -79,6 +79,10 @@ impl Patch {
         2 * self.arena.heap_bytes()
     }
 }
+
+/// The changed names by [`canonical_key`], shared between versions: a
+/// new version copies the map's pointers, not its contents.
+type Changes = BTreeMap<Arc<[u16]>, Arc<Change>>;
 
 /// The new state of one name: its RRsets, none when it holds no records.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -112,7 +116,7 @@ impl Zone {
             .map(|patch| patch.changes.clone())
             .unwrap_or_default();
         // Per name touched: its records and RRSIG records before.
-        let mut touched: HashMap<Vec<u16>, (usize, usize)> = HashMap::new();
+        let mut touched: HashMap<Arc<[u16]>, (usize, usize)> = HashMap::new();
         for (record, adding) in removed
             .iter()
             .map(|r| (r, false))
@@ -121,19 +125,19 @@ impl Zone {
             self.check(record)?;
             let owner = record.owner.to_lowercase();
             let rel = owner.relative_to(&self.apex);
-            let key = canonical_key(rel);
+            let key: Arc<[u16]> = canonical_key(rel).into();
             if !touched.contains_key(&key) {
                 let sets = sets_of(self, rel);
                 touched.insert(key.clone(), (count(&sets), rrsigs(&sets)));
                 changes.insert(
                     key.clone(),
-                    Change {
+                    Arc::new(Change {
                         rel: rel.to_vec(),
                         sets,
-                    },
+                    }),
                 );
             }
-            let Some(change) = changes.get_mut(&key) else {
+            let Some(change) = changes.get_mut(&key).map(Arc::make_mut) else {
                 continue;
             };
             if adding {
@@ -151,8 +155,9 @@ impl Zone {
             record_count = record_count + count(sets) - records_before;
             rrsig_count = rrsig_count + rrsigs(sets) - rrsigs_before;
         }
-        let soa = match changes.get(&canonical_key(&[])) {
-            Some(apex) if touched.contains_key(&canonical_key(&[])) => {
+        let apex_key = canonical_key(&[]);
+        let soa = match changes.get(apex_key.as_slice()) {
+            Some(apex) if touched.contains_key(apex_key.as_slice()) => {
                 soa_of(&self.apex, &apex.sets)?
             }
             _ => self.soa,
@@ -242,7 +247,7 @@ impl Zone {
         let Some(patch) = &self.patch else {
             return Err(PatchError::Unrelated);
         };
-        let changes: BTreeMap<Vec<u16>, Change> = patch
+        let changes: Changes = patch
             .changes
             .iter()
             .filter(|(_, change)| sets_of(&compacted, &change.rel) != change.sets)
@@ -292,7 +297,7 @@ impl Zone {
         apex: &Name,
         soa: SoaFields,
         base: Arc<Arena>,
-        changes: BTreeMap<Vec<u16>, Change>,
+        changes: Changes,
         rrsig_count: usize,
         record_count: usize,
     ) -> Zone {
@@ -497,7 +502,7 @@ fn is_wildcard(rel: &[u8]) -> bool {
 /// list (the patch being built cannot be read yet).
 struct Derivation<'a> {
     base: &'a Arena,
-    changes: &'a BTreeMap<Vec<u16>, Change>,
+    changes: &'a Changes,
     exists: HashMap<Vec<u8>, bool>,
 }
 
@@ -521,7 +526,7 @@ impl Derivation<'_> {
 
     /// Whether `rel` holds records in the new version.
     fn has_records(&self, rel: &[u8]) -> bool {
-        match self.changes.get(&canonical_key(rel)) {
+        match self.changes.get(canonical_key(rel).as_slice()) {
             Some(change) => !change.sets.is_empty(),
             None => self
                 .base
@@ -539,15 +544,18 @@ impl Derivation<'_> {
         if let Some(&known) = self.exists.get(rel) {
             return known;
         }
+        let key = canonical_key(rel);
         let found = self.has_records(rel)
             || self
                 .changes
-                .range((Bound::Excluded(canonical_key(rel)), Bound::Unbounded))
+                .range::<[u16], _>((Bound::Excluded(key.as_slice()), Bound::Unbounded))
                 .take_while(|(_, change)| name::is_subdomain_wire(&change.rel, rel))
                 .any(|(_, change)| !change.sets.is_empty())
             || self.base_below(rel).any(|i| {
                 self.base.nodes[i].rrsets_len > 0
-                    && !self.changes.contains_key(&canonical_key(self.base.name(i)))
+                    && !self
+                        .changes
+                        .contains_key(canonical_key(self.base.name(i)).as_slice())
             });
         self.exists.insert(rel.to_vec(), found);
         found
@@ -576,7 +584,7 @@ fn flags_of(rel: &[u8], types: impl Iterator<Item = Rtype>) -> u8 {
 }
 
 /// Builds the patch over `base` that `changes` call for.
-fn derive(base: &Arena, apex_len: usize, changes: BTreeMap<Vec<u16>, Change>) -> Patch {
+fn derive(base: &Arena, apex_len: usize, changes: Changes) -> Patch {
     let mut view = Derivation {
         base,
         changes: &changes,
@@ -585,7 +593,7 @@ fn derive(base: &Arena, apex_len: usize, changes: BTreeMap<Vec<u16>, Change>) ->
     // Which names the patch must hold, in canonical order.
     let mut names: BTreeMap<Vec<u16>, Vec<u8>> = BTreeMap::new();
     for (key, change) in &changes {
-        names.insert(key.clone(), change.rel.clone());
+        names.insert(key.to_vec(), change.rel.clone());
         let mut rel = change.rel.as_slice();
         while let Some(up) = parent(rel) {
             rel = up;
@@ -658,7 +666,7 @@ fn derive(base: &Arena, apex_len: usize, changes: BTreeMap<Vec<u16>, Change>) ->
                 });
                 types.push(rtype);
             };
-        match (changes.get(key), in_base) {
+        match (changes.get(key.as_slice()), in_base) {
             (Some(change), _) => {
                 for set in &change.sets {
                     push_set(
@@ -686,7 +694,14 @@ fn derive(base: &Arena, apex_len: usize, changes: BTreeMap<Vec<u16>, Change>) ->
         let mut wildcard = Vec::with_capacity(rel.len() + 2);
         wildcard.extend_from_slice(&[1, b'*']);
         wildcard.extend_from_slice(rel);
-        if wildcard.len() + apex_len <= MAX_NAME_LEN && view.exists(&wildcard) {
+        // Only a wildcard the base holds, the changes name, or that
+        // appears as an empty non-terminal can exist: the rest need no
+        // search below them.
+        let wildcard_known = base.lookup(&wildcard).is_some() || {
+            let key = canonical_key(&wildcard);
+            changes.contains_key(key.as_slice()) || names.contains_key(&key)
+        };
+        if wildcard.len() + apex_len <= MAX_NAME_LEN && wildcard_known && view.exists(&wildcard) {
             node.flags |= FLAG_WILDCARD_CHILD;
         }
         arena.push_node(node);
