@@ -372,6 +372,7 @@ impl Reloader {
                     {
                         Some(Ok(zone)) => {
                             replicator.publish(&spec.origin, Some(Arc::clone(zone)));
+                            zone.compile();
                             reread += 1;
                         }
                         Some(Err(e)) => {
@@ -381,7 +382,9 @@ impl Reloader {
                     },
                     Source::Embedded(..) if !known => match load_logged(spec) {
                         Ok(zone) => {
-                            replicator.publish(&spec.origin, Some(Arc::new(zone)));
+                            let zone = Arc::new(zone);
+                            replicator.publish(&spec.origin, Some(Arc::clone(&zone)));
+                            zone.compile();
                             added += 1;
                         }
                         Err(e) => failures.push(e),

@@ -275,6 +275,7 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
             .filter(|(s, _)| !replicated.iter().any(|r| r.setup.apex == s.origin))
         {
             replicator.publish(&spec.origin, Some(Arc::clone(zone)));
+            zone.compile();
         }
         for zone in replicated.iter().filter(|r| r.file.is_some()) {
             let spec = ZoneSpec {

@@ -74,8 +74,9 @@ pub struct Loaded {
     pub warnings: Vec<Diagnostic>,
 }
 
-/// Reads, checks and builds a zone. Check errors (named-checkzone's
-/// errors) refuse the zone; warnings are returned for logging.
+/// Reads, checks and builds a zone, its answers not compiled yet. Check
+/// errors (named-checkzone's errors) refuse the zone; warnings are
+/// returned for logging.
 pub fn load(spec: &ZoneSpec) -> Result<Loaded, LoadError> {
     let parsed = match &spec.source {
         Source::File(path) => zonefile::parse_file(path, &spec.origin),
@@ -95,12 +96,14 @@ pub fn load(spec: &ZoneSpec) -> Result<Loaded, LoadError> {
         });
     }
     let records = file.records.into_iter().map(|r| r.record).collect();
-    let zone =
-        Zone::build(&spec.origin, records, BuildOptions::default()).map_err(|e| LoadError {
-            origin: spec.origin.clone(),
-            diagnostics: Vec::new(),
-            structure: Some(e),
-        })?;
+    // Answers are compiled by whoever publishes the zone, after it is
+    // served (`Zone::compile`): the first answer need not wait for them.
+    let options = BuildOptions { precompile: false };
+    let zone = Zone::build(&spec.origin, records, options).map_err(|e| LoadError {
+        origin: spec.origin.clone(),
+        diagnostics: Vec::new(),
+        structure: Some(e),
+    })?;
     Ok(Loaded {
         zone,
         warnings: diagnostics,

@@ -92,7 +92,8 @@ pub(super) fn publish_catalog(lane: &ManagedLane, catalog: &CatalogSetup, member
         catalog::records(apex, serial, members)
             .map_err(|e| e.to_string())
             .and_then(|records| {
-                Zone::build(apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+                Zone::build(apex, records, BuildOptions { precompile: false })
+                    .map_err(|e| e.to_string())
             })
     };
     let now = node::clock::unix_now();

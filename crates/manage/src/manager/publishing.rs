@@ -128,7 +128,9 @@ impl Manager {
             .records_in(lane, &apex)
             .map_err(|e| e.to_string())
             .and_then(|records| {
-                Zone::build(&apex, records, BuildOptions::default()).map_err(|e| e.to_string())
+                // Compiled once served (`primary_loaded`).
+                Zone::build(&apex, records, BuildOptions { precompile: false })
+                    .map_err(|e| e.to_string())
             }) {
             Ok(zone) => zone,
             Err(e) => {

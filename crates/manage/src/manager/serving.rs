@@ -58,7 +58,7 @@ impl Manager {
         let records = self
             .records_in(lane, apex)
             .map_err(|e| format!("zone {apex}: {e}"))?;
-        let zone = Zone::build(apex, records, BuildOptions::default())
+        let zone = Zone::build(apex, records, BuildOptions { precompile: false })
             .map_err(|e| format!("zone {apex}{}: {e}", in_view(view)))?;
         self.catch_up_journal(lane, apex, zone.serial());
         let serial = zone.serial();

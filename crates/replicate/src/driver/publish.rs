@@ -140,25 +140,34 @@ impl Replicator {
         let Role::Primary = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
-        let old = self.last_version(state);
-        let mut new = new;
-        if self.current(&apex).is_none() && lock(&state.journal).last_serial() == Some(new.serial())
-        {
-            // At start, a zone whose journal already ends at its serial (a
-            // store zone: every change was journaled as it was made) needs
-            // no comparison with an older dump.
-            self.publish_copy(state, Arc::new(new));
+        // At start the zone is served at once, its answers compiled right
+        // after: the comparison with the last run's copy (read back from
+        // its dump: the whole zone again) and the journal entry follow,
+        // and the NOTIFYs wait for them.
+        let previous = self.copy(state);
+        let at_start = self.current(&apex).is_none();
+        let mut new = Arc::new(new);
+        if at_start {
+            self.publish_copy(state, Arc::clone(&new));
+            new.compile();
+        }
+        if at_start && lock(&state.journal).last_serial() == Some(new.serial()) {
+            // A zone whose journal already ends at its serial (a store
+            // zone: every change was journaled as it was made) needs no
+            // comparison with an older dump.
             self.send_notifies(state);
             return Ok(PrimaryOutcome::Unchanged(
                 lock(&state.journal).last_serial().unwrap_or_default(),
             ));
         }
-        let Some(old) = old else {
+        let Some(old) = previous.or_else(|| self.persisted_version(state)) else {
             // First time we see this zone: nothing to compare with.
             let serial = new.serial();
-            let zone = Arc::new(new);
-            self.write_dump(state, &zone);
-            self.publish_copy(state, zone);
+            if !at_start {
+                self.publish_copy(state, Arc::clone(&new));
+                new.compile();
+            }
+            self.dump_later(state, Arc::clone(&new));
             self.send_notifies(state);
             return Ok(PrimaryOutcome::Published(serial));
         };
@@ -166,11 +175,10 @@ impl Replicator {
         if changes.is_empty()
             || (!changes.changes_content() && !new.serial().is_newer_than(old.serial()))
         {
-            if self.current(&apex).is_none() {
-                // At start with an unchanged file: serve it, and NOTIFY as
-                // BIND does on every load, in case the last run died between
-                // publishing a change and announcing it.
-                self.publish_copy(state, Arc::new(new));
+            if at_start {
+                // At start with an unchanged file: served above; NOTIFY as
+                // BIND does on every load, in case the last run died
+                // between publishing a change and announcing it.
                 self.send_notifies(state);
             }
             return Ok(PrimaryOutcome::Unchanged(old.serial()));
@@ -178,13 +186,15 @@ impl Replicator {
         if !new.serial().is_newer_than(old.serial()) {
             match serial_policy {
                 SerialPolicy::Keep => {
+                    // At start this refuses the node's start (every zone
+                    // must load), as before it was served.
                     return Err(PrimaryError::SerialNotIncreased {
                         old: old.serial(),
                         new: new.serial(),
                     });
                 }
                 SerialPolicy::Auto => {
-                    new = with_serial(&new, old.serial() + 1)?;
+                    new = Arc::new(with_serial(&new, old.serial() + 1)?);
                     changes = diff::between(&old, &new);
                 }
             }
@@ -205,9 +215,14 @@ impl Replicator {
                 journal.reset()?;
             }
         }
-        let zone = Arc::new(new);
-        self.write_dump(state, &zone);
-        self.publish_copy(state, zone);
+        if self
+            .current(&apex)
+            .is_none_or(|served| !Arc::ptr_eq(&served, &new))
+        {
+            self.publish_copy(state, Arc::clone(&new));
+            new.compile();
+        }
+        self.dump_later(state, Arc::clone(&new));
         self.send_notifies(state);
         Ok(PrimaryOutcome::Published(serial))
     }
@@ -273,16 +288,19 @@ impl Replicator {
 
     /// The copy in memory, else the persisted dump.
     fn last_version(&self, state: &ZoneState) -> Option<Arc<Zone>> {
-        self.copy(state).or_else(|| {
-            persist::read_zone(&state.files.zone).ok().and_then(|dump| {
-                Zone::build(
-                    &state.apex,
-                    dump.records,
-                    BuildOptions { precompile: false },
-                )
-                .ok()
-                .map(Arc::new)
-            })
+        self.copy(state).or_else(|| self.persisted_version(state))
+    }
+
+    /// The copy the last run persisted (its dump), if readable.
+    fn persisted_version(&self, state: &ZoneState) -> Option<Arc<Zone>> {
+        persist::read_zone(&state.files.zone).ok().and_then(|dump| {
+            Zone::build(
+                &state.apex,
+                dump.records,
+                BuildOptions { precompile: false },
+            )
+            .ok()
+            .map(Arc::new)
         })
     }
 
