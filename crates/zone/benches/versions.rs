@@ -44,6 +44,11 @@ fn a(owner: &str, i: u32) -> Record {
 /// A zone of `names` A records, a tenth of them one level down under
 /// forty empty non-terminals, as genzone.py lays them out.
 fn zone(names: u32) -> Zone {
+    Zone::build(&name("bench.test."), records(names), BuildOptions::default()).unwrap()
+}
+
+/// The records of [`zone`], for measuring a whole build.
+fn records(names: u32) -> Vec<Record> {
     let mut records = vec![soa(1)];
     for i in 0..names {
         let owner = if i % 10 == 0 {
@@ -53,10 +58,26 @@ fn zone(names: u32) -> Zone {
         };
         records.push(a(&owner, i));
     }
-    Zone::build(&name("bench.test."), records, BuildOptions::default()).unwrap()
+    records
 }
 
 fn bench(c: &mut Criterion) {
+    let mut build = c.benchmark_group("build");
+    build.sample_size(10);
+    let all = records(1_000_000);
+    build.bench_function("build 1M records, not compiled", |b| {
+        b.iter(|| {
+            Zone::build_from_slice(&name("bench.test."), &all, BuildOptions { precompile: false })
+                .unwrap()
+        })
+    });
+    let built =
+        Zone::build_from_slice(&name("bench.test."), &all, BuildOptions { precompile: false })
+            .unwrap();
+    build.bench_function("compact and compile 1M records", |b| {
+        b.iter(|| built.compacted().unwrap().compile())
+    });
+    build.finish();
     let mut group = c.benchmark_group("version");
     group.sample_size(20);
     for names in [10_000u32, 1_000_000] {
