@@ -44,7 +44,12 @@ fn a(owner: &str, i: u32) -> Record {
 /// A zone of `names` A records, a tenth of them one level down under
 /// forty empty non-terminals, as genzone.py lays them out.
 fn zone(names: u32) -> Zone {
-    Zone::build(&name("bench.test."), records(names), BuildOptions::default()).unwrap()
+    Zone::build(
+        &name("bench.test."),
+        records(names),
+        BuildOptions::default(),
+    )
+    .unwrap()
 }
 
 /// The records of [`zone`], for measuring a whole build.
@@ -67,13 +72,20 @@ fn bench(c: &mut Criterion) {
     let all = records(1_000_000);
     build.bench_function("build 1M records, not compiled", |b| {
         b.iter(|| {
-            Zone::build_from_slice(&name("bench.test."), &all, BuildOptions { precompile: false })
-                .unwrap()
+            Zone::build_from_slice(
+                &name("bench.test."),
+                &all,
+                BuildOptions { precompile: false },
+            )
+            .unwrap()
         })
     });
-    let built =
-        Zone::build_from_slice(&name("bench.test."), &all, BuildOptions { precompile: false })
-            .unwrap();
+    let built = Zone::build_from_slice(
+        &name("bench.test."),
+        &all,
+        BuildOptions { precompile: false },
+    )
+    .unwrap();
     build.bench_function("compact and compile 1M records", |b| {
         b.iter(|| built.compacted().unwrap().compile())
     });

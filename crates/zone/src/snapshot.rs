@@ -209,16 +209,40 @@ impl Arena {
     /// Sets the occlusion and wildcard-child flags of nodes laid out in
     /// canonical order: parents come first, so one forward pass sees every
     /// parent finished.
+    ///
+    /// A node's parent is the nearest node before it that is its
+    /// ancestor: kept on a stack of the current node's ancestors, so no
+    /// name is looked up.
     pub(crate) fn mark_occlusion(&mut self) {
         let zone = self;
+        let mut ancestors: Vec<NodeId> = Vec::new();
         for id in 0..zone.nodes.len() {
             let node = zone.nodes[id];
+            let rel = node_name(&zone.names, &node);
+            let parent_rel: &[u8] = if rel.is_empty() {
+                &[]
+            } else {
+                &rel[1 + rel[0] as usize..]
+            };
+            while let Some(&top) = ancestors.last() {
+                let top_rel = node_name(&zone.names, &zone.nodes[top as usize]);
+                if top_rel.len() <= parent_rel.len() && name::is_subdomain_wire(parent_rel, top_rel)
+                {
+                    break;
+                }
+                ancestors.pop();
+            }
+            let parent = ancestors
+                .last()
+                .copied()
+                .filter(|&top| node_name(&zone.names, &zone.nodes[top as usize]) == parent_rel);
+            ancestors.push(id as NodeId);
             if node.name_len == 0 {
                 continue;
             }
-            let rel = node_name(&zone.names, &node);
-            let parent_rel = &rel[1 + rel[0] as usize..];
-            let Some(parent) = zone.lookup(parent_rel) else {
+            // Building adds every empty non-terminal, so a parent is always
+            // there; a name without one is left as it is.
+            let Some(parent) = parent else {
                 continue;
             };
             let parent_node = zone.nodes[parent as usize];
@@ -393,10 +417,23 @@ impl Zone {
             }
         }
         drop(ids);
-        let keys: Vec<Vec<u16>> = all_names.iter().map(|n| name::canonical_key(n)).collect();
+        // The canonical keys side by side in one vector: no allocation per
+        // name.
+        let mut keys: Vec<u16> = Vec::with_capacity(all_names.len() * 16);
+        let mut key_at: Vec<(u32, u32)> = Vec::with_capacity(all_names.len());
+        for name in &all_names {
+            let start = keys.len();
+            keys.extend(name::canonical_key(name));
+            key_at.push((start as u32, (keys.len() - start) as u32));
+        }
+        let key = |id: u32| {
+            let (start, len) = key_at[id as usize];
+            &keys[start as usize..(start + len) as usize]
+        };
         let mut order: Vec<u32> = (0..all_names.len() as u32).collect();
-        order.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+        sort_in_two(&mut order, |&a, &b| key(a).cmp(key(b)));
         drop(keys);
+        drop(key_at);
         let mut rank = vec![0u32; all_names.len()];
         for (position, &id) in order.iter().enumerate() {
             rank[id as usize] = position as u32;
@@ -416,7 +453,7 @@ impl Zone {
             .collect();
         drop(owner_of);
         drop(rank);
-        sorted.sort_unstable_by(|a, b| {
+        sort_in_two(&mut sorted, |a, b| {
             a.0.cmp(&b.0).then_with(|| {
                 records[a.1 as usize]
                     .rdata
@@ -888,6 +925,48 @@ impl<'a> Iterator for RdataIter<'a> {
         self.pos += 2 + len;
         Some(out)
     }
+}
+
+/// Sorts `items` by `compare` on two threads for large inputs (each half
+/// sorted on its own, then merged): loading a zone of a million names
+/// spends most of its time sorting. One thread if a second cannot start.
+fn sort_in_two<T, F>(items: &mut Vec<T>, compare: F)
+where
+    T: Copy + Send,
+    F: Fn(&T, &T) -> std::cmp::Ordering + Sync,
+{
+    const IN_TWO_ABOVE: usize = 100_000;
+    if items.len() < IN_TWO_ABOVE {
+        items.sort_unstable_by(&compare);
+        return;
+    }
+    let middle = items.len() / 2;
+    let (low, high) = items.split_at_mut(middle);
+    let in_two = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new()
+            .name("zone-sort".into())
+            .spawn_scoped(scope, || low.sort_unstable_by(&compare));
+        high.sort_unstable_by(&compare);
+        helper.is_ok_and(|helper| helper.join().is_ok())
+    });
+    if !in_two {
+        items.sort_unstable_by(&compare);
+        return;
+    }
+    let mut merged = Vec::with_capacity(items.len());
+    let (mut i, mut j) = (0, middle);
+    while i < middle && j < items.len() {
+        if compare(&items[j], &items[i]) == std::cmp::Ordering::Less {
+            merged.push(items[j]);
+            j += 1;
+        } else {
+            merged.push(items[i]);
+            i += 1;
+        }
+    }
+    merged.extend_from_slice(&items[i..middle]);
+    merged.extend_from_slice(&items[j..]);
+    *items = merged;
 }
 
 /// Frees the records a snapshot was built from, off the caller's path when
