@@ -167,7 +167,8 @@ impl Replicator {
                 self.publish_copy(state, Arc::clone(&new));
                 new.compile();
             }
-            self.dump_later(state, Arc::clone(&new));
+            // Written before this returns: the next start compares with it.
+            self.write_dump(state, &new);
             self.send_notifies(state);
             return Ok(PrimaryOutcome::Published(serial));
         };
@@ -222,7 +223,7 @@ impl Replicator {
             self.publish_copy(state, Arc::clone(&new));
             new.compile();
         }
-        self.dump_later(state, Arc::clone(&new));
+        self.write_dump(state, &new);
         self.send_notifies(state);
         Ok(PrimaryOutcome::Published(serial))
     }

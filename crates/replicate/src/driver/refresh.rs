@@ -476,12 +476,13 @@ impl Replicator {
                     *since += 1;
                     *since >= self.settings.dump_every
                 };
+                // The dump (with the journal, what a restart reads back) is
+                // written before the transfer counts as done.
+                if dump_due {
+                    self.write_dump(state, &zone);
+                }
                 let timers = timers_of(&zone, bounds);
                 self.publish_copy(state, zone.clone());
-                // Both cost the whole zone: off the transfer's path.
-                if dump_due {
-                    self.dump_later(state, zone.clone());
-                }
                 if zone.is_patched() {
                     self.compact_later(state);
                 } else {
