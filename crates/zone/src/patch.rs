@@ -40,6 +40,10 @@ use crate::snapshot::{
     node_name,
 };
 
+/// Patches holding more nodes than this (or an eighth of the base, if
+/// more) are compacted at once.
+const PATCH_AT_MOST: usize = 20_000;
+
 /// Why a change could not be applied to a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PatchError {
@@ -162,14 +166,22 @@ impl Zone {
             }
             _ => self.soa,
         };
-        Ok(Zone::patched(
+        let patched = Zone::patched(
             &self.apex,
             soa,
             self.base.clone(),
             changes,
             rrsig_count,
             record_count,
-        ))
+        );
+        // A change whose reach is most of the zone (a DNAME or cut above
+        // much of it) would make every later version re-derive that much:
+        // such a version is built whole at once instead.
+        let reach = patched.patch.as_ref().map_or(0, |p| p.arena.nodes.len());
+        if reach > PATCH_AT_MOST.max(self.base.nodes.len() / 8) {
+            return Ok(patched.compacted()?);
+        }
+        Ok(patched)
     }
 
     /// Whether this version carries a patch over its base (and so answers

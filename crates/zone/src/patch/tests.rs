@@ -292,3 +292,36 @@ fn rebasing_onto_another_base_is_refused() {
         Err(PatchError::Unrelated)
     ));
 }
+
+#[test]
+fn a_change_that_reaches_most_of_the_zone_builds_it_whole() {
+    let mut all = vec![soa(1)];
+    for i in 0..25_000u32 {
+        let mut r = record(0);
+        r.owner = format!("h{i}.deep.example.").parse().unwrap();
+        r.rdata = i.to_be_bytes().to_vec();
+        all.push(r);
+    }
+    let zone = Zone::build(&name(""), all, BuildOptions::default()).unwrap();
+    let mut cut = record(2 * OWNERS.len()); // an NS record
+    cut.owner = name("deep");
+    let next = zone.apply(&[soa(1)], &[soa(2), cut]).unwrap();
+    assert!(
+        !next.is_patched(),
+        "a new cut above 25,000 names: built whole"
+    );
+    let mut resolution = Resolution::default();
+    next.resolve(
+        name("h7.deep").as_wire(),
+        Rtype::A,
+        QueryOptions {
+            dnssec_ok: false,
+            transport: Transport::Udp,
+        },
+        &mut resolution,
+    );
+    assert!(!resolution.authoritative, "below the new cut: a referral");
+    // A one-record change stays a patch.
+    let small = next.apply(&[], &[record(1)]).unwrap();
+    assert!(small.is_patched());
+}
