@@ -44,6 +44,7 @@
 
 mod check;
 mod diagnostic;
+mod fast;
 mod file;
 mod generate;
 mod lexer;

@@ -1,9 +1,6 @@
 //! Entries → records: owner and TTL defaulting, directives, includes and
 //! duplicate removal. Errors are collected, not returned at the first one.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -32,10 +29,9 @@ pub(crate) struct Loader {
     /// The last TTL written on a record (or taken from the SOA MINIMUM),
     /// used when there is no `$TTL` (RFC 1035 §5.1).
     last_ttl: Option<u32>,
+    /// The records so far, duplicates included: [`drop_duplicates`]
+    /// removes those at the end, in one pass over all of them.
     records: Vec<SourcedRecord>,
-    /// Hash of (owner, type, RDATA) → indices of records with that hash,
-    /// to drop exact duplicates in linear time.
-    seen: HashMap<u64, Seen>,
     errors: Vec<Diagnostic>,
     /// Canonical paths of the files being read, outermost first.
     include_stack: Vec<PathBuf>,
@@ -46,12 +42,9 @@ pub(crate) struct Loader {
     /// The most records this load may make (`$GENERATE` makes many from
     /// one line); `None`: no limit.
     max_records: Option<usize>,
-}
-
-/// Indices of earlier records sharing one duplicate-detection hash.
-enum Seen {
-    One(usize),
-    Many(Vec<usize>),
+    /// Where the RDATA of each record is written before it is copied out
+    /// at its exact size.
+    scratch: Vec<u8>,
 }
 
 /// What is local to one file: RFC 1035 §5.1 restores these after an
@@ -77,12 +70,12 @@ impl Loader {
             default_ttl: None,
             last_ttl: None,
             records: Vec::new(),
-            seen: HashMap::new(),
             errors: Vec::new(),
             include_stack: Vec::new(),
             gave_up: false,
             includes_allowed: true,
             max_records: None,
+            scratch: Vec::new(),
         }
     }
 
@@ -124,8 +117,9 @@ impl Loader {
     }
 
     /// The zone, or every error found.
-    pub fn finish(self) -> Result<ZoneFile, Vec<Diagnostic>> {
+    pub fn finish(mut self) -> Result<ZoneFile, Vec<Diagnostic>> {
         if self.errors.is_empty() {
+            drop_duplicates(&mut self.records);
             Ok(ZoneFile {
                 origin: self.apex,
                 records: self.records,
@@ -136,7 +130,8 @@ impl Loader {
     }
 
     /// The records read, even where some lines failed, and every error.
-    pub fn finish_partial(self) -> (ZoneFile, Vec<Diagnostic>) {
+    pub fn finish_partial(mut self) -> (ZoneFile, Vec<Diagnostic>) {
+        drop_duplicates(&mut self.records);
         (
             ZoneFile {
                 origin: self.apex,
@@ -202,7 +197,7 @@ impl Loader {
                 None => return self.error(&state.path, entry.line, Problem::NoPreviousOwner),
             }
         } else {
-            match name(first, &state.origin) {
+            match self.owner(first, state) {
                 Ok(owner) => (owner, &tokens[1..]),
                 Err(problem) => return self.error(&state.path, first.line, problem),
             }
@@ -214,6 +209,23 @@ impl Loader {
             }
             Err((problem, line)) => self.error(&state.path, line, problem),
         }
+    }
+
+    /// The owner named by `token`: written in wire form straight from the
+    /// token's bytes when it is plain, and the previous owner's copy when
+    /// the two are the same (consecutive records of one name), so that most
+    /// records cost one allocation for their owner.
+    fn owner(&mut self, token: &Token<'_>, state: &FileState) -> Result<Name, Problem> {
+        self.scratch.clear();
+        if !crate::fast::push_name(token, &state.origin, &mut self.scratch) {
+            return name(token, &state.origin);
+        }
+        if let Some(last) = &state.last_owner
+            && last.as_wire() == self.scratch.as_slice()
+        {
+            return Ok(last.clone());
+        }
+        Name::from_wire(&self.scratch).or_else(|_| name(token, &state.origin))
     }
 
     /// Reads the RDATA, settles the TTL and keeps the record unless it
@@ -228,7 +240,7 @@ impl Loader {
         origin: &Name,
     ) {
         let rtype = header.rtype;
-        let rdata = match scanner::scan_rdata(rtype, rdata_tokens, origin) {
+        let rdata = match scanner::scan_rdata(rtype, rdata_tokens, origin, &mut self.scratch) {
             Ok(rdata) => rdata,
             Err(RdataFailure { error, line: at }) => {
                 return self.error(
@@ -282,53 +294,11 @@ impl Loader {
             self.gave_up = true;
             return;
         }
-        if self.is_duplicate(&record) {
-            return;
-        }
         let location = Location {
             file: Arc::clone(file),
             line,
         };
         self.records.push(SourcedRecord { record, location });
-    }
-
-    /// Whether an identical record (owner, type, RDATA) is already kept;
-    /// if not, remembers this one, which the caller then pushes.
-    fn is_duplicate(&mut self, record: &Record) -> bool {
-        let mut hasher = DefaultHasher::new();
-        record.owner.hash(&mut hasher);
-        record.rtype.hash(&mut hasher);
-        record.rdata.hash(&mut hasher);
-        let hash = hasher.finish();
-        let index = self.records.len();
-        let records = &self.records;
-        let same = |i: &usize| {
-            let other = &records[*i].record;
-            other.owner == record.owner
-                && other.rtype == record.rtype
-                && other.rdata == record.rdata
-        };
-        match self.seen.get_mut(&hash) {
-            None => {
-                self.seen.insert(hash, Seen::One(index));
-                false
-            }
-            Some(Seen::One(earlier)) => {
-                if same(earlier) {
-                    return true;
-                }
-                let earlier = *earlier;
-                self.seen.insert(hash, Seen::Many(vec![earlier, index]));
-                false
-            }
-            Some(Seen::Many(earlier)) => {
-                if earlier.iter().any(same) {
-                    return true;
-                }
-                earlier.push(index);
-                false
-            }
-        }
     }
 
     /// Dispatches a `$WORD` entry.
@@ -689,4 +659,92 @@ fn still_expected(ttl_seen: bool, class_seen: bool) -> &'static str {
         (false, true) => "a TTL or type",
         (true, true) => "a type",
     }
+}
+
+/// Removes every record equal to an earlier one in owner (ignoring ASCII
+/// case), type and RDATA, as BIND and Knot do, keeping the first.
+///
+/// One pass after reading instead of a hash map kept while reading: the
+/// records are hashed, the hashes sorted with their indices, and only
+/// records sharing a hash are compared. The map held a heap vector per
+/// hash and cost more memory and time than the records' own parsing.
+pub(crate) fn drop_duplicates(records: &mut Vec<SourcedRecord>) {
+    let Ok(count) = u32::try_from(records.len()) else {
+        // More than four billion records do not fit in memory anyway;
+        // this only keeps the indices below honest.
+        return;
+    };
+    let mut keys: Vec<(u64, u32)> = records
+        .iter()
+        .zip(0..count)
+        .map(|(r, index)| (record_hash(&r.record), index))
+        .collect();
+    keys.sort_unstable();
+    let mut duplicate = vec![false; records.len()];
+    let mut any = false;
+    let mut run_indices = Vec::new();
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        // Sorting the run by content (stably, so the first of equal
+        // records stays first) keeps even a run of colliding hashes
+        // O(k log k) instead of comparing every pair.
+        run_indices.clear();
+        run_indices.extend(run.iter().map(|&(_, index)| index as usize));
+        run_indices.sort_by(|&a, &b| content_cmp(&records[a].record, &records[b].record));
+        for pair in run_indices.windows(2) {
+            let (kept, later) = (&records[pair[0]].record, &records[pair[1]].record);
+            if content_cmp(kept, later).is_eq() {
+                duplicate[pair[1]] = true;
+                any = true;
+            }
+        }
+    }
+    drop(keys);
+    if any {
+        let mut flags = duplicate.into_iter();
+        records.retain(|_| !flags.next().unwrap_or(false));
+    }
+}
+
+/// Orders records by owner (ASCII case ignored), type and RDATA: equal
+/// exactly when they are duplicates of each other.
+fn content_cmp(a: &Record, b: &Record) -> std::cmp::Ordering {
+    let owner = |r: &'_ Record| {
+        r.owner
+            .as_wire()
+            .iter()
+            .map(u8::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    a.rtype
+        .cmp(&b.rtype)
+        .then_with(|| a.rdata.cmp(&b.rdata))
+        .then_with(|| {
+            if a.owner == b.owner {
+                std::cmp::Ordering::Equal
+            } else {
+                owner(a).cmp(&owner(b))
+            }
+        })
+}
+
+/// A 64-bit hash of what makes a record a duplicate: owner (lower-cased),
+/// type and RDATA. Not for an adversary's input to collide on cheaply
+/// mattering: collisions only cost a comparison each.
+fn record_hash(record: &Record) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut h = mix(0, u64::from(record.rtype.0));
+    for &byte in record.owner.as_wire() {
+        h = mix(h, u64::from(byte.to_ascii_lowercase()));
+    }
+    let mut words = record.rdata.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        h = mix(h, u64::from_le_bytes(bytes));
+    }
+    for &byte in words.remainder() {
+        h = mix(h, u64::from(byte));
+    }
+    mix(h, record.rdata.len() as u64)
 }
