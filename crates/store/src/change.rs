@@ -274,7 +274,7 @@ impl Edit {
 
     /// Checks what concerns a whole set that records are written to: its
     /// TTL, and that an SOA is only at the apex.
-    fn check_set(&self, name: &Name, rtype: Rtype, ttl: u32) -> Result<(), Rejection> {
+    pub(crate) fn check_set(&self, name: &Name, rtype: Rtype, ttl: u32) -> Result<(), Rejection> {
         if ttl > Ttl::MAX.0 {
             return Err(Rejection::new(
                 name,

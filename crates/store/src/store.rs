@@ -34,6 +34,7 @@ pub(crate) use crate::time::{sql_time, unix_time};
 
 mod audit;
 mod history;
+mod import;
 mod open;
 mod rrsets;
 mod views;
