@@ -50,6 +50,7 @@ mod generate;
 mod lexer;
 mod load;
 mod scanner;
+mod split;
 mod write;
 
 use std::path::Path;

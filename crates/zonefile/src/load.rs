@@ -12,6 +12,7 @@ use crate::file::{SourcedRecord, ZoneFile};
 use crate::generate::{self, NegativeValue, Range, Template};
 use crate::lexer::{Entry, Lexer, Token};
 use crate::scanner::{self, RdataFailure};
+use crate::split::Cut;
 
 /// Errors collected before parsing gives up.
 pub const MAX_ERRORS: usize = 100;
@@ -45,7 +46,13 @@ pub(crate) struct Loader {
     /// Where the RDATA of each record is written before it is copied out
     /// at its exact size.
     scratch: Vec<u8>,
+    /// Whether a large top file may be read in two halves at once.
+    parallel: bool,
 }
+
+/// Files shorter than this are read serially: a second thread would not
+/// pay for itself.
+const PARALLEL_MIN_LEN: usize = 1 << 20;
 
 /// What is local to one file: RFC 1035 §5.1 restores these after an
 /// `$INCLUDE`.
@@ -76,7 +83,14 @@ impl Loader {
             includes_allowed: true,
             max_records: None,
             scratch: Vec::new(),
+            parallel: true,
         }
+    }
+
+    /// Reads the top file serially (for comparing both ways in tests).
+    #[cfg(test)]
+    pub fn serial(&mut self) {
+        self.parallel = false;
     }
 
     /// Refuses `$INCLUDE`: the text came from someone who may not read
@@ -163,15 +177,125 @@ impl Loader {
 
     /// Parses one file's bytes, starting with `origin` and no owner.
     fn load(&mut self, path: Arc<PathBuf>, bytes: &[u8], origin: Name, depth: usize) {
+        // Editors on Windows like to start files with a UTF-8 byte order
+        // mark; it would otherwise glue itself to the first token.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        if depth == 0
+            && self.parallel
+            && self.max_records.is_none()
+            && bytes.len() >= PARALLEL_MIN_LEN
+        {
+            if let Some(cut) = crate::split::find_cut(bytes)
+                && self.load_halves(&path, bytes, &origin, &cut)
+            {
+                return;
+            }
+            // Sized from a count of lines, so that a large zone's records
+            // are not copied from one doubled vector to the next.
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+            self.records.reserve(lines);
+        }
+        self.load_part(path, bytes, 1, origin, depth);
+    }
+
+    /// Reads the two halves of a top file at once, the second on a thread
+    /// of its own, when the state at the cut is known: the `$TTL` and
+    /// `$ORIGIN` lines before it, read again here. Returns `false`, having
+    /// read nothing, when it is not (the caller then reads serially).
+    fn load_halves(&mut self, path: &Arc<PathBuf>, bytes: &[u8], origin: &Name, cut: &Cut) -> bool {
+        let mut origin_at_cut = origin.clone();
+        let mut ttl_at_cut = self.default_ttl;
+        let mut tokens = Vec::new();
+        for &(at, line) in &cut.directives {
+            let Some(Ok(_)) = Lexer::new(&bytes[at..], line).next_entry(&mut tokens) else {
+                return false;
+            };
+            let word = tokens[0].presentation().to_ascii_uppercase();
+            match (word.as_str(), &tokens[1..]) {
+                ("$ORIGIN", [argument]) => match name(argument, &origin_at_cut) {
+                    Ok(next) => origin_at_cut = next,
+                    Err(_) => return false,
+                },
+                ("$TTL", [argument]) => match Ttl::from_str(&argument.presentation()) {
+                    Ok(ttl) => ttl_at_cut = Some(ttl.0),
+                    Err(_) => return false,
+                },
+                // `$INCLUDE` and `$GENERATE` (and errors) are left to the
+                // serial reading, which keeps their order with the rest.
+                _ => return false,
+            }
+        }
+        let Some(ttl_at_cut) = ttl_at_cut else {
+            return false;
+        };
+        let mut second = Loader {
+            apex: self.apex.clone(),
+            default_ttl: Some(ttl_at_cut),
+            last_ttl: None,
+            records: Vec::with_capacity(cut.entries.1),
+            errors: Vec::new(),
+            include_stack: self.include_stack.clone(),
+            gave_up: false,
+            includes_allowed: self.includes_allowed,
+            max_records: self.max_records,
+            scratch: Vec::new(),
+            parallel: false,
+        };
+        // Room for both halves, so that appending the second copies no
+        // record of the first.
+        self.records.reserve(cut.entries.0 + cut.entries.1);
+        let (first_half, second_half) = bytes.split_at(cut.at);
+        let finished = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| {
+                second.load_part(Arc::clone(path), second_half, cut.line, origin_at_cut, 0);
+                second
+            });
+            self.load_part(Arc::clone(path), first_half, 1, origin.clone(), 0);
+            worker.join()
+        });
+        match finished {
+            Ok(second) => self.append(second),
+            // The second half's reading cannot panic; should it, it is
+            // read again here.
+            Err(_) => self.load_part(Arc::clone(path), second_half, cut.line, origin.clone(), 0),
+        }
+        true
+    }
+
+    /// Takes what a loader of the rest of the file found, as if this one
+    /// had read on: its records, and its errors up to [`MAX_ERRORS`] in all.
+    fn append(&mut self, mut rest: Loader) {
+        self.records.append(&mut rest.records);
+        for diagnostic in rest.errors {
+            if self.gave_up {
+                break;
+            }
+            match diagnostic.location {
+                Some(location) => self.error(&location.file, location.line, diagnostic.problem),
+                None => self.errors.push(diagnostic),
+            }
+        }
+        if rest.gave_up && !self.gave_up {
+            self.gave_up = true;
+        }
+    }
+
+    /// Parses `bytes`, whose first line is `first_line`, starting with
+    /// `origin` and no owner.
+    fn load_part(
+        &mut self,
+        path: Arc<PathBuf>,
+        bytes: &[u8],
+        first_line: u32,
+        origin: Name,
+        depth: usize,
+    ) {
         let mut state = FileState {
             path,
             origin,
             last_owner: None,
         };
-        // Editors on Windows like to start files with a UTF-8 byte order
-        // mark; it would otherwise glue itself to the first token.
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        let mut lexer = Lexer::new(bytes, 1);
+        let mut lexer = Lexer::new(bytes, first_line);
         let mut tokens = Vec::new();
         while let Some(next) = lexer.next_entry(&mut tokens) {
             if self.gave_up {
@@ -747,4 +871,100 @@ fn record_hash(record: &Record) -> u64 {
         h = mix(h, u64::from(byte));
     }
     mix(h, record.rdata.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` both ways: in halves (when it can be cut) and serially.
+    fn both_ways(
+        text: &str,
+    ) -> (
+        Result<ZoneFile, Vec<Diagnostic>>,
+        Result<ZoneFile, Vec<Diagnostic>>,
+    ) {
+        let origin: Name = "example.test.".parse().unwrap();
+        let read = |parallel: bool| {
+            let mut loader = Loader::new(&origin);
+            if !parallel {
+                loader.serial();
+            }
+            loader.load_top(Path::new("big.zone"), text.as_bytes());
+            loader.finish()
+        };
+        (read(true), read(false))
+    }
+
+    /// Diagnostics as printed.
+    fn texts(diagnostics: &[Diagnostic]) -> Vec<String> {
+        diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    /// A zone file over the size read in halves, with `middle` in the middle.
+    fn big(head: &str, middle: &str, tail: &str) -> String {
+        let mut text = String::from(head);
+        let mut n = 0;
+        while text.len() < PARALLEL_MIN_LEN / 2 + 1000 {
+            text.push_str(&format!(
+                "h{n} A 192.0.2.{}\n  AAAA 2001:db8::{n:x}\nt{n} 60 TXT \"a;b(c\" ( \"x\"\n \"y\" ) ; note\n",
+                n % 256
+            ));
+            n += 1;
+        }
+        text.push_str(middle);
+        while text.len() < PARALLEL_MIN_LEN + 2000 {
+            text.push_str(&format!("m{n} MX 10 h{}\nh{} A 192.0.2.1\n", n / 2, n / 3));
+            n += 1;
+        }
+        text.push_str(tail);
+        text
+    }
+
+    const HEAD: &str = "$TTL 300\n@ SOA ns host ( 1 2 3 4 5 )\n@ NS ns\nns A 192.0.2.1\n";
+
+    #[test]
+    fn halves_read_like_the_whole() {
+        let text = big(
+            HEAD,
+            "$ORIGIN sub.example.test.\n$TTL 60\nx A 192.0.2.7\n",
+            "$GENERATE 1-3 g$ A 192.0.2.$\n",
+        );
+        assert!(crate::split::find_cut(text.as_bytes()).is_some());
+        let (parallel, serial) = both_ways(&text);
+        let parallel = parallel.unwrap();
+        assert_eq!(parallel, serial.unwrap());
+        // The second half knew the origin and TTL of the first.
+        let last = &parallel.records.last().unwrap().record;
+        assert_eq!(last.owner.to_string(), "g3.sub.example.test.");
+        assert_eq!(last.ttl, 60);
+    }
+
+    #[test]
+    fn errors_of_both_halves_come_in_file_order() {
+        let text = big(HEAD, "bad A 192.0.2\n", "worse A x\n  A y\n");
+        let (parallel, serial) = both_ways(&text);
+        let errors = parallel.unwrap_err();
+        assert_eq!(errors.len(), 3);
+        assert_eq!(texts(&errors), texts(&serial.unwrap_err()));
+        // More than MAX_ERRORS in all: cut off at the same place.
+        let many = "q A x\n".repeat(70);
+        let text = big(HEAD, &many, &many);
+        let (parallel, serial) = both_ways(&text);
+        let errors = parallel.unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(texts(&errors), texts(&serial.unwrap_err()));
+    }
+
+    #[test]
+    fn files_that_cannot_be_cut_are_read_serially() {
+        // No $TTL: the last TTL written carries over the cut.
+        let text = big("@ SOA ns host 1 2 3 4 5\n@ NS ns\n", "", "");
+        let (parallel, serial) = both_ways(&text);
+        assert_eq!(parallel.unwrap(), serial.unwrap());
+        // An unterminated quote before the middle.
+        let text = big(HEAD, "", "").replacen("\"a;b(c\"", "\"open", 1);
+        let (parallel, serial) = both_ways(&text);
+        assert_eq!(texts(&parallel.unwrap_err()), texts(&serial.unwrap_err()));
+    }
 }
