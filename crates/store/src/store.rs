@@ -37,6 +37,7 @@ mod history;
 mod import;
 mod open;
 mod rrsets;
+mod served;
 mod views;
 mod writes;
 mod zone_row;
