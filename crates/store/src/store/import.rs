@@ -23,7 +23,9 @@ use wire::{Class, Name, Record, Rtype, Serial};
 use super::sql_time;
 use super::writes::append_journal_in;
 use super::zone_row::insert_zone;
-use crate::change::{Applied, ChangeMeta, Edit, RrsetState, is_unstorable, stored_record};
+use crate::change::{
+    Applied, ChangeMeta, Edit, RrsetState, check_record, is_unstorable, stored_record,
+};
 use crate::error::{Rejection, StoreError, ValidationReason, WriteError};
 use crate::plan::Plan;
 use crate::schema::owner_sort_key;
@@ -90,8 +92,11 @@ pub(super) fn import_new_zone(
     // The journal's list: the SOA first, then every other record in
     // canonical order (owner, type, RDATA), as `plan` makes it.
     let Sorted {
-        owners, mut sets, ..
+        owners,
+        mut sets,
+        keys,
     } = sorted;
+    drop(keys);
     let total: usize = sets.iter().map(|set| set.rdata.len()).sum();
     let mut added = Vec::with_capacity(total);
     let soa = sets.remove(soa_index);
@@ -240,7 +245,14 @@ fn check(apex: &Name, sorted: &Sorted) -> Result<(), Rejection> {
         }
         empty.check_set(name, set.rtype, set.ttl)?;
         for rdata in &set.rdata {
-            stored_record(name, set.rtype, &input(rdata))?;
+            let text = || {
+                RdataText {
+                    rtype: set.rtype,
+                    rdata,
+                }
+                .to_string()
+            };
+            check_record(name, set.rtype, rdata, text)?;
         }
     }
     let mut served: Vec<(Rtype, usize)> = Vec::new();
