@@ -9,7 +9,7 @@
 //! `rrsets_order` index is ordered by the canonical owner key, then type;
 //! the `records` uniqueness index by RDATA within a set), and each row
 //! becomes a record straight away: the owner is decoded once per name,
-//! the text is not read at all, and the vector is sized from a count.
+//! and the text is not read at all.
 
 use rusqlite::params;
 use wire::{Class, Name, Record, Rtype};
@@ -30,14 +30,10 @@ impl Store {
                 let Some(row) = find_zone(tx, zone)? else {
                     return Ok(Vec::new());
                 };
-                let count: i64 = tx
-                    .prepare_cached(
-                        "SELECT count(*) FROM rrsets s JOIN records r ON r.rrset_id = s.id
-                         WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND r.disabled = 0",
-                    )?
-                    .query_row(params![row.id, BASE_VIEW], |r| r.get(0))?;
-                let mut records: Vec<Record> =
-                    Vec::with_capacity(usize::try_from(count).unwrap_or(0));
+                // Not sized from a `count(*)`, which walked the join a second
+                // time: a large vector grows and shrinks by remapping its
+                // pages (glibc), and pages never written are never resident.
+                let mut records: Vec<Record> = Vec::new();
                 let mut statement = tx.prepare_cached(
                     "SELECT s.owner, s.rtype, s.ttl, r.rdata
                      FROM rrsets s JOIN records r ON r.rrset_id = s.id
@@ -78,6 +74,7 @@ impl Store {
                     });
                 }
                 sort_rdata(&mut records[set_start..]);
+                records.shrink_to_fit();
                 // The SOA first, as `zone_records` gives it.
                 if let Some(soa) = records
                     .iter()
