@@ -101,6 +101,7 @@ impl Loader {
 
     /// Stops with an error once `max` records are made (untrusted text,
     /// where a few `$GENERATE` lines could otherwise ask for billions).
+    /// Exact duplicates count: they are only dropped at the end.
     pub fn limit_records(&mut self, max: usize) {
         self.max_records = Some(max);
     }
