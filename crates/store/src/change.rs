@@ -274,7 +274,7 @@ impl Edit {
 
     /// Checks what concerns a whole set that records are written to: its
     /// TTL, and that an SOA is only at the apex.
-    fn check_set(&self, name: &Name, rtype: Rtype, ttl: u32) -> Result<(), Rejection> {
+    pub(crate) fn check_set(&self, name: &Name, rtype: Rtype, ttl: u32) -> Result<(), Rejection> {
         if ttl > Ttl::MAX.0 {
             return Err(Rejection::new(
                 name,
@@ -343,37 +343,49 @@ pub(crate) fn stored_record(
         }
         .to_string()
     };
-    let valid = if input.rdata.len() > usize::from(u16::MAX) {
+    check_record(name, rtype, &input.rdata, || {
+        input.content.clone().unwrap_or_else(text)
+    })?;
+    Ok(StoredRecord {
+        rdata: input.rdata.clone(),
+        content: input.content.clone().unwrap_or_else(text),
+        disabled: input.disabled,
+    })
+}
+
+/// The checks of [`stored_record`] without making anything: `content`
+/// gives the record's text for the refusal, and is only called then.
+pub(crate) fn check_record(
+    name: &Name,
+    rtype: Rtype,
+    rdata: &[u8],
+    content: impl FnOnce() -> String,
+) -> Result<(), Rejection> {
+    let valid = if rdata.len() > usize::from(u16::MAX) {
         Err(RdataError::Length)
     } else {
-        wire::rdata::validate(rtype, &input.rdata)
+        wire::rdata::validate(rtype, rdata)
     };
     if let Err(error) = valid {
         return Err(Rejection::new(
             name,
             rtype,
             ValidationReason::BadRdata {
-                content: input.content.clone().unwrap_or_else(text),
+                content: content(),
                 error,
             },
         ));
     }
-    if let Some(target) = host_target(rtype, &input.rdata)
+    if let Some(target) = host_target(rtype, rdata)
         && !is_allowed_target(rtype, target)
     {
         return Err(Rejection::new(
             name,
             rtype,
-            ValidationReason::TargetNotHostName {
-                content: input.content.clone().unwrap_or_else(text),
-            },
+            ValidationReason::TargetNotHostName { content: content() },
         ));
     }
-    Ok(StoredRecord {
-        rdata: input.rdata.clone(),
-        content: input.content.clone().unwrap_or_else(text),
-        disabled: input.disabled,
-    })
+    Ok(())
 }
 
 /// The target name (wire form) of the types whose target must be a host

@@ -34,8 +34,10 @@ pub(crate) use crate::time::{sql_time, unix_time};
 
 mod audit;
 mod history;
+mod import;
 mod open;
 mod rrsets;
+mod served;
 mod views;
 mod writes;
 mod zone_row;

@@ -42,6 +42,23 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
         .map(|((_, rtype), set)| (*rtype, set.enabled().count()))
         .filter(|(_, count)| *count > 0)
         .collect();
+    let changed = |rtype: Rtype| {
+        let key = (name.clone(), rtype);
+        edit.old.get(&key) != edit.new.get(&key)
+    };
+    check_served_at(name, &edit.apex, &served, changed)
+}
+
+/// The rules about what may share one name, given the types served at
+/// `name` with their record counts (types without served records left
+/// out) and which types the change touched (the culprit named when two
+/// types clash). Shared by change sets and the bulk import of a new zone.
+pub(crate) fn check_served_at(
+    name: &Name,
+    apex: &Name,
+    served: &[(Rtype, usize)],
+    changed: impl Fn(Rtype) -> bool,
+) -> Result<(), Rejection> {
     let count_of = |rtype: Rtype| {
         served
             .iter()
@@ -50,7 +67,7 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
     };
     let cnames = count_of(Rtype::CNAME);
     if cnames > 0 {
-        if *name == edit.apex {
+        if name == apex {
             return Err(Rejection::new(
                 name,
                 Rtype::CNAME,
@@ -68,10 +85,6 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
             .iter()
             .map(|(rtype, _)| *rtype)
             .find(|t| *t != Rtype::CNAME && !CNAME_COMPANIONS.contains(t));
-        let changed = |rtype: Rtype| {
-            let key = (name.clone(), rtype);
-            edit.old.get(&key) != edit.new.get(&key)
-        };
         if let Some(other) = other {
             // Blame the RRset the change set wrote: the new CNAME if it is
             // new, otherwise the data added beside an existing CNAME.
@@ -98,9 +111,8 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
     // Below the apex, NS makes a zone cut and the DNAME there would be
     // occluded by it (RFC 6672 §2.3). Both sets at this name are already
     // loaded: no lookup beyond the touched name.
-    if dnames > 0 && count_of(Rtype::NS) > 0 && *name != edit.apex {
-        let key = |rtype: Rtype| (name.clone(), rtype);
-        let dname_changed = edit.old.get(&key(Rtype::DNAME)) != edit.new.get(&key(Rtype::DNAME));
+    if dnames > 0 && count_of(Rtype::NS) > 0 && name != apex {
+        let dname_changed = changed(Rtype::DNAME);
         let (culprit, other) = if dname_changed {
             (Rtype::DNAME, Rtype::NS)
         } else {
@@ -117,7 +129,7 @@ fn check_name(edit: &Edit, name: &Name) -> Result<(), Rejection> {
 
 /// The apex holds exactly one SOA record (enabled or not: a disabled one
 /// keeps the zone out of service) and at least one served NS record.
-fn check_apex(edit: &Edit) -> Result<(), Rejection> {
+pub(crate) fn check_apex(edit: &Edit) -> Result<(), Rejection> {
     let apex = &edit.apex;
     let soa = edit.new.get(&(apex.clone(), Rtype::SOA));
     let count = soa.map_or(0, |set| set.records.len());

@@ -44,11 +44,13 @@
 
 mod check;
 mod diagnostic;
+mod fast;
 mod file;
 mod generate;
 mod lexer;
 mod load;
 mod scanner;
+mod split;
 mod write;
 
 use std::path::Path;
@@ -87,7 +89,8 @@ pub fn parse_str(
     parse_bytes(text.as_bytes(), origin, name_for_errors)
 }
 
-/// The most records [`parse_untrusted`] makes.
+/// The most records [`parse_untrusted`] makes (exact duplicates, dropped
+/// at the end, count towards it).
 pub const MAX_UNTRUSTED_RECORDS: usize = 1_000_000;
 
 /// Reads zone file text from an untrusted source (an upload): like

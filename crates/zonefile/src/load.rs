@@ -1,9 +1,6 @@
 //! Entries → records: owner and TTL defaulting, directives, includes and
 //! duplicate removal. Errors are collected, not returned at the first one.
 
-use std::collections::HashMap;
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::sync::Arc;
@@ -15,6 +12,7 @@ use crate::file::{SourcedRecord, ZoneFile};
 use crate::generate::{self, NegativeValue, Range, Template};
 use crate::lexer::{Entry, Lexer, Token};
 use crate::scanner::{self, RdataFailure};
+use crate::split::Cut;
 
 /// Errors collected before parsing gives up.
 pub const MAX_ERRORS: usize = 100;
@@ -32,10 +30,9 @@ pub(crate) struct Loader {
     /// The last TTL written on a record (or taken from the SOA MINIMUM),
     /// used when there is no `$TTL` (RFC 1035 §5.1).
     last_ttl: Option<u32>,
+    /// The records so far, duplicates included: [`drop_duplicates`]
+    /// removes those at the end, in one pass over all of them.
     records: Vec<SourcedRecord>,
-    /// Hash of (owner, type, RDATA) → indices of records with that hash,
-    /// to drop exact duplicates in linear time.
-    seen: HashMap<u64, Seen>,
     errors: Vec<Diagnostic>,
     /// Canonical paths of the files being read, outermost first.
     include_stack: Vec<PathBuf>,
@@ -46,13 +43,16 @@ pub(crate) struct Loader {
     /// The most records this load may make (`$GENERATE` makes many from
     /// one line); `None`: no limit.
     max_records: Option<usize>,
+    /// Where the RDATA of each record is written before it is copied out
+    /// at its exact size.
+    scratch: Vec<u8>,
+    /// Whether a large top file may be read in two halves at once.
+    parallel: bool,
 }
 
-/// Indices of earlier records sharing one duplicate-detection hash.
-enum Seen {
-    One(usize),
-    Many(Vec<usize>),
-}
+/// Files shorter than this are read serially: a second thread would not
+/// pay for itself.
+const PARALLEL_MIN_LEN: usize = 1 << 20;
 
 /// What is local to one file: RFC 1035 §5.1 restores these after an
 /// `$INCLUDE`.
@@ -77,13 +77,20 @@ impl Loader {
             default_ttl: None,
             last_ttl: None,
             records: Vec::new(),
-            seen: HashMap::new(),
             errors: Vec::new(),
             include_stack: Vec::new(),
             gave_up: false,
             includes_allowed: true,
             max_records: None,
+            scratch: Vec::new(),
+            parallel: true,
         }
+    }
+
+    /// Reads the top file serially (for comparing both ways in tests).
+    #[cfg(test)]
+    pub fn serial(&mut self) {
+        self.parallel = false;
     }
 
     /// Refuses `$INCLUDE`: the text came from someone who may not read
@@ -94,6 +101,7 @@ impl Loader {
 
     /// Stops with an error once `max` records are made (untrusted text,
     /// where a few `$GENERATE` lines could otherwise ask for billions).
+    /// Exact duplicates count: they are only dropped at the end.
     pub fn limit_records(&mut self, max: usize) {
         self.max_records = Some(max);
     }
@@ -124,8 +132,9 @@ impl Loader {
     }
 
     /// The zone, or every error found.
-    pub fn finish(self) -> Result<ZoneFile, Vec<Diagnostic>> {
+    pub fn finish(mut self) -> Result<ZoneFile, Vec<Diagnostic>> {
         if self.errors.is_empty() {
+            drop_duplicates(&mut self.records);
             Ok(ZoneFile {
                 origin: self.apex,
                 records: self.records,
@@ -136,7 +145,8 @@ impl Loader {
     }
 
     /// The records read, even where some lines failed, and every error.
-    pub fn finish_partial(self) -> (ZoneFile, Vec<Diagnostic>) {
+    pub fn finish_partial(mut self) -> (ZoneFile, Vec<Diagnostic>) {
+        drop_duplicates(&mut self.records);
         (
             ZoneFile {
                 origin: self.apex,
@@ -168,15 +178,125 @@ impl Loader {
 
     /// Parses one file's bytes, starting with `origin` and no owner.
     fn load(&mut self, path: Arc<PathBuf>, bytes: &[u8], origin: Name, depth: usize) {
+        // Editors on Windows like to start files with a UTF-8 byte order
+        // mark; it would otherwise glue itself to the first token.
+        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+        if depth == 0
+            && self.parallel
+            && self.max_records.is_none()
+            && bytes.len() >= PARALLEL_MIN_LEN
+        {
+            if let Some(cut) = crate::split::find_cut(bytes)
+                && self.load_halves(&path, bytes, &origin, &cut)
+            {
+                return;
+            }
+            // Sized from a count of lines, so that a large zone's records
+            // are not copied from one doubled vector to the next.
+            let lines = bytes.iter().filter(|&&b| b == b'\n').count();
+            self.records.reserve(lines);
+        }
+        self.load_part(path, bytes, 1, origin, depth);
+    }
+
+    /// Reads the two halves of a top file at once, the second on a thread
+    /// of its own, when the state at the cut is known: the `$TTL` and
+    /// `$ORIGIN` lines before it, read again here. Returns `false`, having
+    /// read nothing, when it is not (the caller then reads serially).
+    fn load_halves(&mut self, path: &Arc<PathBuf>, bytes: &[u8], origin: &Name, cut: &Cut) -> bool {
+        let mut origin_at_cut = origin.clone();
+        let mut ttl_at_cut = self.default_ttl;
+        let mut tokens = Vec::new();
+        for &(at, line) in &cut.directives {
+            let Some(Ok(_)) = Lexer::new(&bytes[at..], line).next_entry(&mut tokens) else {
+                return false;
+            };
+            let word = tokens[0].presentation().to_ascii_uppercase();
+            match (word.as_str(), &tokens[1..]) {
+                ("$ORIGIN", [argument]) => match name(argument, &origin_at_cut) {
+                    Ok(next) => origin_at_cut = next,
+                    Err(_) => return false,
+                },
+                ("$TTL", [argument]) => match Ttl::from_str(&argument.presentation()) {
+                    Ok(ttl) => ttl_at_cut = Some(ttl.0),
+                    Err(_) => return false,
+                },
+                // `$INCLUDE` and `$GENERATE` (and errors) are left to the
+                // serial reading, which keeps their order with the rest.
+                _ => return false,
+            }
+        }
+        let Some(ttl_at_cut) = ttl_at_cut else {
+            return false;
+        };
+        let mut second = Loader {
+            apex: self.apex.clone(),
+            default_ttl: Some(ttl_at_cut),
+            last_ttl: None,
+            records: Vec::with_capacity(cut.entries.1),
+            errors: Vec::new(),
+            include_stack: self.include_stack.clone(),
+            gave_up: false,
+            includes_allowed: self.includes_allowed,
+            max_records: self.max_records,
+            scratch: Vec::new(),
+            parallel: false,
+        };
+        // Room for both halves, so that appending the second copies no
+        // record of the first.
+        self.records.reserve(cut.entries.0 + cut.entries.1);
+        let (first_half, second_half) = bytes.split_at(cut.at);
+        let finished = std::thread::scope(|scope| {
+            let worker = scope.spawn(|| {
+                second.load_part(Arc::clone(path), second_half, cut.line, origin_at_cut, 0);
+                second
+            });
+            self.load_part(Arc::clone(path), first_half, 1, origin.clone(), 0);
+            worker.join()
+        });
+        match finished {
+            Ok(second) => self.append(second),
+            // The second half's reading cannot panic; should it, it is
+            // read again here.
+            Err(_) => self.load_part(Arc::clone(path), second_half, cut.line, origin.clone(), 0),
+        }
+        true
+    }
+
+    /// Takes what a loader of the rest of the file found, as if this one
+    /// had read on: its records, and its errors up to [`MAX_ERRORS`] in all.
+    fn append(&mut self, mut rest: Loader) {
+        self.records.append(&mut rest.records);
+        for diagnostic in rest.errors {
+            if self.gave_up {
+                break;
+            }
+            match diagnostic.location {
+                Some(location) => self.error(&location.file, location.line, diagnostic.problem),
+                None => self.errors.push(diagnostic),
+            }
+        }
+        if rest.gave_up && !self.gave_up {
+            self.gave_up = true;
+        }
+    }
+
+    /// Parses `bytes`, whose first line is `first_line`, starting with
+    /// `origin` and no owner.
+    fn load_part(
+        &mut self,
+        path: Arc<PathBuf>,
+        bytes: &[u8],
+        first_line: u32,
+        origin: Name,
+        depth: usize,
+    ) {
         let mut state = FileState {
             path,
             origin,
             last_owner: None,
         };
-        // Editors on Windows like to start files with a UTF-8 byte order
-        // mark; it would otherwise glue itself to the first token.
-        let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-        let mut lexer = Lexer::new(bytes, 1);
+        let mut lexer = Lexer::new(bytes, first_line);
         let mut tokens = Vec::new();
         while let Some(next) = lexer.next_entry(&mut tokens) {
             if self.gave_up {
@@ -202,7 +322,7 @@ impl Loader {
                 None => return self.error(&state.path, entry.line, Problem::NoPreviousOwner),
             }
         } else {
-            match name(first, &state.origin) {
+            match self.owner(first, state) {
                 Ok(owner) => (owner, &tokens[1..]),
                 Err(problem) => return self.error(&state.path, first.line, problem),
             }
@@ -214,6 +334,23 @@ impl Loader {
             }
             Err((problem, line)) => self.error(&state.path, line, problem),
         }
+    }
+
+    /// The owner named by `token`: written in wire form straight from the
+    /// token's bytes when it is plain, and the previous owner's copy when
+    /// the two are the same (consecutive records of one name), so that most
+    /// records cost one allocation for their owner.
+    fn owner(&mut self, token: &Token<'_>, state: &FileState) -> Result<Name, Problem> {
+        self.scratch.clear();
+        if !crate::fast::push_name(token, &state.origin, &mut self.scratch) {
+            return name(token, &state.origin);
+        }
+        if let Some(last) = &state.last_owner
+            && last.as_wire() == self.scratch.as_slice()
+        {
+            return Ok(last.clone());
+        }
+        Name::from_wire(&self.scratch).or_else(|_| name(token, &state.origin))
     }
 
     /// Reads the RDATA, settles the TTL and keeps the record unless it
@@ -228,7 +365,7 @@ impl Loader {
         origin: &Name,
     ) {
         let rtype = header.rtype;
-        let rdata = match scanner::scan_rdata(rtype, rdata_tokens, origin) {
+        let rdata = match scanner::scan_rdata(rtype, rdata_tokens, origin, &mut self.scratch) {
             Ok(rdata) => rdata,
             Err(RdataFailure { error, line: at }) => {
                 return self.error(
@@ -282,53 +419,11 @@ impl Loader {
             self.gave_up = true;
             return;
         }
-        if self.is_duplicate(&record) {
-            return;
-        }
         let location = Location {
             file: Arc::clone(file),
             line,
         };
         self.records.push(SourcedRecord { record, location });
-    }
-
-    /// Whether an identical record (owner, type, RDATA) is already kept;
-    /// if not, remembers this one, which the caller then pushes.
-    fn is_duplicate(&mut self, record: &Record) -> bool {
-        let mut hasher = DefaultHasher::new();
-        record.owner.hash(&mut hasher);
-        record.rtype.hash(&mut hasher);
-        record.rdata.hash(&mut hasher);
-        let hash = hasher.finish();
-        let index = self.records.len();
-        let records = &self.records;
-        let same = |i: &usize| {
-            let other = &records[*i].record;
-            other.owner == record.owner
-                && other.rtype == record.rtype
-                && other.rdata == record.rdata
-        };
-        match self.seen.get_mut(&hash) {
-            None => {
-                self.seen.insert(hash, Seen::One(index));
-                false
-            }
-            Some(Seen::One(earlier)) => {
-                if same(earlier) {
-                    return true;
-                }
-                let earlier = *earlier;
-                self.seen.insert(hash, Seen::Many(vec![earlier, index]));
-                false
-            }
-            Some(Seen::Many(earlier)) => {
-                if earlier.iter().any(same) {
-                    return true;
-                }
-                earlier.push(index);
-                false
-            }
-        }
     }
 
     /// Dispatches a `$WORD` entry.
@@ -688,5 +783,189 @@ fn still_expected(ttl_seen: bool, class_seen: bool) -> &'static str {
         (true, false) => "a class or type",
         (false, true) => "a TTL or type",
         (true, true) => "a type",
+    }
+}
+
+/// Removes every record equal to an earlier one in owner (ignoring ASCII
+/// case), type and RDATA, as BIND and Knot do, keeping the first.
+///
+/// One pass after reading instead of a hash map kept while reading: the
+/// records are hashed, the hashes sorted with their indices, and only
+/// records sharing a hash are compared. The map held a heap vector per
+/// hash and cost more memory and time than the records' own parsing.
+pub(crate) fn drop_duplicates(records: &mut Vec<SourcedRecord>) {
+    let Ok(count) = u32::try_from(records.len()) else {
+        // More than four billion records do not fit in memory anyway;
+        // this only keeps the indices below honest.
+        return;
+    };
+    let mut keys: Vec<(u64, u32)> = records
+        .iter()
+        .zip(0..count)
+        .map(|(r, index)| (record_hash(&r.record), index))
+        .collect();
+    keys.sort_unstable();
+    let mut duplicate = vec![false; records.len()];
+    let mut any = false;
+    let mut run_indices = Vec::new();
+    for run in keys.chunk_by(|a, b| a.0 == b.0).filter(|run| run.len() > 1) {
+        // Sorting the run by content (stably, so the first of equal
+        // records stays first) keeps even a run of colliding hashes
+        // O(k log k) instead of comparing every pair.
+        run_indices.clear();
+        run_indices.extend(run.iter().map(|&(_, index)| index as usize));
+        run_indices.sort_by(|&a, &b| content_cmp(&records[a].record, &records[b].record));
+        for pair in run_indices.windows(2) {
+            let (kept, later) = (&records[pair[0]].record, &records[pair[1]].record);
+            if content_cmp(kept, later).is_eq() {
+                duplicate[pair[1]] = true;
+                any = true;
+            }
+        }
+    }
+    drop(keys);
+    if any {
+        let mut flags = duplicate.into_iter();
+        records.retain(|_| !flags.next().unwrap_or(false));
+    }
+}
+
+/// Orders records by owner (ASCII case ignored), type and RDATA: equal
+/// exactly when they are duplicates of each other.
+fn content_cmp(a: &Record, b: &Record) -> std::cmp::Ordering {
+    let owner = |r: &'_ Record| {
+        r.owner
+            .as_wire()
+            .iter()
+            .map(u8::to_ascii_lowercase)
+            .collect::<Vec<_>>()
+    };
+    a.rtype
+        .cmp(&b.rtype)
+        .then_with(|| a.rdata.cmp(&b.rdata))
+        .then_with(|| {
+            if a.owner == b.owner {
+                std::cmp::Ordering::Equal
+            } else {
+                owner(a).cmp(&owner(b))
+            }
+        })
+}
+
+/// A 64-bit hash of what makes a record a duplicate: owner (lower-cased),
+/// type and RDATA. Not for an adversary's input to collide on cheaply
+/// mattering: collisions only cost a comparison each.
+fn record_hash(record: &Record) -> u64 {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(K);
+    let mut h = mix(0, u64::from(record.rtype.0));
+    for &byte in record.owner.as_wire() {
+        h = mix(h, u64::from(byte.to_ascii_lowercase()));
+    }
+    let mut words = record.rdata.chunks_exact(8);
+    for word in &mut words {
+        let mut bytes = [0u8; 8];
+        bytes.copy_from_slice(word);
+        h = mix(h, u64::from_le_bytes(bytes));
+    }
+    for &byte in words.remainder() {
+        h = mix(h, u64::from(byte));
+    }
+    mix(h, record.rdata.len() as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Reads `text` both ways: in halves (when it can be cut) and serially.
+    fn both_ways(
+        text: &str,
+    ) -> (
+        Result<ZoneFile, Vec<Diagnostic>>,
+        Result<ZoneFile, Vec<Diagnostic>>,
+    ) {
+        let origin: Name = "example.test.".parse().unwrap();
+        let read = |parallel: bool| {
+            let mut loader = Loader::new(&origin);
+            if !parallel {
+                loader.serial();
+            }
+            loader.load_top(Path::new("big.zone"), text.as_bytes());
+            loader.finish()
+        };
+        (read(true), read(false))
+    }
+
+    /// Diagnostics as printed.
+    fn texts(diagnostics: &[Diagnostic]) -> Vec<String> {
+        diagnostics.iter().map(ToString::to_string).collect()
+    }
+
+    /// A zone file over the size read in halves, with `middle` in the middle.
+    fn big(head: &str, middle: &str, tail: &str) -> String {
+        let mut text = String::from(head);
+        let mut n = 0;
+        while text.len() < PARALLEL_MIN_LEN / 2 + 1000 {
+            text.push_str(&format!(
+                "h{n} A 192.0.2.{}\n  AAAA 2001:db8::{n:x}\nt{n} 60 TXT \"a;b(c\" ( \"x\"\n \"y\" ) ; note\n",
+                n % 256
+            ));
+            n += 1;
+        }
+        text.push_str(middle);
+        while text.len() < PARALLEL_MIN_LEN + 2000 {
+            text.push_str(&format!("m{n} MX 10 h{}\nh{} A 192.0.2.1\n", n / 2, n / 3));
+            n += 1;
+        }
+        text.push_str(tail);
+        text
+    }
+
+    const HEAD: &str = "$TTL 300\n@ SOA ns host ( 1 2 3 4 5 )\n@ NS ns\nns A 192.0.2.1\n";
+
+    #[test]
+    fn halves_read_like_the_whole() {
+        let text = big(
+            HEAD,
+            "$ORIGIN sub.example.test.\n$TTL 60\nx A 192.0.2.7\n",
+            "$GENERATE 1-3 g$ A 192.0.2.$\n",
+        );
+        assert!(crate::split::find_cut(text.as_bytes()).is_some());
+        let (parallel, serial) = both_ways(&text);
+        let parallel = parallel.unwrap();
+        assert_eq!(parallel, serial.unwrap());
+        // The second half knew the origin and TTL of the first.
+        let last = &parallel.records.last().unwrap().record;
+        assert_eq!(last.owner.to_string(), "g3.sub.example.test.");
+        assert_eq!(last.ttl, 60);
+    }
+
+    #[test]
+    fn errors_of_both_halves_come_in_file_order() {
+        let text = big(HEAD, "bad A 192.0.2\n", "worse A x\n  A y\n");
+        let (parallel, serial) = both_ways(&text);
+        let errors = parallel.unwrap_err();
+        assert_eq!(errors.len(), 3);
+        assert_eq!(texts(&errors), texts(&serial.unwrap_err()));
+        // More than MAX_ERRORS in all: cut off at the same place.
+        let many = "q A x\n".repeat(70);
+        let text = big(HEAD, &many, &many);
+        let (parallel, serial) = both_ways(&text);
+        let errors = parallel.unwrap_err();
+        assert_eq!(errors.len(), MAX_ERRORS + 1);
+        assert_eq!(texts(&errors), texts(&serial.unwrap_err()));
+    }
+
+    #[test]
+    fn files_that_cannot_be_cut_are_read_serially() {
+        // No $TTL: the last TTL written carries over the cut.
+        let text = big("@ SOA ns host 1 2 3 4 5\n@ NS ns\n", "", "");
+        let (parallel, serial) = both_ways(&text);
+        assert_eq!(parallel.unwrap(), serial.unwrap());
+        // An unterminated quote before the middle.
+        let text = big(HEAD, "", "").replacen("\"a;b(c\"", "\"open", 1);
+        let (parallel, serial) = both_ways(&text);
+        assert_eq!(texts(&parallel.unwrap_err()), texts(&serial.unwrap_err()));
     }
 }

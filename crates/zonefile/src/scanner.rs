@@ -153,7 +153,7 @@ pub fn parse_rdata(rtype: Rtype, text: &str, origin: &Name) -> Result<Vec<u8>, R
             }
         }
     }
-    scan_rdata(rtype, &tokens, origin).map_err(|failure| failure.error)
+    scan_rdata(rtype, &tokens, origin, &mut Vec::new()).map_err(|failure| failure.error)
 }
 
 /// An RDATA error and the line of the token it concerns.
@@ -166,7 +166,26 @@ pub(crate) struct RdataFailure {
 }
 
 /// Parses the RDATA tokens of one record into uncompressed wire RDATA.
+///
+/// The common types go through [`fast`](crate::fast) first, which writes
+/// into `scratch` (reused from record to record, so the result is copied
+/// out at its exact size); whatever it declines, errors included, is read
+/// by `domain`.
 pub(crate) fn scan_rdata(
+    rtype: Rtype,
+    tokens: &[Token<'_>],
+    origin: &Name,
+    scratch: &mut Vec<u8>,
+) -> Result<Vec<u8>, RdataFailure> {
+    let generic = tokens.first().is_some_and(|t| t.is_keyword("\\#"));
+    if !generic && crate::fast::rdata(rtype, tokens, origin, scratch) {
+        return Ok(scratch.as_slice().to_vec());
+    }
+    scan_rdata_with_domain(rtype, tokens, origin)
+}
+
+/// Parses the RDATA tokens of one record with `domain`'s parsers.
+pub(crate) fn scan_rdata_with_domain(
     rtype: Rtype,
     tokens: &[Token<'_>],
     origin: &Name,

@@ -29,7 +29,9 @@ impl Manager {
         apex: &Name,
     ) -> Result<Vec<Record>, StoreError> {
         match &lane.view {
-            None => self.store.zone_records(apex),
+            // The same records as `zone_records`, read without the general
+            // loader's copies (a large zone's start waited on them).
+            None => self.store.served_records(apex),
             Some(view) => self.store.zone_records_in_view(apex, view),
         }
     }

@@ -410,7 +410,7 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
 }
 
 /// Appends the journal entry of a committed change.
-fn append_journal_in(
+pub(super) fn append_journal_in(
     tx: &Connection,
     zone_id: i64,
     view_id: Option<i64>,

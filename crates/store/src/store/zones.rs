@@ -303,12 +303,16 @@ impl Store {
         self.write(
             || format!("importing zone {apex}"),
             |tx| {
-                let grouped = group_records(records)?;
                 match find_zone(tx, &apex)? {
+                    // A zone the store does not hold yet: in bulk (see
+                    // `import.rs`), with the same checks and result.
+                    None => super::import::import_new_zone(tx, &apex, records, kind, meta),
                     Some(row) if row.kind == ZoneKind::Slave => {
+                        group_records(records)?;
                         Err(WriteError::Secondary(row.apex))
                     }
                     Some(mut row) => {
+                        let grouped = group_records(records)?;
                         if row.kind != kind {
                             tx.execute(
                                 "UPDATE zones SET kind = ?1, updated_at = ?2 WHERE id = ?3",
@@ -330,14 +334,6 @@ impl Store {
                             edit.apply(&replace(&name, rtype, ttl, records))?;
                         }
                         commit(tx, &row, edit, meta, SerialRule::KeepIfNewer)
-                    }
-                    None => {
-                        let row = insert_zone(tx, &apex, kind, SerialPolicy::Increment, meta.now)?;
-                        let mut edit = Edit::new(&apex, BTreeMap::new());
-                        for ((name, rtype), (ttl, records)) in grouped {
-                            edit.apply(&replace(&name, rtype, ttl, records))?;
-                        }
-                        commit(tx, &row, edit, meta, SerialRule::Initial)
                     }
                 }
             },
@@ -484,4 +480,12 @@ fn group_records(
         }
     }
     Ok(grouped)
+}
+
+/// [`group_records`], for the tests comparing the bulk import with it.
+#[cfg(test)]
+pub(super) fn group_records_for_tests(
+    records: Vec<Record>,
+) -> Result<BTreeMap<RrsetKey, (u32, Vec<RecordInput>)>, Rejection> {
+    group_records(records)
 }
