@@ -57,7 +57,7 @@ pub use auth::{
 };
 pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};
-pub use journal::{JournalChange, JournalEntry, Source, UnknownSource};
+pub use journal::{ChangeHead, JournalChange, JournalEntry, Source, UnknownSource};
 pub use store::Store;
 pub use zones::{
     ApexSettings, Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy,

@@ -59,12 +59,18 @@ impl Store {
         )
     }
 
-    /// One page of a zone's RRsets: those whose owner contains `search`
-    /// (case-insensitive), whose type is `search`, or with a record whose
-    /// content contains it (all when `search` is empty), in canonical order
-    /// of their owners, `limit` from `offset`. Listing a page costs the
-    /// page, not the zone (an index orders the RRsets). Empty for an
-    /// unknown zone.
+    /// One page of a zone's RRsets, `limit` from `offset`, in canonical
+    /// order of their owners (the SOA first at the apex), and how many
+    /// match in all. `search` (empty: every RRset) is a name prefix, read
+    /// relative to the zone (a trailing zone name is dropped): every label
+    /// but the leftmost is matched exactly, the leftmost as a prefix, so
+    /// `mail5` finds `mail5.`, `mail50.` and the names below them, and
+    /// `www.sub` finds `www*.sub.`. Such names are one range of the
+    /// canonical-order index, so a page costs the page, not the zone; a
+    /// search that is also a type mnemonic (`MX`) matches that type too,
+    /// which scans the zone's index entries. Record contents are not
+    /// searched (that cannot be indexed). The total is the maintained
+    /// count without a search. Empty for an unknown zone.
     pub fn rrsets_page(
         &self,
         zone: &Name,
@@ -82,66 +88,63 @@ impl Store {
                     });
                 };
                 let search = search.trim();
-                let pattern = format!(
-                    "%{}%",
-                    search
-                        .to_lowercase()
-                        .replace('\\', "\\\\")
-                        .replace('%', "\\%")
-                        .replace('_', "\\_")
-                );
+                // An unreadable search matches no name (but may be a type).
+                let (low, high) = match name_prefix_range(&row.apex, search) {
+                    Some((low, high)) => (Some(low), high),
+                    None => (None, None),
+                };
                 let rtype = search
                     .to_ascii_uppercase()
                     .parse::<Rtype>()
                     .map_or(-1, |t| i64::from(t.0));
+                // ?3/?4: the name range (NULL: no name matches; no upper
+                // bound when ?4 is NULL); ?5: a type, -1 for none. Without
+                // a type the range bounds the index scan.
                 const MATCHING: &str = "FROM rrsets s
                      WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2
-                       AND (?3 = '' OR s.owner_text LIKE ?4 ESCAPE '\\' OR s.rtype = ?5
-                            OR EXISTS (SELECT 1 FROM records r WHERE r.rrset_id = s.id
-                                       AND lower(r.content) LIKE ?4 ESCAPE '\\'))";
-                let total: i64 = tx
-                    .prepare_cached(&format!("SELECT count(*) {MATCHING}"))?
-                    .query_row(params![row.id, BASE_VIEW, search, pattern, rtype], |r| {
-                        r.get(0)
-                    })?;
+                       AND ((s.sort_key >= ?3 AND (?4 IS NULL OR s.sort_key < ?4)) OR s.rtype = ?5)";
+                const IN_RANGE: &str = "FROM rrsets s
+                     WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2
+                       AND s.sort_key >= ?3 AND s.sort_key < ifnull(?4, x'ffff') AND ?5 = ?5";
+                let matching = if rtype >= 0 { MATCHING } else { IN_RANGE };
+                let total: i64 = if search.is_empty() {
+                    super::zones::zone_counts(tx, row.id, BASE_VIEW)?.0
+                } else if low.is_none() && rtype < 0 {
+                    0
+                } else {
+                    tx.prepare_cached(&format!("SELECT count(*) {matching}"))?
+                        .query_row(params![row.id, BASE_VIEW, low, high, rtype], |r| r.get(0))?
+                };
                 let mut statement = tx.prepare_cached(&format!(
-                    "SELECT s.id, s.owner, s.rtype, s.ttl {MATCHING}
+                    "SELECT s.id, s.owner, s.rtype, s.ttl {matching}
                      ORDER BY s.sort_key, s.rtype != 6, s.rtype LIMIT ?6 OFFSET ?7"
                 ))?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let offset = i64::try_from(offset).unwrap_or(i64::MAX);
-                let heads = statement
-                    .query_map(
-                        params![row.id, BASE_VIEW, search, pattern, rtype, limit, offset],
-                        |r| {
-                            Ok((
-                                r.get::<_, i64>(0)?,
-                                r.get::<_, Vec<u8>>(1)?,
-                                r.get::<_, u16>(2)?,
-                                r.get::<_, u32>(3)?,
-                            ))
-                        },
-                    )?
-                    .collect::<Result<Vec<_>, _>>()?;
-                let mut records = tx.prepare_cached(
-                    "SELECT rdata, content, disabled FROM records WHERE rrset_id = ?1 ORDER BY id",
-                )?;
+                let heads = if total == 0 {
+                    Vec::new()
+                } else {
+                    statement
+                        .query_map(
+                            params![row.id, BASE_VIEW, low, high, rtype, limit, offset],
+                            |r| {
+                                Ok((
+                                    r.get::<_, i64>(0)?,
+                                    r.get::<_, Vec<u8>>(1)?,
+                                    r.get::<_, u16>(2)?,
+                                    r.get::<_, u32>(3)?,
+                                ))
+                            },
+                        )?
+                        .collect::<Result<Vec<_>, _>>()?
+                };
                 let mut rrsets = Vec::with_capacity(heads.len());
                 for (id, owner, rtype, ttl) in heads {
-                    let records = records
-                        .query_map(params![id], |r| {
-                            Ok(StoredRecord {
-                                rdata: r.get(0)?,
-                                content: r.get(1)?,
-                                disabled: r.get(2)?,
-                            })
-                        })?
-                        .collect::<Result<Vec<_>, _>>()?;
                     rrsets.push(StoredRrset {
                         name: decode_name(&owner, "owner name")?,
                         rtype: Rtype(rtype),
                         ttl,
-                        records,
+                        records: records_of(tx, id)?,
                         comments: Vec::new(),
                     });
                 }
@@ -164,6 +167,72 @@ impl Store {
             },
         )
     }
+}
+
+/// The records of one stored RRset, in the order they were written.
+pub(super) fn records_of(tx: &Connection, rrset_id: i64) -> Result<Vec<StoredRecord>, StoreError> {
+    Ok(tx
+        .prepare_cached(
+            "SELECT rdata, content, disabled FROM records WHERE rrset_id = ?1 ORDER BY id",
+        )?
+        .query_map(params![rrset_id], |r| {
+            Ok(StoredRecord {
+                rdata: r.get(0)?,
+                content: r.get(1)?,
+                disabled: r.get(2)?,
+            })
+        })?
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// The `sort_key` range of the names a search of
+/// [`Store::rrsets_page`] matches: from the key of the search's parent
+/// name followed by the leftmost label's octets (no closing 0, so longer
+/// labels match), to the first key past that prefix (`None`: no end).
+/// `None` when the search is no name in the zone.
+fn name_prefix_range(apex: &Name, search: &str) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let lowered = search.to_ascii_lowercase();
+    let apex_text = apex.to_string().to_ascii_lowercase();
+    let apex_bare = apex_text.trim_end_matches('.');
+    let bare = lowered.trim_end_matches('.');
+    let relative = if apex_bare.is_empty() {
+        bare
+    } else if bare == apex_bare {
+        // The zone's own name: everything in it.
+        ""
+    } else if let Some(head) = bare.strip_suffix(&format!(".{apex_bare}")) {
+        head
+    } else if lowered.ends_with('.') {
+        // An absolute name outside the zone matches nothing.
+        return None;
+    } else {
+        bare
+    };
+    let (partial, parent) = match relative.split_once('.') {
+        Some((first, rest)) => (first, Some(rest)),
+        None => (relative, None),
+    };
+    let parent = match parent {
+        Some(text) => Name::from_text(text, Some(apex)).ok()?,
+        None => apex.clone(),
+    };
+    if partial.contains('\\') {
+        // Escapes in the label being typed are not worth a parser here.
+        return None;
+    }
+    let mut low = crate::schema::owner_sort_key(&parent);
+    for octet in partial.bytes() {
+        low.extend_from_slice(&(u16::from(octet) + 1).to_be_bytes());
+    }
+    let mut high = low.clone();
+    // The first byte string past every string that starts with `low`.
+    while let Some(last) = high.pop() {
+        if last < u8::MAX {
+            high.push(last + 1);
+            return Some((low, Some(high)));
+        }
+    }
+    Some((low, None))
 }
 
 /// A zone's RRsets as stored (see [`Store::rrsets`]).

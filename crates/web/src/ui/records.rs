@@ -289,14 +289,17 @@ pub(super) async fn render_zone(
             let in_view = in_store_view.map(str::to_string);
             blocking(move || {
                 store
-                    .change_in(&name, in_view.as_deref(), Serial(serial))
+                    .change_head_in(&name, in_view.as_deref(), Serial(serial), DIFF_LINES + 1)
                     .map_err(|e| e.to_string())
             })
             .await
             .ok()
             .flatten()
             .map(|change| {
-                let (removed, added) = change_lines(&change.removed, &change.added);
+                let (removed, added) = head_lines(
+                    (&change.removed, change.entry.removed_count),
+                    (&change.added, change.entry.added_count),
+                );
                 Saved {
                     from: change.entry.serial_from.0,
                     to: change.entry.serial_to.0,
