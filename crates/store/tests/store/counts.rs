@@ -8,11 +8,14 @@ use wire::{Record, Rtype};
 
 use crate::fixture::*;
 
-/// Every (zone id, view key, RRsets, enabled records) as kept, and as
-/// count(*) finds it; both sorted, copies with nothing left out.
-fn kept_and_counted(path: &Path) -> (Vec<(i64, i64, i64, i64)>, Vec<(i64, i64, i64, i64)>) {
+/// (zone id, view key, RRsets, enabled records) of each copy of a zone.
+type Counts = Vec<(i64, i64, i64, i64)>;
+
+/// The counts as kept, and as count(*) finds them; both sorted, copies
+/// with nothing left out.
+fn kept_and_counted(path: &Path) -> (Counts, Counts) {
     let connection = rusqlite::Connection::open(path).unwrap();
-    let rows = |sql: &str| -> Vec<(i64, i64, i64, i64)> {
+    let rows = |sql: &str| -> Counts {
         let mut statement = connection.prepare(sql).unwrap();
         statement
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
