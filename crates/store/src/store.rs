@@ -36,6 +36,7 @@ mod audit;
 mod history;
 mod open;
 mod rrsets;
+pub use rrsets::{RrsetCursor, RrsetFilter};
 mod views;
 mod writes;
 mod zone_row;

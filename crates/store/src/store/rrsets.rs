@@ -428,3 +428,310 @@ pub(super) fn soa_serial_of(
         .map(|numbers| Serial(numbers[0]))
         .ok_or_else(|| StoreError::corrupt(format!("{apex} has no readable SOA record")))
 }
+
+/// Which of a zone's RRsets an [`RrsetCursor`] reads: all, or those with
+/// this owner and/or of this type.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RrsetFilter {
+    /// Only the RRsets with this owner (any case).
+    pub name: Option<Name>,
+    /// Only the RRsets of this type.
+    pub rtype: Option<Rtype>,
+}
+
+/// A zone's base RRsets read a chunk at a time, in the order of
+/// [`Store::rrsets`] (the apex SOA first, then canonical order of owners
+/// and types; RRsets that have only comments come last), all from one
+/// snapshot: the cursor holds its own read-only connection in one read
+/// transaction, so a change committed while a long read goes on is not
+/// half in it, and the store's own reader is not held meanwhile. Each
+/// chunk continues after the last RRset of the one before (keyset on the
+/// canonical-order index), so reading the zone costs the zone once, and
+/// memory holds one chunk.
+pub struct RrsetCursor {
+    /// The cursor's own connection, inside its read transaction.
+    connection: Connection,
+    /// The zone's row.
+    row: ZoneRow,
+    /// What to read.
+    filter: RrsetFilter,
+    /// Where the next chunk starts: after this (sort key, type).
+    after: Option<(Vec<u8>, u16)>,
+    /// Whether the zone has comments at all (most have none: then no
+    /// lookup is made per RRset).
+    comments: bool,
+    /// What is still to be read.
+    stage: Stage,
+}
+
+/// How far an [`RrsetCursor`] has come.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stage {
+    /// The apex SOA, read first.
+    Soa,
+    /// The RRsets in canonical order.
+    Sets,
+    /// RRsets that have comments and no records.
+    CommentsOnly,
+    /// Nothing left.
+    Done,
+}
+
+impl std::fmt::Debug for RrsetCursor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RrsetCursor")
+            .field("zone", &self.row.apex)
+            .field("filter", &self.filter)
+            .field("stage", &self.stage)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// A cursor over the base RRsets of `zone` that `filter` selects, or
+    /// `None` for a zone not in the store. See [`RrsetCursor`].
+    pub fn rrset_cursor(
+        &self,
+        zone: &Name,
+        filter: RrsetFilter,
+    ) -> Result<Option<RrsetCursor>, StoreError> {
+        let during = || format!("starting to read the RRsets of {zone}");
+        let connection = crate::schema::open_reader(self.path()).map_err(|e| e.during(during))?;
+        // The snapshot starts with the first read after BEGIN: the zone's
+        // row, so every chunk agrees with it.
+        let start = (|| {
+            connection.execute_batch("BEGIN")?;
+            let Some(row) = find_zone(&connection, zone)? else {
+                return Ok(None);
+            };
+            let comments: bool = connection
+                .prepare_cached(
+                    "SELECT EXISTS (SELECT 1 FROM comments
+                                    WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2)",
+                )?
+                .query_row(params![row.id, BASE_VIEW], |r| r.get(0))?;
+            Ok(Some((row, comments)))
+        })();
+        let Some((row, comments)) = start.map_err(|e: StoreError| e.during(during))? else {
+            return Ok(None);
+        };
+        let filter = RrsetFilter {
+            name: filter.name.map(|n| n.to_lowercase()),
+            rtype: filter.rtype,
+        };
+        Ok(Some(RrsetCursor {
+            connection,
+            row,
+            filter,
+            after: None,
+            comments,
+            stage: Stage::Soa,
+        }))
+    }
+}
+
+impl RrsetCursor {
+    /// The zone's apex.
+    pub fn apex(&self) -> &Name {
+        &self.row.apex
+    }
+
+    /// The next RRsets, at most about `max` (all the sets at one name when
+    /// the filter names one), disabled records and comments included;
+    /// empty once everything is read.
+    pub fn next_chunk(&mut self, max: usize) -> Result<Vec<StoredRrset>, StoreError> {
+        let apex = self.row.apex.clone();
+        self.chunk(max.max(1))
+            .map_err(|e| e.during(|| format!("reading the RRsets of {apex}")))
+    }
+
+    /// The next served records (enabled, class IN) of at most about `max`
+    /// RRsets, the apex SOA first and the rest in canonical order (as
+    /// [`Store::zone_records`]); empty once everything is read.
+    pub fn next_served(&mut self, max: usize) -> Result<Vec<Record>, StoreError> {
+        loop {
+            let sets = self.next_chunk(max)?;
+            if sets.is_empty() {
+                return Ok(Vec::new());
+            }
+            let mut records: Vec<Record> = sets
+                .iter()
+                .flat_map(|set| {
+                    let key = (set.name.clone(), set.rtype);
+                    set.records
+                        .iter()
+                        .filter(|r| !r.disabled)
+                        .map(move |r| plan::served_record(&key, set.ttl, r))
+                })
+                .collect();
+            // Chunks end between RRsets, so sorting each one keeps the
+            // whole canonical; the SOA chunk is the SOA alone.
+            plan::sort_canonically(&mut records);
+            if !records.is_empty() {
+                return Ok(records);
+            }
+        }
+    }
+
+    /// [`RrsetCursor::next_chunk`] without the context of its errors.
+    fn chunk(&mut self, max: usize) -> Result<Vec<StoredRrset>, StoreError> {
+        loop {
+            let sets = match self.stage {
+                Stage::Done => return Ok(Vec::new()),
+                Stage::Soa => {
+                    self.stage = Stage::Sets;
+                    let wanted = self
+                        .filter
+                        .name
+                        .as_ref()
+                        .is_none_or(|n| *n == self.row.apex)
+                        && self.filter.rtype.is_none_or(|t| t == Rtype::SOA);
+                    if !wanted {
+                        continue;
+                    }
+                    self.heads(
+                        "s.owner = ?3 AND s.rtype = 6",
+                        params![self.row.id, BASE_VIEW, self.row.apex.as_wire()],
+                    )?
+                }
+                Stage::Sets => {
+                    let sets = self.next_sets(max)?;
+                    if sets.is_empty() {
+                        self.stage = Stage::CommentsOnly;
+                        continue;
+                    }
+                    sets
+                }
+                Stage::CommentsOnly => {
+                    self.stage = Stage::Done;
+                    if !self.comments {
+                        continue;
+                    }
+                    self.comments_only()?
+                }
+            };
+            if !sets.is_empty() {
+                return Ok(sets);
+            }
+        }
+    }
+
+    /// The next RRsets in canonical order, leaving the apex SOA out (it
+    /// came first).
+    fn next_sets(&mut self, max: usize) -> Result<Vec<StoredRrset>, StoreError> {
+        let rtype = self.filter.rtype.map_or(-1, |t| i64::from(t.0));
+        let mut sets = if let Some(name) = self.filter.name.clone() {
+            // Every set at one name: a few rows of the identity index.
+            if self.after.is_some() {
+                return Ok(Vec::new());
+            }
+            self.after = Some((Vec::new(), 0));
+            self.heads(
+                "s.owner = ?3 AND (?4 < 0 OR s.rtype = ?4) ORDER BY s.rtype",
+                params![self.row.id, BASE_VIEW, name.as_wire(), rtype],
+            )?
+        } else {
+            let (key, after_type) = match &self.after {
+                Some((key, rtype)) => (key.clone(), i64::from(*rtype)),
+                // Before everything: the root's key is empty, and no type
+                // is below 0.
+                None => (Vec::new(), -1),
+            };
+            let limit = i64::try_from(max).unwrap_or(i64::MAX);
+            let sets = self.heads(
+                "(s.sort_key, s.rtype) > (?3, ?4) AND (?5 < 0 OR s.rtype = ?5)
+                 ORDER BY s.sort_key, s.rtype LIMIT ?6",
+                params![self.row.id, BASE_VIEW, key, after_type, rtype, limit],
+            )?;
+            match sets.last() {
+                Some(last) => {
+                    self.after = Some((crate::schema::owner_sort_key(&last.name), last.rtype.0))
+                }
+                None => return Ok(Vec::new()),
+            }
+            sets
+        };
+        let apex = &self.row.apex;
+        sets.retain(|set| !(set.rtype == Rtype::SOA && set.name == *apex));
+        if sets.is_empty() && self.filter.name.is_none() {
+            // The chunk was the SOA alone: go on.
+            return self.next_sets(max);
+        }
+        Ok(sets)
+    }
+
+    /// The RRsets of `rrsets s` rows meeting `condition` (after the zone
+    /// and base, ?1 and ?2), with records and comments.
+    fn heads(
+        &self,
+        condition: &str,
+        parameters: &[&dyn rusqlite::ToSql],
+    ) -> Result<Vec<StoredRrset>, StoreError> {
+        let sql = format!(
+            "SELECT s.id, s.owner, s.rtype, s.ttl FROM rrsets s
+             WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND {condition}"
+        );
+        let heads = self
+            .connection
+            .prepare_cached(&sql)?
+            .query_map(parameters, |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, Vec<u8>>(1)?,
+                    r.get::<_, u16>(2)?,
+                    r.get::<_, u32>(3)?,
+                ))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sets = Vec::with_capacity(heads.len());
+        for (id, owner, rtype, ttl) in heads {
+            let key = (decode_name(&owner, "owner name")?, Rtype(rtype));
+            let comments = if self.comments {
+                load_comments(&self.connection, self.row.id, &key)?
+            } else {
+                Vec::new()
+            };
+            sets.push(StoredRrset {
+                name: key.0,
+                rtype: key.1,
+                ttl,
+                records: records_of(&self.connection, id)?,
+                comments,
+            });
+        }
+        Ok(sets)
+    }
+
+    /// The RRsets that have comments and no records (PowerDNS keeps
+    /// those), as the filter selects them.
+    fn comments_only(&self) -> Result<Vec<StoredRrset>, StoreError> {
+        let mut statement = self.connection.prepare_cached(
+            "SELECT DISTINCT c.owner, c.rtype FROM comments c
+             WHERE c.zone_id = ?1 AND ifnull(c.view_id, 0) = ?2
+               AND (?3 IS NULL OR c.owner = ?3) AND (?4 < 0 OR c.rtype = ?4)
+               AND NOT EXISTS (SELECT 1 FROM rrsets s
+                               WHERE s.zone_id = c.zone_id AND ifnull(s.view_id, 0) = ?2
+                                 AND s.owner = c.owner AND s.rtype = c.rtype)",
+        )?;
+        let name = self.filter.name.as_ref().map(|n| n.as_wire().to_vec());
+        let rtype = self.filter.rtype.map_or(-1, |t| i64::from(t.0));
+        let keys = statement
+            .query_map(params![self.row.id, BASE_VIEW, name, rtype], |r| {
+                Ok((r.get::<_, Vec<u8>>(0)?, r.get::<_, u16>(1)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut sets = Vec::with_capacity(keys.len());
+        for (owner, rtype) in keys {
+            let key = (decode_name(&owner, "comment owner")?, Rtype(rtype));
+            sets.push(StoredRrset {
+                comments: load_comments(&self.connection, self.row.id, &key)?,
+                name: key.0,
+                rtype: key.1,
+                ttl: 0,
+                records: Vec::new(),
+            });
+        }
+        sets.sort_by(|a, b| a.name.cmp(&b.name).then(a.rtype.cmp(&b.rtype)));
+        Ok(sets)
+    }
+}
