@@ -36,7 +36,7 @@ mod audit;
 mod history;
 mod open;
 mod rrsets;
-pub use rrsets::{RrsetCursor, RrsetFilter};
+pub use rrsets::{RrsetCursor, RrsetFilter, search_matches};
 mod views;
 mod writes;
 mod zone_row;

@@ -115,9 +115,13 @@ impl Store {
                     tx.prepare_cached(&format!("SELECT count(*) {matching}"))?
                         .query_row(params![row.id, BASE_VIEW, low, high, rtype], |r| r.get(0))?
                 };
+                // The index's own order, so that an OFFSET deep into the
+                // zone walks the index without sorting; the apex SOA (among
+                // the apex's first few sets, so always on the first page)
+                // is moved to the front below.
                 let mut statement = tx.prepare_cached(&format!(
                     "SELECT s.id, s.owner, s.rtype, s.ttl {matching}
-                     ORDER BY s.sort_key, s.rtype != 6, s.rtype LIMIT ?6 OFFSET ?7"
+                     ORDER BY s.sort_key, s.rtype LIMIT ?6 OFFSET ?7"
                 ))?;
                 let limit = i64::try_from(limit).unwrap_or(i64::MAX);
                 let offset = i64::try_from(offset).unwrap_or(i64::MAX);
@@ -147,6 +151,12 @@ impl Store {
                         records: records_of(tx, id)?,
                         comments: Vec::new(),
                     });
+                }
+                if let Some(soa) = rrsets
+                    .iter()
+                    .position(|s| s.rtype == Rtype::SOA && s.name == row.apex)
+                {
+                    rrsets[..=soa].rotate_right(1);
                 }
                 Ok(RrsetPage {
                     rrsets,
@@ -183,6 +193,29 @@ pub(super) fn records_of(tx: &Connection, rrset_id: i64) -> Result<Vec<StoredRec
             })
         })?
         .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Whether an RRset `owner`/`rtype` of the zone `apex` matches a search as
+/// [`Store::rrsets_page`] matches it: for listings made outside the store
+/// (zones served from files, a view's side-by-side page), so that a
+/// search means the same everywhere.
+pub fn search_matches(apex: &Name, search: &str, owner: &Name, rtype: Rtype) -> bool {
+    let search = search.trim();
+    if search.is_empty() {
+        return true;
+    }
+    if search
+        .to_ascii_uppercase()
+        .parse::<Rtype>()
+        .is_ok_and(|t| t == rtype)
+    {
+        return true;
+    }
+    let Some((low, high)) = name_prefix_range(apex, search) else {
+        return false;
+    };
+    let key = crate::schema::owner_sort_key(owner);
+    key >= low && high.is_none_or(|high| key < high)
 }
 
 /// The `sort_key` range of the names a search of
@@ -591,8 +624,10 @@ impl RrsetCursor {
                     }
                     self.heads(
                         "s.owner = ?3 AND s.rtype = 6",
+                        true,
                         params![self.row.id, BASE_VIEW, self.row.apex.as_wire()],
                     )?
+                    .0
                 }
                 Stage::Sets => {
                     let sets = self.next_sets(max)?;
@@ -627,9 +662,11 @@ impl RrsetCursor {
             }
             self.after = Some((Vec::new(), 0));
             self.heads(
-                "s.owner = ?3 AND (?4 < 0 OR s.rtype = ?4) ORDER BY s.rtype",
+                "s.owner = ?3 AND (?4 < 0 OR s.rtype = ?4)",
+                true,
                 params![self.row.id, BASE_VIEW, name.as_wire(), rtype],
             )?
+            .0
         } else {
             let (key, after_type) = match &self.after {
                 Some((key, rtype)) => (key.clone(), i64::from(*rtype)),
@@ -638,16 +675,15 @@ impl RrsetCursor {
                 None => (Vec::new(), -1),
             };
             let limit = i64::try_from(max).unwrap_or(i64::MAX);
-            let sets = self.heads(
+            let (sets, last_key) = self.heads(
                 "(s.sort_key, s.rtype) > (?3, ?4) AND (?5 < 0 OR s.rtype = ?5)
                  ORDER BY s.sort_key, s.rtype LIMIT ?6",
+                false,
                 params![self.row.id, BASE_VIEW, key, after_type, rtype, limit],
             )?;
-            match sets.last() {
-                Some(last) => {
-                    self.after = Some((crate::schema::owner_sort_key(&last.name), last.rtype.0))
-                }
-                None => return Ok(Vec::new()),
+            match (sets.last(), last_key) {
+                (Some(last), Some(last_key)) => self.after = Some((last_key, last.rtype.0)),
+                _ => return Ok(Vec::new()),
             }
             sets
         };
@@ -661,45 +697,65 @@ impl RrsetCursor {
     }
 
     /// The RRsets of `rrsets s` rows meeting `condition` (after the zone
-    /// and base, ?1 and ?2), with records and comments.
+    /// and base, ?1 and ?2; it may end in ORDER BY and LIMIT), with their
+    /// records (one query for the whole chunk, not one per RRset) and
+    /// comments, in canonical order; and the sort key of the last. At one
+    /// owner, `at_one_name` orders by type alone: ordering by the sort key
+    /// there would lead SQLite to walk the order index through the whole
+    /// zone (to save a sort) instead of using the identity index.
     fn heads(
         &self,
         condition: &str,
+        at_one_name: bool,
         parameters: &[&dyn rusqlite::ToSql],
-    ) -> Result<Vec<StoredRrset>, StoreError> {
+    ) -> Result<(Vec<StoredRrset>, Option<Vec<u8>>), StoreError> {
+        let order = if at_one_name {
+            "s.rtype, r.id"
+        } else {
+            "s.sort_key, s.rtype, r.id"
+        };
         let sql = format!(
-            "SELECT s.id, s.owner, s.rtype, s.ttl FROM rrsets s
-             WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND {condition}"
+            "SELECT s.id, s.owner, s.rtype, s.ttl, s.sort_key, r.rdata, r.content, r.disabled
+             FROM (SELECT s.id, s.owner, s.rtype, s.ttl, s.sort_key FROM rrsets s
+                   WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND {condition}) s
+             LEFT JOIN records r ON r.rrset_id = s.id
+             ORDER BY {order}"
         );
-        let heads = self
-            .connection
-            .prepare_cached(&sql)?
-            .query_map(parameters, |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, Vec<u8>>(1)?,
-                    r.get::<_, u16>(2)?,
-                    r.get::<_, u32>(3)?,
-                ))
-            })?
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut sets = Vec::with_capacity(heads.len());
-        for (id, owner, rtype, ttl) in heads {
-            let key = (decode_name(&owner, "owner name")?, Rtype(rtype));
-            let comments = if self.comments {
-                load_comments(&self.connection, self.row.id, &key)?
-            } else {
-                Vec::new()
-            };
-            sets.push(StoredRrset {
-                name: key.0,
-                rtype: key.1,
-                ttl,
-                records: records_of(&self.connection, id)?,
-                comments,
-            });
+        let mut statement = self.connection.prepare_cached(&sql)?;
+        let mut rows = statement.query(parameters)?;
+        let mut sets: Vec<StoredRrset> = Vec::new();
+        let mut last: Option<(i64, Vec<u8>)> = None;
+        while let Some(row) = rows.next()? {
+            let id: i64 = row.get(0)?;
+            if last.as_ref().is_none_or(|(last_id, _)| *last_id != id) {
+                let owner: Vec<u8> = row.get(1)?;
+                sets.push(StoredRrset {
+                    name: decode_name(&owner, "owner name")?,
+                    rtype: Rtype(row.get(2)?),
+                    ttl: row.get(3)?,
+                    records: Vec::new(),
+                    comments: Vec::new(),
+                });
+                last = Some((id, row.get(4)?));
+            }
+            // NULL: an RRset row without records (LEFT JOIN).
+            if let Some(rdata) = row.get::<_, Option<Vec<u8>>>(5)?
+                && let Some(set) = sets.last_mut()
+            {
+                set.records.push(StoredRecord {
+                    rdata,
+                    content: row.get(6)?,
+                    disabled: row.get(7)?,
+                });
+            }
         }
-        Ok(sets)
+        if self.comments {
+            for set in &mut sets {
+                let key = (set.name.clone(), set.rtype);
+                set.comments = load_comments(&self.connection, self.row.id, &key)?;
+            }
+        }
+        Ok((sets, last.map(|(_, key)| key)))
     }
 
     /// The RRsets that have comments and no records (PowerDNS keeps

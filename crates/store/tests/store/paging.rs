@@ -180,3 +180,89 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
         "sort keys filled in too (the search is a range of them)"
     );
 }
+
+#[test]
+fn a_cursor_reads_what_rrsets_and_zone_records_read_a_chunk_at_a_time() {
+    let f = Fixture::with_example(SerialPolicy::Increment);
+    f.apply(vec![
+        extend("z", Rtype::A, 60, &["192.0.2.50"]),
+        extend("a.z", Rtype::A, 60, &["192.0.2.51"]),
+        extend("Ab", Rtype::TXT, 60, &["\"Mixed Case Owner\""]),
+    ])
+    .unwrap();
+    let zone = name("example.com");
+    let whole = f.store.rrsets(&zone).unwrap();
+    for chunk in [1, 2, 3, 100] {
+        let mut cursor = f
+            .store
+            .rrset_cursor(&zone, store::RrsetFilter::default())
+            .unwrap()
+            .expect("the zone is there");
+        let mut read = Vec::new();
+        loop {
+            let sets = cursor.next_chunk(chunk).unwrap();
+            if sets.is_empty() {
+                break;
+            }
+            read.extend(sets);
+        }
+        assert_eq!(read, whole, "chunks of {chunk}");
+        let mut cursor = f
+            .store
+            .rrset_cursor(&zone, store::RrsetFilter::default())
+            .unwrap()
+            .unwrap();
+        let mut served = Vec::new();
+        loop {
+            let records = cursor.next_served(chunk).unwrap();
+            if records.is_empty() {
+                break;
+            }
+            served.extend(records);
+        }
+        assert_eq!(
+            served,
+            f.store.zone_records(&zone).unwrap(),
+            "served, chunks of {chunk}"
+        );
+    }
+    let only = |name_text: Option<&str>, rtype: Option<Rtype>| -> Vec<(String, Rtype)> {
+        let filter = store::RrsetFilter {
+            name: name_text.map(name),
+            rtype,
+        };
+        let mut cursor = f.store.rrset_cursor(&zone, filter).unwrap().unwrap();
+        let mut keys = Vec::new();
+        loop {
+            let sets = cursor.next_chunk(2).unwrap();
+            if sets.is_empty() {
+                break;
+            }
+            keys.extend(sets.iter().map(|s| (s.name.to_string(), s.rtype)));
+        }
+        keys
+    };
+    assert_eq!(
+        only(Some("EXAMPLE.com"), None),
+        [
+            ("example.com.".to_string(), Rtype::SOA),
+            ("example.com.".to_string(), Rtype::NS),
+            ("example.com.".to_string(), Rtype::MX)
+        ]
+    );
+    assert_eq!(
+        only(None, Some(Rtype::A)).len(),
+        whole.iter().filter(|s| s.rtype == Rtype::A).count()
+    );
+    assert_eq!(
+        only(Some("www.example.com."), Some(Rtype::A)),
+        [("www.example.com.".to_string(), Rtype::A)]
+    );
+    assert!(only(Some("nothing.example.com."), None).is_empty());
+    assert!(
+        f.store
+            .rrset_cursor(&name("unknown.test"), store::RrsetFilter::default())
+            .unwrap()
+            .is_none()
+    );
+}

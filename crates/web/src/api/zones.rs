@@ -509,11 +509,14 @@ async fn create_secondary(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ZoneQuery {
-    /// `false` leaves the RRsets out.
+    /// `false`: the zone object alone, without the `rrsets` key (nothing
+    /// of the zone's data is read). `true` or `false`, else 422.
     rrsets: Option<String>,
-    /// Only the RRsets with this owner name.
+    /// Only the RRsets with this owner name: absolute, any case, the final
+    /// dot optional; a name without RRsets gives `[]`. Unreadable: 422.
     rrset_name: Option<String>,
-    /// Only the RRsets of this type.
+    /// Only the RRsets of this type (`A`, `aaaa`, `TYPE65534`); an
+    /// unknown type is a 422.
     rrset_type: Option<String>,
     /// `false` leaves disabled records out.
     include_disabled: Option<String>,
@@ -531,7 +534,11 @@ pub(crate) struct ZoneParam {
     zone: String,
 }
 
-/// A zone with its RRsets (disabled records and comments included).
+/// A zone with its RRsets (disabled records and comments included). A
+/// store zone's base is streamed a chunk at a time from one snapshot, so
+/// a zone of millions of records is never held in memory whole; should
+/// reading fail midway, the body ends early (truncated JSON), as the status
+/// has been sent.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/zones/{zone}",
@@ -863,7 +870,8 @@ pub(crate) async fn delete_zone(
 }
 
 /// The zone's served records as a master file (absolute owner names, the
-/// SOA first), which `hadns import` and BIND read back.
+/// SOA first), which `hadns import` and BIND read back; a store zone's
+/// base is streamed as its RRsets are read.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/zones/{zone}/export",
