@@ -278,14 +278,15 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     ",
     // 9: how many RRsets and enabled records each zone holds, per copy
     // (`view_key`: the view's id, 0 for the base), so that listing a zone
-    // reads one row instead of counting a million (issue 17). Triggers keep
-    // the counts in the transaction of every write, whichever path makes it
-    // (a change, an import, a view's override, a zone or view deleted):
-    // no write path can forget them. A deleted RRset subtracts its enabled
-    // records BEFORE the delete; the records that ON DELETE CASCADE then
-    // removes no longer find their RRset (SQLite deletes the parent row
-    // first), so they subtract nothing twice. Existing stores are counted
-    // once here.
+    // reads one row instead of counting a million (issue 17). The writes
+    // that add or remove RRsets and records (`write_edit`,
+    // `write_overrides`) move them in their own transaction; a deleted
+    // zone's rows go with it (ON DELETE CASCADE), and a deleted view's with
+    // the trigger below (its RRsets cascade away too, and its id may be
+    // given again). Not triggers on `rrsets` and `records`: a trigger that
+    // writes makes SQLite keep a statement journal for every insert, which
+    // doubled the time of a million-record import. Existing stores are
+    // counted once here.
     "
     CREATE TABLE zone_counts (
         zone_id  INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
@@ -298,54 +299,6 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         SELECT s.zone_id, ifnull(s.view_id, 0), count(DISTINCT s.id), count(r.id)
         FROM rrsets s LEFT JOIN records r ON r.rrset_id = s.id AND r.disabled = 0
         GROUP BY s.zone_id, ifnull(s.view_id, 0);
-    CREATE TRIGGER zone_counts_rrset_insert AFTER INSERT ON rrsets BEGIN
-        INSERT INTO zone_counts (zone_id, view_key, rrsets)
-            VALUES (NEW.zone_id, ifnull(NEW.view_id, 0), 1)
-            ON CONFLICT (zone_id, view_key) DO UPDATE SET rrsets = rrsets + 1;
-    END;
-    CREATE TRIGGER zone_counts_rrset_delete BEFORE DELETE ON rrsets BEGIN
-        UPDATE zone_counts
-            SET rrsets = rrsets - 1,
-                records = records - (SELECT count(*) FROM records
-                                     WHERE rrset_id = OLD.id AND disabled = 0)
-            WHERE zone_id = OLD.zone_id AND view_key = ifnull(OLD.view_id, 0);
-    END;
-    CREATE TRIGGER zone_counts_rrset_move AFTER UPDATE OF zone_id, view_id ON rrsets
-        WHEN OLD.zone_id <> NEW.zone_id OR ifnull(OLD.view_id, 0) <> ifnull(NEW.view_id, 0)
-    BEGIN
-        UPDATE zone_counts
-            SET rrsets = rrsets - 1,
-                records = records - (SELECT count(*) FROM records
-                                     WHERE rrset_id = NEW.id AND disabled = 0)
-            WHERE zone_id = OLD.zone_id AND view_key = ifnull(OLD.view_id, 0);
-        INSERT INTO zone_counts (zone_id, view_key, rrsets, records)
-            VALUES (NEW.zone_id, ifnull(NEW.view_id, 0), 1,
-                    (SELECT count(*) FROM records WHERE rrset_id = NEW.id AND disabled = 0))
-            ON CONFLICT (zone_id, view_key) DO UPDATE
-                SET rrsets = rrsets + 1, records = records + excluded.records;
-    END;
-    CREATE TRIGGER zone_counts_record_insert AFTER INSERT ON records WHEN NEW.disabled = 0
-    BEGIN
-        UPDATE zone_counts SET records = records + 1
-            WHERE (zone_id, view_key) =
-                  (SELECT zone_id, ifnull(view_id, 0) FROM rrsets WHERE id = NEW.rrset_id);
-    END;
-    CREATE TRIGGER zone_counts_record_delete AFTER DELETE ON records WHEN OLD.disabled = 0
-    BEGIN
-        UPDATE zone_counts SET records = records - 1
-            WHERE (zone_id, view_key) =
-                  (SELECT zone_id, ifnull(view_id, 0) FROM rrsets WHERE id = OLD.rrset_id);
-    END;
-    CREATE TRIGGER zone_counts_record_update AFTER UPDATE OF disabled, rrset_id ON records
-        WHEN OLD.disabled <> NEW.disabled OR OLD.rrset_id <> NEW.rrset_id
-    BEGIN
-        UPDATE zone_counts SET records = records - (OLD.disabled = 0)
-            WHERE (zone_id, view_key) =
-                  (SELECT zone_id, ifnull(view_id, 0) FROM rrsets WHERE id = OLD.rrset_id);
-        UPDATE zone_counts SET records = records + (NEW.disabled = 0)
-            WHERE (zone_id, view_key) =
-                  (SELECT zone_id, ifnull(view_id, 0) FROM rrsets WHERE id = NEW.rrset_id);
-    END;
     CREATE TRIGGER zone_counts_view_delete AFTER DELETE ON views BEGIN
         DELETE FROM zone_counts WHERE view_key = OLD.id;
     END;

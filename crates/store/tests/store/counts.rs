@@ -1,4 +1,4 @@
-//! The per-zone counts (`zone_counts`, kept by triggers) against a real
+//! The per-zone counts (`zone_counts`, kept by every write) against a real
 //! count(*) after every kind of write, and the reads that use them.
 
 use std::path::Path;
@@ -186,13 +186,7 @@ fn a_store_from_before_the_counts_is_counted_once_when_opened() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
-            "DROP TRIGGER zone_counts_rrset_insert;
-             DROP TRIGGER zone_counts_rrset_delete;
-             DROP TRIGGER zone_counts_rrset_move;
-             DROP TRIGGER zone_counts_record_insert;
-             DROP TRIGGER zone_counts_record_delete;
-             DROP TRIGGER zone_counts_record_update;
-             DROP TRIGGER zone_counts_view_delete;
+            "DROP TRIGGER zone_counts_view_delete;
              DROP TABLE zone_counts;
              PRAGMA user_version = 8;",
         )

@@ -143,7 +143,7 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
     // Back to schema 1: the columns and index migration 2 added are gone,
     // and so is every later step's table and column (4: tsig_keys;
     // 6: audit_log; 7: zone_options; 8: grants, users.role, api_tokens.zones;
-    // 9: zone_counts and its triggers).
+    // 9: zone_counts and its trigger).
     let connection = rusqlite::Connection::open(&path).unwrap();
     connection
         .execute_batch(
@@ -151,12 +151,6 @@ fn a_store_from_before_the_order_keys_gets_them_when_opened() {
              DROP TABLE audit_log;
              DROP TABLE zone_options;
              DROP TABLE grants;
-             DROP TRIGGER zone_counts_rrset_insert;
-             DROP TRIGGER zone_counts_rrset_delete;
-             DROP TRIGGER zone_counts_rrset_move;
-             DROP TRIGGER zone_counts_record_insert;
-             DROP TRIGGER zone_counts_record_delete;
-             DROP TRIGGER zone_counts_record_update;
              DROP TRIGGER zone_counts_view_delete;
              DROP TABLE zone_counts;
              ALTER TABLE users DROP COLUMN role;
