@@ -1797,3 +1797,154 @@ fn zone_text_in_post_makes_at_most_its_cap_of_records() {
         vec![(60, "192.0.2.1".to_string())]
     );
 }
+
+/// The owner and type of each RRset of a zone object, in order.
+fn set_keys(zone: &Value) -> Vec<(String, String)> {
+    zone["rrsets"]
+        .as_array()
+        .expect("rrsets")
+        .iter()
+        .map(|set| {
+            (
+                set["name"].as_str().unwrap().to_string(),
+                set["type"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn zone_reads_filter_by_name_and_type_and_stream_large_zones_whole() {
+    let root = tempfile::tempdir().unwrap();
+    let node = Node::start(
+        root.path(),
+        "reads",
+        "[zone_defaults]\nallow_transfer = [\"127.0.0.1\"]\n",
+    );
+    create_zone(
+        &node,
+        "reads.test.",
+        json!([
+            {"name": "www.reads.test.", "type": "A", "ttl": 300,
+             "records": [{"content": "192.0.2.1"}, {"content": "192.0.2.2", "disabled": true}],
+             "comments": [{"content": "web", "account": "ops"}]},
+            {"name": "www.reads.test.", "type": "AAAA", "ttl": 300,
+             "records": [{"content": "2001:db8::1"}]},
+            {"name": "mail.reads.test.", "type": "A", "ttl": 300, "records": [{"content": "192.0.2.25"}]},
+        ]),
+    );
+    // Many RRsets, so the streamed answer spans several chunks.
+    let many: Vec<Value> = (0..2500)
+        .map(|i| {
+            json!({"name": format!("h{i}.reads.test."), "type": "A", "ttl": 60,
+                   "changetype": "REPLACE", "records": [{"content": format!("10.0.{}.{}", i / 250, i % 250)}]})
+        })
+        .collect();
+    patch_ok(&node, "reads.test.", Value::Array(many));
+
+    let pair = |name: &str, rtype: &str| (name.to_string(), rtype.to_string());
+    let whole = node.get_json(&format!("{ZONES}/reads.test."));
+    let keys = set_keys(&whole);
+    let named: Vec<_> = keys.iter().filter(|(n, _)| !n.starts_with('h')).collect();
+    assert_eq!(
+        named,
+        [
+            &pair("reads.test.", "SOA"),
+            &pair("reads.test.", "NS"),
+            &pair("mail.reads.test.", "A"),
+            &pair("www.reads.test.", "A"),
+            &pair("www.reads.test.", "AAAA"),
+        ],
+        "the SOA first, then canonical order"
+    );
+    assert_eq!(keys.len(), 2500 + 5);
+    assert_eq!(keys[0], ("reads.test.".to_string(), "SOA".to_string()));
+    let unique: std::collections::BTreeSet<_> = keys.iter().collect();
+    assert_eq!(unique.len(), keys.len(), "no RRset twice across chunks");
+    assert_eq!(
+        contents(rrset(&whole, "www.reads.test.", "A").unwrap()),
+        ["192.0.2.1", "192.0.2.2"]
+    );
+    assert_eq!(
+        rrset(&whole, "www.reads.test.", "A").unwrap()["comments"][0]["content"],
+        "web"
+    );
+    assert!(whole["serial"].as_u64().unwrap() >= 2);
+
+    let get = |query: &str| node.get_json(&format!("{ZONES}/reads.test.?{query}"));
+    assert_eq!(
+        set_keys(&get("rrset_name=www.reads.test.")),
+        [
+            pair("www.reads.test.", "A"),
+            pair("www.reads.test.", "AAAA")
+        ],
+        "a name: every type there"
+    );
+    assert_eq!(
+        set_keys(&get("rrset_name=WWW.Reads.Test&rrset_type=aaaa")),
+        [pair("www.reads.test.", "AAAA")],
+        "name and type, in any case, the final dot optional"
+    );
+    let only_soa = get("rrset_type=SOA");
+    assert_eq!(
+        set_keys(&only_soa),
+        [pair("reads.test.", "SOA")],
+        "a type alone"
+    );
+    let a_sets = set_keys(&get("rrset_type=A"));
+    assert_eq!(a_sets.len(), 2500 + 2, "every A set, across chunks");
+    assert!(a_sets.iter().all(|(_, t)| t == "A"));
+    assert_eq!(
+        set_keys(&get("rrset_name=reads.test.")),
+        [pair("reads.test.", "SOA"), pair("reads.test.", "NS")],
+        "the apex: the SOA first"
+    );
+    assert_eq!(
+        get("rrset_name=absent.reads.test.")["rrsets"],
+        json!([]),
+        "a name without RRsets"
+    );
+    assert_eq!(get("rrset_name=www.elsewhere.test.")["rrsets"], json!([]));
+    let enabled = get("rrset_name=www.reads.test.&rrset_type=A&include_disabled=false");
+    assert_eq!(contents(&enabled["rrsets"][0]), ["192.0.2.1"]);
+    let bare = get("rrsets=false");
+    assert!(bare.get("rrsets").is_none(), "{bare}");
+    assert_eq!(bare["serial"], whole["serial"]);
+
+    for (query, needle) in [
+        ("rrset_type=NOPE", "rrset_type"),
+        ("rrset_name=a..b", "rrset_name"),
+        ("rrsets=maybe", "rrsets"),
+    ] {
+        let response = node.get(&format!("{ZONES}/reads.test.?{query}"));
+        assert_eq!(response.status, 422, "{query}: {}", response.text());
+        assert!(
+            response.error().contains(needle),
+            "{query}: {}",
+            response.error()
+        );
+    }
+    assert_eq!(node.get(&format!("{ZONES}/nothing.test.")).status, 404);
+
+    // The export streams too: one $ORIGIN, and what DNS serves.
+    let export = node.get(&format!("{ZONES}/reads.test./export"));
+    assert_eq!(export.status, 200);
+    let text = export.text();
+    assert_eq!(text.matches("$ORIGIN").count(), 1, "one $ORIGIN line");
+    assert!(text.lines().nth(1).unwrap().contains("\tSOA\t"));
+    assert!(
+        !text.contains("192.0.2.2\n"),
+        "disabled records are not exported"
+    );
+    let origin: wire::Name = "reads.test.".parse().unwrap();
+    let parsed = zonefile::parse_str(&text, &origin, Path::new("export")).expect("export parses");
+    let exported = common::record_set(parsed.records.iter().map(|r| &r.record));
+    let (axfr, _) = common::axfr(node.dns, "reads.test.", None).expect("AXFR from loopback");
+    common::assert_same_records(
+        "export",
+        "the export",
+        &exported,
+        "AXFR",
+        &common::record_set(&axfr),
+    );
+}

@@ -115,6 +115,20 @@ pub struct JournalChange {
     pub added: Vec<Record>,
 }
 
+/// The first records of a journal entry's two lists, with how many each
+/// holds: what a history page shows of a change without reading all of
+/// it (an import's entry holds the whole zone).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangeHead {
+    /// The entry.
+    pub entry: JournalEntry,
+    /// The first removed records (the old SOA first), at most the number
+    /// asked for; `entry.removed_count` says how many there are.
+    pub removed: Vec<Record>,
+    /// The first added records (the new SOA first), likewise.
+    pub added: Vec<Record>,
+}
+
 /// Why a stored record list does not decode.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum ListError {
@@ -182,6 +196,46 @@ pub(crate) fn decode_records(bytes: &[u8]) -> Result<Vec<Record>, ListError> {
         return Err(ListError::TrailingBytes(rest.len()));
     }
     Ok(records)
+}
+
+/// Decodes at most `limit` records from the start of an encoded list of
+/// which `bytes` may be only the beginning. `Ok(None)`: the bytes end
+/// inside a record the limit still wants, so more must be read.
+pub(crate) fn decode_records_head(
+    bytes: &[u8],
+    limit: usize,
+) -> Result<Option<Vec<Record>>, ListError> {
+    let mut rest = bytes;
+    let Ok(count) = take::<4>(&mut rest) else {
+        return Ok(None);
+    };
+    let wanted = (u32::from_be_bytes(count) as usize).min(limit);
+    let mut records = Vec::with_capacity(wanted.min(rest.len() / 11));
+    while records.len() < wanted {
+        let (owner, end) = match Name::parse_uncompressed(rest, 0) {
+            Ok(parsed) => parsed,
+            Err(wire::NameError::Truncated) => return Ok(None),
+            Err(other) => return Err(ListError::Name(other)),
+        };
+        rest = &rest[end..];
+        let Ok(fixed) = take::<10>(&mut rest) else {
+            return Ok(None);
+        };
+        let rdlength = usize::from(u16::from_be_bytes([fixed[8], fixed[9]]));
+        if rest.len() < rdlength {
+            return Ok(None);
+        }
+        let (rdata, after) = rest.split_at(rdlength);
+        rest = after;
+        records.push(Record {
+            owner,
+            rtype: Rtype(u16::from_be_bytes([fixed[0], fixed[1]])),
+            class: Class(u16::from_be_bytes([fixed[2], fixed[3]])),
+            ttl: u32::from_be_bytes([fixed[4], fixed[5], fixed[6], fixed[7]]),
+            rdata: rdata.to_vec(),
+        });
+    }
+    Ok(Some(records))
 }
 
 /// Takes `N` octets off the front of `rest`.

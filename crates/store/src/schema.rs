@@ -276,6 +276,33 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE UNIQUE INDEX grants_identity
         ON grants (user_id, ifnull(zone_id, 0), ifnull(account, ''), ifnull(view_id, 0));
     ",
+    // 9: how many RRsets and enabled records each zone holds, per copy
+    // (`view_key`: the view's id, 0 for the base), so that listing a zone
+    // reads one row instead of counting a million (issue 17). The writes
+    // that add or remove RRsets and records (`write_edit`,
+    // `write_overrides`) move them in their own transaction; a deleted
+    // zone's rows go with it (ON DELETE CASCADE), and a deleted view's with
+    // the trigger below (its RRsets cascade away too, and its id may be
+    // given again). Not triggers on `rrsets` and `records`: a trigger that
+    // writes makes SQLite keep a statement journal for every insert, which
+    // doubled the time of a million-record import. Existing stores are
+    // counted once here.
+    "
+    CREATE TABLE zone_counts (
+        zone_id  INTEGER NOT NULL REFERENCES zones (id) ON DELETE CASCADE,
+        view_key INTEGER NOT NULL,
+        rrsets   INTEGER NOT NULL DEFAULT 0,
+        records  INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (zone_id, view_key)
+    );
+    INSERT INTO zone_counts (zone_id, view_key, rrsets, records)
+        SELECT s.zone_id, ifnull(s.view_id, 0), count(DISTINCT s.id), count(r.id)
+        FROM rrsets s LEFT JOIN records r ON r.rrset_id = s.id AND r.disabled = 0
+        GROUP BY s.zone_id, ifnull(s.view_id, 0);
+    CREATE TRIGGER zone_counts_view_delete AFTER DELETE ON views BEGIN
+        DELETE FROM zone_counts WHERE view_key = OLD.id;
+    END;
+    ",
 ];
 
 /// Opens the read-write connection, creating the file, and brings the

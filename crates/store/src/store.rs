@@ -38,6 +38,7 @@ mod import;
 mod open;
 mod rrsets;
 mod served;
+pub use rrsets::{RrsetCursor, RrsetFilter, search_matches};
 mod views;
 mod writes;
 mod zone_row;

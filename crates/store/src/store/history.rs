@@ -15,7 +15,7 @@ use super::zone_row::{ZoneRow, find_zone, writable_zone};
 use super::{BASE_VIEW, Store, lock, unix_time};
 use crate::change::{Applied, ChangeMeta, Edit, RrsetKey};
 use crate::error::{StoreError, WriteError};
-use crate::journal::{self, JournalChange, JournalEntry, Source};
+use crate::journal::{self, ChangeHead, JournalChange, JournalEntry, Source};
 use crate::plan::{self, SerialRule};
 use crate::zones::RecordInput;
 
@@ -49,29 +49,53 @@ impl Store {
                 let Some(row) = find_zone(tx, zone)? else {
                     return Ok(Vec::new());
                 };
-                let chain = Chain::of(tx, &row, view)?;
-                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-                let Some(before) = before_serial else {
-                    return journal_entries(tx, &row, chain, i64::MAX, limit);
+                Ok(history_rows(tx, &row, view, limit, before_serial)?
+                    .into_iter()
+                    .map(|(_, entry)| entry)
+                    .collect())
+            },
+        )
+    }
+
+    /// [`Store::history_in`] with the first `lines` records of each side
+    /// of each entry: what a history page shows. Reads those records only
+    /// (incremental blob reads of the journal rows), not whole entries, so
+    /// a page costs what it shows even after an import of a million
+    /// records.
+    pub fn history_heads_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        limit: usize,
+        before_serial: Option<Serial>,
+        lines: usize,
+    ) -> Result<Vec<ChangeHead>, StoreError> {
+        self.read(
+            || format!("reading the history of {zone}{}", in_view_text(view)),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(Vec::new());
                 };
-                let mut anchor = None;
-                chain.walk(tx, &row, i64::MAX, false, |id, r| {
-                    if r.get::<_, u32>(1)? == before.0 {
-                        anchor = Some(id);
-                        return Ok(false);
-                    }
-                    Ok(true)
-                })?;
-                match anchor {
-                    Some(id) => journal_entries(tx, &row, chain, id, limit),
-                    // Not a serial the journal produced: fall back to RFC
-                    // 1982 order.
-                    None => Ok(journal_entries(tx, &row, chain, i64::MAX, i64::MAX)?
-                        .into_iter()
-                        .filter(|entry| before.is_newer_than(entry.serial_to))
-                        .take(usize::try_from(limit).unwrap_or(usize::MAX))
-                        .collect()),
-                }
+                history_rows(tx, &row, view, limit, before_serial)?
+                    .into_iter()
+                    .map(|(id, entry)| {
+                        let head = |column: &str| {
+                            records_head(tx, id, column, lines).map_err(|error| {
+                                error.during(|| {
+                                    format!(
+                                        "reading the {column} records of change {} of {zone}",
+                                        entry.serial_to
+                                    )
+                                })
+                            })
+                        };
+                        Ok(ChangeHead {
+                            removed: head("removed")?,
+                            added: head("added")?,
+                            entry,
+                        })
+                    })
+                    .collect()
             },
         )
     }
@@ -110,6 +134,43 @@ impl Store {
                     Ok(true)
                 })?;
                 Ok(found)
+            },
+        )
+    }
+
+    /// [`Store::change_in`] with only the first `lines` records of each
+    /// side (see [`Store::history_heads_in`]): what a page confirming a
+    /// change shows, at the cost of what it shows.
+    pub fn change_head_in(
+        &self,
+        zone: &Name,
+        view: Option<&str>,
+        serial_to: Serial,
+        lines: usize,
+    ) -> Result<Option<ChangeHead>, StoreError> {
+        self.read(
+            || format!("reading change {serial_to} of {zone}{}", in_view_text(view)),
+            |tx| {
+                let Some(row) = find_zone(tx, zone)? else {
+                    return Ok(None);
+                };
+                let chain = Chain::of(tx, &row, view)?;
+                let mut found = None;
+                chain.walk(tx, &row, i64::MAX, false, |id, r| {
+                    if r.get::<_, u32>(1)? == serial_to.0 {
+                        found = Some((id, journal_entry(&row.apex, raw_journal_row(r)?)?));
+                        return Ok(false);
+                    }
+                    Ok(true)
+                })?;
+                let Some((id, entry)) = found else {
+                    return Ok(None);
+                };
+                Ok(Some(ChangeHead {
+                    removed: records_head(tx, id, "removed", lines)?,
+                    added: records_head(tx, id, "added", lines)?,
+                    entry,
+                }))
             },
         )
     }
@@ -247,6 +308,73 @@ impl Store {
         result.map_err(|error: WriteError| {
             error.during(|| format!("previewing a revert of {zone} to serial {to}"))
         })
+    }
+}
+
+/// The journal rows of the history of view `view`'s copy (`None`: the
+/// base), with their row ids, newest first, at most `limit`; with
+/// `before_serial`, only those older than the entry that produced it.
+fn history_rows(
+    tx: &Connection,
+    row: &ZoneRow,
+    view: Option<&str>,
+    limit: usize,
+    before_serial: Option<Serial>,
+) -> Result<Vec<(i64, JournalEntry)>, StoreError> {
+    let chain = Chain::of(tx, row, view)?;
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let Some(before) = before_serial else {
+        return journal_rows(tx, row, chain, i64::MAX, limit);
+    };
+    let mut anchor = None;
+    chain.walk(tx, row, i64::MAX, false, |id, r| {
+        if r.get::<_, u32>(1)? == before.0 {
+            anchor = Some(id);
+            return Ok(false);
+        }
+        Ok(true)
+    })?;
+    match anchor {
+        Some(id) => journal_rows(tx, row, chain, id, limit),
+        // Not a serial the journal produced: fall back to RFC 1982 order.
+        None => Ok(journal_rows(tx, row, chain, i64::MAX, i64::MAX)?
+            .into_iter()
+            .filter(|(_, entry)| before.is_newer_than(entry.serial_to))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect()),
+    }
+}
+
+/// The first `limit` records of the list in column `column` (`removed`
+/// or `added`) of journal row `id`, read through SQLite's incremental
+/// blob I/O in growing pieces, so only the start of a long list is read.
+fn records_head(
+    tx: &Connection,
+    id: i64,
+    column: &str,
+    limit: usize,
+) -> Result<Vec<Record>, StoreError> {
+    let blob = tx.blob_open("main", "journal", column, id, true)?;
+    let size = blob.len();
+    let mut bytes = Vec::new();
+    // Enough for a page of ordinary records in one read.
+    let mut piece = 16 * 1024;
+    loop {
+        let have = bytes.len();
+        let want = size.min(have + piece);
+        bytes.resize(want, 0);
+        blob.read_at_exact(&mut bytes[have..], have)?;
+        let decoded = journal::decode_records_head(&bytes, limit)
+            .map_err(|error| StoreError::corrupt(format!("journal row {id}: {error}")))?;
+        match decoded {
+            Some(records) => return Ok(records),
+            None if want < size => piece *= 2,
+            None => {
+                return Err(StoreError::corrupt(format!(
+                    "journal row {id}: the {column} list ends inside a record"
+                )));
+            }
+        }
     }
 }
 
@@ -479,6 +607,25 @@ impl Chain {
 /// " in view V" for messages, or nothing for the base.
 fn in_view_text(view: Option<&str>) -> String {
     view.map(|v| format!(" in view {v}")).unwrap_or_default()
+}
+
+/// [`journal_entries`] with each entry's row id.
+fn journal_rows(
+    tx: &Connection,
+    row: &ZoneRow,
+    chain: Chain,
+    before_id: i64,
+    limit: i64,
+) -> Result<Vec<(i64, JournalEntry)>, StoreError> {
+    let mut entries = Vec::new();
+    if limit <= 0 {
+        return Ok(entries);
+    }
+    chain.walk(tx, row, before_id, false, |id, raw| {
+        entries.push((id, journal_entry(&row.apex, raw_journal_row(raw)?)?));
+        Ok((entries.len() as i64) < limit)
+    })?;
+    Ok(entries)
 }
 
 /// Journal entries with row id below `before_id`, newest first, at most

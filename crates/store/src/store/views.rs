@@ -223,8 +223,24 @@ pub(super) fn write_overrides(
         .chain(edit.new.keys())
         .chain(base.keys())
         .collect();
+    // What the view's counts move by (`zone_counts`), written once below.
+    let (mut rrsets, mut records) = (0i64, 0i64);
     for key in keys {
         let (wanted, shared) = (edit.new.get(key), base.get(key));
+        // The override about to be removed, counted first: its records
+        // go with it (ON DELETE CASCADE).
+        let (had_sets, had_records): (i64, i64) = tx
+            .prepare_cached(
+                "SELECT count(DISTINCT s.id), count(r.id) FROM rrsets s
+                 LEFT JOIN records r ON r.rrset_id = s.id AND r.disabled = 0
+                 WHERE s.zone_id = ?1 AND ifnull(s.view_id, 0) = ?2 AND s.owner = ?3
+                   AND s.rtype = ?4",
+            )?
+            .query_row(params![zone_id, view_id, key.0.as_wire(), key.1.0], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        rrsets -= had_sets;
+        records -= had_records;
         let removed = tx
             .prepare_cached(
                 "DELETE FROM rrsets WHERE zone_id = ?1 AND ifnull(view_id, 0) = ?2 AND owner = ?3 AND rtype = ?4",
@@ -252,6 +268,8 @@ pub(super) fn write_overrides(
             key.0.to_string()
         ])?;
         let rrset_id = tx.last_insert_rowid();
+        rrsets += 1;
+        records += wanted.map_or(0, |s| s.enabled().count() as i64);
         let mut insert = tx.prepare_cached(
             "INSERT INTO records (rrset_id, rdata, content, disabled) VALUES (?1, ?2, ?3, ?4)",
         )?;
@@ -264,5 +282,5 @@ pub(super) fn write_overrides(
             ])?;
         }
     }
-    Ok(())
+    super::zones::add_counts(tx, zone_id, view_id, rrsets, records)
 }

@@ -339,6 +339,8 @@ fn in_view(error: WriteError, view: &str) -> WriteError {
 /// Returns whether anything was written.
 fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreError> {
     let mut wrote = false;
+    // What the zone's counts move by (`zone_counts`), written once below.
+    let (mut rrsets, mut records) = (0i64, 0i64);
     let keys: BTreeSet<&RrsetKey> = edit.old.keys().chain(edit.new.keys()).collect();
     for key in keys {
         let (old, new) = (edit.old.get(key), edit.new.get(key));
@@ -346,6 +348,12 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
             continue;
         }
         wrote = true;
+        for (set, sign) in [(old, -1), (new, 1)] {
+            if let Some(set) = set {
+                rrsets += sign;
+                records += sign * set.enabled().count() as i64;
+            }
+        }
         let owner = key.0.as_wire();
         if old.is_some() {
             tx.prepare_cached(
@@ -381,6 +389,7 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
             }
         }
     }
+    super::zones::add_counts(tx, zone_id, BASE_VIEW, rrsets, records)?;
     for (key, comments) in &edit.comments {
         if load_comments(tx, zone_id, key)? == *comments {
             continue;

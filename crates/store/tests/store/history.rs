@@ -381,3 +381,74 @@ fn zone_kind_reads_the_row_alone() {
     );
     assert_eq!(f.store.zone_kind(&name("nope.test")).unwrap(), None);
 }
+
+#[test]
+fn history_pages_read_the_first_records_of_each_change() {
+    let s = story();
+    let zone = name("example.com");
+    let history = s.f.store.history(&zone, 100, None).unwrap();
+    // A change of many records: only its first ones are read.
+    let many: Vec<String> = (1..=200).map(|i| format!("192.0.2.{}", i % 250)).collect();
+    let texts: Vec<&str> = many.iter().map(String::as_str).collect();
+    s.f.apply(vec![extend(
+        "bulk",
+        Rtype::A,
+        60,
+        &texts[..200.min(texts.len())],
+    )])
+    .unwrap();
+    let heads = s.f.store.history_heads_in(&zone, None, 3, None, 5).unwrap();
+    assert_eq!(heads.len(), 3);
+    let newest = &heads[0];
+    assert_eq!(newest.entry.added_count, 201, "the SOA and 200 addresses");
+    assert_eq!(newest.added.len(), 5, "only the first five read");
+    let full =
+        s.f.store
+            .change(&zone, newest.entry.serial_to)
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        newest.added[..],
+        full.added[..5],
+        "the same records, in order"
+    );
+    assert_eq!(newest.removed[..], full.removed[..], "all of a short side");
+    // Entries and paging are history's.
+    let entries: Vec<_> = heads[1..].iter().map(|h| h.entry.clone()).collect();
+    assert_eq!(entries, history[..2]);
+    let older =
+        s.f.store
+            .history_heads_in(&zone, None, 100, Some(history[1].serial_to), 50)
+            .unwrap();
+    assert_eq!(
+        older.iter().map(|h| h.entry.clone()).collect::<Vec<_>>(),
+        history[2..]
+    );
+    for head in &older {
+        let change =
+            s.f.store
+                .change(&zone, head.entry.serial_to)
+                .unwrap()
+                .unwrap();
+        assert_eq!(
+            (head.removed.clone(), head.added.clone()),
+            (change.removed, change.added)
+        );
+    }
+    // The confirmation of one change reads its head too.
+    let one =
+        s.f.store
+            .change_head_in(&zone, None, newest.entry.serial_to, 2)
+            .unwrap()
+            .unwrap();
+    assert_eq!(
+        (one.entry.clone(), one.added.len()),
+        (newest.entry.clone(), 2)
+    );
+    assert!(
+        s.f.store
+            .change_head_in(&zone, None, Serial(999), 2)
+            .unwrap()
+            .is_none()
+    );
+}

@@ -3,6 +3,7 @@
 
 mod access;
 mod auth;
+mod counts;
 mod durability;
 mod fixture;
 mod history;

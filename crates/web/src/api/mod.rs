@@ -8,7 +8,7 @@
 //!                     ▼
 //!  cors.rs: CORS preflights answered, allowed origins marked (before routing)
 //!  handlers: server.rs (discovery, servers, config, statistics, search-data, OpenAPI)
-//!            zones.rs (PowerDNS zones) · tsigkeys.rs (TSIG keys)
+//!            zones.rs (PowerDNS zones; a zone's RRsets and its export streamed, stream.rs) · tsigkeys.rs (TSIG keys)
 //!            history.rs (history, diff, revert) · settings.rs (a store zone's settings) · cluster.rs (replication state, SOA probes)
 //!            control.rs (hadns ctl's commands, through the node's Controller)
 //!            audit.rs (the audit log; audit events of API calls)
@@ -33,6 +33,7 @@ pub(crate) mod history;
 pub(crate) mod limits;
 pub(crate) mod server;
 pub(crate) mod settings;
+pub(crate) mod stream;
 pub(crate) mod tsigkeys;
 pub(crate) mod views;
 pub(crate) mod zones;

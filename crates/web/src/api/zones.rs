@@ -509,11 +509,14 @@ async fn create_secondary(
 #[derive(Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ZoneQuery {
-    /// `false` leaves the RRsets out.
+    /// `false`: the zone object alone, without the `rrsets` key (nothing
+    /// of the zone's data is read). `true` or `false`, else 422.
     rrsets: Option<String>,
-    /// Only the RRsets with this owner name.
+    /// Only the RRsets with this owner name: absolute, any case, the final
+    /// dot optional; a name without RRsets gives `[]`. Unreadable: 422.
     rrset_name: Option<String>,
-    /// Only the RRsets of this type.
+    /// Only the RRsets of this type (`A`, `aaaa`, `TYPE65534`); an
+    /// unknown type is a 422.
     rrset_type: Option<String>,
     /// `false` leaves disabled records out.
     include_disabled: Option<String>,
@@ -531,7 +534,11 @@ pub(crate) struct ZoneParam {
     zone: String,
 }
 
-/// A zone with its RRsets (disabled records and comments included).
+/// A zone with its RRsets (disabled records and comments included). A
+/// store zone's base is streamed a chunk at a time from one snapshot, so
+/// a zone of millions of records is never held in memory whole; should
+/// reading fail midway, the body ends early (truncated JSON), as the status
+/// has been sent.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/zones/{zone}",
@@ -545,27 +552,27 @@ pub(crate) async fn get_zone(
     axum::extract::State(state): axum::extract::State<AppState>,
     ZonePath(zone): ZonePath,
     Query(query): Query<ZoneQuery>,
-) -> Result<axum::Json<pdns::Zone>, Failure> {
+) -> Result<Response, Failure> {
     let with_rrsets = flag("rrsets", query.rrsets.as_deref(), true)?;
     let include_disabled = flag("include_disabled", query.include_disabled.as_deref(), true)?;
+    let name = match &query.rrset_name {
+        Some(text) => Some(
+            Name::from_text(text, Some(&Name::root()))
+                .map_err(|e| ApiError::Unprocessable(format!("rrset_name '{text}': {e}")))?
+                .to_lowercase(),
+        ),
+        None => None,
+    };
+    let rtype = match &query.rrset_type {
+        Some(text) => Some(
+            convert::parse_rtype(text)
+                .map_err(|e| ApiError::Unprocessable(format!("rrset_type: {e}")))?,
+        ),
+        None => None,
+    };
     let filter = RrsetFilter {
-        name: match &query.rrset_name {
-            Some(text) => Some(
-                Name::from_text(text, Some(&Name::root()))
-                    .map_err(|e| ApiError::Unprocessable(format!("rrset_name '{text}': {e}")))?
-                    .to_lowercase()
-                    .to_string(),
-            ),
-            None => None,
-        },
-        rtype: match &query.rrset_type {
-            Some(text) => Some(
-                convert::parse_rtype(text)
-                    .map_err(|e| ApiError::Unprocessable(format!("rrset_type: {e}")))?
-                    .to_string(),
-            ),
-            None => None,
-        },
+        name: name.as_ref().map(Name::to_string),
+        rtype: rtype.map(|t| t.to_string()),
         without_disabled: !include_disabled,
     };
     let view = known_view(&state, query.view.as_deref())?;
@@ -582,10 +589,76 @@ pub(crate) async fn get_zone(
             object.edited_serial = serial.0;
         }
     }
-    if with_rrsets {
-        object.rrsets = Some(load_rrsets(&state, &zone, &found, view.as_deref(), &filter).await?);
+    if !with_rrsets {
+        return Ok(axum::Json(object).into_response());
     }
-    Ok(axum::Json(object))
+    if let (None, Found::Store(_)) = (&view, &found) {
+        // The base of a store zone, which may hold millions of RRsets:
+        // streamed from the store a chunk at a time.
+        let store = Arc::clone(state.manager.store());
+        let apex = zone.clone();
+        let wanted = store::RrsetFilter { name, rtype };
+        let cursor = blocking(move || Ok(store.rrset_cursor(&apex, wanted)?))
+            .await?
+            .ok_or_else(|| Failure::from(ApiError::no_such_zone(&zone)))?;
+        return Ok(stream_zone(object, cursor, !include_disabled));
+    }
+    object.rrsets = Some(load_rrsets(&state, &zone, &found, view.as_deref(), &filter).await?);
+    Ok(axum::Json(object).into_response())
+}
+
+/// RRsets per piece of a streamed zone: about 100 kB of JSON.
+const STREAM_CHUNK: usize = 1000;
+
+/// `object` as JSON with the RRsets `cursor` reads appended a chunk at a
+/// time (the object's own fields first, then `"rrsets": [...]`).
+fn stream_zone(
+    object: pdns::Zone,
+    mut cursor: store::RrsetCursor,
+    without_disabled: bool,
+) -> Response {
+    let body = super::stream::blocking_body(move |sink| {
+        // The object without RRsets ends in `}`: the list goes before it.
+        let mut head = match serde_json::to_vec(&object) {
+            Ok(head) => head,
+            Err(e) => return sink.fail(format!("writing zone {}: {e}", object.name)),
+        };
+        head.pop();
+        head.extend_from_slice(b",\"rrsets\":[");
+        if !sink.send(head) {
+            return;
+        }
+        let mut first = true;
+        loop {
+            let sets = match cursor.next_chunk(STREAM_CHUNK) {
+                Ok(sets) if sets.is_empty() => break,
+                Ok(sets) => sets,
+                Err(e) => {
+                    tracing::warn!(zone = %cursor.apex(), error = %e, "a zone read through the API ended early");
+                    return sink.fail(e.to_string());
+                }
+            };
+            let mut piece = Vec::with_capacity(100 * sets.len());
+            for set in &sets {
+                let mut out = convert::rrset_out(set);
+                if without_disabled {
+                    out.records.retain(|r| !r.disabled);
+                }
+                if !first {
+                    piece.push(b',');
+                }
+                first = false;
+                if let Err(e) = serde_json::to_writer(&mut piece, &out) {
+                    return sink.fail(format!("writing an RRset of {}: {e}", cursor.apex()));
+                }
+            }
+            if !sink.send(piece) {
+                return;
+            }
+        }
+        sink.send(b"]}".to_vec());
+    });
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The response to a write that changed RRsets: 204, with the serials
@@ -797,7 +870,8 @@ pub(crate) async fn delete_zone(
 }
 
 /// The zone's served records as a master file (absolute owner names, the
-/// SOA first), which `hadns import` and BIND read back.
+/// SOA first), which `hadns import` and BIND read back; a store zone's
+/// base is streamed as its RRsets are read.
 #[utoipa::path(
     get,
     path = "/api/v1/servers/localhost/zones/{zone}/export",
@@ -817,6 +891,15 @@ pub(crate) async fn export_zone(
 ) -> Result<Response, Failure> {
     let view = view.known(&state)?;
     let found = find(&state, &zone).await?;
+    if let (None, Found::Store(_)) = (&view, &found) {
+        let store = Arc::clone(state.manager.store());
+        let apex = zone.clone();
+        let cursor =
+            blocking(move || Ok(store.rrset_cursor(&apex, store::RrsetFilter::default())?))
+                .await?
+                .ok_or_else(|| Failure::from(ApiError::no_such_zone(&zone)))?;
+        return Ok(stream_export(cursor));
+    }
     let records = match &found {
         Found::Store(_) => {
             let store = Arc::clone(state.manager.store());
@@ -838,6 +921,45 @@ pub(crate) async fn export_zone(
     };
     let text = zonefile::write_zone(&zone, &records);
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response())
+}
+
+/// A store zone's file written a chunk of RRsets at a time: the same text
+/// as `zonefile::write_zone` of all its served records.
+fn stream_export(mut cursor: store::RrsetCursor) -> Response {
+    let body = super::stream::blocking_body(move |sink| {
+        let apex = cursor.apex().clone();
+        let mut first = true;
+        loop {
+            let records = match cursor.next_served(STREAM_CHUNK) {
+                Ok(records) if records.is_empty() => break,
+                Ok(records) => records,
+                Err(e) => {
+                    tracing::warn!(zone = %apex, error = %e, "a zone export ended early");
+                    return sink.fail(e.to_string());
+                }
+            };
+            let text = zonefile::write_zone(&apex, &records);
+            // Each piece is written as a zone of its own, which starts with
+            // the `$ORIGIN` line: the file has it once, at the top.
+            let piece = if first {
+                text
+            } else {
+                text.split_once('\n')
+                    .map(|(_, rest)| rest.to_string())
+                    .unwrap_or_default()
+            };
+            first = false;
+            if !sink.send(piece.into_bytes()) {
+                return;
+            }
+        }
+        if first {
+            // No served record (every one disabled): the file is its
+            // `$ORIGIN` line, as for a zone written whole.
+            sink.send(zonefile::write_zone(&apex, &[]).into_bytes());
+        }
+    });
+    ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response()
 }
 
 /// Sends NOTIFY for the zone to its targets now.

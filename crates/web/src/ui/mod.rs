@@ -171,6 +171,16 @@ const DIFF_LINES: usize = 50;
 /// to which, and repeating two SOA lines on every entry hides what
 /// changed. An SOA whose other fields changed stays, serial and all.
 fn change_lines(removed: &[Record], added: &[Record]) -> (Vec<String>, Vec<String>) {
+    head_lines((removed, removed.len()), (added, added.len()))
+}
+
+/// [`change_lines`] of the first records of each side (at least
+/// `DIFF_LINES + 1` of them, or all) and how many each side holds: what
+/// the history page has read of a change (`Store::history_heads_in`).
+fn head_lines(
+    (removed, removed_total): (&[Record], usize),
+    (added, added_total): (&[Record], usize),
+) -> (Vec<String>, Vec<String>) {
     let soa = |records: &[Record]| records.iter().position(|r| r.rtype == Rtype::SOA);
     let (skip_removed, skip_added) = match (soa(removed), soa(added)) {
         (Some(old), Some(new)) if only_serial_differs(&removed[old], &added[new]) => {
@@ -179,8 +189,8 @@ fn change_lines(removed: &[Record], added: &[Record]) -> (Vec<String>, Vec<Strin
         _ => (None, None),
     };
     // Without copying either side: an import's entry holds the whole zone.
-    let side = |records: &[Record], skip: Option<usize>| {
-        let kept = records.len() - usize::from(skip.is_some());
+    let side = |records: &[Record], total: usize, skip: Option<usize>| {
+        let kept = total.max(records.len()) - usize::from(skip.is_some());
         let mut lines: Vec<String> = records
             .iter()
             .enumerate()
@@ -193,7 +203,10 @@ fn change_lines(removed: &[Record], added: &[Record]) -> (Vec<String>, Vec<Strin
         }
         lines
     };
-    (side(removed, skip_removed), side(added, skip_added))
+    (
+        side(removed, removed_total, skip_removed),
+        side(added, added_total, skip_added),
+    )
 }
 
 /// Whether two SOA records are the same but for their serial.

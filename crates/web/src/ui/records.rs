@@ -83,18 +83,6 @@ pub(super) struct ZoneQuery {
     view: Option<String>,
 }
 
-/// Whether a served RRset matches a search the way the store's listing
-/// does: owner or content containing it (case-insensitive), or its type.
-fn matches(set: &StoredRrset, needle: &str) -> bool {
-    needle.is_empty()
-        || set.name.to_string().contains(needle)
-        || set.rtype.to_string().eq_ignore_ascii_case(needle)
-        || set
-            .records
-            .iter()
-            .any(|r| r.content.to_ascii_lowercase().contains(needle))
-}
-
 /// One page (1-based, clamped to the last) of a zone's RRsets matching
 /// `needle`, and how many match in all: from the store, which pages in
 /// SQL, or from the served snapshot for zones kept elsewhere.
@@ -152,7 +140,8 @@ pub(super) async fn load_page(
                     }),
                 }
             }
-            sets.retain(|set| matches(set, needle));
+            // The same search as the store's listing.
+            sets.retain(|set| store::search_matches(zone, needle, &set.name, set.rtype));
             let total = sets.len();
             let page = page.min(total.div_ceil(PAGE_SIZE).max(1));
             let shown = sets
@@ -289,14 +278,17 @@ pub(super) async fn render_zone(
             let in_view = in_store_view.map(str::to_string);
             blocking(move || {
                 store
-                    .change_in(&name, in_view.as_deref(), Serial(serial))
+                    .change_head_in(&name, in_view.as_deref(), Serial(serial), DIFF_LINES + 1)
                     .map_err(|e| e.to_string())
             })
             .await
             .ok()
             .flatten()
             .map(|change| {
-                let (removed, added) = change_lines(&change.removed, &change.added);
+                let (removed, added) = head_lines(
+                    (&change.removed, change.entry.removed_count),
+                    (&change.added, change.entry.added_count),
+                );
                 Saved {
                     from: change.entry.serial_from.0,
                     to: change.entry.serial_to.0,
