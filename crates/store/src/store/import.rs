@@ -338,7 +338,15 @@ fn write_sets(tx: &Connection, zone_id: i64, sorted: &Sorted) -> Result<(), Stor
             insert_record.execute(params![rrset_id, rdata, content])?;
         }
     }
-    Ok(())
+    // The zone's counts move with its rows, as every write moves them.
+    let records: usize = sorted.sets.iter().map(|set| set.rdata.len()).sum();
+    super::zones::add_counts(
+        tx,
+        zone_id,
+        super::BASE_VIEW,
+        sorted.sets.len() as i64,
+        records as i64,
+    )
 }
 
 #[cfg(test)]
