@@ -3,7 +3,7 @@
 //! one ([`zone::Zone::apply`], O(change)), and a thread here builds the
 //! zone whole again (with its answers compiled) once the writes pause,
 //! lays over it whatever changed meanwhile, and publishes that. The dump
-//! refreshed every `dump_every` writes is written by a thread too.
+//! a store zone refreshes now and then is written by a thread too.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -13,9 +13,13 @@ use zone::Zone;
 
 use super::{Replicator, ZoneState, lock};
 
-/// How long a compaction waits after a write before it starts, so a burst
-/// of writes costs one compaction.
+/// How long the writes must pause before a compaction starts, so a burst
+/// of writes costs one compaction and does not share the CPU with it.
 const COMPACT_AFTER: Duration = Duration::from_millis(300);
+
+/// A patch of this many changed names is compacted even while writes go
+/// on: each write re-derives the patch, so it must stay small.
+const COMPACT_ANYWAY_AT: usize = 2_000;
 
 impl Replicator {
     /// Starts the compaction of `state`'s zone, unless one is under way
@@ -36,6 +40,7 @@ impl Replicator {
 
     /// Builds the zone whole until the copy held is no longer patched.
     fn compact(self: Arc<Self>, state: Arc<ZoneState>) {
+        let mut seen = self.copy(&state);
         loop {
             std::thread::sleep(COMPACT_AFTER);
             if state.removed.load(Ordering::SeqCst) {
@@ -46,6 +51,12 @@ impl Replicator {
             };
             if !source.is_patched() {
                 break;
+            }
+            let quiet = seen.as_ref().is_some_and(|seen| Arc::ptr_eq(seen, &source));
+            if !quiet && source.patch_len() < COMPACT_ANYWAY_AT {
+                // Writes still coming: wait for them to pause.
+                seen = Some(source);
+                continue;
             }
             let compacted = match source.compacted() {
                 Ok(zone) => zone,
@@ -71,7 +82,9 @@ impl Replicator {
                 }
             };
             tracing::debug!(zone = %state.apex, serial = %next.serial(), patched = next.patch_len(), "zone compacted");
-            self.publish_copy_locked(&state, Arc::new(next));
+            let next = Arc::new(next);
+            self.publish_copy_locked(&state, Arc::clone(&next));
+            seen = Some(next);
         }
         state.compacting.store(false, Ordering::SeqCst);
         // A version published just before the flag dropped found it set.

@@ -260,10 +260,14 @@ impl Replicator {
             }
         }
         let zone = Arc::new(new);
+        // The store holds every change durably and `Manager::start` fills
+        // the journal back from it, so this dump is only a fallback: written
+        // seldom, since writing a large zone's dump (and its fsync) slows
+        // the writes that share the disk.
         let dump_due = {
             let mut since = lock(&state.since_dump);
             *since += 1;
-            *since >= self.settings.dump_every
+            *since >= self.settings.dump_every * STORE_DUMP_SPACING
         };
         self.publish_copy(&state, zone.clone());
         // Both cost the whole zone: off the write path.
@@ -349,6 +353,10 @@ impl Replicator {
         *lock(&state.since_dump) = 0;
     }
 }
+
+/// A store zone's dump is refreshed this many times less often than a
+/// secondary's (every 1,024 changes by default).
+const STORE_DUMP_SPACING: usize = 16;
 
 /// A copy of `zone` with another SOA serial.
 pub(super) fn with_serial(zone: &Zone, serial: Serial) -> Result<Zone, zone::ZoneError> {
