@@ -40,9 +40,9 @@ use crate::snapshot::{
     node_name,
 };
 
-/// Patches holding more nodes than this (or an eighth of the base, if
-/// more) are compacted at once.
-const PATCH_AT_MOST: usize = 20_000;
+/// Patches of more than this many nodes plus an eighth of the base are
+/// compacted at once.
+const SMALL_PATCH: usize = 64;
 
 /// Why a change could not be applied to a snapshot.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -174,11 +174,12 @@ impl Zone {
             rrsig_count,
             record_count,
         );
-        // A change whose reach is most of the zone (a DNAME or cut above
-        // much of it) would make every later version re-derive that much:
-        // such a version is built whole at once instead.
-        let reach = patched.patch.as_ref().map_or(0, |p| p.arena.nodes.len());
-        if reach > PATCH_AT_MOST.max(self.base.nodes.len() / 8) {
+        // Every later version re-derives the patch: one that outgrew an
+        // eighth of the zone (a cut or DNAME above much of it, or many
+        // writes to a small zone, where building whole is cheap) is built
+        // whole at once instead.
+        let reach = patched.patch_len();
+        if reach > SMALL_PATCH + self.base.nodes.len() / 8 {
             return Ok(patched.compacted()?);
         }
         Ok(patched)
@@ -190,9 +191,12 @@ impl Zone {
         self.patch.is_some()
     }
 
-    /// Names changed since this version's base was built.
+    /// Nodes in the patch (changed names and those a change reaches):
+    /// what every later version derives again until a compaction.
     pub fn patch_len(&self) -> usize {
-        self.patch.as_ref().map_or(0, |patch| patch.changes.len())
+        self.patch
+            .as_ref()
+            .map_or(0, |patch| patch.arena.nodes.len())
     }
 
     /// This version built whole, as one base without a patch (answers not

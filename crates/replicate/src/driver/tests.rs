@@ -429,7 +429,8 @@ fn patched_versions_are_compacted_in_the_background_without_losing_writes() {
         let removed = vec![old_soa];
         let added = vec![new_soa, address];
         let next = served.apply(&removed, &added).unwrap();
-        assert!(next.is_patched());
+        // (A patch past an eighth of this tiny zone is built whole at once.)
+        assert!(next.is_patched() || n > 30, "write {n} not patched");
         replicator
             .primary_changed(
                 &apex,
