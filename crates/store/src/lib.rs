@@ -58,7 +58,8 @@ pub use auth::{
 pub use change::{Applied, ChangeMeta, ChangeSet, RrsetChange, RrsetOp};
 pub use error::{StoreError, ValidationReason, WriteError};
 pub use journal::{ChangeHead, JournalChange, JournalEntry, Source, UnknownSource};
-pub use store::{RrsetCursor, RrsetFilter, Store, search_matches};
+pub use store::Store;
+pub use store::rrsets::{RrsetCursor, RrsetFilter, search_matches};
 pub use zones::{
     ApexSettings, Comment, NewZone, OwnRrset, RecordInput, RrsetInput, RrsetPage, SerialPolicy,
     SettingsChange, StoredRecord, StoredRrset, UnknownSerialPolicy, UnknownZoneKind, ViewRrsets,

@@ -9,8 +9,10 @@
 //! new snapshot, published by the server through `arc-swap`. Nothing here
 //! knows who asks (views and ACLs live in `answer`) and nothing does I/O.
 
+mod arena;
 mod compiled;
 mod encode;
+mod overlay;
 mod patch;
 mod precompiled;
 mod resolve;

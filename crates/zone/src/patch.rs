@@ -34,11 +34,12 @@ use std::sync::Arc;
 use wire::name::{self, MAX_NAME_LEN, canonical_cmp_wire, canonical_key};
 use wire::{Class, Name, Record, Rtype};
 
-use crate::snapshot::{
+use crate::arena::{
     Arena, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_GONE, FLAG_OCCLUDED, FLAG_WILDCARD,
-    FLAG_WILDCARD_CHILD, NO_NODE, Node, NodeId, PATCH_BIT, Rrset, SoaFields, Zone, ZoneError,
-    node_name,
+    FLAG_WILDCARD_CHILD, NO_NODE, Node, NodeId, PATCH_BIT, RdataIter, Rrset, node_name,
 };
+use crate::overlay::{Change, Changes, Patch, Set};
+use crate::snapshot::{SoaFields, Zone, ZoneError};
 
 /// Patches of more than this many nodes plus an eighth of the base are
 /// compacted at once.
@@ -62,46 +63,6 @@ pub enum PatchError {
     /// The versions given to [`Zone::rebased`] do not descend from one base.
     #[error("the versions do not share a base")]
     Unrelated,
-}
-
-/// The patch of a derived version (see the module documentation).
-pub(crate) struct Patch {
-    /// Nodes standing in for the base's, in canonical order.
-    pub(crate) arena: Arena,
-    /// The explicit new state of each name changed since the base was
-    /// built, keyed by [`canonical_key`] of its relative name.
-    changes: Changes,
-    /// Patch nodes that exist (not [`FLAG_GONE`]).
-    pub(crate) added: usize,
-    /// Patch nodes whose name is a base node's.
-    pub(crate) replaced: usize,
-}
-
-impl Patch {
-    /// Heap bytes held (the arena; the change list is of the same order).
-    pub(crate) fn heap_bytes(&self) -> usize {
-        2 * self.arena.heap_bytes()
-    }
-}
-
-/// The changed names by [`canonical_key`], shared between versions: a
-/// new version copies the map's pointers, not its contents.
-type Changes = BTreeMap<Arc<[u16]>, Arc<Change>>;
-
-/// The new state of one name: its RRsets, none when it holds no records.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Change {
-    rel: Vec<u8>,
-    sets: Vec<Set>,
-}
-
-/// One RRset as a change holds it: RDATA sorted and unique, as a build
-/// orders them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Set {
-    rtype: Rtype,
-    ttl: u32,
-    rdatas: Vec<Vec<u8>>,
 }
 
 impl Zone {
@@ -364,57 +325,6 @@ impl Zone {
                 })
             }
             (a, b) => a.or(b),
-        }
-    }
-}
-
-/// The live nodes of a patched version in canonical order: the base's
-/// not superseded, merged with the patch's not gone.
-pub(crate) struct Merged<'z> {
-    zone: &'z Zone,
-    patch: &'z Patch,
-    base: usize,
-    next: usize,
-}
-
-impl<'z> Merged<'z> {
-    pub(crate) fn new(zone: &'z Zone, patch: &'z Patch) -> Merged<'z> {
-        Merged {
-            zone,
-            patch,
-            base: 0,
-            next: 0,
-        }
-    }
-}
-
-impl Iterator for Merged<'_> {
-    type Item = NodeId;
-
-    fn next(&mut self) -> Option<NodeId> {
-        let base = &self.zone.base;
-        let patch = &self.patch.arena;
-        while self.base < base.nodes.len() && self.zone.superseded(self.base) {
-            self.base += 1;
-        }
-        while self.next < patch.nodes.len() && patch.nodes[self.next].flags & FLAG_GONE != 0 {
-            self.next += 1;
-        }
-        let take_base = match (self.base < base.nodes.len(), self.next < patch.nodes.len()) {
-            (false, false) => return None,
-            (true, false) => true,
-            (false, true) => false,
-            (true, true) => {
-                canonical_cmp_wire(base.name(self.base), patch.name(self.next))
-                    == std::cmp::Ordering::Less
-            }
-        };
-        if take_base {
-            self.base += 1;
-            Some((self.base - 1) as NodeId)
-        } else {
-            self.next += 1;
-            Some((self.next - 1) as NodeId | PATCH_BIT)
         }
     }
 }
@@ -698,8 +608,7 @@ fn derive(base: &Arena, apex_len: usize, changes: Changes) -> Patch {
                 for set in &base.rrsets
                     [from.rrsets as usize..(from.rrsets + u32::from(from.rrsets_len)) as usize]
                 {
-                    let mut rdatas =
-                        crate::snapshot::RdataIter::new(&base.rdata, set.rdata as usize, set.count);
+                    let mut rdatas = RdataIter::new(&base.rdata, set.rdata as usize, set.count);
                     push_set(&mut arena, set.rtype, set.ttl, &mut rdatas);
                 }
             }

@@ -340,7 +340,7 @@ fn write_sets(tx: &Connection, zone_id: i64, sorted: &Sorted) -> Result<(), Stor
     }
     // The zone's counts move with its rows, as every write moves them.
     let records: usize = sorted.sets.iter().map(|set| set.rdata.len()).sum();
-    super::zones::add_counts(
+    super::zone_row::add_counts(
         tx,
         zone_id,
         super::BASE_VIEW,

@@ -108,7 +108,7 @@ impl Store {
                        AND s.sort_key >= ?3 AND s.sort_key < ifnull(?4, x'ffff') AND ?5 = ?5";
                 let matching = if rtype >= 0 { MATCHING } else { IN_RANGE };
                 let total: i64 = if search.is_empty() {
-                    super::zones::zone_counts(tx, row.id, BASE_VIEW)?.0
+                    super::zone_row::zone_counts(tx, row.id, BASE_VIEW)?.0
                 } else if low.is_none() && rtype < 0 {
                     0
                 } else {

@@ -282,5 +282,5 @@ pub(super) fn write_overrides(
             ])?;
         }
     }
-    super::zones::add_counts(tx, zone_id, view_id, rrsets, records)
+    super::zone_row::add_counts(tx, zone_id, view_id, rrsets, records)
 }

@@ -389,7 +389,7 @@ fn write_edit(tx: &Connection, zone_id: i64, edit: &Edit) -> Result<bool, StoreE
             }
         }
     }
-    super::zones::add_counts(tx, zone_id, BASE_VIEW, rrsets, records)?;
+    super::zone_row::add_counts(tx, zone_id, BASE_VIEW, rrsets, records)?;
     for (key, comments) in &edit.comments {
         if load_comments(tx, zone_id, key)? == *comments {
             continue;

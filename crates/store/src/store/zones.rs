@@ -406,7 +406,7 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
             )));
         }
     };
-    let (_, records) = zone_counts(tx, row.id, BASE_VIEW)?;
+    let (_, records) = super::zone_row::zone_counts(tx, row.id, BASE_VIEW)?;
     let last_change = journal_entries(tx, row, Chain::BASE, i64::MAX, 1)?.pop();
     let soa_disabled = apex_soa_disabled(tx, row)?;
     let settings = read_settings(tx, row.id)?;
@@ -424,50 +424,6 @@ fn zone_info(tx: &Connection, row: &ZoneRow) -> Result<ZoneInfo, StoreError> {
         settings,
         options,
     })
-}
-
-/// Moves the counts of one copy of a zone (`view`: a view's id,
-/// [`BASE_VIEW`] for the base) by `rrsets` and `records` (enabled ones):
-/// every write that adds or removes RRsets or records calls it once, in
-/// its transaction, with the sum of what it did. (Triggers on `rrsets`
-/// and `records` would have kept the counts with no call to forget, but a
-/// trigger that writes makes SQLite keep a statement journal for every
-/// insert, which doubled the time of a million-record import.)
-pub(super) fn add_counts(
-    tx: &Connection,
-    zone_id: i64,
-    view: i64,
-    rrsets: i64,
-    records: i64,
-) -> Result<(), StoreError> {
-    if rrsets == 0 && records == 0 {
-        return Ok(());
-    }
-    tx.prepare_cached(
-        "INSERT INTO zone_counts (zone_id, view_key, rrsets, records) VALUES (?1, ?2, ?3, ?4)
-         ON CONFLICT (zone_id, view_key)
-         DO UPDATE SET rrsets = rrsets + excluded.rrsets, records = records + excluded.records",
-    )?
-    .execute(params![zone_id, view, rrsets, records])?;
-    Ok(())
-}
-
-/// How many RRsets and enabled records one copy of a zone holds (`view`:
-/// a view's id, [`BASE_VIEW`] for the base): one row of `zone_counts`,
-/// which every write keeps in step ([`add_counts`]). A copy without a row
-/// holds nothing.
-pub(super) fn zone_counts(
-    tx: &Connection,
-    zone_id: i64,
-    view: i64,
-) -> Result<(i64, i64), StoreError> {
-    Ok(tx
-        .prepare_cached(
-            "SELECT rrsets, records FROM zone_counts WHERE zone_id = ?1 AND view_key = ?2",
-        )?
-        .query_row(params![zone_id, view], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .unwrap_or((0, 0)))
 }
 
 /// The SOA RDATA of a new zone without one:
