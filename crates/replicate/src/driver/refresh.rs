@@ -233,6 +233,11 @@ impl Replicator {
         if let Err(e) = persist::write_timers(&state.files.timers, &timers) {
             tracing::error!(zone = %state.apex, error = %e, "cannot persist timers");
         }
+        // Forgotten while this was written: its files were deleted before
+        // this one landed.
+        if state.forgotten.load(Ordering::SeqCst) {
+            let _ = std::fs::remove_file(&state.files.timers);
+        }
     }
 
     /// Begins a stop: every zone task ends at its next step without

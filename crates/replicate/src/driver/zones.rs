@@ -85,6 +85,11 @@ impl Replicator {
                 }
             }
         }
+        // Files first: once a zone is no longer served, its files are gone
+        // too (what an operator, or a test, sees in that order).
+        for apex in &apexes {
+            delete_files(apex, &ZoneFiles::in_data_dir(&self.data_dir, apex));
+        }
         {
             let _guard = lock(&self.publish_lock);
             let mut next = (*self.served.load_full()).clone();
@@ -92,9 +97,6 @@ impl Replicator {
                 next.catalog.remove(apex);
             }
             self.served.store(Arc::new(next));
-        }
-        for apex in &apexes {
-            delete_files(apex, &ZoneFiles::in_data_dir(&self.data_dir, apex));
         }
     }
 
