@@ -13,7 +13,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::api::{
-    audit, cluster, control, cors, error, history, limits, server, settings, tsigkeys, views, zones,
+    audit, cluster, control, cors, error, history, limits, server, settings, tsigkeys, views,
+    zone_actions, zones,
 };
 use crate::health::HealthSource;
 use crate::state::{AppState, HttpSettings, MAX_BODY};
@@ -97,8 +98,8 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
             zones::delete_zone
         ))
         .routes(routes!(zones::export_zone))
-        .routes(routes!(zones::notify_zone))
-        .routes(routes!(zones::axfr_retrieve))
+        .routes(routes!(zone_actions::notify_zone))
+        .routes(routes!(zone_actions::axfr_retrieve))
         .routes(routes!(history::list_history))
         .routes(routes!(history::get_change))
         .routes(routes!(history::revert))

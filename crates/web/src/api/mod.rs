@@ -36,4 +36,5 @@ pub(crate) mod settings;
 pub(crate) mod stream;
 pub(crate) mod tsigkeys;
 pub(crate) mod views;
+pub(crate) mod zone_actions;
 pub(crate) mod zones;
