@@ -32,14 +32,14 @@ use std::ops::Bound;
 use std::sync::Arc;
 
 use wire::name::{self, MAX_NAME_LEN, canonical_cmp_wire, canonical_key};
-use wire::{Class, Name, Record, Rtype};
+use wire::{Name, Record, Rtype};
 
 use crate::arena::{
     Arena, FLAG_CNAME, FLAG_CUT, FLAG_DNAME, FLAG_GONE, FLAG_OCCLUDED, FLAG_WILDCARD,
     FLAG_WILDCARD_CHILD, NO_NODE, Node, NodeId, PATCH_BIT, RdataIter, Rrset, node_name,
 };
 use crate::overlay::{Change, Changes, Patch, Set};
-use crate::snapshot::{SoaFields, Zone, ZoneError};
+use crate::snapshot::{SoaFields, Zone, ZoneError, check_record};
 
 /// Patches of more than this many nodes plus an eighth of the base are
 /// compacted at once.
@@ -87,7 +87,7 @@ impl Zone {
             .map(|r| (r, false))
             .chain(added.iter().map(|r| (r, true)))
         {
-            self.check(record)?;
+            check_record(&self.apex, record)?;
             let owner = record.owner.to_lowercase();
             let rel = owner.relative_to(&self.apex);
             let key: Arc<[u16]> = canonical_key(rel).into();
@@ -241,32 +241,6 @@ impl Zone {
             self.rrsig_count,
             self.record_count,
         ))
-    }
-
-    /// A record a change may carry: in the zone, class IN, a type that
-    /// can be stored, SOA only at the apex.
-    fn check(&self, record: &Record) -> Result<(), ZoneError> {
-        if !record.owner.is_subdomain_of(&self.apex)
-            || (record.rtype == Rtype::SOA && !record.owner.eq(&self.apex))
-        {
-            return Err(ZoneError::OutOfZone {
-                apex: self.apex.clone(),
-                owner: record.owner.clone(),
-            });
-        }
-        if record.class != Class::IN {
-            return Err(ZoneError::WrongClass {
-                owner: record.owner.clone(),
-                class: record.class,
-            });
-        }
-        if record.rtype.is_meta() {
-            return Err(ZoneError::MetaType {
-                owner: record.owner.clone(),
-                rtype: record.rtype,
-            });
-        }
-        Ok(())
     }
 
     /// A version of `base` with the patch derived from `changes`.

@@ -157,33 +157,8 @@ impl Zone {
         let apex = apex.clone();
         let mut soa_count = 0;
         for record in records {
-            if !record.owner.is_subdomain_of(&apex) {
-                return Err(ZoneError::OutOfZone {
-                    apex,
-                    owner: record.owner.clone(),
-                });
-            }
-            if record.class != Class::IN {
-                return Err(ZoneError::WrongClass {
-                    owner: record.owner.clone(),
-                    class: record.class,
-                });
-            }
-            if record.rtype.is_meta() {
-                return Err(ZoneError::MetaType {
-                    owner: record.owner.clone(),
-                    rtype: record.rtype,
-                });
-            }
-            if record.rtype == Rtype::SOA {
-                if record.owner != apex {
-                    return Err(ZoneError::OutOfZone {
-                        apex,
-                        owner: record.owner.clone(),
-                    });
-                }
-                soa_count += 1;
-            }
+            check_record(&apex, record)?;
+            soa_count += usize::from(record.rtype == Rtype::SOA);
         }
         if soa_count == 0 {
             return Err(ZoneError::NoSoa(apex));
@@ -754,6 +729,31 @@ impl Iterator for Merged<'_> {
             Some((self.next - 1) as NodeId | PATCH_BIT)
         }
     }
+}
+
+/// A record a zone may hold under `apex` (lower case): at or below the
+/// apex, class IN, a type that can be stored, SOA only at the apex.
+pub(crate) fn check_record(apex: &Name, record: &Record) -> Result<(), ZoneError> {
+    if !record.owner.is_subdomain_of(apex) || (record.rtype == Rtype::SOA && record.owner != *apex)
+    {
+        return Err(ZoneError::OutOfZone {
+            apex: apex.clone(),
+            owner: record.owner.clone(),
+        });
+    }
+    if record.class != Class::IN {
+        return Err(ZoneError::WrongClass {
+            owner: record.owner.clone(),
+            class: record.class,
+        });
+    }
+    if record.rtype.is_meta() {
+        return Err(ZoneError::MetaType {
+            owner: record.owner.clone(),
+            rtype: record.rtype,
+        });
+    }
+    Ok(())
 }
 
 /// Sorts `items` by `compare` on two threads for large inputs (each half

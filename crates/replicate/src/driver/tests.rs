@@ -37,6 +37,20 @@ fn notify_ns_targets_skip_the_mname_and_unknown_addresses() {
     );
 }
 
+/// A primary zone without NOTIFY targets, serials kept as given.
+fn primary_setup(apex: &Name) -> ZoneSetup {
+    ZoneSetup {
+        apex: apex.clone(),
+        role: RoleSetup::Primary {
+            serial_policy: SerialPolicy::Keep,
+        },
+        notify: Vec::new(),
+        notify_key: None,
+        notify_ns: false,
+        catalog: None,
+    }
+}
+
 fn zone(apex: &Name, serial: u32, extra: &str) -> Zone {
     let text = format!("$TTL 60\n@ SOA ns h {serial} 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n{extra}");
     let file = zonefile::parse_str(&text, apex, Path::new("t.zone")).unwrap();
@@ -265,16 +279,7 @@ fn a_deleted_zone_stops_its_notifies() {
 fn adding_a_zone_of_a_running_name_replaces_it_and_stops_the_old_one() {
     let dir = tempfile::tempdir().unwrap();
     let apex: Name = "example.".parse().unwrap();
-    let setup = ZoneSetup {
-        apex: apex.clone(),
-        role: RoleSetup::Primary {
-            serial_policy: SerialPolicy::Keep,
-        },
-        notify: Vec::new(),
-        notify_key: None,
-        notify_ns: false,
-        catalog: None,
-    };
+    let setup = primary_setup(&apex);
     let replicator = Replicator::new(
         Arc::new(ArcSwap::from_pointee(Served::default())),
         dir.path(),
@@ -393,16 +398,7 @@ fn reconfiguring_a_zone_swaps_its_links_in_place() {
 fn patched_versions_are_compacted_in_the_background_without_losing_writes() {
     let dir = tempfile::tempdir().unwrap();
     let apex: Name = "example.".parse().unwrap();
-    let setup = ZoneSetup {
-        apex: apex.clone(),
-        role: RoleSetup::Primary {
-            serial_policy: SerialPolicy::Keep,
-        },
-        notify: Vec::new(),
-        notify_key: None,
-        notify_ns: false,
-        catalog: None,
-    };
+    let setup = primary_setup(&apex);
     let replicator = Replicator::new(
         Arc::new(ArcSwap::from_pointee(Served::default())),
         dir.path(),
