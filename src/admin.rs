@@ -47,7 +47,9 @@ impl StoreArgs {
     }
 
     fn open(&self) -> anyhow::Result<Store> {
-        let path = self.data_dir()?.join(manage::STORE_FILE);
+        let dir = self.data_dir()?;
+        crate::data_dir::tell_if_node_runs(&dir);
+        let path = dir.join(manage::STORE_FILE);
         Store::open(&path).with_context(|| format!("cannot open the store {}", path.display()))
     }
 }

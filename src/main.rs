@@ -11,6 +11,7 @@
 mod admin;
 mod check;
 mod ctl;
+mod data_dir;
 mod generate;
 mod health_check;
 mod keepalived;
@@ -127,6 +128,13 @@ fn main() -> ExitCode {
         return health_check::check_command(args);
     }
     init_logging();
+    if matches!(
+        cli.command,
+        Command::Serve(_) | Command::User { .. } | Command::Token { .. } | Command::Import { .. }
+    ) {
+        // These write into a data directory: what they create is private.
+        data_dir::private_umask();
+    }
     let result = match cli.command {
         Command::Serve(args) => serve::serve_command(args),
         Command::Zone(ZoneCommand::Check { file, origin }) => check::zone_check(&file, &origin),

@@ -249,7 +249,7 @@ impl Confinement {
                 std::fs::create_dir_all(dir)
                     .with_context(|| format!("cannot create data_dir {}", dir.display()))?;
                 use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o750))
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
                     .with_context(|| format!("cannot set the mode of {}", dir.display()))?;
                 0
             }

@@ -649,6 +649,8 @@ fn run(
     confinement.prepare_data_dir(&config.node.data_dir)?;
     // Loaded and opened with the user's ids: what is created is the user's.
     let as_user = confinement.as_user()?;
+    // Before anything in the data directory is opened; held until exit.
+    let _data_dir_lock = crate::data_dir::lock(&config.node.data_dir)?;
     let loaded = node::load(plan)?;
     let mut failures = loaded.failures().to_vec();
     let node_metrics =

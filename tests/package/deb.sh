@@ -72,7 +72,7 @@ for path in /usr/bin/hadns /etc/hadns/hadns.toml /lib/systemd/system/hadns.servi
 done
 grep -qxF /etc/hadns/hadns.toml /var/lib/dpkg/info/hadns.conffiles || fail "the configuration is not a conffile"
 getent passwd hadns >/dev/null || fail "postinst made no hadns user"
-[ "$(stat -c %U:%G:%a /var/lib/hadns)" = hadns:hadns:750 ] || fail "/var/lib/hadns is $(stat -c %U:%G:%a /var/lib/hadns), not hadns:hadns:750"
+[ "$(stat -c %U:%G:%a /var/lib/hadns)" = hadns:hadns:700 ] || fail "/var/lib/hadns is $(stat -c %U:%G:%a /var/lib/hadns), not hadns:hadns:700"
 /usr/bin/hadns config check /etc/hadns/hadns.toml >/dev/null || fail "hadns config check of the packaged configuration"
 bash -c 'source /usr/share/bash-completion/completions/hadns && complete -p hadns' >/dev/null \
   || fail "the bash completion defines none for hadns"
@@ -95,6 +95,9 @@ grep -q "^CapEff:[[:space:]]*0000000000000000$" "/proc/$pid/status" || fail "the
 /usr/bin/hadns ctl --config /etc/hadns/hadns.toml status >/dev/null || fail "hadns ctl status"
 others=$(find /var/lib/hadns ! -user hadns)
 [ -z "$others" ] || fail "not hadns's: $others"
+# Private from creation: files 0600, directories 0700 (sockets too).
+open=$(find /var/lib/hadns -perm /077)
+[ -z "$open" ] || fail "open to other users: $(ls -ld $open)"
 [ -s /var/lib/hadns/initial-credentials ] || fail "no initial credentials"
 kill -TERM "$pid"
 for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done

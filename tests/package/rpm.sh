@@ -29,5 +29,5 @@ rpm -qp --qf '[%{FILEFLAGS:fflags} %{FILENAMES}\n]' "$package" | grep -qx 'cn /e
   || fail "/usr/bin/hadns is not mode 755"
 scripts=$(rpm -qp --scripts "$package")
 grep -q "useradd --system --gid hadns" <<<"$scripts" || fail "no preinstall script making the hadns user"
-grep -q "install -d -o hadns -g hadns -m 0750 /var/lib/hadns" <<<"$scripts" || fail "no postinstall making /var/lib/hadns"
+grep -q "install -d -o hadns -g hadns -m 0700 /var/lib/hadns" <<<"$scripts" || fail "no postinstall making /var/lib/hadns"
 echo "tests/package/rpm.sh: ok: $package ($(stat -c %s "$package") octets, $(wc -l <<<"$files") files)"

@@ -93,10 +93,17 @@ pub fn first_user(
         path: path.display().to_string(),
         source,
     };
+    // Whatever stands at that name (a file of an earlier start, or a
+    // symbolic link someone planted) is removed, and the file made anew
+    // with O_EXCL: the password is never written through a link.
+    match std::fs::remove_file(&path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(credentials(e)),
+    }
     let mut file = std::fs::OpenOptions::new()
         .write(true)
-        .create(true)
-        .truncate(true)
+        .create_new(true)
         .mode(0o600)
         .open(&path)
         .map_err(credentials)?;

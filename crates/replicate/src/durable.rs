@@ -16,6 +16,7 @@ use std::ffi::OsString;
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// What was being done to a file when the operating system said no.
@@ -113,11 +114,19 @@ impl Replacement {
                 .map_err(|error| FileError::new(FileAction::CreateDirectory, parent, error))?;
         }
         let temporary = temporary_path(path);
+        // A leftover of a crash is removed, then the file made anew with
+        // O_EXCL: never written through whatever stands at that name (a
+        // symbolic link included), and private from its first moment.
+        match fs::remove_file(&temporary) {
+            Ok(()) => {}
+            Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => return Err(FileError::new(FileAction::Create, &temporary, error).into()),
+        }
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
+            .mode(0o600)
             .open(&temporary)
             .map_err(|error| FileError::new(FileAction::Create, &temporary, error))?;
         let filled = fill(&mut file, &temporary).and_then(|value| {

@@ -30,8 +30,21 @@ pub fn listen(data_dir: &Path, controller: Arc<Controller>) -> io::Result<PathBu
     if path.exists() && std::os::unix::net::UnixStream::connect(&path).is_err() {
         std::fs::remove_file(&path)?;
     }
-    let listener = UnixListener::bind(&path)?;
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    // Created private, not chmod'ed after: between a bind and a chmod,
+    // anyone could connect and stop the node. The mode bits of a socket
+    // come from the umask, so it is narrowed around the bind (the node
+    // runs with 077 already; this keeps the guarantee for any caller).
+    let listener = {
+        let _umask = PrivateUmask::set();
+        UnixListener::bind(&path)?
+    };
+    let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(io::Error::other(format!(
+            "the control socket {} was created with mode {mode:o}, open to other users",
+            path.display()
+        )));
+    }
     tokio::spawn(async move {
         loop {
             let Ok((stream, _)) = listener.accept().await else {
@@ -145,4 +158,25 @@ pub fn request(data_dir: &Path, command: &str) -> Result<(bool, String, String),
     stream.read_to_string(&mut reply).map_err(exchange)?;
     let (first, rest) = reply.split_once('\n').unwrap_or((reply.as_str(), ""));
     Ok((first == "ok", first.to_string(), rest.to_string()))
+}
+
+/// The process umask narrowed to 077 until dropped, then put back.
+struct PrivateUmask(libc::mode_t);
+
+#[allow(unsafe_code)]
+impl PrivateUmask {
+    fn set() -> PrivateUmask {
+        // SAFETY: umask takes a plain integer and cannot fail.
+        PrivateUmask(unsafe { libc::umask(0o077) })
+    }
+}
+
+#[allow(unsafe_code)]
+impl Drop for PrivateUmask {
+    fn drop(&mut self) {
+        // SAFETY: as above.
+        unsafe {
+            libc::umask(self.0);
+        }
+    }
 }
