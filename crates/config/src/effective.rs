@@ -48,6 +48,10 @@ impl Config {
             "dns.tcp_max_connections",
             dns.tcp_max_connections.to_string(),
         );
+        out.push(
+            "dns.tcp_max_connections_per_client",
+            dns.tcp_max_connections_per_client.to_string(),
+        );
         out.push("dns.builtin_zones", dns.builtin_zones.to_string());
         out.push(
             "api.listen",

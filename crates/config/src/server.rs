@@ -166,6 +166,10 @@ impl Checker<'_> {
                 Some(v) => self.int(v, "dns.tcp_max_connections", 1..=1_000_000)?,
                 None => 1024,
             },
+            tcp_max_connections_per_client: match &dns_spec.tcp_max_connections_per_client {
+                Some(v) => self.int(v, "dns.tcp_max_connections_per_client", 1..=1_000_000)?,
+                None => 32,
+            },
             builtin_zones: dns_spec.builtin_zones.unwrap_or(true),
         };
         Ok(dns)

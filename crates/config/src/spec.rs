@@ -148,6 +148,7 @@ pub(crate) struct DnsSpec {
     pub udp_workers: Option<Spanned<i64>>,
     pub tcp_idle_timeout: Option<Spanned<Duration>>,
     pub tcp_max_connections: Option<Spanned<i64>>,
+    pub tcp_max_connections_per_client: Option<Spanned<i64>>,
     pub builtin_zones: Option<bool>,
 }
 

@@ -91,6 +91,9 @@ pub struct DnsConfig {
     pub tcp_idle_timeout: Duration,
     /// Most TCP connections at once.
     pub tcp_max_connections: usize,
+    /// Most TCP connections at once from one client address (IPv4) or
+    /// /64 (IPv6).
+    pub tcp_max_connections_per_client: usize,
     /// Serve the built-in `localhost.` and loopback reverse zones.
     pub builtin_zones: bool,
 }

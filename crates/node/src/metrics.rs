@@ -215,6 +215,14 @@ impl NodeMetrics {
                 tcp.refused.load(Ordering::Relaxed),
             ),
             (
+                "tcp-connections-refused-client".into(),
+                tcp.refused_client.load(Ordering::Relaxed),
+            ),
+            (
+                "tcp-write-timeouts".into(),
+                tcp.write_timeouts.load(Ordering::Relaxed),
+            ),
+            (
                 "tcp-connections-open".into(),
                 tcp.open.load(Ordering::Relaxed),
             ),
@@ -422,7 +430,7 @@ impl Collector for NodeMetrics {
         counter(
             e,
             "hadns_tcp_connections",
-            "TCP connections, by result (`refused`: closed at once at tcp_max_connections).",
+            "TCP connections, by result (`refused`: closed at once at tcp_max_connections; `refused_client`: at tcp_max_connections_per_client; `write_timeout`: closed because the client read nothing for the idle timeout).",
             &[
                 (
                     vec![("result", "accepted".to_string())],
@@ -431,6 +439,14 @@ impl Collector for NodeMetrics {
                 (
                     vec![("result", "refused".to_string())],
                     tcp.refused.load(Ordering::Relaxed),
+                ),
+                (
+                    vec![("result", "refused_client".to_string())],
+                    tcp.refused_client.load(Ordering::Relaxed),
+                ),
+                (
+                    vec![("result", "write_timeout".to_string())],
+                    tcp.write_timeouts.load(Ordering::Relaxed),
                 ),
             ],
         )?;
