@@ -155,14 +155,7 @@ fn one_source_cannot_take_every_tcp_slot() {
     }
     assert_eq!(tcp_connections(metrics, "refused_client"), 15);
     // Another source is served at once (on Linux all of 127/8 is local).
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
-    socket
-        .bind(&"127.0.0.2:0".parse::<SocketAddr>().unwrap().into())
-        .unwrap();
-    socket
-        .connect_timeout(&dns.into(), Duration::from_secs(2))
-        .unwrap();
-    let mut other: TcpStream = socket.into();
+    let mut other = connect_from("127.0.0.2", dns);
     other
         .set_read_timeout(Some(Duration::from_secs(5)))
         .unwrap();
@@ -177,4 +170,157 @@ fn one_source_cannot_take_every_tcp_slot() {
     other.read_exact(&mut reply).unwrap();
     assert_eq!(&reply[..2], &9u16.to_be_bytes());
     drop(held);
+}
+
+/// A TCP connection to `to` from the local address `from` (all of
+/// 127.0.0.0/8 is local on Linux), so that tests can be several clients.
+fn connect_from(from: &str, to: SocketAddr) -> TcpStream {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+    socket
+        .bind(&format!("{from}:0").parse::<SocketAddr>().unwrap().into())
+        .unwrap();
+    socket
+        .connect_timeout(&to.into(), Duration::from_secs(2))
+        .unwrap();
+    socket.into()
+}
+
+/// Sends `head` then `trickle` one octet every 2 s on a new connection
+/// to `api`, until the node closes it or 45 s pass; returns how long the
+/// node took and what it answered.
+fn trickle(
+    from: &str,
+    api: SocketAddr,
+    head: String,
+    trickle: &'static [u8],
+) -> (Duration, String) {
+    let mut stream = connect_from(from, api);
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let started = Instant::now();
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answered = Vec::new();
+    for &octet in trickle.iter().cycle().take(45 * 10) {
+        if started.elapsed() > Duration::from_secs(45) {
+            break;
+        }
+        // Ten reads of 100 ms, then one more octet.
+        for _ in 0..20 {
+            let mut buffer = [0u8; 4096];
+            match stream.read(&mut buffer) {
+                Ok(0) => {
+                    return (
+                        started.elapsed(),
+                        String::from_utf8_lossy(&answered).into_owned(),
+                    );
+                }
+                Ok(n) => answered.extend_from_slice(&buffer[..n]),
+                Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+                Err(_) => {
+                    return (
+                        started.elapsed(),
+                        String::from_utf8_lossy(&answered).into_owned(),
+                    );
+                }
+            }
+        }
+        if stream.write_all(&[octet]).is_err() {
+            return (
+                started.elapsed(),
+                String::from_utf8_lossy(&answered).into_owned(),
+            );
+        }
+    }
+    panic!("the node kept a trickling connection for 45 s; it answered {answered:?}");
+}
+
+#[test]
+fn http_clients_that_trickle_or_crowd_do_not_shut_out_the_api() {
+    let root = tempfile::tempdir().unwrap();
+    let node = common::ApiNode::start(root.path(), "api", "");
+    node.create_zone("web.test.", serde_json::json!([]));
+    let api = node.api;
+    // A head that never ends, one octet every 2 s: never idle for the
+    // 60 s idle timeout, cut off at the 20 s head deadline.
+    let head = std::thread::spawn(move || {
+        trickle(
+            "127.0.0.3",
+            api,
+            "GET /api HTTP/1.1\r\nHost: a\r\nX-Slow: ".to_string(),
+            b"abc",
+        )
+    });
+    // A body announced as 1000 octets, sent one octet every 2 s, with a
+    // valid key: the read fails after the 20 s grace, the reply is an
+    // error and the connection closes.
+    let token = node.token.clone();
+    let body = std::thread::spawn(move || {
+        trickle(
+            "127.0.0.4",
+            api,
+            format!(
+                "PATCH /api/v1/servers/localhost/zones/web.test. HTTP/1.1\r\nHost: a\r\n\
+                 X-API-Key: {token}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+            ),
+            b" ",
+        )
+    });
+    // One address crowding the port: 32 connections are kept, more are
+    // closed at once; another address is served all along.
+    let crowd: Vec<TcpStream> = (0..32).map(|_| TcpStream::connect(api).unwrap()).collect();
+    std::thread::sleep(Duration::from_millis(300));
+    let mut extra = TcpStream::connect(api).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let _ = extra.write_all(b"GET /api HTTP/1.1\r\nHost: a\r\n\r\n");
+    let mut buffer = [0u8; 64];
+    assert_eq!(
+        extra.read(&mut buffer).unwrap_or(0),
+        0,
+        "a 33rd connection from one address is closed"
+    );
+    let mut other = connect_from("127.0.0.2", api);
+    other
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    other
+        .write_all(b"GET /api HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut reply = String::new();
+    let _ = other.read_to_string(&mut reply);
+    assert!(
+        reply.starts_with("HTTP/1.1 200"),
+        "another address is served: {reply}"
+    );
+    drop(crowd);
+
+    let (took, answered) = head.join().unwrap();
+    assert!(
+        took >= Duration::from_secs(18) && took < Duration::from_secs(30),
+        "a trickled head is closed at its 20 s deadline, not after {took:?}"
+    );
+    assert!(
+        answered.is_empty(),
+        "nothing is answered to half a head: {answered}"
+    );
+    let (took, answered) = body.join().unwrap();
+    assert!(
+        took >= Duration::from_secs(18) && took < Duration::from_secs(30),
+        "a trickled body is cut off after the 20 s grace, not after {took:?}"
+    );
+    assert!(
+        answered.starts_with("HTTP/1.1 4"),
+        "a trickled body gets an error: {answered}"
+    );
+    // And the API still answers a normal request afterwards.
+    let zones = node.request(
+        "GET",
+        "/api/v1/servers/localhost/zones",
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(zones.status, 200);
 }

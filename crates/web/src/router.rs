@@ -135,6 +135,8 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         .fallback(error::not_found)
         .method_not_allowed_fallback(error::method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        // Bodies are read here at a minimum pace, before any handler.
+        .layer(axum::middleware::from_fn(limits::read_body_in_time))
         .route_layer(axum::middleware::from_fn_with_state(
             metrics,
             crate::metrics::count_requests,
