@@ -531,6 +531,11 @@ fn driver_settings(r: &config::ReplicationConfig) -> DriverSettings {
             max_entries: r.journal_max_entries,
         },
         max_transfers_out: r.max_transfers_out,
+        max_transfers_out_per_client: r.max_transfers_out_per_client,
+        transfer_in: replicate::driver::TransferInLimits {
+            max_records: r.max_transfer_records,
+            max_bytes: r.max_transfer_size,
+        },
         transfer_timeout: r.transfer_timeout,
         after_load: Some(node::memory::release_free_memory),
         ..DriverSettings::default()

@@ -8,14 +8,14 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpListener, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::fake_primary::{FakePrimary, Misbehaviour, build};
 use common::{Process, hadns_binary, query, udp_exchange};
-use wire::{Message, Name, Rcode, Rtype};
+use wire::{Message, Rcode, Rtype};
 
 const KEY: &str = "c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0";
 
@@ -517,173 +517,6 @@ fn transfer(server: SocketAddr, qtype: Rtype, serial: Option<u32>) -> Vec<wire::
             return records;
         }
     }
-}
-
-/// How the fake primary answers transfer requests.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Misbehaviour {
-    /// Answer correctly.
-    None,
-    /// Send the first message of the transfer, then hang up.
-    HangUpMidway,
-    /// Answer IXFR with a difference that deletes a record nobody has.
-    CorruptIxfr,
-}
-
-/// A primary inside the test: serves `zone` (and a journal from `older`)
-/// the way hadns would, then breaks it as told.
-struct FakePrimary {
-    address: SocketAddr,
-    stop: Arc<AtomicBool>,
-    transfers: Arc<Mutex<Vec<Rtype>>>,
-    threads: Vec<std::thread::JoinHandle<()>>,
-}
-
-impl FakePrimary {
-    fn start(
-        zone: Arc<zone::Zone>,
-        older: Option<Arc<zone::Zone>>,
-        behaviour: Arc<Mutex<Misbehaviour>>,
-    ) -> FakePrimary {
-        let tcp = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = tcp.local_addr().unwrap();
-        let udp = UdpSocket::bind(address).unwrap();
-        udp.set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        tcp.set_nonblocking(true).unwrap();
-        let stop = Arc::new(AtomicBool::new(false));
-        let transfers = Arc::new(Mutex::new(Vec::new()));
-        let mut threads = Vec::new();
-        {
-            let (zone, stop) = (zone.clone(), stop.clone());
-            threads.push(std::thread::spawn(move || {
-                let mut buf = [0u8; 4096];
-                while !stop.load(Ordering::Relaxed) {
-                    let Ok((len, from)) = udp.recv_from(&mut buf) else {
-                        continue;
-                    };
-                    let Ok(request) = Message::parse(&buf[..len]) else {
-                        continue;
-                    };
-                    let soa = zone.soa_record();
-                    let mut out = Vec::new();
-                    let mut w = wire::writer::Writer::new(&mut out, 512);
-                    let q = &request.questions[0];
-                    let _ = w.question(q.qname.as_wire(), q.qtype, q.qclass, true);
-                    w.set_section(wire::writer::Section::Answer);
-                    let _ = w.record(
-                        wire::writer::Owner::Question,
-                        Rtype::SOA,
-                        wire::Class::IN,
-                        soa.ttl,
-                        &soa.rdata,
-                    );
-                    w.finish(request.header.id, 0x8400);
-                    let _ = udp.send_to(&out, from);
-                }
-            }));
-        }
-        {
-            let (stop, transfers) = (stop.clone(), transfers.clone());
-            threads.push(std::thread::spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    let Ok((mut stream, _)) = tcp.accept() else {
-                        std::thread::sleep(Duration::from_millis(20));
-                        continue;
-                    };
-                    stream.set_nonblocking(false).unwrap();
-                    stream
-                        .set_read_timeout(Some(Duration::from_secs(2)))
-                        .unwrap();
-                    let mut len = [0u8; 2];
-                    if stream.read_exact(&mut len).is_err() {
-                        continue;
-                    }
-                    let mut m = vec![0u8; u16::from_be_bytes(len) as usize];
-                    if stream.read_exact(&mut m).is_err() {
-                        continue;
-                    }
-                    let Ok(request) = Message::parse(&m) else {
-                        continue;
-                    };
-                    let q = &request.questions[0];
-                    transfers.lock().unwrap().push(q.qtype);
-                    let question = [
-                        q.qname.as_wire(),
-                        &q.qtype.0.to_be_bytes(),
-                        &1u16.to_be_bytes(),
-                    ]
-                    .concat();
-                    let frame = replicate::xfr_out::MessageFrame {
-                        id: request.header.id,
-                        question: &question,
-                    };
-                    let mode = *behaviour.lock().unwrap();
-                    let plan = match (q.qtype, &older) {
-                        (Rtype::IXFR, Some(old)) => {
-                            let mut changes = replicate::diff::between(old, &zone);
-                            if mode == Misbehaviour::CorruptIxfr {
-                                let mut bogus = changes
-                                    .added
-                                    .iter()
-                                    .find(|r| r.rtype == Rtype::A)
-                                    .unwrap()
-                                    .clone();
-                                bogus.owner = "nobody-has-this.rep.test.".parse().unwrap();
-                                changes.removed.push(bogus);
-                            }
-                            replicate::xfr_out::Plan::Incremental(vec![replicate::Diff::new(
-                                old.serial(),
-                                zone.serial(),
-                                changes.removed,
-                                changes.added,
-                            )])
-                        }
-                        _ => replicate::xfr_out::Plan::Full,
-                    };
-                    let sent = AtomicUsize::new(0);
-                    let _ = replicate::xfr_out::stream(&zone, &plan, frame, |message| {
-                        if mode == Misbehaviour::HangUpMidway && sent.load(Ordering::Relaxed) == 1 {
-                            return false;
-                        }
-                        sent.fetch_add(1, Ordering::Relaxed);
-                        let mut framed = (message.len() as u16).to_be_bytes().to_vec();
-                        framed.extend_from_slice(message);
-                        stream.write_all(&framed).is_ok()
-                    });
-                    // Dropping the stream hangs up.
-                }
-            }));
-        }
-        FakePrimary {
-            address,
-            stop,
-            transfers,
-            threads,
-        }
-    }
-}
-
-impl Drop for FakePrimary {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        for t in self.threads.drain(..) {
-            let _ = t.join();
-        }
-    }
-}
-
-fn build(text: &str) -> Arc<zone::Zone> {
-    let origin: Name = "rep.test.".parse().unwrap();
-    let file = zonefile::parse_str(text, &origin, Path::new("z")).unwrap();
-    Arc::new(
-        zone::Zone::build(
-            &origin,
-            file.records.into_iter().map(|r| r.record).collect(),
-            zone::BuildOptions::default(),
-        )
-        .unwrap(),
-    )
 }
 
 fn big_zone(serial: u32, www: &str) -> String {

@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use wire::{Message, Name, Rcode, Rtype};
 
+pub mod fake_primary;
 pub mod webdriver;
 
 /// A child process killed (SIGKILL, by PID) when dropped.

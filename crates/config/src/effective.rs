@@ -181,6 +181,18 @@ impl Config {
             "replication.max_transfers_out",
             r.max_transfers_out.to_string(),
         );
+        out.push(
+            "replication.max_transfers_out_per_client",
+            r.max_transfers_out_per_client.to_string(),
+        );
+        out.push(
+            "replication.max_transfer_records",
+            r.max_transfer_records.to_string(),
+        );
+        out.push(
+            "replication.max_transfer_size",
+            r.max_transfer_size.to_string(),
+        );
         out.push("replication.transfer_timeout", seconds(r.transfer_timeout));
         let c = &self.catalog;
         out.push(

@@ -347,6 +347,18 @@ impl Checker<'_> {
                 Some(v) => self.int(v, "replication.max_transfers_out", 1..=10_000)?,
                 None => 16,
             },
+            max_transfers_out_per_client: match &r.max_transfers_out_per_client {
+                Some(v) => self.int(v, "replication.max_transfers_out_per_client", 1..=10_000)?,
+                None => 4,
+            },
+            max_transfer_records: match &r.max_transfer_records {
+                Some(v) => self.int(v, "replication.max_transfer_records", 10..=1_000_000_000)?,
+                None => 10_000_000,
+            },
+            max_transfer_size: match &r.max_transfer_size {
+                Some(v) => self.size(v, "replication.max_transfer_size")?,
+                None => 1 << 30,
+            },
             transfer_timeout: duration_or(
                 &r.transfer_timeout,
                 "replication.transfer_timeout",

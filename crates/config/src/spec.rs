@@ -122,6 +122,9 @@ pub(crate) struct ReplicationSpec {
     pub journal_max_size: Option<Spanned<Size>>,
     pub journal_max_entries: Option<Spanned<i64>>,
     pub max_transfers_out: Option<Spanned<i64>>,
+    pub max_transfers_out_per_client: Option<Spanned<i64>>,
+    pub max_transfer_records: Option<Spanned<i64>>,
+    pub max_transfer_size: Option<Spanned<Size>>,
     pub transfer_timeout: Option<Spanned<Duration>>,
 }
 

@@ -332,6 +332,12 @@ pub struct ReplicationConfig {
     pub journal_max_entries: usize,
     /// Outgoing transfers at once.
     pub max_transfers_out: usize,
+    /// Outgoing transfers at once to one client address.
+    pub max_transfers_out_per_client: usize,
+    /// Most records one incoming transfer may carry.
+    pub max_transfer_records: u64,
+    /// Most octets one incoming transfer may carry.
+    pub max_transfer_size: u64,
     /// Longest a transfer may take.
     pub transfer_timeout: Duration,
 }

@@ -131,6 +131,12 @@ pub struct DriverSettings {
     pub journal: JournalLimits,
     /// Outgoing transfers at once; more are refused until one ends.
     pub max_transfers_out: usize,
+    /// Outgoing transfers at once to one client address; more from it
+    /// are refused, so one secondary (or anyone `allow_transfer` admits)
+    /// cannot take every transfer slot.
+    pub max_transfers_out_per_client: usize,
+    /// Bounds on what an incoming transfer may carry.
+    pub transfer_in: TransferInLimits,
     /// How long a transfer connection may stay silent.
     pub transfer_idle_timeout: Duration,
     /// Longest a whole transfer may take.
@@ -150,11 +156,33 @@ impl Default for DriverSettings {
             bounds: TimerBounds::default(),
             journal: JournalLimits::default(),
             max_transfers_out: 16,
+            max_transfers_out_per_client: 4,
+            transfer_in: TransferInLimits::default(),
             transfer_idle_timeout: Duration::from_secs(30),
             transfer_timeout: Duration::from_secs(3600),
             notify_retry: notify::RetryPolicy::default(),
             dump_every: 64,
             after_load: None,
+        }
+    }
+}
+
+/// Bounds on one incoming transfer: a primary that is broken or hostile
+/// (streaming records forever within the transfer timeout) is cut off
+/// there, and the secondary keeps the copy it has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TransferInLimits {
+    /// Most resource records (SOAs included) one transfer may carry.
+    pub max_records: u64,
+    /// Most octets of DNS messages one transfer may carry.
+    pub max_bytes: u64,
+}
+
+impl Default for TransferInLimits {
+    fn default() -> TransferInLimits {
+        TransferInLimits {
+            max_records: 10_000_000,
+            max_bytes: 1 << 30,
         }
     }
 }
@@ -357,6 +385,8 @@ pub struct Replicator {
     settings: DriverSettings,
     publish_lock: Mutex<()>,
     transfers_out: Arc<tokio::sync::Semaphore>,
+    /// Outgoing transfers running now per client address.
+    transfers_out_by_client: Arc<Mutex<HashMap<std::net::IpAddr, usize>>>,
     /// [`Replicator::start`] has run: NOTIFYs can be sent.
     started: AtomicBool,
     /// Paces this lane's SOA queries to [`SOA_QUERIES_PER_SECOND`].
@@ -423,6 +453,7 @@ impl Replicator {
             transfers_out: Arc::new(tokio::sync::Semaphore::new(
                 settings.max_transfers_out.max(1),
             )),
+            transfers_out_by_client: Arc::default(),
             settings,
             publish_lock: Mutex::new(()),
             started: AtomicBool::new(false),

@@ -21,7 +21,7 @@ use crate::secondary::{Failure, Step, Timers};
 use crate::xfr_in::{Incoming, Received, Request, TransferError};
 
 use super::io::{build_query, local_any, read_framed, write_framed};
-use super::{Replicator, Role, ZoneState, lock, random_id, timers_of, unix};
+use super::{Replicator, Role, TransferInLimits, ZoneState, lock, random_id, timers_of, unix};
 
 impl Replicator {
     /// Checks the primary now (secondary zones).
@@ -309,6 +309,7 @@ impl Replicator {
                 request,
                 current.as_deref(),
                 self.settings.transfer_idle_timeout,
+                self.settings.transfer_in,
             ),
         )
         .await
@@ -632,6 +633,7 @@ pub(super) async fn receive_transfer(
     request: Request,
     current: Option<&Zone>,
     idle: Duration,
+    limits: TransferInLimits,
 ) -> Result<Received, Failure> {
     let id = random_id();
     let (qtype, soa) = match request {
@@ -648,9 +650,22 @@ pub(super) async fn receive_transfer(
         .await
         .map_err(unreachable)?;
     let mut incoming = Incoming::new(apex, request);
+    let (mut octets, mut records) = (0u64, 0u64);
     loop {
         let bytes = read_framed(&mut stream, idle).await.map_err(unreachable)?;
         metrics::transfer_bytes(metrics::Direction::In, bytes.len() as u64 + 2);
+        // Checked before the message is parsed or kept: past a limit the
+        // transfer ends here and the copy served stays as it was.
+        octets += bytes.len() as u64 + 2;
+        if octets > limits.max_bytes {
+            return Err(failure_for(
+                request,
+                format!(
+                    "the transfer from {primary} is over max_transfer_size ({} octets); kept the copy we have",
+                    limits.max_bytes
+                ),
+            ));
+        }
         if bytes.len() < 2 || bytes[..2] != id.to_be_bytes() {
             return Err(Failure::Invalid("a message with the wrong ID".into()));
         }
@@ -661,6 +676,16 @@ pub(super) async fn receive_transfer(
         }
         let message = Message::parse(&bytes)
             .map_err(|e| failure_for(request, format!("malformed message: {e}")))?;
+        records += message.answer.len() as u64;
+        if records > limits.max_records {
+            return Err(failure_for(
+                request,
+                format!(
+                    "the transfer from {primary} is over max_transfer_records ({}); kept the copy we have",
+                    limits.max_records
+                ),
+            ));
+        }
         match incoming.feed(&message) {
             Ok(Some(received)) => {
                 if let Some(verifier) = verifier.as_ref() {

@@ -26,8 +26,14 @@ impl Replicator {
         ticket: TransferTicket,
         writer: &mut W,
     ) -> std::io::Result<usize> {
-        let Ok(_permit) = Arc::clone(&self.transfers_out).try_acquire_owned() else {
-            tracing::warn!(zone = %ticket.zone.apex(), client = %ticket.client, "too many transfers at once; refusing one");
+        let client_slot = ClientTransfer::admit(
+            &self.transfers_out_by_client,
+            ticket.client.ip(),
+            self.settings.max_transfers_out_per_client.max(1),
+        );
+        let permit = Arc::clone(&self.transfers_out).try_acquire_owned();
+        let (Ok(_permit), Some(_client_slot)) = (permit, client_slot) else {
+            tracing::warn!(zone = %ticket.zone.apex(), client = %ticket.client, "too many transfers at once, in all or to this client; refusing one");
             let kind = if ticket.qtype == Rtype::IXFR {
                 metrics::Kind::Ixfr
             } else {
@@ -140,4 +146,42 @@ pub(super) fn refusal(ticket: &TransferTicket, rcode: Rcode) -> Vec<u8> {
     let _ = writer.question_raw(&ticket.question);
     writer.finish(ticket.id, flags::QR | rcode.header_bits() as u16);
     buf
+}
+
+/// One outgoing transfer counted against its client while it lives.
+struct ClientTransfer {
+    counts: Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+    address: std::net::IpAddr,
+}
+
+impl ClientTransfer {
+    /// Counts a transfer to `address` unless it has `limit` running.
+    fn admit(
+        counts: &Arc<std::sync::Mutex<std::collections::HashMap<std::net::IpAddr, usize>>>,
+        address: std::net::IpAddr,
+        limit: usize,
+    ) -> Option<ClientTransfer> {
+        let mut running = lock(counts);
+        let count = running.entry(address).or_insert(0);
+        if *count >= limit {
+            return None;
+        }
+        *count += 1;
+        Some(ClientTransfer {
+            counts: Arc::clone(counts),
+            address,
+        })
+    }
+}
+
+impl Drop for ClientTransfer {
+    fn drop(&mut self) {
+        let mut running = lock(&self.counts);
+        if let Some(count) = running.get_mut(&self.address) {
+            *count -= 1;
+            if *count == 0 {
+                running.remove(&self.address);
+            }
+        }
+    }
 }
