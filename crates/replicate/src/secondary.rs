@@ -25,6 +25,13 @@
 //! is how a secondary whose transfers keep failing is told apart from one
 //! that is merely between a NOTIFY and its transfer.
 //!
+//! The wall clock may be stepped (NTP, an operator, a restored VM). A step
+//! forward reads as time passed, as it must (a node suspended for two
+//! weeks has an expired copy). A step back is seen by the next step
+//! ([`Secondary::next_step`] remembers the last time it was given) and
+//! every scheduled time moves back with the clock, so the zone is neither
+//! left unchecked nor served unconfirmed until the clock catches up.
+//!
 //! Refresh, retry and expire come from the zone's SOA (RFC 1035 §3.3.13),
 //! clamped by configured bounds, as BIND and Knot do, so a zone with absurd
 //! timers neither hammers its primary nor lingers past reason.
@@ -235,6 +242,9 @@ pub struct Secondary {
     behind: Option<Behind>,
     /// State of the generator that jitters the refresh interval.
     jitter: u64,
+    /// The latest `now` [`Secondary::next_step`] was given: a later call
+    /// with an earlier time means the clock was stepped back.
+    last_now: SystemTime,
 }
 
 /// The shortest next refresh after a success, as a fraction of the
@@ -281,6 +291,7 @@ impl Secondary {
                 .duration_since(SystemTime::UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos() as u64)
                 ^ (primaries as u64).rotate_left(32),
+            last_now: now,
         }
     }
 
@@ -294,6 +305,7 @@ impl Secondary {
 
     /// What to do at `now`.
     pub fn next_step(&mut self, now: SystemTime) -> Step {
+        self.follow_clock(now);
         match self.pending {
             Pending::QuerySoa { primary, .. } => return Step::QuerySoa { primary },
             Pending::Transfer { primary, request } => return Step::Transfer { primary, request },
@@ -312,6 +324,22 @@ impl Secondary {
             _ => self.next_refresh,
         };
         Step::Wait { until }
+    }
+
+    /// Moves every scheduled time back with a clock stepped back: the
+    /// intervals still to run stay what they were.
+    fn follow_clock(&mut self, now: SystemTime) {
+        if let Ok(back) = self.last_now.duration_since(now)
+            && !back.is_zero()
+        {
+            let earlier = |t: SystemTime| t.checked_sub(back).unwrap_or(now);
+            self.next_refresh = earlier(self.next_refresh);
+            self.expires_at = self.expires_at.map(earlier);
+            if let Some(behind) = &mut self.behind {
+                behind.since = earlier(behind.since);
+            }
+        }
+        self.last_now = now;
     }
 
     /// A NOTIFY from an accepted primary (RFC 1996 §3.7: check now, or again

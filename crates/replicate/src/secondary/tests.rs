@@ -496,3 +496,45 @@ fn a_zone_without_a_copy_is_behind_once_its_primary_answers() {
     s.transfer_done(at(61), 0, Ok((Serial(1), timers())));
     assert_eq!(s.status(at(61)).behind, None);
 }
+
+#[test]
+fn a_clock_stepped_back_moves_the_timers_back_with_it() {
+    let mut s = Secondary::new(1, TimerBounds::default(), None, at(0));
+    assert_eq!(s.next_step(at(0)), Step::QuerySoa { primary: 0 });
+    s.soa_answer(at(1), 0, Ok(Serial(5)));
+    let _ = s.next_step(at(1));
+    s.transfer_done(at(2), 0, Ok((Serial(5), timers())));
+    assert_refresh_wait(s.next_step(at(2)), at(2), 3600);
+    // A day back: the next check is still within an hour of the new now,
+    // and the copy expires a week after it, not a week and a day.
+    let stepped = at(2) - Duration::from_secs(86_400) + Duration::from_secs(10);
+    let Step::Wait { until } = s.next_step(stepped) else {
+        panic!("a wait");
+    };
+    let wait = until.duration_since(stepped).unwrap();
+    assert!(
+        wait <= Duration::from_secs(3600),
+        "next check {wait:?} after a step back"
+    );
+    let expires = s.status(stepped).expires_at.unwrap();
+    assert!(expires.duration_since(stepped).unwrap() <= Duration::from_secs(7 * 86_400));
+    assert!(!s.is_expired(stepped));
+    // The check comes when the hour has run on the new clock.
+    assert_eq!(s.next_step(until), Step::QuerySoa { primary: 0 });
+}
+
+#[test]
+fn a_clock_stepped_forward_reads_as_time_passed_and_one_check_restores_the_copy() {
+    let mut s = Secondary::new(1, TimerBounds::default(), None, at(0));
+    let _ = s.next_step(at(0));
+    s.soa_answer(at(1), 0, Ok(Serial(5)));
+    let _ = s.next_step(at(1));
+    s.transfer_done(at(2), 0, Ok((Serial(5), timers())));
+    // Ten days on, past the week's expiry: check at once.
+    let later = at(2) + Duration::from_secs(10 * 86_400);
+    assert!(s.is_expired(later));
+    assert_eq!(s.next_step(later), Step::QuerySoa { primary: 0 });
+    s.soa_answer(later, 0, Ok(Serial(5)));
+    assert!(!s.is_expired(later), "a confirmed copy is served again");
+    assert_refresh_wait(s.next_step(later), later, 3600);
+}
