@@ -344,6 +344,7 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
         unconfigured_keys: config.unconfigured_keys.clone(),
         effective_config: effective_config(&config, args, api_address),
         cors_origins: config.api.cors_origins.clone(),
+        api_requests_per_second: config.api.requests_per_second,
     });
     let mut static_zones = Vec::new();
     for arg in &args.zones {
@@ -630,6 +631,8 @@ struct StorePlan {
     effective_config: Vec<(String, String)>,
     /// Web origins allowed to call the API from a browser (CORS).
     cors_origins: Vec<String>,
+    /// Requests a second per API token.
+    api_requests_per_second: u32,
 }
 
 /// Loads the node's lanes, opens the store over them, and serves until
@@ -713,6 +716,7 @@ fn run(
             started,
             effective_config: store_plan.effective_config.clone(),
             cors_origins: store_plan.cors_origins.clone(),
+            api_requests_per_second: store_plan.api_requests_per_second,
             metrics: Arc::clone(&metrics),
             node_metrics,
             control: Some(loaded.controller()),
@@ -882,6 +886,7 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
         "dns.tcp_max_connections_per_client",
         "api.listen",
         "api.cors_origins",
+        "api.requests_per_second",
         "health.listen",
         "metrics.listen",
         "log.queries",

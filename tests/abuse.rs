@@ -324,3 +324,74 @@ fn http_clients_that_trickle_or_crowd_do_not_shut_out_the_api() {
     );
     assert_eq!(zones.status, 200);
 }
+
+#[test]
+fn an_api_token_over_its_rate_gets_429_and_others_go_on() {
+    let root = tempfile::tempdir().unwrap();
+    let node = common::ApiNode::start(root.path(), "rate", "requests_per_second = 5\n");
+    // The first token loops: a burst of 10 passes, then 429 with Retry-After.
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..30 {
+        let reply = node.request(
+            "GET",
+            "/api/v1/servers/localhost/zones",
+            Some(&node.token),
+            &[],
+            None,
+        );
+        if reply.status == 429 {
+            retry_after = reply.header("retry-after").map(str::to_string);
+            assert!(
+                reply.error().contains("over 5 requests a second"),
+                "{}",
+                reply.text()
+            );
+        }
+        statuses.push(reply.status);
+    }
+    let passed = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (10..=13).contains(&passed),
+        "a burst of 10 (and what refilled meanwhile): {statuses:?}"
+    );
+    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(retry_after.as_deref(), Some("1"));
+    // Another token has its own allowance.
+    let output = std::process::Command::new(common::hadns_binary())
+        .args(["token", "create", "second", "--read-only", "--data-dir"])
+        .arg(node.dir.join("data"))
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    // The secret is the one line on standard output.
+    let other = text.trim().to_string();
+    let reply = node.request(
+        "GET",
+        "/api/v1/servers/localhost/zones",
+        Some(&other),
+        &[],
+        None,
+    );
+    assert_eq!(
+        reply.status,
+        200,
+        "another token is not limited: {}",
+        reply.text()
+    );
+    // And after a pause the first token is served again.
+    std::thread::sleep(Duration::from_millis(1200));
+    let reply = node.request(
+        "GET",
+        "/api/v1/servers/localhost/zones",
+        Some(&node.token),
+        &[],
+        None,
+    );
+    assert_eq!(reply.status, 200);
+}

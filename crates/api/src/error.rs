@@ -31,6 +31,9 @@ pub enum ApiError {
     /// that does not parse, a rule of the zone broken, an unsupported
     /// option); nothing was changed.
     Unprocessable(String),
+    /// 429: the token made more requests than `[api] requests_per_second`
+    /// allows; the value is the seconds to wait (`Retry-After`).
+    TooManyRequests(String, u64),
     /// 500: the server failed; nothing the client can fix.
     Internal(String),
 }
@@ -47,6 +50,7 @@ impl ApiError {
             ApiError::Conflict(_) => 409,
             ApiError::PayloadTooLarge(_) => 413,
             ApiError::Unprocessable(_) => 422,
+            ApiError::TooManyRequests(..) => 429,
             ApiError::Internal(_) => 500,
         }
     }
@@ -62,6 +66,7 @@ impl ApiError {
             | ApiError::Conflict(m)
             | ApiError::PayloadTooLarge(m)
             | ApiError::Unprocessable(m)
+            | ApiError::TooManyRequests(m, _)
             | ApiError::Internal(m) => m,
         }
     }

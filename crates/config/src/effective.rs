@@ -61,6 +61,10 @@ impl Config {
         );
         out.push("api.cors_origins", self.api.cors_origins.join(", "));
         out.push(
+            "api.requests_per_second",
+            self.api.requests_per_second.to_string(),
+        );
+        out.push(
             "health.listen",
             self.health
                 .listen

@@ -192,6 +192,10 @@ impl Checker<'_> {
                 None => None,
             },
             cors_origins,
+            requests_per_second: match &spec.api.requests_per_second {
+                Some(v) => self.int(v, "api.requests_per_second", 0..=1_000_000)?,
+                None => 0,
+            },
         };
         Ok(api)
     }

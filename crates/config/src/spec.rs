@@ -160,6 +160,7 @@ pub(crate) struct DnsSpec {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ApiSpec {
     pub listen: Option<Spanned<String>>,
+    pub requests_per_second: Option<Spanned<i64>>,
     #[serde(default)]
     pub cors_origins: Vec<Spanned<String>>,
 }

@@ -106,6 +106,9 @@ pub struct ApiConfig {
     /// Web origins (`https://admin.example`) whose pages may call the API
     /// from a browser (CORS); empty: no CORS headers at all.
     pub cors_origins: Vec<String>,
+    /// Requests a second each API token may make (bursts of twice that);
+    /// 0: no limit.
+    pub requests_per_second: u32,
 }
 
 /// `[health]`.

@@ -122,7 +122,11 @@ pub fn router(manager: Arc<Manager>, settings: HttpSettings) -> Router {
         manager.lanes().to_vec(),
     ));
     let metrics = Arc::clone(&settings.metrics);
+    let token_rates = Arc::new(crate::api::rate::TokenRates::new(
+        settings.api_requests_per_second,
+    ));
     let state = AppState {
+        token_rates,
         control: settings.control.clone(),
         health,
         manager,

@@ -28,6 +28,9 @@ pub struct HttpSettings {
     pub control: Option<Arc<node::Controller>>,
     /// The other hadns nodes (`[[peer]]`) the cluster page may ask to act.
     pub peers: Peers,
+    /// Requests a second each API token may make (`[api]
+    /// requests_per_second`; bursts of twice that).
+    pub api_requests_per_second: u32,
 }
 
 /// The configuration's `[[peer]]`s, shared with the reload that replaces
@@ -53,6 +56,8 @@ pub(crate) struct AppState {
     pub health: Arc<HealthSource>,
     /// The node's control commands, if there is a node.
     pub control: Option<Arc<node::Controller>>,
+    /// Each API token's request allowance.
+    pub token_rates: Arc<crate::api::rate::TokenRates>,
 }
 
 impl FromRef<AppState> for Arc<crate::metrics::Metrics> {

@@ -33,6 +33,11 @@ impl IntoResponse for Failure {
             );
         }
         let mut response = (status, axum::Json(self.0.body())).into_response();
+        if let ApiError::TooManyRequests(_, seconds) = &self.0 {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(*seconds));
+        }
         if status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -103,10 +103,30 @@ async fn authenticate(parts: &Parts, state: &AppState) -> Result<TokenInfo, Fail
         .trim()
         .to_string();
     let store = std::sync::Arc::clone(state.manager.store());
-    let token = blocking(move || Ok(store.check_token(&secret)?)).await?;
-    token.ok_or_else(|| {
-        ApiError::Unauthorized("Unauthorized: unknown or revoked API key".to_string()).into()
-    })
+    let token = blocking(move || Ok(store.check_token(&secret)?))
+        .await?
+        .ok_or_else(|| {
+            Failure::from(ApiError::Unauthorized(
+                "Unauthorized: unknown or revoked API key".to_string(),
+            ))
+        })?;
+    // Counted once the key is known good: a wrong key costs the caller a
+    // 401, never another token's allowance.
+    if let Err(wait) = state
+        .token_rates
+        .admit(&token.name, std::time::Instant::now())
+    {
+        let seconds = wait.as_secs().max(1);
+        return Err(ApiError::TooManyRequests(
+            format!(
+                "Too many requests: API token `{}` is over {} requests a second; retry in {seconds} s",
+                token.name, state.settings.api_requests_per_second
+            ),
+            seconds,
+        )
+        .into());
+    }
+    Ok(token)
 }
 
 impl FromRequestParts<AppState> for Reader {

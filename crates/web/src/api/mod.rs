@@ -31,6 +31,7 @@ pub(crate) mod error;
 pub(crate) mod extract;
 pub(crate) mod history;
 pub(crate) mod limits;
+pub(crate) mod rate;
 pub(crate) mod server;
 pub(crate) mod settings;
 pub(crate) mod stream;

@@ -1,0 +1,10 @@
+//! libFuzzer driver of the `catalog` check: the check itself is in
+//! fuzz/checks/catalog.rs, shared with tests/fuzz_corpus.rs, which replays this
+//! target's corpus on stable.
+
+#![no_main]
+
+#[path = "../checks/catalog.rs"]
+mod check;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| check::check(data));
