@@ -137,6 +137,8 @@ fn zonefile_corpus_replays_cleanly() {
 
 #[path = "../fuzz/checks/api_json.rs"]
 mod api_json_check;
+#[path = "../fuzz/checks/base_zone.rs"]
+mod base_zone;
 #[path = "../fuzz/checks/catalog.rs"]
 mod catalog_check;
 #[path = "../fuzz/checks/config.rs"]

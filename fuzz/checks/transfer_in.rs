@@ -6,8 +6,8 @@
 //! records as the same differences applied to the record set and built
 //! afresh, as the secondary does for large changes.
 
-#[path = "base_zone.rs"]
-mod base_zone;
+// Declared at the crate root by the fuzz target and by the replay.
+use crate::base_zone;
 
 use replicate::diff::RecordSet;
 use replicate::xfr_in::{Incoming, Received, Request};

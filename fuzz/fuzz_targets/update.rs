@@ -4,6 +4,8 @@
 
 #![no_main]
 
+#[path = "../checks/base_zone.rs"]
+mod base_zone;
 #[path = "../checks/update.rs"]
 mod check;
 

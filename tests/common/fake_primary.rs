@@ -88,7 +88,7 @@ impl FakePrimary {
                         let serial = u32::from_be_bytes(soa.rdata[at..at + 4].try_into().unwrap());
                         let mut rdata = soa.rdata.to_vec();
                         rdata[at..at + 4].copy_from_slice(&(serial + 10).to_be_bytes());
-                        soa.rdata = rdata.into();
+                        soa.rdata = rdata;
                     }
                     let mut out = Vec::new();
                     let mut w = wire::writer::Writer::new(&mut out, 512);
