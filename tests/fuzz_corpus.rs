@@ -171,22 +171,22 @@ fn replay(target: &str, minimum: usize, check: fn(&[u8])) {
 
 #[test]
 fn update_corpus_replays_cleanly() {
-    replay("update", 10, update_check::check);
+    replay("update", 5, update_check::check);
 }
 
 #[test]
 fn transfer_in_corpus_replays_cleanly() {
-    replay("transfer_in", 10, transfer_in_check::check);
+    replay("transfer_in", 5, transfer_in_check::check);
 }
 
 #[test]
 fn tsig_corpus_replays_cleanly() {
-    replay("tsig", 10, tsig_check::check);
+    replay("tsig", 5, tsig_check::check);
 }
 
 #[test]
 fn config_corpus_replays_cleanly() {
-    replay("config", 10, config_check::check);
+    replay("config", 5, config_check::check);
 }
 
 #[test]
@@ -196,5 +196,5 @@ fn catalog_corpus_replays_cleanly() {
 
 #[test]
 fn api_json_corpus_replays_cleanly() {
-    replay("api_json", 10, api_json_check::check);
+    replay("api_json", 5, api_json_check::check);
 }
