@@ -73,8 +73,15 @@ async fn session(stream: UnixStream, controller: &Controller) -> io::Result<()> 
         .await
         .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no command"))??;
     let reply = execute(line.trim(), controller).await;
-    write.write_all(reply.as_bytes()).await?;
-    write.shutdown().await
+    // A client that stops reading must not hold its session (and the
+    // node's stop, which waits for sessions) for ever.
+    let written = async {
+        write.write_all(reply.as_bytes()).await?;
+        write.shutdown().await
+    };
+    tokio::time::timeout(Duration::from_secs(30), written)
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "the client read no reply"))?
 }
 
 /// Runs one command line: the reply, status line first.
