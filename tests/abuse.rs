@@ -395,3 +395,42 @@ fn an_api_token_over_its_rate_gets_429_and_others_go_on() {
     );
     assert_eq!(reply.status, 200);
 }
+
+#[test]
+fn an_api_write_growing_an_rrset_past_the_bound_is_refused_and_changes_nothing() {
+    let root = tempfile::tempdir().unwrap();
+    let node = common::ApiNode::start(root.path(), "rrset", "");
+    node.create_zone("big.test.", serde_json::json!([]));
+    let body = |count: u32| {
+        let records: Vec<serde_json::Value> = (0..count)
+            .map(|i| serde_json::json!({"content": format!("10.{}.{}.{}", i >> 16, (i >> 8) & 255, i & 255), "disabled": false}))
+            .collect();
+        serde_json::json!({"rrsets": [{"name": "many.big.test.", "type": "A", "ttl": 60,
+            "changetype": "REPLACE", "records": records}]})
+        .to_string()
+    };
+    let path = "/api/v1/servers/localhost/zones/big.test.";
+    let at_bound = node.request("PATCH", path, Some(&node.token), &[], Some(&body(4096)));
+    assert_eq!(at_bound.status, 204, "{}", at_bound.text());
+    let over = node.request("PATCH", path, Some(&node.token), &[], Some(&body(4097)));
+    assert_eq!(over.status, 422, "{}", over.text());
+    assert!(
+        over.error().contains("at most 4096 records"),
+        "{}",
+        over.error()
+    );
+    let zone = node
+        .request("GET", path, Some(&node.token), &[], None)
+        .json();
+    let many = zone["rrsets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "many.big.test.")
+        .unwrap();
+    assert_eq!(
+        many["records"].as_array().unwrap().len(),
+        4096,
+        "the refused write changed nothing"
+    );
+}

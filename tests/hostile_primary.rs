@@ -182,3 +182,20 @@ fn a_transfer_of_a_lower_serial_than_announced_keeps_the_copy() {
     let answer = common::ask(dns, "www.rep.test.", wire::Rtype::A);
     assert_eq!(answer.answer.len(), 1);
 }
+
+#[test]
+fn a_transfer_with_an_rrset_past_the_bound_keeps_the_copy() {
+    let root = tempfile::tempdir().unwrap();
+    let (secondary, dns, _primary) = misbehave(root.path(), Misbehaviour::BigRrset, "");
+    eventually(
+        Duration::from_secs(30),
+        "the refusal in the log",
+        &secondary,
+        || {
+            secondary
+                .log_text()
+                .contains("5000 A records at flood.rep.test., over the 4096")
+        },
+    );
+    assert_eq!(soa_serial(dns, "rep.test."), Some(1));
+}

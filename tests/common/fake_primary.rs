@@ -30,6 +30,9 @@ pub enum Misbehaviour {
     /// Announce a newer serial, then transfer the older zone (a lower
     /// serial than the secondary's copy).
     LowerSerial,
+    /// Announce a newer serial, then transfer a whole zone whose
+    /// `flood` name holds 5,000 A records (one RRset past the bound).
+    BigRrset,
 }
 
 impl Misbehaviour {
@@ -37,7 +40,10 @@ impl Misbehaviour {
     fn announces_newer(self) -> bool {
         matches!(
             self,
-            Misbehaviour::Endless | Misbehaviour::Garbage | Misbehaviour::LowerSerial
+            Misbehaviour::Endless
+                | Misbehaviour::Garbage
+                | Misbehaviour::LowerSerial
+                | Misbehaviour::BigRrset
         )
     }
 }
@@ -145,7 +151,11 @@ impl FakePrimary {
                     let mode = *behaviour.lock().unwrap();
                     match mode {
                         Misbehaviour::Endless => {
-                            endless(&mut stream, request.header.id, &question, &zone);
+                            endless(&mut stream, request.header.id, &question, &zone, None);
+                            continue;
+                        }
+                        Misbehaviour::BigRrset => {
+                            endless(&mut stream, request.header.id, &question, &zone, Some(5000));
                             continue;
                         }
                         Misbehaviour::Garbage => {
@@ -230,16 +240,31 @@ pub fn build(text: &str) -> Arc<zone::Zone> {
     )
 }
 
-/// Sends the opening SOA of `zone`, then A records for ever (bounded:
-/// 4 million records or 60 s), until the peer hangs up.
-fn endless(stream: &mut std::net::TcpStream, id: u16, question: &[u8], zone: &zone::Zone) {
+/// Sends the opening SOA of `zone`, then A records at `flood` for ever
+/// (bounded: 4 million records or 60 s) until the peer hangs up; or, with
+/// `count`, that many A records, then the rest of the zone under the
+/// announced serial, and the closing SOA.
+fn endless(
+    stream: &mut std::net::TcpStream,
+    id: u16,
+    question: &[u8],
+    zone: &zone::Zone,
+    count: Option<u32>,
+) {
     use wire::writer::{Owner, Section, Writer};
     let started = std::time::Instant::now();
-    let soa = zone.soa_record();
+    let mut soa = zone.soa_record();
+    if count.is_some() {
+        // The serial the SOA answer announced: ours plus ten.
+        let at = soa.rdata.len() - 20;
+        let serial = u32::from_be_bytes(soa.rdata[at..at + 4].try_into().unwrap());
+        soa.rdata[at..at + 4].copy_from_slice(&(serial + 10).to_be_bytes());
+    }
     let owner = Name::from_text("flood", Some(zone.apex())).unwrap();
+    let limit = count.unwrap_or(4_000_000);
     let mut sent = 0u32;
     let mut first = true;
-    while sent < 4_000_000 && started.elapsed() < Duration::from_secs(60) {
+    while sent < limit && started.elapsed() < Duration::from_secs(60) {
         let mut out = Vec::new();
         let mut w = Writer::new(&mut out, 65_535);
         let _ = w.question_raw(question);
@@ -255,6 +280,9 @@ fn endless(stream: &mut std::net::TcpStream, id: u16, question: &[u8], zone: &zo
             first = false;
         }
         for _ in 0..500 {
+            if sent == limit {
+                break;
+            }
             let _ = w.record(
                 Owner::Name(owner.as_wire()),
                 Rtype::A,
@@ -263,6 +291,24 @@ fn endless(stream: &mut std::net::TcpStream, id: u16, question: &[u8], zone: &zo
                 &sent.to_be_bytes(),
             );
             sent += 1;
+        }
+        if sent == limit && count.is_some() {
+            for record in zone.canonical_records().filter(|r| r.rtype != Rtype::SOA) {
+                let _ = w.record(
+                    Owner::Name(record.owner.as_wire()),
+                    record.rtype,
+                    wire::Class::IN,
+                    record.ttl,
+                    &record.rdata,
+                );
+            }
+            let _ = w.record(
+                Owner::Question,
+                Rtype::SOA,
+                wire::Class::IN,
+                soa.ttl,
+                &soa.rdata,
+            );
         }
         w.finish(id, 0x8400);
         let mut framed = (out.len() as u16).to_be_bytes().to_vec();

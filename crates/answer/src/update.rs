@@ -160,6 +160,11 @@ pub fn plan(zone: &Zone, message: &Message) -> Result<Vec<UpdateOp>, Rcode> {
                     view.replace_set(&name, Rtype::CNAME, r);
                 } else {
                     view.add(&name, r);
+                    if view.count(&name, r.rtype) > wire::MAX_RECORDS_PER_RRSET {
+                        // The whole update is refused (it is atomic,
+                        // RFC 2136 §3.4): an RRset past the bound.
+                        return Err(Rcode::REFUSED);
+                    }
                 }
                 let mut record = r.clone();
                 record.owner = name;

@@ -251,3 +251,43 @@ fn update_forms_match_their_golden_bytes() {
         failures.join("\n")
     );
 }
+
+/// An UPDATE that would grow an RRset past `wire::MAX_RECORDS_PER_RRSET`
+/// is refused whole; one that stays at the bound is planned.
+#[test]
+fn an_update_growing_an_rrset_past_the_bound_is_refused() {
+    let origin = origin();
+    let mut text = String::from("$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.1\n");
+    for i in 0..4000u32 {
+        text.push_str(&format!("big A 10.0.{}.{}\n", i >> 8, i & 255));
+    }
+    let file = zonefile::parse_str(&text, &origin, Path::new("big.zone")).unwrap();
+    let zone = Zone::build(
+        &origin,
+        file.records.into_iter().map(|r| r.record).collect(),
+        BuildOptions::default(),
+    )
+    .unwrap();
+    let update = |count: u32| {
+        let owner: Name = format!("big.{origin}").parse().unwrap();
+        let mut out = Vec::new();
+        let mut w = wire::writer::Writer::new(&mut out, 65_535);
+        let _ = w.question(origin.as_wire(), Rtype::SOA, Class::IN, true);
+        w.set_section(wire::writer::Section::Authority);
+        for i in 0..count {
+            let _ = w.record(
+                wire::writer::Owner::Name(owner.as_wire()),
+                Rtype::A,
+                Class::IN,
+                300,
+                &[10, 1, (i >> 8) as u8, i as u8],
+            );
+        }
+        w.finish(1, 5 << 11);
+        Message::parse(&out).unwrap()
+    };
+    // 4,000 + 96 = the bound: planned.
+    assert_eq!(plan(&zone, &update(96)).unwrap().len(), 96);
+    // One more: refused, nothing planned.
+    assert_eq!(plan(&zone, &update(97)).unwrap_err(), Rcode::REFUSED);
+}

@@ -275,6 +275,11 @@ pub enum ValidationReason {
         /// How many there would be.
         count: usize,
     },
+    /// An RRset past [`wire::MAX_RECORDS_PER_RRSET`] records.
+    TooManyRecords {
+        /// How many it would hold.
+        count: usize,
+    },
     /// An SOA record anywhere but the apex.
     SoaNotAtApex {
         /// The zone's apex.
@@ -345,6 +350,10 @@ fn validation_message(name: &Name, rtype: Rtype, reason: &ValidationReason) -> S
         R::MultipleDnames { count } => {
             format!("a name can have only one DNAME record, this would give {name} {count}")
         }
+        R::TooManyRecords { count } => format!(
+            "an RRset can hold at most {} records, this would give {name} {count}",
+            wire::MAX_RECORDS_PER_RRSET
+        ),
         R::SoaNotAtApex { apex } => {
             format!("an SOA record belongs only at the zone apex {apex}")
         }

@@ -65,6 +65,16 @@ pub(crate) fn check_served_at(
             .find(|(t, _)| *t == rtype)
             .map_or(0, |(_, count)| *count)
     };
+    if let Some((rtype, count)) = served
+        .iter()
+        .find(|(_, count)| *count > wire::MAX_RECORDS_PER_RRSET)
+    {
+        return Err(Rejection::new(
+            name,
+            *rtype,
+            ValidationReason::TooManyRecords { count: *count },
+        ));
+    }
     let cnames = count_of(Rtype::CNAME);
     if cnames > 0 {
         if name == apex {

@@ -382,6 +382,22 @@ impl Replicator {
                 });
                 let zone = zone.map_err(|e| Failure::Invalid(e.to_string()))?;
                 tracing::debug!(zone = %state.apex, elapsed_ms = started.elapsed().as_millis() as u64, "transferred zone built and written");
+                // One pass over the RRsets' counts, no copy.
+                if let Some(set) = zone
+                    .rrsets()
+                    .find(|s| s.len() > wire::MAX_RECORDS_PER_RRSET)
+                {
+                    let mut owner = [0u8; wire::name::MAX_NAME_LEN];
+                    let length = set.owner(&mut owner);
+                    let owner = Name::from_wire(&owner[..length])
+                        .map_or_else(|_| "?".into(), |n| n.to_string());
+                    return Err(Failure::Invalid(format!(
+                        "the transfer holds {} {} records at {owner}, over the {} an RRset may hold; kept the copy we have",
+                        set.len(),
+                        set.rtype,
+                        wire::MAX_RECORDS_PER_RRSET
+                    )));
+                }
                 if zone.serial() != serial {
                     return Err(Failure::Invalid(format!(
                         "SOA serial {} differs from the promised {serial}",
@@ -465,6 +481,22 @@ impl Replicator {
                         "after IXFR the SOA says {} instead of {serial}",
                         zone.serial()
                     )));
+                }
+                // Only the RRsets the differences add to can have grown;
+                // each is looked at once.
+                let grown: std::collections::HashSet<(&Name, Rtype)> = diffs
+                    .iter()
+                    .flat_map(|d| &d.added)
+                    .map(|r| (&r.owner, r.rtype))
+                    .collect();
+                for (owner, rtype) in grown {
+                    let count = zone.rdata_at(owner, rtype).len();
+                    if count > wire::MAX_RECORDS_PER_RRSET {
+                        return Err(unusable(format!(
+                            "the IXFR gives {owner} {count} {rtype} records, over the {} an RRset may hold; kept the copy we have",
+                            wire::MAX_RECORDS_PER_RRSET
+                        )));
+                    }
                 }
                 {
                     let mut journal = lock(&state.journal);
