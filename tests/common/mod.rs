@@ -140,8 +140,13 @@ pub fn hadns_binary() -> PathBuf {
 
 /// Starts `hadns serve` with `args`; logs to `dir/name.log`.
 pub fn start_hadns(dir: &Path, name: &str, args: &[String]) -> Process {
+    start_hadns_logging(dir, name, args, "info")
+}
+
+/// Like [`start_hadns`], logging at `filter` (`HADNS_LOG`: `debug`, `trace`…).
+pub fn start_hadns_logging(dir: &Path, name: &str, args: &[String], filter: &str) -> Process {
     let mut command = Command::new(hadns_binary());
-    command.arg("serve").args(args).env("HADNS_LOG", "info");
+    command.arg("serve").args(args).env("HADNS_LOG", filter);
     Process::start(name, command, &dir.join(format!("{name}.log")))
 }
 
@@ -926,6 +931,17 @@ impl ApiNode {
 
     /// Like [`ApiNode::start`], with DNS on `dns`.
     pub fn start_on(root: &Path, name: &str, dns: SocketAddr, body: &str) -> ApiNode {
+        ApiNode::start_logging(root, name, dns, body, "info")
+    }
+
+    /// Like [`ApiNode::start_on`], logging at `filter` (`HADNS_LOG`).
+    pub fn start_logging(
+        root: &Path,
+        name: &str,
+        dns: SocketAddr,
+        body: &str,
+        filter: &str,
+    ) -> ApiNode {
         let dir = root.join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
@@ -937,10 +953,11 @@ impl ApiNode {
         );
         let config_path = dir.join("hadns.toml");
         std::fs::write(&config_path, config).unwrap();
-        let mut process = start_hadns(
+        let mut process = start_hadns_logging(
             &dir,
             name,
             &["--config".to_string(), config_path.display().to_string()],
+            filter,
         );
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {

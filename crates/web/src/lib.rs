@@ -28,3 +28,10 @@ pub use health::{HealthSource, health_router, serve_health};
 pub use metrics::{Metrics, metrics_router, serve_metrics};
 pub use router::{router, serve};
 pub use state::{HttpSettings, MAX_BODY, Peers};
+
+/// The path of every web UI route as the router declares it
+/// (`/ui/zones/{zone}/records`), in declaration order: what a test that
+/// must cover every page compares its table with.
+pub fn ui_route_paths() -> Vec<&'static str> {
+    ui::routes::paths()
+}

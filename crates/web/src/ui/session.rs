@@ -85,9 +85,40 @@ pub(crate) struct SessionInfo {
     pub current: bool,
 }
 
+/// A session's identifier (its cookie's value) as a map key: equal only
+/// when [`same_token`] says so. A lookup compares the cookie a client sent
+/// with the identifiers whose hash it shares, and a plain string compare
+/// would stop at the first octet that differs, telling a patient client
+/// how much of a live identifier it has guessed.
+#[derive(Clone, Debug)]
+struct SessionId(String);
+
+// Hashes the string, as `str` does: equal keys (equal strings) hash alike.
+impl std::hash::Hash for SessionId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+impl SessionId {
+    /// The key for a cookie's value.
+    fn of(id: &str) -> SessionId {
+        SessionId(id.to_string())
+    }
+}
+
+impl PartialEq for SessionId {
+    fn eq(&self, other: &SessionId) -> bool {
+        same_token(&self.0, &other.0)
+    }
+}
+
+// Equal exactly when the strings are, so `Hash` of the string agrees.
+impl Eq for SessionId {}
+
 #[derive(Default)]
 struct Inner {
-    sessions: HashMap<String, Session>,
+    sessions: HashMap<SessionId, Session>,
     failures: HashMap<IpAddr, VecDeque<u64>>,
 }
 
@@ -170,7 +201,7 @@ impl Sessions {
             inner.sessions.remove(&oldest);
         }
         inner.sessions.insert(
-            id.clone(),
+            SessionId::of(&id),
             Session {
                 user: user.to_string(),
                 csrf: csrf.clone(),
@@ -195,9 +226,10 @@ impl Sessions {
     /// The live session with identifier `id`, marked as used at `now`.
     pub(crate) fn get(&self, id: &str, now: u64) -> Option<SessionView> {
         let mut inner = self.lock();
-        let session = inner.sessions.get_mut(id)?;
+        let key = SessionId::of(id);
+        let session = inner.sessions.get_mut(&key)?;
         if !alive(session, now) {
-            inner.sessions.remove(id);
+            inner.sessions.remove(&key);
             return None;
         }
         session.last_seen = now;
@@ -212,14 +244,14 @@ impl Sessions {
     /// Gives session `id` a new credential stamp (its user just changed
     /// their own password and stays logged in here).
     pub(crate) fn restamp(&self, id: &str, stamp: [u8; 16]) {
-        if let Some(session) = self.lock().sessions.get_mut(id) {
+        if let Some(session) = self.lock().sessions.get_mut(&SessionId::of(id)) {
             session.stamp = stamp;
         }
     }
 
     /// Ends the session `id` (logout).
     pub(crate) fn remove(&self, id: &str) {
-        self.lock().sessions.remove(id);
+        self.lock().sessions.remove(&SessionId::of(id));
     }
 
     /// Ends every session of `user` but `keep` (its password was reset, or
@@ -227,7 +259,9 @@ impl Sessions {
     pub(crate) fn remove_user_except(&self, user: &str, keep: &str) -> usize {
         let mut inner = self.lock();
         let before = inner.sessions.len();
-        inner.sessions.retain(|id, s| s.user != user || id == keep);
+        inner
+            .sessions
+            .retain(|id, s| s.user != user || same_token(&id.0, keep));
         before - inner.sessions.len()
     }
 
@@ -244,7 +278,7 @@ impl Sessions {
                 created: s.created,
                 last_seen: s.last_seen,
                 origin: s.origin.clone(),
-                current: id == current,
+                current: same_token(&id.0, current),
             })
             .collect();
         found.sort_by(|a, b| {
@@ -574,5 +608,22 @@ mod tests {
         assert!(!same_token(&token, &random_token()));
         assert!(!same_token(&token, &token[1..]));
         assert!(!same_token("", "x"));
+    }
+
+    #[test]
+    fn session_keys_are_equal_only_when_their_identifiers_are() {
+        let id = random_token();
+        assert_eq!(SessionId::of(&id), SessionId::of(&id.clone()));
+        assert_ne!(SessionId::of(&id), SessionId::of(&id[..63]));
+        let mut changed = id.clone().into_bytes();
+        changed[63] = if changed[63] == b'0' { b'1' } else { b'0' };
+        let changed = String::from_utf8(changed).unwrap();
+        assert_ne!(SessionId::of(&id), SessionId::of(&changed));
+        // Looked up through the map, a near miss finds nothing.
+        let sessions = Sessions::default();
+        let (id, _) = sessions.create("alice", [0; 16], 1);
+        assert!(sessions.get(&id, 2).is_some());
+        assert!(sessions.get(&id[..63], 2).is_none());
+        assert!(sessions.get(&format!("{id}0"), 2).is_none());
     }
 }

@@ -4,6 +4,8 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
+use subtle::ConstantTimeEq;
+
 use super::algorithm::Algorithm;
 use crate::base64::{self, Base64Error};
 use crate::name::Name;
@@ -82,7 +84,10 @@ impl Key {
     pub fn same_as(&self, other: &Key) -> bool {
         self.name.to_lowercase() == other.name.to_lowercase()
             && self.algorithm == other.algorithm
-            && self.secret == other.secret
+            // Both secrets are ours (configuration, store), but a secret is
+            // never compared with an early exit, so no code path's timing
+            // depends on how much of one matches.
+            && bool::from(self.secret.as_slice().ct_eq(other.secret.as_slice()))
             && self.mac_len == other.mac_len
     }
 
@@ -234,6 +239,23 @@ mod tests {
                 .is_none()
         );
         assert!(keyring.get(&name("other.example.")).is_none());
+    }
+
+    #[test]
+    fn same_as_tells_every_secret_difference() {
+        let key = |secret: &[u8]| Key::new(name("K."), Algorithm::HmacSha256, secret.to_vec());
+        assert!(key(b"secret").same_as(&Key::new(
+            name("k."),
+            Algorithm::HmacSha256,
+            b"secret".to_vec()
+        )));
+        // A prefix, a longer secret, one octet changed, and empty ones:
+        // the constant-time compare must still tell them apart.
+        assert!(!key(b"secret").same_as(&key(b"secre")));
+        assert!(!key(b"secret").same_as(&key(b"secret!")));
+        assert!(!key(b"secret").same_as(&key(b"secreT")));
+        assert!(!key(b"").same_as(&key(b"s")));
+        assert!(key(b"").same_as(&key(b"")));
     }
 
     #[test]
