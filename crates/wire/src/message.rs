@@ -24,6 +24,14 @@ pub struct Record {
     pub rdata: Vec<u8>,
 }
 
+/// A record is a record: lets builders take `&[Record]` and slices of
+/// types that carry one (a zone file's records with their lines) alike.
+impl AsRef<Record> for Record {
+    fn as_ref(&self) -> &Record {
+        self
+    }
+}
+
 impl Record {
     /// The RDATA in presentation format.
     pub fn rdata_text(&self) -> RdataText<'_> {

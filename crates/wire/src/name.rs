@@ -588,6 +588,44 @@ pub fn canonical_key(wire: &[u8]) -> Vec<u16> {
     key
 }
 
+/// The first eight symbols of a name's [`canonical_key`] packed into one
+/// integer that never contradicts canonical order: when the prefixes of
+/// two names differ, the names compare the same way; when they are equal,
+/// the names must be compared in full ([`canonical_cmp_wire`]). Sorting
+/// many names by `(prefix, name)` thus compares integers almost always.
+///
+/// `wire` may be a name without its last labels (relative to an apex all
+/// the names share): the order of such parts is the order of the names.
+/// A symbol is the lower-cased octet plus one, or 0 at the end of a label;
+/// octets 254 and 255 both become 255, and the prefix stops right after
+/// such a symbol (zeros follow), so that names differing only there tie
+/// instead of comparing by what comes after.
+pub fn canonical_prefix(wire: &[u8]) -> u64 {
+    let mut offsets = [0u8; MAX_LABELS];
+    let count = label_offsets(wire, &mut offsets);
+    let mut prefix = 0u64;
+    let mut used = 0u32;
+    let mut push = |symbol: u8| {
+        if used == 8 {
+            return false;
+        }
+        prefix |= u64::from(symbol) << (56 - 8 * used);
+        used += 1;
+        symbol != u8::MAX
+    };
+    for &offset in offsets[..count].iter().rev() {
+        for &b in label_at(wire, offset as usize) {
+            if !push(b.to_ascii_lowercase().saturating_add(1)) {
+                return prefix;
+            }
+        }
+        if !push(0) {
+            return prefix;
+        }
+    }
+    prefix
+}
+
 /// Canonical order of two wire-form names (RFC 4034 §6.1).
 pub fn canonical_cmp_wire(a: &[u8], b: &[u8]) -> Ordering {
     let mut a_offsets = [0u8; MAX_LABELS];
@@ -777,6 +815,31 @@ mod tests {
             let text = name.to_string();
             let again = Name::from_text(&text, None).unwrap();
             proptest::prop_assert!(again.eq_exact(&name));
+        }
+
+        #[test]
+        fn canonical_prefixes_never_contradict_canonical_cmp(
+            a in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'a', b'B', b'b', b'z', 0x7f, 0xfe, 0xff]), 1..6), 0..4),
+            b in proptest::collection::vec(proptest::collection::vec(proptest::sample::select(vec![0u8, 1, b'a', b'A', b'b', b'z', 0x7f, 0xfe, 0xff]), 1..6), 0..4),
+        ) {
+            let build = |labels: &Vec<Vec<u8>>| {
+                let mut wire = Vec::new();
+                for label in labels {
+                    wire.push(label.len() as u8);
+                    wire.extend_from_slice(label);
+                }
+                wire.push(0);
+                Name::from_wire(&wire).unwrap()
+            };
+            let (x, y) = (build(&a), build(&b));
+            let order = x.canonical_cmp(&y);
+            let prefixes = canonical_prefix(x.as_wire()).cmp(&canonical_prefix(y.as_wire()));
+            proptest::prop_assert!(prefixes == Ordering::Equal || prefixes == order);
+            // Without the root label (relative to it) the order is the same.
+            let (rx, ry) = (&x.as_wire()[..x.wire_len() - 1], &y.as_wire()[..y.wire_len() - 1]);
+            let relative = canonical_prefix(rx).cmp(&canonical_prefix(ry));
+            proptest::prop_assert!(relative == Ordering::Equal || relative == order);
+            proptest::prop_assert_eq!(canonical_cmp_wire(rx, ry), order);
         }
 
         #[test]

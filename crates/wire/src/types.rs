@@ -105,7 +105,10 @@ impl FromStr for Rtype {
         {
             return Ok(Rtype(v));
         }
-        match iana::Rtype::from_mnemonic(s.to_ascii_uppercase().as_bytes()) {
+        // `from_mnemonic` ignores ASCII case itself: no upper-cased copy,
+        // which a zone file would make for every record.
+        let found = iana::Rtype::from_mnemonic(s.as_bytes());
+        match found {
             Some(t) => Ok(Rtype(t.to_int())),
             None => Err(UnknownRtype(s.to_string())),
         }
@@ -160,19 +163,24 @@ impl FromStr for Class {
 
     /// Parses `IN`, `CH`/`CHAOS`, `HS`/`HESIOD`, `NONE`, `ANY` or `CLASSnnn`.
     fn from_str(s: &str) -> Result<Class, ()> {
-        let upper = s.to_ascii_uppercase();
-        match upper.as_str() {
-            "IN" => Ok(Class::IN),
-            "CH" | "CHAOS" => Ok(Class::CH),
-            "HS" | "HESIOD" => Ok(Class::HS),
-            "NONE" => Ok(Class::NONE),
-            "ANY" => Ok(Class::ANY),
-            _ => upper
-                .strip_prefix("CLASS")
-                .and_then(|n| n.parse().ok())
-                .map(Class)
-                .ok_or(()),
+        // No upper-cased copy: a zone file asks this for every record's
+        // class and type tokens.
+        let names = [
+            ("IN", Class::IN),
+            ("CH", Class::CH),
+            ("CHAOS", Class::CH),
+            ("HS", Class::HS),
+            ("HESIOD", Class::HS),
+            ("NONE", Class::NONE),
+            ("ANY", Class::ANY),
+        ];
+        if let Some(&(_, class)) = names.iter().find(|(name, _)| s.eq_ignore_ascii_case(name)) {
+            return Ok(class);
         }
+        strip_prefix_ignore_case(s, "CLASS")
+            .and_then(|n| n.parse().ok())
+            .map(Class)
+            .ok_or(())
     }
 }
 

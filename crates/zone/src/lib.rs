@@ -10,6 +10,7 @@
 //! knows who asks (views and ACLs live in `answer`) and nothing does I/O.
 
 mod arena;
+mod build;
 mod compiled;
 mod encode;
 mod overlay;

@@ -55,11 +55,6 @@ struct Checker<'z> {
 /// into one group per owner name.
 struct Index<'z> {
     records: &'z [SourcedRecord],
-    /// Lower-cased wire owners of all records, end to end, so that sorting
-    /// and searching compare plain byte slices.
-    owners: Vec<u8>,
-    /// Where each record's lower-cased owner sits in `owners`.
-    spans: Vec<(usize, usize)>,
     /// Record indices in sorted order.
     order: Vec<usize>,
     /// `order[start..end]` for each owner name, in sorted order.
@@ -78,25 +73,12 @@ fn rrset_key(record: &wire::Record) -> (Rtype, Rtype) {
 
 impl<'z> Index<'z> {
     /// Indexes `members`, the indices of the in-zone records.
-    fn new(records: &'z [SourcedRecord], members: Vec<usize>) -> Index<'z> {
-        let mut owners = Vec::new();
-        let mut spans = Vec::with_capacity(records.len());
-        for sourced in records {
-            let start = owners.len();
-            owners.extend(
-                sourced
-                    .record
-                    .owner
-                    .as_wire()
-                    .iter()
-                    .map(u8::to_ascii_lowercase),
-            );
-            spans.push((start, owners.len()));
-        }
+    fn new(records: &'z [SourcedRecord], members: &[usize]) -> Index<'z> {
+        // The owners are compared where they are, lower-cased on the fly:
+        // a lower-cased copy of them all would cost as much memory again
+        // as the records' names, while the snapshot is being built beside.
         let mut index = Index {
             records,
-            owners,
-            spans,
             order: Vec::new(),
             groups: Vec::new(),
         };
@@ -110,15 +92,14 @@ impl<'z> Index<'z> {
             let mut bytes = [0u8; 8];
             let len = owner.len().min(8);
             bytes[..len].copy_from_slice(&owner[..len]);
+            bytes.make_ascii_lowercase();
             u64::from_be_bytes(bytes)
         };
-        let mut keyed: Vec<(u64, usize)> = members.into_iter().map(|i| (prefix(i), i)).collect();
+        let mut keyed: Vec<(u64, usize)> = members.iter().map(|&i| (prefix(i), i)).collect();
         keyed.sort_unstable_by(|&(p, a), &(q, b)| {
             p.cmp(&q).then_with(|| {
                 let (x, y) = (&records[a].record, &records[b].record);
-                index
-                    .owner(a)
-                    .cmp(index.owner(b))
+                cmp_lowercase(index.owner(a), index.owner(b))
                     .then_with(|| rrset_key(x).cmp(&rrset_key(y)))
                     .then(a.cmp(&b))
             })
@@ -126,7 +107,10 @@ impl<'z> Index<'z> {
         let order: Vec<usize> = keyed.into_iter().map(|(_, i)| i).collect();
         let mut start = 0;
         for position in 1..=order.len() {
-            if position == order.len() || index.owner(order[position]) != index.owner(order[start])
+            if position == order.len()
+                || !index
+                    .owner(order[position])
+                    .eq_ignore_ascii_case(index.owner(order[start]))
             {
                 index.groups.push((start, position));
                 start = position;
@@ -136,10 +120,9 @@ impl<'z> Index<'z> {
         index
     }
 
-    /// The lower-cased wire owner of record `i`.
+    /// The wire owner of record `i`, as written (any case).
     fn owner(&self, i: usize) -> &[u8] {
-        let (start, end) = self.spans[i];
-        &self.owners[start..end]
+        self.records[i].record.owner.as_wire()
     }
 
     /// The record indices of one group.
@@ -152,7 +135,7 @@ impl<'z> Index<'z> {
     fn owned_by(&self, key: &[u8]) -> &[usize] {
         let found = self
             .groups
-            .binary_search_by(|&(start, _)| self.owner(self.order[start]).cmp(key));
+            .binary_search_by(|&(start, _)| cmp_lowercase(self.owner(self.order[start]), key));
         match found {
             Ok(position) => self.members(self.groups[position]),
             Err(_) => &[],
@@ -165,6 +148,28 @@ impl<'z> Index<'z> {
             .iter()
             .any(|&i| self.records[i].record.rtype == rtype)
     }
+}
+
+/// How many records ahead of the checks are touched (see `Checker::run`).
+const LOOK_AHEAD: usize = 16;
+
+/// Orders two wire names as their lower-cased forms would order.
+fn cmp_lowercase(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    if a == b {
+        return std::cmp::Ordering::Equal;
+    }
+    a.iter()
+        .map(u8::to_ascii_lowercase)
+        .cmp(b.iter().map(u8::to_ascii_lowercase))
+}
+
+/// `name` lower-cased into `buffer` (names are at most its size; a longer
+/// slice, which no `Name` is, is cut).
+fn lowercased<'b>(name: &[u8], buffer: &'b mut [u8; wire::name::MAX_NAME_LEN]) -> &'b [u8] {
+    let len = name.len().min(buffer.len());
+    buffer[..len].copy_from_slice(&name[..len]);
+    buffer[..len].make_ascii_lowercase();
+    &buffer[..len]
 }
 
 /// Which names an ancestor search looks at.
@@ -246,14 +251,18 @@ impl Checker<'_> {
                 );
             }
         }
-        let index = Index::new(&zone.records, in_zone);
+        // The targets are checked in file order (the records' own order in
+        // memory, not the index's): their findings are sorted by record
+        // at the end anyway.
+        let index = Index::new(&zone.records, &in_zone);
 
         let mut cuts = NameSet(HashSet::default());
         let mut dnames = NameSet(HashSet::default());
         for &group in &index.groups {
             let members = index.members(group);
             let owner = &zone.records[members[0]].record.owner;
-            if owner != apex && index.has_type(members, Rtype::NS) {
+            // The type first: comparing names reads each owner's octets.
+            if index.has_type(members, Rtype::NS) && owner != apex {
                 cuts.0.insert(owner.to_lowercase().as_wire().to_vec());
             }
             if index.has_type(members, Rtype::DNAME) {
@@ -262,13 +271,22 @@ impl Checker<'_> {
         }
 
         self.check_apex(&index);
+        // The records are read in the index's order, not the order they
+        // are stored in: nearly every one is a cache miss. Reading each a
+        // little ahead lets those misses overlap.
+        let mut touched = 0;
         for &group in &index.groups {
+            while touched < index.order.len().min(group.1 + LOOK_AHEAD) {
+                let ahead = &zone.records[index.order[touched]].record;
+                std::hint::black_box((ahead.rtype, ahead.owner.as_wire().first()));
+                touched += 1;
+            }
             let members = index.members(group);
             self.check_name(members);
             self.check_occlusion(&index, members, &cuts, &dnames);
             self.check_ttls(members);
         }
-        self.check_targets(&index, &cuts, &dnames);
+        self.check_targets(&index, &in_zone, &cuts, &dnames);
     }
 
     /// One SOA and some NS at the apex.
@@ -295,14 +313,16 @@ impl Checker<'_> {
         let zone = self.zone;
         let records = &zone.records;
         let owner = &records[members[0]].record.owner;
-        let at_apex = *owner == zone.origin;
+        // Asked only where it matters (a SOA, a CNAME): comparing names
+        // reads the owner's octets, a cache miss on a large zone.
+        let at_apex = || *owner == zone.origin;
         let of_type = |rtype: Rtype| {
             members
                 .iter()
                 .copied()
                 .filter(move |&i| records[i].record.rtype == rtype)
         };
-        if !at_apex {
+        if of_type(Rtype::SOA).next().is_some() && !at_apex() {
             for soa in of_type(Rtype::SOA) {
                 self.error(
                     Some(soa),
@@ -322,7 +342,7 @@ impl Checker<'_> {
         let Some(cname) = of_type(Rtype::CNAME).next() else {
             return;
         };
-        if at_apex {
+        if at_apex() {
             self.error(Some(cname), Problem::CnameAtApex(owner.clone()));
         } else {
             // Members are sorted by type: report the first record of each
@@ -359,7 +379,8 @@ impl Checker<'_> {
         let zone = self.zone;
         let records = &zone.records;
         let owner = &records[members[0]].record.owner;
-        let key = index.owner(members[0]);
+        let mut lower = [0u8; wire::name::MAX_NAME_LEN];
+        let key = lowercased(index.owner(members[0]), &mut lower);
         let apex_len = zone.origin.wire_len();
         if let Some(dname) = dnames.closest_enclosing(owner, key, Search::AncestorsOnly, apex_len) {
             for first in first_of_each_type(records, members) {
@@ -418,11 +439,17 @@ impl Checker<'_> {
 
     /// NS targets inside the zone need addresses (glue below a cut) and
     /// must not be CNAMEs; MX and SRV targets should not be CNAMEs.
-    fn check_targets(&mut self, index: &Index<'_>, cuts: &NameSet, dnames: &NameSet) {
+    fn check_targets(
+        &mut self,
+        index: &Index<'_>,
+        in_zone: &[usize],
+        cuts: &NameSet,
+        dnames: &NameSet,
+    ) {
         let zone = self.zone;
         let apex = &zone.origin;
         let apex_len = apex.wire_len();
-        for &i in &index.order {
+        for &i in in_zone {
             let record = &zone.records[i].record;
             if !matches!(record.rtype, Rtype::NS | Rtype::MX | Rtype::SRV) {
                 continue;

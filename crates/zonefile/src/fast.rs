@@ -47,6 +47,8 @@ pub(crate) fn rdata(rtype: Rtype, tokens: &[Token<'_>], origin: &Name, out: &mut
             }
             _ => false,
         },
+        43 => ds(tokens, out),
+        257 => caa(tokens, out),
         _ => false,
     };
     done && out.len() <= MAX_RDATA_LEN
@@ -114,29 +116,87 @@ fn txt(tokens: &[Token<'_>], out: &mut Vec<u8>) -> bool {
     for token in tokens {
         let length_at = out.len();
         out.push(0);
-        let raw: &[u8] = &token.text;
-        let mut pos = 0;
-        while pos < raw.len() {
-            // Runs without escapes are copied whole.
-            let run = raw[pos..]
-                .iter()
-                .position(|&b| b == b'\\')
-                .unwrap_or(raw.len() - pos);
-            out.extend_from_slice(&raw[pos..pos + run]);
-            pos += run;
-            if pos < raw.len() {
-                match decode_octet(raw, pos) {
-                    Ok((octet, next)) => {
-                        out.push(octet);
-                        pos = next;
-                    }
-                    Err(_) => return false,
-                }
-            }
+        if !push_octets(token, out) {
+            return false;
         }
         match u8::try_from(out.len() - length_at - 1) {
             Ok(length) => out[length_at] = length,
             Err(_) => return false,
+        }
+    }
+    true
+}
+
+/// DS (RFC 4034 §5.3): key tag, algorithm and digest type in decimal (the
+/// mnemonics go the slow way), then the digest in hex, split into tokens
+/// anywhere.
+fn ds(tokens: &[Token<'_>], out: &mut Vec<u8>) -> bool {
+    let [key_tag, algorithm, digest_type, digest @ ..] = tokens else {
+        return false;
+    };
+    if digest.is_empty() || !push_u16(key_tag, out) {
+        return false;
+    }
+    for number in [algorithm, digest_type] {
+        match decimal(number, u8::MAX.into()) {
+            Some(value) => out.push(value as u8),
+            None => return false,
+        }
+    }
+    let mut high: Option<u8> = None;
+    for token in digest {
+        for &symbol in token.text.iter() {
+            let Some(nibble) = (symbol as char).to_digit(16) else {
+                return false;
+            };
+            match high.take() {
+                Some(high) => out.push(high << 4 | nibble as u8),
+                None => high = Some(nibble as u8),
+            }
+        }
+    }
+    high.is_none()
+}
+
+/// CAA (RFC 8659 §4.1): flags in decimal, a tag of ASCII letters and
+/// digits (a character string on the wire), and the value's octets.
+fn caa(tokens: &[Token<'_>], out: &mut Vec<u8>) -> bool {
+    let [flags, tag, value] = tokens else {
+        return false;
+    };
+    let Some(flags) = decimal(flags, u8::MAX.into()) else {
+        return false;
+    };
+    let tag: &[u8] = &tag.text;
+    if tag.is_empty() || tag.len() > 255 || !tag.iter().all(u8::is_ascii_alphanumeric) {
+        return false;
+    }
+    out.push(flags as u8);
+    out.push(tag.len() as u8);
+    out.extend_from_slice(tag);
+    push_octets(value, out)
+}
+
+/// Appends the octets a token stands for, escapes decoded.
+fn push_octets(token: &Token<'_>, out: &mut Vec<u8>) -> bool {
+    let raw: &[u8] = &token.text;
+    let mut pos = 0;
+    while pos < raw.len() {
+        // Runs without escapes are copied whole.
+        let run = raw[pos..]
+            .iter()
+            .position(|&b| b == b'\\')
+            .unwrap_or(raw.len() - pos);
+        out.extend_from_slice(&raw[pos..pos + run]);
+        pos += run;
+        if pos < raw.len() {
+            match decode_octet(raw, pos) {
+                Ok((octet, next)) => {
+                    out.push(octet);
+                    pos = next;
+                }
+                Err(_) => return false,
+            }
         }
     }
     true
@@ -386,6 +446,39 @@ mod tests {
         }
     }
 
+    #[test]
+    fn ds_and_caa() {
+        agrees(
+            Rtype::DS,
+            "60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118",
+        );
+        agrees(
+            Rtype::DS,
+            "1 8 2 ( 49FD46E6C4B45C55D4AC69CBD3CD3440\n 9E1F8BCA19D2A3AEC0A2BB3AD3C6B0F9 )",
+        );
+        agrees(Rtype::DS, "65535 255 255 abcdef01");
+        agrees(Rtype::DS, "0 013 2 0A");
+        declines(Rtype::DS, "1 RSASHA256 2 0A");
+        declines(Rtype::DS, "1 8 SHA-256 0A");
+        declines(Rtype::DS, "1 8 2 0");
+        declines(Rtype::DS, "1 8 2 0G");
+        declines(Rtype::DS, "1 8 2");
+        declines(Rtype::DS, "1 256 2 0A");
+        declines(Rtype::DS, "65536 8 2 0A");
+        agrees(Rtype::CAA, "0 issue \"ca.example.net\"");
+        agrees(Rtype::CAA, "128 tbs \"Unknown\"");
+        agrees(Rtype::CAA, "0 iodef \"mailto:security@example.com\"");
+        agrees(Rtype::CAA, "0 issue \";\"");
+        agrees(Rtype::CAA, "0 issuewild \"\"");
+        agrees(Rtype::CAA, "0 Issue ca.example.net");
+        agrees(Rtype::CAA, "0 issue \"a\\\"b\\059c\"");
+        declines(Rtype::CAA, "0 is-sue \"x\"");
+        declines(Rtype::CAA, "256 issue \"x\"");
+        declines(Rtype::CAA, "0 issue");
+        declines(Rtype::CAA, "0 issue \"x\" y");
+        declines(Rtype::CAA, "0 issue \"bad \\256\"");
+    }
+
     /// Every type the fast path knows, fed arbitrary short texts, must not
     /// disagree with `domain`.
     #[test]
@@ -426,6 +519,8 @@ mod tests {
             Rtype(99),
             Rtype::SRV,
             Rtype::SOA,
+            Rtype::DS,
+            Rtype::CAA,
         ];
         for rtype in types {
             for a in pieces {

@@ -15,6 +15,14 @@ pub struct SourcedRecord {
     pub location: Location,
 }
 
+/// The record, for builders that take anything holding one
+/// (`zone::Zone::build_from_slice`): no copy of the records is needed.
+impl AsRef<Record> for SourcedRecord {
+    fn as_ref(&self) -> &Record {
+        &self.record
+    }
+}
+
 /// The records of a zone file, in file order, exact duplicates dropped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ZoneFile {

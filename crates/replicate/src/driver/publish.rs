@@ -140,16 +140,18 @@ impl Replicator {
         let Role::Primary = state.role else {
             return Err(PrimaryError::NotPrimary(apex.clone()));
         };
-        // At start the zone is served at once, its answers compiled right
-        // after: the comparison with the last run's copy (read back from
-        // its dump: the whole zone again) and the journal entry follow,
-        // and the NOTIFYs wait for them.
+        // At start the zone is served at once, its answers compiled beside
+        // (a large zone's on a thread of its own: the node's sockets open
+        // when every zone is loaded, and need not wait for them): the
+        // comparison with the last run's copy (read back from its dump:
+        // the whole zone again) and the journal entry follow, and the
+        // NOTIFYs wait for them.
         let previous = self.copy(state);
         let at_start = self.current(&apex).is_none();
         let mut new = Arc::new(new);
         if at_start {
             self.publish_copy(state, Arc::clone(&new));
-            new.compile();
+            compile_aside(&new);
         }
         if at_start && lock(&state.journal).last_serial() == Some(new.serial()) {
             // A zone whose journal already ends at its serial (a store
@@ -354,6 +356,29 @@ impl Replicator {
     }
 }
 
+/// Zones with at least this many records are compiled on a thread of
+/// their own at start; smaller ones take milliseconds, and a node with
+/// thousands of them should not start thousands of threads.
+const COMPILE_ASIDE_FROM: usize = 100_000;
+
+/// Compiles `zone`'s answers, a large zone's on a thread of its own: until
+/// they are there its queries take the general path, which gives the same
+/// answers (`Zone::precompiled` finds none yet). Compiled here when the
+/// zone is small or no thread starts.
+fn compile_aside(zone: &Arc<Zone>) {
+    if zone.record_count() < COMPILE_ASIDE_FROM {
+        zone.compile();
+        return;
+    }
+    let compiled = Arc::clone(zone);
+    let started = std::thread::Builder::new()
+        .name("zone-compile".into())
+        .spawn(move || compiled.compile());
+    if started.is_err() {
+        zone.compile();
+    }
+}
+
 /// A store zone's dump is refreshed this many times less often than a
 /// secondary's (every 1,024 changes by default).
 const STORE_DUMP_SPACING: usize = 16;
@@ -370,4 +395,48 @@ pub(super) fn with_serial(zone: &Zone, serial: Serial) -> Result<Zone, zone::Zon
         })
         .collect();
     Zone::build(zone.apex(), records, BuildOptions::default())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::{Duration, Instant};
+
+    use wire::{Class, Record};
+
+    use super::*;
+
+    /// A zone of `count` A records besides its SOA.
+    fn zone_of(count: usize) -> Arc<Zone> {
+        let apex: Name = "aside.test.".parse().unwrap();
+        let mut soa = vec![0, 0];
+        soa.extend_from_slice(&[0; 20]);
+        let record = |owner: Name, rtype, rdata| Record {
+            owner,
+            rtype,
+            class: Class::IN,
+            ttl: 60,
+            rdata,
+        };
+        let mut records = vec![record(apex.clone(), Rtype::SOA, soa)];
+        for n in 0..count {
+            let owner = format!("h{n}.aside.test.").parse().unwrap();
+            records.push(record(owner, Rtype::A, vec![192, 0, 2, 1]));
+        }
+        let options = BuildOptions { precompile: false };
+        Arc::new(Zone::build(&apex, records, options).unwrap())
+    }
+
+    #[test]
+    fn small_zones_are_compiled_at_once_and_large_ones_beside() {
+        let small = zone_of(10);
+        compile_aside(&small);
+        assert!(small.is_compiled());
+        let large = zone_of(COMPILE_ASIDE_FROM);
+        compile_aside(&large);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !large.is_compiled() && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        assert!(large.is_compiled(), "compiled within the deadline");
+    }
 }
