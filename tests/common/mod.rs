@@ -146,7 +146,14 @@ pub fn start_hadns(dir: &Path, name: &str, args: &[String]) -> Process {
 /// Like [`start_hadns`], logging at `filter` (`HADNS_LOG`: `debug`, `trace`…).
 pub fn start_hadns_logging(dir: &Path, name: &str, args: &[String], filter: &str) -> Process {
     let mut command = Command::new(hadns_binary());
-    command.arg("serve").args(args).env("HADNS_LOG", filter);
+    // In the test's directory: a node without a configured data_dir uses
+    // ./hadns-data, and two tests must not share one (the second would
+    // be refused: one node per data directory).
+    command
+        .arg("serve")
+        .args(args)
+        .env("HADNS_LOG", filter)
+        .current_dir(dir);
     Process::start(name, command, &dir.join(format!("{name}.log")))
 }
 
