@@ -38,6 +38,8 @@ pub struct Observed {
     pub started: std::time::SystemTime,
     /// Queries answered per second, recently.
     pub rate: Arc<RateMeter>,
+    /// Responses limited by RRL, over every view's limiter.
+    pub rrl: Arc<answer::rrl::Counters>,
 }
 
 /// Queries answered per second over the last [`RateMeter::WINDOW`]
