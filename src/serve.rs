@@ -926,7 +926,11 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
     // The limiters' tables are made at start, one per view.
     let rrl_changed = running.rrl != next.rrl
         || running.views.len() != next.views.len()
-        || running.views.iter().zip(&next.views).any(|(a, b)| a.rrl != b.rrl);
+        || running
+            .views
+            .iter()
+            .zip(&next.views)
+            .any(|(a, b)| a.rrl != b.rrl);
     if rrl_changed {
         later.push("[rrl] changed: takes effect at the next restart".to_string());
     }

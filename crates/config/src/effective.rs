@@ -266,10 +266,7 @@ fn rrl(out: &mut Settings, at: &str, rrl: &RrlConfig) {
         &format!("{at}.ipv6_prefix_length"),
         rrl.ipv6_prefix_length.to_string(),
     );
-    out.push(
-        &format!("{at}.exempt_clients"),
-        rules(&rrl.exempt_clients),
-    );
+    out.push(&format!("{at}.exempt_clients"), rules(&rrl.exempt_clients));
     out.push(&format!("{at}.log_only"), rrl.log_only.to_string());
 }
 

@@ -41,7 +41,8 @@ pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, DEFAULT_METRICS_PORT, MAX_
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, HealthConfig,
     KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget, PeerConfig,
-    ReplicationConfig, Role, RrlConfig, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig, ZoneDefaults,
+    ReplicationConfig, Role, RrlConfig, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig,
+    ZoneDefaults,
 };
 
 #[cfg(test)]

@@ -268,12 +268,14 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
     let mut lanes = Vec::new();
     for (view, replicated, policies, dir, rrl) in lane_plans {
         // One table per view that limits, its counters the node's.
-        let rrl = rrl.filter(answer::rrl::Settings::is_active).map(|settings| {
-            Arc::new(answer::rrl::Limiter::new(
-                settings,
-                Arc::clone(&observed.rrl),
-            ))
-        });
+        let rrl = rrl
+            .filter(answer::rrl::Settings::is_active)
+            .map(|settings| {
+                Arc::new(answer::rrl::Limiter::new(
+                    settings,
+                    Arc::clone(&observed.rrl),
+                ))
+            });
         let state = Arc::new(ArcSwap::from_pointee(Served {
             settings: plan.settings.clone(),
             keyring: plan.keyring.clone(),

@@ -69,9 +69,9 @@ fn unpack(word: u64) -> (u8, u64, i64, u8) {
 fn pack(tag: u8, second: u64, balance: i64, slipped: u8) -> u64 {
     let balance = balance.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32 as u32;
     u64::from(balance)
-        | (second & SECOND_MASK) << 32
-        | u64::from(tag) << 52
-        | u64::from(slipped & 0x0F) << 60
+        | ((second & SECOND_MASK) << 32)
+        | (u64::from(tag) << 52)
+        | (u64::from(slipped & 0x0F) << 60)
 }
 
 /// The account in `old` after one more response with `tag` at `now`

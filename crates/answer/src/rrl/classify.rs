@@ -190,7 +190,7 @@ fn hash_name(message: &[u8], mut at: usize) -> Option<(u64, usize)> {
             l if l & 0xC0 == 0xC0 => {
                 let low = *message.get(at + 1)?;
                 end.get_or_insert(at + 2);
-                at = usize::from(l & 0x3F) << 8 | usize::from(low);
+                at = (usize::from(l & 0x3F) << 8) | usize::from(low);
             }
             l if l & 0xC0 == 0 => {
                 let label = message.get(at + 1..at + 1 + usize::from(l))?;

@@ -295,7 +295,7 @@ impl Limiter {
         }
         let hash = finish(mix(
             mix(self.seed, self.prefix(client)),
-            response.key ^ (response.kind as u64) << 56,
+            response.key ^ ((response.kind as u64) << 56),
         ));
         let index = hash as usize & (self.buckets.len() - 1);
         // Never 0: an all-zero word is an unused account.
@@ -305,8 +305,7 @@ impl Limiter {
             window: settings.window,
             slip: settings.slip,
         };
-        let State::Limited { slip, started } =
-            bucket::debit(&self.buckets[index], tag, now, terms)
+        let State::Limited { slip, started } = bucket::debit(&self.buckets[index], tag, now, terms)
         else {
             return None;
         };
@@ -333,13 +332,16 @@ impl Limiter {
                 let bits = u32::from(v4);
                 let length = u32::from(self.settings.ipv4_prefix_length.min(32));
                 let network = bits.checked_shr(32 - length).unwrap_or(0);
-                u64::from(network) << 8 | u64::from(length)
+                (u64::from(network) << 8) | u64::from(length)
             }
             IpAddr::V6(v6) => {
                 let bits = u128::from(v6);
                 let length = u32::from(self.settings.ipv6_prefix_length.min(128));
                 let network = bits.checked_shr(128 - length).unwrap_or(0);
-                mix(mix(network as u64, (network >> 64) as u64), 0x600 | u64::from(length))
+                mix(
+                    mix(network as u64, (network >> 64) as u64),
+                    0x600 | u64::from(length),
+                )
             }
         }
     }

@@ -26,12 +26,7 @@ fn rr(owner: &[u8], rtype: u16, rdata: &[u8]) -> Vec<u8> {
 }
 
 /// A reply: `flags` are the third and fourth header octets.
-fn reply(
-    flags: [u8; 2],
-    qname: &str,
-    qtype: u16,
-    sections: [&[Vec<u8>]; 3],
-) -> Vec<u8> {
+fn reply(flags: [u8; 2], qname: &str, qtype: u16, sections: [&[Vec<u8>]; 3]) -> Vec<u8> {
     let mut out = vec![0x12, 0x34, 0x80 | flags[0], flags[1], 0, 1];
     for section in sections {
         out.extend_from_slice(&(section.len() as u16).to_be_bytes());
@@ -104,9 +99,19 @@ fn flood(limiter: &Limiter, now: u64, client: IpAddr, reply: &[u8], count: usize
     let mut out = [0; 3];
     for _ in 0..count {
         match limiter.judge(now, client, reply) {
-            None | Some(Limited { action: Action::Logged, .. }) => out[0] += 1,
-            Some(Limited { action: Action::Slipped, .. }) => out[1] += 1,
-            Some(Limited { action: Action::Dropped, .. }) => out[2] += 1,
+            None
+            | Some(Limited {
+                action: Action::Logged,
+                ..
+            }) => out[0] += 1,
+            Some(Limited {
+                action: Action::Slipped,
+                ..
+            }) => out[1] += 1,
+            Some(Limited {
+                action: Action::Dropped,
+                ..
+            }) => out[2] += 1,
         }
     }
     out
@@ -200,13 +205,25 @@ fn ipv4_clients_are_grouped_by_their_prefix() {
 fn ipv6_clients_are_grouped_by_their_prefix() {
     let limiter = limiter(settings(3, 0));
     let www = answer("www.example.com");
-    assert_eq!(flood(&limiter, 100, ip("2001:db8:0:1::1"), &www, 3), [3, 0, 0]);
+    assert_eq!(
+        flood(&limiter, 100, ip("2001:db8:0:1::1"), &www, 3),
+        [3, 0, 0]
+    );
     // Same /56 (only the last 8 bits of the fourth group differ).
-    assert_eq!(flood(&limiter, 100, ip("2001:db8:0:ff::9"), &www, 1), [0, 0, 1]);
-    assert_eq!(flood(&limiter, 100, ip("2001:db8:0:100::1"), &www, 3), [3, 0, 0]);
+    assert_eq!(
+        flood(&limiter, 100, ip("2001:db8:0:ff::9"), &www, 1),
+        [0, 0, 1]
+    );
+    assert_eq!(
+        flood(&limiter, 100, ip("2001:db8:0:100::1"), &www, 3),
+        [3, 0, 0]
+    );
     // An IPv4-mapped address is its IPv4 client.
     assert_eq!(flood(&limiter, 100, ip("192.0.2.1"), &www, 3), [3, 0, 0]);
-    assert_eq!(flood(&limiter, 100, ip("::ffff:192.0.2.7"), &www, 1), [0, 0, 1]);
+    assert_eq!(
+        flood(&limiter, 100, ip("::ffff:192.0.2.7"), &www, 1),
+        [0, 0, 1]
+    );
     assert_eq!(
         prefix_of(limiter.settings(), ip("2001:db8:0:1ff::1")),
         (ip("2001:db8:0:100::"), 56)
@@ -237,13 +254,28 @@ fn nxdomain_is_keyed_by_zone_so_random_names_share_an_account() {
 fn answers_are_keyed_by_name_and_type_and_nodata_by_name() {
     let limiter = limiter(settings(2, 0));
     let client = ip("192.0.2.1");
-    assert_eq!(flood(&limiter, 100, client, &answer("a.example.com"), 2), [2, 0, 0]);
-    assert_eq!(flood(&limiter, 100, client, &answer("b.example.com"), 2), [2, 0, 0]);
+    assert_eq!(
+        flood(&limiter, 100, client, &answer("a.example.com"), 2),
+        [2, 0, 0]
+    );
+    assert_eq!(
+        flood(&limiter, 100, client, &answer("b.example.com"), 2),
+        [2, 0, 0]
+    );
     // Case does not make another account (0x20 randomisation).
-    assert_eq!(flood(&limiter, 100, client, &answer("A.Example.COM"), 1), [0, 0, 1]);
+    assert_eq!(
+        flood(&limiter, 100, client, &answer("A.Example.COM"), 1),
+        [0, 0, 1]
+    );
     // NODATA for any type of one name is one account, not the answer's.
-    assert_eq!(flood(&limiter, 100, client, &nodata("a.example.com", 16), 2), [2, 0, 0]);
-    assert_eq!(flood(&limiter, 100, client, &nodata("a.example.com", 99), 1), [0, 0, 1]);
+    assert_eq!(
+        flood(&limiter, 100, client, &nodata("a.example.com", 16), 2),
+        [2, 0, 0]
+    );
+    assert_eq!(
+        flood(&limiter, 100, client, &nodata("a.example.com", 99), 1),
+        [0, 0, 1]
+    );
 }
 
 #[test]
@@ -254,8 +286,14 @@ fn referrals_are_keyed_by_the_delegation_and_errors_share_one_account() {
     let two = referral("b.sub.example.com", "sub.example.com");
     assert_eq!(flood(&limiter, 100, client, &one, 2), [2, 0, 0]);
     assert_eq!(flood(&limiter, 100, client, &two, 1), [0, 0, 1]);
-    assert_eq!(flood(&limiter, 100, client, &servfail("x.example.com"), 2), [2, 0, 0]);
-    assert_eq!(flood(&limiter, 100, client, &servfail("y.example.org"), 1), [0, 0, 1]);
+    assert_eq!(
+        flood(&limiter, 100, client, &servfail("x.example.com"), 2),
+        [2, 0, 0]
+    );
+    assert_eq!(
+        flood(&limiter, 100, client, &servfail("y.example.org"), 1),
+        [0, 0, 1]
+    );
     assert_eq!(limiter.counters().get(Kind::Referral, Action::Dropped), 1);
     assert_eq!(limiter.counters().get(Kind::Error, Action::Dropped), 1);
 }
@@ -267,9 +305,24 @@ fn each_kind_has_its_own_rate_and_zero_leaves_it_unlimited() {
     own.rates.errors = 0;
     let limiter = limiter(own);
     let client = ip("192.0.2.1");
-    assert_eq!(flood(&limiter, 100, client, &nxdomain("x.example.com", "example.com"), 3), [2, 0, 1]);
-    assert_eq!(flood(&limiter, 100, client, &answer("www.example.com"), 100), [100, 0, 0]);
-    assert_eq!(flood(&limiter, 100, client, &servfail("www.example.com"), 1000), [1000, 0, 0]);
+    assert_eq!(
+        flood(
+            &limiter,
+            100,
+            client,
+            &nxdomain("x.example.com", "example.com"),
+            3
+        ),
+        [2, 0, 1]
+    );
+    assert_eq!(
+        flood(&limiter, 100, client, &answer("www.example.com"), 100),
+        [100, 0, 0]
+    );
+    assert_eq!(
+        flood(&limiter, 100, client, &servfail("www.example.com"), 1000),
+        [1000, 0, 0]
+    );
 }
 
 #[test]
@@ -299,7 +352,10 @@ fn other_opcodes_are_never_limited() {
     let limiter = limiter(settings(1, 0));
     let mut notify = answer("example.com");
     notify[2] |= 4 << 3;
-    assert_eq!(flood(&limiter, 100, ip("192.0.2.9"), &notify, 10), [10, 0, 0]);
+    assert_eq!(
+        flood(&limiter, 100, ip("192.0.2.9"), &notify, 10),
+        [10, 0, 0]
+    );
 }
 
 #[test]
@@ -312,7 +368,10 @@ fn a_colliding_key_cannot_reset_a_flood_in_debt() {
     // Another client's responses land on the flood's account: it shares
     // the debt rather than starting the account afresh…
     let other = ip("198.51.100.1");
-    assert_eq!(flood(&limiter, 100, other, &answer("a.example.org"), 1), [0, 0, 1]);
+    assert_eq!(
+        flood(&limiter, 100, other, &answer("a.example.org"), 1),
+        [0, 0, 1]
+    );
     // …so the flood stays limited.
     assert_eq!(flood(&limiter, 101, flooder, &www, 100), [0, 0, 100]);
 }
@@ -328,7 +387,13 @@ fn a_small_table_under_a_flood_and_steady_traffic_does_not_under_limit_the_flood
             flood_sent += flood(&limiter, 1000 + second, flooder, &www, 1)[0];
             // Steady clients on many other keys, colliding all the time.
             let name = format!("n{}.example.org", (second * 100 + i) % 500);
-            flood(&limiter, 1000 + second, ip("198.51.100.1"), &answer(&name), 1);
+            flood(
+                &limiter,
+                1000 + second,
+                ip("198.51.100.1"),
+                &answer(&name),
+                1,
+            );
         }
     }
     // 20 s at 10/s is 200 at most; BIND's accounting gives the flood one
@@ -347,8 +412,17 @@ fn classification_reads_kind_and_key_from_the_reply() {
     assert_eq!(nx1.kind, Kind::Nxdomain);
     let cut = classify(&referral("a.sub.example.com", "sub.example.com")).expect("referral");
     assert_eq!(cut.kind, Kind::Referral);
-    assert_eq!(classify(&nodata("a.example.com", 28)).map(|r| r.kind), Some(Kind::Nodata));
-    assert_eq!(classify(&servfail("a.example.com")), Some(Response { kind: Kind::Error, key: 0 }));
+    assert_eq!(
+        classify(&nodata("a.example.com", 28)).map(|r| r.kind),
+        Some(Kind::Nodata)
+    );
+    assert_eq!(
+        classify(&servfail("a.example.com")),
+        Some(Response {
+            kind: Kind::Error,
+            key: 0
+        })
+    );
 }
 
 #[test]
@@ -386,7 +460,10 @@ fn a_slipped_reply_is_the_question_with_tc_and_the_opt() {
     assert_eq!(full[2] & 0x02, 0x02, "TC");
     assert_eq!(&full[4..12], &[0, 1, 0, 0, 0, 0, 0, 1]);
     // The OPT keeps its payload size and DO bit, without options.
-    assert_eq!(&full[12 + question..], &[0, 0, 41, 0x04, 0xD0, 0, 0, 0x80, 0, 0, 0]);
+    assert_eq!(
+        &full[12 + question..],
+        &[0, 0, 41, 0x04, 0xD0, 0, 0, 0x80, 0, 0, 0]
+    );
     let mut plain = answer("www.example.com");
     slip_reply(&mut plain);
     assert_eq!(plain.len(), 12 + question);
