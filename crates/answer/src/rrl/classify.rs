@@ -9,7 +9,7 @@
 //! a name split across a compression pointer hashes as the same name
 //! written out.
 
-use super::Kind;
+use super::kind::Kind;
 
 /// The kind of a response and the hash of what keys its account.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
