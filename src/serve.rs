@@ -166,6 +166,8 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
             ),
             replicated: Vec::new(),
             policies: HashMap::new(),
+            rrl: rrl_settings(&view.rrl, &lookup)
+                .map_err(|e| anyhow::anyhow!("view {}: rrl.exempt_clients: {e}", view.name))?,
         });
     }
     for zone in &config.zones {
@@ -407,12 +409,40 @@ fn build(args: &ServeArgs) -> anyhow::Result<Built> {
             },
             views: Vec::new(),
         },
+        rrl: rrl_settings(&config.rrl, &lookup)
+            .map_err(|e| anyhow::anyhow!("rrl.exempt_clients: {e}"))?,
     };
     Ok(Built {
         config,
         plan,
         store,
     })
+}
+
+/// The limiter's settings from `[rrl]` or a view's `rrl`; `None` when it
+/// limits nothing. `lookup` resolves `[[acl]]` names in `exempt_clients`.
+fn rrl_settings<'a>(
+    rrl: &config::RrlConfig,
+    lookup: &dyn Fn(&str) -> Option<&'a [config::MatchRule]>,
+) -> Result<Option<answer::rrl::Settings>, String> {
+    if !rrl.is_active() {
+        return Ok(None);
+    }
+    Ok(Some(answer::rrl::Settings {
+        rates: answer::rrl::Rates {
+            responses: rrl.responses_per_second,
+            nodata: rrl.nodata_per_second,
+            nxdomains: rrl.nxdomains_per_second,
+            referrals: rrl.referrals_per_second,
+            errors: rrl.errors_per_second,
+        },
+        slip: rrl.slip,
+        window: rrl.window,
+        ipv4_prefix_length: rrl.ipv4_prefix_length,
+        ipv6_prefix_length: rrl.ipv6_prefix_length,
+        exempt: MatchList::compile(&rrl.exempt_clients, lookup).map_err(|e| e.to_string())?,
+        log_only: rrl.log_only,
+    }))
 }
 
 /// The `[[catalog_consumer]]`s: each catalog becomes a secondary zone
@@ -906,6 +936,17 @@ fn restart_only_changes(running: &Config, next: &Config) -> Result<Vec<String>, 
         .collect();
     if format!("{:?}", running.replication) != format!("{:?}", next.replication) {
         later.push("[replication] changed: takes effect at the next restart".to_string());
+    }
+    // The limiters' tables are made at start, one per view.
+    let rrl_changed = running.rrl != next.rrl
+        || running.views.len() != next.views.len()
+        || running
+            .views
+            .iter()
+            .zip(&next.views)
+            .any(|(a, b)| a.rrl != b.rrl);
+    if rrl_changed {
+        later.push("[rrl] changed: takes effect at the next restart".to_string());
     }
     Ok(later)
 }

@@ -29,6 +29,7 @@ mod query;
 pub mod refusal;
 mod reply;
 mod respond;
+pub mod rrl;
 mod served;
 pub mod stats;
 mod transfer;

@@ -66,6 +66,16 @@ impl Facts {
         (u16::from(self.extended_rcode) << 4) | low
     }
 
+    /// The question's name in `request` (the request these facts are
+    /// of), in wire form; empty when it was not read.
+    pub fn qname<'r>(&self, request: &'r [u8]) -> &'r [u8] {
+        if !self.parsed {
+            return &[];
+        }
+        let end = usize::from(self.qname_end).min(request.len());
+        request.get(12..end).unwrap_or(&[])
+    }
+
     /// The question type, typed.
     pub fn rtype(&self) -> Rtype {
         Rtype(self.qtype)

@@ -122,6 +122,7 @@ impl Checker<'_> {
         let mut view_names = HashSet::new();
         for (i, v) in spec.view.iter().enumerate() {
             let v = v.get_ref();
+            let rrl = self.rrl(spec, Some((i, v.rrl.as_ref())), acl_names, key_names)?;
             let prefix = format!("view[{i}]");
             let view_name = v.name.get_ref();
             let path_safe = !view_name.is_empty()
@@ -183,6 +184,7 @@ impl Checker<'_> {
                     acl_names,
                     key_names,
                 )?,
+                rrl,
             });
         }
         Ok((views, view_names))

@@ -12,7 +12,7 @@ use std::time::Duration;
 use answer::acl::{MatchElement, MatchRule};
 
 use crate::load::FORMAT_VERSION;
-use crate::validated::{Config, NotifyTarget, Role, SerialPolicy};
+use crate::validated::{Config, NotifyTarget, Role, RrlConfig, SerialPolicy};
 
 impl Config {
     /// Every effective setting, in file order, without secrets.
@@ -76,6 +76,7 @@ impl Config {
                 .listen
                 .map_or_else(|| "none".to_string(), |a| a.to_string()),
         );
+        rrl(&mut out, "rrl", &self.rrl);
         for (i, key) in self.keys.iter().enumerate() {
             // The name and algorithm only: the secret stays out.
             out.push(&format!("key[{i}].name"), key.name.to_string());
@@ -95,6 +96,7 @@ impl Config {
             out.push(&format!("{at}.match_keys"), names(&view.match_keys));
             out.push(&format!("{at}.match_ecs"), view.match_ecs.to_string());
             out.push(&format!("{at}.ecs_trusted"), rules(&view.ecs_trusted));
+            rrl(&mut out, &format!("{at}.rrl"), &view.rrl);
         }
         for (i, zone) in self.zones.iter().enumerate() {
             let at = format!("zone[{i}]");
@@ -259,6 +261,33 @@ impl Settings {
     fn push(&mut self, name: &str, value: String) {
         self.0.push((name.to_string(), value));
     }
+}
+
+/// The RRL settings under `at` (`rrl`, `view[0].rrl`).
+fn rrl(out: &mut Settings, at: &str, rrl: &RrlConfig) {
+    out.push(&format!("{at}.enabled"), rrl.enabled.to_string());
+    let rates = [
+        ("responses_per_second", rrl.responses_per_second),
+        ("nodata_per_second", rrl.nodata_per_second),
+        ("nxdomains_per_second", rrl.nxdomains_per_second),
+        ("referrals_per_second", rrl.referrals_per_second),
+        ("errors_per_second", rrl.errors_per_second),
+    ];
+    for (name, rate) in rates {
+        out.push(&format!("{at}.{name}"), rate.to_string());
+    }
+    out.push(&format!("{at}.slip"), rrl.slip.to_string());
+    out.push(&format!("{at}.window"), rrl.window.to_string());
+    out.push(
+        &format!("{at}.ipv4_prefix_length"),
+        rrl.ipv4_prefix_length.to_string(),
+    );
+    out.push(
+        &format!("{at}.ipv6_prefix_length"),
+        rrl.ipv6_prefix_length.to_string(),
+    );
+    out.push(&format!("{at}.exempt_clients"), rules(&rrl.exempt_clients));
+    out.push(&format!("{at}.log_only"), rrl.log_only.to_string());
 }
 
 /// `none` for an unset value, as the file spells "no value" (`version = "none"`).

@@ -26,6 +26,7 @@ mod load;
 mod match_list;
 pub mod namedconf;
 mod peers;
+mod rrl;
 mod server;
 mod spec;
 pub mod typed;
@@ -35,11 +36,13 @@ mod zones;
 pub use answer::acl::{MatchElement, MatchRule, parse_match_rule};
 pub use error::{ConfigError, UnconfiguredKey};
 pub use load::FORMAT_VERSION;
+pub use rrl::{MAX_RATE, MAX_WINDOW};
 pub use server::{DEFAULT_HEALTH_PORT, DEFAULT_LISTEN, DEFAULT_METRICS_PORT, MAX_NSID};
 pub use validated::{
     AclConfig, ApiConfig, CatalogConfig, CatalogConsumerConfig, Config, DnsConfig, HealthConfig,
     KeyConfig, LogConfig, MemberTemplate, MetricsConfig, NodeConfig, NotifyTarget, PeerConfig,
-    ReplicationConfig, Role, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig, ZoneDefaults,
+    ReplicationConfig, Role, RrlConfig, SerialPolicy, ViewConfig, WrittenKeys, ZoneConfig,
+    ZoneDefaults,
 };
 
 #[cfg(test)]

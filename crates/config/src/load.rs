@@ -53,6 +53,7 @@ impl Checker<'_> {
         let metrics = self.metrics(&spec, &dns, &api, &health)?;
         let (keys, key_names) = self.keys(&spec)?;
         let (acls, acl_names) = self.acls(&spec, &key_names)?;
+        let rrl = self.rrl(&spec, None, &acl_names, &key_names)?;
         let (views, view_names) = self.views(&spec, &acl_names, &key_names)?;
         let zones = self.zones(&spec, &view_names, &acl_names, &key_names)?;
         let zone_defaults = self.zone_defaults(&spec, &acl_names, &key_names)?;
@@ -80,6 +81,7 @@ impl Checker<'_> {
             catalog,
             catalog_consumers,
             peers,
+            rrl,
             unconfigured_keys: self.unconfigured_keys.take(),
         })
     }

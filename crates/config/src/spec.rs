@@ -40,6 +40,26 @@ pub(crate) struct FileSpec {
     pub catalog_consumer: Vec<Spanned<CatalogConsumerSpec>>,
     #[serde(default)]
     pub peer: Vec<Spanned<PeerSpec>>,
+    pub rrl: Option<Spanned<RrlSpec>>,
+}
+
+/// `[rrl]`, and a `[[view]]`'s `rrl` table: Response Rate Limiting. Every
+/// key is optional; a view's keys override the section's one by one.
+#[derive(Deserialize, Debug, Default, Clone)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RrlSpec {
+    pub enabled: Option<bool>,
+    pub responses_per_second: Option<Spanned<i64>>,
+    pub nodata_per_second: Option<Spanned<i64>>,
+    pub nxdomains_per_second: Option<Spanned<i64>>,
+    pub referrals_per_second: Option<Spanned<i64>>,
+    pub errors_per_second: Option<Spanned<i64>>,
+    pub slip: Option<Spanned<i64>>,
+    pub window: Option<Spanned<Duration>>,
+    pub ipv4_prefix_length: Option<Spanned<i64>>,
+    pub ipv6_prefix_length: Option<Spanned<i64>>,
+    pub exempt_clients: Option<Vec<Spanned<String>>>,
+    pub log_only: Option<bool>,
 }
 
 /// `[[peer]]`: another hadns node this one may ask to act (the cluster
@@ -203,6 +223,7 @@ pub(crate) struct ViewSpec {
     pub match_ecs: Option<bool>,
     #[serde(default)]
     pub ecs_trusted: Vec<Spanned<String>>,
+    pub rrl: Option<Spanned<RrlSpec>>,
 }
 
 /// `[[zone]]`.

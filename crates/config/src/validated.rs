@@ -160,6 +160,59 @@ pub struct ViewConfig {
     pub match_ecs: bool,
     /// Resolvers whose ECS is believed.
     pub ecs_trusted: Vec<MatchRule>,
+    /// Response Rate Limiting in this view: `[rrl]` with the view's own
+    /// `rrl` keys over it.
+    pub rrl: RrlConfig,
+}
+
+/// Response Rate Limiting (`[rrl]`, or a view's `rrl`), with defaults
+/// applied. Rates are credits a second per client prefix and response;
+/// 0 leaves that kind of response unlimited.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RrlConfig {
+    /// `enabled` (default true): false turns RRL off whatever the rates.
+    pub enabled: bool,
+    /// `responses_per_second`: non-empty answers (default 0: off).
+    pub responses_per_second: u32,
+    /// `nodata_per_second`: empty answers (default: responses_per_second).
+    pub nodata_per_second: u32,
+    /// `nxdomains_per_second`: NXDOMAIN, per zone (default:
+    /// responses_per_second).
+    pub nxdomains_per_second: u32,
+    /// `referrals_per_second`: referrals, per delegation (default:
+    /// responses_per_second).
+    pub referrals_per_second: u32,
+    /// `errors_per_second`: other RCODEs (default: responses_per_second).
+    pub errors_per_second: u32,
+    /// `slip`: every Nth limited response is sent truncated (default 2;
+    /// 0 never, 1 always).
+    pub slip: u8,
+    /// `window`: seconds of debt (default 15).
+    pub window: u32,
+    /// `ipv4_prefix_length` (default 24).
+    pub ipv4_prefix_length: u8,
+    /// `ipv6_prefix_length` (default 56).
+    pub ipv6_prefix_length: u8,
+    /// `exempt_clients`: never limited.
+    pub exempt_clients: Vec<MatchRule>,
+    /// `log_only`: count and log, send everything.
+    pub log_only: bool,
+}
+
+impl RrlConfig {
+    /// Whether any response is limited.
+    pub fn is_active(&self) -> bool {
+        self.enabled
+            && [
+                self.responses_per_second,
+                self.nodata_per_second,
+                self.nxdomains_per_second,
+                self.referrals_per_second,
+                self.errors_per_second,
+            ]
+            .iter()
+            .any(|&rate| rate > 0)
+    }
 }
 
 /// `[[zone]]`.
@@ -380,6 +433,9 @@ pub struct Config {
     pub catalog_consumers: Vec<CatalogConsumerConfig>,
     /// `[[peer]]`s: other hadns nodes, in file order.
     pub peers: Vec<PeerConfig>,
+    /// `[rrl]`: Response Rate Limiting of the default view (each
+    /// `[[view]]` has its own, [`ViewConfig::rrl`]).
+    pub rrl: RrlConfig,
     /// Match list elements `key NAME` naming no `[[key]]`, in file order.
     pub unconfigured_keys: Vec<UnconfiguredKey>,
 }

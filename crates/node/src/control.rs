@@ -419,6 +419,7 @@ impl Controller {
         roles.sort_unstable();
         roles.dedup();
         let now = SystemTime::now();
+        let rrl = self.metrics.rate_limiting();
         let facts = report::NodeStatus {
             version: env!("CARGO_PKG_VERSION").to_string(),
             started_at: report::time(Some(self.started)),
@@ -427,6 +428,8 @@ impl Controller {
             zone_count: zones.len(),
             views: self.lanes.iter().filter_map(|l| l.view.clone()).collect(),
             queries_per_second: self.metrics.queries_per_second(),
+            rrl_dropped: rrl.then(|| self.metrics.rrl_total(answer::rrl::Action::Dropped)),
+            rrl_slipped: rrl.then(|| self.metrics.rrl_total(answer::rrl::Action::Slipped)),
         };
         report::status(&facts, &zones)
     }

@@ -29,6 +29,8 @@ pub struct Lane {
     pub state: Arc<ArcSwap<Served>>,
     /// Its zones' replication.
     pub replicator: Arc<Replicator>,
+    /// Its Response Rate Limiting, when on (UDP only; set at start).
+    pub rrl: Option<Arc<answer::rrl::Limiter>>,
 }
 
 /// Loads a zone, logging its warnings; the error text lists every reason.

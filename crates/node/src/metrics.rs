@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::SystemTime;
 
+use answer::rrl::{Action, Kind};
 use answer::stats::{ZoneOutcome, ZoneTotals};
 use prometheus_client::collector::Collector;
 use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
@@ -38,6 +39,8 @@ pub struct Observed {
     pub started: std::time::SystemTime,
     /// Queries answered per second, recently.
     pub rate: Arc<RateMeter>,
+    /// Responses limited by RRL, over every view's limiter.
+    pub rrl: Arc<answer::rrl::Counters>,
 }
 
 /// Queries answered per second over the last [`RateMeter::WINDOW`]
@@ -125,6 +128,19 @@ impl NodeMetrics {
     /// When the node started.
     pub fn started(&self) -> SystemTime {
         self.observed.started
+    }
+
+    /// Whether any view limits its responses (RRL).
+    pub fn rate_limiting(&self) -> bool {
+        self.lanes.iter().any(|l| l.rrl.is_some())
+    }
+
+    /// Responses RRL met with `action`, over every kind and view.
+    pub fn rrl_total(&self, action: Action) -> u64 {
+        Kind::ALL
+            .iter()
+            .map(|&kind| self.observed.rrl.get(kind, action))
+            .sum()
     }
 
     /// Queries answered per second recently (`None` in the first second).
@@ -244,6 +260,9 @@ impl NodeMetrics {
                 "notify-sent-failed".into(),
                 x.notifies[1][1] + x.notifies[1][2],
             ),
+            ("rrl-dropped".into(), self.rrl_total(Action::Dropped)),
+            ("rrl-slipped".into(), self.rrl_total(Action::Slipped)),
+            ("rrl-logged".into(), self.rrl_total(Action::Logged)),
             ("querylog-lines".into(), self.observed.query_log.written()),
             ("querylog-dropped".into(), self.observed.query_log.dropped()),
         ];
@@ -404,8 +423,29 @@ impl Collector for NodeMetrics {
         counter(
             e,
             "hadns_dropped_requests",
-            "Requests that got no reply (malformed beyond a FORMERR, or not queries).",
+            "Requests that got no reply (malformed beyond a FORMERR, not queries, or dropped by Response Rate Limiting).",
             &[(vec![], q.dropped)],
+        )?;
+        let rrl = &self.observed.rrl;
+        let samples: Vec<_> = Kind::ALL
+            .iter()
+            .flat_map(|&kind| {
+                Action::ALL.iter().map(move |&action| {
+                    (
+                        vec![
+                            ("kind", kind.name().to_string()),
+                            ("action", action.name().to_string()),
+                        ],
+                        rrl.get(kind, action),
+                    )
+                })
+            })
+            .collect();
+        counter(
+            e,
+            "hadns_rrl_limited_responses",
+            "UDP responses over their Response Rate Limiting rate, by kind and what was done (`dropped`; `slipped`: sent truncated, TC=1; `logged`: sent, log_only).",
+            &samples,
         )?;
         counter(
             e,

@@ -69,6 +69,9 @@ pub struct Plan {
     pub catalog_consumers: Vec<CatalogConsumer>,
     /// The query log (`[log]`); its `views` are filled in from `views`.
     pub query_log: querylog::Settings,
+    /// Response Rate Limiting of the default view (`[rrl]`); `None`, or
+    /// settings that limit nothing, turn it off. Views have their own.
+    pub rrl: Option<answer::rrl::Settings>,
 }
 
 /// One `[[view]]`: who it serves and its zones.
@@ -79,6 +82,8 @@ pub struct ViewPlan {
     pub replicated: Vec<Replicated>,
     /// Their access rules.
     pub policies: HashMap<Name, ZonePolicy>,
+    /// Its Response Rate Limiting; `None` (or nothing limited) for none.
+    pub rrl: Option<answer::rrl::Settings>,
 }
 
 impl Plan {
@@ -197,6 +202,7 @@ type LanePlan = (
     Vec<Replicated>,
     HashMap<Name, ZonePolicy>,
     PathBuf,
+    Option<answer::rrl::Settings>,
 );
 
 /// Loads every zone into its lane: the lanes' served states and
@@ -227,6 +233,7 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
         tcp: Arc::new(tcp::ConnectionStats::new(plan.tcp.max_connections)),
         started: std::time::SystemTime::now(),
         rate: Arc::default(),
+        rrl: Arc::default(),
     };
     let definition = plan.definition(plan.keyring.clone());
     let stamps = crate::reload::stamp_files(&definition);
@@ -246,19 +253,29 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
             std::mem::take(&mut plan.replicated),
             std::mem::take(&mut plan.policies),
             plan.data_dir.clone(),
+            plan.rrl.take(),
         )]
     } else {
         std::mem::take(&mut plan.views)
             .into_iter()
             .map(|v| {
                 let dir = plan.data_dir.join("views").join(&v.view.name);
-                (Some(v.view), v.replicated, v.policies, dir)
+                (Some(v.view), v.replicated, v.policies, dir, v.rrl)
             })
             .collect()
     };
     let mut matchers = Vec::new();
     let mut lanes = Vec::new();
-    for (view, replicated, policies, dir) in lane_plans {
+    for (view, replicated, policies, dir, rrl) in lane_plans {
+        // One table per view that limits, its counters the node's.
+        let rrl = rrl
+            .filter(answer::rrl::Settings::is_active)
+            .map(|settings| {
+                Arc::new(answer::rrl::Limiter::new(
+                    settings,
+                    Arc::clone(&observed.rrl),
+                ))
+            });
         let state = Arc::new(ArcSwap::from_pointee(Served {
             settings: plan.settings.clone(),
             keyring: plan.keyring.clone(),
@@ -294,6 +311,7 @@ pub fn load(plan: Plan) -> anyhow::Result<Loaded> {
             view: name,
             state,
             replicator,
+            rrl,
         });
     }
     let views = Arc::new(ArcSwap::from_pointee(answer::view::Views::new(matchers)));
@@ -414,6 +432,7 @@ pub fn serve(loaded: Loaded, services: Services) -> anyhow::Result<()> {
             socket,
             wildcard,
             lanes: lanes.iter().map(|l| Arc::clone(&l.state)).collect(),
+            rrl: lanes.iter().map(|l| l.rrl.clone()).collect(),
             views: Arc::clone(&views),
             shutdown: Arc::clone(&udp_stop),
             updates: update_sender.clone(),

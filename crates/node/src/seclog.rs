@@ -1,14 +1,17 @@
 //! The security log: requests refused for who sent them (failed TSIG,
 //! transfer/update/NOTIFY ACLs, no view admitting the client), logged at
 //! `info` with client, zone, key and reason, as BIND's `security` and
-//! `xfer-out` categories log them.
+//! `xfer-out` categories log them; and client prefixes that start being
+//! limited by Response Rate Limiting (as BIND's `rate-limit` category).
 //!
 //! A flood of refused requests (from spoofed sources, say) must become
 //! neither a flood of log lines nor a lock the UDP workers queue on: at
 //! most [`LINES_PER_SECOND`] lines are written in each one-second window,
 //! counted with atomics only; the rest are counted and reported in one line
 //! when the window closes — by the next refusal or by [`flush`], which the
-//! node calls every second, whichever comes first.
+//! node calls every second, whichever comes first. RRL lines have a window
+//! of their own: a flood from spoofed prefixes is what RRL is for, and its
+//! lines must not crowd out the refusals (nor become a flood themselves).
 
 use std::net::SocketAddr;
 use std::sync::OnceLock;
@@ -16,6 +19,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Instant;
 
 use answer::refusal::Refusal;
+use answer::rrl::{self, Limited};
 
 /// Lines written per one-second window before the rest are only counted.
 pub const LINES_PER_SECOND: u32 = 20;
@@ -70,6 +74,8 @@ impl Limiter {
 }
 
 static LIMITER: Limiter = Limiter::new();
+/// The window of the RRL lines.
+static RRL_LIMITER: Limiter = Limiter::new();
 
 /// Milliseconds since the first use of the log (a monotonic clock).
 fn now_ms() -> u64 {
@@ -87,10 +93,45 @@ fn report_suppressed(suppressed: u64) {
     }
 }
 
+fn report_rrl_suppressed(suppressed: u64) {
+    if suppressed > 0 {
+        tracing::info!(
+            target: "hadns::security",
+            suppressed,
+            "more client prefixes started being rate limited in the last window than were logged (at most {LINES_PER_SECOND} lines a second)"
+        );
+    }
+}
+
 /// Reports what the last window suppressed once it is a second old; the
 /// node calls this every second so a flood that stops is still counted.
 pub fn flush() {
-    report_suppressed(LIMITER.roll(now_ms()));
+    let now = now_ms();
+    report_suppressed(LIMITER.roll(now));
+    report_rrl_suppressed(RRL_LIMITER.roll(now));
+}
+
+/// Logs that responses of one kind to `client`'s prefix started being
+/// rate limited (RRL): the first limited response of an account, so once
+/// per flood and account, not per response. `qname` is the question's
+/// name in wire form (the key of answers; NXDOMAIN is keyed by its zone).
+pub fn rate_limited(client: SocketAddr, settings: &rrl::Settings, limited: Limited, qname: &[u8]) {
+    let (write, suppressed) = RRL_LIMITER.admit(now_ms());
+    report_rrl_suppressed(suppressed);
+    if !write {
+        return;
+    }
+    let (network, length) = rrl::prefix_of(settings, client.ip());
+    let qname = wire::Name::from_wire(qname).map_or_else(|_| "-".to_string(), |n| n.to_string());
+    tracing::info!(
+        target: "hadns::security",
+        %client,
+        prefix = %format_args!("{network}/{length}"),
+        kind = limited.kind.name(),
+        %qname,
+        action = if settings.log_only { "would limit (log_only)" } else { "limit" },
+        "response rate limiting started for a client prefix"
+    );
 }
 
 /// Logs one refused request from `client`.

@@ -111,6 +111,8 @@ pub struct Worker {
     pub wildcard: bool,
     /// The serving state of each view (one without views).
     pub lanes: Vec<Arc<ArcSwap<Served>>>,
+    /// Each view's Response Rate Limiting, by lane; `None` where off.
+    pub rrl: Vec<Option<Arc<answer::rrl::Limiter>>>,
     /// The views, in match order (empty: `lanes[0]` answers everything).
     /// Swapped whole by a reload (match lists); never between none and
     /// some.
@@ -364,6 +366,34 @@ impl Worker {
                 }
                 match outcome {
                     answer::Outcome::Reply => {
+                        if let Some(limiter) = self.rrl.get(lane).and_then(Option::as_deref)
+                            && let Some(limited) = limiter.judge(now, source.ip(), reply)
+                        {
+                            if limited.started {
+                                crate::seclog::rate_limited(
+                                    source,
+                                    limiter.settings(),
+                                    limited,
+                                    scratch.facts().qname(request),
+                                );
+                            }
+                            match limited.action {
+                                answer::rrl::Action::Dropped => {
+                                    let facts = scratch.facts();
+                                    self.observer.observe(
+                                        facts,
+                                        Transport::Udp,
+                                        request,
+                                        None,
+                                        source,
+                                        None,
+                                    );
+                                    continue;
+                                }
+                                answer::rrl::Action::Slipped => answer::rrl::slip_reply(reply),
+                                answer::rrl::Action::Logged => {}
+                            }
+                        }
                         self.observer.observe(
                             scratch.facts(),
                             Transport::Udp,

@@ -32,6 +32,11 @@ pub struct NodeStatus {
     /// Queries answered per second lately; `null` until the node counts
     /// queries.
     pub queries_per_second: Option<f64>,
+    /// UDP responses Response Rate Limiting dropped; `null` when no view
+    /// limits.
+    pub rrl_dropped: Option<u64>,
+    /// UDP responses it sent truncated (TC=1) instead; `null` likewise.
+    pub rrl_slipped: Option<u64>,
 }
 
 impl NodeStatus {
@@ -45,6 +50,8 @@ impl NodeStatus {
         "zone_count",
         "views",
         "queries_per_second",
+        "rrl_dropped",
+        "rrl_slipped",
     ];
 }
 
@@ -273,6 +280,8 @@ mod tests {
             zone_count: 0,
             views: Vec::new(),
             queries_per_second: None,
+            rrl_dropped: None,
+            rrl_slipped: None,
         };
         let value = serde_json::to_value(&facts).unwrap();
         let mut keys: Vec<&str> = value
