@@ -112,6 +112,13 @@ impl RecordSet {
 
     /// Removes `removed` (each must be present) then adds `added`
     /// (RFC 1995 §4: deletions before additions within one difference).
+    ///
+    /// Adding a record that is already there (same owner, type and RDATA)
+    /// keeps the lower of the two TTLs, as `zone::Zone::apply` does for
+    /// an RRset: a TTL change comes as the old record removed and the new
+    /// one added, and the two paths a secondary takes (patch, or this set
+    /// built whole) must give the same zone for any input. The transfer
+    /// fuzz target found them apart here (the set took the new TTL).
     pub fn apply(&mut self, removed: &[Record], added: &[Record]) -> Result<(), ApplyError> {
         for r in removed {
             let key = RecordKey {
@@ -124,14 +131,15 @@ impl RecordSet {
             }
         }
         for r in added {
-            self.records.insert(
-                RecordKey {
-                    owner: r.owner.clone(),
-                    rtype: r.rtype,
-                    rdata: r.rdata.clone(),
-                },
-                r.ttl,
-            );
+            let key = RecordKey {
+                owner: r.owner.clone(),
+                rtype: r.rtype,
+                rdata: r.rdata.clone(),
+            };
+            self.records
+                .entry(key)
+                .and_modify(|ttl| *ttl = (*ttl).min(r.ttl))
+                .or_insert(r.ttl);
         }
         Ok(())
     }
@@ -166,6 +174,26 @@ mod tests {
     use super::*;
     use std::path::Path;
     use zone::BuildOptions;
+
+    /// Found by the transfer fuzz target: an IXFR adding a record that is
+    /// already there, with another TTL, gave one TTL patched and another
+    /// built whole. Both now keep the lower.
+    #[test]
+    fn adding_a_present_record_with_another_ttl_agrees_with_the_patch() {
+        let base = zone("$TTL 300\n@ SOA ns h 1 2 3 4 5\n@ NS ns\nns A 192.0.2.53\n");
+        for new_ttl in [65_580, 60] {
+            let mut added = base.records_at(&"ns.example.".parse().unwrap());
+            added[0].ttl = new_ttl;
+            let patched = base.apply(&[], &added).unwrap();
+            let mut set = RecordSet::from_records(base.canonical_records());
+            set.apply(&[], &added).unwrap();
+            let built =
+                Zone::build(base.apex(), set.into_records(), BuildOptions::default()).unwrap();
+            let ttl = |z: &Zone| z.records_at(&"ns.example.".parse().unwrap())[0].ttl;
+            assert_eq!(ttl(&patched), ttl(&built), "TTL {new_ttl}");
+            assert_eq!(ttl(&built), new_ttl.min(300));
+        }
+    }
 
     fn zone(text: &str) -> Zone {
         let origin: Name = "example.".parse().unwrap();
