@@ -50,28 +50,15 @@ fn update(n: usize) -> Vec<u8> {
     out
 }
 
+/// Starts the node configured in `root` (its log beside it).
 fn start(root: &Path, name: &str) -> Process {
-    let mut command = Command::new(hadns_binary());
-    command
-        .args(["serve", "-c", "hadns.toml"])
-        .current_dir(root);
-    Process::start(name, command, &root.join(format!("{name}.log")))
+    common::start_hadns(root, name, &["-c".to_string(), "hadns.toml".to_string()])
 }
 
+/// Waits until the node serves crash.test.; its serial.
 fn wait_serving(server: SocketAddr, process: &mut Process) -> u32 {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        if let Some(serial) = soa_serial(server, "crash.test.") {
-            return serial;
-        }
-        assert!(
-            !process.has_exited() && Instant::now() < deadline,
-            "{} did not start:\n{}",
-            process.name,
-            process.log_text()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    common::wait_for_zone(server, "crash.test.", Duration::from_secs(20), process);
+    soa_serial(server, "crash.test.").expect("the zone served a moment ago")
 }
 
 /// A pseudo-random number from the clock (no dependency for a few draws).
